@@ -1,0 +1,216 @@
+"""Declaring kernel exports, once, by their C prototype.
+
+::
+
+    @export("void *__kmalloc(size_t size, gfp_t flags)")
+    def __kmalloc(k, size, flags):
+        return k.heap.alloc(size)
+
+The prototype alone decides how arguments are read (System V x86_64: RDI, RSI,
+RDX, RCX, R8, R9, then the stack) and how the return value is truncated into
+RAX. A variadic function receives a :class:`VarArgs` as its last argument.
+A handler that must call module code is a generator yielding
+``k.call_request(fn_addr, *args)``; the value of each yield is the callback's
+RAX.
+
+Data exports (``jiffies``, ``param_ops_int``) and per-CPU variables
+(``current_task``) are declared with :func:`data` and :func:`percpu`; their
+initialiser runs the first time a module links against them.
+"""
+from __future__ import annotations
+
+import inspect
+import types
+from dataclasses import dataclass, field
+
+from .cproto import CType, Prototype, parse_prototype, parse_type
+
+
+@dataclass
+class ExportDef:
+    """One modelled kernel export."""
+    name: str
+    kind: str                      # "func", "data", "percpu"
+    fn: object
+    proto: Prototype | None = None
+    ctype: CType | None = None     # data/percpu: the declared type
+    type_name: str = ""
+    size: int | None = None
+    align: int = 8
+    convention: str | None = None  # a non-SysV register convention (see conventions)
+    origin: str = ""               # "module.py:line" of the declaration
+
+
+REGISTRY: dict[str, ExportDef] = {}
+STATIC_CALLS: dict[str, str] = {}      # static call key name -> default target export
+OVERRIDES: list[tuple[str, str, str]] = []
+
+
+def _origin(fn) -> str:
+    try:
+        return f"{inspect.getsourcefile(fn)}:{inspect.getsourcelines(fn)[1]}"
+    except (OSError, TypeError):
+        return getattr(fn, "__module__", "?")
+
+
+def register(defn: ExportDef, override: bool = False) -> ExportDef:
+    """Add an export definition; a second one of the same name must say ``override``."""
+    old = REGISTRY.get(defn.name)
+    if old is not None and old.origin != defn.origin:
+        if not override:
+            raise ValueError(f"export {defn.name} is declared twice: {old.origin} and {defn.origin}")
+        OVERRIDES.append((defn.name, old.origin, defn.origin))
+    REGISTRY[defn.name] = defn
+    return defn
+
+
+def export(prototype: str, *, convention: str | None = None, override: bool = False):
+    """Decorator: declare a function export by its C prototype."""
+    proto = parse_prototype(prototype)
+
+    def deco(fn):
+        register(ExportDef(proto.name, "func", fn, proto=proto, convention=convention,
+                           origin=_origin(fn)), override)
+        return fn
+    return deco
+
+
+def _parse_decl(decl: str):
+    words = decl.replace("*", " * ").split()
+    name = words[-1]
+    type_text = " ".join(words[:-1])
+    array = None
+    if "[" in name:
+        name, _, rest = name.partition("[")
+        array = 1
+        for dim in rest.rstrip("]").split("]["):
+            array *= int(dim, 0) if dim else 0
+    struct = None
+    bare = [w for w in type_text.split() if w not in ("const", "volatile")]
+    if bare and bare[0] in ("struct", "union") and "*" not in bare:
+        struct = bare[1]
+        ctype = None
+    else:
+        ctype = parse_type(type_text)
+    return name, type_text, ctype, struct, array
+
+
+def data(decl: str, *, size: int | None = None, align: int = 8, override: bool = False):
+    """Decorator: declare a data export, e.g. ``@data("unsigned long volatile jiffies")``.
+
+    The decorated ``init(k, addr)`` fills the object the first time a module
+    links against it. The size is the type's, ``sizeof(struct X)`` of the
+    target kernel for a struct, times the array length if the name has one,
+    or ``size=``.
+    """
+    name, type_text, ctype, struct, array = _parse_decl(decl)
+
+    def deco(fn):
+        register(ExportDef(name, "data", fn, ctype=ctype, type_name=struct or type_text,
+                           size=size if size is not None else _static_size(ctype, array),
+                           align=align, origin=_origin(fn)), override)
+        return fn
+    return deco
+
+
+def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False):
+    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset."""
+    name, type_text, ctype, struct, array = _parse_decl(decl)
+
+    def deco(fn):
+        register(ExportDef(name, "percpu", fn, ctype=ctype, type_name=struct or type_text,
+                           size=size if size is not None else _static_size(ctype, array),
+                           align=align, origin=_origin(fn)), override)
+        return fn
+    return deco
+
+
+def static_call(key: str, target: str) -> None:
+    """Declare static call ``key``: ``__SCT__<key>`` is a trampoline jumping to ``target``."""
+    STATIC_CALLS[key] = target
+
+
+def _static_size(ctype, array):
+    if ctype is None:
+        return None
+    return ctype.size * (array or 1) if array is not None else ctype.size
+
+
+class VarArgs:
+    """The integer arguments after the fixed ones of a variadic call."""
+
+    def __init__(self, machine, first_index: int):
+        self.machine, self.index = machine, first_index
+        self._regs = None
+
+    def next_int(self) -> int:
+        """The next argument as a raw unsigned 64-bit value."""
+        i = self.index
+        self.index += 1
+        if i < 6:
+            if self._regs is None:
+                self._regs = self.machine.int_args(6)
+            return self._regs[i]
+        rsp = self.machine.reg("rsp")
+        return self.machine.read_u64(rsp + 8 + 8 * (i - 6))
+
+
+class VaList:
+    """A ``va_list`` (x86_64: gp_offset, fp_offset, overflow_arg_area, reg_save_area)."""
+
+    def __init__(self, machine, addr: int):
+        self.machine, self.addr = machine, addr
+        self.gp_offset = machine.read_u32(addr)
+        self.overflow = machine.read_u64(addr + 8)
+        self.reg_save = machine.read_u64(addr + 16)
+
+    def next_int(self) -> int:
+        """The next integer argument, advancing the va_list as va_arg does."""
+        m = self.machine
+        if self.gp_offset < 48:
+            value = m.read_u64(self.reg_save + self.gp_offset)
+            self.gp_offset += 8
+            m.write_u32(self.addr, self.gp_offset)
+        else:
+            value = m.read_u64(self.overflow)
+            self.overflow += 8
+            m.write_u64(self.addr + 8, self.overflow)
+        return value
+
+
+@dataclass
+class SlotBinding:
+    """What the machine runs when module code calls an export slot."""
+    defn: ExportDef
+    kernel: object
+    calls: int = 0
+    tracer: object = None
+    _convert: list = field(default_factory=list)
+
+    def __post_init__(self):
+        proto = self.defn.proto
+        self._n = len(proto.params)
+        self._convert = [p.ctype.from_raw for p in proto.params]
+        self._variadic = proto.variadic
+        self._ret = proto.ret
+        self._machine = self.kernel.machine
+
+    def __call__(self):
+        m = self._machine
+        raw = m.int_args(self._n)
+        args = [conv(r) for conv, r in zip(self._convert, raw)]
+        if self._variadic:
+            args.append(VarArgs(m, self._n))
+        self.calls += 1
+        result = self.defn.fn(self.kernel, *args)
+        if isinstance(result, types.GeneratorType):
+            m.drive(result, self.finish)
+        else:
+            self.finish(result)
+
+    def finish(self, result) -> None:
+        """Set the return value of the hooked call (nothing for void)."""
+        if self.tracer is not None:
+            self.tracer(self.defn, result)
+        if not self._ret.is_void:
+            self._machine.set_return(self._ret.to_raw(result))

@@ -1,0 +1,291 @@
+"""A kernel: one machine, its exports, its modules and its log."""
+from __future__ import annotations
+
+import errno
+import importlib
+import os
+import pkgutil
+import sys
+
+from .errors import EmulationError, LoadError
+from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding
+from .log import KernelLog
+from .machine import SLOT_SIZE, CallRequest, Machine
+from .memory import Heap
+from .module import KernelSymbol, ModuleState
+from .target import load_target
+
+BOOT_NS = 2_000_000_000           # the virtual clock starts two seconds after boot
+TAINT_ORDER = "PFSRMBUDAWCIOELKXTN"
+MODULE_TAINTS = "PFCOEKXTN"
+# taints added with LOCKDEP_NOW_UNRELIABLE by the module loader and rmmod -f
+LOCKDEP_UNRELIABLE = set("PFRD")
+
+_stub_packages_loaded: set = set()
+
+
+def import_stub_package(package: str = "stubs") -> None:
+    """Import every module of a stub package once, registering its exports."""
+    if package in _stub_packages_loaded:
+        return
+    pkg = importlib.import_module(package)
+    for info in pkgutil.walk_packages(pkg.__path__, package + "."):
+        importlib.import_module(info.name)
+    _stub_packages_loaded.add(package)
+
+
+class Kernel:
+    """An emulated Linux kernel that modules can be loaded into.
+
+    ``target`` names the kernel to be (default: the shipped Debian 6.1 amd64
+    description, or ``$KEMU_TARGET``); ``allow_missing`` makes imports that no
+    model provides return 0 instead of failing the load.
+    """
+
+    def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 10_000,
+                 stub_packages=("stubs",)):
+        self.target = target if hasattr(target, "offset") else \
+            load_target(target or os.environ.get("KEMU_TARGET") or None)
+        for package in stub_packages:
+            import_stub_package(package)
+        self.machine = Machine()
+        self.heap = Heap(self.machine.direct_map)
+        self.clock_ns = BOOT_NS
+        self.log = KernelLog(lambda: self.clock_ns)
+        self.modules: dict = {}
+        self.taints: set = set()
+        self.sig_warned = False
+        self.debug_locks = True
+        self.last_unloaded = ""
+        self.freed_init: list = []
+        self.freed_modules: list = []
+        self.module_args: dict = {}
+        self.allow_missing = allow_missing
+        self.timeout_ms = timeout_ms
+        self.notes: list[str] = []
+        self.auto_stubbed: list[str] = []
+        self.state_listeners: list = []
+        self._exports: dict[str, KernelSymbol] = {}
+        self._models: dict = {}
+        self._noted: set = set()
+        self.current_entry = None
+        from .loader import Loader
+        self.loader = Loader(self)
+
+    # ------------------------------------------------------------- models
+    def model(self, cls):
+        """The per-kernel instance of a stub's model class (created on first use)."""
+        inst = self._models.get(cls)
+        if inst is None:
+            inst = self._models[cls] = cls(self)
+        return inst
+
+    def note(self, text: str) -> None:
+        """A remark from kemu itself (not the kernel log), each text once."""
+        if text not in self._noted:
+            self._noted.add(text)
+            self.notes.append(text)
+
+    # ------------------------------------------------------------ symbols
+    def export_addr(self, name: str) -> int:
+        """Address of a modelled kernel export, materialising it if needed."""
+        ksym = self._kernel_symbol(name)
+        if ksym is None:
+            raise KeyError(f"kemu models no kernel export named {name}")
+        return ksym.addr
+
+    def _kernel_symbol(self, name: str) -> KernelSymbol | None:
+        ksym = self._exports.get(name)
+        if ksym is not None:
+            return ksym
+        defn = REGISTRY.get(name)
+        m = self.machine
+        if defn is not None:
+            addr = self._materialize(defn)
+        elif name in m.thunk_addrs:
+            addr = m.thunk_addrs[name]
+        elif name.startswith("__SCT__") and name[7:] in STATIC_CALLS:
+            addr = m.add_thunk(name, f"jmp {self.export_addr(STATIC_CALLS[name[7:]]):#x}")
+        else:
+            return None
+        info = self.target.get_export(name)
+        ksym = KernelSymbol(name, addr, bool(info and info.gpl), info.crc if info else None,
+                            info.namespace if info else "", None)
+        self._exports[name] = ksym
+        return ksym
+
+    def _materialize(self, defn: ExportDef) -> int:
+        m = self.machine
+        if defn.kind == "func":
+            return m.add_slot(defn.name, SlotBinding(defn, self))
+        size = defn.size if defn.size is not None else self.target.sizeof(defn.type_name)
+        if defn.kind == "data":
+            addr = m.alloc_kdata(size, defn.align)
+            self._exports[defn.name] = KernelSymbol(defn.name, addr, False, None, "", None)
+            defn.fn(self, addr)
+            return addr
+        offset = m.alloc_percpu(size, defn.align)
+        self._exports[defn.name] = KernelSymbol(defn.name, offset, False, None, "", None)
+        defn.fn(self, offset)
+        return offset
+
+    def find_symbol(self, name: str, gplok: bool = True, include_modules: bool = True):
+        """find_symbol(): vmlinux's exports, then each formed module's."""
+        ksym = self._kernel_symbol(name)
+        if ksym is not None:
+            return ksym if gplok or not ksym.gpl else None
+        if include_modules:
+            for mod in self.modules.values():
+                if mod.state == ModuleState.UNFORMED:
+                    continue
+                ksym = mod.syms.get(name)
+                if ksym is not None:
+                    return ksym if gplok or not ksym.gpl else None
+        if self.allow_missing:
+            return self._auto_stub(name)
+        return None
+
+    def _auto_stub(self, name: str) -> KernelSymbol:
+        from .cproto import parse_prototype
+        defn = ExportDef(name, "func", lambda k, *a: 0, proto=parse_prototype(f"long {name}(void)"),
+                         origin="--allow-missing")
+        addr = self.machine.add_slot(name, SlotBinding(defn, self))
+        self.auto_stubbed.append(name)
+        self.note(f"auto-stubbed missing symbol {name} (returns 0)")
+        ksym = KernelSymbol(name, addr, False, None, "", None)
+        self._exports[name] = ksym
+        return ksym
+
+    def unknown_symbol(self, name: str) -> LoadError:
+        """The error for an import nothing provides; says when Linux has it but kemu does not."""
+        err = LoadError(f"Unknown symbol {name}", errno.ENOENT)
+        err.hint = ""
+        if self.target.get_export(name) is not None:
+            err.hint = (f" (kemu: {name} is exported by Linux {self.target.release} but kemu "
+                        "does not model it yet; --allow-missing stubs it)")
+            self.note(f"{name} is a real export of {self.target.release} that kemu does not "
+                      "model yet")
+        return err
+
+    def symbolize(self, addr: int):
+        """(name, offset, size, module name or None) for an address, or None."""
+        for mod in self.modules.values():
+            hit = mod.lookup(addr)
+            if hit:
+                return hit[0], hit[1], hit[2], mod.name
+        name = self.machine.slot_name(addr & ~(SLOT_SIZE - 1))
+        if name:
+            return name, addr & (SLOT_SIZE - 1), SLOT_SIZE, None
+        return None
+
+    def hash_pointer(self, addr: int) -> str:
+        """How ``%p`` prints an address (overridden by the vsprintf model)."""
+        return f"{addr:016x}"
+
+    # -------------------------------------------------------------- taint
+    def add_taint(self, letter: str, lockdep_unreliable: bool | None = None) -> None:
+        """Taint the kernel (add_taint); the first taint that makes lockdep
+        unreliable turns lock debugging off, with the kernel's message."""
+        if lockdep_unreliable is None:
+            lockdep_unreliable = letter in LOCKDEP_UNRELIABLE
+        if lockdep_unreliable and self.debug_locks:
+            self.debug_locks = False
+            self.log.emit(4, "Disabling lock debugging due to kernel taint")
+        self.taints.add(letter)
+
+    def add_taint_module(self, mod, letter: str) -> None:
+        """Taint the kernel and the module (add_taint_module)."""
+        self.add_taint(letter)
+        mod.taints.add(letter)
+
+    def taint_string(self) -> str:
+        """print_tainted(): 'Not tainted' or 'Tainted: ' and the flags."""
+        if not self.taints:
+            return "Not tainted"
+        return "Tainted: " + "".join(l if l in self.taints else " " for l in TAINT_ORDER).rstrip()
+
+    @staticmethod
+    def module_taint_letters(mod) -> str:
+        """module_flags_taint(): the module's letters in bit order, e.g. 'OE'."""
+        return "".join(l for l in TAINT_ORDER if l in MODULE_TAINTS and l in mod.taints)
+
+    # ------------------------------------------------------------- running
+    def call(self, fn_addr: int, *args, entry: str = "", module=None) -> int:
+        """Run kernel or module code at ``fn_addr`` with integer arguments; returns RAX."""
+        self.current_entry = (entry, module)
+        try:
+            return self.machine.call(fn_addr, args, timeout_ms=self.timeout_ms)
+        except EmulationError as exc:
+            self.report_fault(exc, entry)
+            raise
+        finally:
+            self.current_entry = None
+
+    def call_request(self, fn_addr: int, *args) -> CallRequest:
+        """What a generator hook yields to call module code and get its result."""
+        return CallRequest(fn_addr, args)
+
+    def format_addr(self, addr: int) -> str:
+        """``func+0x12/0x40 [mod]`` as %pS prints it, or the bare address."""
+        hit = self.symbolize(addr)
+        if not hit:
+            return f"{addr:#x}"
+        name, off, size, modname = hit
+        return f"{name}+{off:#x}/{size:#x}" + (f" [{modname}]" if modname else "")
+
+    def report_fault(self, exc: EmulationError, entry: str) -> None:
+        """Log a kernel-style report for a fault in emulated code and taint D."""
+        from .errors import MemoryFault
+        lines = []
+        if isinstance(exc, MemoryFault):
+            if exc.addr < 4096:
+                lines.append(f"BUG: kernel NULL pointer dereference, address: {exc.addr:016x}")
+            else:
+                lines.append(f"BUG: unable to handle page fault for address: {exc.addr:016x}")
+            kind = {"read": "read access", "write": "write access",
+                    "fetch": "instruction fetch"}.get(exc.access, "access")
+            lines.append(f"#PF: supervisor {kind} in kernel mode")
+            lines.append("Oops: 0000 [#1] PREEMPT SMP NOPTI")
+            rip = exc.rip
+        else:
+            lines.append(str(exc))
+            rip = self.machine.reg("rip")
+        lines.append(f"CPU: 0 PID: 1 Comm: insmod {self.taint_string()} {self.target.release}")
+        lines.append(f"RIP: 0010:{self.format_addr(rip)}")
+        regs = self.machine.registers()
+        lines.append(f"RSP: 0018:{regs['rsp']:016x} EFLAGS: {regs['eflags']:08x}")
+        for trio in (("rax", "rbx", "rcx"), ("rdx", "rsi", "rdi"), ("rbp", "r08", "r09"),
+                     ("r10", "r11", "r12"), ("r13", "r14", "r15")):
+            lines.append(" ".join(f"{n.upper()}: {regs[n.replace('r0', 'r')]:016x}" for n in trio))
+        for line in lines:
+            self.log.emit(1 if line.startswith(("BUG", "Oops")) else 4, line)
+        exc.report = lines
+        self.add_taint("D")
+
+    def dump_stack(self) -> None:
+        """dump_stack() as the kernel prints it for the current entry."""
+        self.log.emit(4, f"CPU: 0 PID: 1 Comm: insmod {self.taint_string()} "
+                         f"{self.target.release} #1")
+        self.log.emit(4, "Call Trace:")
+        self.log.emit(4, " <TASK>")
+        self.log.emit(4, " dump_stack_lvl+0x44/0x5c")
+        self.log.emit(4, " do_init_module.cold+0x22/0x28")
+        self.log.emit(4, " load_module+0x2a2c/0x2be0")
+        self.log.emit(4, " __do_sys_finit_module+0xac/0x120")
+        self.log.emit(4, " do_syscall_64+0x55/0xb0")
+        self.log.emit(4, " entry_SYSCALL_64_after_hwframe+0x6e/0xd8")
+        self.log.emit(4, " </TASK>")
+
+    def notify_module_state(self, mod) -> None:
+        """blocking_notifier_call_chain(&module_notify_list, state, mod)."""
+        for listener in self.state_listeners:
+            listener(mod)
+
+    # ------------------------------------------------------------- modules
+    def load(self, path: str, args: str = "", flags: int = 0, data: bytes | None = None,
+             image=None):
+        """init_module(2): load ``path`` with the parameter string ``args``."""
+        if data is None and image is None:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        return self.loader.load_module(path, data, args, flags, image=image)

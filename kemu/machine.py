@@ -1,0 +1,369 @@
+"""The emulated x86_64 machine: address space, thunks, export slots, calls.
+
+Layout (all kernel addresses, as on a real x86_64 kernel):
+
+=====================  ======================  ======================================
+region                 base                    use
+=====================  ======================  ======================================
+direct map             0xffff888000000000      heap (kmalloc), per-CPU area
+vmalloc                0xffffc90000000000      kernel stacks, vmalloc()
+kernel text            0xffffffff81000000      export slots (the only hooked code)
+kernel thunks          0xffffffff82000000      keystone-assembled thunks, static calls
+kernel data            0xffffffff83000000      data exports (jiffies, pv_ops, ...)
+modules                0xffffffffc0000000      module core and init regions
+=====================  ======================  ======================================
+
+Everything a module can reach with a 32S relocation (slots, thunks, kernel data,
+modules) lies in the top 2 GiB. Module code runs at full JIT speed: the only
+``UC_HOOK_CODE`` covers the export slots, each a single ``ret``.
+
+A hook that must call back into module code (a registration that runs the
+module's ``init`` callback, say) cannot re-enter ``emu_start``; it is written
+as a generator that yields :class:`CallRequest` objects, and the machine runs
+the callback inside the same emulation, resuming the generator when the
+callback returns (see :meth:`Machine.drive`).
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import keystone
+from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
+                     UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT,
+                     UC_ERR_WRITE_UNMAPPED, UC_HOOK_CODE, UC_HOOK_INSN_INVALID, UC_HOOK_INTR,
+                     UC_HOOK_MEM_INVALID, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
+                     UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT,
+                     UC_MEM_WRITE_UNMAPPED, UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
+from unicorn import x86_const as X
+
+from .errors import EmulationError, KernelBug, Lockup, MemoryFault
+from .memory import PAGE_SIZE, PROT_RX, Region, align, page_align
+
+DIRECT_MAP_ADDR = 0xFFFF888000000000
+VMALLOC_ADDR = 0xFFFFC90000000000
+SLOTS_ADDR = 0xFFFFFFFF81000000
+THUNKS_ADDR = 0xFFFFFFFF82000000
+KDATA_ADDR = 0xFFFFFFFF83000000
+MODULES_ADDR = 0xFFFFFFFFC0000000
+USER_ADDR = 0x0000000000400000
+
+SLOT_SIZE = 16
+NUM_SLOTS = 1 << 16
+THREAD_SIZE = 16384
+MSR_GS_BASE = 0xC0000101
+STACK_CANARY_OFFSET = 0x28          # offsetof(struct fixed_percpu_data, stack_canary)
+STACK_CANARY = 0x6B656D75C0DE5A00    # fixed, so runs are deterministic
+
+ARG_REGS = (X.UC_X86_REG_RDI, X.UC_X86_REG_RSI, X.UC_X86_REG_RDX,
+            X.UC_X86_REG_RCX, X.UC_X86_REG_R8, X.UC_X86_REG_R9)
+RAX, RSP, RIP = X.UC_X86_REG_RAX, X.UC_X86_REG_RSP, X.UC_X86_REG_RIP
+
+_GPRS = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
+         "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15")
+REG_IDS = {name: getattr(X, f"UC_X86_REG_{name.upper()}") for name in _GPRS + ("rip", "eflags")}
+
+# Thunks every module links against (arch/x86/lib/retpoline.S, arch/x86/kernel/ftrace_64.S).
+# Assembled once per process with keystone.
+_THUNK_ASM = {
+    "__fentry__": "ret",
+    "__x86_return_thunk": "ret",
+    "__kemu_stop": "hlt",          # return address of top-level calls: emu_start stops here
+    **{f"__x86_indirect_thunk_{r}": f"jmp {r}" for r in _GPRS if r != "rsp"},
+    **{f"__x86_indirect_jump_thunk_{r}": f"jmp {r}" for r in _GPRS if r != "rsp"},
+}
+_ks = None
+_thunk_blob: tuple[bytes, dict] | None = None
+
+
+def assemble(source: str, addr: int) -> bytes:
+    """Assemble x86_64 ``source`` (Intel syntax) to bytes placed at ``addr``."""
+    global _ks
+    if _ks is None:
+        _ks = keystone.Ks(keystone.KS_ARCH_X86, keystone.KS_MODE_64)
+    encoding, _ = _ks.asm(source, addr)
+    return bytes(encoding or b"")
+
+
+def _thunks() -> tuple[bytes, dict]:
+    global _thunk_blob
+    if _thunk_blob is None:
+        blob, where = bytearray(), {}
+        for name, src in _THUNK_ASM.items():
+            where[name] = THUNKS_ADDR + len(blob)
+            blob += assemble(src, THUNKS_ADDR + len(blob))
+            blob += b"\xcc" * (-len(blob) % 16)
+        _thunk_blob = (bytes(blob), where)
+    return _thunk_blob
+
+
+@dataclass
+class CallRequest:
+    """Yielded by a generator hook: call ``fn_addr(*args)`` in module code."""
+    fn_addr: int
+    args: tuple = ()
+
+
+class Machine:
+    """One emulated CPU with the kernel's address space."""
+
+    def __init__(self):
+        uc = self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
+        uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self.direct_map = Region(uc, "direct map", DIRECT_MAP_ADDR, 1 << 40)
+        self.vmalloc = Region(uc, "vmalloc", VMALLOC_ADDR, 1 << 40)
+        self.modules = Region(uc, "modules", MODULES_ADDR, 1 << 30)
+        self.kdata = Region(uc, "kernel data", KDATA_ADDR, 1 << 28)
+        self.user = Region(uc, "user", USER_ADDR, 1 << 32)
+        self._kdata_next = self._kdata_end = 0
+        # export slots: one ret each; the hook is limited to this range
+        uc.mem_map(SLOTS_ADDR, NUM_SLOTS * SLOT_SIZE, PROT_RX)
+        self.slot_fns: list = []
+        self.slot_names: list[str] = []
+        uc.hook_add(UC_HOOK_CODE, self._on_slot, begin=SLOTS_ADDR,
+                    end=SLOTS_ADDR + NUM_SLOTS * SLOT_SIZE - 1)
+        self.resume_addr = self.add_slot("__kemu_resume", self._on_resume)
+        # thunks
+        blob, self.thunk_addrs = _thunks()
+        uc.mem_map(THUNKS_ADDR, 1 << 20, PROT_RX)
+        uc.mem_write(THUNKS_ADDR, blob)
+        self._thunk_next = THUNKS_ADDR + align(len(blob), 16)
+        self.stop_addr = self.thunk_addrs["__kemu_stop"]
+        # per-CPU area behind GS: struct fixed_percpu_data first (canary at 0x28)
+        self.percpu_size = 1 << 18
+        self.percpu_addr = self.direct_map.map(self.percpu_size)
+        self._percpu_next = PAGE_SIZE
+        self.write_u64(self.percpu_addr + STACK_CANARY_OFFSET, STACK_CANARY)
+        # one kernel stack (THREAD_SIZE) with a guard page below it
+        self.stack_addr = self.vmalloc.map(THREAD_SIZE, guard=PAGE_SIZE)
+        self.pending: list = []        # generators waiting for a callback to return
+        self.fault = None
+        self.running = False
+        self.on_invalid_opcode = None  # callable(rip) -> True to continue past ud2
+        self.on_slot_error = None
+        uc.hook_add(UC_HOOK_MEM_INVALID, self._on_fault)
+        uc.hook_add(UC_HOOK_INSN_INVALID, self._on_insn_invalid)
+        uc.hook_add(UC_HOOK_INTR, self._on_intr)
+
+    # ----------------------------------------------------------------- slots
+    def add_slot(self, name: str, fn) -> int:
+        """Create an export slot running ``fn()`` when called; returns its address."""
+        idx = len(self.slot_fns)
+        if idx >= NUM_SLOTS:
+            raise MemoryError("export slot region exhausted")
+        addr = SLOTS_ADDR + idx * SLOT_SIZE
+        self.uc.mem_write(addr, b"\xc3" + b"\xcc" * (SLOT_SIZE - 1))
+        self.slot_fns.append(fn)
+        self.slot_names.append(name)
+        return addr
+
+    def slot_name(self, addr: int) -> str | None:
+        """The export name of a slot address (or of a thunk), else None."""
+        if SLOTS_ADDR <= addr < SLOTS_ADDR + len(self.slot_fns) * SLOT_SIZE:
+            return self.slot_names[(addr - SLOTS_ADDR) // SLOT_SIZE]
+        for name, where in self.thunk_addrs.items():
+            if where == addr:
+                return name
+        return None
+
+    def _on_slot(self, uc, address, size, user_data):
+        self.slot_fns[(address - SLOTS_ADDR) >> 4]()
+
+    def add_thunk(self, name: str, source: str) -> int:
+        """Assemble a thunk (e.g. a static-call trampoline) and return its address."""
+        addr = self._thunk_next
+        code = assemble(source, addr)
+        self.uc.mem_write(addr, code)
+        self._thunk_next = align(addr + len(code), 16)
+        self.thunk_addrs[name] = addr
+        return addr
+
+    # ------------------------------------------------------------- registers
+    def reg(self, name: str) -> int:
+        """Read a register by name ("rax", "rip", ...)."""
+        return self.uc.reg_read(REG_IDS[name])
+
+    def set_reg(self, name: str, value: int) -> None:
+        """Write a register by name."""
+        self.uc.reg_write(REG_IDS[name], value & 0xFFFFFFFFFFFFFFFF)
+
+    def registers(self) -> dict:
+        """All general-purpose registers, rip and eflags."""
+        return {name: self.uc.reg_read(rid) for name, rid in REG_IDS.items()}
+
+    def int_args(self, n: int) -> list[int]:
+        """The first ``n`` integer arguments of the call being hooked (SysV)."""
+        regs = self.uc.reg_read_batch(ARG_REGS[:n]) if n else []
+        if n > 6:
+            rsp = self.uc.reg_read(RSP)
+            stack = self.uc.mem_read(rsp + 8, (n - 6) * 8)
+            regs = list(regs) + list(struct.unpack(f"<{n - 6}Q", stack))
+        return list(regs)
+
+    def set_return(self, raw: int) -> None:
+        """Set RAX, the value the hooked call returns."""
+        self.uc.reg_write(RAX, raw & 0xFFFFFFFFFFFFFFFF)
+
+    # ---------------------------------------------------------------- memory
+    def read(self, addr: int, size: int) -> bytes:
+        """Read memory; raises :class:`MemoryFault` on an unmapped address."""
+        try:
+            return bytes(self.uc.mem_read(addr, size))
+        except UcError:
+            raise MemoryFault(addr, "read", self.uc.reg_read(RIP)) from None
+
+    def write(self, addr: int, data: bytes) -> None:
+        """Write memory; raises :class:`MemoryFault` on an unmapped address."""
+        try:
+            self.uc.mem_write(addr, bytes(data))
+        except UcError:
+            raise MemoryFault(addr, "write", self.uc.reg_read(RIP)) from None
+
+    def read_u8(self, addr): return self.read(addr, 1)[0]
+    def read_u16(self, addr): return int.from_bytes(self.read(addr, 2), "little")
+    def read_u32(self, addr): return int.from_bytes(self.read(addr, 4), "little")
+    def read_u64(self, addr): return int.from_bytes(self.read(addr, 8), "little")
+    def read_s32(self, addr): return int.from_bytes(self.read(addr, 4), "little", signed=True)
+    def write_u8(self, addr, v): self.write(addr, (v & 0xFF).to_bytes(1, "little"))
+    def write_u16(self, addr, v): self.write(addr, (v & 0xFFFF).to_bytes(2, "little"))
+    def write_u32(self, addr, v): self.write(addr, (v & 0xFFFFFFFF).to_bytes(4, "little"))
+    def write_u64(self, addr, v): self.write(addr, (v & (2**64 - 1)).to_bytes(8, "little"))
+
+    def read_cstr(self, addr: int, maxlen: int = 1 << 20) -> bytes:
+        """Read a NUL-terminated string (without the NUL), at most ``maxlen`` bytes."""
+        out = bytearray()
+        while len(out) < maxlen:
+            n = min(256 - (addr + len(out)) % 256, maxlen - len(out))
+            chunk = self.read(addr + len(out), n)
+            nul = chunk.find(0)
+            if nul >= 0:
+                out += chunk[:nul]
+                return bytes(out)
+            out += chunk
+        return bytes(out)
+
+    def alloc_kdata(self, size: int, alignment: int = 16) -> int:
+        """Allocate zeroed kernel data (for data exports) in the top 2 GiB."""
+        addr = align(self._kdata_next, alignment)
+        if not self._kdata_end or addr + size > self._kdata_end:
+            chunk = page_align(max(64 * 1024, size + alignment))
+            start = self.kdata.map(chunk)          # contiguous with the previous chunk
+            if not self._kdata_end:
+                addr = align(start, alignment)
+            self._kdata_end = start + chunk
+        self._kdata_next = addr + size
+        return addr
+
+    def alloc_percpu(self, size: int, alignment: int = 8) -> int:
+        """Allocate a per-CPU variable; returns its offset from the GS base."""
+        offset = align(self._percpu_next, max(alignment, 1))
+        if offset + size > self.percpu_size:
+            raise MemoryError("per-CPU area exhausted")
+        self._percpu_next = offset + size
+        return offset
+
+    def invalidate(self, addr: int, size: int) -> None:
+        """Flush translated code for a range that was rewritten."""
+        self.uc.ctl_remove_cache(addr, addr + size)
+
+    # ----------------------------------------------------------------- calls
+    def call(self, fn_addr: int, args=(), timeout_ms: int = 10_000) -> int:
+        """Run module code ``fn_addr(*args)`` on a fresh kernel stack; returns RAX.
+
+        Raises :class:`MemoryFault`, :class:`KernelBug`, :class:`Lockup` or the
+        typed error a hook raised.
+        """
+        if self.running:
+            raise RuntimeError("Machine.call() from inside a hook: yield a CallRequest instead")
+        uc = self.uc
+        extra = list(args[6:])
+        # at entry [rsp] is the return address and stack arguments follow it
+        rsp = self.stack_addr + THREAD_SIZE - 64 - 8 * (len(extra) + len(extra) % 2) - 8
+        self.write_u64(rsp, self.stop_addr)
+        for i, value in enumerate(extra):
+            self.write_u64(rsp + 8 + 8 * i, value)
+        uc.reg_write(RSP, rsp)
+        uc.reg_write(X.UC_X86_REG_RBP, 0)
+        for reg, value in zip(ARG_REGS, args):
+            uc.reg_write(reg, value & 0xFFFFFFFFFFFFFFFF)
+        uc.msr_write(MSR_GS_BASE, self.percpu_addr)
+        self.fault = None
+        self.pending.clear()
+        self.running = True
+        try:
+            uc.emu_start(fn_addr, self.stop_addr, timeout=timeout_ms * 1000)
+        except UcError as err:
+            raise self._translate(err) from None
+        finally:
+            self.running = False
+        rip = uc.reg_read(RIP)
+        if rip != self.stop_addr:
+            raise Lockup(f"watchdog: soft lockup: stuck for {timeout_ms / 1000:g}s at {rip:#x}")
+        return uc.reg_read(RAX)
+
+    def drive(self, gen, finish, value=None) -> None:
+        """Advance a generator hook; run the callback it requests, or finish.
+
+        ``finish(result)`` sets the hooked call's return value. Called from a
+        slot hook, so a requested callback runs inside the current emulation
+        with the resume slot as its return address.
+        """
+        try:
+            req = gen.send(value)
+        except StopIteration as stop:
+            finish(stop.value)
+            return
+        if not isinstance(req, CallRequest):
+            raise TypeError(f"a generator hook may only yield CallRequest, not {req!r}")
+        self.pending.append((gen, finish))
+        rsp = self.uc.reg_read(RSP) - 8
+        self.write_u64(rsp, self.resume_addr)
+        self.uc.reg_write(RSP, rsp)
+        for reg, arg in zip(ARG_REGS, req.args):
+            self.uc.reg_write(reg, arg & 0xFFFFFFFFFFFFFFFF)
+        self.uc.reg_write(RIP, req.fn_addr)
+
+    def _on_resume(self):
+        gen, finish = self.pending.pop()
+        self.drive(gen, finish, self.uc.reg_read(RAX))
+
+    # ---------------------------------------------------------------- faults
+    _ACCESS = {UC_MEM_READ_UNMAPPED: "read", UC_MEM_WRITE_UNMAPPED: "write",
+               UC_MEM_FETCH_UNMAPPED: "fetch", UC_MEM_READ_PROT: "read",
+               UC_MEM_WRITE_PROT: "write", UC_MEM_FETCH_PROT: "fetch"}
+    _PROT = {UC_MEM_READ_PROT, UC_MEM_WRITE_PROT, UC_MEM_FETCH_PROT}
+
+    def _on_fault(self, uc, access, address, size, value, user_data):
+        self.fault = (self._ACCESS.get(access, "access"), address, access in self._PROT,
+                      uc.reg_read(RIP))
+        return False
+
+    def _on_insn_invalid(self, uc, user_data):
+        rip = uc.reg_read(RIP)
+        if self.on_invalid_opcode and self.on_invalid_opcode(rip):
+            return True
+        self.fault = ("invalid opcode", rip, False, rip)
+        return False
+
+    def _on_intr(self, uc, intno, user_data):
+        rip = uc.reg_read(RIP)
+        self.fault = (f"trap {intno}", rip, False, rip)
+        uc.emu_stop()
+        raise KernelBug(f"int3: trap {intno} at {rip:#x}" if intno == 3 else
+                        f"unexpected interrupt {intno} at {rip:#x}")
+
+    def _translate(self, err: UcError) -> EmulationError:
+        fault = self.fault
+        if fault and fault[0] == "invalid opcode":
+            return KernelBug(f"invalid opcode: 0000 at {fault[1]:#x}")
+        if fault:
+            access, addr, prot, rip = fault
+            if access == "fetch" and not prot:
+                rip = addr
+            return MemoryFault(addr, access, rip)
+        if err.errno in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED,
+                         UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT):
+            return MemoryFault(0, "access", self.uc.reg_read(RIP))
+        if err.errno == UC_ERR_INSN_INVALID:
+            return KernelBug(f"invalid opcode: 0000 at {self.uc.reg_read(RIP):#x}")
+        return EmulationError(f"emulation failed: {err} at {self.uc.reg_read(RIP):#x}")

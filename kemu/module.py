@@ -1,0 +1,126 @@
+"""A loaded module, as ``struct module`` describes it."""
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class ModuleState(IntEnum):
+    """enum module_state (include/linux/module.h)."""
+    LIVE = 0
+    COMING = 1
+    GOING = 2
+    UNFORMED = 3
+
+
+STATE_WORDS = {ModuleState.LIVE: "Live", ModuleState.COMING: "Loading",
+               ModuleState.GOING: "Unloading", ModuleState.UNFORMED: "Unformed"}
+
+
+@dataclass
+class Layout:
+    """struct module_layout: one region (core or init) of a module."""
+    base_addr: int = 0
+    size: int = 0
+    text_size: int = 0
+    ro_size: int = 0
+    ro_after_init_size: int = 0
+
+    def contains(self, addr: int) -> bool:
+        """True if ``addr`` is inside this region."""
+        return self.base_addr <= addr < self.base_addr + self.size
+
+
+@dataclass
+class KernelSymbol:
+    """An exported symbol (an entry of a ``__ksymtab*`` table)."""
+    name: str
+    addr: int
+    gpl: bool
+    crc: int | None
+    namespace: str
+    owner: "Module | None"
+
+
+@dataclass
+class Module:
+    """A module in the kernel's list of modules."""
+    name: str
+    path: str
+    state: ModuleState = ModuleState.UNFORMED
+    struct_addr: int = 0
+    core: Layout = field(default_factory=Layout)
+    init_layout: Layout = field(default_factory=Layout)
+    init_addr: int = 0
+    exit_addr: int = 0
+    refcnt: int = 1                                   # MODULE_REF_BASE
+    taints: set = field(default_factory=set)
+    modinfo: list = field(default_factory=list)
+    syms: dict = field(default_factory=dict)          # exported name -> KernelSymbol
+    uses: list = field(default_factory=list)          # modules this one depends on
+    holders: list = field(default_factory=list)       # modules that use this one
+    percpu_offset: int = 0
+    percpu_size: int = 0
+    args: str = ""
+    init_ret: int | None = None
+    sig_ok: bool = False
+    _funcs: list = field(default_factory=list)        # sorted (addr, size, name)
+    _starts: list = field(default_factory=list)
+    sections: dict = field(default_factory=dict)      # name -> address
+    image: object = None                              # the ElfImage it came from
+
+    def get_modinfo(self, key: str) -> str | None:
+        """First ``.modinfo`` value for ``key`` (get_modinfo)."""
+        for k, v in self.modinfo:
+            if k == key:
+                return v
+        return None
+
+    def refcount(self) -> int:
+        """module_refcount(): references held beyond the base one."""
+        return self.refcnt - 1
+
+    def add_kallsyms(self, entries) -> None:
+        """Record the symbol table as kallsyms keeps it: (value, index, name, is_core)."""
+        self._funcs = sorted(entries)
+        self._starts = [e[0] for e in self._funcs]
+
+    def drop_init_kallsyms(self) -> None:
+        """After init the kernel keeps only core symbols (is_core_symbol)."""
+        self.add_kallsyms([e for e in self._funcs if e[3]])
+
+    def lookup(self, addr: int):
+        """find_kallsyms_symbol(): (name, offset, size) for ``addr``, or None.
+
+        The closest preceding named symbol wins (the lowest symbol index among
+        aliases); the size runs to the next symbol or to the end of the text
+        of the region ``addr`` is in.
+        """
+        if self.init_layout.contains(addr):
+            nextval = self.init_layout.base_addr + self.init_layout.text_size
+        elif self.core.contains(addr):
+            nextval = self.core.base_addr + self.core.text_size
+        else:
+            return None
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i < 0 or self._starts[i] == 0:
+            return None
+        bestval = self._starts[i]
+        i = bisect.bisect_left(self._starts, bestval)          # lowest index at that value
+        name = self._funcs[i][2]
+        j = bisect.bisect_right(self._starts, addr)
+        if j < len(self._starts) and self._starts[j] < nextval:
+            nextval = self._starts[j]
+        return name, addr - bestval, nextval - bestval
+
+    def symbol_addr(self, name: str) -> int | None:
+        """Address of a module symbol by name (kallsyms), or None."""
+        for value, _index, sym, _core in self._funcs:
+            if sym == name:
+                return value
+        return None
+
+    def within(self, addr: int) -> bool:
+        """True for an address in the module's core or (still present) init region."""
+        return self.core.contains(addr) or self.init_layout.contains(addr)

@@ -1,0 +1,357 @@
+"""Descriptions of target kernels: struct layouts, constants, vermagic, exports.
+
+A target description is a JSON file generated from a kernel headers tree by
+``python3 -m kemu.target.gen`` (see :mod:`kemu.target.gen`).  The Debian 6.1
+amd64 one is shipped in this package and is the default::
+
+    from kemu.target import load_target
+
+    t = load_target()
+    t.release                 # '6.1.0-56-amd64'
+    t.vermagic                # '6.1.0-56-amd64 SMP preempt mod_unload ...'
+    t.offset("module.init")   # offsetof(struct module, init)
+    t.sizeof("module")        # sizeof(struct module)
+    t.const("GFP_KERNEL")
+    t.get_export("_printk")   # ExportInfo(crc=..., gpl=False, ...)
+
+Offsets are named "struct.member" (nested: "module.core_layout.base"),
+sizes by the struct or typedef name ("module", "spinlock_t").  A leading
+"struct " is accepted and ignored.
+
+Everything is loaded lazily: the JSON is parsed on first use and the export
+index is built on the first export lookup.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Iterator, Mapping, NamedTuple
+
+__all__ = [
+    "DEFAULT_TARGET", "Export", "ExportInfo", "Target", "TargetKeyError",
+    "UnknownConstant", "UnknownMember", "UnknownType", "available_targets",
+    "load_target",
+]
+
+#: Release of the target used when load_target() gets no argument.
+DEFAULT_TARGET = "6.1.0-56-amd64"
+
+SUPPORTED_FORMATS = (1,)
+
+
+class TargetKeyError(KeyError):
+    """A name that the target description does not contain."""
+
+    def __init__(self, message: str, name: str):
+        super().__init__(message)
+        self.name = name
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UnknownMember(TargetKeyError):
+    """No offset recorded for this "struct.member"."""
+
+
+class UnknownType(TargetKeyError):
+    """No size recorded for this struct / typedef."""
+
+
+class UnknownConstant(TargetKeyError):
+    """No value recorded for this constant."""
+
+
+class ExportInfo(NamedTuple):
+    """What Module.symvers says about one exported symbol."""
+
+    crc: int
+    gpl: bool
+    exporter: str
+    namespace: str
+
+
+class Export(NamedTuple):
+    """One exported symbol, with its name."""
+
+    name: str
+    crc: int
+    gpl: bool
+    exporter: str
+    namespace: str
+
+
+def _strip_struct(name: str) -> str:
+    name = name.strip()
+    return name[len("struct "):].lstrip() if name.startswith("struct ") \
+        else name
+
+
+class Target:
+    """One target kernel, backed by a generated JSON description.
+
+    Construct through :func:`load_target`.  The JSON is read on first use.
+    """
+
+    def __init__(self, source, label: str):
+        """Wrap a description; ``source`` is a Path or a Traversable."""
+        self._source = source
+        self._label = label
+        self._data: dict | None = None
+        self._exports: dict[str, tuple] | None = None
+
+    def __repr__(self) -> str:
+        return f"<kemu Target {self._label}>"
+
+    # -- loading -----------------------------------------------------------
+
+    @property
+    def data(self) -> dict:
+        """The raw parsed JSON (loaded on first access)."""
+        if self._data is None:
+            raw = self._source.read_text(encoding="utf-8")
+            data = json.loads(raw)
+            fmt = data.get("format")
+            if fmt not in SUPPORTED_FORMATS:
+                raise ValueError(f"{self._label}: unsupported target format "
+                                 f"{fmt!r} (supported: {SUPPORTED_FORMATS})")
+            self._data = data
+        return self._data
+
+    # -- facts -------------------------------------------------------------
+
+    @property
+    def release(self) -> str:
+        """The kernel release (UTS_RELEASE, as ``uname -r`` prints it)."""
+        return self.data["release"]
+
+    @property
+    def kernel_version(self) -> str | None:
+        """The upstream version, e.g. '6.1.192' (None if unknown)."""
+        return self.data.get("kernel_version")
+
+    @property
+    def arch(self) -> str:
+        """The architecture, e.g. 'x86_64'."""
+        return self.data["arch"]
+
+    @property
+    def vermagic(self) -> str:
+        """The vermagic string exactly as modules carry it in .modinfo."""
+        return self.data["vermagic"]
+
+    @property
+    def module_layout_crc(self) -> int | None:
+        """The CRC of the ``module_layout`` symbol (modversions check)."""
+        return self.data.get("module_layout_crc")
+
+    @property
+    def config(self) -> Mapping[str, str]:
+        """Selected CONFIG_* options of the kernel (read-only mapping)."""
+        return MappingProxyType(self.data["config"])
+
+    @property
+    def offsets(self) -> Mapping[str, int]:
+        """All recorded "struct.member" offsets (read-only mapping)."""
+        return MappingProxyType(self.data["offsets"])
+
+    @property
+    def sizes(self) -> Mapping[str, int]:
+        """All recorded struct / typedef sizes (read-only mapping)."""
+        return MappingProxyType(self.data["sizes"])
+
+    @property
+    def consts(self) -> Mapping[str, int]:
+        """All recorded constants (read-only mapping)."""
+        return MappingProxyType(self.data["consts"])
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """Requested names that these headers did not have."""
+        return tuple(self.data.get("missing", ()))
+
+    def config_enabled(self, option: str) -> bool:
+        """Whether a recorded CONFIG_ option is y (or m)."""
+        if not option.startswith("CONFIG_"):
+            option = "CONFIG_" + option
+        return self.data["config"].get(option) in ("y", "m")
+
+    # -- layouts -----------------------------------------------------------
+
+    def offset(self, name: str) -> int:
+        """Byte offset of a member, e.g. ``offset("module.init")``.
+
+        Nested members use dots ("module.core_layout.base"); members of
+        anonymous structs/unions are named directly ("kernel_param.arg").
+        Raises :class:`UnknownMember` (a KeyError) naming the member.
+        """
+        key = _strip_struct(name)
+        try:
+            return self.data["offsets"][key]
+        except KeyError:
+            pass
+        struct, _, member = key.partition(".")
+        if not member:
+            msg = (f"{name!r} is not a 'struct.member' name (use sizeof() "
+                   f"for the size of struct {struct})")
+        elif struct not in self.data["sizes"]:
+            msg = (f"struct {struct} is not described by target "
+                   f"{self.release} (wanted member {member!r})")
+        elif key in self.data.get("bitfields", {}):
+            bit, bits = self.data["bitfields"][key]
+            msg = (f"struct {struct} member {member!r} is a bitfield "
+                   f"(bit {bit}, {bits} bits) in target {self.release}")
+        elif key in self.missing:
+            msg = (f"struct {struct} has no member {member!r} in target "
+                   f"{self.release}")
+        else:
+            msg = (f"offset of struct {struct} member {member!r} was not "
+                   f"recorded for target {self.release}")
+        raise UnknownMember(msg, key)
+
+    def has_offset(self, name: str) -> bool:
+        """Whether an offset is recorded for "struct.member"."""
+        return _strip_struct(name) in self.data["offsets"]
+
+    def sizeof(self, name: str) -> int:
+        """Size in bytes of a struct or typedef, e.g. ``sizeof("module")``.
+
+        Raises :class:`UnknownType` (a KeyError) naming the type.
+        """
+        key = _strip_struct(name)
+        try:
+            return self.data["sizes"][key]
+        except KeyError:
+            raise UnknownType(f"no size of {name!r} in target "
+                              f"{self.release}", key) from None
+
+    def bitfield(self, name: str) -> tuple[int, int]:
+        """(bit offset, bit size) of a bitfield member "struct.member"."""
+        key = _strip_struct(name)
+        try:
+            bit, bits = self.data.get("bitfields", {})[key]
+        except KeyError:
+            raise UnknownMember(f"no bitfield {name!r} in target "
+                                f"{self.release}", key) from None
+        return bit, bits
+
+    def paravirt_ops(self) -> dict[int, str]:
+        """pv_ops slot number -> op name ("irq.save_fl"), as used by the
+        type byte of .parainstructions entries (offset / 8)."""
+        prefix = "paravirt_patch_template."
+        out: dict[int, str] = {}
+        groups = {k for k in self.data["offsets"]
+                  if k.startswith(prefix) and k.count(".") == 1}
+        for key, off in sorted(self.data["offsets"].items()):
+            if key.startswith(prefix) and key not in groups:
+                out[off // 8] = key[len(prefix):]
+        return dict(sorted(out.items()))
+
+    # -- constants ---------------------------------------------------------
+
+    def const(self, name: str) -> int:
+        """Value of a constant, e.g. ``const("GFP_KERNEL")``.
+
+        Raises :class:`UnknownConstant` (a KeyError) naming the constant.
+        """
+        try:
+            return self.data["consts"][name]
+        except KeyError:
+            why = "is not defined by the headers of" if name in self.missing \
+                else "was not recorded for"
+            raise UnknownConstant(f"constant {name!r} {why} target "
+                                  f"{self.release}", name) from None
+
+    # -- exports -----------------------------------------------------------
+
+    def _export_index(self) -> dict[str, tuple]:
+        if self._exports is None:
+            index: dict[str, tuple] = {}
+            for row in self.data["symbols"]:
+                # Sorted by (name, exporter); keep vmlinux's if duplicated.
+                if row[0] not in index or row[3] == "vmlinux":
+                    index[row[0]] = row
+            self._exports = index
+        return self._exports
+
+    def get_export(self, name: str) -> ExportInfo | None:
+        """(crc, gpl, exporter, namespace) of an exported symbol, or None.
+
+        ``exporter`` is "vmlinux" or the exporting module's path (e.g.
+        "net/netfilter/x_tables"); ``namespace`` is "" when there is none.
+        """
+        row = self._export_index().get(name)
+        if row is None:
+            return None
+        return ExportInfo(row[1], bool(row[2]), row[3], row[4])
+
+    def iter_exports(self) -> Iterator[Export]:
+        """Iterate over every export, sorted by name."""
+        for name, crc, gpl, exporter, ns in self.data["symbols"]:
+            yield Export(name, crc, bool(gpl), exporter, ns)
+
+    def num_exports(self) -> int:
+        """Number of exported symbols."""
+        return len(self.data["symbols"])
+
+
+def _package_files():
+    return resources.files(__name__)
+
+
+def available_targets() -> list[str]:
+    """Releases of the target descriptions shipped in this package."""
+    names = [p.name[:-5] for p in _package_files().iterdir()
+             if p.name.endswith(".json") and not p.name.startswith(".")]
+    return sorted(names, key=lambda s: [int(t) if t.isdigit() else t
+                                        for t in re.split(r"(\d+)", s)])
+
+
+@functools.lru_cache(maxsize=None)
+def _load(kind: str, key: str) -> Target:
+    if kind == "path":
+        return Target(Path(key), key)
+    return Target(_package_files() / f"{key}.json", key)
+
+
+def load_target(name_or_path: str | os.PathLike | None = None) -> Target:
+    """Load a target description.
+
+    * None: the shipped default (:data:`DEFAULT_TARGET`, the Debian 6.1 amd64
+      kernel; if that file is absent, the newest shipped "-amd64" one).
+    * a release name such as "6.1.0-56-amd64": the shipped description.
+    * a path to a JSON file (anything ending in .json or naming an existing
+      file).
+
+    Raises FileNotFoundError if there is no such description.  Results are
+    cached, so repeated calls return the same Target.
+    """
+    if name_or_path is None:
+        shipped = available_targets()
+        if DEFAULT_TARGET in shipped:
+            return _load("resource", DEFAULT_TARGET)
+        amd64 = [n for n in shipped if n.endswith("-amd64")]
+        if not amd64:
+            raise FileNotFoundError("no target description is shipped in "
+                                    "kemu.target; run python3 -m "
+                                    "kemu.target.gen")
+        return _load("resource", amd64[-1])
+    text = os.fspath(name_or_path)
+    if isinstance(name_or_path, os.PathLike) or text.endswith(".json") \
+            or os.sep in text or os.path.isfile(text):
+        path = Path(text).resolve()
+        if not path.is_file():
+            raise FileNotFoundError(f"no target description at {path}")
+        return _load("path", str(path))
+    if text not in available_targets():
+        raise FileNotFoundError(
+            f"no shipped target {text!r} (shipped: "
+            f"{', '.join(available_targets()) or 'none'})")
+    return _load("resource", text)

@@ -1,0 +1,1122 @@
+"""Generate a kemu target description from an installed kernel headers tree.
+
+Usage::
+
+    python3 -m kemu.target.gen [--headers DIR] [--out FILE]
+
+DIR defaults to the newest ``/usr/src/linux-headers-*-amd64``; FILE defaults
+to ``kemu/target/<release>.json`` next to this module.
+
+How it works: ``probe.c`` (shipped next to this file) is built as an
+out-of-tree module through Kbuild (``make -C DIR M=tmp modules``) in a
+temporary directory, together with two headers generated here from the tables
+below:
+
+* ``kemu_probe_types.h`` declares one pointer per wanted type, which pulls the
+  full type definitions into the DWARF of ``probe.o``.  Struct sizes and member
+  offsets are read from that DWARF with pyelftools, so a member that does not
+  exist in this kernel is only a warning, never a build failure.
+* ``kemu_probe_consts.h`` emits one asm-offsets style string per constant into
+  the ``.kemu_probe`` section of ``probe.o`` (macros are ``#ifdef``-guarded, so
+  a missing macro is a warning too).
+
+The resulting ``probe.ko`` supplies the vermagic string exactly as modules
+carry it (checked against a reconstruction from utsrelease.h + .config), the
+``module_layout`` CRC as modpost records it, and cross-checks of
+``sizeof(struct module)`` and the ``init``/``exit`` offsets (the relocations of
+``.gnu.linkonce.this_module``).  Exports come from ``Module.symvers``.
+
+The JSON is written deterministically (sorted keys, no paths or timestamps)
+and atomically (temporary file + ``os.replace``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+FORMAT_VERSION = 1
+
+HERE = Path(__file__).resolve().parent
+PROBE_SOURCE = HERE / "probe.c"
+
+# ---------------------------------------------------------------------------
+# What to extract
+# ---------------------------------------------------------------------------
+
+# struct name -> member paths.  "a.b" walks into the named member a; members
+# of anonymous structs/unions are found directly.  "x|y" means: the first of
+# these names that exists (recorded under that name).  The sizeof of every
+# struct listed is recorded as sizes[struct].
+STRUCTS: dict[str, list[str]] = {
+    "module": [
+        "state", "list", "name", "mkobj", "modinfo_attrs", "version",
+        "srcversion", "holders_dir", "syms", "crcs", "num_syms", "kp",
+        "num_kp", "num_gpl_syms", "gpl_syms", "gpl_crcs",
+        "using_gplonly_symbols", "sig_ok", "async_probe_requested",
+        "num_exentries", "extable", "init", "core_layout",
+        "core_layout.base", "core_layout.size", "core_layout.text_size",
+        "core_layout.ro_size", "core_layout.ro_after_init_size",
+        "init_layout", "init_layout.base", "init_layout.size",
+        "init_layout.text_size", "init_layout.ro_size",
+        "init_layout.ro_after_init_size", "arch", "taints",
+        "num_bugs", "bug_list", "bug_table", "kallsyms", "core_kallsyms",
+        "sect_attrs", "notes_attrs", "args", "percpu", "percpu_size",
+        "noinstr_text_start", "noinstr_text_size", "num_tracepoints",
+        "tracepoints_ptrs", "num_srcu_structs", "srcu_struct_ptrs",
+        "num_bpf_raw_events", "bpf_raw_events", "btf_data_size", "btf_data",
+        "jump_entries", "num_jump_entries", "num_trace_bprintk_fmt",
+        "trace_bprintk_fmt_start", "trace_events", "num_trace_events",
+        "trace_evals", "num_trace_evals", "num_ftrace_callsites",
+        "ftrace_callsites", "kprobes_text_start", "kprobes_text_size",
+        "kprobe_blacklist", "num_kprobe_blacklist", "num_static_call_sites",
+        "static_call_sites", "source_list", "target_list", "exit", "refcnt",
+    ],
+    "module_layout": ["base", "size", "text_size", "ro_size",
+                      "ro_after_init_size", "mtn"],
+    "module_kobject": ["kobj", "mod", "drivers_dir", "mp",
+                       "kobj_completion"],
+    "mod_arch_specific": ["num_orcs", "orc_unwind_ip", "orc_unwind"],
+    "mod_kallsyms": ["symtab", "num_symtab", "strtab", "typetab"],
+    "modversion_info": ["crc", "name"],
+    "kernel_param": ["name", "mod", "ops", "perm", "level", "flags", "arg",
+                     "str", "arr"],
+    "kernel_param_ops": ["flags", "set", "get", "free"],
+    "kparam_string": ["maxlen", "string"],
+    "kparam_array": ["max", "elemsize", "num", "ops", "elem"],
+    "kernel_symbol": ["value_offset", "name_offset", "namespace_offset"],
+    "list_head": ["next", "prev"],
+    "hlist_head": ["first"],
+    "hlist_node": ["next", "pprev"],
+    "fixed_percpu_data": ["gs_base", "stack_canary"],
+    "task_struct": ["thread_info", "__state|state", "stack", "usage",
+                    "flags", "prio", "mm", "active_mm", "pid", "tgid",
+                    "stack_canary", "real_parent", "parent", "real_cred",
+                    "cred", "comm", "files", "thread"],
+    "cred": ["usage", "uid", "gid", "suid", "sgid", "euid", "egid", "fsuid",
+             "fsgid", "cap_effective"],
+    "file_operations": ["owner", "llseek", "read", "write", "read_iter",
+                        "write_iter", "poll", "unlocked_ioctl",
+                        "compat_ioctl", "mmap", "open", "flush", "release",
+                        "fsync", "fasync"],
+    "proc_ops": ["proc_flags", "proc_open", "proc_read", "proc_read_iter",
+                 "proc_write", "proc_lseek", "proc_release", "proc_poll",
+                 "proc_ioctl", "proc_compat_ioctl", "proc_mmap"],
+    "seq_file": ["buf", "size", "from", "count", "pad_until", "index",
+                 "read_pos", "lock", "op", "poll_event", "file", "private"],
+    "seq_operations": ["start", "stop", "next", "show"],
+    "file": ["f_path", "f_inode", "f_op", "f_lock", "f_count", "f_flags",
+             "f_mode", "f_pos", "f_cred", "private_data", "f_mapping"],
+    "inode": ["i_mode", "i_uid", "i_gid", "i_flags", "i_op", "i_sb",
+              "i_mapping", "i_ino", "i_rdev", "i_size", "i_fop", "i_cdev",
+              "i_private"],
+    "file_system_type": ["name", "fs_flags", "init_fs_context",
+                         "parameters", "mount", "kill_sb", "owner", "next",
+                         "fs_supers"],
+    "nf_hook_ops": ["hook", "dev", "priv", "pf", "hook_ops_type", "hooknum",
+                    "priority"],
+    "sk_buff": ["next", "prev", "dev", "sk", "tstamp", "cb", "len",
+                "data_len", "mac_len", "hdr_len", "protocol",
+                "transport_header", "network_header", "mac_header", "tail",
+                "end", "head", "data", "truesize", "users"],
+    "timer_list": ["entry", "expires", "function", "flags"],
+    "work_struct": ["data", "entry", "func"],
+    "delayed_work": ["work", "timer", "wq", "cpu"],
+    "tasklet_struct": ["next", "state", "count", "use_callback", "func",
+                       "callback", "data"],
+    "miscdevice": ["minor", "name", "fops", "list", "parent", "this_device",
+                   "groups", "nodename", "mode"],
+    "cdev": ["kobj", "owner", "ops", "list", "dev", "count"],
+    "kobject": ["name", "entry", "parent", "kset", "ktype", "sd", "kref"],
+    "mutex": ["owner", "wait_lock", "osq", "wait_list"],
+    "completion": ["done", "wait"],
+    "wait_queue_head": ["lock", "head"],
+    "kmem_cache": ["cpu_slab", "flags", "min_partial", "size",
+                   "object_size", "offset", "ctor", "inuse", "align",
+                   "red_left_pad", "name", "list", "useroffset", "usersize",
+                   "refcount"],
+    "pernet_operations": ["list", "init", "pre_exit", "exit", "exit_batch",
+                          "id", "size"],
+    "net": ["ns", "list", "user_ns", "proc_net", "proc_net_stat",
+            "loopback_dev", "gen"],
+    "ns_common": ["stashed", "ops", "inum", "count"],
+    "xt_match": ["list", "name", "revision", "match", "checkentry",
+                 "destroy", "me", "usersize", "matchsize", "table", "hooks",
+                 "proto", "family"],
+    "xt_target": ["list", "name", "revision", "target", "checkentry",
+                  "destroy", "me", "usersize", "targetsize", "table",
+                  "hooks", "proto", "family"],
+    "shash_alg": ["init", "update", "final", "finup", "digest", "export",
+                  "import", "setkey", "init_tfm", "exit_tfm", "descsize",
+                  "digestsize", "statesize", "base"],
+    "crypto_alg": ["cra_list", "cra_users", "cra_flags", "cra_blocksize",
+                   "cra_ctxsize", "cra_alignmask", "cra_priority",
+                   "cra_refcnt", "cra_name", "cra_driver_name", "cra_type",
+                   "cra_u", "cra_init", "cra_exit", "cra_destroy",
+                   "cra_module"],
+    "nls_table": ["charset", "alias", "uni2char", "char2uni",
+                  "charset2lower", "charset2upper", "owner", "next"],
+    "kprobe": ["hlist", "list", "nmissed", "addr", "symbol_name", "offset",
+               "pre_handler", "post_handler", "opcode", "ainsn", "flags"],
+    "bug_entry": ["bug_addr_disp|bug_addr", "file_disp|file", "line",
+                  "flags"],
+    "exception_table_entry": ["insn", "fixup", "data"],
+    "orc_entry": ["sp_offset", "bp_offset"],
+    "va_format": ["fmt", "va"],
+    "static_call_key": ["func", "type", "mods", "sites"],
+    "static_call_site": ["addr", "key"],
+    "jump_entry": ["code", "target", "key"],
+    "static_key": ["enabled", "type", "entries", "next"],
+    "alt_instr": ["instr_offset", "repl_offset", "cpuid", "instrlen",
+                  "replacementlen"],
+    "paravirt_patch_site": ["instr", "type", "len"],
+    "paravirt_callee_save": ["func"],
+    # Members of paravirt_patch_template are generated from the DWARF: every
+    # function pointer / paravirt_callee_save leaf of cpu, irq, mmu, lock.
+    "paravirt_patch_template": ["cpu", "irq", "mmu", "lock"],
+}
+
+# Structs whose function-pointer leaves are all recorded (from the DWARF).
+PV_TEMPLATE = "paravirt_patch_template"
+PV_CALLEE_SAVE = "paravirt_callee_save"
+
+# Typedef names whose sizeof is recorded.
+TYPEDEFS = ["spinlock_t", "rwlock_t", "wait_queue_head_t", "atomic_t",
+            "atomic64_t", "refcount_t", "kuid_t", "kgid_t", "gfp_t",
+            "dev_t", "loff_t", "fmode_t", "pgprot_t", "cpumask_t"]
+
+# Constants: (name, kind).  kind "macro" is #ifdef-guarded (missing -> warn),
+# kind "enum" is an enumerator (always expected to exist).
+CONSTANTS: list[tuple[str, str]] = [
+    # sizes / layout
+    ("TASK_COMM_LEN", "enum"), ("THREAD_SIZE", "macro"),
+    ("THREAD_SIZE_ORDER", "macro"), ("PAGE_SIZE", "macro"),
+    ("PAGE_SHIFT", "macro"), ("MODULE_NAME_LEN", "macro"),
+    ("KSYM_NAME_LEN", "macro"), ("MAX_PARAM_PREFIX_LEN", "macro"),
+    ("__START_KERNEL_map", "macro"), ("__PAGE_OFFSET_BASE_L4", "macro"),
+    ("__PAGE_OFFSET_BASE_L5", "macro"), ("KERNEL_IMAGE_SIZE", "macro"),
+    ("MODULES_VADDR", "macro"), ("MODULES_END", "macro"),
+    ("MODULES_LEN", "macro"), ("L1_CACHE_BYTES", "macro"),
+    ("SMP_CACHE_BYTES", "macro"), ("NR_CPUS", "macro"), ("HZ", "macro"),
+    ("BITS_PER_LONG", "macro"),
+    # module states / flags
+    ("MODULE_STATE_LIVE", "enum"), ("MODULE_STATE_COMING", "enum"),
+    ("MODULE_STATE_GOING", "enum"), ("MODULE_STATE_UNFORMED", "enum"),
+    ("MODULE_INIT_IGNORE_MODVERSIONS", "macro"),
+    ("MODULE_INIT_IGNORE_VERMAGIC", "macro"),
+    ("MODULE_INIT_COMPRESSED_FILE", "macro"),
+    ("KERNEL_PARAM_OPS_FL_NOARG", "enum"),
+    ("KERNEL_PARAM_FL_UNSAFE", "enum"), ("KERNEL_PARAM_FL_HWPARAM", "enum"),
+    # allocation flags
+    ("GFP_KERNEL", "macro"), ("GFP_ATOMIC", "macro"), ("GFP_NOWAIT", "macro"),
+    ("GFP_NOIO", "macro"), ("GFP_NOFS", "macro"), ("GFP_USER", "macro"),
+    ("GFP_DMA", "macro"), ("GFP_DMA32", "macro"), ("GFP_HIGHUSER", "macro"),
+    ("GFP_KERNEL_ACCOUNT", "macro"), ("__GFP_ZERO", "macro"),
+    ("__GFP_NOWARN", "macro"), ("__GFP_HIGH", "macro"),
+    ("__GFP_DMA", "macro"), ("__GFP_DMA32", "macro"),
+    ("__GFP_RETRY_MAYFAIL", "macro"), ("__GFP_NOFAIL", "macro"),
+    ("__GFP_NORETRY", "macro"), ("__GFP_COMP", "macro"),
+    ("__GFP_ACCOUNT", "macro"), ("__GFP_IO", "macro"), ("__GFP_FS", "macro"),
+    ("__GFP_DIRECT_RECLAIM", "macro"), ("__GFP_KSWAPD_RECLAIM", "macro"),
+    ("SLAB_HWCACHE_ALIGN", "macro"), ("SLAB_PANIC", "macro"),
+    ("SLAB_ACCOUNT", "macro"), ("SLAB_RECLAIM_ACCOUNT", "macro"),
+    ("ZERO_SIZE_PTR", "macro"),
+    # files
+    ("O_ACCMODE", "macro"), ("O_RDONLY", "macro"), ("O_WRONLY", "macro"),
+    ("O_RDWR", "macro"), ("O_CREAT", "macro"), ("O_EXCL", "macro"),
+    ("O_TRUNC", "macro"), ("O_APPEND", "macro"), ("O_NONBLOCK", "macro"),
+    ("O_CLOEXEC", "macro"), ("O_LARGEFILE", "macro"),
+    ("FMODE_READ", "macro"), ("FMODE_WRITE", "macro"),
+    ("FMODE_LSEEK", "macro"), ("FMODE_PREAD", "macro"),
+    ("FMODE_PWRITE", "macro"), ("MISC_DYNAMIC_MINOR", "macro"),
+    ("MINORBITS", "macro"), ("MINORMASK", "macro"),
+    ("SEEK_SET", "macro"), ("SEEK_CUR", "macro"), ("SEEK_END", "macro"),
+    ("S_IFMT", "macro"), ("S_IFCHR", "macro"), ("S_IFREG", "macro"),
+    ("S_IFDIR", "macro"), ("S_IRUGO", "macro"), ("S_IWUSR", "macro"),
+    ("PROC_ENTRY_PERMANENT", "enum"), ("SEQ_SKIP", "macro"),
+    ("FS_REQUIRES_DEV", "macro"), ("FS_USERNS_MOUNT", "macro"),
+    # timers / work / tasklets
+    ("TIMER_CPUMASK", "macro"), ("TIMER_MIGRATING", "macro"),
+    ("TIMER_DEFERRABLE", "macro"), ("TIMER_PINNED", "macro"),
+    ("TIMER_IRQSAFE", "macro"), ("TIMER_BASEMASK", "macro"),
+    ("WORK_STRUCT_PENDING_BIT", "enum"), ("WORK_CPU_UNBOUND", "enum"),
+    ("TASKLET_STATE_SCHED", "enum"), ("TASKLET_STATE_RUN", "enum"),
+    # netfilter
+    ("NF_DROP", "macro"), ("NF_ACCEPT", "macro"), ("NF_STOLEN", "macro"),
+    ("NF_QUEUE", "macro"), ("NF_REPEAT", "macro"), ("NF_STOP", "macro"),
+    ("NF_MAX_VERDICT", "macro"), ("NF_VERDICT_MASK", "macro"),
+    ("NF_INET_PRE_ROUTING", "enum"), ("NF_INET_LOCAL_IN", "enum"),
+    ("NF_INET_FORWARD", "enum"), ("NF_INET_LOCAL_OUT", "enum"),
+    ("NF_INET_POST_ROUTING", "enum"), ("NF_INET_NUMHOOKS", "enum"),
+    ("NF_INET_INGRESS", "enum"),
+    ("NFPROTO_UNSPEC", "enum"), ("NFPROTO_INET", "enum"),
+    ("NFPROTO_IPV4", "enum"), ("NFPROTO_ARP", "enum"),
+    ("NFPROTO_NETDEV", "enum"), ("NFPROTO_BRIDGE", "enum"),
+    ("NFPROTO_IPV6", "enum"), ("NFPROTO_NUMPROTO", "enum"),
+    ("NF_IP_PRI_FIRST", "enum"), ("NF_IP_PRI_CONNTRACK", "enum"),
+    ("NF_IP_PRI_MANGLE", "enum"), ("NF_IP_PRI_NAT_DST", "enum"),
+    ("NF_IP_PRI_FILTER", "enum"), ("NF_IP_PRI_NAT_SRC", "enum"),
+    ("NF_IP_PRI_LAST", "enum"), ("XT_EXTENSION_MAXNAMELEN", "macro"),
+    ("ETH_P_IP", "macro"), ("ETH_P_IPV6", "macro"),
+    # crypto
+    ("CRYPTO_ALG_TYPE_MASK", "macro"), ("CRYPTO_ALG_TYPE_CIPHER", "macro"),
+    ("CRYPTO_ALG_TYPE_SHASH", "macro"), ("CRYPTO_ALG_TYPE_AHASH", "macro"),
+    ("CRYPTO_MAX_ALG_NAME", "macro"), ("HASH_MAX_DIGESTSIZE", "macro"),
+    ("HASH_MAX_DESCSIZE", "macro"),
+    # bugs / kprobes
+    ("BUGFLAG_WARNING", "macro"), ("BUGFLAG_ONCE", "macro"),
+    ("BUGFLAG_DONE", "macro"), ("BUGFLAG_NO_CUT_HERE", "macro"),
+    ("KPROBE_FLAG_GONE", "macro"),
+    ("KPROBE_FLAG_DISABLED", "macro"), ("KPROBE_FLAG_FTRACE", "macro"),
+    # task
+    ("PF_KTHREAD", "macro"), ("PF_EXITING", "macro"),
+    ("TASK_RUNNING", "macro"), ("TASK_INTERRUPTIBLE", "macro"),
+    ("TASK_UNINTERRUPTIBLE", "macro"),
+    # paravirt
+    ("CLBR_ANY", "macro"), ("CLBR_RET_REG", "macro"),
+]
+
+# Families of object-like macros whose names are taken from header text.
+# (header path candidates relative to the source tree, name regex)
+SCANNED_CONSTANTS: list[tuple[list[str], str]] = [
+    (["include/linux/panic.h", "include/linux/kernel.h"], r"TAINT_\w+"),
+    (["arch/x86/include/asm/extable_fixup_types.h"],
+     r"EX_(?:TYPE|DATA|FLAG|REG)_\w+"),
+    (["arch/x86/include/asm/cpufeatures.h"], r"X86_(?:FEATURE|BUG)_\w+"),
+]
+
+# Config options recorded verbatim (when set).
+CONFIG_KEYS = [
+    "CONFIG_64BIT", "CONFIG_X86_64", "CONFIG_SMP", "CONFIG_NR_CPUS",
+    "CONFIG_HZ", "CONFIG_PREEMPT_BUILD", "CONFIG_PREEMPT_RT",
+    "CONFIG_PREEMPT_DYNAMIC", "CONFIG_PREEMPT_VOLUNTARY", "CONFIG_PREEMPT",
+    "CONFIG_PREEMPT_NONE", "CONFIG_MODULES", "CONFIG_MODULE_UNLOAD",
+    "CONFIG_MODVERSIONS", "CONFIG_MODULE_SIG", "CONFIG_MODULE_SIG_FORCE",
+    "CONFIG_MODULE_SIG_ALL", "CONFIG_MODULE_SIG_HASH",
+    "CONFIG_MODULES_TREE_LOOKUP", "CONFIG_MODULE_COMPRESS_NONE",
+    "CONFIG_MODULE_COMPRESS_XZ", "CONFIG_MODULE_ALLOW_BTF_MISMATCH",
+    "CONFIG_PARAVIRT", "CONFIG_PARAVIRT_XXL", "CONFIG_PARAVIRT_SPINLOCKS",
+    "CONFIG_RETPOLINE", "CONFIG_RETHUNK", "CONFIG_SLS",
+    "CONFIG_CALL_DEPTH_TRACKING", "CONFIG_CPU_IBT", "CONFIG_X86_KERNEL_IBT",
+    "CONFIG_STACKPROTECTOR", "CONFIG_STACKPROTECTOR_STRONG",
+    "CONFIG_HAVE_ARCH_PREL32_RELOCATIONS",
+    "CONFIG_GENERIC_BUG", "CONFIG_GENERIC_BUG_RELATIVE_POINTERS",
+    "CONFIG_DEBUG_BUGVERBOSE", "CONFIG_JUMP_LABEL",
+    "CONFIG_HAVE_STATIC_CALL", "CONFIG_HAVE_STATIC_CALL_INLINE",
+    "CONFIG_UNWINDER_ORC", "CONFIG_FUNCTION_TRACER", "CONFIG_DYNAMIC_FTRACE",
+    "CONFIG_FTRACE_MCOUNT_RECORD", "CONFIG_KPROBES", "CONFIG_SLUB",
+    "CONFIG_SLAB", "CONFIG_DYNAMIC_MEMORY_LAYOUT", "CONFIG_RANDOMIZE_BASE",
+    "CONFIG_RANDOMIZE_MEMORY", "CONFIG_X86_5LEVEL", "CONFIG_PGTABLE_LEVELS",
+    "CONFIG_RANDSTRUCT_NONE", "CONFIG_RANDSTRUCT_FULL",
+    "CONFIG_RANDSTRUCT_PERFORMANCE", "CONFIG_KALLSYMS",
+    "CONFIG_KALLSYMS_ALL", "CONFIG_DEBUG_INFO_BTF_MODULES",
+    "CONFIG_CC_VERSION_TEXT", "CONFIG_GCC_VERSION", "CONFIG_LOCALVERSION",
+    "CONFIG_THREAD_INFO_IN_TASK", "CONFIG_VMAP_STACK", "CONFIG_KASAN",
+    "CONFIG_DEBUG_LOCK_ALLOC", "CONFIG_DEBUG_SPINLOCK", "CONFIG_LOCKDEP",
+    "CONFIG_TRIM_UNUSED_KSYMS", "CONFIG_HAVE_ARCH_SECCOMP",
+    "CONFIG_CFI_CLANG", "CONFIG_SHADOW_CALL_STACK",
+    "CONFIG_INIT_STACK_ALL_ZERO", "CONFIG_ZERO_CALL_USED_REGS",
+]
+
+
+class GenError(RuntimeError):
+    """The target description could not be generated."""
+
+
+@dataclass
+class Result:
+    """Everything extracted, before serialisation."""
+
+    offsets: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    bitfields: dict[str, list[int]] = field(default_factory=dict)
+    consts: dict[str, int] = field(default_factory=dict)
+    missing: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, msg: str) -> None:
+        self.warnings.append(msg)
+        print(f"warning: {msg}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------
+# Headers tree
+# ---------------------------------------------------------------------------
+
+def _natural_key(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def default_headers() -> Path:
+    """Return the newest /usr/src/linux-headers-*-amd64 directory."""
+    dirs = [d for d in glob.glob("/usr/src/linux-headers-*-amd64")
+            if os.path.isfile(os.path.join(d, "Module.symvers"))]
+    if not dirs:
+        raise GenError("no /usr/src/linux-headers-*-amd64 with Module.symvers"
+                       " found; install linux-headers-amd64 or pass --headers")
+    return Path(max(dirs, key=lambda d: _natural_key(os.path.basename(d))))
+
+
+def source_tree(kdir: Path) -> Path:
+    """The directory holding the kernel's include/ and arch/ trees.
+
+    Debian's -amd64 directory only has a Makefile that includes the -common
+    one; follow that include, else assume a full tree.
+    """
+    mk = kdir / "Makefile"
+    if mk.is_file():
+        m = re.search(r"^include\s+(\S+)/Makefile\s*$", mk.read_text(),
+                      re.M)
+        if m and Path(m.group(1)).is_dir():
+            return Path(m.group(1))
+    return kdir
+
+
+def find_header(kdir: Path, rel: str) -> Path | None:
+    """Find a header under the build or the source tree."""
+    for base in (kdir, source_tree(kdir)):
+        p = base / rel
+        if p.is_file():
+            return p
+    return None
+
+
+def read_config(kdir: Path) -> dict[str, str]:
+    """Parse the .config (or include/config/auto.conf) of the tree."""
+    for rel in (".config", "include/config/auto.conf"):
+        p = kdir / rel
+        if p.is_file():
+            cfg = {}
+            for line in p.read_text().splitlines():
+                m = re.match(r"^(CONFIG_\w+)=(.*)$", line)
+                if m:
+                    val = m.group(2)
+                    if val.startswith('"') and val.endswith('"'):
+                        val = json.loads(val)
+                    cfg[m.group(1)] = val
+            return cfg
+    raise GenError(f"{kdir}: no .config")
+
+
+def read_release(kdir: Path) -> str:
+    """UTS_RELEASE (what vermagic and uname -r carry)."""
+    p = kdir / "include/generated/utsrelease.h"
+    if p.is_file():
+        m = re.search(r'#define\s+UTS_RELEASE\s+"([^"]+)"', p.read_text())
+        if m:
+            return m.group(1)
+    p = kdir / "include/config/kernel.release"
+    if p.is_file():
+        return p.read_text().strip()
+    raise GenError(f"{kdir}: cannot find the kernel release")
+
+
+def read_kernel_version(kdir: Path) -> str | None:
+    """The upstream version MAJOR.PATCHLEVEL.SUBLEVEL, when known."""
+    p = kdir / "include/generated/uapi/linux/version.h"
+    if p.is_file():
+        text = p.read_text()
+        parts = [re.search(rf"#define\s+LINUX_VERSION_{k}\s+(\d+)", text)
+                 for k in ("MAJOR", "PATCHLEVEL", "SUBLEVEL")]
+        if all(parts):
+            return ".".join(m.group(1) for m in parts)
+    p = kdir / "include/config/kernel.release"
+    if p.is_file():
+        m = re.match(r"(\d+\.\d+(?:\.\d+)?)", p.read_text())
+        if m:
+            return m.group(1)
+    return None
+
+
+def reconstruct_vermagic(kdir: Path, release: str,
+                         cfg: dict[str, str]) -> str | None:
+    """Rebuild VERMAGIC_STRING the way include/linux/vermagic.h does.
+
+    Returns None for architectures whose MODULE_ARCH_VERMAGIC is not known.
+    """
+    def on(k: str) -> bool:
+        return cfg.get(k) == "y"
+
+    if not on("CONFIG_X86_64"):
+        return None  # MODULE_PROC_FAMILY etc. are only known for x86_64
+    s = release + " "
+    if on("CONFIG_SMP"):
+        s += "SMP "
+    if on("CONFIG_PREEMPT_BUILD"):
+        s += "preempt "
+    elif on("CONFIG_PREEMPT_RT"):
+        s += "preempt_rt "
+    if on("CONFIG_MODULE_UNLOAD"):
+        s += "mod_unload "
+    if on("CONFIG_MODVERSIONS"):
+        s += "modversions "
+    # x86_64: MODULE_ARCH_VERMAGIC is MODULE_PROC_FAMILY == ""
+    if on("CONFIG_RANDSTRUCT_FULL") or on("CONFIG_RANDSTRUCT_PERFORMANCE"):
+        p = kdir / "include/generated/randstruct_hash.h"
+        if not p.is_file():
+            return None
+        m = re.search(r'RANDSTRUCT_HASHED_SEED\s+"([^"]*)"', p.read_text())
+        if not m:
+            return None
+        s += "RANDSTRUCT_" + m.group(1)
+    return s
+
+
+def read_symvers(kdir: Path, res: Result) -> list[list]:
+    """Module.symvers -> sorted [name, crc, gpl, exporter, namespace] rows."""
+    rows = []
+    path = kdir / "Module.symvers"
+    for n, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        f = line.split("\t")
+        if len(f) < 4:
+            raise GenError(f"{path}:{n}: malformed line {line!r}")
+        crc, name, exporter, kind = f[:4]
+        ns = f[4] if len(f) > 4 else ""
+        if kind == "EXPORT_SYMBOL":
+            gpl = 0
+        elif kind == "EXPORT_SYMBOL_GPL":
+            gpl = 1
+        else:
+            res.warn(f"Module.symvers: {name}: unknown export kind {kind!r}")
+            gpl = 1 if "GPL" in kind else 0
+        rows.append([name, int(crc, 16), gpl, exporter, ns])
+    rows.sort(key=lambda r: (r[0], r[3]))
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# Probe build
+# ---------------------------------------------------------------------------
+
+def scan_macro_names(kdir: Path, res: Result) -> list[str]:
+    """Names of object-like macros of the SCANNED_CONSTANTS families."""
+    names: set[str] = set()
+    for rels, pattern in SCANNED_CONSTANTS:
+        found = None
+        for rel in rels:
+            p = find_header(kdir, rel)
+            if p is None:
+                continue
+            text = p.read_text(errors="replace")
+            hits = re.findall(rf"^\s*#\s*define\s+({pattern})(?=[ \t])",
+                              text, re.M)
+            if hits:
+                found = hits
+                break
+        if found is None:
+            res.warn(f"no {pattern} macros found in any of {rels}")
+            continue
+        names.update(found)
+    return sorted(names)
+
+
+def slub_def_header(kdir: Path, res: Result) -> str:
+    """The definitions part of <linux/slub_def.h>, for struct kmem_cache.
+
+    In 6.1 the header is only meant for mm/ (its inline helpers need mm/'s
+    private struct slab), so it cannot be included as is.  The copy keeps
+    the text up to the end of "struct kmem_cache {...};" -- the real
+    definitions, unchanged -- and drops the helpers after it.
+    """
+    p = find_header(kdir, "include/linux/slub_def.h")
+    if p is None:
+        return "/* no slub_def.h: struct kmem_cache stays opaque */\n"
+    lines = p.read_text().splitlines()
+    start = next((i for i, l in enumerate(lines)
+                  if l.startswith("struct kmem_cache {")), None)
+    end = None if start is None else next(
+        (i for i in range(start, len(lines)) if lines[i].startswith("};")),
+        None)
+    if end is None:
+        res.warn(f"{p}: no struct kmem_cache definition found")
+        return "/* struct kmem_cache stays opaque */\n"
+    return "\n".join([f"/* first {end + 1} lines of {p.name} */"]
+                     + lines[:end + 1] + ["#endif", ""])
+
+
+def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
+                        slub_def: str = ""):
+    """Generate kemu_probe_types.h, kemu_probe_consts.h and
+    kemu_slub_def.h in tmp."""
+    (tmp / "kemu_slub_def.h").write_text(slub_def)
+    lines = ["/* generated by kemu.target.gen */",
+             "struct kemu_probe_anchors {"]
+    for i, s in enumerate(sorted(STRUCTS)):
+        lines.append(f"\tstruct {s} *s{i};")
+    for i, t in enumerate(TYPEDEFS):
+        lines.append(f"\t{t} *t{i};")
+    lines += ["};",
+              "struct kemu_probe_anchors kemu_probe_anchors;", ""]
+    (tmp / "kemu_probe_types.h").write_text("\n".join(lines))
+
+    lines = ["/* generated by kemu.target.gen */"]
+    for name, kind in const_names:
+        if kind == "enum":
+            lines.append(f'KEMU_CONST("{name}", {name});')
+        else:
+            lines += [f"#ifdef {name}",
+                      f'KEMU_CONST("{name}", {name});',
+                      "#else",
+                      f'KEMU_MISSING("{name}");',
+                      "#endif"]
+    lines.append("")
+    (tmp / "kemu_probe_consts.h").write_text("\n".join(lines))
+
+
+def build_probe(kdir: Path, tmp: Path, const_names, res: Result,
+                verbose=False) -> None:
+    """Build probe.ko (and probe.o) in tmp through Kbuild."""
+    shutil.copyfile(PROBE_SOURCE, tmp / "probe.c")
+    (tmp / "Kbuild").write_text("obj-m := probe.o\n")
+    write_probe_headers(tmp, const_names, slub_def_header(kdir, res))
+    env = dict(os.environ, LC_ALL="C")
+    for k in ("ARCH", "CROSS_COMPILE", "KBUILD_OUTPUT", "O", "M", "V",
+              "KBUILD_EXTRA_SYMBOLS", "KCFLAGS"):
+        env.pop(k, None)
+    cmd = ["make", "-C", str(kdir), f"M={tmp}", "modules"]
+    try:
+        proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    except OSError as e:
+        raise GenError(f"cannot run make: {e}") from e
+    if verbose or proc.returncode != 0:
+        sys.stderr.write(proc.stdout)
+    if proc.returncode != 0:
+        raise GenError(f"probe build failed ({' '.join(cmd)}), "
+                       f"exit {proc.returncode}")
+    for f in ("probe.o", "probe.ko"):
+        if not (tmp / f).is_file():
+            raise GenError(f"probe build produced no {f}")
+
+
+def parse_probe_consts(obj: Path, res: Result,
+                       quiet: frozenset[str] = frozenset()) -> dict[str, int]:
+    """Read the "->NAME HI LO UNSIGNED SIZE" strings from .kemu_probe.
+
+    Returns the "@name" layout checks; constants go to res.consts.
+    """
+    from elftools.elf.elffile import ELFFile
+
+    with open(obj, "rb") as f:
+        elf = ELFFile(f)
+        sec = elf.get_section_by_name(".kemu_probe")
+        if sec is None:
+            raise GenError(f"{obj}: no .kemu_probe section")
+        data = sec.data()
+    checks: dict[str, int] = {}
+    for raw in data.split(b"\0"):
+        if not raw:
+            continue
+        m = re.fullmatch(rb"->(\S+) \$?(-?\d+) \$?(-?\d+) \$?(\d+) \$?(\d+)",
+                         raw)
+        if not m:
+            raise GenError(f"unparsable probe string {raw!r}")
+        name = m.group(1).decode()
+        hi, lo, unsigned, size = (int(m.group(i)) for i in (2, 3, 4, 5))
+        if name.startswith("!"):
+            # Names scanned from header text may sit in another #ifdef
+            # branch (e.g. 32-bit only): not worth a warning.
+            if name[1:] not in quiet:
+                res.warn(f"constant {name[1:]} is not defined by these "
+                         f"headers; skipped")
+                res.missing.add(name[1:])
+            continue
+        val = ((hi & 0xFFFFFFFF) << 32) | (lo & 0xFFFFFFFF)
+        if unsigned:
+            val &= (1 << (8 * size)) - 1
+        elif val >= 1 << 63:
+            val -= 1 << 64
+        if name.startswith("@"):
+            checks[name[1:]] = val
+        else:
+            res.consts[name] = val
+    return checks
+
+
+# ---------------------------------------------------------------------------
+# DWARF
+# ---------------------------------------------------------------------------
+
+_QUALIFIERS = {"DW_TAG_typedef", "DW_TAG_const_type", "DW_TAG_volatile_type",
+               "DW_TAG_restrict_type", "DW_TAG_atomic_type"}
+_AGGREGATES = {"DW_TAG_structure_type", "DW_TAG_union_type"}
+
+
+class Dwarf:
+    """The struct / typedef definitions found at the top level of probe.o."""
+
+    def __init__(self, path: Path):
+        from elftools.elf.elffile import ELFFile
+
+        self._f = open(path, "rb")
+        elf = ELFFile(self._f)
+        if not elf.has_dwarf_info():
+            raise GenError(f"{path}: no DWARF (CONFIG_DEBUG_INFO off?)")
+        self.structs: dict[str, object] = {}
+        self.declared: set[str] = set()
+        self.typedefs: dict[str, object] = {}
+        for cu in elf.get_dwarf_info().iter_CUs():
+            for die in cu.get_top_DIE().iter_children():
+                name = self.name(die)
+                if name is None:
+                    continue
+                if die.tag == "DW_TAG_structure_type":
+                    if "DW_AT_declaration" in die.attributes:
+                        self.declared.add(name)
+                    else:
+                        self.structs.setdefault(name, die)
+                elif die.tag == "DW_TAG_typedef":
+                    self.typedefs.setdefault(name, die)
+
+    def close(self):
+        """Close the object file."""
+        self._f.close()
+
+    @staticmethod
+    def name(die) -> str | None:
+        """DW_AT_name of a DIE as str (None when anonymous)."""
+        a = die.attributes.get("DW_AT_name")
+        if a is None:
+            return None
+        v = a.value
+        return v.decode() if isinstance(v, bytes) else v
+
+    @staticmethod
+    def type_of(die):
+        """The DIE's DW_AT_type (None for void)."""
+        if "DW_AT_type" not in die.attributes:
+            return None  # void
+        return die.get_DIE_from_attribute("DW_AT_type")
+
+    def strip(self, die):
+        """Follow typedefs and cv-qualifiers."""
+        while die is not None and die.tag in _QUALIFIERS:
+            die = self.type_of(die)
+        return die
+
+    def size(self, die) -> int | None:
+        """sizeof the type (None if incomplete)."""
+        die = self.strip(die)
+        if die is None:
+            return None
+        a = die.attributes.get("DW_AT_byte_size")
+        if a is not None:
+            return a.value
+        if die.tag == "DW_TAG_array_type":
+            elem = self.size(self.type_of(die))
+            n = 1
+            for sub in die.iter_children():
+                if sub.tag != "DW_TAG_subrange_type":
+                    continue
+                if "DW_AT_count" in sub.attributes:
+                    n *= sub.attributes["DW_AT_count"].value
+                elif "DW_AT_upper_bound" in sub.attributes:
+                    n *= sub.attributes["DW_AT_upper_bound"].value + 1
+                else:
+                    n = 0
+            return None if elem is None else elem * n
+        return None
+
+    @staticmethod
+    def member_location(member) -> tuple[int, int | None, int | None]:
+        """(byte offset, bit offset within the struct, bit size)."""
+        a = member.attributes
+        bit_size = a["DW_AT_bit_size"].value if "DW_AT_bit_size" in a \
+            else None
+        if "DW_AT_data_bit_offset" in a:
+            bit = a["DW_AT_data_bit_offset"].value
+            return bit // 8, bit, bit_size
+        off = 0
+        loc = a.get("DW_AT_data_member_location")
+        if loc is not None:
+            if isinstance(loc.value, int):
+                off = loc.value
+            else:
+                expr = bytes(loc.value)
+                if not expr or expr[0] != 0x23:  # DW_OP_plus_uconst
+                    raise GenError(f"unsupported member location {expr!r}")
+                off, shift = 0, 0
+                for b in expr[1:]:
+                    off |= (b & 0x7F) << shift
+                    shift += 7
+                    if not b & 0x80:
+                        break
+        if bit_size is not None:
+            # DWARF 4 style: DW_AT_bit_offset counts from the MSB of the
+            # storage unit of DW_AT_byte_size (little-endian layout).
+            unit = a["DW_AT_byte_size"].value if "DW_AT_byte_size" in a \
+                else None
+            if "DW_AT_bit_offset" in a and unit is not None:
+                bit = off * 8 + unit * 8 - a["DW_AT_bit_offset"].value \
+                    - bit_size
+                return bit // 8, bit, bit_size
+            return off, off * 8, bit_size
+        return off, None, None
+
+    def find_member(self, agg, name: str):
+        """Find a member by name, looking into anonymous structs/unions.
+
+        Returns (offset, member DIE, bit offset, bit size) or None.  The
+        first match in declaration order wins (so for struct_group() the
+        anonymous copy, not the named mirror, is found).
+        """
+        agg = self.strip(agg)
+        if agg is None or agg.tag not in _AGGREGATES:
+            return None
+        for m in agg.iter_children():
+            if m.tag != "DW_TAG_member":
+                continue
+            off, bit, bits = self.member_location(m)
+            mname = self.name(m)
+            if mname == name:
+                return off, m, bit, bits
+            if mname is None:
+                sub = self.find_member(self.type_of(m), name)
+                if sub is not None:
+                    soff, sm, sbit, sbits = sub
+                    return (off + soff, sm,
+                            None if sbit is None else off * 8 + sbit, sbits)
+        return None
+
+    def resolve(self, agg, path: str):
+        """Resolve a dotted member path.  Returns (offset, DIE, bit, bits)."""
+        total, die, bit, bits = 0, None, None, None
+        for i, part in enumerate(path.split(".")):
+            if i:
+                if bits is not None:
+                    return None
+                agg = self.type_of(die)
+            hit = self.find_member(agg, part)
+            if hit is None:
+                return None
+            off, die, bit, bits = hit
+            if bit is not None:
+                bit += total * 8
+            total += off
+        return total, die, bit, bits
+
+    def is_fn_ptr(self, die) -> bool:
+        """Whether the type is a pointer to a function."""
+        t = self.strip(die)
+        if t is None or t.tag != "DW_TAG_pointer_type":
+            return False
+        target = self.type_of(t)
+        return target is not None and \
+            self.strip(target) is not None and \
+            self.strip(target).tag == "DW_TAG_subroutine_type"
+
+    def fn_leaves(self, agg, prefix: str, base: int):
+        """Yield (path, offset) of every function-pointer leaf of agg.
+
+        struct paravirt_callee_save members count as leaves (they wrap the
+        pointer the pv call goes through); nested structs are walked.
+        """
+        agg = self.strip(agg)
+        if agg is None or agg.tag not in _AGGREGATES:
+            return
+        for m in agg.iter_children():
+            if m.tag != "DW_TAG_member":
+                continue
+            off, _, _ = self.member_location(m)
+            mname = self.name(m)
+            path = f"{prefix}.{mname}" if mname else prefix
+            mt = self.strip(self.type_of(m))
+            if self.is_fn_ptr(m.get_DIE_from_attribute("DW_AT_type")):
+                yield path, base + off
+            elif mt is not None and mt.tag in _AGGREGATES:
+                if self.name(mt) == PV_CALLEE_SAVE:
+                    yield path, base + off
+                else:
+                    yield from self.fn_leaves(mt, path, base + off)
+
+
+def extract_layouts(dw: Dwarf, res: Result) -> None:
+    """Fill res.sizes / res.offsets / res.bitfields from the DWARF."""
+    for struct in sorted(STRUCTS):
+        die = dw.structs.get(struct)
+        if die is None:
+            why = "opaque (only declared)" if struct in dw.declared \
+                else "not found"
+            res.warn(f"struct {struct} is {why} in these headers; skipped")
+            res.missing.add(struct)
+            continue
+        res.sizes[struct] = dw.size(die)
+        for spec in STRUCTS[struct]:
+            alts = spec.split("|")
+            for member in alts:
+                hit = dw.resolve(die, member)
+                if hit is None:
+                    continue
+                off, _, bit, bits = hit
+                key = f"{struct}.{member}"
+                if bits is not None:
+                    res.bitfields[key] = [bit, bits]
+                    if bit % 8 == 0 and bits % 8 == 0:
+                        res.offsets[key] = bit // 8  # byte-sized anyway
+                    else:
+                        res.warn(f"{key} is a bitfield; recorded in "
+                                 f"bitfields only")
+                else:
+                    res.offsets[key] = off
+                break
+            else:
+                res.warn(f"struct {struct} has no member "
+                         f"{' or '.join(alts)}; skipped")
+                res.missing.add(f"{struct}.{alts[0]}")
+        if struct == PV_TEMPLATE:
+            for path, off in dw.fn_leaves(die, PV_TEMPLATE, 0):
+                res.offsets[path] = off
+    for name in TYPEDEFS:
+        die = dw.typedefs.get(name)
+        size = dw.size(die) if die is not None else None
+        if size is None:
+            res.warn(f"typedef {name} not found / has no size; skipped")
+            res.missing.add(name)
+            continue
+        res.sizes[name] = size
+
+
+def check_layouts(checks: dict[str, int], res: Result) -> None:
+    """Compare the compiler's offsetof/sizeof with what DWARF gave."""
+    for name, val in sorted(checks.items()):
+        got = res.offsets.get(name, res.sizes.get(name))
+        if got != val:
+            raise GenError(f"DWARF says {name} = {got}, compiler says {val}")
+
+
+# ---------------------------------------------------------------------------
+# probe.ko
+# ---------------------------------------------------------------------------
+
+def inspect_ko(ko: Path, res: Result) -> dict:
+    """vermagic, module_layout CRC, and layout cross-checks from probe.ko."""
+    from elftools.elf.elffile import ELFFile
+    from elftools.elf.relocation import RelocationSection
+
+    out: dict = {}
+    with open(ko, "rb") as f:
+        elf = ELFFile(f)
+        modinfo = elf.get_section_by_name(".modinfo")
+        if modinfo is None:
+            raise GenError(f"{ko}: no .modinfo")
+        for item in modinfo.data().split(b"\0"):
+            if item.startswith(b"vermagic="):
+                out["vermagic"] = item[len(b"vermagic="):].decode()
+        if "vermagic" not in out:
+            raise GenError(f"{ko}: no vermagic in .modinfo")
+
+        versions = elf.get_section_by_name("__versions")
+        if versions is not None:
+            data = versions.data()
+            entry = res.sizes.get("modversion_info", 64)
+            for i in range(0, len(data), entry):
+                crc = int.from_bytes(data[i:i + 8], "little")
+                name = data[i + 8:i + entry].split(b"\0")[0].decode()
+                if name == "module_layout":
+                    out["module_layout_crc"] = crc
+
+        this = elf.get_section_by_name(".gnu.linkonce.this_module")
+        if this is None:
+            raise GenError(f"{ko}: no .gnu.linkonce.this_module")
+        out["this_module_size"] = this.header.sh_size
+        symtab = elf.get_section_by_name(".symtab")
+        relocs = {}
+        for sec in elf.iter_sections():
+            if isinstance(sec, RelocationSection) and \
+                    elf.get_section(sec.header.sh_info).name == \
+                    ".gnu.linkonce.this_module":
+                for r in sec.iter_relocations():
+                    sym = symtab.get_symbol(r["r_info_sym"])
+                    relocs[sym.name] = r["r_offset"]
+        out["this_module_relocs"] = relocs
+    return out
+
+
+def check_ko(ko_info: dict, res: Result, layout_crc: int | None) -> None:
+    """Cross-check probe.ko against the DWARF layout and Module.symvers."""
+    if ko_info["this_module_size"] != res.sizes.get("module"):
+        raise GenError(f"sizeof(struct module) {res.sizes.get('module')} != "
+                       f".gnu.linkonce.this_module size "
+                       f"{ko_info['this_module_size']}")
+    relocs = ko_info["this_module_relocs"]
+    for sym, member in (("init_module", "module.init"),
+                        ("cleanup_module", "module.exit")):
+        if sym in relocs and relocs[sym] != res.offsets.get(member):
+            raise GenError(f"{member}: DWARF {res.offsets.get(member)} but "
+                           f"{sym} is relocated at {relocs[sym]}")
+        if sym not in relocs:
+            res.warn(f"probe.ko: no relocation to {sym} in this_module")
+    ko_crc = ko_info.get("module_layout_crc")
+    if ko_crc is not None and layout_crc is not None and ko_crc != layout_crc:
+        raise GenError(f"module_layout CRC: probe.ko {ko_crc:#x}, "
+                       f"Module.symvers {layout_crc:#x}")
+
+
+# ---------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------
+
+def generate(kdir: Path, verbose: bool = False) -> dict:
+    """Build the probe against kdir and return the target description."""
+    kdir = Path(kdir).resolve()
+    if not (kdir / "Module.symvers").is_file():
+        raise GenError(f"{kdir}: no Module.symvers (not a kernel build dir)")
+    res = Result()
+    cfg = read_config(kdir)
+    release = read_release(kdir)
+    symbols = read_symvers(kdir, res)
+    layout_crc = next((r[1] for r in symbols if r[0] == "module_layout"),
+                      None)
+    if layout_crc is None:
+        res.warn("module_layout is not in Module.symvers")
+
+    const_names = list(CONSTANTS)
+    known = {n for n, _ in const_names}
+    scanned = [n for n in scan_macro_names(kdir, res) if n not in known]
+    const_names += [(n, "macro") for n in scanned]
+
+    with tempfile.TemporaryDirectory(prefix="kemu-probe-") as td:
+        tmp = Path(td)
+        build_probe(kdir, tmp, const_names, res, verbose)
+        checks = parse_probe_consts(tmp / "probe.o", res,
+                                    frozenset(scanned))
+        dw = Dwarf(tmp / "probe.o")
+        try:
+            extract_layouts(dw, res)
+        finally:
+            dw.close()
+        check_layouts(checks, res)
+        ko_info = inspect_ko(tmp / "probe.ko", res)
+    check_ko(ko_info, res, layout_crc)
+
+    vermagic = ko_info["vermagic"]
+    rebuilt = reconstruct_vermagic(kdir, release, cfg)
+    if rebuilt is None:
+        res.warn("cannot reconstruct vermagic for this config; using the one"
+                 " of probe.ko")
+    elif rebuilt != vermagic:
+        raise GenError(f"vermagic mismatch: probe.ko {vermagic!r}, "
+                       f"reconstructed {rebuilt!r}")
+
+    arch = "x86_64" if cfg.get("CONFIG_X86_64") == "y" else \
+        cfg.get("CONFIG_ARCH", "unknown")
+    return {
+        "format": FORMAT_VERSION,
+        "release": release,
+        "kernel_version": read_kernel_version(kdir),
+        "arch": arch,
+        "headers": kdir.name,
+        "vermagic": vermagic,
+        "module_layout_crc": layout_crc,
+        "config": {k: cfg[k] for k in CONFIG_KEYS if k in cfg},
+        "sizes": res.sizes,
+        "offsets": res.offsets,
+        "bitfields": res.bitfields,
+        "consts": res.consts,
+        "missing": sorted(res.missing),
+        "symbols": symbols,
+    }
+
+
+_SYMBOLS_PLACEHOLDER = "\x00kemu-symbols\x00"
+
+
+def dumps(data: dict) -> str:
+    """Deterministic JSON: sorted keys, one entry per line, one symbol row
+    per line (compact)."""
+    rows = data["symbols"]
+    shell = dict(data, symbols=_SYMBOLS_PLACEHOLDER)
+    text = json.dumps(shell, sort_keys=True, indent=1, ensure_ascii=True)
+    body = "[\n" + ",\n".join(
+        "  " + json.dumps(r, separators=(",", ":"), ensure_ascii=True)
+        for r in rows) + "\n ]"
+    placeholder = json.dumps(_SYMBOLS_PLACEHOLDER)
+    assert text.count(placeholder) == 1
+    return text.replace(placeholder, body) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write text to path via a temporary file and os.replace."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                               dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def summary(data: dict) -> str:
+    """A few key values, for humans."""
+    o, s = data["offsets"], data["sizes"]
+
+    def h(v):
+        return "?" if v is None else f"{v:#x} ({v})"
+
+    lines = [
+        f"release        {data['release']} (kernel {data['kernel_version']})",
+        f"vermagic       {data['vermagic']!r}",
+        f"module_layout  crc {h(data['module_layout_crc'])}",
+        f"exports        {len(data['symbols'])}",
+        f"sizeof(module) {h(s.get('module'))}",
+    ]
+    for m in ("state", "list", "name", "init", "exit", "refcnt",
+              "core_layout"):
+        lines.append(f"module.{m:<9} {h(o.get('module.' + m))}")
+    lines.append(f"sizeof(kernel_param) {h(s.get('kernel_param'))}")
+    lines.append(f"{len(o)} offsets, {len(s)} sizes, "
+                 f"{len(data['consts'])} constants, "
+                 f"{len(data['missing'])} missing")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command-line entry point."""
+    ap = argparse.ArgumentParser(
+        prog="python3 -m kemu.target.gen",
+        description="Describe a kernel (struct layouts, constants, vermagic,"
+                    " exports) from its installed headers.")
+    ap.add_argument("--headers", metavar="DIR", type=Path,
+                    help="kernel build dir (default: newest "
+                         "/usr/src/linux-headers-*-amd64)")
+    ap.add_argument("--out", metavar="FILE", type=Path,
+                    help="output JSON (default: kemu/target/<release>.json)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="show the Kbuild output")
+    args = ap.parse_args(argv)
+    try:
+        kdir = args.headers or default_headers()
+        data = generate(kdir, verbose=args.verbose)
+    except GenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    out = args.out or HERE / f"{data['release']}.json"
+    write_atomic(out, dumps(data))
+    print(summary(data))
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

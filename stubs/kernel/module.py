@@ -1,0 +1,50 @@
+"""kernel/module/main.c: module reference counting as modules call it."""
+from kemu import export
+from kemu.module import ModuleState
+
+
+def module_at(k, addr):
+    """The loaded module whose ``struct module`` is at ``addr``, or None."""
+    for mod in k.modules.values():
+        if mod.struct_addr == addr:
+            return mod
+    return None
+
+
+@export("bool try_module_get(struct module *module)")
+def try_module_get(k, module):
+    if not module:
+        return True
+    mod = module_at(k, module)
+    if mod is None:
+        return False
+    if mod.state != ModuleState.GOING and mod.refcnt > 0:
+        mod.refcnt += 1
+        return True
+    return False
+
+
+@export("void __module_get(struct module *module)")
+def __module_get(k, module):
+    mod = module_at(k, module)
+    if mod is not None:
+        mod.refcnt += 1
+
+
+@export("void module_put(struct module *module)")
+def module_put(k, module):
+    mod = module_at(k, module)
+    if mod is None:
+        return
+    if mod.refcnt <= 0:
+        k.log.emit(4, f"WARNING: CPU: 0 PID: 1 at kernel/module/main.c:914 module_put+0x6b/0x70 "
+                      f"(refcount underflow in {mod.name})")
+        k.add_taint("W")
+        return
+    mod.refcnt -= 1
+
+
+@export("int module_refcount(struct module *mod)")
+def module_refcount(k, mod_addr):
+    mod = module_at(k, mod_addr)
+    return mod.refcount() if mod else 0

@@ -1,0 +1,46 @@
+"""kernel/panic.c and the hardening checks that end in a panic or a warning."""
+from kemu import export
+from kemu.errors import KernelBug
+
+from .printk import vformat, vprintk_emit
+
+
+@export("void __stack_chk_fail(void)")
+def __stack_chk_fail(k):
+    caller = k.machine.read_u64(k.machine.reg("rsp"))
+    where = k.format_addr(caller - 1).split("/")[0]
+    msg = f"Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {where}"
+    k.log.emit(0, msg)
+    raise KernelBug(msg)
+
+
+@export("void fortify_panic(const char *name)")
+def fortify_panic(k, name):
+    func = k.machine.read_cstr(name, 128).decode("latin-1")
+    k.log.emit(0, f"detected buffer overflow in {func}")
+    raise KernelBug(f"kernel BUG: detected buffer overflow in {func}")
+
+
+@export("void __warn_printk(const char *fmt, ...)")
+def __warn_printk(k, fmt, va):
+    k.add_taint("W")
+    vprintk_emit(k, b"\x014" + vformat(k, fmt, va))
+
+
+@export("void __check_object_size(const void *ptr, unsigned long n, bool to_user)")
+def __check_object_size(k, ptr, n, to_user):
+    obj = k.heap.find_containing(ptr)
+    if obj is not None and ptr + n > obj.addr + obj.capacity:
+        off = ptr - obj.addr
+        direction = "exposure" if to_user else "overwrite"
+        msg = (f"usercopy: Kernel memory {direction} attempt detected to SLUB object "
+               f"'kmalloc-{obj.capacity}' (offset {off}, size {n})!")
+        k.log.emit(0, msg)
+        raise KernelBug("kernel BUG at mm/usercopy.c:99!")
+
+
+@export("void add_taint(unsigned flag, enum lockdep_ok lockdep_ok)")
+def add_taint(k, flag, lockdep_ok):
+    letters = "PFSRMBUDAWCIOELKXTN"
+    if flag < len(letters):
+        k.add_taint(letters[flag])

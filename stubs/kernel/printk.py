@@ -1,0 +1,81 @@
+"""kernel/printk/printk.c: printk into the kernel log ring."""
+from kemu import export
+from kemu.exports import VaList
+
+from ..lib.vsprintf import format_string
+
+
+class _Mem:
+    """vsprintf's view of emulated memory."""
+    __slots__ = ("machine",)
+
+    def __init__(self, machine):
+        self.machine = machine
+
+    def read(self, addr, size):
+        return self.machine.read(addr, size)
+
+
+class _Sym:
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def lookup(self, addr):
+        return self.k.symbolize(addr)
+
+
+def vformat(k, fmt_addr: int, args) -> bytes:
+    """Format a kernel format string at ``fmt_addr`` with ``args`` (VarArgs or VaList)."""
+    fmt = k.machine.read_cstr(fmt_addr)
+    return format_string(fmt, args, _Mem(k.machine), _Sym(k),
+                         va_format=lambda ptr: _va_format(k, ptr))
+
+
+def _va_format(k, ptr: int) -> bytes:
+    """%pV: struct va_format { const char *fmt; va_list *va; }."""
+    t = k.target
+    fmt_addr = k.machine.read_u64(ptr + t.offset("va_format.fmt"))
+    va_addr = k.machine.read_u64(ptr + t.offset("va_format.va"))
+    return vformat(k, fmt_addr, VaList(k.machine, va_addr))
+
+
+def vprintk_emit(k, text: bytes) -> int:
+    """Store a formatted message; returns printk's count of bytes stored."""
+    entry = k.current_entry[0] if k.current_entry else ""
+    return k.log.printk(text, caller=entry)
+
+
+@export("int _printk(const char *fmt, ...)")
+def _printk(k, fmt, va):
+    return vprintk_emit(k, vformat(k, fmt, va))
+
+
+@export("int vprintk(const char *fmt, va_list args)")
+def vprintk(k, fmt, args):
+    return vprintk_emit(k, vformat(k, fmt, VaList(k.machine, args)))
+
+
+@export("int vprintk_emit(int facility, int level, const struct dev_printk_info *dev_info, "
+        "const char *fmt, va_list args)")
+def _vprintk_emit(k, facility, level, dev_info, fmt, args):
+    text = vformat(k, fmt, VaList(k.machine, args))
+    if level >= 0:
+        text = bytes([1, 0x30 + level]) + text
+    return vprintk_emit(k, text)
+
+
+@export("int _printk_deferred(const char *fmt, ...)")
+def _printk_deferred(k, fmt, va):
+    return vprintk_emit(k, vformat(k, fmt, va))
+
+
+@export("int __printk_ratelimit(const char *func)")
+def __printk_ratelimit(k, func):
+    return 1
+
+
+@export("bool printk_timed_ratelimit(unsigned long *caller_jiffies, unsigned int interval_msec)")
+def printk_timed_ratelimit(k, caller_jiffies, interval_msec):
+    return True

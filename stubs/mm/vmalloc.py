@@ -1,0 +1,68 @@
+"""mm/vmalloc.c and mm/util.c's kvmalloc: page-granular allocations."""
+from kemu import export
+
+from .slab import ZERO_SIZE_PTR, kfree_addr, kmalloc
+
+
+def _vmalloc(k, size: int, zero: bool = True) -> int:
+    if size == 0:
+        return 0
+    return k.heap.alloc(max(size, 4097), kind="vmalloc", zero=zero,
+                        caller_addr=k.machine.read_u64(k.machine.reg("rsp")),
+                        owner=k.current_entry[1].name if k.current_entry and k.current_entry[1] else None)
+
+
+@export("void *vmalloc(unsigned long size)")
+def vmalloc(k, size):
+    return _vmalloc(k, size, zero=False)
+
+
+@export("void *vzalloc(unsigned long size)")
+def vzalloc(k, size):
+    return _vmalloc(k, size)
+
+
+@export("void *vmalloc_node(unsigned long size, int node)")
+def vmalloc_node(k, size, node):
+    return _vmalloc(k, size, zero=False)
+
+
+@export("void *vzalloc_node(unsigned long size, int node)")
+def vzalloc_node(k, size, node):
+    return _vmalloc(k, size)
+
+
+@export("void *__vmalloc(unsigned long size, gfp_t gfp_mask)")
+def __vmalloc(k, size, gfp_mask):
+    return _vmalloc(k, size, zero=bool(gfp_mask & k.target.const("__GFP_ZERO")))
+
+
+@export("void vfree(const void *addr)")
+def vfree(k, addr):
+    kfree_addr(k, addr, "vfree")
+
+
+@export("void *kvmalloc_node(size_t size, gfp_t flags, int node)")
+def kvmalloc_node(k, size, flags, node):
+    return kmalloc(k, size, flags)
+
+
+@export("void kvfree(const void *addr)")
+def kvfree(k, addr):
+    kfree_addr(k, addr, "kvfree")
+
+
+@export("void kvfree_sensitive(const void *addr, size_t len)")
+def kvfree_sensitive(k, addr, length):
+    if addr > ZERO_SIZE_PTR:
+        k.machine.write(addr, bytes(length))
+    kfree_addr(k, addr, "kvfree_sensitive")
+
+
+@export("void *kvrealloc(const void *p, size_t oldsize, size_t newsize, gfp_t flags)")
+def kvrealloc(k, p, oldsize, newsize, flags):
+    new = kmalloc(k, newsize, flags)
+    if p > ZERO_SIZE_PTR and new > ZERO_SIZE_PTR:
+        k.machine.write(new, k.machine.read(p, min(oldsize, newsize)))
+        kfree_addr(k, p, "kvrealloc")
+    return new

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Build every kemu test module plus the native cpuloop reference binary.
+# Idempotent (kbuild and make only rebuild what changed); exits non-zero on
+# any failure and if an expected .ko is missing afterwards.
+#   usage: testmods/build.sh [clean]      (KDIR=... overrides the headers dir)
+set -eu
+cd "$(dirname "$0")"
+
+if [ "${1:-}" = clean ]; then
+    exec make clean
+fi
+
+make all
+
+missing=0
+for m in hello params formats cpuloop kcalls initfail positive noexit nongpl \
+         missingsym commonsym exporter user pinself percpu; do
+    [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }
+done
+[ -x native/cpuloop_native ] || { echo "build.sh: native/cpuloop_native was not built" >&2; missing=1; }
+exit $missing
