@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import inspect
 import types
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .cproto import CType, Prototype, parse_prototype, parse_type
 
@@ -178,39 +178,46 @@ class VaList:
         return value
 
 
-@dataclass
 class SlotBinding:
-    """What the machine runs when module code calls an export slot."""
-    defn: ExportDef
-    kernel: object
-    calls: int = 0
-    tracer: object = None
-    _convert: list = field(default_factory=list)
+    """What the machine runs when module code calls an export slot.
 
-    def __post_init__(self):
-        proto = self.defn.proto
+    Built once per export per kernel; the conversions the prototype needs are
+    worked out here so that a call does only what its types demand.
+    """
+    __slots__ = ("defn", "kernel", "calls", "tracer", "_machine", "_fn", "_n", "_convs",
+                 "_variadic", "_to_raw")
+
+    def __init__(self, defn: ExportDef, kernel, tracer=None):
+        self.defn, self.kernel, self.tracer, self.calls = defn, kernel, tracer, 0
+        proto = defn.proto
+        self._machine = kernel.machine
+        self._fn = defn.fn
         self._n = len(proto.params)
-        self._convert = [p.ctype.from_raw for p in proto.params]
+        # pointers and u64 arrive as they are; narrower and signed types are converted
+        self._convs = [(i, p.ctype.from_raw) for i, p in enumerate(proto.params)
+                       if not (p.ctype.pointer or (p.ctype.size == 8 and not p.ctype.signed))]
         self._variadic = proto.variadic
-        self._ret = proto.ret
-        self._machine = self.kernel.machine
+        self._to_raw = None if proto.ret.is_void else proto.ret.to_raw
 
     def __call__(self):
         m = self._machine
-        raw = m.int_args(self._n)
-        args = [conv(r) for conv, r in zip(self._convert, raw)]
+        args = m.int_args(self._n) if self._n else []
+        for i, conv in self._convs:
+            args[i] = conv(args[i])
         if self._variadic:
             args.append(VarArgs(m, self._n))
         self.calls += 1
-        result = self.defn.fn(self.kernel, *args)
-        if isinstance(result, types.GeneratorType):
+        result = self._fn(self.kernel, *args)
+        if result.__class__ is types.GeneratorType:
             m.drive(result, self.finish)
-        else:
+        elif self.tracer is not None:
             self.finish(result)
+        elif self._to_raw is not None:
+            m.set_return(self._to_raw(result))
 
     def finish(self, result) -> None:
         """Set the return value of the hooked call (nothing for void)."""
         if self.tracer is not None:
             self.tracer(self.defn, result)
-        if not self._ret.is_void:
-            self._machine.set_return(self._ret.to_raw(result))
+        if self._to_raw is not None:
+            self._machine.set_return(self._to_raw(result))

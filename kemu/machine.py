@@ -25,7 +25,11 @@ callback returns (see :meth:`Machine.drive`).
 """
 from __future__ import annotations
 
+import ctypes
+import itertools
 import struct
+import threading
+import time
 from dataclasses import dataclass
 
 import keystone
@@ -36,6 +40,12 @@ from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_E
                      UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT,
                      UC_MEM_WRITE_UNMAPPED, UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
 from unicorn import x86_const as X
+from unicorn.unicorn_py3 import unicorn as _binding
+
+# The hot path (export slots, argument registers, RAX, memory) calls the C API
+# directly: the Python binding's per-call wrappers cost more than the hooks.
+_lib = _binding.uclib
+_HOOK_CODE_CFUNC = _binding.HOOK_CODE_CFUNC
 
 from .errors import EmulationError, KernelBug, Lockup, MemoryFault
 from .memory import PAGE_SIZE, PROT_RX, Region, align, page_align
@@ -97,6 +107,60 @@ def _thunks() -> tuple[bytes, dict]:
     return _thunk_blob
 
 
+class Watchdog:
+    """Stops an emulation that runs past its deadline.
+
+    Unicorn's own ``timeout`` polls from a thread every 2 microseconds, which
+    on a 2-core machine costs module code a third of its speed; this thread
+    sleeps until the earliest deadline instead. One serves every machine.
+    """
+
+    def __init__(self):
+        self._cv = threading.Condition()
+        self._armed: dict = {}           # token -> (deadline, uc handle)
+        self._fired: set = set()
+        self._tokens = itertools.count()
+        self._thread = None
+
+    def arm(self, uch, seconds: float) -> int:
+        """Stop ``uch`` after ``seconds``; returns a token for :meth:`disarm`."""
+        with self._cv:
+            token = next(self._tokens)
+            self._armed[token] = (time.monotonic() + seconds, uch)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kemu-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            self._cv.notify()
+            return token
+
+    def disarm(self, token: int) -> bool:
+        """Cancel a deadline; returns True if it had already fired."""
+        with self._cv:
+            self._armed.pop(token, None)
+            fired = token in self._fired
+            self._fired.discard(token)
+            return fired
+
+    def _run(self) -> None:
+        with self._cv:
+            while True:
+                if not self._armed:
+                    self._cv.wait()
+                    continue
+                token, (deadline, uch) = min(self._armed.items(), key=lambda kv: kv[1][0])
+                remaining = deadline - time.monotonic()
+                if remaining > 0:
+                    self._cv.wait(remaining)
+                    continue
+                del self._armed[token]
+                self._fired.add(token)
+                _lib.uc_emu_stop(uch)
+
+
+WATCHDOG = Watchdog()
+
+
 @dataclass
 class CallRequest:
     """Yielded by a generator hook: call ``fn_addr(*args)`` in module code."""
@@ -120,8 +184,22 @@ class Machine:
         uc.mem_map(SLOTS_ADDR, NUM_SLOTS * SLOT_SIZE, PROT_RX)
         self.slot_fns: list = []
         self.slot_names: list[str] = []
-        uc.hook_add(UC_HOOK_CODE, self._on_slot, begin=SLOTS_ADDR,
-                    end=SLOTS_ADDR + NUM_SLOTS * SLOT_SIZE - 1)
+        self._uch = uc._uch
+        self._arg_ids = (ctypes.c_int * 6)(*ARG_REGS)
+        self._arg_vals = (ctypes.c_uint64 * 6)()
+        base = ctypes.addressof(self._arg_vals)
+        self._arg_ptrs = (ctypes.c_void_p * 6)(*(base + 8 * i for i in range(6)))
+        self._u64 = ctypes.c_uint64()
+        self._u64_ref = ctypes.byref(self._u64)
+        self._buf = ctypes.create_string_buffer(4096)
+        self._hook_exc = None
+        self._slot_cb = _HOOK_CODE_CFUNC(self._on_slot)
+        handle = _binding.uc_hook_h()
+        err = _lib.uc_hook_add(self._uch, ctypes.byref(handle), UC_HOOK_CODE, self._slot_cb,
+                               None, ctypes.c_uint64(SLOTS_ADDR),
+                               ctypes.c_uint64(SLOTS_ADDR + NUM_SLOTS * SLOT_SIZE - 1))
+        if err:
+            raise UcError(err)
         self.resume_addr = self.add_slot("__kemu_resume", self._on_resume)
         # thunks
         blob, self.thunk_addrs = _thunks()
@@ -166,8 +244,13 @@ class Machine:
                 return name
         return None
 
-    def _on_slot(self, uc, address, size, user_data):
-        self.slot_fns[(address - SLOTS_ADDR) >> 4]()
+    def _on_slot(self, handle, address, size, user_data):
+        try:
+            self.slot_fns[(address - SLOTS_ADDR) >> 4]()
+        except BaseException as exc:          # re-raised by call() once emulation stops
+            if self._hook_exc is None:
+                self._hook_exc = exc
+            _lib.uc_emu_stop(self._uch)
 
     def add_thunk(self, name: str, source: str) -> int:
         """Assemble a thunk (e.g. a static-call trampoline) and return its address."""
@@ -181,7 +264,8 @@ class Machine:
     # ------------------------------------------------------------- registers
     def reg(self, name: str) -> int:
         """Read a register by name ("rax", "rip", ...)."""
-        return self.uc.reg_read(REG_IDS[name])
+        _lib.uc_reg_read(self._uch, REG_IDS[name], self._u64_ref)
+        return self._u64.value
 
     def set_reg(self, name: str, value: int) -> None:
         """Write a register by name."""
@@ -193,31 +277,33 @@ class Machine:
 
     def int_args(self, n: int) -> list[int]:
         """The first ``n`` integer arguments of the call being hooked (SysV)."""
-        regs = self.uc.reg_read_batch(ARG_REGS[:n]) if n else []
+        if n <= 6:
+            _lib.uc_reg_read_batch(self._uch, self._arg_ids, self._arg_ptrs, n)
+            return self._arg_vals[:n]
+        _lib.uc_reg_read_batch(self._uch, self._arg_ids, self._arg_ptrs, 6)
+        regs = self._arg_vals[:6]
         if n > 6:
-            rsp = self.uc.reg_read(RSP)
-            stack = self.uc.mem_read(rsp + 8, (n - 6) * 8)
-            regs = list(regs) + list(struct.unpack(f"<{n - 6}Q", stack))
-        return list(regs)
+            stack = self.read(self.reg("rsp") + 8, (n - 6) * 8)
+            regs += struct.unpack(f"<{n - 6}Q", stack)
+        return regs
 
     def set_return(self, raw: int) -> None:
         """Set RAX, the value the hooked call returns."""
-        self.uc.reg_write(RAX, raw & 0xFFFFFFFFFFFFFFFF)
+        self._u64.value = raw & 0xFFFFFFFFFFFFFFFF
+        _lib.uc_reg_write(self._uch, RAX, self._u64_ref)
 
     # ---------------------------------------------------------------- memory
     def read(self, addr: int, size: int) -> bytes:
         """Read memory; raises :class:`MemoryFault` on an unmapped address."""
-        try:
-            return bytes(self.uc.mem_read(addr, size))
-        except UcError:
-            raise MemoryFault(addr, "read", self.uc.reg_read(RIP)) from None
+        buf = self._buf if size <= 4096 else ctypes.create_string_buffer(size)
+        if _lib.uc_mem_read(self._uch, addr & 0xFFFFFFFFFFFFFFFF, buf, size):
+            raise MemoryFault(addr, "read", self.reg("rip"))
+        return ctypes.string_at(buf, size)
 
     def write(self, addr: int, data: bytes) -> None:
         """Write memory; raises :class:`MemoryFault` on an unmapped address."""
-        try:
-            self.uc.mem_write(addr, bytes(data))
-        except UcError:
-            raise MemoryFault(addr, "write", self.uc.reg_read(RIP)) from None
+        if _lib.uc_mem_write(self._uch, addr & 0xFFFFFFFFFFFFFFFF, bytes(data), len(data)):
+            raise MemoryFault(addr, "write", self.reg("rip"))
 
     def read_u8(self, addr): return self.read(addr, 1)[0]
     def read_u16(self, addr): return int.from_bytes(self.read(addr, 2), "little")
@@ -288,17 +374,27 @@ class Machine:
             uc.reg_write(reg, value & 0xFFFFFFFFFFFFFFFF)
         uc.msr_write(MSR_GS_BASE, self.percpu_addr)
         self.fault = None
+        self._hook_exc = None
         self.pending.clear()
         self.running = True
+        token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
         try:
-            uc.emu_start(fn_addr, self.stop_addr, timeout=timeout_ms * 1000)
+            uc.emu_start(fn_addr, self.stop_addr)
         except UcError as err:
+            if self._hook_exc is not None:
+                raise self._hook_exc from None
             raise self._translate(err) from None
         finally:
             self.running = False
+            timed_out = WATCHDOG.disarm(token)
+        if self._hook_exc is not None:
+            exc, self._hook_exc = self._hook_exc, None
+            raise exc
         rip = uc.reg_read(RIP)
-        if rip != self.stop_addr:
+        if rip != self.stop_addr and timed_out:
             raise Lockup(f"watchdog: soft lockup: stuck for {timeout_ms / 1000:g}s at {rip:#x}")
+        if rip != self.stop_addr:
+            raise EmulationError(f"emulation stopped early at {rip:#x}")
         return uc.reg_read(RAX)
 
     def drive(self, gen, finish, value=None) -> None:
