@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 
-from .errors import EmulationError, InitError, KemuError, LoadError, UsageError, kmod_strerror
+from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
+                     kmod_strerror)
 
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
                 5: "bold", 6: "", 7: "dim"}
@@ -57,48 +59,142 @@ def _read_module(path: str) -> bytes:
         raise UsageError(f"could not load module {path}: {exc.strerror}") from None
 
 
-def cmd_run(args, console: Console) -> int:
-    from .kernel import Kernel
-    path = sample_path() if args.sample else args.module
+def _session(args):
+    from .session import Session
+    return Session(args.session, target=getattr(args, "target", None))
+
+
+def _module_arg(args):
+    path = sample_path() if getattr(args, "sample", False) else args.module
+    params = list(args.params)
+    if getattr(args, "sample", False) and args.module is not None:
+        params.insert(0, args.module)
     if path is None:
-        raise UsageError("kemu run needs a module (MOD.ko) or --sample")
-    params = args.params if not args.sample or args.module is None else [args.module] + args.params
-    if args.sample and args.module is not None:
-        params = [args.module] + args.params
+        raise UsageError(f"kemu {args.command} needs a module (MOD.ko)" +
+                         (" or --sample" if args.command == "run" else ""))
+    return path, params
+
+
+def _insert(args, console: Console, show_log: bool):
+    """insmod into the session; returns (kernel, module or None, status)."""
+    from .errors import EmulationError, Lockup
+    path, params = _module_arg(args)
     data = _read_module(path)
-    k = Kernel(target=args.target, allow_missing=args.allow_missing,
-               timeout_ms=int(args.timeout * 1000))
-    k.log.listeners.append(console.record)
     name = os.path.basename(path)
-    try:
-        mod = k.load(path, " ".join(params), data=data)
-    except (LoadError, InitError) as exc:
+    with _session(args) as session:
+        k = session.kernel()
+        mark = len(k.log.records)
+        if show_log:
+            k.log.listeners.append(console.record)
+        op = {"op": "load", "path": os.path.abspath(path), "data": data,
+              "args": " ".join(params), "force": args.force,
+              "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000)}
+        try:
+            mod = session.run(k, op)
+        except (LoadError, InitError) as exc:
+            k.log.flush()
+            _print_notes(k, console)
+            console.error(f"kemu: ERROR: could not insert module {name}: "
+                          f"{kmod_strerror(exc.errno)}")
+            if exc.errno == errno.EEXIST:
+                console.err.print(f"kemu: hint: it is loaded in session {session.dir}; "
+                                  "'kemu unload' or 'kemu reset' first", style="dim")
+            return k, None, 1
+        except Lockup as exc:
+            k.log.flush()
+            console.error(f"kemu: ERROR: could not insert module {name}: {exc}")
+            return k, None, 1
+        except EmulationError as exc:
+            k.log.flush()
+            if not show_log:
+                for rec in k.log.records[mark:]:
+                    console.record(rec)
+            console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
+                          f"({exc})")
+            return k, None, 1
         k.log.flush()
         _print_notes(k, console)
-        console.error(f"kemu: ERROR: could not insert module {name}: {kmod_strerror(exc.errno)}")
-        return 1
-    except EmulationError as exc:
-        k.log.flush()
-        _print_notes(k, console)
-        console.error(f"kemu: ERROR: could not insert module {name}: {exc} "
-                      f"(module code faulted; taint D)")
-        return 1
+        return k, mod, 0
+
+
+def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
+    """rmmod: kmod's checks (unless forced), then delete_module."""
+    from .unload import check_module_inuse
+    if not force:
+        check_module_inuse(k, name)
+    session.run(k, {"op": "unload", "name": name, "force": force})
     k.log.flush()
+    return 0
+
+
+def cmd_run(args, console: Console) -> int:
+    k, mod, status = _insert(args, console, show_log=True)
+    if mod is None:
+        return status
     console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
                  f"taint {k.module_taint_letters(mod) or '-'}")
-    status = 0
     if args.unload:
-        from .unload import delete_module
-        try:
-            delete_module(k, mod.name, force=args.force)
-            k.log.flush()
+        with _session(args) as session:
+            k = session.kernel()
+            k.log.listeners.append(console.record)
+            _remove(args, k, session, mod.name, False, console)
             console.info(f"kemu: {mod.name}: exit ran, module unloaded")
-        except KemuError as exc:
-            k.log.flush()
-            console.error(f"kemu: ERROR: {exc}")
-            status = 1
-    _print_notes(k, console)
-    return status
+    return 0
+
+
+def cmd_load(args, console: Console) -> int:
+    return _insert(args, console, show_log=False)[2]
+
+
+def cmd_unload(args, console: Console) -> int:
+    from .procfs import _newest_first
+    with _session(args) as session:
+        k = session.kernel()
+        name = args.name
+        if name is None:
+            loaded = _newest_first(k)
+            if not loaded:
+                raise UsageError("no module is loaded in this session")
+            name = loaded[0].name
+        elif name.endswith(".ko"):
+            name = os.path.basename(name)[:-3]
+        k.log.listeners.append(console.record)
+        return _remove(args, k, session, name, args.force, console)
+
+
+def cmd_lsmod(args, console: Console) -> int:
+    from .procfs import lsmod, proc_modules
+    with _session(args) as session:
+        k = session.kernel()
+    sys.stdout.write(proc_modules(k) if args.proc else lsmod(k))
+    return 0
+
+
+def cmd_dmesg(args, console: Console) -> int:
+    with _session(args) as session:
+        k = session.kernel()
+    k.log.flush()
+    for rec in k.log.records:
+        console.record(rec)
+    return 0
+
+
+def cmd_cat(args, console: Console) -> int:
+    from .procfs import proc_modules, proc_tainted
+    views = {"/proc/modules": proc_modules, "/proc/sys/kernel/tainted": proc_tainted}
+    view = views.get(args.path)
+    if view is None:
+        raise UsageError(f"cat: {args.path}: No such file or directory")
+    with _session(args) as session:
+        k = session.kernel()
+    sys.stdout.write(view(k))
+    return 0
+
+
+def cmd_reset(args, console: Console) -> int:
+    from .session import Session
+    Session(args.session).reset()
+    return 0
 
 
 def _print_notes(k, console: Console) -> None:
@@ -108,62 +204,93 @@ def _print_notes(k, console: Console) -> None:
 
 def cmd_modinfo(args, console: Console) -> int:
     from . import elf as E
-    path = sample_path() if args.module == "@sample" else args.module
+    path = args.module
     data = _read_module(path)
     errors = []
     body, _signed = E.module_sig_check(data, lambda lvl, text: errors.append(text))
     image = E.elf_validity_check(body, lambda lvl, text: errors.append(text))
     idx = image.find_any_sec(".modinfo")
     info = E.parse_modinfo(image.section_data(idx)) if idx else []
-    out = console.out
-    out.print(f"{'filename:':<16}{os.path.abspath(path)}", highlight=False, markup=False)
+    lines = [f"{'filename:':<16}{os.path.abspath(path)}"]
     parms, ptypes, order = {}, {}, []
     for key, value in info:
-        if key == "parm":
-            pname, _, desc = value.partition(":")
-            parms[pname] = desc
-            order.append(pname) if pname not in order else None
+        if key in ("parm", "parmtype"):
+            pname, _, rest = value.partition(":")
+            (parms if key == "parm" else ptypes)[pname] = rest
+            if pname not in order:
+                order.append(pname)
             continue
-        if key == "parmtype":
-            pname, _, ptype = value.partition(":")
-            ptypes[pname] = ptype
-            order.append(pname) if pname not in order else None
-            continue
-        out.print(f"{key + ':':<16}{value}", highlight=False, markup=False)
+        lines.append(f"{key + ':':<16}{value}")
     for pname in order:
         line = f"{'parm:':<16}{pname}:{parms.get(pname, '')}"
         if pname in ptypes:
             line += f" ({ptypes[pname]})"
-        out.print(line, highlight=False, markup=False)
+        lines.append(line)
+    sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
     p = argparse.ArgumentParser(prog="kemu", description="Run real Linux kernel modules "
-                                "under emulation.")
+                                "under emulation, in a persistent emulated kernel.")
     p.add_argument("--version", action="version", version=f"kemu {__version__}")
-    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                   help="colour the kernel log by level")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--session", metavar="DIR",
+                        help="session directory (default: $KEMU_SESSION or "
+                             "~/.local/state/kemu/session)")
+    common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour the kernel log by level")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    run = sub.add_parser("run", help="load a module, run its init, print the kernel log")
-    run.add_argument("module", nargs="?", metavar="MOD.ko")
-    run.add_argument("params", nargs="*", metavar="name=value",
-                     help="module parameters, as insmod takes them")
-    run.add_argument("--sample", action="store_true",
-                     help="run the sample module shipped with kemu (hello.ko)")
-    run.add_argument("--unload", action="store_true", help="run the module's exit at the end")
-    run.add_argument("--force", action="store_true", help="with --unload: force it (taints R)")
-    run.add_argument("--allow-missing", action="store_true",
-                     help="stub imports that kemu does not provide (they return 0)")
-    run.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                     help="wall-clock limit for each entry into module code (default 10)")
-    run.add_argument("--target", metavar="RELEASE|FILE",
-                     help="target kernel description (default: the shipped Debian 6.1)")
+
+    def loader_opts(sp, run: bool):
+        sp.add_argument("module", nargs="?", metavar="MOD.ko")
+        sp.add_argument("params", nargs="*", metavar="name=value",
+                        help="module parameters, as insmod takes them")
+        sp.add_argument("--force", "-f", action="store_true",
+                        help="as insmod -f: skip vermagic and modversions checks (taints F)")
+        sp.add_argument("--allow-missing", action="store_true",
+                        help="stub imports that kemu does not provide (they return 0)")
+        sp.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="wall-clock limit for each entry into module code (default 10)")
+        sp.add_argument("--target", metavar="RELEASE|FILE",
+                        help="target kernel of a new session (default: the shipped Debian 6.1)")
+        if run:
+            sp.add_argument("--sample", action="store_true",
+                            help="run the sample module shipped with kemu (hello.ko)")
+            sp.add_argument("--unload", action="store_true",
+                            help="unload the module again at the end (its exit runs)")
+
+    run = sub.add_parser("run", parents=[common],
+                         help="load a module into the session, print what its init logged")
+    loader_opts(run, True)
     run.set_defaults(func=cmd_run)
-    info = sub.add_parser("modinfo", help="show a module's .modinfo as kmod's modinfo does")
+    for name in ("load", "insmod"):
+        sp = sub.add_parser(name, parents=[common], help="load a module (as insmod)")
+        loader_opts(sp, False)
+        sp.set_defaults(func=cmd_load)
+    for name in ("unload", "rmmod"):
+        sp = sub.add_parser(name, parents=[common], help="unload a module (as rmmod)")
+        sp.add_argument("name", nargs="?", metavar="NAME",
+                        help="module name (default: the most recently loaded)")
+        sp.add_argument("--force", "-f", action="store_true",
+                        help="as rmmod -f: unload even if in use or permanent (taints R)")
+        sp.set_defaults(func=cmd_unload)
+    ls = sub.add_parser("lsmod", parents=[common], help="list loaded modules (as lsmod)")
+    ls.add_argument("--proc", action="store_true", help="/proc/modules format, with taints")
+    ls.set_defaults(func=cmd_lsmod)
+    sub.add_parser("dmesg", parents=[common], help="print the session's kernel log"
+                   ).set_defaults(func=cmd_dmesg)
+    cat = sub.add_parser("cat", parents=[common], help="read /proc/modules or "
+                         "/proc/sys/kernel/tainted")
+    cat.add_argument("path")
+    cat.set_defaults(func=cmd_cat)
+    info = sub.add_parser("modinfo", parents=[common],
+                          help="show a module's .modinfo as kmod's modinfo does")
     info.add_argument("module", metavar="MOD.ko")
     info.set_defaults(func=cmd_modinfo)
+    sub.add_parser("reset", parents=[common], help="forget the session"
+                   ).set_defaults(func=cmd_reset)
     return p
 
 
@@ -174,6 +301,8 @@ def main(argv=None) -> int:
         parser.print_help()
         return 2
     console = Console({"auto": None, "always": True, "never": False}[args.color])
+    if os.environ.get("NO_COLOR") and args.color == "auto":
+        console = Console(False)
     try:
         return args.func(args, console)
     except UsageError as exc:

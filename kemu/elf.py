@@ -109,8 +109,13 @@ class ElfImage:
         return self.data[sec.sh_offset:sec.sh_offset + sec.sh_size]
 
     def iter_relas(self, index: int):
-        """Yield (r_offset, symbol index, type, addend) of a SHT_RELA section."""
-        for r_offset, r_info, r_addend in _RELA.iter_unpack(self.section_data(index)):
+        """Yield (r_offset, symbol index, type, addend) of a SHT_RELA section.
+
+        Like the kernel's ``sh_size / sizeof(*rel)``, a trailing partial entry is ignored.
+        """
+        body = self.section_data(index)
+        body = body[:len(body) - len(body) % _RELA.size]
+        for r_offset, r_info, r_addend in _RELA.iter_unpack(body):
             yield r_offset, r_info >> 32, r_info & 0xFFFFFFFF, r_addend
 
 
@@ -150,7 +155,8 @@ def elf_validity_check(data: bytes, log, signed: bool = False) -> ElfImage:
         raise _noexec(log, f"Invalid ELF header type: {e_type} != {ET_REL}")
     if e_machine != EM_X86_64:
         raise _noexec(log, f"Invalid architecture in ELF header: {e_machine}")
-    if e_shentsize != _SHDR.size or ident[4] != 2 or ident[5] != 1:
+    # elf_check_arch() looks at e_machine only: 6.1 never reads EI_CLASS or EI_DATA.
+    if e_shentsize != _SHDR.size:
         raise _noexec(log, "Invalid ELF section header size")
     if e_shoff >= len(data) or e_shnum * _SHDR.size > len(data) - e_shoff:
         raise _noexec(log, "Invalid ELF section header overflow")

@@ -145,6 +145,16 @@ class Kernel:
             return self._auto_stub(name)
         return None
 
+    def symbol_owner(self, name: str) -> str | None:
+        """Who exports ``name``: "kernel" (vmlinux, modelled or not), a module's name, or None."""
+        info = self.target.get_export(name)
+        if name in self._exports or name in REGISTRY or (info and info.exporter == "vmlinux"):
+            return "kernel"
+        for mod in self.modules.values():
+            if mod.state != ModuleState.UNFORMED and name in mod.syms:
+                return mod.name
+        return None
+
     def _auto_stub(self, name: str) -> KernelSymbol:
         from .cproto import parse_prototype
         defn = ExportDef(name, "func", lambda k, *a: 0, proto=parse_prototype(f"long {name}(void)"),
@@ -160,7 +170,11 @@ class Kernel:
         """The error for an import nothing provides; says when Linux has it but kemu does not."""
         err = LoadError(f"Unknown symbol {name}", errno.ENOENT)
         err.hint = ""
-        if self.target.get_export(name) is not None:
+        info = self.target.get_export(name)
+        if info is not None and info.exporter != "vmlinux":
+            module = info.exporter.rsplit("/", 1)[-1]
+            err.hint = f" (kemu: {name} is exported by module {module}; load it first)"
+        elif info is not None:
             err.hint = (f" (kemu: {name} is exported by Linux {self.target.release} but kemu "
                         "does not model it yet; --allow-missing stubs it)")
             self.note(f"{name} is a real export of {self.target.release} that kemu does not "
@@ -283,9 +297,27 @@ class Kernel:
 
     # ------------------------------------------------------------- modules
     def load(self, path: str, args: str = "", flags: int = 0, data: bytes | None = None,
-             image=None):
-        """init_module(2): load ``path`` with the parameter string ``args``."""
+             image=None, force: bool = False, allow_missing: bool | None = None):
+        """init_module(2): load ``path`` with the parameter string ``args``.
+
+        ``force`` is insmod -f: vermagic and modversions are not checked and
+        the kernel is tainted F.
+        """
+        from .loader import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
         if data is None and image is None:
             with open(path, "rb") as fh:
                 data = fh.read()
-        return self.loader.load_module(path, data, args, flags, image=image)
+        if force:
+            flags |= MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC
+        saved = self.allow_missing
+        if allow_missing is not None:
+            self.allow_missing = allow_missing
+        try:
+            return self.loader.load_module(path, data, args, flags, image=image)
+        finally:
+            self.allow_missing = saved
+
+    def unload(self, name: str, force: bool = False) -> None:
+        """delete_module(2): run exit and free ``name`` (see kemu.unload)."""
+        from .unload import delete_module
+        delete_module(self, name, force=force)

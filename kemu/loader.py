@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 
 from . import elf as E
 from .errors import EmulationError, InitError, LoadError
-from .memory import PROT_R, PROT_RW, PROT_RX, page_align
+from .memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
 from .module import KernelSymbol, Layout, Module, ModuleState
-from .reloc import RELOCATION_TYPES
+from .reloc import RELOCATION_TYPES, U64
 
 INIT_OFFSET_MASK = 1 << 63
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
@@ -48,6 +48,9 @@ class LoadInfo:
     core_buf: bytearray = field(default_factory=bytearray)
     init_buf: bytearray = field(default_factory=bytearray)
     versions: dict = field(default_factory=dict)       # __versions: name -> crc
+    taints: set = field(default_factory=set)           # taints added before the module exists
+    warned_no_version: bool = False
+    mod: Module | None = None
 
     def get_modinfo(self, key: str) -> str | None:
         """First ``.modinfo`` value for ``key``."""
@@ -106,17 +109,17 @@ class Loader:
 
     def setup_load_info(self, info: LoadInfo) -> None:
         img = info.image
-        info.index_info = img.find_any_sec(".modinfo")
+        info.index_info = img.find_sec(".modinfo")          # find_sec: ALLOC'd only
         if info.index_info:
             info.modinfo = E.parse_modinfo(img.section_data(info.index_info))
             info.name = info.get_modinfo("name") or ""
         if not img.symtab_index:
             raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
-                             "module has no symbols (stripped?)")
+                             "module has no symbols (stripped?)", level=4)
         info.index_mod = img.find_sec(".gnu.linkonce.this_module")
         if not info.index_mod:
             raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
-                             "No module found in object")
+                             "No module found in object", level=4)
         if not info.name:
             mod_data = img.section_data(info.index_mod)
             off = self.k.target.offset("module.name")
@@ -138,20 +141,28 @@ class Loader:
                 info.versions[name] = crc
 
     def check_modstruct_version(self, info: LoadInfo) -> None:
-        if not info.index_vers:
-            return
-        want = self.k.target.module_layout_crc
-        if want is not None and not self.check_version(info, "module_layout", want):
+        """The ``module_layout`` CRC in ``__versions`` against the kernel's."""
+        if not self.check_version(info, "module_layout", self.k.target.module_layout_crc):
             raise LoadError(f"{info.name}: disagrees about version of symbol module_layout",
                             errno.ENOEXEC)
 
     def check_version(self, info: LoadInfo, name: str, crc: int | None) -> bool:
-        """check_version(): a CRC in ``__versions`` must match the exporter's."""
-        if not info.index_vers or crc is None:
+        """check_version(): a CRC in ``__versions`` must match the exporter's.
+
+        Without ``__versions`` (insmod -f, or a kernel built without
+        MODVERSIONS) the load is forced, tainting F.
+        """
+        if crc is None:
+            return True
+        if not info.index_vers:
+            self.try_to_force_load(info, name)
             return True
         have = info.versions.get(name)
         if have is None:
-            return True       # the kernel warns "no symbol version for %s" only w/o versions
+            if not info.warned_no_version:
+                info.warned_no_version = True
+                self.pr(4, f"{info.name}: no symbol version for {name}")
+            return True
         if have == crc:
             return True
         self.pr(4, f"{info.name}: disagrees about version of symbol {name}")
@@ -160,6 +171,8 @@ class Loader:
     def layout_and_allocate(self, info: LoadInfo) -> Module:
         mod = Module(info.name, info.path, modinfo=info.modinfo, image=info.image)
         mod.args = info.args
+        mod.taints |= info.taints
+        info.mod = mod
         self.check_modinfo(mod, info)
         self.module_enforce_rwx_sections(mod, info)
         for name in (".data..ro_after_init", "__jump_table"):
@@ -169,6 +182,7 @@ class Loader:
         if info.index_pcpu:
             info.sec_flags[info.index_pcpu] &= ~E.SHF_ALLOC
         self.layout_sections(mod, info)
+        self.layout_symtab(mod, info)
         return mod
 
     def check_modinfo(self, mod: Module, info: LoadInfo) -> None:
@@ -177,7 +191,7 @@ class Loader:
         if info.flags & MODULE_INIT_IGNORE_VERMAGIC:
             modmagic = None
         if not modmagic:
-            self.try_to_force_load(mod, "bad vermagic")
+            self.try_to_force_load(info, "bad vermagic")
         elif not self.same_magic(modmagic, k.target.vermagic, bool(info.index_vers)):
             raise self._fail(f"{info.name}: version magic '{modmagic}' should be "
                              f"'{k.target.vermagic}'")
@@ -209,10 +223,15 @@ class Loader:
             bmagic = bmagic[len(bmagic.split(" ")[0]):]
         return amagic == bmagic
 
-    def try_to_force_load(self, mod: Module, reason: str) -> None:
+    def try_to_force_load(self, info: LoadInfo, reason: str) -> None:
+        """try_to_force_load() (CONFIG_MODULE_FORCE_LOAD): warn once, taint F."""
         if "F" not in self.k.taints:
-            self.pr(4, f"{mod.name}: {reason}: kernel tainted.")
-        self.k.add_taint_module(mod, "F")
+            self.pr(4, f"{info.name}: {reason}: kernel tainted.")
+        self.k.add_taint("F")
+        if info.mod is not None:
+            info.mod.taints.add("F")
+        else:
+            info.taints.add("F")
 
     def module_enforce_rwx_sections(self, mod: Module, info: LoadInfo) -> None:
         for sec in info.image.sections:
@@ -251,6 +270,43 @@ class Loader:
                     size = page_align(size)
             layout.size = size
 
+    def layout_symtab(self, mod: Module, info: LoadInfo) -> None:
+        """layout_symtab(): room for the core symbols at the end of core, the full
+        table and its strings at the end of init (kernel/module/kallsyms.c)."""
+        img = info.image
+        symsect = img.sections[img.symtab_index]
+        strsect = img.sections[symsect.sh_link]
+        kallsyms_all = self.k.target.config_enabled("CONFIG_KALLSYMS_ALL")
+
+        def get_offset(size: int, sec) -> int:
+            a = max(sec.sh_addralign, 1)
+            return (size + a - 1) // a * a
+
+        def is_core_symbol(sym) -> bool:
+            if sym.st_shndx == E.SHN_UNDEF or sym.st_shndx >= len(img.sections) or not sym.name:
+                return False
+            if kallsyms_all and sym.st_shndx == info.index_pcpu and info.index_pcpu:
+                return True
+            sec = img.sections[sym.st_shndx]
+            off = info.sec_offset.get(sym.st_shndx)
+            return bool(info.sec_flags[sec.index] & E.SHF_ALLOC) and off is not None and \
+                not off & INIT_OFFSET_MASK and \
+                (kallsyms_all or bool(sec.sh_flags & E.SHF_EXECINSTR))
+
+        init = mod.init_layout
+        sym_off = get_offset(init.size, symsect)
+        init.size = sym_off + symsect.sh_size
+        core = [s for s in img.symbols if s.index == 0 or is_core_symbol(s)]
+        strtab_size = sum(len(s.name.encode("latin-1")) + 1 for s in core)
+        nsrc = len(img.symbols)
+        info.symoffs = get_offset(mod.core.size, symsect)
+        mod.core.size = info.symoffs + 24 * len(core) + strtab_size + len(core)
+        mod.core.size = page_align(mod.core.size)
+        str_off = get_offset(init.size, strsect)
+        init.size = (str_off + strsect.sh_size + 7) // 8 * 8
+        init.size += self.k.target.sizes.get("mod_kallsyms", 32)
+        init.size = page_align(init.size + nsrc)
+
     def add_unformed_module(self, mod: Module) -> None:
         old = self.k.modules.get(mod.name)
         if old is not None:
@@ -273,8 +329,18 @@ class Loader:
         if not info.index_pcpu:
             return
         sec = info.image.sections[info.index_pcpu]
+        if not sec.sh_size:
+            return
+        align = sec.sh_addralign
+        if align > PAGE_SIZE:
+            self.pr(4, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
+            align = PAGE_SIZE
+        try:
+            mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(align, 8))
+        except MemoryError:
+            raise self._fail(f"{mod.name}: Could not allocate {sec.sh_size} bytes percpu data",
+                             errno.ENOMEM, level=4) from None
         mod.percpu_size = sec.sh_size
-        mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(sec.sh_addralign, 8))
 
     def module_unload_init(self, mod: Module) -> None:
         mod.refcnt = 2          # MODULE_REF_BASE + the reference init holds
@@ -282,10 +348,14 @@ class Loader:
     def find_module_sections(self, mod: Module, info: LoadInfo) -> None:
         """Allocate both regions and fix each section's final address (move_module)."""
         m = self.m
-        if mod.core.size:
-            mod.core.base_addr = m.modules.map(mod.core.size)
-        if mod.init_layout.size:
-            mod.init_layout.base_addr = m.modules.map(mod.init_layout.size)
+        try:                       # module_alloc() fails quietly past MODULES_LEN
+            if mod.core.size:
+                mod.core.base_addr = m.modules.map(mod.core.size)
+            if mod.init_layout.size:
+                mod.init_layout.base_addr = m.modules.map(mod.init_layout.size)
+        except MemoryError:
+            raise LoadError(f"{mod.name}: cannot allocate {mod.core.size} + "
+                            f"{mod.init_layout.size} bytes of module memory", errno.ENOMEM) from None
         info.core_buf = bytearray(mod.core.size)
         info.init_buf = bytearray(mod.init_layout.size)
         for idx, off in info.sec_offset.items():
@@ -342,18 +412,41 @@ class Loader:
         ksym = self.k.find_symbol(name, gplok)
         if ksym is None:
             raise self.k.unknown_symbol(name)
+        if ksym.gpl:
+            mod.using_gplonly_symbols = True
+        if not self.inherit_taint(mod, ksym):
+            raise LoadError(f"{mod.name}: Unknown symbol {name}", errno.ENOENT)
         if not self.check_version(info, name, ksym.crc):
             raise LoadError(f"{mod.name}: disagrees about version of symbol {name}", errno.EINVAL)
         if ksym.owner is not None:
             self.ref_module(mod, ksym.owner)
         return ksym.addr
 
+    def inherit_taint(self, mod: Module, ksym) -> bool:
+        """inherit_taint(): using a proprietary module's symbols makes a module P."""
+        owner = ksym.owner
+        if owner is None or "P" not in owner.taints:
+            return True
+        if mod.using_gplonly_symbols:
+            self.pr(3, f"{mod.name}: module using GPL-only symbols uses symbols {ksym.name} "
+                       f"from proprietary module {owner.name}.")
+            return False
+        if "P" not in mod.taints:
+            self.pr(4, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
+                       f"{owner.name}, inheriting taint.")
+            self.k.add_taint_module(mod, "P")
+        return True
+
     def ref_module(self, mod: Module, owner: Module) -> None:
         """Record that ``mod`` uses ``owner`` (holders show in lsmod's Used by)."""
         if owner in mod.uses:
             return
+        # strong_try_module_get(): a module still in its init cannot be used yet
+        if owner.state == ModuleState.COMING:
+            raise LoadError(f"{owner.name} is still initialising", errno.EBUSY)
         if owner.state == ModuleState.GOING or owner.refcnt == 0:
             raise LoadError(f"{owner.name} is going away", errno.ENOENT)
+        owner.refcnt += 1
         mod.uses.append(owner)
         owner.holders.append(mod)
 
@@ -373,7 +466,12 @@ class Loader:
             self.apply_relocate_add(mod, info, sec.index, target)
 
     def apply_relocate_add(self, mod: Module, info: LoadInfo, relsec: int, target: int) -> None:
-        """__apply_relocate_add() of arch/x86/kernel/module.c."""
+        """__apply_relocate_add() of arch/x86/kernel/module.c (Linux 6.1).
+
+        That file prints through ``pr_fmt`` = ``"module: "``. Per entry, 6.1
+        first refuses a nonzero target (printing ``val`` = S + A, before P is
+        subtracted), then checks 32/32S overflow.
+        """
         off = info.sec_offset[target]
         buf = info.init_buf if off & INIT_OFFSET_MASK else info.core_buf
         off &= ~INIT_OFFSET_MASK
@@ -382,25 +480,26 @@ class Loader:
         for r_offset, r_sym, r_type, r_addend in info.image.iter_relas(relsec):
             cls = RELOCATION_TYPES.get(r_type)
             if cls is None:
-                raise self._fail(f"{mod.name}: Unknown rela relocation: {r_type}")
+                raise self._fail(f"module: {mod.name}: Unknown rela relocation: {r_type}")
             if r_sym >= len(values):
                 raise self._fail(f"{mod.name}: relocation refers to symbol {r_sym} of "
                                  f"{len(values)}")
-            loc = sec_addr + r_offset
-            val = cls.value(values[r_sym], r_addend, loc)
-            if cls.overflows(val):
-                self.pr(3, f"overflow in relocation type {r_type} val {val:x}")
-                raise self._fail(f"`{mod.name}' likely not compiled with -mcmodel=kernel")
             size = cls.size
             if not size:
                 continue
+            loc = sec_addr + r_offset
             pos = off + r_offset
             if pos + size > len(buf) or pos < 0:
                 raise self._fail(f"{mod.name}: relocation offset {r_offset:#x} outside its section")
             if any(buf[pos:pos + size]):
                 raise self._fail(
-                    "x86/modules: Skipping invalid relocation target, existing value is nonzero "
-                    f"for type {r_type}, loc {self.k.hash_pointer(loc)}, val {val:x}")
+                    "module: x86/modules: Skipping invalid relocation target, existing value is "
+                    f"nonzero for type {r_type}, loc {self.k.hash_pointer(loc)}, "
+                    f"val {(values[r_sym] + r_addend) & U64:x}")
+            val = cls.value(values[r_sym], r_addend, loc)
+            if cls.overflows(val):
+                self.pr(3, f"module: overflow in relocation type {r_type} val {val:x}")
+                raise self._fail(f"module: `{mod.name}' likely not compiled with -mcmodel=kernel")
             buf[pos:pos + size] = (val & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
     def post_relocation(self, mod: Module, info: LoadInfo) -> None:
@@ -465,10 +564,9 @@ class Loader:
     def complete_formation(self, mod: Module, info: LoadInfo) -> None:
         """Read the export tables, refuse duplicates, read init/exit; state COMING."""
         self.read_ksymtab(mod, info)
-        for name, ksym in mod.syms.items():
-            other = self.k.find_symbol(name, True, include_modules=True)
-            if other is not None:
-                owner = other.owner.name if other.owner else "kernel"
+        for name in mod.syms:
+            owner = self.k.symbol_owner(name)
+            if owner is not None:
                 raise self._fail(f"{mod.name}: exports duplicate symbol {name} (owned by {owner})")
         t = self.k.target
         mod.init_addr = self.m.read_u64(mod.struct_addr + t.offset("module.init"))
@@ -541,9 +639,11 @@ class Loader:
         k = self.k
         if k.modules.get(mod.name) is mod:
             del k.modules[mod.name]
-        for owner in mod.uses:
+        for owner in mod.uses:                  # module_unload_free(): drop our references
             if mod in owner.holders:
                 owner.holders.remove(mod)
+                owner.refcnt -= 1
+        mod.uses = []
         for layout in (mod.core, mod.init_layout):
             if layout.size and layout.base_addr:
                 try:
@@ -552,6 +652,6 @@ class Loader:
                     pass
         k.freed_modules.append(mod)
 
-    def _fail(self, message: str, err: int = errno.ENOEXEC) -> LoadError:
-        self.pr(3, message)
+    def _fail(self, message: str, err: int = errno.ENOEXEC, level: int = 3) -> LoadError:
+        self.pr(level, message)
         return LoadError(message, err)

@@ -65,6 +65,8 @@ class Module:
     args: str = ""
     init_ret: int | None = None
     sig_ok: bool = False
+    using_gplonly_symbols: bool = False
+    params: list = field(default_factory=list)
     _funcs: list = field(default_factory=list)        # sorted (addr, size, name)
     _starts: list = field(default_factory=list)
     sections: dict = field(default_factory=dict)      # name -> address

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import errno
 
-from .errors import EmulationError, KemuError
+from .errors import EmulationError, KemuError, strerror
 from .module import ModuleState
 
 O_TRUNC = 0o1000          # the flag rmmod -f passes
@@ -13,25 +13,46 @@ class UnloadError(KemuError):
     """delete_module() refused; ``errno`` is what the syscall returns."""
 
 
-def delete_module(k, name: str, force: bool = False) -> None:
-    """Unload ``name``: checks in the kernel's order, then exit, then free."""
+def find_module(k, name: str):
+    """The formed module called ``name`` (dashes and underscores alike), or None."""
     mod = k.modules.get(name) or k.modules.get(name.replace("-", "_"))
     if mod is None or mod.state == ModuleState.UNFORMED:
+        return None
+    return mod
+
+
+def check_module_inuse(k, name: str) -> None:
+    """kmod rmmod's own checks before it calls delete_module (skipped by -f)."""
+    mod = find_module(k, name)
+    if mod is None:
         raise UnloadError(f"Module {name} is not currently loaded", errno.ENOENT)
     if mod.holders:
-        users = ",".join(h.name for h in mod.holders)
-        raise UnloadError(f"Module {name} is in use by: {users}", errno.EWOULDBLOCK)
-    if mod.state != ModuleState.LIVE:
-        raise UnloadError(f"could not remove module {name}: Device or resource busy", errno.EBUSY)
+        users = " ".join(h.name for h in reversed(mod.holders))
+        raise UnloadError(f"Module {name} is in use by: {users}", errno.EBUSY)
+    if mod.refcount() > 0:
+        raise UnloadError(f"Module {name} is in use", errno.EBUSY)
+
+
+def delete_module(k, name: str, force: bool = False) -> None:
+    """Unload ``name``: checks in the kernel's order, then exit, then free."""
+    def refuse(err: int):
+        return UnloadError(f"could not remove module {name}: {strerror(err)}", err)
+
+    mod = find_module(k, name)
+    if mod is None:
+        raise refuse(errno.ENOENT)
+    if mod.holders:                           # other modules depend on us
+        raise refuse(errno.EWOULDBLOCK)
+    if mod.state != ModuleState.LIVE:         # doing init or already dying
+        raise refuse(errno.EBUSY)
     forced = False
-    if mod.init_addr and not mod.exit_addr:
+    if mod.init_addr and not mod.exit_addr:   # init but no exit: permanent unless forced
         if not force:
-            raise UnloadError(f"could not remove module {name}: Device or resource busy",
-                              errno.EBUSY)
+            raise refuse(errno.EBUSY)
         forced = True
     if mod.refcnt - 1 != 0:                   # try_release_module_ref
         if not force:
-            raise UnloadError(f"Module {name} is in use", errno.EWOULDBLOCK)
+            raise refuse(errno.EWOULDBLOCK)
         forced = True
     if forced:
         k.add_taint("R", lockdep_unreliable=True)

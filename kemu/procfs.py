@@ -1,0 +1,49 @@
+"""Views of the module list: /proc/modules (kernel/module/procfs.c) and lsmod (kmod)."""
+from __future__ import annotations
+
+from .module import ModuleState
+
+_STATE = {ModuleState.GOING: "Unloading", ModuleState.COMING: "Loading"}
+
+
+def module_size(mod) -> int:
+    """What /proc/modules and lsmod report: init + core layout sizes."""
+    return mod.init_layout.size + mod.core.size
+
+
+def _newest_first(k):
+    return [m for m in reversed(list(k.modules.values())) if m.state != ModuleState.UNFORMED]
+
+
+def proc_modules(k) -> str:
+    """/proc/modules: ``name size refcount holders, state 0xaddr (TAINTS)``."""
+    lines = []
+    for mod in _newest_first(k):
+        used = "".join(f"{h.name}," for h in reversed(mod.holders))
+        if mod.init_addr and not mod.exit_addr:
+            used += "[permanent],"
+        line = f"{mod.name} {module_size(mod)} {mod.refcount()} {used or '-'}"
+        line += f" {_STATE.get(mod.state, 'Live')} 0x{mod.core.base_addr:016x}"
+        taints = k.module_taint_letters(mod)
+        if taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
+            line += f" ({taints})"
+        lines.append(line)
+    return "".join(line + "\n" for line in lines)
+
+
+def lsmod(k) -> str:
+    """kmod's lsmod: a header, then ``%-19s %8ld  %d`` and the holders."""
+    out = ["Module                  Size  Used by"]
+    for mod in _newest_first(k):
+        line = f"{mod.name:<19} {module_size(mod):8d}  {mod.refcount()}"
+        holders = [h.name for h in reversed(mod.holders)]
+        if holders:
+            line += " " + ",".join(holders)
+        out.append(line)
+    return "\n".join(out) + "\n"
+
+
+def proc_tainted(k) -> str:
+    """/proc/sys/kernel/tainted: the taint bits as a number."""
+    from .loader import TAINT_LETTERS
+    return f"{sum(1 << TAINT_LETTERS[letter] for letter in k.taints)}\n"
