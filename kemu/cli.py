@@ -191,6 +191,37 @@ def cmd_cat(args, console: Console) -> int:
     return 0
 
 
+def cmd_survey(args, console: Console) -> int:
+    from rich.table import Table
+    from .survey import summarize, survey, to_json
+    if not os.path.isdir(args.dir):
+        raise UsageError(f"survey: {args.dir}: not a directory")
+
+    def progress(i, n, res):
+        if not args.json:
+            console.err.print(f"[{i}/{n}] {res.module}: {res.outcome}", style="dim",
+                              highlight=False, markup=False)
+    results = survey(args.dir, allow_missing=args.allow_missing,
+                     timeout_ms=int(args.timeout * 1000), progress=progress)
+    if args.json:
+        sys.stdout.write(to_json(results) + "\n")
+        return 0
+    table = Table("module", "outcome", "first missing export", "findings", box=None)
+    for r in results:
+        table.add_row(r.module, r.outcome, r.first_missing or "",
+                      "; ".join(r.findings)[:120] or (r.detail[:120] if r.outcome != "ok" else ""))
+    console.out.print(table)
+    s = summarize(results)
+    ok = s["totals"].get("ok", 0)
+    console.out.print(f"{s['modules']} modules: {ok} ok ({100 * ok / max(1, s['modules']):.0f}%), "
+                      + ", ".join(f"{v} {k}" for k, v in sorted(s["totals"].items()) if k != "ok"),
+                      highlight=False)
+    if s["most_wanted"]:
+        console.out.print("most wanted exports: " + ", ".join(
+            f"{name} ({count})" for name, count in s["most_wanted"][:10]), highlight=False)
+    return 0
+
+
 def cmd_reset(args, console: Console) -> int:
     from .session import Session
     Session(args.session).reset()
@@ -289,6 +320,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="show a module's .modinfo as kmod's modinfo does")
     info.add_argument("module", metavar="MOD.ko")
     info.set_defaults(func=cmd_modinfo)
+    sv = sub.add_parser("survey", parents=[common], help="load, init and unload every .ko "
+                        "under DIR, each in a fresh kernel; report outcomes")
+    sv.add_argument("dir", metavar="DIR")
+    sv.add_argument("--json", action="store_true", help="machine-readable output")
+    sv.add_argument("--allow-missing", action="store_true",
+                    help="stub imports kemu does not provide instead of failing")
+    sv.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
+                    help="limit for each entry into module code (default 5)")
+    sv.set_defaults(func=cmd_survey)
     sub.add_parser("reset", parents=[common], help="forget the session"
                    ).set_defaults(func=cmd_reset)
     return p

@@ -24,6 +24,14 @@ LOCKDEP_UNRELIABLE = set("PFRD")
 _stub_packages_loaded: set = set()
 
 
+class Registration:
+    """Something a module registered with a kernel subsystem."""
+    __slots__ = ("kind", "key", "owner", "what", "obj")
+
+    def __init__(self, kind, key, owner, what, obj=None):
+        self.kind, self.key, self.owner, self.what, self.obj = kind, key, owner, what, obj
+
+
 def import_stub_package(package: str = "stubs") -> None:
     """Import every module of a stub package once, registering its exports."""
     if package in _stub_packages_loaded:
@@ -69,6 +77,9 @@ class Kernel:
         self._models: dict = {}
         self._noted: set = set()
         self.current_entry = None
+        self.findings: list[dict] = []
+        self.registrations: dict = {}       # (kind, key) -> Registration
+        self.clock_listeners: list = []     # called as fn(k) after the clock moved
         from .loader import Loader
         self.loader = Loader(self)
 
@@ -195,6 +206,75 @@ class Kernel:
     def hash_pointer(self, addr: int) -> str:
         """How ``%p`` prints an address (overridden by the vsprintf model)."""
         return f"{addr:016x}"
+
+    # ----------------------------------------------------- owners, findings
+    def module_at(self, struct_addr: int):
+        """The module whose ``struct module`` is at ``struct_addr`` (THIS_MODULE), or None."""
+        if not struct_addr:
+            return None
+        for mod in self.modules.values():
+            if mod.struct_addr == struct_addr:
+                return mod
+        return None
+
+    def module_containing(self, addr: int):
+        """The module whose memory holds ``addr`` (a callback, say), or None."""
+        for mod in self.modules.values():
+            if mod.within(addr):
+                return mod
+        return None
+
+    def current_module(self):
+        """The module whose code the running entry belongs to, or None."""
+        return self.current_entry[1] if self.current_entry else None
+
+    def register(self, kind: str, key, owner, what: str, obj=None) -> None:
+        """Record that ``owner`` (a Module or None) registered something.
+
+        ``kind`` groups registrations ("proc entry", "netfilter hook", ...),
+        ``key`` identifies one, ``what`` is how a report names it. Whatever a
+        module still has registered once its exit has run is reported.
+        """
+        self.registrations[(kind, key)] = Registration(kind, key, owner, what, obj)
+
+    def unregister(self, kind: str, key):
+        """Forget a registration; returns it, or None if there was none."""
+        return self.registrations.pop((kind, key), None)
+
+    def registered(self, kind: str) -> list:
+        """The live registrations of one kind, oldest first."""
+        return [r for r in self.registrations.values() if r.kind == kind]
+
+    def finding(self, kind: str, message: str, module=None, **details) -> None:
+        """Report a problem kemu found (leaked registration, leak, bad unlock...)."""
+        name = module.name if hasattr(module, "name") else module
+        self.findings.append({"kind": kind, "module": name, "message": message, **details})
+        self.note(f"{kind}: {message}")
+
+    def check_left_behind(self, mod) -> None:
+        """After exit: report what the module left registered, and drop it."""
+        for reg in [r for r in self.registrations.values() if r.owner is mod]:
+            self.finding("left-registered", f"{mod.name} left {reg.what} registered "
+                         "after its exit", mod, registration=reg.kind)
+            self.registrations.pop((reg.kind, reg.key), None)
+
+    # -------------------------------------------------------------- clock
+    HZ = 250                       # CONFIG_HZ of Debian's amd64 kernel
+
+    def jiffies(self) -> int:
+        """The jiffies count for the virtual clock (INITIAL_JIFFIES wraps 5 min after boot)."""
+        initial = (-300 * self.HZ) & 0xFFFFFFFF
+        return (initial + self.clock_ns * self.HZ // 1_000_000_000) & 0xFFFFFFFFFFFFFFFF
+
+    def advance(self, ms: float) -> None:
+        """Move the virtual clock forward; listeners run due timers and work."""
+        self.advance_ns(int(ms * 1_000_000))
+
+    def advance_ns(self, ns: int) -> None:
+        """Move the virtual clock forward by ``ns`` nanoseconds."""
+        self.clock_ns += max(0, ns)
+        for listener in list(self.clock_listeners):
+            listener(self)
 
     # -------------------------------------------------------------- taint
     def add_taint(self, letter: str, lockdep_unreliable: bool | None = None) -> None:

@@ -377,6 +377,7 @@ class Loader:
     def simplify_symbols(self, mod: Module, info: LoadInfo) -> None:
         err = None
         values = []
+        missing = []
         gplok = "P" not in mod.taints
         for sym in info.image.symbols:
             value = sym.st_value
@@ -395,9 +396,11 @@ class Loader:
                     if exc.errno == errno.ENOENT and sym.bind == E.STB_WEAK:
                         value = 0
                     else:
+                        missing.append(sym.name)
                         self.pr(4, f"{mod.name}: Unknown symbol {sym.name} (err -{exc.errno})")
                         err = LoadError(f"{mod.name}: Unknown symbol {sym.name} "
-                                        f"(err -{exc.errno})" + exc.hint, exc.errno)
+                                        f"(err -{exc.errno})" + getattr(exc, "hint", ""),
+                                        exc.errno)
             elif sym.st_shndx == info.index_pcpu and info.index_pcpu:
                 value += mod.percpu_offset
             elif sym.st_shndx < len(info.image.sections):
@@ -405,6 +408,9 @@ class Loader:
             values.append(value)
         info.sym_values = values
         if err is not None:
+            err.missing = missing
+            err.unmodelled = [n for n in missing if self.k.symbol_owner(n) is None
+                              and self.k.target.get_export(n) is not None]
             raise err
 
     def resolve_symbol(self, mod: Module, info: LoadInfo, name: str, gplok: bool) -> int:
@@ -631,6 +637,7 @@ class Loader:
     def _going(self, mod: Module) -> None:
         mod.state = ModuleState.GOING
         self.k.notify_module_state(mod)
+        self.k.check_left_behind(mod)
         mod.refcnt -= 1
         self.free_module(mod)
 

@@ -66,5 +66,6 @@ def delete_module(k, name: str, force: bool = False) -> None:
         k.loader.free_module(mod)
         raise
     k.notify_module_state(mod)
+    k.check_left_behind(mod)
     k.last_unloaded = mod.name
     k.loader.free_module(mod)

@@ -5,10 +5,7 @@ from kemu.module import ModuleState
 
 def module_at(k, addr):
     """The loaded module whose ``struct module`` is at ``addr``, or None."""
-    for mod in k.modules.values():
-        if mod.struct_addr == addr:
-            return mod
-    return None
+    return k.module_at(addr)
 
 
 @export("bool try_module_get(struct module *module)")
