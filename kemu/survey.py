@@ -144,7 +144,7 @@ def survey_one(name: str, paths: dict, deps: dict, allow_missing: bool = False,
                 out.findings.append("permanent (no exit function)")
             else:
                 out.outcome, out.detail = "exit-failed", str(exc)
-    out.findings += k.findings() if hasattr(k, "findings") else []
+    out.findings += [f["message"] for f in k.findings]
     out.findings += [n for n in k.notes if "auto-stubbed" in n]
     out.seconds = time.perf_counter() - t0
     return out
