@@ -65,8 +65,15 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
 
 
 def export(prototype: str, *, convention: str | None = None, override: bool = False):
-    """Decorator: declare a function export by its C prototype."""
+    """Decorator: declare a function export by its C prototype.
+
+    ``convention`` names a non-System-V register convention from
+    :data:`CONVENTIONS`: ``"put_user"`` calls ``fn(k, value, user_ptr) -> err``,
+    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``.
+    """
     proto = parse_prototype(prototype)
+    if convention is not None and convention not in CONVENTIONS:
+        raise ValueError(f"unknown calling convention {convention!r}")
 
     def deco(fn):
         register(ExportDef(proto.name, "func", fn, proto=proto, convention=convention,
@@ -178,6 +185,33 @@ class VaList:
         return value
 
 
+def _regs(machine, *names):
+    return [machine.reg(n) for n in names]
+
+
+def _call_put_user(binding):
+    """do_put_user_call: value in RAX, user pointer in RCX; the error back in ECX."""
+    m = binding._machine
+    value, ptr = _regs(m, "rax", "rcx")
+    proto = binding.defn.proto
+    value = proto.params[0].ctype.from_raw(value)
+    err = binding._fn(binding.kernel, value, ptr)
+    m.set_reg("rcx", int(err or 0))
+
+
+def _call_get_user(binding):
+    """do_get_user_call: user pointer in RAX; the error in EAX, the value in RDX."""
+    m = binding._machine
+    ptr = m.reg("rax")
+    err, value = binding._fn(binding.kernel, ptr)
+    m.set_reg("rax", int(err or 0))
+    m.set_reg("rdx", int(value or 0))
+
+
+# Exports whose callers do not use the System V convention (arch/x86/include/asm/uaccess.h).
+CONVENTIONS = {"put_user": _call_put_user, "get_user": _call_get_user}
+
+
 class SlotBinding:
     """What the machine runs when module code calls an export slot.
 
@@ -201,6 +235,10 @@ class SlotBinding:
 
     def __call__(self):
         m = self._machine
+        if self.defn.convention:
+            self.calls += 1
+            CONVENTIONS[self.defn.convention](self)
+            return
         args = m.int_args(self._n) if self._n else []
         for i, conv in self._convs:
             args[i] = conv(args[i])

@@ -76,3 +76,21 @@ def dmesg_lines(k) -> list[bytes]:
         for line in rec.text.split("\n"):
             out.append(f"<{rec.level}>".encode() + line.encode("utf-8", "surrogateescape"))
     return out
+
+
+@pytest.fixture(scope="session")
+def debian_modules() -> pathlib.Path:
+    """``lib/modules/<release>/kernel`` of Debian's real kernel package.
+
+    tests/run.sh fetches it (tests/fetch-debian-modules.sh) and exports
+    KEMU_DEBIAN_MODULES; the oracle's cache is used when present.
+    """
+    import glob
+    candidates = [os.environ.get("KEMU_DEBIAN_MODULES", "")]
+    candidates += sorted(glob.glob(os.path.expanduser("~/.cache/kemu/debian/*/lib/modules/*/kernel")))
+    candidates += sorted(glob.glob("/tmp/kemu-oracle/image-*/lib/modules/*/kernel"))
+    for path in candidates:
+        if path and os.path.isdir(os.path.join(path, "net")):
+            return pathlib.Path(path)
+    pytest.fail("Debian's modules are not here: run tests/fetch-debian-modules.sh "
+                "(tests/run.sh does) or set KEMU_DEBIAN_MODULES")

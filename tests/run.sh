@@ -15,4 +15,7 @@ if ! ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1; then
 fi
 
 testmods/build.sh
+# real modules from Debian's kernel package, for the tests that run them
+KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
+export KEMU_DEBIAN_MODULES
 python3 -m pytest -q "$@"

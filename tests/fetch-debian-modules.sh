@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Fetch the real modules of Debian's kernel package matching the installed
+# headers (lib/, crypto/, fs/ and net/ of linux-image-<release>) into a cache,
+# and print the path of their kernel/ directory. Idempotent.
+set -euo pipefail
+hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
+[ -n "$hdr" ] || { echo "fetch-debian-modules: no /usr/src/linux-headers-*-amd64" >&2; exit 1; }
+release=${hdr##*/linux-headers-}
+cache=${KEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kemu}/debian/$release
+kernel=$cache/lib/modules/$release/kernel
+if [ ! -d "$kernel/net" ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1) ||
+        { $sudo apt-get update -q >/dev/null && (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1); }
+    mkdir -p "$tmp/x"
+    dpkg-deb --fsys-tarfile "$tmp"/linux-image-"$release"_*.deb |
+        tar -x -C "$tmp/x" --wildcards "./lib/modules/$release/kernel/lib" \
+            "./lib/modules/$release/kernel/crypto" "./lib/modules/$release/kernel/fs" \
+            "./lib/modules/$release/kernel/net" "./lib/modules/$release/modules.*"
+    mkdir -p "$(dirname "$cache")"
+    rm -rf "$cache"
+    mv "$tmp/x" "$cache"
+fi
+echo "$kernel"
