@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import importlib
 import os
 import pkgutil
@@ -22,6 +23,27 @@ MODULE_TAINTS = "PFCOEKXTN"
 LOCKDEP_UNRELIABLE = set("PFRD")
 
 _stub_packages_loaded: set = set()
+
+
+_IMAGE_CACHE: dict = {}
+_IMAGE_CACHE_MAX = 64
+
+
+def parsed_image(data: bytes, loader):
+    """The validated ElfImage of a module file, parsed once per process.
+
+    Parsing is deterministic and the image is never modified by a load, so
+    identical bytes share one image. Files that fail the checks are parsed
+    (and fail, with the kernel's messages) every time.
+    """
+    key = hashlib.sha256(data).digest()
+    image = _IMAGE_CACHE.get(key)
+    if image is None:
+        image = loader.parse(data)
+        if len(_IMAGE_CACHE) >= _IMAGE_CACHE_MAX:
+            _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
+        _IMAGE_CACHE[key] = image
+    return image
 
 
 class Registration:
@@ -387,6 +409,8 @@ class Kernel:
         if data is None and image is None:
             with open(path, "rb") as fh:
                 data = fh.read()
+        if image is None:
+            image = parsed_image(data, self.loader)
         if force:
             flags |= MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC
         saved = self.allow_missing

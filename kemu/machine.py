@@ -113,7 +113,10 @@ class Watchdog:
     Unicorn's own ``timeout`` polls from a thread every 2 microseconds, which
     on a 2-core machine costs module code a third of its speed; this thread
     sleeps until the earliest deadline instead. One serves every machine.
+    Arming does not wake the thread unless the new deadline comes before its
+    next wake-up, so a call costs no thread switch.
     """
+    IDLE_WAKE = 0.5
 
     def __init__(self):
         self._cv = threading.Condition()
@@ -121,17 +124,20 @@ class Watchdog:
         self._fired: set = set()
         self._tokens = itertools.count()
         self._thread = None
+        self._wake_at = 0.0
 
     def arm(self, uch, seconds: float) -> int:
         """Stop ``uch`` after ``seconds``; returns a token for :meth:`disarm`."""
+        deadline = time.monotonic() + seconds
         with self._cv:
             token = next(self._tokens)
-            self._armed[token] = (time.monotonic() + seconds, uch)
+            self._armed[token] = (deadline, uch)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="kemu-watchdog",
                                                 daemon=True)
                 self._thread.start()
-            self._cv.notify()
+            elif deadline < self._wake_at:
+                self._cv.notify()
             return token
 
     def disarm(self, token: int) -> bool:
@@ -145,17 +151,15 @@ class Watchdog:
     def _run(self) -> None:
         with self._cv:
             while True:
-                if not self._armed:
-                    self._cv.wait()
-                    continue
-                token, (deadline, uch) = min(self._armed.items(), key=lambda kv: kv[1][0])
-                remaining = deadline - time.monotonic()
-                if remaining > 0:
-                    self._cv.wait(remaining)
-                    continue
-                del self._armed[token]
-                self._fired.add(token)
-                _lib.uc_emu_stop(uch)
+                now = time.monotonic()
+                for token, (deadline, uch) in list(self._armed.items()):
+                    if deadline <= now:
+                        del self._armed[token]
+                        self._fired.add(token)
+                        _lib.uc_emu_stop(uch)
+                earliest = min((d for d, _ in self._armed.values()), default=now + self.IDLE_WAKE)
+                self._wake_at = min(earliest, now + self.IDLE_WAKE)
+                self._cv.wait(max(self._wake_at - now, 0.001))
 
 
 WATCHDOG = Watchdog()

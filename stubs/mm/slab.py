@@ -76,12 +76,30 @@ def kfree_addr(k, addr: int, func: str = "kfree") -> None:
 
 @data("struct kmem_cache *kmalloc_caches[4][14]", size=8 * NR_KMALLOC_TYPES * (KMALLOC_SHIFT_HIGH + 1))
 def kmalloc_caches(k, addr):
-    slab = k.model(Slab)
-    for typ, prefix in enumerate(("kmalloc", "dma-kmalloc", "kmalloc-cg", "kmalloc-rcl")):
-        for idx, size in KMALLOC_INDEX_SIZE.items():
-            if size:
-                cache = slab.new_cache(f"{prefix}-{size}", size)
-                k.machine.write_u64(addr + 8 * (typ * (KMALLOC_SHIFT_HIGH + 1) + idx), cache.addr)
+    """The kmalloc caches, built in one block of kernel data with their names."""
+    slab, t, m = k.model(Slab), k.target, k.machine
+    prefixes = ("kmalloc", "dma-kmalloc", "kmalloc-cg", "kmalloc-rcl")
+    specs = [(typ, idx, f"{prefix}-{size}", size) for typ, prefix in enumerate(prefixes)
+             for idx, size in KMALLOC_INDEX_SIZE.items() if size]
+    csize = t.sizeof("kmem_cache")
+    base = m.alloc_kdata(csize * len(specs), 64)
+    names = b"".join(name.encode() + b"\0" for _, _, name, _ in specs)
+    names_addr = m.alloc_kdata(len(names), 8)
+    m.write(names_addr, names)
+    table = bytearray(8 * NR_KMALLOC_TYPES * (KMALLOC_SHIFT_HIGH + 1))
+    name_off = 0
+    for i, (typ, idx, name, size) in enumerate(specs):
+        caddr = base + i * csize
+        for member, value in (("object_size", size), ("size", size), ("align", 8)):
+            if t.has_offset(f"kmem_cache.{member}"):
+                m.write_u32(caddr + t.offset(f"kmem_cache.{member}"), value)
+        if t.has_offset("kmem_cache.name"):
+            m.write_u64(caddr + t.offset("kmem_cache.name"), names_addr + name_off)
+        slab.caches[caddr] = Cache(caddr, name, size, 8, 0, None, names_addr + name_off)
+        name_off += len(name) + 1
+        pos = 8 * (typ * (KMALLOC_SHIFT_HIGH + 1) + idx)
+        table[pos:pos + 8] = caddr.to_bytes(8, "little")
+    m.write(addr, bytes(table))
 
 
 @export("void *__kmalloc(size_t size, gfp_t flags)")
