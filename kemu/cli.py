@@ -48,15 +48,13 @@ class Console:
 
 
 def _read_module(path: str) -> bytes:
+    """The file's bytes; an unreadable file fails as kmod's insmod reports it (exit 1)."""
     try:
         with open(path, "rb") as fh:
             return fh.read()
-    except FileNotFoundError:
-        raise UsageError(f"could not load module {path}: No such file or directory") from None
-    except IsADirectoryError:
-        raise UsageError(f"could not load module {path}: Is a directory") from None
     except OSError as exc:
-        raise UsageError(f"could not load module {path}: {exc.strerror}") from None
+        err = exc.errno or errno.EIO
+        raise KemuError(f"could not load module {path}: {os.strerror(err)}", err) from None
 
 
 def _session(args):
@@ -80,7 +78,7 @@ def _insert(args, console: Console, show_log: bool):
     from .errors import EmulationError, Lockup
     path, params = _module_arg(args)
     data = _read_module(path)
-    name = os.path.basename(path)
+    name = path                 # insmod names the module file as it was given
     with _session(args) as session:
         k = session.kernel()
         mark = len(k.log.records)
@@ -251,12 +249,15 @@ def cmd_modinfo(args, console: Console) -> int:
             if pname not in order:
                 order.append(pname)
             continue
-        lines.append(f"{key + ':':<16}{value}")
-    for pname in order:
-        line = f"{'parm:':<16}{pname}:{parms.get(pname, '')}"
-        if pname in ptypes:
-            line += f" ({ptypes[pname]})"
-        lines.append(line)
+        # printf("%s:%-*s%s", key, 15 - keylen, "", value): a negative width pads too
+        lines.append(f"{key}:{' ' * abs(15 - len(key))}{value}")
+    for pname in reversed(order):          # kmod prepends each new parameter to its list
+        if pname not in parms:
+            lines.append(f"{'parm:':<16}{pname}:{ptypes[pname]}")
+        elif pname in ptypes:
+            lines.append(f"{'parm:':<16}{pname}:{parms[pname]} ({ptypes[pname]})")
+        else:
+            lines.append(f"{'parm:':<16}{pname}:{parms[pname]}")
     sys.stdout.write("".join(line + "\n" for line in lines))
     return 0
 

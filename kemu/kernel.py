@@ -8,7 +8,7 @@ import os
 import pkgutil
 import sys
 
-from .errors import EmulationError, LoadError
+from .errors import EmulationError, LoadError, Lockup
 from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding
 from .log import KernelLog
 from .machine import SLOT_SIZE, CallRequest, Machine
@@ -100,6 +100,7 @@ class Kernel:
         self._noted: set = set()
         self.current_entry = None
         self.findings: list[dict] = []
+        self.oops_count = 0
         self.registrations: dict = {}       # (kind, key) -> Registration
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
         from .loader import Loader
@@ -318,7 +319,8 @@ class Kernel:
         """print_tainted(): 'Not tainted' or 'Tainted: ' and the flags."""
         if not self.taints:
             return "Not tainted"
-        return "Tainted: " + "".join(l if l in self.taints else " " for l in TAINT_ORDER).rstrip()
+        return "Tainted: " + "".join(l if l in self.taints else ("G" if l == "P" else " ")
+                                     for l in TAINT_ORDER)
 
     @staticmethod
     def module_taint_letters(mod) -> str:
@@ -351,32 +353,20 @@ class Kernel:
 
     def report_fault(self, exc: EmulationError, entry: str) -> None:
         """Log a kernel-style report for a fault in emulated code and taint D."""
-        from .errors import MemoryFault
-        lines = []
-        if isinstance(exc, MemoryFault):
-            if exc.addr < 4096:
-                lines.append(f"BUG: kernel NULL pointer dereference, address: {exc.addr:016x}")
-            else:
-                lines.append(f"BUG: unable to handle page fault for address: {exc.addr:016x}")
-            kind = {"read": "read access", "write": "write access",
-                    "fetch": "instruction fetch"}.get(exc.access, "access")
-            lines.append(f"#PF: supervisor {kind} in kernel mode")
-            lines.append("Oops: 0000 [#1] PREEMPT SMP NOPTI")
-            rip = exc.rip
-        else:
-            lines.append(str(exc))
-            rip = self.machine.reg("rip")
-        lines.append(f"CPU: 0 PID: 1 Comm: insmod {self.taint_string()} {self.target.release}")
-        lines.append(f"RIP: 0010:{self.format_addr(rip)}")
-        regs = self.machine.registers()
-        lines.append(f"RSP: 0018:{regs['rsp']:016x} EFLAGS: {regs['eflags']:08x}")
-        for trio in (("rax", "rbx", "rcx"), ("rdx", "rsi", "rdi"), ("rbp", "r08", "r09"),
-                     ("r10", "r11", "r12"), ("r13", "r14", "r15")):
-            lines.append(" ".join(f"{n.upper()}: {regs[n.replace('r0', 'r')]:016x}" for n in trio))
-        for line in lines:
-            self.log.emit(1 if line.startswith(("BUG", "Oops")) else 4, line)
+        from .oops import oops_report
+        lines = oops_report(self, exc, entry)
+        tainted = False
+        for i, line in enumerate(lines):
+            if line.startswith("---[ end trace"):
+                self.add_taint("D")            # oops_end(), before oops_exit()'s line
+                tainted = True
+            level = 1 if i == 0 or line.startswith(("BUG", "Oops", "watchdog")) else 4
+            self.log.emit(level, line)
         exc.report = lines
-        self.add_taint("D")
+        if not tainted:
+            self.add_taint("L" if isinstance(exc, Lockup) else "D")
+        self.finding("oops" if not isinstance(exc, Lockup) else "soft-lockup", lines[0],
+                     self.current_module(), rip=self.machine.reg("rip"))
 
     def dump_stack(self) -> None:
         """dump_stack() as the kernel prints it for the current entry."""

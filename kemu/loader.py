@@ -366,6 +366,7 @@ class Loader:
                 base, buf = mod.core.base_addr, info.core_buf
             info.sec_addr[idx] = base + off
             mod.sections[sec.name] = base + off
+            mod.section_spans[idx] = (base + off, sec.sh_size)
             if sec.sh_type != E.SHT_NOBITS:
                 buf[off:off + sec.sh_size] = info.image.section_data(idx)
         mod.struct_addr = info.sec_addr[info.index_mod]

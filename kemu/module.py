@@ -70,6 +70,7 @@ class Module:
     _funcs: list = field(default_factory=list)        # sorted (addr, size, name)
     _starts: list = field(default_factory=list)
     sections: dict = field(default_factory=dict)      # name -> address
+    section_spans: dict = field(default_factory=dict)  # section index -> (address, size)
     image: object = None                              # the ElfImage it came from
 
     def get_modinfo(self, key: str) -> str | None:

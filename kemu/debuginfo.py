@@ -1,0 +1,126 @@
+"""file:line for module addresses, from the module's DWARF (pyelftools).
+
+A ``.ko`` is relocatable: its line programs hold section-relative addresses
+that only relocations make meaningful, and every code section starts at 0.
+Before pyelftools reads them, the debug sections' relocations are applied
+with each loaded section placed at a synthetic base (its index << 40), so a
+line-table address says which section it is in. Built once per parsed image.
+"""
+from __future__ import annotations
+
+import bisect
+import io
+import os
+
+from . import elf as E
+from .reloc import RELOCATION_TYPES
+
+SECTION_SHIFT = 40
+_DEBUG_RELOCATED = (".debug_line", ".debug_info", ".debug_addr", ".debug_rnglists",
+                    ".debug_aranges", ".debug_str_offsets", ".debug_loclists")
+
+
+class LineTable:
+    """Sorted (section index, offset) -> (file, line) rows of one module."""
+
+    def __init__(self, rows):
+        # program order breaks ties: of several rows at one address the last one counts
+        rows = [row[:2] + (i,) + row[2:] for i, row in enumerate(rows)]
+        rows.sort()
+        self.keys = [(sec, off) for sec, off, _i, _f, _l in rows]
+        self.rows = [(sec, off, f, line) for sec, off, _i, f, line in rows]
+
+    def lookup(self, section: int, offset: int):
+        """(file, line) of the row covering section+offset, or None."""
+        pos = bisect.bisect_right(self.keys, (section, offset, )) - 1
+        while pos + 1 < len(self.keys) and self.keys[pos + 1] == (section, offset):
+            pos += 1
+        if pos < 0 or self.rows[pos][0] != section:
+            return None
+        return self.rows[pos][2], self.rows[pos][3]
+
+
+def _relocated_copy(image: E.ElfImage) -> bytes:
+    data = bytearray(image.data)
+    alloc = {s.index for s in image.sections if s.sh_flags & E.SHF_ALLOC}
+    syms = image.symbols
+    for sec in image.sections:
+        if sec.sh_type != E.SHT_RELA or sec.sh_info >= len(image.sections):
+            continue
+        target = image.sections[sec.sh_info]
+        if target.name not in _DEBUG_RELOCATED:
+            continue
+        for r_offset, r_sym, r_type, addend in image.iter_relas(sec.index):
+            cls = RELOCATION_TYPES.get(r_type)
+            if cls is None or not cls.size or r_sym >= len(syms):
+                continue
+            sym = syms[r_sym]
+            base = (sym.st_shndx << SECTION_SHIFT) if sym.st_shndx in alloc else 0
+            value = cls.value(base + sym.st_value, addend, 0) & ((1 << (8 * cls.size)) - 1)
+            pos = target.sh_offset + r_offset
+            if pos + cls.size <= target.sh_offset + target.sh_size:
+                data[pos:pos + cls.size] = value.to_bytes(cls.size, "little")
+    return bytes(data)
+
+
+def line_table(image: E.ElfImage):
+    """The image's LineTable (cached on it), or None without usable DWARF."""
+    cached = getattr(image, "_lines", False)
+    if cached is not False:
+        return cached
+    table = None
+    try:
+        if image.find_any_sec(".debug_line") and image.find_any_sec(".debug_info"):
+            from elftools.elf.elffile import ELFFile
+            elf = ELFFile(io.BytesIO(_relocated_copy(image)))
+            dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
+            rows = []
+            for cu in dwarf.iter_CUs():
+                prog = dwarf.line_program_for_CU(cu)
+                if prog is None:
+                    continue
+                files = _file_names(prog, cu)
+                for entry in prog.get_entries():
+                    st = entry.state
+                    if st is None or st.end_sequence:
+                        continue
+                    sec, off = st.address >> SECTION_SHIFT, st.address & ((1 << SECTION_SHIFT) - 1)
+                    rows.append((sec, off, files.get(st.file, "?"), st.line))
+            table = LineTable(rows) if rows else None
+    except Exception:                 # damaged or unusual DWARF: no line numbers
+        table = None
+    image._lines = table
+    return table
+
+
+def _file_names(prog, cu) -> dict:
+    header = prog.header
+    names = {}
+    version = header["version"]
+    entries = header["file_entry"]
+    dirs = header["include_directory"]
+    for i, entry in enumerate(entries):
+        name = entry.name.decode() if isinstance(entry.name, bytes) else str(entry.name)
+        d = entry.dir_index
+        if 0 <= d < len(dirs) and not os.path.isabs(name):
+            dname = dirs[d].decode() if isinstance(dirs[d], bytes) else str(dirs[d])
+            if d != 0 or version < 5:
+                name = os.path.join(dname, name) if dname and not dname.startswith("/") else name
+        names[i if version >= 5 else i + 1] = os.path.basename(name) if name.startswith("/") \
+            else name
+    return names
+
+
+def source_line(k, addr: int):
+    """``file.c:line`` of a module address, or None."""
+    mod = k.module_containing(addr)
+    if mod is None or mod.image is None:
+        return None
+    table = line_table(mod.image)
+    if table is None:
+        return None
+    for idx, (sec_addr, size) in getattr(mod, "section_spans", {}).items():
+        if size and sec_addr <= addr < sec_addr + size:
+            hit = table.lookup(idx, addr - sec_addr)
+            return f"{hit[0]}:{hit[1]}" if hit else None
+    return None

@@ -1,0 +1,153 @@
+"""Kernel-style reports for faults in emulated code (arch/x86/mm/fault.c, kernel/traps.c).
+
+The shape is the kernel's: the BUG line, #PF details, Oops header, CPU line,
+RIP as ``func+off/len [module]``, 64 code bytes around RIP, registers, a call
+trace unwound through module frames with ORC, the module list and CR2. kemu
+adds what a developer would otherwise get from scripts/decodecode and
+decode_stacktrace.sh: the code disassembled and ``file.c:line`` per frame.
+"""
+from __future__ import annotations
+
+from .errors import KernelBug, Lockup, MemoryFault
+from .memory import PAGE_SIZE
+from .unwind import unwind
+
+X86_PF_PROT, X86_PF_WRITE, X86_PF_INSTR = 1 << 0, 1 << 1, 1 << 4
+_ENTRY_CALLERS = {      # what the kernel runs above each kind of entry
+    "init": ("do_one_initcall", "do_init_module", "load_module", "__do_sys_finit_module"),
+    "exit": ("__do_sys_delete_module",),
+}
+
+
+def frame_text(k, addr: int, is_return: bool = True) -> str:
+    """`` func+0x12/0x40 [mod] (file.c:12)`` for a return address (or the faulting RIP)."""
+    from .debuginfo import source_line
+    text = k.format_addr(addr)
+    where = source_line(k, addr - 1 if is_return else addr)
+    return f"{text} ({where})" if where else text
+
+
+def code_bytes(k, rip: int) -> str:
+    """The kernel's ``Code:`` line: 43 bytes before RIP, <RIP byte>, 20 after."""
+    try:
+        code = k.machine.read(rip - 43, 64)
+    except Exception:
+        return f"Code: Unable to access opcode bytes at {rip - 43:#x}."
+    return "Code: " + " ".join(f"<{b:02x}>" if i == 43 else f"{b:02x}" for i, b in enumerate(code))
+
+
+def disassembly(k, rip: int, before: int = 3, after: int = 3) -> list[str]:
+    """A few instructions around RIP (AT&T syntax), the trapping one marked."""
+    try:
+        import capstone
+    except ImportError:
+        return []
+    mod = k.module_containing(rip)
+    hit = k.symbolize(rip)
+    start = rip - hit[1] if hit else rip
+    if mod is None or not hit:
+        start = rip
+    try:
+        code = k.machine.read(start, (rip - start) + 64)
+    except Exception:
+        return []
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    md.syntax = capstone.CS_OPT_SYNTAX_ATT
+    insns = list(md.disasm(code, start))
+    idx = next((i for i, ins in enumerate(insns) if ins.address == rip), None)
+    if idx is None:
+        return []
+    lines = []
+    for ins in insns[max(0, idx - before):idx + after + 1]:
+        mark = "*" if ins.address == rip else " "
+        tail = "\t\t<-- trapping instruction" if ins.address == rip else ""
+        lines.append(f"  {ins.address - start:4x}:{mark}\t{ins.bytes.hex(' '):<24}\t"
+                     f"{ins.mnemonic} {ins.op_str}{tail}".rstrip())
+    return lines
+
+
+def fault_header(k, exc) -> tuple[list[str], int]:
+    """The lines before the CPU line, and the fault's RIP."""
+    regs = k.machine.registers()
+    if isinstance(exc, MemoryFault):
+        addr, rip = exc.addr, exc.rip
+        lines = [f"BUG: kernel NULL pointer dereference, address: {addr:016x}" if addr < PAGE_SIZE
+                 else f"BUG: unable to handle page fault for address: {addr:016x}"]
+        kind = {"read": "read access", "write": "write access",
+                "fetch": "instruction fetch"}.get(exc.access, "read access")
+        code = (X86_PF_WRITE if exc.access == "write" else 0) | \
+            (X86_PF_INSTR if exc.access == "fetch" else 0) | \
+            (X86_PF_PROT if getattr(exc, "prot", False) else 0)
+        lines.append(f"#PF: supervisor {kind} in kernel mode")
+        lines.append(f"#PF: error_code(0x{code:04x}) - "
+                     f"{'permissions violation' if code & X86_PF_PROT else 'not-present page'}")
+        if addr < 1 << 47:
+            lines.append("PGD 0 P4D 0 ")
+        lines.append(f"Oops: {code:04x} [#{k.oops_count}] PREEMPT SMP NOPTI")
+        return lines, rip
+    if isinstance(exc, Lockup):
+        rip = regs["rip"]
+        return [f"watchdog: BUG: soft lockup - CPU#0 stuck for {k.timeout_ms / 1000:g}s! "
+                f"[insmod:1]"], rip
+    rip = getattr(exc, "rip", None) or regs["rip"]
+    if "invalid opcode" in str(exc):
+        return [f"invalid opcode: 0000 [#{k.oops_count}] PREEMPT SMP NOPTI"], rip
+    return [str(exc)], rip
+
+
+def oops_report(k, exc, entry: str) -> list[str]:
+    """Every line of the report for ``exc`` raised while running ``entry``."""
+    m = k.machine
+    regs = m.registers()
+    k.oops_count += 1
+    lines, rip = fault_header(k, exc)
+    lines.append(f"CPU: 0 PID: 1 Comm: insmod {k.taint_string()} {k.target.release} #1")
+    lines.append("Hardware name: kemu emulated x86_64 machine")
+    if isinstance(exc, Lockup):
+        lines.append("Modules linked in: " + modules_linked_in(k))
+    lines.append(f"RIP: 0010:{k.format_addr(rip)}")
+    lines.append(code_bytes(k, rip))
+    lines.append(f"RSP: 0018:{regs['rsp']:016x} EFLAGS: {regs['eflags']:08x}")
+    for a, b, c in (("rax", "rbx", "rcx"), ("rdx", "rsi", "rdi"), ("rbp", "r8", "r9"),
+                    ("r10", "r11", "r12"), ("r13", "r14", "r15")):
+        lines.append(" ".join(f"{n.upper() if len(n) == 3 else 'R0' + n[1:] if len(n) == 2 else n.upper()}: "
+                              f"{regs[n]:016x}" for n in (a, b, c)))
+    cr2 = exc.addr if isinstance(exc, MemoryFault) else 0
+    lines.append(f"CR2: {cr2:016x}")
+    lines.append("Call Trace:")
+    lines.append(" <TASK>")
+    where = frame_text(k, rip, is_return=False)
+    if where != k.format_addr(rip):
+        lines.append(f" kemu: fault at {where}")
+    for ret in unwind(k, {**regs, "rip": rip}):
+        lines.append(f" {frame_text(k, ret)}")
+    kind = entry.rsplit(" ", 1)[-1] if entry else ""
+    for caller in _ENTRY_CALLERS.get(kind, ()):
+        lines.append(f" {caller}")
+    lines.append(" </TASK>")
+    if not isinstance(exc, Lockup):
+        lines.append("Modules linked in: " + modules_linked_in(k))
+        if isinstance(exc, MemoryFault):
+            lines.append(f"CR2: {cr2:016x}")
+        lines.append("---[ end trace 0000000000000000 ]---")
+    asm = disassembly(k, rip)
+    if asm:
+        lines.append("kemu: code around RIP:")
+        lines.extend(asm)
+    return lines
+
+
+def modules_linked_in(k) -> str:
+    """print_modules(): each module with its taint flags, + while loading, - while going."""
+    from .module import ModuleState
+    out = []
+    for mod in reversed(list(k.modules.values())):
+        if mod.state == ModuleState.UNFORMED:
+            continue
+        flags = k.module_taint_letters(mod)
+        if mod.state == ModuleState.COMING:
+            flags += "+"
+        elif mod.state == ModuleState.GOING:
+            flags += "-"
+        out.append(f"{mod.name}({flags})" if flags else mod.name)
+    return " ".join(out)
