@@ -103,6 +103,8 @@ class Kernel:
         self.oops_count = 0
         self.registrations: dict = {}       # (kind, key) -> Registration
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
+        self.pending_bug = None
+        self.machine.on_invalid_opcode = self._on_ud2
         from .loader import Loader
         self.loader = Loader(self)
 
@@ -367,6 +369,62 @@ class Kernel:
             self.add_taint("L" if isinstance(exc, Lockup) else "D")
         self.finding("oops" if not isinstance(exc, Lockup) else "soft-lockup", lines[0],
                      self.current_module(), rip=self.machine.reg("rip"))
+
+    # ------------------------------------------------------- BUG and WARN
+    def find_bug(self, rip: int):
+        """find_bug(): the module's ``__bug_table`` entry for a ``ud2`` at ``rip``.
+
+        Returns (file, line, flags, entry address) or None.
+        """
+        mod = self.module_containing(rip)
+        table = mod.sections.get("__bug_table") if mod else None
+        if not table:
+            return None
+        t, m = self.target, self.machine
+        size = t.sizeof("bug_entry")
+        total = next(s.sh_size for s in mod.image.sections if s.name == "__bug_table")
+        o_addr, o_file = t.offset("bug_entry.bug_addr_disp"), t.offset("bug_entry.file_disp")
+        o_line, o_flags = t.offset("bug_entry.line"), t.offset("bug_entry.flags")
+        for entry in range(table, table + total, size):
+            if entry + o_addr + m.read_s32(entry + o_addr) != rip:
+                continue
+            file_addr = entry + o_file + m.read_s32(entry + o_file)
+            return (m.read_cstr(file_addr, 512).decode("utf-8", "replace"),
+                    m.read_u16(entry + o_line), m.read_u16(entry + o_flags), entry)
+        return None
+
+    def _on_ud2(self, rip: int) -> bool:
+        """report_bug(): a WARN reports and continues after the ud2; BUG ends the entry."""
+        m = self.machine
+        self.pending_bug = None
+        try:
+            if m.read(rip, 2) != b"\x0f\x0b":
+                return False
+        except EmulationError:
+            return False
+        bug = self.find_bug(rip)
+        if bug is None:
+            return False
+        file, line, flags, entry = bug
+        t = self.target
+        if flags & t.const("BUGFLAG_WARNING"):
+            once, done = flags & t.const("BUGFLAG_ONCE"), flags & t.const("BUGFLAG_DONE")
+            if not (once and done):
+                if once:
+                    m.write_u16(entry + t.offset("bug_entry.flags"), flags | t.const("BUGFLAG_DONE"))
+                from .oops import warn_report
+                for level, text in warn_report(self, rip, file, line, flags):
+                    self.log.emit(level, text)
+                self.add_taint("W", lockdep_unreliable=False)
+                self.finding("warning", f"WARNING at {file}:{line} {self.format_addr(rip)}",
+                             self.current_module(), file=file, line=line)
+            m.set_reg("rip", rip + 2)
+            return True
+        if not flags & t.const("BUGFLAG_NO_CUT_HERE"):
+            self.log.emit(4, "------------[ cut here ]------------")
+        self.log.emit(2, f"kernel BUG at {file}:{line}!")
+        self.pending_bug = (file, line)
+        return False
 
     def dump_stack(self) -> None:
         """dump_stack() as the kernel prints it for the current entry."""

@@ -90,30 +90,22 @@ def fault_header(k, exc) -> tuple[list[str], int]:
         return [f"watchdog: BUG: soft lockup - CPU#0 stuck for {k.timeout_ms / 1000:g}s! "
                 f"[insmod:1]"], rip
     rip = getattr(exc, "rip", None) or regs["rip"]
-    if "invalid opcode" in str(exc):
+    if "invalid opcode" in str(exc) or k.pending_bug:
         return [f"invalid opcode: 0000 [#{k.oops_count}] PREEMPT SMP NOPTI"], rip
     return [str(exc)], rip
 
 
 def oops_report(k, exc, entry: str) -> list[str]:
     """Every line of the report for ``exc`` raised while running ``entry``."""
-    m = k.machine
-    regs = m.registers()
+    regs = k.machine.registers()
     k.oops_count += 1
     lines, rip = fault_header(k, exc)
-    lines.append(f"CPU: 0 PID: 1 Comm: insmod {k.taint_string()} {k.target.release} #1")
-    lines.append("Hardware name: kemu emulated x86_64 machine")
-    if isinstance(exc, Lockup):
+    lockup = isinstance(exc, Lockup)
+    if lockup:
         lines.append("Modules linked in: " + modules_linked_in(k))
-    lines.append(f"RIP: 0010:{k.format_addr(rip)}")
-    lines.append(code_bytes(k, rip))
-    lines.append(f"RSP: 0018:{regs['rsp']:016x} EFLAGS: {regs['eflags']:08x}")
-    for a, b, c in (("rax", "rbx", "rcx"), ("rdx", "rsi", "rdi"), ("rbp", "r8", "r9"),
-                    ("r10", "r11", "r12"), ("r13", "r14", "r15")):
-        lines.append(" ".join(f"{n.upper() if len(n) == 3 else 'R0' + n[1:] if len(n) == 2 else n.upper()}: "
-                              f"{regs[n]:016x}" for n in (a, b, c)))
+    lines += cpu_lines(k)
     cr2 = exc.addr if isinstance(exc, MemoryFault) else 0
-    lines.append(f"CR2: {cr2:016x}")
+    lines += register_lines(k, rip, regs, cr2)
     lines.append("Call Trace:")
     lines.append(" <TASK>")
     where = frame_text(k, rip, is_return=False)
@@ -125,16 +117,73 @@ def oops_report(k, exc, entry: str) -> list[str]:
     for caller in _ENTRY_CALLERS.get(kind, ()):
         lines.append(f" {caller}")
     lines.append(" </TASK>")
-    if not isinstance(exc, Lockup):
+    if not lockup:
         lines.append("Modules linked in: " + modules_linked_in(k))
         if isinstance(exc, MemoryFault):
             lines.append(f"CR2: {cr2:016x}")
         lines.append("---[ end trace 0000000000000000 ]---")
+        lines += register_lines(k, rip, regs, cr2)          # oops_end(): executive summary
     asm = disassembly(k, rip)
     if asm:
         lines.append("kemu: code around RIP:")
         lines.extend(asm)
     return lines
+
+
+def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int, str]]:
+    """__warn() after report_bug(): (level, line) pairs of a WARN's report."""
+    regs = k.machine.registers()
+    out = []
+    if not flags & k.target.const("BUGFLAG_NO_CUT_HERE"):
+        out.append((4, "------------[ cut here ]------------"))
+    out.append((4, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
+    out.append((4, "Modules linked in: " + modules_linked_in(k)))
+    out += [(4, text) for text in cpu_lines(k)]
+    out += [(4, text) for text in register_lines(k, rip, regs, cr2=0)]
+    out.append((4, "Call Trace:"))
+    out.append((4, " <TASK>"))
+    for ret in unwind(k, {**regs, "rip": rip}):
+        out.append((4, f" {frame_text(k, ret)}"))
+    out += [(4, f" {caller}") for caller in _entry_callers(k)]
+    out.append((4, " </TASK>"))
+    out.append((4, "---[ end trace 0000000000000000 ]---"))
+    return out
+
+
+def _entry_callers(k):
+    entry = k.current_entry[0] if k.current_entry else ""
+    return _ENTRY_CALLERS.get(entry.rsplit(" ", 1)[-1], ())
+
+
+def cpu_lines(k) -> list[str]:
+    """dump_stack_print_info(): the CPU and hardware lines."""
+    return [f"CPU: 0 PID: 1 Comm: insmod {k.taint_string()} {k.target.release} #1",
+            "Hardware name: kemu emulated x86_64 machine"]
+
+
+def register_lines(k, rip: int, regs: dict, cr2: int) -> list[str]:
+    """__show_regs(): RIP, Code, RSP and the general and control registers.
+
+    As on a real kernel, an unreadable code prologue leaves its address in CR2
+    (show_opcodes' copy_from_kernel_nofault faulted on it).
+    """
+    code = code_bytes(k, rip)
+    if code.startswith("Code: Unable"):
+        cr2 = rip - 43
+    out = [f"RIP: 0010:{k.format_addr(rip)}", code,
+           f"RSP: 0018:{regs['rsp']:016x} EFLAGS: {regs['eflags']:08x}"]
+    for a, b, c in (("rax", "rbx", "rcx"), ("rdx", "rsi", "rdi"), ("rbp", "r8", "r9"),
+                    ("r10", "r11", "r12"), ("r13", "r14", "r15")):
+        out.append(" ".join(f"{_reg_name(n)}: {regs[n]:016x}" for n in (a, b, c)))
+    out.append(f"FS:  0000000000000000(0000) GS:{k.machine.percpu_addr:016x}(0000) "
+               "knlGS:0000000000000000")
+    out.append("CS:  0010 DS: 0000 ES: 0000 CR0: 0000000080050033")
+    out.append(f"CR2: {cr2:016x} CR3: 0000000001e0a000 CR4: 00000000000006f0")
+    return out
+
+
+def _reg_name(n: str) -> str:
+    return "R0" + n[1:] if len(n) == 2 else n.upper()
 
 
 def modules_linked_in(k) -> str:
@@ -150,4 +199,7 @@ def modules_linked_in(k) -> str:
         elif mod.state == ModuleState.GOING:
             flags += "-"
         out.append(f"{mod.name}({flags})" if flags else mod.name)
+    if k.last_unloaded:
+        flags = getattr(k, "last_unloaded_taints", "")
+        out.append(f"[last unloaded: {k.last_unloaded}{flags}]")
     return " ".join(out)

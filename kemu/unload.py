@@ -50,7 +50,9 @@ def delete_module(k, name: str, force: bool = False) -> None:
         if not force:
             raise refuse(errno.EBUSY)
         forced = True
-    if mod.refcnt - 1 != 0:                   # try_release_module_ref
+    mod.refcnt -= 1                           # try_release_module_ref(): drop MODULE_REF_BASE
+    if mod.refcnt != 0:                       # still referenced: put the base back
+        mod.refcnt += 1
         if not force:
             raise refuse(errno.EWOULDBLOCK)
         forced = True
@@ -68,4 +70,6 @@ def delete_module(k, name: str, force: bool = False) -> None:
     k.notify_module_state(mod)
     k.check_left_behind(mod)
     k.last_unloaded = mod.name
+    letters = k.module_taint_letters(mod)
+    k.last_unloaded_taints = f"({letters})" if mod.taints else ""
     k.loader.free_module(mod)

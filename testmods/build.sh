@@ -13,8 +13,9 @@ fi
 make all
 
 missing=0
-for m in hello params formats cpuloop kcalls initfail positive noexit nongpl \
-         missingsym commonsym exporter user pinself percpu weakref spin oops; do
+for m in hello params formats cpuloop kcalls initfail positive noexit nongpl warnbug \
+         missingsym commonsym exporter user pinself percpu weakref spin oops \
+         refs solo/dupexport solo/nongpl_user; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }
 done
 [ -x native/cpuloop_native ] || { echo "build.sh: native/cpuloop_native was not built" >&2; missing=1; }

@@ -23,8 +23,9 @@ def fortify_panic(k, name):
 
 @export("void __warn_printk(const char *fmt, ...)")
 def __warn_printk(k, fmt, va):
-    k.add_taint("W")
-    vprintk_emit(k, b"\x014" + vformat(k, fmt, va))
+    """WARN(cond, fmt, ...): the cut-here line, then the message; __warn() follows."""
+    k.log.emit(4, "------------[ cut here ]------------")
+    vprintk_emit(k, vformat(k, fmt, va))
 
 
 @export("void __check_object_size(const void *ptr, unsigned long n, bool to_user)")
