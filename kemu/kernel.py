@@ -276,8 +276,38 @@ class Kernel:
         self.findings.append({"kind": kind, "module": name, "message": message, **details})
         self.note(f"{kind}: {message}")
 
+    LEAK_KINDS = ("kmalloc", "kmalloc_large", "vmalloc")
+
+    def check_leaks(self, mod) -> None:
+        """After exit: heap objects the module allocated and never freed (kmemleak-style)."""
+        for obj in list(self.heap.live.values()):
+            if obj.owner != mod.name or not (obj.kind in self.LEAK_KINDS
+                                              or obj.kind.startswith("kmem_cache:")):
+                continue
+            try:
+                dump = self.machine.read(obj.addr, min(obj.size, 32))
+            except EmulationError:
+                dump = b""
+            from .oops import frame_text
+            where = obj.caller_text or (frame_text(self, obj.caller_addr)
+                                        if obj.caller_addr else "?")
+            lines = [f"unreferenced object 0x{obj.addr:016x} (size {obj.size}):",
+                     f'  comm "insmod", pid 1, jiffies {self.jiffies()}',
+                     f"  hex dump (first {len(dump)} bytes):"]
+            for i in range(0, len(dump), 16):
+                chunk = dump[i:i + 16]
+                lines.append("    " + " ".join(f"{b:02x}" for b in chunk).ljust(48) + " " +
+                             "".join(chr(b) if 32 <= b < 127 else "." for b in chunk))
+            lines += ["  backtrace:", f"    [<{obj.caller_addr:016x}>] {where}"]
+            for line in lines:
+                self.log.emit(3, line)
+            self.finding("leak", f"{mod.name} leaked {obj.size} bytes ({obj.kind}) "
+                         f"allocated at {where}", mod, addr=obj.addr, size=obj.size,
+                         caller=where)
+
     def check_left_behind(self, mod) -> None:
-        """After exit: report what the module left registered, and drop it."""
+        """After exit: report leaks and what the module left registered, and drop it."""
+        self.check_leaks(mod)
         for reg in [r for r in self.registrations.values() if r.owner is mod]:
             self.finding("left-registered", f"{mod.name} left {reg.what} registered "
                          "after its exit", mod, registration=reg.kind)
@@ -446,13 +476,64 @@ class Kernel:
             listener(mod)
 
     # ------------------------------------------------------------- modules
-    def load(self, path: str, args: str = "", flags: int = 0, data: bytes | None = None,
-             image=None, force: bool = False, allow_missing: bool | None = None):
-        """init_module(2): load ``path`` with the parameter string ``args``.
+    # ------------------------------------------------------------ the API
+    def __enter__(self):
+        return self
 
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+    def close(self) -> None:
+        """Release the emulator. The kernel cannot be used afterwards."""
+        self.log.listeners.clear()
+        self.clock_listeners.clear()
+
+    @property
+    def dmesg(self) -> list[str]:
+        """The kernel log, one string per line, without timestamps."""
+        self.log.flush()
+        return [line for rec in self.log.records for line in rec.text.split("\n")]
+
+    def call_symbol(self, mod, name: str, *args) -> int:
+        """Call a function of a loaded module by name; returns RAX (as u64)."""
+        mod = self.modules[mod] if isinstance(mod, str) else mod
+        addr = mod.symbol_addr(name)
+        if addr is None:
+            raise KeyError(f"{mod.name} has no symbol {name}")
+        return self.call(addr, *args, entry=f"{mod.name} {name}", module=mod)
+
+    @staticmethod
+    def format_params(params: dict) -> str:
+        """``name=value`` words for keyword parameters (lists joined by commas,
+        booleans Y/N, values with spaces quoted)."""
+        words = []
+        for name, value in params.items():
+            if isinstance(value, bool):
+                value = "Y" if value else "N"
+            elif isinstance(value, (list, tuple)):
+                value = ",".join(str(v) for v in value)
+            value = str(value)
+            if any(ch.isspace() for ch in value):
+                value = f'"{value}"'
+            words.append(f"{name}={value}")
+        return " ".join(words)
+
+    def load(self, path, args: str = "", flags: int = 0, data: bytes | None = None,
+             image=None, force: bool = False, allow_missing: bool | None = None, **params):
+        """init_module(2): load ``path`` with the parameter string ``args``
+        and/or keyword parameters (``k.load("m.ko", count=3, names=["a", "b"])``).
+
+        Returns the LIVE :class:`~kemu.module.Module`. Raises
+        :class:`~kemu.errors.LoadError` or :class:`~kemu.errors.InitError`
+        carrying the errno init_module(2) would return, or an
+        :class:`~kemu.errors.EmulationError` when module code faulted.
         ``force`` is insmod -f: vermagic and modversions are not checked and
         the kernel is tainted F.
         """
+        path = str(path)
+        if params:
+            args = " ".join(filter(None, [args, self.format_params(params)]))
         from .loader import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNORE_VERMAGIC
         if data is None and image is None:
             with open(path, "rb") as fh:
@@ -469,7 +550,11 @@ class Kernel:
         finally:
             self.allow_missing = saved
 
-    def unload(self, name: str, force: bool = False) -> None:
-        """delete_module(2): run exit and free ``name`` (see kemu.unload)."""
+    def unload(self, mod, force: bool = False) -> None:
+        """delete_module(2): run exit and free a module (by name or object).
+
+        Raises :class:`~kemu.unload.UnloadError` with the errno delete_module(2)
+        returns (ENOENT, EWOULDBLOCK, EBUSY) in the kernel's order of checks.
+        """
         from .unload import delete_module
-        delete_module(self, name, force=force)
+        delete_module(self, getattr(mod, "name", mod), force=force)

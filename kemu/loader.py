@@ -628,12 +628,20 @@ class Loader:
         self.m.write_u32(mod.struct_addr + k.target.offset("module.state"), int(mod.state))
         k.notify_module_state(mod)
         mod.refcnt -= 1                              # module_put() of init's reference
+        self.resolve_init_callers(mod)
         mod.drop_init_kallsyms()
         if mod.init_layout.size:
             self.m.modules.unmap(mod.init_layout.base_addr, mod.init_layout.size)
             k.freed_init.append((mod.name, mod.init_layout))
             mod.init_layout = Layout()
         self.set_permissions(mod.core, ro_after_init_done=True)
+
+    def resolve_init_callers(self, mod: Module) -> None:
+        """Name the call sites in init code of live heap objects before init is freed."""
+        from .oops import frame_text
+        for obj in self.k.heap.live.values():
+            if obj.caller_addr and mod.init_layout.contains(obj.caller_addr):
+                obj.caller_text = frame_text(self.k, obj.caller_addr)
 
     def _going(self, mod: Module) -> None:
         mod.state = ModuleState.GOING
@@ -647,6 +655,9 @@ class Loader:
         k = self.k
         if k.modules.get(mod.name) is mod:
             del k.modules[mod.name]
+        args_addr = k.module_args.pop(mod.name, None)     # kfree(mod->args)
+        if args_addr is not None and k.heap.find(args_addr) is not None:
+            k.heap.free(args_addr)
         for owner in mod.uses:                  # module_unload_free(): drop our references
             if mod in owner.holders:
                 owner.holders.remove(mod)

@@ -77,6 +77,7 @@ class Allocation:
     kind: str          # "kmalloc", "vmalloc", "kmem_cache:<name>", ...
     caller_addr: int = 0
     owner: str | None = None
+    caller_text: str = ""       # the call site, resolved before its code went away
 
 
 @dataclass

@@ -113,7 +113,7 @@ def parse_args(k, mod, info) -> None:
         return
     m = k.machine
     buf = bytearray(text + b"\0")
-    args_addr = k.heap.alloc(len(buf), kind="kmalloc", owner=mod.name)
+    args_addr = k.heap.alloc(len(buf), kind="module args", owner=mod.name)
     k.module_args[mod.name] = args_addr
     pos = 0
     while pos < len(buf) and buf[pos] in _SPACE:
