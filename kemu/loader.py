@@ -49,7 +49,6 @@ class LoadInfo:
     init_buf: bytearray = field(default_factory=bytearray)
     versions: dict = field(default_factory=dict)       # __versions: name -> crc
     taints: set = field(default_factory=set)           # taints added before the module exists
-    warned_no_version: bool = False
     mod: Module | None = None
 
     def get_modinfo(self, key: str) -> str | None:
@@ -159,10 +158,10 @@ class Loader:
             return True
         have = info.versions.get(name)
         if have is None:
-            if not info.warned_no_version:
-                info.warned_no_version = True
-                self.pr(4, f"{info.name}: no symbol version for {name}")
-            return True
+            # Debian's 6.1 refuses an import without a version (the oracle shows
+            # "no symbol version for X" then "Unknown symbol X (err -22)" on every load)
+            self.pr(4, f"{info.name}: no symbol version for {name}")
+            return False
         if have == crc:
             return True
         self.pr(4, f"{info.name}: disagrees about version of symbol {name}")
@@ -317,7 +316,7 @@ class Loader:
         self.k.modules[mod.name] = mod
 
     def module_sig_taint(self, mod: Module, info: LoadInfo) -> None:
-        mod.sig_ok = info.image.signed
+        mod.sig_ok = info.image.signed and info.flags == 0   # flags skip the signature check
         if not mod.sig_ok:
             if not self.k.sig_warned:
                 self.k.sig_warned = True

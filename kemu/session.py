@@ -24,6 +24,7 @@ import tempfile
 from .errors import EmulationError, KemuError, Lockup, UsageError
 
 FORMAT = 1
+_OP_FIELDS = {"load": ("file", "path"), "unload": ("name",)}   # required string fields
 REPLAY_LOCKUP_MS = 100        # an operation that locked up is replayed with this limit
 
 
@@ -97,6 +98,10 @@ class Session:
             doc = json.loads(raw)
             if doc.get("format") != FORMAT or not isinstance(doc.get("ops"), list):
                 raise ValueError("unknown format")
+            for op in doc["ops"]:
+                if not isinstance(op, dict) or op.get("op") not in _OP_FIELDS or \
+                        not all(isinstance(op.get(key), str) for key in _OP_FIELDS[op["op"]]):
+                    raise ValueError(f"bad operation {op!r:.60}")
             if self.target is None:
                 self.target = doc.get("target")
             return doc["ops"]
@@ -148,6 +153,8 @@ class Session:
             if op["op"] == "unload":
                 return k.unload(op["name"], force=op.get("force", False))
             raise SessionError(f"unknown journal operation {op['op']!r}")
+        except SessionError:
+            raise                    # the session itself is unusable, also on replay
         except KemuError:
             if not replay:
                 raise

@@ -28,15 +28,34 @@ def __module_get(k, module):
         mod.refcnt += 1
 
 
+def print_modules(k) -> str:
+    """print_modules(): "Modules linked in:" and each module, newest first, with its
+    module_flags() ("(OE)", "-" while going, "+" while coming), then the last unloaded."""
+    out = "Modules linked in:"
+    for mod in reversed(list(k.modules.values())):
+        if mod.state == ModuleState.UNFORMED:
+            continue
+        flags = k.module_taint_letters(mod)
+        if mod.state == ModuleState.GOING:
+            flags += "-"
+        elif mod.state == ModuleState.COMING:
+            flags += "+"
+        if mod.taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
+            flags = f"({flags})"
+        out += f" {mod.name}{flags}"
+    if k.last_unloaded:
+        out += f" [last unloaded: {k.last_unloaded}{getattr(k, 'last_unloaded_taints', '')}]"
+    return out
+
+
 @export("void module_put(struct module *module)")
 def module_put(k, module):
     mod = module_at(k, module)
     if mod is None:
         return
-    if mod.refcnt <= 0:
-        k.log.emit(4, f"WARNING: CPU: 0 PID: 1 at kernel/module/main.c:914 module_put+0x6b/0x70 "
-                      f"(refcount underflow in {mod.name})")
-        k.add_taint("W")
+    if mod.refcnt <= 0:             # atomic_dec_if_positive() < 0: WARN_ON, count unchanged
+        from stubs.lib.kemu_warn import warn       # (it imports print_modules from here)
+        warn(k, "kernel/module/main.c:857", "module_put+0x8b/0x90")
         return
     mod.refcnt -= 1
 
