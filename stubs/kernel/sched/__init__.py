@@ -1,0 +1,1 @@
+"""kernel/sched: the scheduler (core.py), wait queues (wait.py), completions (completion.py)."""
