@@ -73,13 +73,14 @@ class Kernel:
     """
 
     def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 10_000,
-                 stub_packages=("stubs",)):
+                 stub_packages=("stubs",), sanitize: bool = True):
         self.target = target if hasattr(target, "offset") else \
             load_target(target or os.environ.get("KEMU_TARGET") or None)
         for package in stub_packages:
             import_stub_package(package)
         self.machine = Machine()
-        self.heap = Heap(self.machine.direct_map)
+        self.heap = Heap(self.machine.direct_map, sanitize=sanitize,
+                         read=self.machine.read, write=self.machine.write)
         self.clock_ns = BOOT_NS
         self.log = KernelLog(lambda: self.clock_ns)
         self.modules: dict = {}
@@ -105,6 +106,10 @@ class Kernel:
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
         self.pending_bug = None
         self.machine.on_invalid_opcode = self._on_ud2
+        from . import sanitize as _sanitize
+        self.heap.on_problem = lambda problem: _sanitize.on_heap_problem(self, problem)
+        self.machine.on_fault = lambda access, addr, size: _sanitize.on_fault(self, access,
+                                                                                addr, size)
         from .loader import Loader
         self.loader = Loader(self)
 
@@ -307,6 +312,7 @@ class Kernel:
 
     def check_left_behind(self, mod) -> None:
         """After exit: report leaks and what the module left registered, and drop it."""
+        self.heap.check_quarantine()
         self.check_leaks(mod)
         for reg in [r for r in self.registrations.values() if r.owner is mod]:
             self.finding("left-registered", f"{mod.name} left {reg.what} registered "

@@ -222,6 +222,7 @@ class Machine:
         self.fault = None
         self.running = False
         self.on_invalid_opcode = None  # callable(rip) -> True to continue past ud2
+        self.on_fault = None           # callable(access, addr, size) -> True if handled
         self.on_slot_error = None
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_fault)
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_insn_invalid)
@@ -434,8 +435,14 @@ class Machine:
     _PROT = {UC_MEM_READ_PROT, UC_MEM_WRITE_PROT, UC_MEM_FETCH_PROT}
 
     def _on_fault(self, uc, access, address, size, value, user_data):
-        self.fault = (self._ACCESS.get(access, "access"), address, access in self._PROT,
-                      uc.reg_read(RIP))
+        kind = self._ACCESS.get(access, "access")
+        if self.on_fault is not None and access not in self._PROT:
+            try:
+                if self.on_fault(kind, address, size):
+                    return True                 # handled (e.g. KFENCE): retry the access
+            except Exception as exc:            # a model's bug must not hide the fault
+                self._hook_exc = self._hook_exc or exc
+        self.fault = (kind, address, access in self._PROT, uc.reg_read(RIP))
         return False
 
     def _on_insn_invalid(self, uc, user_data):

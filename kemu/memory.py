@@ -78,16 +78,62 @@ class Allocation:
     caller_addr: int = 0
     owner: str | None = None
     caller_text: str = ""       # the call site, resolved before its code went away
+    free_caller: int = 0
+    free_text: str = ""
+    kfence: bool = False
+    freed: bool = False
+
+
+RED_ACTIVE = 0xCC          # SLUB_RED_ACTIVE: redzone bytes of a live object
+POISON_FREE, POISON_END = 0x6B, 0xA5
+KFENCE_CANARY = 0xAA
+REDZONE = 16               # bytes after each slab object's capacity
 
 
 @dataclass
+class HeapProblem:
+    """Something the heap's checks found; the kernel turns it into a report."""
+    kind: str              # double-free, invalid-free, redzone, poison, kfence-oob, kfence-uaf, kfence-canary
+    obj: "Allocation | None"
+    addr: int
+    offset: int = 0
+    byte: int = 0
+    caller_addr: int = 0
+    access: str = ""
+    size: int = 0
+
+
 class Heap:
-    """The kernel heap: size classes carved from slabs in a :class:`Region`."""
-    region: Region
-    live: dict = field(default_factory=dict)          # addr -> Allocation
-    free_lists: dict = field(default_factory=dict)    # capacity -> [addr]
-    slab_cursor: dict = field(default_factory=dict)   # capacity -> (next, end)
-    total_allocs: int = 0
+    """The kernel heap: size classes carved from slabs in a :class:`Region`.
+
+    With ``sanitize`` (the default) it checks what SLUB debugging and KFENCE
+    check in a real kernel, at no cost to module code between allocations:
+    every object has a redzone up to its class size plus REDZONE bytes,
+    verified when it is freed; freed objects are poisoned and held in a
+    quarantine, and the poison is verified when they leave it; the first
+    ``kfence_budget`` objects live alone on a page, right-aligned before an
+    unmapped guard page, and their page is unmapped when freed, so an
+    out-of-bounds or use-after-free access to them faults where it happens.
+    Problems go to ``on_problem``.
+    """
+
+    def __init__(self, region: Region, sanitize: bool = True, kfence_budget: int = 64,
+                 quarantine: int = 256, read=None, write=None):
+        self.region = region
+        if read is not None:
+            self._read = read
+        if write is not None:
+            self._write = write
+        self.sanitize = sanitize
+        self.kfence_budget = kfence_budget if sanitize else 0
+        self.quarantine_max = quarantine if sanitize else 0
+        self.live: dict = {}             # addr -> Allocation
+        self.free_lists: dict = {}       # capacity -> [addr]
+        self.slab_cursor: dict = {}      # capacity -> (next, end)
+        self.quarantine: dict = {}       # addr -> Allocation (freed, poisoned), FIFO
+        self.kfence_pages: dict = {}     # page addr -> Allocation (live or freed)
+        self.total_allocs = 0
+        self.on_problem = None
 
     def _class_for(self, size: int) -> int:
         for cls in KMALLOC_CLASSES:
@@ -95,34 +141,149 @@ class Heap:
                 return cls
         return page_align(size)
 
+    def _write(self, addr: int, data: bytes) -> None:
+        self.region.uc.mem_write(addr, data)
+
+    def _read(self, addr: int, size: int) -> bytes:
+        return bytes(self.region.uc.mem_read(addr, size))
+
+    def _problem(self, problem: HeapProblem) -> None:
+        if self.on_problem is not None:
+            self.on_problem(problem)
+
     def alloc(self, size: int, kind: str = "kmalloc", caller_addr: int = 0,
               owner: str | None = None, zero: bool = False) -> int:
         """Allocate ``size`` bytes; returns the address (never 0 here)."""
         capacity = self._class_for(max(size, 1))
-        free = self.free_lists.get(capacity)
-        if free:
-            addr = free.pop()
+        kfence = False
+        if self.kfence_budget > 0 and capacity <= PAGE_SIZE:
+            self.kfence_budget -= 1
+            page = self.region.map(PAGE_SIZE, guard=PAGE_SIZE)
+            self.region.next_addr += PAGE_SIZE               # the guard page after it
+            addr = page + PAGE_SIZE - align(max(size, 1), 8)
+            self._write(page, bytes([KFENCE_CANARY]) * PAGE_SIZE)
+            self._write(addr, bytes(align(max(size, 1), 8)))
+            capacity, kfence = align(max(size, 1), 8), True
         elif capacity > KMALLOC_CLASSES[-1]:
-            addr = self.region.map(capacity)
+            addr = self.region.map(capacity, guard=PAGE_SIZE if self.sanitize else 0)
         else:
-            nxt, end = self.slab_cursor.get(capacity, (0, 0))
-            if nxt + capacity > end:
-                slab = max(capacity * 8, 4 * PAGE_SIZE)
-                nxt = self.region.map(slab)
-                end = nxt + slab
-            addr = nxt
-            self.slab_cursor[capacity] = (nxt + capacity, end)
-        if zero:
-            self.region.uc.mem_write(addr, bytes(capacity))
-        self.live[addr] = Allocation(addr, size, capacity, kind, caller_addr, owner)
+            free = self.free_lists.get(capacity)
+            if free:
+                addr = free.pop()
+            else:
+                stride = capacity + (REDZONE if self.sanitize else 0)
+                nxt, end = self.slab_cursor.get(capacity, (0, 0))
+                if nxt + stride > end:
+                    slab = max(stride * 8, 4 * PAGE_SIZE)
+                    nxt = self.region.map(slab)
+                    end = nxt + slab
+                addr = nxt
+                self.slab_cursor[capacity] = (nxt + stride, end)
+            if zero:
+                self._write(addr, bytes(capacity))
+            if self.sanitize:
+                self._write(addr + size, bytes([RED_ACTIVE]) * (capacity - size + REDZONE))
+        obj = Allocation(addr, size, capacity, kind, caller_addr, owner)
+        obj.kfence = kfence
+        if kfence:
+            self.kfence_pages[addr & ~(PAGE_SIZE - 1)] = obj
+        self.live[addr] = obj
         self.total_allocs += 1
         return addr
 
-    def free(self, addr: int) -> Allocation:
-        """Free a live object; raises KeyError if ``addr`` is not one."""
-        obj = self.live.pop(addr)
-        self.free_lists.setdefault(obj.capacity, []).append(addr)
+    def free(self, addr: int, caller_addr: int = 0) -> Allocation | None:
+        """Free an object; reports double and invalid frees and broken redzones.
+
+        Returns the freed Allocation, or None if ``addr`` was not a live object.
+        """
+        obj = self.live.pop(addr, None)
+        if obj is None:
+            old = self.quarantine.get(addr) or self._kfence_freed(addr)
+            self._problem(HeapProblem("double-free" if old else "invalid-free", old, addr,
+                                      caller_addr=caller_addr))
+            return None
+        obj.free_caller = caller_addr
+        if getattr(obj, "kfence", False):
+            page = addr & ~(PAGE_SIZE - 1)
+            data = self._read(page, PAGE_SIZE)
+            bad = next((i for i, b in enumerate(data[:addr - page]) if b != KFENCE_CANARY), None)
+            if bad is None:
+                tail = data[addr - page + obj.size:]
+                tail_bad = next((i for i, b in enumerate(tail[:obj.capacity - obj.size])
+                                 if b != 0), None)
+                if tail_bad is not None:
+                    bad = addr - page + obj.size + tail_bad
+            if bad is not None:
+                self._problem(HeapProblem("kfence-canary", obj, page + bad, bad - (addr - page),
+                                          data[bad], caller_addr))
+            self.region.unmap(page, PAGE_SIZE)
+            obj.freed = True
+            return obj
+        if obj.capacity > KMALLOC_CLASSES[-1]:
+            self.region.unmap(addr, obj.capacity)
+            obj.freed = True
+            self.quarantine[addr] = obj
+            self._trim_quarantine()
+            return obj
+        if self.sanitize:
+            red = self._read(addr + obj.size, obj.capacity - obj.size + REDZONE)
+            bad = next((i for i, b in enumerate(red) if b != RED_ACTIVE), None)
+            if bad is not None:
+                self._problem(HeapProblem("redzone", obj, addr + obj.size + bad, obj.size + bad,
+                                          red[bad], caller_addr))
+            self._write(addr, bytes([POISON_FREE]) * (obj.capacity - 1) + bytes([POISON_END]))
+            self.quarantine[addr] = obj
+            self._trim_quarantine()
+        else:
+            self.free_lists.setdefault(obj.capacity, []).append(addr)
         return obj
+
+    def _trim_quarantine(self) -> None:
+        while len(self.quarantine) > self.quarantine_max:
+            addr, obj = next(iter(self.quarantine.items()))
+            del self.quarantine[addr]
+            if obj.capacity > KMALLOC_CLASSES[-1]:
+                continue
+            self.check_poison(obj)
+            self.free_lists.setdefault(obj.capacity, []).append(addr)
+
+    def check_poison(self, obj) -> bool:
+        """Verify a quarantined object's free poison (a use-after-free write breaks it)."""
+        data = self._read(obj.addr, obj.capacity)
+        want = bytes([POISON_FREE]) * (obj.capacity - 1) + bytes([POISON_END])
+        if data == want:
+            return True
+        bad = next(i for i, (a, b) in enumerate(zip(data, want)) if a != b)
+        self._problem(HeapProblem("poison", obj, obj.addr + bad, bad, data[bad]))
+        return False
+
+    def check_quarantine(self) -> None:
+        """Verify every quarantined object's poison now (at unload, say)."""
+        for obj in list(self.quarantine.values()):
+            if obj.capacity <= KMALLOC_CLASSES[-1] and not self.check_poison(obj):
+                self._write(obj.addr, bytes([POISON_FREE]) * (obj.capacity - 1) +
+                            bytes([POISON_END]))
+
+    def _kfence_freed(self, addr: int):
+        obj = self.kfence_pages.get(addr & ~(PAGE_SIZE - 1))
+        return obj if obj is not None and getattr(obj, "freed", False) and obj.addr == addr else None
+
+    def describe_fault(self, addr: int):
+        """For a faulting access: ("kfence-oob"|"kfence-uaf", object) or None."""
+        page = addr & ~(PAGE_SIZE - 1)
+        obj = self.kfence_pages.get(page)
+        if obj is not None and getattr(obj, "freed", False):
+            return "kfence-uaf", obj
+        before = self.kfence_pages.get(page - PAGE_SIZE)
+        if before is not None and not getattr(before, "freed", False):
+            return "kfence-oob", before
+        after = self.kfence_pages.get(page + PAGE_SIZE)
+        if after is not None and not getattr(after, "freed", False):
+            return "kfence-oob", after
+        for obj in self.quarantine.values():
+            if obj.capacity > KMALLOC_CLASSES[-1] and obj.addr <= addr < obj.addr + obj.capacity:
+                return "kfence-uaf", obj
+        return None
 
     def find(self, addr: int) -> Allocation | None:
         """The live object starting at ``addr``, or None."""
