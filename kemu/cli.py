@@ -30,8 +30,13 @@ class Console:
         self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True,
                                force_terminal=force, no_color=(color is False))
 
+    json = False                  # --json: nothing human-readable on stdout
+    errors: list = []
+
     def record(self, rec) -> None:
         """Print one finished log record, each of its lines with the timestamp."""
+        if self.json:
+            return
         from rich.text import Text
         stamp = rec.format(time=True)[:15]
         for line in rec.text.split("\n"):
@@ -39,10 +44,15 @@ class Console:
             self.out.print(Text(f"{stamp}{line}", style=LEVEL_STYLES.get(rec.level, "")))
 
     def info(self, text: str) -> None:
+        if self.json:
+            return
         from rich.text import Text
         self.out.print(Text(text, style="cyan"))
 
     def error(self, text: str) -> None:
+        self.errors = self.errors + [text]
+        if self.json:
+            return
         from rich.text import Text
         self.err.print(Text(text, style="bold red"))
 
@@ -82,6 +92,9 @@ def _insert(args, console: Console, show_log: bool):
     with _session(args) as session:
         k = session.kernel()
         mark = len(k.log.records)
+        k.json_mark = mark
+        if getattr(args, "trace", False):
+            k.start_trace()
         if show_log:
             k.log.listeners.append(console.record)
         op = {"op": "load", "path": os.path.abspath(path), "data": data,
@@ -125,23 +138,65 @@ def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
     return 0
 
 
+def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> dict:
+    """The --json document: module, kernel, log, findings and (with --trace) calls."""
+    from .loader import TAINT_LETTERS
+    k.log.flush()
+    doc = {"command": args.command, "exit_status": status, "errors": console.errors,
+           "kernel": {"release": k.target.release, "taints": "".join(
+               l for l in "PFSRMBUDAWCIOELKXTN" if l in k.taints),
+               "tainted": sum(1 << TAINT_LETTERS[l] for l in k.taints)},
+           "log": [{"time": r.ts_ns / 1e9, "level": r.level, "text": r.text}
+                   for r in k.log.records[mark:]],
+           "findings": k.findings, "notes": k.notes}
+    if mod is not None:
+        from .procfs import module_size
+        doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
+                         "init_ret": mod.init_ret, "taints": k.module_taint_letters(mod),
+                         "size": module_size(mod), "refcount": mod.refcount(),
+                         "address": f"{mod.core.base_addr:#x}",
+                         "holders": [h.name for h in mod.holders],
+                         "uses": [u.name for u in mod.uses]}
+    if k.trace is not None:
+        doc["trace"] = k.trace
+    return doc
+
+
+def _emit_json(doc: dict) -> None:
+    import json
+    sys.stdout.write(json.dumps(doc, indent=1, default=str) + "\n")
+
+
 def cmd_run(args, console: Console) -> int:
     k, mod, status = _insert(args, console, show_log=True)
-    if mod is None:
-        return status
-    console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
-                 f"taint {k.module_taint_letters(mod) or '-'}")
-    if args.unload:
+    mark = getattr(k, "json_mark", 0)
+    if mod is not None:
+        console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
+                     f"taint {k.module_taint_letters(mod) or '-'}")
+    if mod is not None and args.unload:
         with _session(args) as session:
-            k = session.kernel()
-            k.log.listeners.append(console.record)
-            _remove(args, k, session, mod.name, False, console)
-            console.info(f"kemu: {mod.name}: exit ran, module unloaded")
-    return 0
+            k2 = session.kernel()
+            if args.trace:
+                k2.start_trace()
+                k2.trace = (k.trace or []) + k2.trace
+            k2.log.listeners.append(console.record)
+            try:
+                _remove(args, k2, session, mod.name, False, console)
+                console.info(f"kemu: {mod.name}: exit ran, module unloaded")
+            except KemuError as exc:
+                console.error(f"kemu: ERROR: {exc}")
+                status = 1
+            k = k2
+    if args.json:
+        _emit_json(json_report(args, console, k, mod, status, mark))
+    return status
 
 
 def cmd_load(args, console: Console) -> int:
-    return _insert(args, console, show_log=False)[2]
+    k, mod, status = _insert(args, console, show_log=False)
+    if args.json:
+        _emit_json(json_report(args, console, k, mod, status, getattr(k, "json_mark", 0)))
+    return status
 
 
 def cmd_unload(args, console: Console) -> int:
@@ -157,6 +212,16 @@ def cmd_unload(args, console: Console) -> int:
         elif name.endswith(".ko"):
             name = os.path.basename(name)[:-3]
         k.log.listeners.append(console.record)
+        mark = len(k.log.records)
+        if args.json:
+            status = 0
+            try:
+                _remove(args, k, session, name, args.force, console)
+            except KemuError as exc:
+                console.error(f"kemu: ERROR: {exc}")
+                status = 1
+            _emit_json(json_report(args, console, k, None, status, mark))
+            return status
         return _remove(args, k, session, name, args.force, console)
 
 
@@ -164,6 +229,12 @@ def cmd_lsmod(args, console: Console) -> int:
     from .procfs import lsmod, proc_modules
     with _session(args) as session:
         k = session.kernel()
+    if args.json:
+        doc = json_report(args, console, k, None, 0, len(k.log.records))
+        doc["modules"] = [json_report(args, console, k, m, 0, len(k.log.records))["module"]
+                          for m in reversed(list(k.modules.values()))]
+        _emit_json(doc)
+        return 0
     sys.stdout.write(proc_modules(k) if args.proc else lsmod(k))
     return 0
 
@@ -172,6 +243,9 @@ def cmd_dmesg(args, console: Console) -> int:
     with _session(args) as session:
         k = session.kernel()
     k.log.flush()
+    if args.json:
+        _emit_json(json_report(args, console, k, None, 0, 0))
+        return 0
     for rec in k.log.records:
         console.record(rec)
     return 0
@@ -273,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "~/.local/state/kemu/session)")
     common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the kernel log by level")
+    common.add_argument("--json", action="store_true",
+                        help="print a machine-readable report instead (module, kernel, log, "
+                             "findings)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def loader_opts(sp, run: bool):
@@ -287,6 +364,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="wall-clock limit for each entry into module code (default 10)")
         sp.add_argument("--target", metavar="RELEASE|FILE",
                         help="target kernel of a new session (default: the shipped Debian 6.1)")
+        sp.add_argument("--trace", action="store_true",
+                        help="with --json: every export call with its arguments and result")
         if run:
             sp.add_argument("--sample", action="store_true",
                             help="run the sample module shipped with kemu (hello.ko)")
@@ -324,7 +403,6 @@ def build_parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("survey", parents=[common], help="load, init and unload every .ko "
                         "under DIR, each in a fresh kernel; report outcomes")
     sv.add_argument("dir", metavar="DIR")
-    sv.add_argument("--json", action="store_true", help="machine-readable output")
     sv.add_argument("--allow-missing", action="store_true",
                     help="stub imports kemu does not provide instead of failing")
     sv.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
@@ -344,6 +422,7 @@ def main(argv=None) -> int:
     console = Console({"auto": None, "always": True, "never": False}[args.color])
     if os.environ.get("NO_COLOR") and args.color == "auto":
         console = Console(False)
+    console.json = getattr(args, "json", False)
     try:
         return args.func(args, console)
     except UsageError as exc:

@@ -219,7 +219,7 @@ class SlotBinding:
     worked out here so that a call does only what its types demand.
     """
     __slots__ = ("defn", "kernel", "calls", "tracer", "_machine", "_fn", "_n", "_convs",
-                 "_variadic", "_to_raw")
+                 "_variadic", "_to_raw", "_traced")
 
     def __init__(self, defn: ExportDef, kernel, tracer=None):
         self.defn, self.kernel, self.tracer, self.calls = defn, kernel, tracer, 0
@@ -232,6 +232,7 @@ class SlotBinding:
                        if not (p.ctype.pointer or (p.ctype.size == 8 and not p.ctype.signed))]
         self._variadic = proto.variadic
         self._to_raw = None if proto.ret.is_void else proto.ret.to_raw
+        self._traced = []                 # args of calls in flight, for the tracer
 
     def __call__(self):
         m = self._machine
@@ -245,6 +246,8 @@ class SlotBinding:
         if self._variadic:
             args.append(VarArgs(m, self._n))
         self.calls += 1
+        if self.tracer is not None:
+            self._traced.append((list(args[:self._n]), m.read_u64(m.reg("rsp"))))
         result = self._fn(self.kernel, *args)
         if result.__class__ is types.GeneratorType:
             m.drive(result, self.finish)
@@ -255,7 +258,8 @@ class SlotBinding:
 
     def finish(self, result) -> None:
         """Set the return value of the hooked call (nothing for void)."""
-        if self.tracer is not None:
-            self.tracer(self.defn, result)
+        if self.tracer is not None and self._traced:
+            args, caller = self._traced.pop()
+            self.tracer(self.defn, args, result, caller)
         if self._to_raw is not None:
             self._machine.set_return(self._to_raw(result))

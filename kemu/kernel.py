@@ -102,6 +102,8 @@ class Kernel:
         self.current_entry = None
         self.findings: list[dict] = []
         self.oops_count = 0
+        self.trace: list[dict] | None = None
+        self._tracer = None
         self.registrations: dict = {}       # (kind, key) -> Registration
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
         self.pending_bug = None
@@ -158,7 +160,7 @@ class Kernel:
     def _materialize(self, defn: ExportDef) -> int:
         m = self.machine
         if defn.kind == "func":
-            return m.add_slot(defn.name, SlotBinding(defn, self))
+            return m.add_slot(defn.name, SlotBinding(defn, self, tracer=self._tracer))
         size = defn.size if defn.size is not None else self.target.sizeof(defn.type_name)
         if defn.kind == "data":
             addr = m.alloc_kdata(size, defn.align)
@@ -236,6 +238,33 @@ class Kernel:
     def hash_pointer(self, addr: int) -> str:
         """How ``%p`` prints an address (overridden by the vsprintf model)."""
         return f"{addr:016x}"
+
+    # -------------------------------------------------------------- trace
+    def start_trace(self) -> None:
+        """Record every export call from now on in ``self.trace`` (decoded)."""
+        self.trace = []
+        self._tracer = self._trace_call
+        for fn in self.machine.slot_fns:
+            if isinstance(fn, SlotBinding):
+                fn.tracer = self._trace_call
+
+    def _trace_call(self, defn, args, result, caller) -> None:
+        decoded = {}
+        for param, value in zip(defn.proto.params, args):
+            ctype = param.ctype
+            if ctype.pointer and "char" in ctype.spelling and value:
+                try:
+                    text = self.machine.read_cstr(value, 128)
+                    decoded[param.name] = text.decode("utf-8", "backslashreplace")
+                    continue
+                except EmulationError:
+                    pass
+            decoded[param.name] = f"{value:#x}" if ctype.pointer else value
+        entry = {"fn": defn.name, "args": decoded, "caller": self.format_addr(caller)}
+        if not defn.proto.ret.is_void:
+            entry["ret"] = f"{result & (2**64 - 1):#x}" if defn.proto.ret.pointer and \
+                isinstance(result, int) else result
+        self.trace.append(entry)
 
     # ----------------------------------------------------- owners, findings
     def module_at(self, struct_addr: int):
