@@ -99,7 +99,8 @@ def _insert(args, console: Console, show_log: bool):
             k.log.listeners.append(console.record)
         op = {"op": "load", "path": os.path.abspath(path), "data": data,
               "args": " ".join(params), "force": args.force,
-              "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000)}
+              "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
+              "max_insns": args.max_insns}
         try:
             mod = session.run(k, op)
         except (LoadError, InitError) as exc:
@@ -362,6 +363,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stub imports that kemu does not provide (they return 0)")
         sp.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                         help="wall-clock limit for each entry into module code (default 10)")
+        sp.add_argument("--max-insns", type=int, default=0, metavar="N",
+                        help="instruction budget for each entry into module code "
+                             "(default: none; counting slows emulation)")
         sp.add_argument("--target", metavar="RELEASE|FILE",
                         help="target kernel of a new session (default: the shipped Debian 6.1)")
         sp.add_argument("--trace", action="store_true",

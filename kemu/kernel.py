@@ -93,6 +93,7 @@ class Kernel:
         self.module_args: dict = {}
         self.allow_missing = allow_missing
         self.timeout_ms = timeout_ms
+        self.max_insns = 0                  # per-entry instruction budget (0: none)
         self.notes: list[str] = []
         self.auto_stubbed: list[str] = []
         self.state_listeners: list = []
@@ -233,6 +234,14 @@ class Kernel:
         name = self.machine.slot_name(addr & ~(SLOT_SIZE - 1))
         if name:
             return name, addr & (SLOT_SIZE - 1), SLOT_SIZE, None
+        return None
+
+    def unloaded_symbol(self, addr: int):
+        """(module name, "func+0x0/0x40") if ``addr`` was in a module since unloaded."""
+        for mod in reversed(self.freed_modules):
+            if mod.core.base_addr <= addr < mod.core.base_addr + max(mod.core.size, 1):
+                hit = mod.lookup(addr)
+                return mod.name, (f"{hit[0]}+{hit[1]:#x}/{hit[2]:#x}" if hit else f"{addr:#x}")
         return None
 
     def hash_pointer(self, addr: int) -> str:
@@ -399,7 +408,8 @@ class Kernel:
         """Run kernel or module code at ``fn_addr`` with integer arguments; returns RAX."""
         self.current_entry = (entry, module)
         try:
-            return self.machine.call(fn_addr, args, timeout_ms=self.timeout_ms)
+            return self.machine.call(fn_addr, args, timeout_ms=self.timeout_ms,
+                                     max_insns=self.max_insns)
         except EmulationError as exc:
             self.report_fault(exc, entry)
             raise
@@ -420,7 +430,12 @@ class Kernel:
 
     def report_fault(self, exc: EmulationError, entry: str) -> None:
         """Log a kernel-style report for a fault in emulated code and taint D."""
+        from .errors import MemoryFault
         from .oops import oops_report
+        gone = isinstance(exc, MemoryFault) and (self.unloaded_symbol(exc.addr)
+                                                 or self.unloaded_symbol(exc.rip))
+        if gone:
+            exc.args = (f"{exc.args[0]} in unloaded module {gone[0]} ({gone[1]})",)
         lines = oops_report(self, exc, entry)
         tainted = False
         for i, line in enumerate(lines):

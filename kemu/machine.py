@@ -358,7 +358,7 @@ class Machine:
         self.uc.ctl_remove_cache(addr, addr + size)
 
     # ----------------------------------------------------------------- calls
-    def call(self, fn_addr: int, args=(), timeout_ms: int = 10_000) -> int:
+    def call(self, fn_addr: int, args=(), timeout_ms: int = 10_000, max_insns: int = 0) -> int:
         """Run module code ``fn_addr(*args)`` on a fresh kernel stack; returns RAX.
 
         Raises :class:`MemoryFault`, :class:`KernelBug`, :class:`Lockup` or the
@@ -384,7 +384,7 @@ class Machine:
         self.running = True
         token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
         try:
-            uc.emu_start(fn_addr, self.stop_addr)
+            uc.emu_start(fn_addr, self.stop_addr, count=max_insns)
         except UcError as err:
             if self._hook_exc is not None:
                 raise self._hook_exc from None
@@ -398,6 +398,8 @@ class Machine:
         rip = uc.reg_read(RIP)
         if rip != self.stop_addr and timed_out:
             raise Lockup(f"watchdog: soft lockup: stuck for {timeout_ms / 1000:g}s at {rip:#x}")
+        if rip != self.stop_addr and max_insns and self._hook_exc is None:
+            raise Lockup(f"instruction budget of {max_insns} exhausted at {rip:#x}")
         if rip != self.stop_addr:
             raise EmulationError(f"emulation stopped early at {rip:#x}")
         return uc.reg_read(RAX)

@@ -83,10 +83,16 @@ def fault_header(k, exc) -> tuple[list[str], int]:
                      f"{'permissions violation' if code & X86_PF_PROT else 'not-present page'}")
         if addr < 1 << 47:
             lines.append("PGD 0 P4D 0 ")
+        gone = k.unloaded_symbol(addr) or k.unloaded_symbol(rip)
+        if gone:
+            lines.append(f"kemu: {addr:#x} is in unloaded module {gone[0]} ({gone[1]}): "
+                         "code or data used after its module was unloaded")
         lines.append(f"Oops: {code:04x} [#{k.oops_count}] PREEMPT SMP NOPTI")
         return lines, rip
     if isinstance(exc, Lockup):
         rip = regs["rip"]
+        if "instruction budget" in str(exc):
+            return [f"kemu: instruction budget of {k.max_insns} exhausted [insmod:1]"], rip
         return [f"watchdog: BUG: soft lockup - CPU#0 stuck for {k.timeout_ms / 1000:g}s! "
                 f"[insmod:1]"], rip
     rip = getattr(exc, "rip", None) or regs["rip"]

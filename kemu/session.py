@@ -144,6 +144,7 @@ class Session:
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
         k.timeout_ms = timeout
+        k.max_insns = op.get("max_insns", 0)
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
@@ -160,6 +161,7 @@ class Session:
                 raise
         finally:
             k.timeout_ms = 10_000
+            k.max_insns = 0
 
     def run(self, k, op: dict):
         """Perform a new operation on ``k`` and journal it (also when it fails)."""

@@ -111,3 +111,23 @@ def test_clean_module_has_no_findings(testmods):
     k.unload("hello")
     assert k.findings == []
     assert not any(l.startswith(("BUG", "WARNING", "Oops")) for l in k.log.lines())
+
+
+def test_instruction_budget(testmods):
+    k = Kernel()
+    k.max_insns = 100_000
+    with pytest.raises(Lockup, match="instruction budget of 100000 exhausted"):
+        k.load(str(testmods / "spin.ko"))
+    assert any(re.match(r"RIP: 0010:spin\w*\+0x[0-9a-f]+/0x[0-9a-f]+ \[spin\]", l) for l in k.dmesg)
+    assert "spin" not in k.modules
+
+
+def test_call_into_unloaded_module_is_named(testmods):
+    k = Kernel()
+    mod = k.load(str(testmods / "hello.ko"))
+    stale = mod.symbol_addr("hello_exit")
+    k.unload(mod)
+    with pytest.raises(MemoryFault, match=r"in unloaded module hello \(hello_exit\+0x0/"):
+        k.call(stale, entry="stale callback")
+    assert any("is in unloaded module hello (hello_exit+0x0/" in l for l in k.dmesg)
+    assert "#PF: supervisor instruction fetch in kernel mode" in k.dmesg
