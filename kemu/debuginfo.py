@@ -63,23 +63,88 @@ def _relocated_copy(image: E.ElfImage) -> bytes:
     return bytes(data)
 
 
+class InlineTable:
+    """Where inlined code was called from: (section, lo, hi, depth, file, line) rows."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def outermost(self, section: int, offset: int):
+        """(file, line) of the outermost inlined call covering the address, or None."""
+        best = None
+        for sec, lo, hi, depth, fname, line in self.rows:
+            if sec == section and lo <= offset < hi and (best is None or depth < best[0]):
+                best = (depth, fname, line)
+        return (best[1], best[2]) if best else None
+
+
+def _split(addr: int):
+    return addr >> SECTION_SHIFT, addr & ((1 << SECTION_SHIFT) - 1)
+
+
+def _inline_rows(dwarf, cu, files) -> list:
+    rows = []
+    rnglists = None
+    for die in cu.iter_DIEs():
+        if die.tag != "DW_TAG_inlined_subroutine":
+            continue
+        attrs = die.attributes
+        if "DW_AT_call_line" not in attrs:
+            continue
+        depth, parent = 0, die.get_parent()
+        while parent is not None:
+            depth += parent.tag == "DW_TAG_inlined_subroutine"
+            parent = parent.get_parent()
+        where = (files.get(attrs["DW_AT_call_file"].value, "?"), attrs["DW_AT_call_line"].value)
+        spans = []
+        if "DW_AT_low_pc" in attrs and "DW_AT_high_pc" in attrs:
+            lo = attrs["DW_AT_low_pc"].value
+            hi = attrs["DW_AT_high_pc"]
+            spans.append((lo, hi.value if hi.form == "DW_FORM_addr" else lo + hi.value))
+        elif "DW_AT_ranges" in attrs:
+            if rnglists is None:
+                rnglists = dwarf.range_lists()
+            if rnglists is None:
+                continue
+            base = cu.get_top_DIE().attributes.get("DW_AT_low_pc")
+            base = base.value if base is not None else 0
+            for entry in rnglists.get_range_list_at_offset(attrs["DW_AT_ranges"].value, cu=cu):
+                if hasattr(entry, "base_address"):
+                    base = entry.base_address
+                    continue
+                lo, hi = entry.begin_offset, entry.end_offset
+                if not getattr(entry, "is_absolute", False):
+                    lo, hi = lo + base, hi + base
+                spans.append((lo, hi))
+        for lo, hi in spans:
+            if hi > lo:
+                sec, off = _split(lo)
+                rows.append((sec, off, off + (hi - lo), depth) + where)
+    return rows
+
+
 def line_table(image: E.ElfImage):
     """The image's LineTable (cached on it), or None without usable DWARF."""
     cached = getattr(image, "_lines", False)
     if cached is not False:
         return cached
     table = None
+    image._inlines = None
     try:
         if image.find_any_sec(".debug_line") and image.find_any_sec(".debug_info"):
             from elftools.elf.elffile import ELFFile
             elf = ELFFile(io.BytesIO(_relocated_copy(image)))
             dwarf = elf.get_dwarf_info(relocate_dwarf_sections=False)
-            rows = []
+            rows, inline_rows = [], []
             for cu in dwarf.iter_CUs():
                 prog = dwarf.line_program_for_CU(cu)
                 if prog is None:
                     continue
                 files = _file_names(prog, cu)
+                try:
+                    inline_rows += _inline_rows(dwarf, cu, files)
+                except Exception:         # unusual inline info: lines only
+                    pass
                 for entry in prog.get_entries():
                     st = entry.state
                     if st is None or st.end_sequence:
@@ -87,6 +152,7 @@ def line_table(image: E.ElfImage):
                     sec, off = st.address >> SECTION_SHIFT, st.address & ((1 << SECTION_SHIFT) - 1)
                     rows.append((sec, off, files.get(st.file, "?"), st.line))
             table = LineTable(rows) if rows else None
+            image._inlines = InlineTable(inline_rows)
     except Exception:                 # damaged or unusual DWARF: no line numbers
         table = None
     image._lines = table
@@ -119,8 +185,10 @@ def source_line(k, addr: int):
     table = line_table(mod.image)
     if table is None:
         return None
+    inlines = getattr(mod.image, "_inlines", None)
     for idx, (sec_addr, size) in getattr(mod, "section_spans", {}).items():
         if size and sec_addr <= addr < sec_addr + size:
-            hit = table.lookup(idx, addr - sec_addr)
+            outer = inlines.outermost(idx, addr - sec_addr) if inlines else None
+            hit = outer or table.lookup(idx, addr - sec_addr)
             return f"{hit[0]}:{hit[1]}" if hit else None
     return None
