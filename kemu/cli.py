@@ -33,7 +33,11 @@ class Console:
     json = False                  # --json: nothing human-readable on stdout
     errors: list = []
 
-    def record(self, rec) -> None:
+    def record_stderr(self, rec) -> None:
+        """As record(), on stderr: for commands whose stdout is data (open, read, cat)."""
+        self.record(rec, self.err)
+
+    def record(self, rec, where=None) -> None:
         """Print one finished log record, each of its lines with the timestamp."""
         if self.json:
             return
@@ -41,7 +45,7 @@ class Console:
         stamp = rec.format(time=True)[:15]
         for line in rec.text.split("\n"):
             line = line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-            self.out.print(Text(f"{stamp}{line}", style=LEVEL_STYLES.get(rec.level, "")))
+            (where or self.out).print(Text(f"{stamp}{line}", style=LEVEL_STYLES.get(rec.level, "")))
 
     def info(self, text: str) -> None:
         if self.json:
@@ -252,15 +256,100 @@ def cmd_dmesg(args, console: Console) -> int:
     return 0
 
 
-def cmd_cat(args, console: Console) -> int:
-    from .procfs import proc_modules, proc_tainted
-    views = {"/proc/modules": proc_modules, "/proc/sys/kernel/tainted": proc_tainted}
-    view = views.get(args.path)
-    if view is None:
-        raise UsageError(f"cat: {args.path}: No such file or directory")
+KEMU_VIEWS = ("/proc/modules", "/proc/sys/kernel/tainted")
+
+
+def _session_op(args, console: Console, op: dict, show_log: bool = True):
+    """Run one journalled operation on the session's kernel; (kernel, result)."""
+    from .errors import EmulationError
     with _session(args) as session:
         k = session.kernel()
-    sys.stdout.write(view(k))
+        if show_log:
+            k.log.listeners.append(console.record_stderr)
+        try:
+            result = session.run(k, op)
+        except EmulationError as exc:
+            k.log.flush()
+            raise KemuError(str(exc), exc.errno) from None
+        k.log.flush()
+        return k, result
+
+
+def cmd_cat(args, console: Console) -> int:
+    from .procfs import proc_modules, proc_tainted
+    if args.path in KEMU_VIEWS:
+        with _session(args) as session:
+            k = session.kernel()
+        view = {"/proc/modules": proc_modules, "/proc/sys/kernel/tainted": proc_tainted}
+        sys.stdout.write(view[args.path](k))
+        return 0
+    if not args.path.startswith("/proc/"):
+        raise UsageError(f"cat: {args.path}: only /proc files can be read (use open/read "
+                         "for devices)")
+    _k, data = _session_op(args, console, {"op": "cat", "path": args.path})
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_write(args, console: Console) -> int:
+    target = int(args.where) if args.where.isdigit() else args.where
+    if isinstance(target, str) and not target.startswith("/proc/"):
+        raise UsageError(f"write: {target}: give a /proc path or a descriptor from 'kemu open'")
+    data = args.data + ("" if args.no_newline or isinstance(target, int) else "\n")
+    _k, n = _session_op(args, console, {"op": "write", "target": target, "data": data})
+    if n is not None and isinstance(target, int):
+        console.info(f"kemu: wrote {n} bytes")
+    return 0
+
+
+def cmd_open(args, console: Console) -> int:
+    flags = {"r": 0, "w": 1, "rw": 2}[args.mode]
+    _k, fd = _session_op(args, console, {"op": "open", "path": args.path, "flags": flags})
+    print(fd)
+    return 0
+
+
+def cmd_read(args, console: Console) -> int:
+    _k, data = _session_op(args, console, {"op": "read", "fd": args.fd, "size": args.size})
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return 0
+
+
+def cmd_ioctl(args, console: Console) -> int:
+    op = {"op": "ioctl", "fd": args.fd, "cmd": int(args.cmd, 0), "arg": int(args.arg, 0)}
+    _k, ret = _session_op(args, console, op)
+    print(ret)
+    return 0 if ret >= 0 else 1
+
+
+def cmd_close(args, console: Console) -> int:
+    _session_op(args, console, {"op": "close", "fd": args.fd})
+    return 0
+
+
+def cmd_packet(args, console: Console) -> int:
+    packet = {"proto": args.proto, "src": args.src, "dst": args.dst, "sport": args.sport,
+              "dport": args.dport, "payload": args.payload, "hook": args.hook}
+    _k, result = _session_op(args, console, {"op": "packet", "packet": packet})
+    if args.json:
+        _emit_json({"hook": result.hook, "final": result.final, "verdicts": [
+            {"module": o, "priority": p, "hook": fn, "verdict": v}
+            for o, p, fn, v in result.verdicts]})
+        return 0
+    print(f"{args.proto} {args.src}:{args.sport} -> {args.dst}:{args.dport} at "
+          f"NF_INET_{result.hook}")
+    if not result.verdicts:
+        print("  no hooks registered: NF_ACCEPT")
+    for owner, prio, fn, verdict in result.verdicts:
+        print(f"  priority {prio:>6}  {fn:<40} {verdict}")
+    print(f"verdict: {result.final}")
+    return 0
+
+
+def cmd_tick(args, console: Console) -> int:
+    _session_op(args, console, {"op": "tick", "ms": args.ms})
     return 0
 
 
@@ -396,10 +485,49 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_lsmod)
     sub.add_parser("dmesg", parents=[common], help="print the session's kernel log"
                    ).set_defaults(func=cmd_dmesg)
-    cat = sub.add_parser("cat", parents=[common], help="read /proc/modules or "
-                         "/proc/sys/kernel/tainted")
+    cat = sub.add_parser("cat", parents=[common], help="read a /proc file (module entries run "
+                         "the module's code)")
     cat.add_argument("path")
     cat.set_defaults(func=cmd_cat)
+    wr = sub.add_parser("write", parents=[common], help="write DATA to a /proc file or to a "
+                        "descriptor from 'kemu open'")
+    wr.add_argument("where", metavar="PATH|FD")
+    wr.add_argument("data")
+    wr.add_argument("-n", "--no-newline", action="store_true",
+                    help="for /proc paths: do not append a newline (echo -n)")
+    wr.set_defaults(func=cmd_write)
+    op = sub.add_parser("open", parents=[common], help="open /dev/NAME or /proc/PATH and keep "
+                        "it open in the session; prints the descriptor")
+    op.add_argument("path")
+    op.add_argument("--mode", choices=("r", "w", "rw"), default="rw")
+    op.set_defaults(func=cmd_open)
+    rd = sub.add_parser("read", parents=[common], help="read from an open descriptor")
+    rd.add_argument("fd", type=int)
+    rd.add_argument("size", type=int, nargs="?", default=4096)
+    rd.set_defaults(func=cmd_read)
+    io = sub.add_parser("ioctl", parents=[common], help="ioctl on an open descriptor")
+    io.add_argument("fd", type=int)
+    io.add_argument("cmd")
+    io.add_argument("arg", nargs="?", default="0")
+    io.set_defaults(func=cmd_ioctl)
+    cl = sub.add_parser("close", parents=[common], help="close an open descriptor")
+    cl.add_argument("fd", type=int)
+    cl.set_defaults(func=cmd_close)
+    pk = sub.add_parser("packet", parents=[common], help="pass an IPv4 packet through the "
+                        "netfilter hooks of a hook point; print each verdict")
+    pk.add_argument("--proto", choices=("udp", "tcp", "icmp"), default="udp")
+    pk.add_argument("--src", default="10.0.0.1")
+    pk.add_argument("--dst", default="10.0.0.2")
+    pk.add_argument("--sport", type=int, default=40000)
+    pk.add_argument("--dport", type=int, default=53)
+    pk.add_argument("--payload", default="")
+    pk.add_argument("--hook", default="LOCAL_IN",
+                    help="PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT or POST_ROUTING")
+    pk.set_defaults(func=cmd_packet)
+    tk = sub.add_parser("tick", parents=[common], help="advance the virtual clock; due timers, "
+                        "work and tasklets run")
+    tk.add_argument("ms", type=float)
+    tk.set_defaults(func=cmd_tick)
     info = sub.add_parser("modinfo", parents=[common],
                           help="show a module's .modinfo as kmod's modinfo does")
     info.add_argument("module", metavar="MOD.ko")

@@ -132,6 +132,21 @@ def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool
     return deco
 
 
+API: dict = {}
+
+
+def kernel_api(name: str):
+    """Decorator: offer ``fn(k, ...)`` as the Kernel method ``k.<name>(...)``.
+
+    This is how kernel models give the Python API its kernel-facing calls
+    (``k.proc_read``, ``k.open``, ``k.packet``) without kemu knowing them.
+    """
+    def deco(fn):
+        API[name] = fn
+        return fn
+    return deco
+
+
 def static_call(key: str, target: str) -> None:
     """Declare static call ``key``: ``__SCT__<key>`` is a trampoline jumping to ``target``."""
     STATIC_CALLS[key] = target

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import importlib
 import os
@@ -173,18 +174,35 @@ class Kernel:
         defn.fn(self, offset)
         return offset
 
-    def find_symbol(self, name: str, gplok: bool = True, include_modules: bool = True):
-        """find_symbol(): vmlinux's exports, then each formed module's."""
-        ksym = self._kernel_symbol(name)
-        if ksym is not None:
-            return ksym if gplok or not ksym.gpl else None
-        if include_modules:
-            for mod in self.modules.values():
-                if mod.state == ModuleState.UNFORMED:
-                    continue
+    def _module_export(self, name: str):
+        for mod in self.modules.values():
+            if mod.state != ModuleState.UNFORMED:
                 ksym = mod.syms.get(name)
                 if ksym is not None:
-                    return ksym if gplok or not ksym.gpl else None
+                    return ksym
+        return None
+
+    def _exported_by_module(self, name: str) -> bool:
+        """True when Linux exports ``name`` from a module, not from vmlinux."""
+        info = self.target.get_export(name)
+        return info is not None and info.exporter != "vmlinux"
+
+    def find_symbol(self, name: str, gplok: bool = True, include_modules: bool = True):
+        """find_symbol(): vmlinux's exports, then each formed module's.
+
+        kemu also models some exports that Linux has in modules (x_tables'
+        xt_register_match, say) so that their users load alone; once the real
+        exporting module is loaded, its export wins, as it would in Linux.
+        """
+        ksym = None
+        if include_modules and self._exported_by_module(name):
+            ksym = self._module_export(name)
+        if ksym is None:
+            ksym = self._kernel_symbol(name)
+        if ksym is None and include_modules:
+            ksym = self._module_export(name)
+        if ksym is not None:
+            return ksym if gplok or not ksym.gpl else None
         if self.allow_missing:
             return self._auto_stub(name)
         return None
@@ -192,7 +210,9 @@ class Kernel:
     def symbol_owner(self, name: str) -> str | None:
         """Who exports ``name``: "kernel" (vmlinux, modelled or not), a module's name, or None."""
         info = self.target.get_export(name)
-        if name in self._exports or name in REGISTRY or (info and info.exporter == "vmlinux"):
+        modelled = name in self._exports or name in REGISTRY
+        if (modelled and not self._exported_by_module(name)) or \
+                (info and info.exporter == "vmlinux"):
             return "kernel"
         for mod in self.modules.values():
             if mod.state != ModuleState.UNFORMED and name in mod.syms:
@@ -527,6 +547,13 @@ class Kernel:
 
     # ------------------------------------------------------------- modules
     # ------------------------------------------------------------ the API
+    def __getattr__(self, name: str):
+        from .exports import API
+        fn = API.get(name)
+        if fn is None:
+            raise AttributeError(f"'Kernel' object has no attribute {name!r}")
+        return functools.partial(fn, self)
+
     def __enter__(self):
         return self
 

@@ -24,12 +24,69 @@ import tempfile
 from .errors import EmulationError, KemuError, Lockup, UsageError
 
 FORMAT = 1
-_OP_FIELDS = {"load": ("file", "path"), "unload": ("name",)}   # required string fields
+_OP_FIELDS = {           # each journalled operation and the fields it must have (and types)
+    "load": {"path": str, "file": str}, "unload": {"name": str},
+    "cat": {"path": str}, "open": {"path": str}, "close": {"fd": int},
+    "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
+    "packet": {"packet": dict}, "tick": {"ms": (int, float)},
+}
 REPLAY_LOCKUP_MS = 100        # an operation that locked up is replayed with this limit
 
 
 class SessionError(KemuError):
     """The session directory cannot be used."""
+
+
+class BadFd(KemuError):
+    """An operation on a file descriptor the session does not have open."""
+    errno = errno.EBADF
+
+
+def _files(k) -> dict:
+    if not hasattr(k, "session_files"):
+        k.session_files = {}
+    return k.session_files
+
+
+def _file(k, fd: int):
+    f = _files(k).get(fd)
+    if f is None:
+        raise BadFd(f"{fd}: Bad file descriptor")
+    return f
+
+
+def _op_open(k, op):
+    f = k.open(op["path"], op.get("flags"))
+    files = _files(k)
+    fd = max(files, default=2) + 1
+    files[fd] = f
+    return fd
+
+
+def _op_close(k, op):
+    f = _file(k, op["fd"])
+    del _files(k)[op["fd"]]
+    return f.close()
+
+
+def _op_write(k, op):
+    data = op["data"].encode("utf-8", "surrogateescape")
+    if isinstance(op["target"], int):
+        return _file(k, op["target"]).write(data)
+    return k.proc_write(op["target"], data)
+
+
+# What each journalled operation on files, packets and time does.
+FILE_OPS = {
+    "cat": lambda k, op: k.proc_read(op["path"]),
+    "open": _op_open,
+    "close": _op_close,
+    "read": lambda k, op: _file(k, op["fd"]).read(op.get("size", 4096)),
+    "write": _op_write,
+    "ioctl": lambda k, op: _file(k, op["fd"]).ioctl(op["cmd"], op.get("arg", 0)),
+    "packet": lambda k, op: k.packet(**op["packet"]),
+    "tick": lambda k, op: k.advance(op["ms"]),
+}
 
 
 def default_dir() -> pathlib.Path:
@@ -100,7 +157,8 @@ class Session:
                 raise ValueError("unknown format")
             for op in doc["ops"]:
                 if not isinstance(op, dict) or op.get("op") not in _OP_FIELDS or \
-                        not all(isinstance(op.get(key), str) for key in _OP_FIELDS[op["op"]]):
+                        not all(isinstance(op.get(key), kind)
+                                for key, kind in _OP_FIELDS[op["op"]].items()):
                     raise ValueError(f"bad operation {op!r:.60}")
             if self.target is None:
                 self.target = doc.get("target")
@@ -153,7 +211,10 @@ class Session:
                               allow_missing=op.get("allow_missing", False))
             if op["op"] == "unload":
                 return k.unload(op["name"], force=op.get("force", False))
-            raise SessionError(f"unknown journal operation {op['op']!r}")
+            handler = FILE_OPS.get(op["op"])
+            if handler is None:
+                raise SessionError(f"unknown journal operation {op['op']!r}")
+            return handler(k, op)
         except SessionError:
             raise                    # the session itself is unusable, also on replay
         except KemuError:

@@ -111,6 +111,7 @@ def survey_one(name: str, paths: dict, deps: dict, allow_missing: bool = False,
         out.outcome, out.detail = "kernel-failed", str(exc)
         return out
     order = load_order(name, deps)
+    failed_deps = {}
     for dep in order:
         path = paths.get(dep)
         try:
@@ -118,10 +119,19 @@ def survey_one(name: str, paths: dict, deps: dict, allow_missing: bool = False,
                 raise LoadError(f"dependency {dep} not found in the tree", 2)
             k.load(path)
         except LoadError as exc:
+            if dep != name:
+                # a dependency that does not load is fatal only if the module then lacks
+                # symbols (kemu models some exports Linux keeps in modules)
+                failed_deps[dep] = exc
+                continue
             out.missing = getattr(exc, "missing", [])
             out.first_missing = out.missing[0] if out.missing else ""
-            out.outcome = "load-failed" if dep == name else "dep-failed"
-            out.detail = str(exc) if dep == name else f"{dep}: {exc}"
+            out.outcome, out.detail = "load-failed", str(exc)
+            if failed_deps and out.missing:
+                dep_name, dep_exc = next(iter(failed_deps.items()))
+                out.outcome, out.detail = "dep-failed", f"{dep_name}: {dep_exc}"
+                out.missing = getattr(dep_exc, "missing", []) or out.missing
+                out.first_missing = out.missing[0] if out.missing else ""
             break
         except InitError as exc:
             out.outcome = "init-failed" if dep == name else "dep-failed"
@@ -137,6 +147,8 @@ def survey_one(name: str, paths: dict, deps: dict, allow_missing: bool = False,
             out.outcome, out.detail = "load-failed", f"{dep}: {exc}"
             break
     else:
+        for dep, exc in failed_deps.items():
+            out.findings.append(f"dependency {dep} did not load ({exc}); kemu's models served")
         try:
             k.unload(name)
         except KemuError as exc:

@@ -113,6 +113,19 @@ static int net_show(struct seq_file *m, void *v)
 	return 0;
 }
 
+/* the classic pattern: proc_ops with single_open/seq_read/seq_lseek/single_release */
+static int classic_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, single_show, "classic");
+}
+
+static const struct proc_ops classic_ops = {
+	.proc_open = classic_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = single_release,
+};
+
 static int misc_show(struct seq_file *m, void *v)
 {
 	static const unsigned char blob[20] = "kemu\x01\x02\x03\xff hexdump!!";
@@ -143,6 +156,8 @@ static int __init kemu_proc_init(void)
 	if (!proc_create_data("rw", 0644, dir, &rw_ops, &value))
 		goto fail;
 	if (!proc_create_single("misc", 0444, dir, misc_show))
+		goto fail;
+	if (!proc_create("classic", 0444, dir, &classic_ops))
 		goto fail;
 	if (!proc_create_net_single("kemu_net", 0444, init_net.proc_net, net_show, NULL))
 		goto fail;

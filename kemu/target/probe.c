@@ -18,6 +18,8 @@
  * its tables (and from a scan of a few header files), next to this file.
  */
 #include <linux/module.h>
+#include <linux/utsname.h>
+#include <linux/user_namespace.h>
 #include <linux/moduleparam.h>
 #include <linux/export.h>
 #include <linux/kernel.h>
@@ -36,7 +38,26 @@
 #include <linux/seq_file.h>
 #include <linux/cdev.h>
 #include <linux/miscdevice.h>
+#include <linux/device.h>
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+#include <linux/debugfs.h>
+#include <linux/uio.h>
+#include <linux/seq_file_net.h>
+#include <linux/netfilter_arp.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/semaphore.h>
+#include <linux/swait.h>
+#include <linux/wait_bit.h>
+#include <linux/hrtimer.h>
+#include <linux/timekeeping.h>
+#include <linux/jiffies.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/preempt.h>
+#include <linux/errno.h>
+#include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/completion.h>
 #include <linux/wait.h>
@@ -58,6 +79,30 @@
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <crypto/hash.h>
+#include <crypto/internal/hash.h>
+#include <crypto/skcipher.h>
+#include <crypto/aead.h>
+#include <crypto/akcipher.h>
+#include <crypto/kpp.h>
+#include <crypto/rng.h>
+#include <crypto/algapi.h>
+#include <crypto/internal/scompress.h>
+#include <crypto/internal/acompress.h>
+#include <linux/scatterlist.h>
+#include <linux/textsearch.h>
+#include <linux/ratelimit.h>
+#include <linux/refcount.h>
+#include <crypto/internal/cipher.h>
+#include <linux/rtnetlink.h>
+#include <linux/xxhash.h>
+#include <crypto/aes.h>
+#include <crypto/sha1.h>
+#include <crypto/sha2.h>
+#include <crypto/md5.h>
+#include <crypto/internal/skcipher.h>
+#include <crypto/internal/aead.h>
+#include <crypto/internal/hash.h>
+#include <crypto/scatterwalk.h>
 #include <linux/crypto.h>
 #include <linux/bug.h>
 #include <uapi/linux/module.h>
@@ -128,6 +173,9 @@ void kemu_probe_consts(void)
 	KEMU_CHECK_OFF("sk_buff.len", struct sk_buff, len);
 	KEMU_CHECK_OFF("file_operations.open", struct file_operations, open);
 	KEMU_CHECK_OFF("task_struct.comm", struct task_struct, comm);
+	/* a flexible array member: its offset is sizeof(), so it is a constant */
+	KEMU_CONST("NF_HOOK_ENTRIES_HOOKS_OFFSET",
+		   offsetof(struct nf_hook_entries, hooks));
 #ifdef CONFIG_PARAVIRT_XXL
 	KEMU_CHECK_OFF("paravirt_patch_template.irq.save_fl",
 		       struct paravirt_patch_template, irq.save_fl);

@@ -1,0 +1,465 @@
+"""drivers/base/core.c and devtmpfs: struct device, its sysfs directory and /dev node.
+
+``device_initialize``/``device_add``/``device_del``/``put_device`` follow the
+kernel: the device's kobject holds the reference count, ``device_add`` names
+the device (``init_name`` or ``dev_set_name``), places it in sysfs (below its
+parent, or ``/devices/virtual/<class>`` for a parentless class device), links
+it from ``/class/<class>``, adds the class's, type's and device's attribute
+groups (``is_visible`` runs in emulation) and, with a major number, creates the
+devtmpfs node named by ``class->devnode`` (called in emulation) or the device
+name. The last ``put_device`` calls ``dev->release``, ``type->release`` or
+``class->dev_release``, or warns as the kernel does when there is none.
+
+Python API (for ``kemu open /dev/NAME``)::
+
+    devices(k) -> {name: (fops address, owner module name or None, devt)}
+    dev_open(k, "/dev/NAME", flags=O_RDWR) -> OpenFile
+    device_list(k) -> [(sysfs path, dev_t, class name or None, owner)]
+"""
+from __future__ import annotations
+
+import errno
+
+from kemu import export
+
+from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
+                            static, static_addr, vformat, wr)
+from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
+
+
+class Dev:
+    """kemu's record of a device that was added."""
+    __slots__ = ("addr", "path", "glue", "cls", "node", "owner", "class_link")
+
+    def __init__(self, addr):
+        self.addr, self.path, self.glue, self.cls, self.node = addr, "", "", 0, None
+        self.owner, self.class_link = None, ""
+
+
+class Devices:
+    """Per-kernel devices: device_ktype, the added devices, devtmpfs nodes."""
+
+    def __init__(self, k):
+        self.k = k
+        t = k.target
+        m = k.machine
+        self.added: dict[int, Dev] = {}
+        self.nodes: dict[str, tuple] = {}      # /dev name -> (devt, mode, device)
+        self.dev_sysfs_ops = m.alloc_kdata(t.sizeof("sysfs_ops"), 8)
+        wr(k, self.dev_sysfs_ops, "sysfs_ops.show", static_addr(k, "dev_attr_show"))
+        wr(k, self.dev_sysfs_ops, "sysfs_ops.store", static_addr(k, "dev_attr_store"))
+        self.device_ktype = m.alloc_kdata(t.sizeof("kobj_type"), 8)
+        wr(k, self.device_ktype, "kobj_type.release", static_addr(k, "device_release"))
+        wr(k, self.device_ktype, "kobj_type.sysfs_ops", self.dev_sysfs_ops)
+
+
+def dev_name(k, dev) -> str:
+    """dev_name(): init_name until the device is added, else the kobject name."""
+    init_name = rd(k, dev, "device.init_name")
+    if init_name:
+        return cstr(k, init_name, 256)
+    return cstr(k, rd(k, dev + k.target.offset("device.kobj"), "kobject.name"), 256)
+
+
+def _kobj(k, dev):
+    return dev + k.target.offset("device.kobj")
+
+
+def initialize(k, dev) -> None:
+    """device_initialize()."""
+    from ...lib import kobject as ko
+    t = k.target
+    ko.init(k, _kobj(k, dev), k.model(Devices).device_ktype)
+    init_list_head(k, dev + t.offset("device.dma_pools"))
+    init_list_head(k, dev + t.offset("device.devres_head"))
+    if t.has_offset("mutex.wait_list"):
+        init_list_head(k, dev + t.offset("device.mutex") + t.offset("mutex.wait_list"))
+    k.machine.write_u32(dev + t.offset("device.numa_node"), 0xFFFFFFFF)   # NUMA_NO_NODE
+
+
+def _class_name(k, cls):
+    return cstr(k, rd(k, cls, "class.name"), 256) if cls else ""
+
+
+def device_add_gen(k, dev):
+    """device_add(): a generator returning 0 or -errno."""
+    from ...lib import kobject as ko
+    from .class_ import Classes
+    t = k.target
+    devs = k.model(Devices)
+    sysfs = k.model(Sysfs)
+    kobj = _kobj(k, dev)
+    ko.get(k, kobj)
+    sysfs.quiet += 1                  # the device registration covers its sysfs nodes
+    try:
+        init_name = rd(k, dev, "device.init_name")
+        if init_name:
+            ko.set_name(k, kobj, cstr(k, init_name, 256))
+            wr(k, dev, "device.init_name", 0)
+        name = cstr(k, rd(k, kobj, "kobject.name"), 256)
+        if not name:
+            return -errno.EINVAL
+        parent = rd(k, dev, "device.parent")
+        cls = rd(k, dev, "device.class")
+        rec = Dev(dev)
+        rec.owner = k.current_module()
+        rec.cls = cls
+        # get_device_parent(): the directory the device goes in
+        if parent:
+            ko.get(k, _kobj(k, parent))
+            base = devs.added[parent].path if parent in devs.added else "/devices"
+        else:
+            base = "/devices/virtual" if cls else "/devices"
+        if cls and (not parent or not rd(k, parent, "device.class")):
+            glue = f"{base}/{_class_name(k, cls)}"
+            if glue not in sysfs.nodes:
+                sysfs.nodes[glue] = Node(glue, "dir", None)
+                rec.glue = glue
+            base = glue
+        rec.path = f"{base}/{name}"
+        err = sysfs.add(Node(rec.path, "dir", rec.owner, kobj=kobj))
+        if err:
+            k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+                          "register things with the same name in the same directory.")
+            _drop_glue(k, rec)
+            if parent:
+                yield from ko.put(k, _kobj(k, parent))
+            return err
+        objs = k.model(ko.KObjects).objs
+        objs[kobj].path, objs[kobj].in_sysfs = rec.path, True
+        wr(k, kobj, "kobject.sd", kobj)
+        if parent:
+            wr(k, kobj, "kobject.parent", _kobj(k, parent))
+        devs.added[dev] = rec
+        sysfs.nodes[rec.path + "/uevent"] = Node(rec.path + "/uevent", "file", None, kobj=kobj)
+        if cls:
+            rec.class_link = f"/class/{_class_name(k, cls)}/{name}"
+            sysfs.nodes.setdefault(rec.class_link, Node(rec.class_link, "link", None,
+                                                        target=rec.path))
+        # device_add_attrs(): class dev_groups, type groups, dev->groups
+        groups = []
+        if cls:
+            groups.append(rd(k, cls, "class.dev_groups"))
+        dtype = rd(k, dev, "device.type")
+        if dtype:
+            groups.append(rd(k, dtype, "device_type.groups"))
+        groups.append(rd(k, dev, "device.groups"))
+        for g in groups:
+            if g:
+                err = yield from create_groups(k, kobj, g)
+                if err:
+                    yield from device_del_gen(k, dev)
+                    return err
+        devt = rd(k, dev, "device.devt", 4)
+        if devt >> t.const("MINORBITS"):
+            sysfs.nodes[rec.path + "/dev"] = Node(rec.path + "/dev", "file", None, kobj=kobj)
+            node_name, mode = yield from _devnode(k, dev, name, cls, dtype)
+            if node_name:
+                rec.node = node_name
+                devs.nodes[node_name] = (devt, mode, dev)
+        if cls:
+            k.model(Classes).add_device(cls, dev)
+        owner_name = rec.owner.name if rec.owner else None
+        k.register("device", dev, rec.owner, f"device {name}"
+                   + (f" (/dev/{rec.node})" if rec.node else ""))
+        del owner_name
+        return 0
+    finally:
+        sysfs.quiet -= 1
+        yield from ko.put(k, kobj)
+
+
+def _devnode(k, dev, name, cls, dtype):
+    """device_get_devnode(): (name, mode) for devtmpfs."""
+    mode = 0
+    scratch = k.heap.alloc(8, kind="umode_t", zero=True)
+    try:
+        for fn in ((rd(k, dtype, "device_type.devnode") if dtype else 0),
+                   (rd(k, cls, "class.devnode") if cls else 0)):
+            if fn:
+                ret = yield k.call_request(fn, dev, scratch)
+                mode = k.machine.read_u16(scratch)
+                if ret:
+                    text = cstr(k, ret, 256)
+                    kfree(k, ret)
+                    return text, mode
+    finally:
+        k.heap.free(scratch)
+    return name.replace("!", "/"), mode
+
+
+def _drop_glue(k, rec):
+    sysfs = k.model(Sysfs)
+    if rec.glue and not any(p.startswith(rec.glue + "/") for p in sysfs.nodes):
+        sysfs.nodes.pop(rec.glue, None)
+
+
+def device_del_gen(k, dev):
+    """device_del(): the devtmpfs node, the class link, the sysfs directory; put(parent)."""
+    from ...lib import kobject as ko
+    from .class_ import Classes
+    devs = k.model(Devices)
+    rec = devs.added.pop(dev, None)
+    if rec is None:
+        return
+    sysfs = k.model(Sysfs)
+    kobj = _kobj(k, dev)
+    if rec.node:
+        devs.nodes.pop(rec.node, None)
+    if rec.class_link:
+        sysfs.nodes.pop(rec.class_link, None)
+    if rec.cls:
+        k.model(Classes).remove_device(rec.cls, dev)
+    sysfs.remove(rec.path)
+    _drop_glue(k, rec)
+    objs = k.model(ko.KObjects).objs
+    if kobj in objs:
+        objs[kobj].in_sysfs = False
+    wr(k, kobj, "kobject.sd", 0)
+    k.unregister("device", dev)
+    parent = rd(k, kobj, "kobject.parent")
+    wr(k, kobj, "kobject.parent", 0)
+    if parent:
+        yield from ko.put(k, parent)
+
+
+def put_device_gen(k, dev):
+    """put_device()."""
+    from ...lib import kobject as ko
+    if dev:
+        yield from ko.put(k, _kobj(k, dev))
+
+
+@static("void device_release(struct kobject *kobj)")
+def device_release(k, kobj):
+    dev = kobj - k.target.offset("device.kobj")
+    dtype = rd(k, dev, "device.type")
+    cls = rd(k, dev, "device.class")
+    fn = rd(k, dev, "device.release")
+    if not fn and dtype:
+        fn = rd(k, dtype, "device_type.release")
+    if not fn and cls:
+        fn = rd(k, cls, "class.dev_release")
+    if fn:
+        yield k.call_request(fn, dev)
+    else:
+        from ...lib.kemu_warn import warn
+        warn(k, "drivers/base/core.c:2362", "device_release+0x89/0x90",
+             f"Device '{dev_name(k, dev)}' does not have a release() function, it is broken and "
+             "must be fixed. See Documentation/core-api/kobject.rst.")
+
+
+@static("void device_create_release(struct device *dev)")
+def device_create_release(k, dev):
+    kfree(k, dev)
+
+
+@static("ssize_t dev_attr_show(struct kobject *kobj, struct attribute *attr, char *buf)")
+def dev_attr_show(k, kobj, attr, buf):
+    t = k.target
+    dattr = attr - t.offset("device_attribute.attr")
+    show = rd(k, dattr, "device_attribute.show")
+    if not show:
+        return -errno.EIO
+    ret = s64((yield k.call_request(show, kobj - t.offset("device.kobj"), dattr, buf)))
+    if ret >= 4096:
+        k.log.emit(4, f"dev_attr_show: {k.format_addr(show)} returned bad count")
+    return ret
+
+
+@static("ssize_t dev_attr_store(struct kobject *kobj, struct attribute *attr, const char *buf, "
+        "size_t count)")
+def dev_attr_store(k, kobj, attr, buf, count):
+    t = k.target
+    dattr = attr - t.offset("device_attribute.attr")
+    store = rd(k, dattr, "device_attribute.store")
+    if not store:
+        return -errno.EIO
+    return s64((yield k.call_request(store, kobj - t.offset("device.kobj"), dattr, buf, count)))
+
+
+# ------------------------------------------------------------ exports
+@export("void device_initialize(struct device *dev)")
+def device_initialize(k, dev):
+    initialize(k, dev)
+
+
+@export("int device_add(struct device *dev)")
+def device_add(k, dev):
+    return (yield from device_add_gen(k, dev))
+
+
+@export("int device_register(struct device *dev)")
+def device_register(k, dev):
+    initialize(k, dev)
+    return (yield from device_add_gen(k, dev))
+
+
+@export("void device_del(struct device *dev)")
+def device_del(k, dev):
+    yield from device_del_gen(k, dev)
+
+
+@export("void device_unregister(struct device *dev)")
+def device_unregister(k, dev):
+    yield from device_del_gen(k, dev)
+    yield from put_device_gen(k, dev)
+
+
+@export("struct device *get_device(struct device *dev)")
+def get_device(k, dev):
+    from ...lib import kobject as ko
+    if dev:
+        ko.get(k, _kobj(k, dev))
+    return dev
+
+
+@export("void put_device(struct device *dev)")
+def put_device(k, dev):
+    yield from put_device_gen(k, dev)
+
+
+@export("int dev_set_name(struct device *dev, const char *fmt, ...)")
+def dev_set_name(k, dev, fmt, va):
+    from ...lib import kobject as ko
+    ko.set_name(k, _kobj(k, dev), vformat(k, fmt, va).decode("utf-8", "surrogateescape"))
+    return 0
+
+
+def create_device(k, cls, parent, devt, drvdata, groups, name):
+    """device_create_groups_vargs() with the name formatted."""
+    if not cls or is_err(cls):
+        return err_ptr(-errno.ENODEV)
+    dev = kzalloc(k, k.target.sizeof("device"), "device")
+    initialize(k, dev)
+    wr(k, dev, "device.devt", devt, 4)
+    wr(k, dev, "device.class", cls)
+    wr(k, dev, "device.parent", parent)
+    wr(k, dev, "device.groups", groups)
+    wr(k, dev, "device.release", static_addr(k, "device_create_release"))
+    wr(k, dev, "device.driver_data", drvdata)
+    from ...lib import kobject as ko
+    ko.set_name(k, _kobj(k, dev), name)
+    err = yield from device_add_gen(k, dev)
+    if err:
+        yield from put_device_gen(k, dev)
+        return err_ptr(err)
+    return dev
+
+
+@export("struct device *device_create(struct class *cls, struct device *parent, dev_t devt, "
+        "void *drvdata, const char *fmt, ...)")
+def device_create(k, cls, parent, devt, drvdata, fmt, va):
+    name = vformat(k, fmt, va).decode("utf-8", "surrogateescape")
+    return (yield from create_device(k, cls, parent, devt, drvdata, 0, name))
+
+
+@export("struct device *device_create_with_groups(struct class *cls, struct device *parent, "
+        "dev_t devt, void *drvdata, const struct attribute_group **groups, const char *fmt, ...)")
+def device_create_with_groups(k, cls, parent, devt, drvdata, groups, fmt, va):
+    name = vformat(k, fmt, va).decode("utf-8", "surrogateescape")
+    return (yield from create_device(k, cls, parent, devt, drvdata, groups, name))
+
+
+@export("void device_destroy(struct class *cls, dev_t devt)")
+def device_destroy(k, cls, devt):
+    from .class_ import Classes
+    dev = k.model(Classes).find_by_devt(cls, devt)
+    if dev:                                   # device_unregister(dev)
+        yield from device_del_gen(k, dev)
+        yield from put_device_gen(k, dev)
+
+
+@export("int device_create_file(struct device *dev, const struct device_attribute *attr)")
+def device_create_file(k, dev, attr):
+    from ...fs.sysfs import sysfs_create_file_ns
+    from ...lib.kemu_warn import warn
+    if not dev:
+        return 0
+    t = k.target
+    a = attr + t.offset("device_attribute.attr")
+    mode = rd(k, a, "attribute.mode", 2)
+    name = cstr(k, rd(k, a, "attribute.name"), 256)
+    if mode & 0o222 and not rd(k, attr, "device_attribute.store"):
+        warn(k, "drivers/base/core.c:2720", "device_create_file+0xa1/0xb0",
+             f"Attribute {name}: write permission without 'store'")
+    if mode & 0o444 and not rd(k, attr, "device_attribute.show"):
+        warn(k, "drivers/base/core.c:2723", "device_create_file+0x8c/0xb0",
+             f"Attribute {name}: read permission without 'show'")
+    return sysfs_create_file_ns(k, _kobj(k, dev), a, 0)
+
+
+@export("void device_remove_file(struct device *dev, const struct device_attribute *attr)")
+def device_remove_file(k, dev, attr):
+    from ...fs.sysfs import sysfs_remove_file_ns
+    if dev:
+        sysfs_remove_file_ns(k, _kobj(k, dev), attr + k.target.offset("device_attribute.attr"), 0)
+
+
+@export("int device_add_groups(struct device *dev, const struct attribute_group **groups)")
+def device_add_groups(k, dev, groups):
+    return (yield from create_groups(k, _kobj(k, dev), groups))
+
+
+@export("void device_remove_groups(struct device *dev, const struct attribute_group **groups)")
+def device_remove_groups(k, dev, groups):
+    remove_groups(k, _kobj(k, dev), groups)
+
+
+@export("const char *dev_driver_string(const struct device *dev)")
+def dev_driver_string(k, dev):
+    drv = rd(k, dev, "device.driver")
+    if drv:
+        return k.machine.read_u64(drv)             # drv->name is the first member
+    cls = rd(k, dev, "device.class")
+    if cls:
+        return rd(k, cls, "class.name")
+    return _empty_string(k)
+
+
+def _empty_string(k):
+    devs = k.model(Devices)
+    if not hasattr(devs, "empty"):
+        devs.empty = k.machine.alloc_kdata(1, 1)
+    return devs.empty
+
+
+# ------------------------------------------------------------ Python API
+def devices(k) -> dict:
+    """/dev names -> (fops address, owner module name or None, dev_t), for char devices."""
+    from ...fs.char_dev import cdev_lookup
+    from ..char.misc import misc_lookup
+    out = {}
+    for name, (devt, _mode, _dev) in sorted(k.model(Devices).nodes.items()):
+        misc = misc_lookup(k, devt)
+        if misc is not None:
+            fops = rd(k, misc, "miscdevice.fops")
+        else:
+            hit = cdev_lookup(k, devt)
+            if hit is None:
+                out[name] = (0, None, devt)
+                continue
+            fops = hit[1]
+        owner = k.module_at(rd(k, fops, "file_operations.owner")) if fops else None
+        if owner is None and fops:
+            owner = k.module_containing(fops)
+        out[name] = (fops, owner.name if owner else None, devt)
+    return out
+
+
+def dev_open(k, path: str, flags: int | None = None):
+    """open(2) of /dev/NAME through the char device layer (misc_open for misc devices)."""
+    from ...fs.char_dev import chrdev_open
+    from ...fs.open import FileError
+    name = path[5:] if path.startswith("/dev/") else path.lstrip("/")
+    node = k.model(Devices).nodes.get(name)
+    if node is None:
+        raise FileError(f"/dev/{name}: No such file or directory", errno.ENOENT)
+    return chrdev_open(k, node[0], flags, path=f"/dev/{name}")
+
+
+def device_list(k) -> list:
+    """(sysfs path, dev_t, class name or None, owner module name or None) of added devices."""
+    return [(rec.path, rd(k, dev, "device.devt", 4), _class_name(k, rec.cls) or None,
+             rec.owner.name if rec.owner else None)
+            for dev, rec in k.model(Devices).added.items()]

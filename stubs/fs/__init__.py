@@ -1,0 +1,1 @@
+"""fs/: filesystem-side helpers modules call."""

@@ -1,0 +1,54 @@
+"""kernel/user_namespace.c, kernel/utsname.c: the initial namespaces.
+
+Only the initial user namespace exists, whose map is the identity, so a
+kuid_t is the uid itself.
+"""
+from kemu import data, export
+
+
+@data("struct user_namespace init_user_ns")
+def init_user_ns(k, addr):
+    t = k.target
+    k.machine.write_u32(addr + t.offset("user_namespace.level"), 0)
+
+
+@export("unsigned int make_kuid(struct user_namespace *from, uid_t uid)")
+def make_kuid(k, ns, uid):
+    return uid
+
+
+@export("unsigned int make_kgid(struct user_namespace *from, gid_t gid)")
+def make_kgid(k, ns, gid):
+    return gid
+
+
+@export("uid_t from_kuid(struct user_namespace *to, kuid_t kuid)")
+def from_kuid(k, ns, kuid):
+    return kuid
+
+
+@export("gid_t from_kgid(struct user_namespace *to, kgid_t kgid)")
+def from_kgid(k, ns, kgid):
+    return kgid
+
+
+@export("uid_t from_kuid_munged(struct user_namespace *to, kuid_t kuid)")
+def from_kuid_munged(k, ns, kuid):
+    return kuid
+
+
+@export("gid_t from_kgid_munged(struct user_namespace *to, kgid_t kgid)")
+def from_kgid_munged(k, ns, kgid):
+    return kgid
+
+
+@data("struct uts_namespace init_uts_ns")
+def init_uts_ns(k, addr):
+    t, m = k.target, k.machine
+    name = addr + t.offset("uts_namespace.name")
+    fields = {"sysname": "Linux", "nodename": "kemu", "release": t.release,
+              "version": "#1 SMP PREEMPT_DYNAMIC Debian " + (t.kernel_version or ""),
+              "machine": "x86_64", "domainname": "(none)"}
+    for field, value in fields.items():
+        m.write(name + t.offset(f"new_utsname.{field}"), value.encode()[:64] + b"\0")
+    m.write_u64(addr + t.offset("uts_namespace.user_ns"), k.export_addr("init_user_ns"))
