@@ -133,6 +133,22 @@ def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool
 
 
 API: dict = {}
+MODULE_NOTIFIERS: list = []
+ENTRY_CHECKS: list = []
+
+
+def entry_check(fn):
+    """Decorator: ``fn(k, entry, module)`` runs after every entry into module code
+    returns normally (locks still held, say)."""
+    ENTRY_CHECKS.append(fn)
+    return fn
+
+
+def module_notifier(fn):
+    """Decorator: ``fn(k, mod)`` runs at every module state change (COMING,
+    LIVE, GOING), as a notifier on the kernel's module_notify_list does."""
+    MODULE_NOTIFIERS.append(fn)
+    return fn
 
 
 def kernel_api(name: str):

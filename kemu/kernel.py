@@ -428,8 +428,12 @@ class Kernel:
         """Run kernel or module code at ``fn_addr`` with integer arguments; returns RAX."""
         self.current_entry = (entry, module)
         try:
-            return self.machine.call(fn_addr, args, timeout_ms=self.timeout_ms,
-                                     max_insns=self.max_insns)
+            ret = self.machine.call(fn_addr, args, timeout_ms=self.timeout_ms,
+                                    max_insns=self.max_insns)
+            from .exports import ENTRY_CHECKS
+            for check in ENTRY_CHECKS:
+                check(self, entry, module)
+            return ret
         except EmulationError as exc:
             self.report_fault(exc, entry)
             raise
@@ -462,7 +466,9 @@ class Kernel:
             if line.startswith("---[ end trace"):
                 self.add_taint("D")            # oops_end(), before oops_exit()'s line
                 tainted = True
-            level = 1 if i == 0 or line.startswith(("BUG", "Oops", "watchdog")) else 4
+            # pr_alert for the page-fault lines, pr_emerg for the watchdog, else KERN_DEFAULT
+            level = 0 if line.startswith("watchdog:") else \
+                1 if line.startswith(("BUG:", "#PF:", "PGD ")) else 4
             self.log.emit(level, line)
         exc.report = lines
         if not tainted:
@@ -542,6 +548,9 @@ class Kernel:
 
     def notify_module_state(self, mod) -> None:
         """blocking_notifier_call_chain(&module_notify_list, state, mod)."""
+        from .exports import MODULE_NOTIFIERS
+        for notifier in MODULE_NOTIFIERS:
+            notifier(self, mod)
         for listener in self.state_listeners:
             listener(mod)
 

@@ -579,6 +579,7 @@ class Loader:
         mod.exit_addr = self.m.read_u64(mod.struct_addr + t.offset("module.exit"))
         mod.state = ModuleState.COMING
         self.m.write_u32(mod.struct_addr + t.offset("module.state"), int(mod.state))
+        self.k.notify_module_state(mod)          # prepare_coming_module(): jump labels, ...
 
     def read_ksymtab(self, mod: Module, info: LoadInfo) -> None:
         """The ``__ksymtab``/``__ksymtab_gpl`` tables (PREL32 struct kernel_symbol)."""

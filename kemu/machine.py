@@ -206,7 +206,8 @@ class Machine:
             raise UcError(err)
         self.resume_addr = self.add_slot("__kemu_resume", self._on_resume)
         # thunks
-        blob, self.thunk_addrs = _thunks()
+        blob, shared = _thunks()
+        self.thunk_addrs = dict(shared)          # add_thunk() adds this machine's own
         uc.mem_map(THUNKS_ADDR, 1 << 20, PROT_RX)
         uc.mem_write(THUNKS_ADDR, blob)
         self._thunk_next = THUNKS_ADDR + align(len(blob), 16)

@@ -90,6 +90,13 @@ KFENCE_CANARY = 0xAA
 REDZONE = 16               # bytes after each slab object's capacity
 
 
+def _first_diff(got: bytes, want: bytes):
+    """Index of the first byte where ``got`` differs from ``want``, or None."""
+    if got == want:
+        return None
+    return next(i for i, (a, b) in enumerate(zip(got, want)) if a != b)
+
+
 @dataclass
 class HeapProblem:
     """Something the heap's checks found; the kernel turns it into a report."""
@@ -206,13 +213,13 @@ class Heap:
         if getattr(obj, "kfence", False):
             page = addr & ~(PAGE_SIZE - 1)
             data = self._read(page, PAGE_SIZE)
-            bad = next((i for i, b in enumerate(data[:addr - page]) if b != KFENCE_CANARY), None)
+            head = addr - page
+            bad = _first_diff(data[:head], bytes([KFENCE_CANARY]) * head)
             if bad is None:
-                tail = data[addr - page + obj.size:]
-                tail_bad = next((i for i, b in enumerate(tail[:obj.capacity - obj.size])
-                                 if b != 0), None)
+                slack = obj.capacity - obj.size
+                tail_bad = _first_diff(data[head + obj.size:head + obj.capacity], bytes(slack))
                 if tail_bad is not None:
-                    bad = addr - page + obj.size + tail_bad
+                    bad = head + obj.size + tail_bad
             if bad is not None:
                 self._problem(HeapProblem("kfence-canary", obj, page + bad, bad - (addr - page),
                                           data[bad], caller_addr))
@@ -251,9 +258,9 @@ class Heap:
         """Verify a quarantined object's free poison (a use-after-free write breaks it)."""
         data = self._read(obj.addr, obj.capacity)
         want = bytes([POISON_FREE]) * (obj.capacity - 1) + bytes([POISON_END])
-        if data == want:
+        bad = _first_diff(data, want)
+        if bad is None:
             return True
-        bad = next(i for i, (a, b) in enumerate(zip(data, want)) if a != b)
         self._problem(HeapProblem("poison", obj, obj.addr + bad, bad, data[bad]))
         return False
 

@@ -115,7 +115,7 @@ class Module:
         j = bisect.bisect_right(self._starts, addr)
         if j < len(self._starts) and self._starts[j] < nextval:
             nextval = self._starts[j]
-        return name, addr - bestval, nextval - bestval
+        return name, addr - bestval, (nextval - bestval) & (2**64 - 1)   # unsigned, as in C
 
     def symbol_addr(self, name: str) -> int | None:
         """Address of a module symbol by name (kallsyms), or None."""

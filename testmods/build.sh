@@ -17,7 +17,8 @@ for m in hello params formats cpuloop kcalls initfail positive noexit nongpl war
          missingsym commonsym exporter user pinself percpu weakref spin oops \
          refs solo/dupexport solo/nongpl_user \
          kemu_proc kemu_misc kemu_nf kemu_fs \
-         kemu_lib kemu_crypto; do
+         kemu_lib kemu_crypto \
+         timerwork locking kthreads; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }
 done
 [ -x native/cpuloop_native ] || { echo "build.sh: native/cpuloop_native was not built" >&2; missing=1; }

@@ -16,6 +16,10 @@
 #include <crypto/hash.h>
 #include <crypto/algapi.h>
 #include <crypto/scatterwalk.h>
+#include <crypto/internal/cipher.h>
+#include <crypto/skcipher.h>
+
+MODULE_IMPORT_NS(CRYPTO_INTERNAL);
 
 static noinline void check_shash(const char *name, const u8 *data, unsigned int len)
 {
@@ -47,6 +51,115 @@ static noinline void check_shash(const char *name, const u8 *data, unsigned int 
 	crypto_free_shash(tfm);
 }
 
+static noinline void check_cipher(void)
+{
+	static const u8 key[32] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+				    16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31 };
+	static const u8 pt[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+				   0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
+	struct crypto_cipher *tfm = crypto_alloc_cipher("aes", 0, 0);
+	u8 ct[16], back[16];
+	int err;
+
+	if (IS_ERR(tfm)) {
+		pr_info("kemu_crypto: aes alloc failed %ld\n", PTR_ERR(tfm));
+		return;
+	}
+	pr_info("kemu_crypto: aes %s bs=%u\n", crypto_tfm_alg_driver_name(crypto_cipher_tfm(tfm)),
+		crypto_cipher_blocksize(tfm));
+	err = crypto_cipher_setkey(tfm, key, 15);
+	pr_info("kemu_crypto: aes setkey15 %d\n", err);
+	err = crypto_cipher_setkey(tfm, key, 32);
+	crypto_cipher_encrypt_one(tfm, ct, pt);
+	crypto_cipher_decrypt_one(tfm, back, ct);
+	pr_info("kemu_crypto: aes256 %d %*phN %d\n", err, 16, ct, !memcmp(back, pt, 16));
+	err = crypto_cipher_setkey(tfm, key, 16);
+	crypto_cipher_encrypt_one(tfm, ct, pt);
+	pr_info("kemu_crypto: aes128 %d %*phN\n", err, 16, ct);
+	crypto_free_cipher(tfm);
+}
+
+static noinline void check_skcipher(const char *name, unsigned int keylen, unsigned int len)
+{
+	struct crypto_skcipher *tfm = crypto_alloc_skcipher(name, 0, 0);
+	struct skcipher_request *req;
+	struct scatterlist sg[2];
+	u8 key[32], iv[16], *buf;
+	int i, err, split = len / 2 + 3;
+
+	if (IS_ERR(tfm)) {
+		pr_info("kemu_crypto: %s: alloc failed %ld\n", name, PTR_ERR(tfm));
+		return;
+	}
+	buf = kmalloc(len, GFP_KERNEL);
+	req = skcipher_request_alloc(tfm, GFP_KERNEL);
+	for (i = 0; i < 32; i++)
+		key[i] = (u8)(i * 7 + 1);
+	for (i = 0; i < 16; i++)
+		iv[i] = (u8)(0xf0 + i);
+	for (i = 0; i < len; i++)
+		buf[i] = (u8)(i * 3);
+	err = crypto_skcipher_setkey(tfm, key, keylen);
+	sg_init_table(sg, 2);
+	sg_set_buf(&sg[0], buf, split);
+	sg_set_buf(&sg[1], buf + split, len - split);
+	skcipher_request_set_callback(req, 0, NULL, NULL);
+	skcipher_request_set_crypt(req, sg, sg, len, iv);
+	err = err ?: crypto_skcipher_encrypt(req);
+	pr_info("kemu_crypto: %s %s err=%d ivsize=%u %*phN\n", name,
+		crypto_tfm_alg_driver_name(crypto_skcipher_tfm(tfm)), err,
+		crypto_skcipher_ivsize(tfm), 32, buf);
+	pr_info("kemu_crypto: %s tail %*phN iv %*phN\n", name, 16, buf + len - 16, 16, iv);
+	for (i = 0; i < 16; i++)
+		iv[i] = (u8)(0xf0 + i);
+	err = crypto_skcipher_decrypt(req);
+	for (i = 0; i < len && buf[i] == (u8)(i * 3); i++)
+		;
+	pr_info("kemu_crypto: %s decrypt err=%d back=%d\n", name, err, i == len);
+	skcipher_request_free(req);
+	kfree(buf);
+	crypto_free_skcipher(tfm);
+}
+
+static noinline void check_ahash(const char *name, const u8 *key, unsigned int keylen)
+{
+	struct crypto_ahash *tfm = crypto_alloc_ahash(name, 0, 0);
+	struct ahash_request *req;
+	struct scatterlist sg[3];
+	u8 *buf, out[64];
+	int i, err;
+
+	if (IS_ERR(tfm)) {
+		pr_info("kemu_crypto: ahash %s: alloc failed %ld\n", name, PTR_ERR(tfm));
+		return;
+	}
+	buf = kmalloc(700, GFP_KERNEL);
+	for (i = 0; i < 700; i++)
+		buf[i] = (u8)(i ^ 0x5a);
+	req = ahash_request_alloc(tfm, GFP_KERNEL);
+	err = key ? crypto_ahash_setkey(tfm, key, keylen) : 0;
+	sg_init_table(sg, 3);
+	sg_set_buf(&sg[0], buf, 100);
+	sg_set_buf(&sg[1], buf + 300, 250);
+	sg_set_buf(&sg[2], buf + 600, 100);
+	ahash_request_set_callback(req, 0, NULL, NULL);
+	ahash_request_set_crypt(req, sg, out, 450);
+	err = err ?: crypto_ahash_digest(req);
+	pr_info("kemu_crypto: ahash %s %s err=%d %*phN\n", name,
+		crypto_tfm_alg_driver_name(crypto_ahash_tfm(tfm)), err,
+		crypto_ahash_digestsize(tfm), out);
+	err = crypto_ahash_init(req);
+	ahash_request_set_crypt(req, sg, out, 100);
+	err = err ?: crypto_ahash_update(req);
+	ahash_request_set_crypt(req, sg + 1, out, 350);
+	err = err ?: crypto_ahash_finup(req);
+	pr_info("kemu_crypto: ahash %s parts err=%d %*phN\n", name, err,
+		crypto_ahash_digestsize(tfm), out);
+	ahash_request_free(req);
+	kfree(buf);
+	crypto_free_ahash(tfm);
+}
+
 static noinline void check_crypto(void)
 {
 	static const char abc[] = "abc";
@@ -63,6 +176,18 @@ static noinline void check_crypto(void)
 	check_shash("sha3-256", big, 1000);
 	check_shash("crc32c", big, 1000);
 	check_shash("kemu-no-such-hash", abc, 3);
+	check_shash("sha256", big, 1000);
+	check_shash("sha224", abc, 3);
+	check_shash("sha1", big, 999);
+	check_shash("md5", big, 1000);
+	check_cipher();
+	check_skcipher("ecb(aes)", 16, 64);
+	check_skcipher("ctr(aes)", 24, 100);
+	check_skcipher("xts(aes)", 32, 96);
+	check_skcipher("cfb(aes)", 16, 77);
+	check_ahash("sha256", NULL, 0);
+	check_ahash("sha512", NULL, 0);
+	check_ahash("cmac(aes)", (const u8 *)"0123456789abcdef", 16);
 
 	tfm = crypto_alloc_shash("crc32c", 0, 0);
 	if (!IS_ERR(tfm)) {
@@ -173,6 +298,18 @@ static noinline void check_nls(void)
 	r2 = utf32_to_utf8(0x1f600, u8buf, 6);
 	pr_info("kemu_crypto: utf32 %d %x %d %*phN %d\n", r, u, r2, r2, u8buf,
 		utf32_to_utf8(0xd800, u8buf, 6));
+	pr_info("kemu_crypto: utf errors %d %d %d %d %d\n", utf32_to_utf8(0x20ac, u8buf, 2),
+		utf32_to_utf8(0x110000, u8buf, 6), utf8_to_utf32("\xe2\x82", 2, &u),
+		utf8_to_utf32("\xff", 1, &u), utf8_to_utf32("\xed\xa0\x80", 3, &u));
+	w[0] = 0x41;
+	w[1] = 0x20ac;
+	w[2] = 0x42;
+	w[3] = 0xdc00;
+	w[4] = 0x43;
+	r = utf16s_to_utf8s(w, 5, UTF16_HOST_ENDIAN, u8buf, 3);
+	r2 = utf16s_to_utf8s(w, 5, UTF16_HOST_ENDIAN, u8buf + 8, 16);
+	pr_info("kemu_crypto: utf16->8 short %d %*phN full %d %*phN\n", r, r, u8buf, r2, r2,
+		u8buf + 8);
 }
 
 static noinline void check_textsearch(void)

@@ -361,12 +361,25 @@ static noinline void bug_list_del_twice(void)
 static noinline void warn_refcount(void)
 {
 	refcount_t r = REFCOUNT_INIT(0);
+	bool t;
 
 	refcount_inc(&r);
 	pr_info("kemu_lib: refcount after inc-on-0 %08x\n", refcount_read(&r));
 	refcount_set(&r, 1);
 	refcount_dec(&r);
 	pr_info("kemu_lib: refcount after dec-to-0 %08x\n", refcount_read(&r));
+	refcount_set(&r, 0);
+	t = refcount_dec_and_test(&r);
+	pr_info("kemu_lib: refcount after underflow %d %08x\n", t, refcount_read(&r));
+	refcount_set(&r, INT_MAX);
+	refcount_add(2, &r);
+	pr_info("kemu_lib: refcount after add overflow %08x\n", refcount_read(&r));
+	refcount_set(&r, INT_MAX);
+	t = refcount_inc_not_zero(&r);
+	pr_info("kemu_lib: refcount after inc_not_zero overflow %d %08x\n", t, refcount_read(&r));
+	refcount_set(&r, 0);
+	refcount_inc(&r);
+	pr_info("kemu_lib: refcount again %08x\n", refcount_read(&r));
 }
 
 static int __init kemu_lib_init(void)

@@ -58,6 +58,7 @@
 #include <linux/preempt.h>
 #include <linux/errno.h>
 #include <linux/rcupdate.h>
+#include <linux/rcuwait.h>
 #include <linux/spinlock.h>
 #include <linux/completion.h>
 #include <linux/wait.h>

@@ -45,3 +45,17 @@ def add_taint(k, flag, lockdep_ok):
     letters = "PFSRMBUDAWCIOELKXTN"
     if flag < len(letters):
         k.add_taint(letters[flag])
+
+
+class KernelPanic(KernelBug):
+    """panic() was called: the kernel stops; kemu ends the running entry."""
+
+
+@export("void panic(const char *fmt, ...)")
+def panic(k, fmt, va):
+    text = vformat(k, fmt, va)[:1023]               # vscnprintf(buf, 1024, ...)
+    if text.endswith(b"\n"):
+        text = text[:-1]
+    msg = "Kernel panic - not syncing: " + text.decode("utf-8", "surrogateescape")
+    k.log.emit(0, msg)
+    raise KernelPanic(msg)

@@ -1,10 +1,14 @@
 """WARN() and BUG() raised by kernel code that kemu models in Python.
 
 ``warn(k, where, func, message)`` prints what ``__warn()`` prints for a
-``WARN(1, message)`` at ``where`` (``file.c:line``) in ``func`` (``name+off/len``):
-the cut-here line, the message, the WARNING line and the module list, and taints
-the kernel W. ``warn_once`` does so once per call site and kernel.
-``bug(k, where)`` is ``BUG()``: the kernel's line, then a typed error ends the entry.
+``WARN(1, message)`` at ``where`` (``file.c:line``) in kernel function
+``func`` (``name+off/len`` as the real kernel reports it): the cut-here line,
+the message, the WARNING line, the module list, the CPU line, RIP and the
+call trace through the module code that called the export; it taints the
+kernel W and records a finding. ``warn_once`` does so once per call site and
+kernel (WARN_ONCE). ``bug(k, where)`` is ``BUG()`` (CONFIG_DEBUG_BUGVERBOSE):
+the cut-here and "kernel BUG at" lines, then a typed error ends the entry with
+the kernel's "invalid opcode" oops report.
 """
 from kemu.errors import KernelBug
 
@@ -16,29 +20,34 @@ class _Once:
         self.sites = set()
 
 
+def _call_trace(k) -> list[str]:
+    from kemu.oops import _entry_callers, frame_text
+    from kemu.unwind import unwind
+    m = k.machine
+    try:
+        regs = m.registers()
+        frames = unwind(k, regs)
+    except Exception:
+        frames = []
+    return [f" {frame_text(k, ret)}" for ret in frames] + \
+        [f" {caller}" for caller in _entry_callers(k)]
+
+
 def warn(k, where: str, func: str, message: str | None = None) -> None:
     """__warn() for WARN(1, message) in kernel code called by the running entry."""
-    entry = k.current_entry[0] if k.current_entry else ""
-    comm = "rmmod" if entry.endswith(" exit") else "insmod"
-    try:
-        caller = k.machine.read_u64(k.machine.reg("rsp"))
-    except Exception:
-        caller = 0
+    from kemu.oops import cpu_lines
     lines = ["------------[ cut here ]------------"]
     if message:
         lines += message.rstrip("\n").split("\n")
     lines += [f"WARNING: CPU: 0 PID: 1 at {where} {func}",
-              print_modules(k),
-              f"CPU: 0 PID: 1 Comm: {comm} {k.taint_string()} {k.target.release} #1",
-              f"RIP: 0010:{func}",
-              "Call Trace:",
-              " <TASK>",
-              f" {k.format_addr(caller)}",
-              " </TASK>",
+              print_modules(k), *cpu_lines(k), f"RIP: 0010:{func}",
+              "Call Trace:", " <TASK>", *_call_trace(k), " </TASK>",
               "---[ end trace 0000000000000000 ]---"]
     for line in lines:
         k.log.emit(4, line)
-    k.add_taint("W")
+    k.add_taint("W", lockdep_unreliable=False)
+    k.finding("warning", f"WARNING at {where} {func}" + (f": {message}" if message else ""),
+              k.current_module(), file=where.rsplit(":", 1)[0], line=int(where.rsplit(":", 1)[1]))
 
 
 def warn_once(k, where: str, func: str, message: str | None = None) -> None:
@@ -51,7 +60,7 @@ def warn_once(k, where: str, func: str, message: str | None = None) -> None:
 
 
 def bug(k, where: str):
-    """BUG() at ``where``: the kernel's line; the typed error ends the running entry."""
-    text = f"kernel BUG at {where}!"
-    k.log.emit(0, text)
-    raise KernelBug(text)
+    """BUG() at ``where``: the kernel's lines; the typed error ends the running entry."""
+    k.log.emit(4, "------------[ cut here ]------------")
+    k.log.emit(2, f"kernel BUG at {where}!")
+    raise KernelBug(f"invalid opcode: 0000 (kernel BUG at {where}!)")

@@ -186,3 +186,54 @@ def simple_strtol(k, cp, endp, base):
     if endp:
         k.machine.write_u64(endp, cp + n)
     return value
+
+
+def _copy_from_user(k, s, count):
+    """copy_from_user() into a small stack buffer: bytes, or None for -EFAULT."""
+    try:
+        return k.machine.read(s, count) if count else b""
+    except Exception:
+        return None
+
+
+def _from_user_export(name: str, kind: str, ctype: str, size: int, bits: int):
+    # char buf[1 + sizeof(type) * 8 + 1 + 1]: sign, base 2 digits, newline, NUL
+    room = 1 + bits + 1 + 1
+
+    @export(f"int {name}(const char *s, size_t count, unsigned int base, {ctype} *res)")
+    def fn(k, s, count, base, res):
+        text = _copy_from_user(k, s, min(count, room - 1))
+        if text is None:
+            return -errno.EFAULT
+        err, value = kstrto(kind, text.split(b"\0", 1)[0], base)
+        if err:
+            return err
+        k.machine.write(res, (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+        return 0
+    fn.__name__ = name
+    return fn
+
+
+for _name, _kind, _ctype, _size in (
+        ("kstrtoull_from_user", "ull", "unsigned long long", 8),
+        ("kstrtoll_from_user", "ll", "long long", 8),
+        ("kstrtoul_from_user", "ul", "unsigned long", 8),
+        ("kstrtol_from_user", "l", "long", 8),
+        ("kstrtouint_from_user", "uint", "unsigned int", 4),
+        ("kstrtoint_from_user", "int", "int", 4),
+        ("kstrtou16_from_user", "u16", "u16", 2),
+        ("kstrtos16_from_user", "s16", "s16", 2),
+        ("kstrtou8_from_user", "u8", "u8", 1),
+        ("kstrtos8_from_user", "s8", "s8", 1)):
+    _from_user_export(_name, _kind, _ctype, _size, 8 * _size)
+
+
+@export("int kstrtobool_from_user(const char *s, size_t count, bool *res)")
+def kstrtobool_from_user(k, s, count, res):
+    text = _copy_from_user(k, s, min(count, 3))
+    if text is None:
+        return -errno.EFAULT
+    err, value = kstrtobool(text.split(b"\0", 1)[0])
+    if not err:
+        k.machine.write_u8(res, int(value))
+    return err

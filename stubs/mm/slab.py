@@ -83,19 +83,23 @@ def kmalloc_caches(k, addr):
     names = b"".join(name.encode() + b"\0" for _, _, name, _ in specs)
     names_addr = m.alloc_kdata(len(names), 8)
     m.write(names_addr, names)
+    fields = [(t.offset(f"kmem_cache.{member}"), member) for member in
+              ("object_size", "size", "align") if t.has_offset(f"kmem_cache.{member}")]
+    name_at = t.offset("kmem_cache.name") if t.has_offset("kmem_cache.name") else None
+    block = bytearray(csize * len(specs))          # every cache built in Python, one write
     table = bytearray(8 * NR_KMALLOC_TYPES * (KMALLOC_SHIFT_HIGH + 1))
     name_off = 0
     for i, (typ, idx, name, size) in enumerate(specs):
-        caddr = base + i * csize
-        for member, value in (("object_size", size), ("size", size), ("align", 8)):
-            if t.has_offset(f"kmem_cache.{member}"):
-                m.write_u32(caddr + t.offset(f"kmem_cache.{member}"), value)
-        if t.has_offset("kmem_cache.name"):
-            m.write_u64(caddr + t.offset("kmem_cache.name"), names_addr + name_off)
+        caddr, at = base + i * csize, i * csize
+        for off, member in fields:
+            block[at + off:at + off + 4] = (8 if member == "align" else size).to_bytes(4, "little")
+        if name_at is not None:
+            block[at + name_at:at + name_at + 8] = (names_addr + name_off).to_bytes(8, "little")
         slab.caches[caddr] = Cache(caddr, name, size, 8, 0, None, names_addr + name_off)
         name_off += len(name) + 1
         pos = 8 * (typ * (KMALLOC_SHIFT_HIGH + 1) + idx)
         table[pos:pos + 8] = caddr.to_bytes(8, "little")
+    m.write(base, bytes(block))
     m.write(addr, bytes(table))
 
 
@@ -143,7 +147,7 @@ def kfree(k, objp):
 def kfree_sensitive(k, p):
     obj = k.heap.find(p)
     if obj is not None:
-        k.machine.write(p, bytes(obj.capacity))
+        k.machine.write(p, bytes(obj.size))      # the object, not the redzone after it
     kfree_addr(k, p, "kfree_sensitive")
 
 

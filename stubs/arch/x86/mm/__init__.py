@@ -1,0 +1,1 @@
+"""arch/x86/mm: the memory layout variables modules read."""

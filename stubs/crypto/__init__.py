@@ -1,0 +1,1 @@
+"""crypto/: the Crypto API as modules use it (registration, transforms, self-tests)."""

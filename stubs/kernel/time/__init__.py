@@ -1,0 +1,1 @@
+"""kernel/time: jiffies, timers, hrtimers, timekeeping and delays on the virtual clock."""
