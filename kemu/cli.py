@@ -241,6 +241,10 @@ def cmd_lsmod(args, console: Console) -> int:
         _emit_json(doc)
         return 0
     sys.stdout.write(proc_modules(k) if args.proc else lsmod(k))
+    if k.taints and not args.proc:
+        # lsmod's table has no taint column; the kernel's taint goes to stderr
+        console.err.print(f"kemu: kernel {k.taint_string().strip()} "
+                          f"(per module: kemu lsmod --proc)", highlight=False)
     return 0
 
 
@@ -437,6 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "~/.local/state/kemu/session)")
     common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour the kernel log by level")
+    common.add_argument("--stubs", action="append", default=[], metavar="DIR",
+                        help="also load kernel models from the *.py files in DIR (they may "
+                             "override kemu's; also $KEMU_STUBS, ':'-separated)")
     common.add_argument("--json", action="store_true",
                         help="print a machine-readable report instead (module, kernel, log, "
                              "findings)")
@@ -555,6 +562,20 @@ def main(argv=None) -> int:
     if os.environ.get("NO_COLOR") and args.color == "auto":
         console = Console(False)
     console.json = getattr(args, "json", False)
+    stub_dirs = list(getattr(args, "stubs", []) or [])
+    stub_dirs += [d for d in os.environ.get("KEMU_STUBS", "").split(":") if d]
+    try:
+        from .exports import load_user_stubs
+        from .kernel import import_stub_package
+        import_stub_package()
+        for warning in load_user_stubs(stub_dirs):
+            console.err.print(f"kemu: warning: {warning}", style="yellow", highlight=False)
+    except FileNotFoundError as exc:
+        console.error(f"kemu: {exc}")
+        return 2
+    except Exception as exc:                      # a broken third-party stub file
+        console.error(f"kemu: could not load stubs: {type(exc).__name__}: {exc}")
+        return 2
     try:
         return args.func(args, console)
     except UsageError as exc:

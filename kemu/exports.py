@@ -53,11 +53,15 @@ def _origin(fn) -> str:
         return getattr(fn, "__module__", "?")
 
 
+_USER_STUBS = [False]          # True while third-party stub files are imported
+
+
 def register(defn: ExportDef, override: bool = False) -> ExportDef:
-    """Add an export definition; a second one of the same name must say ``override``."""
+    """Add an export definition; a second one of the same name must say ``override``
+    (third-party stubs loaded with load_user_stubs() may override, with a warning)."""
     old = REGISTRY.get(defn.name)
     if old is not None and old.origin != defn.origin:
-        if not override:
+        if not (override or _USER_STUBS[0]):
             raise ValueError(f"export {defn.name} is declared twice: {old.origin} and {defn.origin}")
         OVERRIDES.append((defn.name, old.origin, defn.origin))
     REGISTRY[defn.name] = defn
@@ -294,3 +298,37 @@ class SlotBinding:
             self.tracer(self.defn, args, result, caller)
         if self._to_raw is not None:
             self._machine.set_return(self._to_raw(result))
+
+
+def load_user_stubs(paths=(), entry_point_group: str = "kemu.stubs") -> list[str]:
+    """Import third-party models: every ``*.py`` in each directory of ``paths``
+    and each module of the ``kemu.stubs`` entry-point group.
+
+    Their exports add to kemu's or replace them; returns one warning line per
+    replaced export.
+    """
+    import importlib
+    import importlib.metadata
+    import importlib.util
+    import pathlib
+    before = len(OVERRIDES)
+    _USER_STUBS[0] = True
+    try:
+        for ep in importlib.metadata.entry_points(group=entry_point_group):
+            importlib.import_module(ep.value.split(":")[0])
+        for directory in paths:
+            root = pathlib.Path(directory)
+            if not root.is_dir():
+                raise FileNotFoundError(f"--stubs {directory}: not a directory")
+            for path in sorted(root.glob("*.py")):
+                name = f"kemu_user_stubs.{root.name}.{path.stem}"
+                if name in __import__("sys").modules:
+                    continue
+                spec = importlib.util.spec_from_file_location(name, path)
+                module = importlib.util.module_from_spec(spec)
+                __import__("sys").modules[name] = module
+                spec.loader.exec_module(module)
+    finally:
+        _USER_STUBS[0] = False
+    return [f"export {name} from {old} is overridden by {new}"
+            for name, old, new in OVERRIDES[before:]]

@@ -131,3 +131,23 @@ def test_call_into_unloaded_module_is_named(testmods):
         k.call(stale, entry="stale callback")
     assert any("is in unloaded module hello (hello_exit+0x0/" in l for l in k.dmesg)
     assert "#PF: supervisor instruction fetch in kernel mode" in k.dmesg
+
+
+@pytest.mark.kemu_findings
+def test_stack_protector(kernel, testmods):
+    with pytest.raises(KernelBug, match=r"stack-protector: Kernel stack is corrupted in: "
+                                        r"canary_smash\+0x[0-9a-f]+/0x[0-9a-f]+ \[canary\]"):
+        kernel.load(testmods / "canary.ko", mode="canary")
+    assert "canary" not in kernel.modules and "D" in kernel.taints
+
+
+@pytest.mark.kemu_findings
+def test_fortify_source(kernel, testmods):
+    with pytest.raises(KernelBug, match="detected buffer overflow in memset"):
+        kernel.load(testmods / "canary.ko", mode="fortify")
+    assert "detected buffer overflow in memset" in kernel.dmesg
+
+
+def test_stack_buffer_used_correctly(kernel, testmods):
+    kernel.load(testmods / "canary.ko")
+    assert "canary: 65" in kernel.dmesg

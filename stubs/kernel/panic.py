@@ -8,7 +8,9 @@ from .printk import vformat, vprintk_emit
 @export("void __stack_chk_fail(void)")
 def __stack_chk_fail(k):
     caller = k.machine.read_u64(k.machine.reg("rsp"))
-    where = k.format_addr(caller - 1).split("/")[0]
+    hit = k.symbolize(caller - 1)              # %pB: the symbol of ret-1, offset of ret
+    where = (f"{hit[0]}+{hit[1] + 1:#x}/{hit[2]:#x}" + (f" [{hit[3]}]" if hit[3] else "")
+             if hit else f"{caller:#x}")
     msg = f"Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {where}"
     k.log.emit(0, msg)
     raise KernelBug(msg)
