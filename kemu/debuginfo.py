@@ -192,3 +192,42 @@ def source_line(k, addr: int):
             hit = outer or table.lookup(idx, addr - sec_addr)
             return f"{hit[0]}:{hit[1]}" if hit else None
     return None
+
+
+class LazySite:
+    """A call site in code that is about to go away (init code): its kallsyms text
+    now, its ``file.c:line`` (DWARF) only if a report asks for it."""
+
+    def __init__(self, k, addr: int, is_return: bool = True):
+        mod = k.module_containing(addr)
+        self.text = k.format_addr(addr)
+        self.where = None
+        look = addr - 1 if is_return else addr
+        for idx, (sec_addr, size) in getattr(mod, "section_spans", {}).items():
+            if size and sec_addr <= look < sec_addr + size:
+                self.where = (mod.image, idx, look - sec_addr)
+                break
+        self._resolved = None
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __str__(self) -> str:
+        if self._resolved is None:
+            line = None
+            if self.where is not None:
+                image, idx, off = self.where
+                table = line_table(image)
+                inlines = getattr(image, "_inlines", None)
+                hit = (inlines.outermost(idx, off) if inlines else None) or \
+                    (table.lookup(idx, off) if table else None)
+                line = f"{hit[0]}:{hit[1]}" if hit else None
+            self._resolved = f"{self.text} ({line})" if line else self.text
+        return self._resolved
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def split(self, *args):
+        """str.split() of the resolved text (reports split off the line part)."""
+        return str(self).split(*args)

@@ -19,7 +19,6 @@ initialiser runs the first time a module links against them.
 """
 from __future__ import annotations
 
-import inspect
 import types
 from dataclasses import dataclass
 
@@ -47,10 +46,10 @@ OVERRIDES: list[tuple[str, str, str]] = []
 
 
 def _origin(fn) -> str:
-    try:
-        return f"{inspect.getsourcefile(fn)}:{inspect.getsourcelines(fn)[1]}"
-    except (OSError, TypeError):
+    code = getattr(fn, "__code__", None)
+    if code is None:
         return getattr(fn, "__module__", "?")
+    return f"{code.co_filename}:{code.co_firstlineno}"
 
 
 _USER_STUBS = [False]          # True while third-party stub files are imported

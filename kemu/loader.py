@@ -638,13 +638,13 @@ class Loader:
 
     def resolve_init_callers(self, mod: Module) -> None:
         """Name the call sites in init code of live heap objects before init is freed."""
-        from .oops import frame_text
+        from .debuginfo import LazySite
         heap = self.k.heap
         for obj in [*heap.live.values(), *heap.quarantine.values(), *heap.kfence_pages.values()]:
             if obj.caller_addr and not obj.caller_text and mod.init_layout.contains(obj.caller_addr):
-                obj.caller_text = frame_text(self.k, obj.caller_addr)
+                obj.caller_text = LazySite(self.k, obj.caller_addr)
             if obj.free_caller and not obj.free_text and mod.init_layout.contains(obj.free_caller):
-                obj.free_text = frame_text(self.k, obj.free_caller)
+                obj.free_text = LazySite(self.k, obj.free_caller)
 
     def _going(self, mod: Module) -> None:
         mod.state = ModuleState.GOING

@@ -23,12 +23,13 @@ def _mul(a, b):
 
 
 def _sbox():
-    inv = [0] * 256
-    for x in range(1, 256):
-        for y in range(1, 256):
-            if _mul(x, y) == 1:
-                inv[x] = y
-                break
+    # multiplicative inverses in GF(2^8) through log/antilog tables of generator 3
+    exp, log = [0] * 255, [0] * 256
+    value = 1
+    for i in range(255):
+        exp[i], log[value] = value, i
+        value = _mul(value, 3)
+    inv = [0] + [exp[(255 - log[x]) % 255] for x in range(1, 256)]
     box = []
     for x in range(256):
         b = inv[x]
