@@ -40,7 +40,10 @@ def parsed_image(data: bytes, loader):
     key = hashlib.sha256(data).digest()
     image = _IMAGE_CACHE.get(key)
     if image is None:
+        logged = len(loader.k.log.records)
         image = loader.parse(data)
+        if len(loader.k.log.records) != logged:
+            return image              # parsing printed something: it must print it every time
         if len(_IMAGE_CACHE) >= _IMAGE_CACHE_MAX:
             _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
         _IMAGE_CACHE[key] = image

@@ -108,7 +108,7 @@ def oops_report(k, exc, entry: str) -> list[str]:
     lines, rip = fault_header(k, exc)
     lockup = isinstance(exc, Lockup)
     if lockup:
-        lines.append("Modules linked in: " + modules_linked_in(k))
+        lines.append("Modules linked in:" + modules_linked_in(k))
     lines += cpu_lines(k)
     cr2 = exc.addr if isinstance(exc, MemoryFault) else 0
     lines += register_lines(k, rip, regs, cr2)
@@ -124,7 +124,7 @@ def oops_report(k, exc, entry: str) -> list[str]:
         lines.append(f" {caller}")
     lines.append(" </TASK>")
     if not lockup:
-        lines.append("Modules linked in: " + modules_linked_in(k))
+        lines.append("Modules linked in:" + modules_linked_in(k))
         if isinstance(exc, MemoryFault):
             lines.append(f"CR2: {cr2:016x}")
         lines.append("---[ end trace 0000000000000000 ]---")
@@ -143,7 +143,7 @@ def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int
     if not flags & k.target.const("BUGFLAG_NO_CUT_HERE"):
         out.append((4, "------------[ cut here ]------------"))
     out.append((4, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
-    out.append((4, "Modules linked in: " + modules_linked_in(k)))
+    out.append((4, "Modules linked in:" + modules_linked_in(k)))
     out += [(4, text) for text in cpu_lines(k)]
     out += [(4, text) for text in register_lines(k, rip, regs, cr2=0)]
     out.append((4, "Call Trace:"))
@@ -208,4 +208,4 @@ def modules_linked_in(k) -> str:
     if k.last_unloaded:
         flags = getattr(k, "last_unloaded_taints", "")
         out.append(f"[last unloaded: {k.last_unloaded}{flags}]")
-    return " ".join(out)
+    return "".join(" " + item for item in out)

@@ -466,9 +466,6 @@ def test_percpu_alignment_over_a_page(testmods):
     assert "percpu: initial this_cpu_read=5 per_cpu(0)=5" in k.log.lines()
 
 
-@pytest.mark.xfail(strict=True, reason="kemu.kernel.parsed_image() caches the parsed image, "
-                   "so module_sig_check()'s message is logged only by the first load of "
-                   "these bytes in a process")
 def test_signature_not_pkcs7_message_on_every_load(hello):
     data = signed(hello, b"\x31" * 40, id_type=PKEY_ID_X509)
     for _ in range(2):

@@ -29,23 +29,9 @@ def __module_get(k, module):
 
 
 def print_modules(k) -> str:
-    """print_modules(): "Modules linked in:" and each module, newest first, with its
-    module_flags() ("(OE)", "-" while going, "+" while coming), then the last unloaded."""
-    out = "Modules linked in:"
-    for mod in reversed(list(k.modules.values())):
-        if mod.state == ModuleState.UNFORMED:
-            continue
-        flags = k.module_taint_letters(mod)
-        if mod.state == ModuleState.GOING:
-            flags += "-"
-        elif mod.state == ModuleState.COMING:
-            flags += "+"
-        if mod.taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
-            flags = f"({flags})"
-        out += f" {mod.name}{flags}"
-    if k.last_unloaded:
-        out += f" [last unloaded: {k.last_unloaded}{getattr(k, 'last_unloaded_taints', '')}]"
-    return out
+    """print_modules(): "Modules linked in:" and each module with its flags."""
+    from kemu.oops import modules_linked_in
+    return "Modules linked in:" + modules_linked_in(k)
 
 
 @export("void module_put(struct module *module)")
