@@ -172,7 +172,44 @@ def _emit_json(doc: dict) -> None:
     sys.stdout.write(json.dumps(doc, indent=1, default=str) + "\n")
 
 
+def _module_name(path: str) -> str | None:
+    """The name a module file will load as (.modinfo name=), or None."""
+    from . import elf as E
+    try:
+        image = E.elf_validity_check(E.module_sig_check(_read_module(path), lambda *a: None)[0],
+                                     lambda *a: None)
+    except KemuError:
+        return None
+    idx = image.find_any_sec(".modinfo")
+    return dict(E.parse_modinfo(image.section_data(idx))).get("name") if idx else None
+
+
+def _unload_previous_run(args, console: Console) -> int:
+    """kemu run re-runs a module: an instance already in the session is unloaded first."""
+    from .unload import find_module
+    path, _params = _module_arg(args)
+    name = _module_name(path)
+    if not name:
+        return 0
+    with _session(args) as session:
+        k = session.kernel()
+        if find_module(k, name) is None:
+            return 0
+        console.err.print(f"kemu: note: {name} is loaded in this session; unloading it "
+                          "first ('kemu load' keeps insmod's File exists)", style="dim",
+                          highlight=False)
+        k.log.listeners.append(console.record)
+        try:
+            _remove(args, k, session, name, False, console)
+        except KemuError as exc:
+            console.error(f"kemu: ERROR: {exc}")
+            return 1
+    return 0
+
+
 def cmd_run(args, console: Console) -> int:
+    if _unload_previous_run(args, console):
+        return 1
     k, mod, status = _insert(args, console, show_log=True)
     mark = getattr(k, "json_mark", 0)
     if mod is not None:

@@ -78,3 +78,19 @@ def test_python_api(testmods):
         f = k.open("/dev/kemu_misc")
         assert f.write(b"xyz") == 3
         f.close()
+
+
+def test_run_reruns_a_module_but_load_keeps_eexist(tmp_path, testmods):
+    s = tmp_path / "s"
+    first = kemu(s, "run", str(testmods / "params.ko"), "int_param=1")
+    second = kemu(s, "run", str(testmods / "params.ko"), "int_param=2")
+    assert first.returncode == second.returncode == 0
+    assert "params: int=2 uint=5" in second.stdout
+    assert "params is loaded in this session; unloading it first" in second.stderr
+    assert "params: exit" in second.stdout                        # the old instance's exit ran
+    again = kemu(s, "load", str(testmods / "params.ko"))
+    assert again.returncode == 1 and "File exists" in again.stderr
+    kemu(s, "load", str(testmods / "exporter.ko"))
+    kemu(s, "load", str(testmods / "user.ko"))
+    busy = kemu(s, "run", str(testmods / "exporter.ko"))
+    assert busy.returncode == 1 and "Module exporter is in use by: user" in busy.stderr
