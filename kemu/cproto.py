@@ -37,7 +37,7 @@ _TYPEDEFS = {
     "uint8_t": "unsigned char", "uint16_t": "unsigned short", "uint32_t": "unsigned int",
     "uint64_t": "unsigned long long", "int8_t": "signed char", "int16_t": "short",
     "int32_t": "int", "int64_t": "long long",
-    "size_t": "unsigned long", "ssize_t": "long", "ptrdiff_t": "long",
+    "pgoff_t": "unsigned long", "size_t": "unsigned long", "ssize_t": "long", "ptrdiff_t": "long",
     "uintptr_t": "unsigned long", "intptr_t": "long",
     "loff_t": "long long", "off_t": "long", "time64_t": "long long", "ktime_t": "long long",
     "gfp_t": "unsigned int", "slab_flags_t": "unsigned int", "fmode_t": "unsigned int",

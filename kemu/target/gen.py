@@ -58,6 +58,8 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    "static_key_false": ["key"],
+    "static_key_true": ["key"],
     "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns"],
     "uts_namespace": ["name", "user_ns", "ns"],
     "new_utsname": ["sysname", "nodename", "release", "version", "machine", "domainname"],
@@ -131,7 +133,10 @@ STRUCTS: dict[str, list[str]] = {
     "sk_buff": ["next", "prev", "dev", "sk", "tstamp", "cb", "len",
                 "data_len", "mac_len", "hdr_len", "protocol",
                 "transport_header", "network_header", "mac_header", "tail",
-                "end", "head", "data", "truesize", "users"],
+                "end", "head", "data", "truesize", "users", "cloned",
+                "destructor"],
+    "skb_shared_info": ["nr_frags", "frag_list", "dataref"],
+    "nlattr": ["nla_len", "nla_type"],
     "timer_list": ["entry", "expires", "function", "flags"],
     "work_struct": ["data", "entry", "func"],
     "delayed_work": ["work", "timer", "wq", "cpu"],

@@ -1,0 +1,66 @@
+"""stubs/fs/vfs_mount.py: mount-time inode/dentry/buffer helpers, on real Debian fs modules."""
+import errno
+
+import pytest
+
+import kemu
+from stubs.fs import vfs_mount
+
+NOW_LOADING = ["qnx4"]
+
+
+@pytest.mark.parametrize("name", NOW_LOADING)
+def test_debian_fs_module_loads_and_unloads(debian_modules, name):
+    path = next((debian_modules / "fs").rglob(f"{name}.ko*"))
+    with kemu.Kernel() as k:
+        mod = k.load(str(path))
+        k.unload(mod)
+        assert k.findings == []
+
+
+def test_inode_init_once_zeroes_the_whole_inode():
+    with kemu.Kernel() as k:
+        size = k.target.sizeof("inode")
+        inode = k.heap.alloc(size + 8)
+        k.machine.write(inode, b"\xaa" * (size + 8))
+        vfs_mount.inode_init_once(k, inode)
+        assert k.machine.read(inode, size) == bytes(size)
+        assert k.machine.read(inode + size, 8) == b"\xaa" * 8
+        assert k.findings == []
+
+
+def test_memweight_counts_set_bits():
+    with kemu.Kernel() as k:
+        buf = k.heap.alloc(16)
+        k.machine.write(buf, bytes([0xff, 0x01, 0x80, 0x00, 0x0f]) + bytes(11))
+        assert vfs_mount.memweight(k, buf, 5) == 14
+        assert vfs_mount.memweight(k, buf, 1) == 8
+        assert vfs_mount.memweight(k, buf, 0) == 0
+
+
+def test_generic_read_dir_and_get_next_ino():
+    with kemu.Kernel() as k:
+        assert vfs_mount.generic_read_dir(k, 0, 0, 0, 0) == -errno.EISDIR
+        first = vfs_mount.get_next_ino(k)
+        assert vfs_mount.get_next_ino(k) == first + 1
+        assert first != 0
+        assert k.findings == []
+
+
+def test_link_only_exports_exist_with_vmlinux_exporter():
+    from kemu.exports import REGISTRY
+    with kemu.Kernel() as k:
+        for name in ("d_make_root", "new_inode", "iget_locked", "iput", "set_nlink",
+                     "__bread_gfp", "d_splice_alias", "page_symlink_inode_operations",
+                     "inode_init_once", "memweight"):
+            assert name in REGISTRY
+            assert k.target.get_export(name).exporter == "vmlinux"
+
+
+def test_link_only_calls_are_reported_and_fail_like_a_refused_mount():
+    from kemu.exports import REGISTRY
+    with kemu.Kernel() as k:
+        assert REGISTRY["d_make_root"].fn(k, 0) == 0
+        assert REGISTRY["d_splice_alias"].fn(k, 0, 0) == (-errno.ENOMEM) & (2**64 - 1)
+        assert [f["kind"] for f in k.findings] == ["not-modelled", "not-modelled"]
+        assert "d_make_root()" in k.findings[0]["message"]
