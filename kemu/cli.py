@@ -390,6 +390,8 @@ def cmd_packet(args, console: Console) -> int:
 
 
 def cmd_tick(args, console: Console) -> int:
+    if args.ms < 0:
+        raise UsageError("tick: MS must not be negative (the clock only goes forward)")
     _session_op(args, console, {"op": "tick", "ms": args.ms})
     return 0
 
@@ -565,8 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
     pk.add_argument("--sport", type=int, default=40000)
     pk.add_argument("--dport", type=int, default=53)
     pk.add_argument("--payload", default="")
-    pk.add_argument("--hook", default="LOCAL_IN",
-                    help="PRE_ROUTING, LOCAL_IN, FORWARD, LOCAL_OUT or POST_ROUTING")
+    pk.add_argument("--hook", default="LOCAL_IN", type=str.upper,
+                    choices=("PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING"),
+                    help="the netfilter hook point (default LOCAL_IN)")
     pk.set_defaults(func=cmd_packet)
     tk = sub.add_parser("tick", parents=[common], help="advance the virtual clock; due timers, "
                         "work and tasklets run")
