@@ -15,7 +15,7 @@ from kemu import export
 from kemu.exports import VaList
 
 from ..lib.usercopy import access_ok, copy_out, iter_copy_to, iter_count
-from ..lib.vsprintf import isascii, isprint
+from ..lib.vsprintf import isascii, isprint, string_escape_mem
 from .internal import (cstr, err_ptr, is_err, kfree, kzalloc, init_list_head, rd, s32, s64,
                        static, static_addr, vformat, wr)
 
@@ -593,41 +593,6 @@ def seq_put_hex_ll(k, m, delimiter, v, width):
     _s(k, m, "count", count + length)
 
 
-# lib/string_helpers.c flags
-ESCAPE_SPACE, ESCAPE_SPECIAL, ESCAPE_NULL, ESCAPE_OCTAL = 0x01, 0x02, 0x04, 0x08
-ESCAPE_NP, ESCAPE_HEX, ESCAPE_NA, ESCAPE_NAP, ESCAPE_APPEND = 0x10, 0x20, 0x40, 0x80, 0x100
-_SPACE = {0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t", 0x0B: b"\\v", 0x0C: b"\\f"}
-_SPECIAL = {0x5C: b"\\\\", 0x07: b"\\a", 0x1B: b"\\e", 0x22: b'\\"'}
-
-
-def string_escape(src: bytes, flags: int, only: bytes | None) -> bytes:
-    """string_escape_mem() of lib/string_helpers.c (the whole output, unbounded)."""
-    out = bytearray()
-    is_dict = bool(only)
-    is_append = bool(flags & ESCAPE_APPEND)
-    for c in src:
-        in_dict = is_dict and c in only
-        if not (is_append or in_dict) and is_dict:
-            out.append(c)
-        elif not (is_append and in_dict) and isascii(c) and isprint(c) and flags & ESCAPE_NAP:
-            out.append(c)
-        elif not (is_append and in_dict) and isprint(c) and flags & ESCAPE_NP:
-            out.append(c)
-        elif not (is_append and in_dict) and isascii(c) and flags & ESCAPE_NA:
-            out.append(c)
-        elif flags & ESCAPE_SPACE and c in _SPACE:
-            out += _SPACE[c]
-        elif flags & ESCAPE_SPECIAL and c in _SPECIAL:
-            out += _SPECIAL[c]
-        elif flags & ESCAPE_NULL and c == 0:
-            out += b"\\0"
-        elif flags & ESCAPE_OCTAL:
-            out += b"\\%03o" % c
-        elif flags & ESCAPE_HEX:
-            out += b"\\x%02x" % c
-        else:
-            out.append(c)
-    return bytes(out)
 
 
 def _commit(k, m, data: bytes) -> None:
@@ -646,7 +611,7 @@ def _commit(k, m, data: bytes) -> None:
         "unsigned int flags, const char *esc)")
 def seq_escape_mem(k, m, src, length, flags, esc):
     only = k.machine.read_cstr(esc, 4096) if esc else None
-    _commit(k, m, string_escape(k.machine.read(src, length) if length else b"", flags, only))
+    _commit(k, m, string_escape_mem(k.machine.read(src, length) if length else b"", flags, only))
 
 
 def hex_dump_line(data: bytes, rowsize: int, groupsize: int, ascii: bool) -> bytes:

@@ -1034,16 +1034,31 @@ ESCAPE_ANY = ESCAPE_SPACE | ESCAPE_OCTAL | ESCAPE_SPECIAL | ESCAPE_NULL
 ESCAPE_NP = 0x10
 ESCAPE_ANY_NP = ESCAPE_ANY | ESCAPE_NP
 ESCAPE_HEX = 0x20
+ESCAPE_NA = 0x40
+ESCAPE_NAP = 0x80
+ESCAPE_APPEND = 0x100
 
 _ESCAPE_SPACE_MAP = {0x0A: b"\\n", 0x0D: b"\\r", 0x09: b"\\t", 0x0B: b"\\v", 0x0C: b"\\f"}
 _ESCAPE_SPECIAL_MAP = {0x5C: b"\\\\", 0x07: b"\\a", 0x1B: b"\\e", 0x22: b'\\"'}
 
 
-def string_escape_mem(src: bytes, flags: int) -> bytes:
-    """Port of ``string_escape_mem()`` (lib/string_helpers.c) with ``only=NULL``."""
+def string_escape_mem(src: bytes, flags: int, only: bytes | None = None) -> bytes:
+    """Port of ``string_escape_mem()`` (lib/string_helpers.c), the whole output.
+
+    ``only`` limits escaping to those bytes (ESCAPE_APPEND: escape them as well).
+    """
     out = bytearray()
+    is_dict = bool(only)
+    is_append = bool(flags & ESCAPE_APPEND)
     for c in src:
-        if flags & ESCAPE_NP and isprint(c):
+        in_dict = is_dict and c in only
+        if not (is_append or in_dict) and is_dict:
+            out.append(c)
+        elif not (is_append and in_dict) and isascii(c) and isprint(c) and flags & ESCAPE_NAP:
+            out.append(c)
+        elif not (is_append and in_dict) and isprint(c) and flags & ESCAPE_NP:
+            out.append(c)
+        elif not (is_append and in_dict) and isascii(c) and flags & ESCAPE_NA:
             out.append(c)
         elif flags & ESCAPE_SPACE and c in _ESCAPE_SPACE_MAP:
             out += _ESCAPE_SPACE_MAP[c]
