@@ -112,17 +112,9 @@ def oops_report(k, exc, entry: str) -> list[str]:
     lines += cpu_lines(k)
     cr2 = exc.addr if isinstance(exc, MemoryFault) else 0
     lines += register_lines(k, rip, regs, cr2)
-    lines.append("Call Trace:")
-    lines.append(" <TASK>")
     where = frame_text(k, rip, is_return=False)
-    if where != k.format_addr(rip):
-        lines.append(f" kemu: fault at {where}")
-    for ret in unwind(k, {**regs, "rip": rip}):
-        lines.append(f" {frame_text(k, ret)}")
-    kind = entry.rsplit(" ", 1)[-1] if entry else ""
-    for caller in _ENTRY_CALLERS.get(kind, ()):
-        lines.append(f" {caller}")
-    lines.append(" </TASK>")
+    head = [f" kemu: fault at {where}"] if where != k.format_addr(rip) else []
+    lines += call_trace(k, {**regs, "rip": rip}, head)
     if not lockup:
         lines.append("Modules linked in:" + modules_linked_in(k))
         if isinstance(exc, MemoryFault):
@@ -146,14 +138,20 @@ def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int
     out.append((4, "Modules linked in:" + modules_linked_in(k)))
     out += [(4, text) for text in cpu_lines(k)]
     out += [(4, text) for text in register_lines(k, rip, regs, cr2=0)]
-    out.append((4, "Call Trace:"))
-    out.append((4, " <TASK>"))
-    for ret in unwind(k, {**regs, "rip": rip}):
-        out.append((4, f" {frame_text(k, ret)}"))
-    out += [(4, f" {caller}") for caller in _entry_callers(k)]
-    out.append((4, " </TASK>"))
+    out += [(4, text) for text in call_trace(k, {**regs, "rip": rip})]
     out.append((4, "---[ end trace 0000000000000000 ]---"))
     return out
+
+
+def call_trace(k, regs: dict, head=()) -> list[str]:
+    """The Call Trace block: module frames unwound with ORC from ``regs``, then the
+    kernel functions above the running entry (do_init_module, ...)."""
+    try:
+        frames = unwind(k, regs)
+    except Exception:              # an unreadable stack ends the trace, as in the kernel
+        frames = []
+    return ["Call Trace:", " <TASK>", *head, *(f" {frame_text(k, ret)}" for ret in frames),
+            *(f" {caller}" for caller in _entry_callers(k)), " </TASK>"]
 
 
 def _entry_callers(k):

@@ -20,29 +20,15 @@ class _Once:
         self.sites = set()
 
 
-def _call_trace(k) -> list[str]:
-    from kemu.oops import _entry_callers, frame_text
-    from kemu.unwind import unwind
-    m = k.machine
-    try:
-        regs = m.registers()
-        frames = unwind(k, regs)
-    except Exception:
-        frames = []
-    return [f" {frame_text(k, ret)}" for ret in frames] + \
-        [f" {caller}" for caller in _entry_callers(k)]
-
-
 def warn(k, where: str, func: str, message: str | None = None) -> None:
     """__warn() for WARN(1, message) in kernel code called by the running entry."""
-    from kemu.oops import cpu_lines
+    from kemu.oops import call_trace, cpu_lines
     lines = ["------------[ cut here ]------------"]
     if message:
         lines += message.rstrip("\n").split("\n")
     lines += [f"WARNING: CPU: 0 PID: 1 at {where} {func}",
               print_modules(k), *cpu_lines(k), f"RIP: 0010:{func}",
-              "Call Trace:", " <TASK>", *_call_trace(k), " </TASK>",
-              "---[ end trace 0000000000000000 ]---"]
+              *call_trace(k, k.machine.registers()), "---[ end trace 0000000000000000 ]---"]
     for line in lines:
         k.log.emit(4, line)
     k.add_taint("W", lockdep_unreliable=False)
