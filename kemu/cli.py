@@ -89,7 +89,6 @@ def _module_arg(args):
 
 def _insert(args, console: Console, show_log: bool):
     """insmod into the session; returns (kernel, module or None, status)."""
-    from .errors import EmulationError, Lockup
     path, params = _module_arg(args)
     data = _read_module(path)
     name = path                 # insmod names the module file as it was given
@@ -302,7 +301,6 @@ KEMU_VIEWS = ("/proc/modules", "/proc/sys/kernel/tainted")
 
 def _session_op(args, console: Console, op: dict, show_log: bool = True):
     """Run one journalled operation on the session's kernel; (kernel, result)."""
-    from .errors import EmulationError
     with _session(args) as session:
         k = session.kernel()
         if show_log:

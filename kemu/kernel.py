@@ -7,7 +7,6 @@ import hashlib
 import importlib
 import os
 import pkgutil
-import sys
 
 from .errors import EmulationError, LoadError, Lockup
 from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding

@@ -8,7 +8,7 @@ decode_stacktrace.sh: the code disassembled and ``file.c:line`` per frame.
 """
 from __future__ import annotations
 
-from .errors import KernelBug, Lockup, MemoryFault
+from .errors import Lockup, MemoryFault
 from .memory import PAGE_SIZE
 from .unwind import unwind
 
