@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetch the real modules of Debian's kernel package matching the installed
-# headers (lib/, crypto/, fs/ and net/ of linux-image-<release>) into a cache,
+# headers (lib/, crypto/, fs/, net/, drivers/ and arch/ of linux-image-<release>) into a cache,
 # and print the path of their kernel/ directory. Idempotent.
 set -euo pipefail
 hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
@@ -8,7 +8,7 @@ hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
 release=${hdr##*/linux-headers-}
 cache=${KEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kemu}/debian/$release
 kernel=$cache/lib/modules/$release/kernel
-if [ ! -d "$kernel/net" ]; then
+if [ ! -d "$kernel/net" ] || [ ! -d "$kernel/drivers" ] || [ ! -d "$kernel/arch" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     sudo=""
@@ -19,7 +19,8 @@ if [ ! -d "$kernel/net" ]; then
     dpkg-deb --fsys-tarfile "$tmp"/linux-image-"$release"_*.deb |
         tar -x -C "$tmp/x" --wildcards "./lib/modules/$release/kernel/lib" \
             "./lib/modules/$release/kernel/crypto" "./lib/modules/$release/kernel/fs" \
-            "./lib/modules/$release/kernel/net" "./lib/modules/$release/modules.*"
+            "./lib/modules/$release/kernel/net" "./lib/modules/$release/kernel/drivers" \
+            "./lib/modules/$release/kernel/arch" "./lib/modules/$release/modules.*"
     mkdir -p "$(dirname "$cache")"
     rm -rf "$cache"
     mv "$tmp/x" "$cache"
