@@ -116,8 +116,11 @@ class Kernel:
         self.machine.on_invalid_opcode = self._on_ud2
         from . import sanitize as _sanitize
         self.heap.on_problem = lambda problem: _sanitize.on_heap_problem(self, problem)
-        self.machine.on_fault = lambda access, addr, size: _sanitize.on_fault(self, access,
-                                                                                addr, size)
+        # fn(access, addr, size) -> True when a model made the access valid (it is retried)
+        self.fault_handlers: list = []
+        self.machine.on_fault = lambda access, addr, size: (
+            _sanitize.on_fault(self, access, addr, size)
+            or any(h(access, addr, size) for h in self.fault_handlers))
         from .loader import Loader
         self.loader = Loader(self)
         self.module_tree = None

@@ -139,6 +139,13 @@ def survey(root: str, allow_missing: bool = False, timeout_ms: int = 5000, progr
     under = os.path.join(os.path.abspath(root), "")
     names = sorted(n for n, e in tree.entries.items()
                    if os.path.abspath(e.path).startswith(under))
+    return survey_modules(tree, names, allow_missing, timeout_ms, progress, target, jobs)
+
+
+def survey_modules(tree: ModuleTree, names: list, allow_missing: bool = False,
+                   timeout_ms: int = 5000, progress=None, target=None,
+                   jobs: int = 1) -> list[Outcome]:
+    """Survey the modules ``names`` of ``tree``, in that order."""
     results = []
     jobs_list = [(name, allow_missing, timeout_ms, target) for name in names]
     if jobs > 1 and len(names) > 1:

@@ -57,3 +57,48 @@ def test_leaked_page_reported_at_unload(kernel, pages_ko):
     kernel.unload(kernel.load(pages_ko, bug="leak"))
     assert [f["kind"] for f in kernel.findings] == ["left-registered"]
     assert "order-0 page block" in kernel.findings[0]["message"]
+
+
+STRUCT_PAGE = r'''#include <linux/module.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+static int __init spage_init(void)
+{
+	struct page *page = alloc_pages(GFP_KERNEL, 2);
+	struct page *other;
+	struct sysinfo si;
+	char *buf, *kbuf;
+
+	if (!page)
+		return -ENOMEM;
+	buf = page_address(page);
+	memset(buf, 0x33, 4 * PAGE_SIZE);
+	get_page(page);                           /* two references now */
+	pr_info("spage: refs=%d same=%d byte=%d\n", page_count(page),
+		virt_to_page(buf) == page, buf[4 * PAGE_SIZE - 1]);
+	put_page(page);
+	kbuf = kmalloc(100, GFP_KERNEL);
+	other = virt_to_page(kbuf);               /* a slab page: in use, one reference */
+	pr_info("spage: kmalloc page refs=%d addr_ok=%d\n", page_count(other),
+		page_address(other) == (void *)((unsigned long)kbuf & PAGE_MASK));
+	kfree(kbuf);
+	si_meminfo(&si);
+	pr_info("spage: totalram=%lu unit=%u free_le_total=%d\n", totalram_pages(), si.mem_unit,
+		si.freeram <= si.totalram);
+	__free_pages(page, 2);
+	return 0;
+}
+static void __exit spage_exit(void) { }
+module_init(spage_init);
+module_exit(spage_exit);
+MODULE_LICENSE("GPL");
+'''
+
+
+def test_struct_pages_of_alloc_pages_and_kmalloc(kernel):
+    ko = build_module({"spage.c": STRUCT_PAGE})
+    kernel.unload(kernel.load(ko))
+    assert "spage: refs=2 same=1 byte=51" in kernel.dmesg
+    assert "spage: kmalloc page refs=1 addr_ok=1" in kernel.dmesg
+    assert "spage: totalram=131072 unit=4096 free_le_total=1" in kernel.dmesg
+    assert kernel.registrations == {}
