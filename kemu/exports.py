@@ -85,6 +85,31 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     return deco
 
 
+def unreachable(prototype: str, result=0, why: str = "") -> ExportDef:
+    """Declare an export kemu never reaches (a path it does not drive, such as
+    a tracepoint probe's, which runs only while the event is enabled): a module
+    links against it; a call is a ``not-modelled`` finding naming it and ``why``,
+    and returns ``result`` (the failure Linux would give, or a harmless value).
+    """
+    proto = parse_prototype(prototype)
+    reason = why or "kemu does not model this path"
+
+    def fn(k, *args):
+        k.finding("not-modelled", f"{proto.name}() was called, but {reason}",
+                  k.current_module())
+        return result
+    fn.__name__ = proto.name
+    fn.__qualname__ = proto.name
+    return register(ExportDef(proto.name, "func", fn, proto=proto,
+                              origin=f"{prototype} ({_caller_origin()})"))
+
+
+def _caller_origin() -> str:
+    import sys
+    frame = sys._getframe(2)
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
 def _parse_decl(decl: str):
     words = decl.replace("*", " * ").split()
     name = words[-1]

@@ -1,0 +1,1 @@
+"""kernel/trace/: tracing, which kemu never turns on."""
