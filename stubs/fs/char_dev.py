@@ -24,11 +24,18 @@ from ..lib.kemu_warn import warn
 from .internal import cstr, init_list_head, kfree, kzalloc, owner_of, rd, sym, wr
 
 CHRDEV_MAJOR_HASH_SIZE = 255
-# Character majors a booted Debian 6.1 kernel has before any module registers one.
+# Character majors a booted Debian 6.1 kernel has before any module registers one:
+# the oracle VM's /proc/devices (majors 254 down to 247 are dynamic ones the boot
+# took, so a module's first dynamic major is 246). Minor ranges of the dynamic
+# ones are not visible there; they are taken whole.
 BOOT_CHRDEVS = ((1, 0, 256, "mem"), (4, 0, 1, "/dev/vc/0"), (4, 1, 63, "tty"),
                 (4, 64, 32, "ttyS"), (5, 0, 1, "/dev/tty"), (5, 1, 1, "/dev/console"),
                 (5, 2, 1, "/dev/ptmx"), (7, 0, 256, "vcs"), (10, 0, 256, "misc"),
-                (13, 0, 256, "input"), (128, 0, 256, "ptm"), (136, 0, 256, "pts"))
+                (13, 0, 256, "input"), (29, 0, 256, "fb"), (128, 0, 256, "ptm"),
+                (136, 0, 256, "pts"), (153, 0, 256, "spi"), (247, 0, 256, "cxl"),
+                (248, 0, 256, "bsg"), (249, 0, 256, "ptp"), (250, 0, 256, "pps"),
+                (251, 0, 256, "rtc"), (252, 0, 256, "dax"), (253, 0, 256, "tpm"),
+                (254, 0, 256, "gpiochip"))
 
 
 def MAJOR(k, dev: int) -> int:

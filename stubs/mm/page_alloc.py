@@ -9,8 +9,9 @@ vmemmap describing a page is mapped the first time anything touches it
 allocate through the page allocator (a kmalloc buffer's page, say) reads as
 an in-use page: one reference, no flags.
 
-The machine has :data:`TOTALRAM_PAGES` pages of RAM (512 MiB, the oracle
-VM's ``-m``), reported by ``_totalram_pages`` and ``si_meminfo()``.
+The machine has :data:`TOTALRAM_PAGES` pages of RAM, the oracle VM's
+(``MemTotal: 468416 kB`` with ``-m 512M``), reported by ``_totalram_pages``
+and ``si_meminfo()``.
 """
 from kemu import data, export
 from kemu.machine import DIRECT_MAP_ADDR
@@ -20,7 +21,7 @@ from ..arch.x86.mm.kaslr import VMEMMAP_BASE
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 MAX_ORDER = 11
-TOTALRAM_PAGES = (512 << 20) >> PAGE_SHIFT
+TOTALRAM_PAGES = 468416 * 1024 >> PAGE_SHIFT
 VMEMMAP_SIZE = 1 << 40                          # enough for the whole direct map
 
 

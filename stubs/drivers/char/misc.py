@@ -1,6 +1,6 @@
 """drivers/char/misc.c: misc devices on major 10.
 
-``misc_register`` takes a dynamic minor (127 downwards, the 6.1 bitmap of 128
+``misc_register`` takes a dynamic minor (124 downwards, the 6.1 bitmap of 128
 dynamic minors) or checks a fixed one (-EBUSY if taken), creates the device in
 the "misc" class (its /dev node named ``nodename`` or ``name``, mode
 ``misc->mode``) and puts it at the front of ``misc_list``, a real list in
@@ -21,10 +21,10 @@ from ...fs.internal import (cstr, init_list_head, is_err, list_add, list_del, ow
                             rd, wr)
 
 DYNAMIC_MINORS = 128                 # static in drivers/char/misc.c (6.1)
-# fixed minors of misc devices built into Debian's 6.1 kernel
-BOOT_MISC = ((227, "mcelog"), (228, "hpet"), (231, "snapshot"), (183, "hw_random"),
-             (144, "nvram"), (236, "device-mapper"), (237, "loop-control"),
-             (223, "uinput"), (229, "fuse"), (235, "autofs"), (234, "btrfs-control"))
+# the misc devices of Debian's booted 6.1 kernel, in /proc/misc order (newest first),
+# as the oracle VM lists them; 125-127 are dynamic minors the boot took
+BOOT_MISC = ((125, "cpu_dma_latency"), (1, "psaux"), (228, "hpet"), (126, "userfaultfd"),
+             (231, "snapshot"), (183, "hw_random"), (127, "vga_arbiter"))
 
 
 class Misc:
@@ -40,6 +40,8 @@ class Misc:
         self.kernel: dict[int, str] = {}      # minors of built-in misc devices
         for minor, name in BOOT_MISC:
             self.kernel[minor] = name
+            if DYNAMIC_MINORS - 3 <= minor < DYNAMIC_MINORS:
+                self.bitmap |= 1 << (DYNAMIC_MINORS - minor - 1)
         # major 10's cdev: fops = misc_fops, whose open is misc_open
         from ...fs.char_dev import CharDevs, MKDEV
         cd = k.model(CharDevs)
@@ -170,5 +172,6 @@ def misc_devices(k) -> list:
 
 
 def proc_misc(k) -> str:
-    """/proc/misc: ``"%3i %s\\n"`` per device, misc_list order (module devices only)."""
-    return "".join(f"{minor:3d} {name}\n" for minor, name, _f, _o in misc_devices(k))
+    """/proc/misc: ``"%3i %s\n"`` per device, misc_list order (the boot's last)."""
+    return "".join(f"{minor:3d} {name}\n" for minor, name, _f, _o in misc_devices(k)) + \
+        "".join(f"{minor:3d} {name}\n" for minor, name in BOOT_MISC)
