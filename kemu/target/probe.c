@@ -77,6 +77,14 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter/x_tables.h>
+#include <net/netlink.h>
+#include <net/sock.h>
+#include <net/ipv6.h>
+#include <net/inet_frag.h>
+#include <net/netfilter/nf_log.h>
+#include <linux/netlink.h>
+#include <linux/once.h>
+#include <linux/time.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 #include <crypto/hash.h>
