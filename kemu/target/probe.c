@@ -82,6 +82,10 @@
 #include <net/ipv6.h>
 #include <net/inet_frag.h>
 #include <net/netfilter/nf_log.h>
+#include <net/netfilter/nf_queue.h>
+#include <net/netfilter/nf_conntrack_zones.h>
+#include <linux/sysctl.h>
+#include <linux/btf.h>
 #include <linux/netlink.h>
 #include <linux/once.h>
 #include <linux/time.h>

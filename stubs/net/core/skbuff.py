@@ -283,3 +283,91 @@ def skb_ensure_writable(k, skb, write_len):
         return 0
     _not_modelled(k, "skb_ensure_writable() of a cloned skb (pskb_expand_head)")
     return -errno.ENOMEM
+
+
+# ------------------------------------------------------------ checksums
+def ip_summed(k, skb) -> int:
+    """skb->ip_summed (a 2-bit field)."""
+    bit, bits = k.target.bitfield("sk_buff.ip_summed")
+    raw = int.from_bytes(bytes(k.machine.read(skb + bit // 8, 2)), "little")
+    return (raw >> (bit % 8)) & ((1 << bits) - 1)
+
+
+def set_ip_summed(k, skb, value: int) -> None:
+    bit, bits = k.target.bitfield("sk_buff.ip_summed")
+    raw = int.from_bytes(bytes(k.machine.read(skb + bit // 8, 2)), "little")
+    mask = ((1 << bits) - 1) << (bit % 8)
+    raw = (raw & ~mask) | ((value << (bit % 8)) & mask)
+    k.machine.write(skb + bit // 8, raw.to_bytes(2, "little"))
+
+
+@export("__wsum __skb_checksum(const struct sk_buff *skb, int offset, int len, __wsum csum, "
+        "const struct skb_checksum_ops *ops)")
+def __skb_checksum(k, skb, offset, len, csum, ops):
+    if offset + len > headlen(k, skb):
+        _not_modelled(k, "__skb_checksum() of paged data")
+        return csum
+    if len <= 0:
+        return csum
+    data = rd(k, skb, "sk_buff.data") + offset
+    return (yield k.call_request(rd(k, ops, "skb_checksum_ops.update"), data, len, csum))
+
+
+@export("__wsum skb_checksum(const struct sk_buff *skb, int offset, int len, __wsum csum)")
+def skb_checksum(k, skb, offset, len, csum):
+    from ...arch.x86.lib.csum import partial
+    if offset + len > headlen(k, skb):
+        _not_modelled(k, "skb_checksum() of paged data")
+        return csum
+    return partial(bytes(k.machine.read(rd(k, skb, "sk_buff.data") + offset, max(len, 0))), csum)
+
+
+@export("int skb_checksum_help(struct sk_buff *skb)")
+def skb_checksum_help(k, skb):
+    from ...arch.x86.lib.csum import fold, partial
+    t = k.target
+    if ip_summed(k, skb) == t.const("CHECKSUM_COMPLETE"):
+        set_ip_summed(k, skb, t.const("CHECKSUM_NONE"))
+        return 0
+    head, data = rd(k, skb, "sk_buff.head"), rd(k, skb, "sk_buff.data")
+    offset = rd(k, skb, "sk_buff.csum_start", 2) - (data - head)   # skb_checksum_start_offset
+    if offset >= headlen(k, skb):
+        warn(k, "net/core/skbuff.c:3317", "skb_checksum_help+0x15a/0x190")
+        return -errno.EINVAL
+    csum = partial(bytes(k.machine.read(data + offset, _u32(k, skb, "len") - offset)), 0)
+    offset += rd(k, skb, "sk_buff.csum_offset", 2)
+    if offset + 2 > headlen(k, skb):
+        warn(k, "net/core/skbuff.c:3325", "skb_checksum_help+0x16e/0x190")
+        return -errno.EINVAL
+    ret = skb_ensure_writable(k, skb, offset + 2)
+    if ret:
+        return ret
+    k.machine.write_u16(data + offset, fold(csum) or t.const("CSUM_MANGLED_0"))
+    set_ip_summed(k, skb, t.const("CHECKSUM_NONE"))
+    return 0
+
+
+@export("int pskb_trim_rcsum_slow(struct sk_buff *skb, unsigned int len)")
+def pskb_trim_rcsum_slow(k, skb, len):
+    from ...arch.x86.lib.csum import partial
+    t = k.target
+    if ip_summed(k, skb) == t.const("CHECKSUM_COMPLETE"):
+        delta = _u32(k, skb, "len") - len
+        data = rd(k, skb, "sk_buff.data")
+        sub = ~partial(bytes(k.machine.read(data + len, max(delta, 0))), 0) & 0xFFFFFFFF
+        if len & 1:                                  # csum_block_sub(): ror32(~csum2, 8)
+            sub = ((sub >> 8) | (sub << 24)) & 0xFFFFFFFF
+        s = rd(k, skb, "sk_buff.csum", 4) + sub
+        wr(k, skb, "sk_buff.csum", ((s & 0xFFFFFFFF) + (s >> 32)) & 0xFFFFFFFF, 4)
+    elif ip_summed(k, skb) == t.const("CHECKSUM_PARTIAL"):
+        hdlen = min(len, headlen(k, skb))
+        head, data = rd(k, skb, "sk_buff.head"), rd(k, skb, "sk_buff.data")
+        offset = rd(k, skb, "sk_buff.csum_start", 2) - (data - head) + \
+            rd(k, skb, "sk_buff.csum_offset", 2)
+        if offset + 2 > hdlen:
+            return -errno.EINVAL
+    if _u32(k, skb, "data_len"):
+        _not_modelled(k, "pskb_trim_rcsum_slow() of paged data")
+        return -errno.ENOMEM
+    skb_trim_(k, skb, len)
+    return 0
