@@ -8,7 +8,7 @@ no NETDEV_REGISTER/NETDEV_UP to replay to it (and nothing to unregister).
 """
 from __future__ import annotations
 
-from kemu import export
+from kemu import data, export
 
 from ..netlink.af_netlink import chain_register, chain_unregister
 
@@ -57,3 +57,8 @@ def register_netdevice_notifier(k, nb):
 @export("int unregister_netdevice_notifier(struct notifier_block *nb)")
 def unregister_netdevice_notifier(k, nb):
     return chain_unregister(k, k.model(_NetdevChain).blocks, nb, "netdevice notifier")
+
+
+@data("struct static_key_false netstamp_needed_key")
+def netstamp_needed_key(k, addr):
+    """Off: nobody asked for receive timestamps."""

@@ -23,7 +23,7 @@ import errno
 
 from kemu import export
 
-from ...fs.internal import rd, wr
+from ...fs.internal import rd, static, static_addr, wr
 from ...lib.kemu_warn import bug, warn
 
 
@@ -371,3 +371,48 @@ def pskb_trim_rcsum_slow(k, skb, len):
         return -errno.ENOMEM
     skb_trim_(k, skb, len)
     return 0
+
+
+# ------------------------------------------------------------ text search
+# struct skb_seq_state is what skb_find_text keeps in ts_state.cb; for a linear
+# skb only the window [from, to) of the head matters: kept as {len, data}.
+_TS_LEN, _TS_DATA = 0, 8
+
+
+@static("unsigned int skb_ts_get_next_block(unsigned int offset, const u8 **text, "
+        "struct ts_config *conf, struct ts_state *state)")
+def skb_ts_get_next_block(k, offset, text, conf, state):
+    cb = state + k.target.offset("ts_state.cb")
+    length = k.machine.read_u32(cb + _TS_LEN)
+    if offset < length:
+        k.machine.write_u64(text, k.machine.read_u64(cb + _TS_DATA) + offset)
+        return length - offset
+    return 0
+
+
+@static("void skb_ts_finish(struct ts_config *conf, struct ts_state *state)")
+def skb_ts_finish(k, conf, state):
+    """skb_abort_seq_read(): nothing was mapped."""
+
+
+@export("unsigned int skb_find_text(struct sk_buff *skb, unsigned int from, unsigned int to, "
+        "struct ts_config *config)")
+def skb_find_text(k, skb, from_, to, config):
+    t, m = k.target, k.machine
+    ops = rd(k, config, "ts_config.ops")
+    patlen = (yield k.call_request(rd(k, ops, "ts_ops.get_pattern_len"), config)) & 0xFFFFFFFF
+    wr(k, config, "ts_config.get_next_block", static_addr(k, "skb_ts_get_next_block"))
+    wr(k, config, "ts_config.finish", static_addr(k, "skb_ts_finish"))
+    end = min(to, _u32(k, skb, "len"))
+    if end > headlen(k, skb):
+        _not_modelled(k, "skb_find_text() over paged data")
+        end = headlen(k, skb)
+    state_ = k.heap.alloc(t.sizeof("ts_state"), kind="ts_state", zero=True)
+    cb = state_ + t.offset("ts_state.cb")
+    m.write_u32(cb + _TS_LEN, max(end - from_, 0))
+    m.write_u64(cb + _TS_DATA, rd(k, skb, "sk_buff.data") + from_)
+    try:
+        ret = (yield k.call_request(rd(k, ops, "ts_ops.find"), config, state_)) & 0xFFFFFFFF
+    finally:
+        k.heap.free(state_)
+    return ret if (ret + patlen) & 0xFFFFFFFF <= (to - from_) & 0xFFFFFFFF else 0xFFFFFFFF
