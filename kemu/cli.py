@@ -404,8 +404,10 @@ def cmd_survey(args, console: Console) -> int:
         if not args.json:
             console.err.print(f"[{i}/{n}] {res.module}: {res.outcome}", style="dim",
                               highlight=False, markup=False)
+    if args.jobs < 1:
+        raise UsageError(f"survey: --jobs {args.jobs}: must be at least 1")
     results = survey(args.dir, allow_missing=args.allow_missing,
-                     timeout_ms=int(args.timeout * 1000), progress=progress)
+                     timeout_ms=int(args.timeout * 1000), progress=progress, jobs=args.jobs)
     if args.json:
         sys.stdout.write(to_json(results) + "\n")
         return 0
@@ -417,6 +419,7 @@ def cmd_survey(args, console: Console) -> int:
     s = summarize(results)
     ok = s["totals"].get("ok", 0)
     console.out.print(f"{s['modules']} modules: {ok} ok ({100 * ok / max(1, s['modules']):.0f}%), "
+                      f"{s['clean']} of them clean ({100 * s['clean'] / max(1, s['modules']):.0f}%), "
                       + ", ".join(f"{v} {k}" for k, v in sorted(s["totals"].items()) if k != "ok"),
                       highlight=False)
     if s["most_wanted"]:
@@ -481,6 +484,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--stubs", action="append", default=[], metavar="DIR",
                         help="also load kernel models from the *.py files in DIR (they may "
                              "override kemu's; also $KEMU_STUBS, ':'-separated)")
+    common.add_argument("--modules", metavar="DIR",
+                        help="module tree that request_module() loads from, as modprobe "
+                             "would (also $KEMU_MODULES)")
     common.add_argument("--json", action="store_true",
                         help="print a machine-readable report instead (module, kernel, log, "
                              "findings)")
@@ -584,6 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="stub imports kemu does not provide instead of failing")
     sv.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
                     help="limit for each entry into module code (default 5)")
+    sv.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                    help="survey N modules at a time, each in its own process")
     sv.set_defaults(func=cmd_survey)
     sub.add_parser("reset", parents=[common], help="forget the session"
                    ).set_defaults(func=cmd_reset)
@@ -600,6 +608,11 @@ def main(argv=None) -> int:
     if os.environ.get("NO_COLOR") and args.color == "auto":
         console = Console(False)
     console.json = getattr(args, "json", False)
+    if getattr(args, "modules", None):
+        if not os.path.isdir(args.modules):
+            console.error(f"kemu: --modules {args.modules}: not a directory")
+            return 2
+        os.environ["KEMU_MODULES"] = os.path.abspath(args.modules)
     stub_dirs = list(getattr(args, "stubs", []) or [])
     stub_dirs += [d for d in os.environ.get("KEMU_STUBS", "").split(":") if d]
     try:

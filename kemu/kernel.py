@@ -72,11 +72,13 @@ class Kernel:
 
     ``target`` names the kernel to be (default: the shipped Debian 6.1 amd64
     description, or ``$KEMU_TARGET``); ``allow_missing`` makes imports that no
-    model provides return 0 instead of failing the load.
+    model provides return 0 instead of failing the load. ``modules`` is a
+    directory of modules (default ``$KEMU_MODULES``) that ``request_module()``
+    loads from, as modprobe would; without one, requests fail.
     """
 
     def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 10_000,
-                 stub_packages=("stubs",), sanitize: bool = True):
+                 stub_packages=("stubs",), sanitize: bool = True, modules=None):
         self.target = target if hasattr(target, "offset") else \
             load_target(target or os.environ.get("KEMU_TARGET") or None)
         for package in stub_packages:
@@ -118,6 +120,10 @@ class Kernel:
                                                                                 addr, size)
         from .loader import Loader
         self.loader = Loader(self)
+        self.module_tree = None
+        tree = modules if modules is not None else os.environ.get("KEMU_MODULES") or None
+        if tree is not None:
+            self.set_module_tree(tree)
 
     # ------------------------------------------------------------- models
     def model(self, cls):
@@ -637,6 +643,41 @@ class Kernel:
             return self.loader.load_module(path, data, args, flags, image=image)
         finally:
             self.allow_missing = saved
+
+    def set_module_tree(self, tree) -> None:
+        """Where request_module() finds modules: a directory or a ModuleTree."""
+        from .modprobe import ModuleTree, shared_tree
+        self.module_tree = tree if isinstance(tree, ModuleTree) else shared_tree(str(tree))
+
+    def request_module(self, name: str):
+        """modprobe ``name`` from inside a hook: a generator (``yield from``) that
+        loads what ``modprobe -q NAME`` would and returns its exit status
+        (0, or 1 if nothing matched or an insertion failed); None without a tree."""
+        from .errors import InitError, LoadError
+        tree = self.module_tree
+        if tree is None:
+            return None
+        order = tree.modprobe_order(name)
+        if not order:
+            return 1
+        status = 0
+        for modname in order:
+            if modname in self.modules:
+                continue
+            entry = tree.entries[modname]
+            if any(d not in self.modules for d in tree.depends(modname)[:-1]):
+                status = 1
+                continue
+            try:
+                with open(entry.path, "rb") as fh:
+                    data = fh.read()
+                image = parsed_image(data, self.loader)
+                yield from self.loader.load_module_request(entry.path, data, image=image)
+            except (LoadError, InitError, OSError) as exc:
+                self.note(f"request_module({name}): modprobe: ERROR: could not insert "
+                          f"'{modname}': {exc}")
+                status = 1
+        return status
 
     def unload(self, mod, force: bool = False) -> None:
         """delete_module(2): run exit and free a module (by name or object).

@@ -73,6 +73,29 @@ class Loader:
     def load_module(self, path: str, data: bytes, args: str = "", flags: int = 0,
                     image: E.ElfImage | None = None) -> Module:
         """Load, link and initialise a module; returns it LIVE or raises."""
+        mod = self.prepare_module(path, data, args, flags, image)
+        self.do_init_module(mod)
+        return mod
+
+    def load_module_request(self, path: str, data: bytes, args: str = "", flags: int = 0,
+                            image: E.ElfImage | None = None):
+        """load_module() from inside a hook (request_module()): a generator that
+        yields the call of init as a CallRequest; returns the LIVE module or raises."""
+        mod = self.prepare_module(path, data, args, flags, image)
+        ret = 0
+        if mod.init_addr:
+            saved = self.k.current_entry
+            self.k.current_entry = (f"{mod.name} init", mod)
+            try:
+                ret = yield self.k.call_request(mod.init_addr)
+            finally:
+                self.k.current_entry = saved
+        self.init_module_done(mod, ret)
+        return mod
+
+    def prepare_module(self, path: str, data: bytes, args: str = "", flags: int = 0,
+                       image: E.ElfImage | None = None) -> Module:
+        """load_module() up to do_init_module(): the module formed, COMING, args parsed."""
         if image is None:
             image = self.parse(data)
         info = LoadInfo(path, image, args, flags)
@@ -96,7 +119,6 @@ class Loader:
         except BaseException:
             self.free_module(mod)
             raise
-        self.do_init_module(mod)
         return mod
 
     def parse(self, data: bytes) -> E.ElfImage:
@@ -614,8 +636,13 @@ class Loader:
             except EmulationError:
                 self._going(mod)
                 raise
-            ret = ret & 0xFFFFFFFF
-            ret = ret - (1 << 32) if ret >> 31 else ret
+        self.init_module_done(mod, ret)
+
+    def init_module_done(self, mod: Module, ret: int) -> None:
+        """do_init_module() after init returned ``ret``: LIVE, or GOING and freed."""
+        k = self.k
+        ret = ret & 0xFFFFFFFF
+        ret = ret - (1 << 32) if ret >> 31 else ret
         mod.init_ret = ret
         if ret < 0:
             self._going(mod)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ctypes
 import itertools
+import os
 import struct
 import threading
 import time
@@ -36,7 +37,7 @@ import keystone
 from unicorn import (UC_ARCH_X86, UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_ERR_INSN_INVALID,
                      UC_ERR_READ_PROT, UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_PROT,
                      UC_ERR_WRITE_UNMAPPED, UC_HOOK_CODE, UC_HOOK_INSN_INVALID, UC_HOOK_INTR,
-                     UC_HOOK_MEM_INVALID, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
+                     UC_HOOK_MEM_INVALID, UC_HOOK_MEM_READ, UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED,
                      UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_PROT,
                      UC_MEM_WRITE_UNMAPPED, UC_MODE_64, UC_TLB_VIRTUAL, Uc, UcError)
 from unicorn import x86_const as X
@@ -163,6 +164,8 @@ class Watchdog:
 
 
 WATCHDOG = Watchdog()
+# a forked child (kemu survey --jobs) has no watchdog thread: start afresh
+os.register_at_fork(after_in_child=WATCHDOG.__init__)
 
 
 @dataclass
@@ -257,6 +260,18 @@ class Machine:
             if self._hook_exc is None:
                 self._hook_exc = exc
             _lib.uc_emu_stop(self._uch)
+
+    def watch_reads(self, addr: int, size: int, fn) -> None:
+        """Call ``fn()`` before emulated code reads any byte of ``[addr, addr+size)``
+        (one Unicorn hook bounded to that range: other accesses stay unhooked)."""
+        def on_read(uc, access, address, size_, value, user_data):
+            try:
+                fn()
+            except BaseException as exc:      # re-raised by call() once emulation stops
+                if self._hook_exc is None:
+                    self._hook_exc = exc
+                uc.emu_stop()
+        self.uc.hook_add(UC_HOOK_MEM_READ, on_read, begin=addr, end=addr + size - 1)
 
     def add_thunk(self, name: str, source: str) -> int:
         """Assemble a thunk (e.g. a static-call trampoline) and return its address."""

@@ -1,8 +1,10 @@
 """``kemu survey DIR``: how far kemu gets on every module of a tree.
 
-Each module is loaded into a fresh kernel, after the modules it depends on
-(from ``modules.dep`` when the tree has one, else from each module's
-``.modinfo depends=``), initialised, then unloaded. The outcome, the first
+Each module is loaded into a fresh kernel as ``modprobe`` would load it:
+after its soft dependencies and the modules it depends on (from
+``modules.dep`` when the tree has one, else from each module's ``.modinfo``),
+with the tree serving the kernel's ``request_module()`` calls; then it is
+unloaded. The outcome, the first
 export kemu lacked and what unloading found left behind are recorded per
 module, with totals and the most wanted exports.
 """
@@ -14,8 +16,8 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
-from . import elf as E
 from .errors import EmulationError, InitError, KemuError, LoadError, Lockup
+from .modprobe import ModuleTree, shared_tree
 
 
 @dataclass
@@ -28,96 +30,42 @@ class Outcome:
     first_missing: str = ""
     missing: list = field(default_factory=list)
     findings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
     seconds: float = 0.0
 
 
-def _modinfo(path: str) -> dict:
-    with open(path, "rb") as fh:
-        data = fh.read()
-    body, _ = E.module_sig_check(data, lambda *a: None)
-    image = E.elf_validity_check(body, lambda *a: None)
-    idx = image.find_any_sec(".modinfo")
-    info = {}
-    for key, value in E.parse_modinfo(image.section_data(idx)) if idx else []:
-        info.setdefault(key, value)
-    return info
-
-
-def index_tree(root: str) -> tuple[dict, dict]:
-    """Module name -> path, and module name -> names it depends on."""
-    paths, deps = {}, {}
-    for dirpath, _dirs, files in os.walk(root):
-        for fname in files:
-            if fname.endswith(".ko"):
-                path = os.path.join(dirpath, fname)
-                paths[fname[:-3].replace("-", "_")] = path
-    depfile = _find_modules_dep(root)
-    if depfile:
-        base = os.path.dirname(depfile)
-        with open(depfile) as fh:
-            for line in fh:
-                mod, _, rest = line.partition(":")
-                name = os.path.basename(mod.strip())[:-3].replace("-", "_")
-                deps[name] = [os.path.basename(d)[:-3].replace("-", "_") for d in rest.split()]
-                full = os.path.join(base, mod.strip())
-                if name not in paths and os.path.exists(full):
-                    paths[name] = full
-    else:
-        for name, path in paths.items():
-            try:
-                dep = _modinfo(path).get("depends", "")
-            except KemuError:
-                dep = ""
-            deps[name] = [d.replace("-", "_") for d in dep.split(",") if d]
-    return paths, deps
-
-
-def _find_modules_dep(root: str) -> str | None:
-    probe = os.path.abspath(root)
-    while True:
-        candidate = os.path.join(probe, "modules.dep")
-        if os.path.exists(candidate):
-            return candidate
-        parent = os.path.dirname(probe)
-        if parent == probe or os.path.basename(probe) == "modules":
-            return None
-        probe = parent
-
-
-def load_order(name: str, deps: dict) -> list[str]:
-    """Dependencies first (depth-first), each once, ``name`` last."""
-    order, seen = [], set()
-
-    def visit(n):
-        if n in seen:
-            return
-        seen.add(n)
-        for d in deps.get(n, []):
-            visit(d)
-        order.append(n)
-    visit(name)
-    return order
-
-
-def survey_one(name: str, paths: dict, deps: dict, allow_missing: bool = False,
+def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
                timeout_ms: int = 5000, target=None) -> Outcome:
-    """Load deps and ``name`` into a fresh kernel, init, unload; report what happened."""
+    """modprobe ``name`` into a fresh kernel (soft and hard dependencies first,
+    further modules on request_module()), then unload it; report what happened."""
     from .kernel import Kernel
-    out = Outcome(name, paths[name])
+    out = Outcome(name, tree.path(name))
     t0 = time.perf_counter()
     try:
-        k = Kernel(target=target, allow_missing=allow_missing, timeout_ms=timeout_ms)
+        k = Kernel(target=target, allow_missing=allow_missing, timeout_ms=timeout_ms,
+                   modules=tree)
     except KemuError as exc:
         out.outcome, out.detail = "kernel-failed", str(exc)
         return out
-    order = load_order(name, deps)
+    order = tree.modprobe_order(name)
+    order = order[:order.index(name) + 1]          # post: softdeps are not needed
+    hard = set(tree.depends(name))
     failed_deps = {}
     for dep in order:
-        path = paths.get(dep)
+        if dep in k.modules:                       # already loaded by a request
+            continue
+        path = tree.path(dep)
         try:
             if path is None:
                 raise LoadError(f"dependency {dep} not found in the tree", 2)
-            k.load(path)
+            try:
+                k.load(path)
+            except KemuError as exc:
+                if dep in hard:
+                    raise
+                # a soft dependency: modprobe goes on without it
+                out.notes.append(f"soft dependency {dep} did not load ({exc})")
+                continue
         except LoadError as exc:
             if dep != name:
                 # a dependency that does not load is fatal only if the module then lacks
@@ -175,15 +123,35 @@ def tree_root(root: str) -> str:
         probe = parent
 
 
+_TREE: list = []          # the tree a forked survey worker reads
+
+
+def _survey_worker(job):
+    name, allow_missing, timeout_ms, target = job
+    return survey_one(name, _TREE[0], allow_missing, timeout_ms, target)
+
+
 def survey(root: str, allow_missing: bool = False, timeout_ms: int = 5000, progress=None,
-           target=None) -> list[Outcome]:
-    """Survey every module under ``root``; dependencies may come from the whole tree."""
-    paths, deps = index_tree(tree_root(root))
-    under = os.path.abspath(root)
-    names = sorted(n for n, p in paths.items() if os.path.abspath(p).startswith(under))
+           target=None, jobs: int = 1) -> list[Outcome]:
+    """Survey every module under ``root``; dependencies may come from the whole tree.
+    ``jobs`` > 1 surveys that many modules at a time in forked processes."""
+    tree = shared_tree(tree_root(root))
+    under = os.path.join(os.path.abspath(root), "")
+    names = sorted(n for n, e in tree.entries.items()
+                   if os.path.abspath(e.path).startswith(under))
     results = []
-    for i, name in enumerate(names):
-        res = survey_one(name, paths, deps, allow_missing, timeout_ms, target)
+    jobs_list = [(name, allow_missing, timeout_ms, target) for name in names]
+    if jobs > 1 and len(names) > 1:
+        import multiprocessing
+        _TREE[:] = [tree]
+        with multiprocessing.get_context("fork").Pool(jobs, maxtasksperchild=50) as pool:
+            for i, res in enumerate(pool.imap(_survey_worker, jobs_list)):
+                results.append(res)
+                if progress:
+                    progress(i + 1, len(names), res)
+        return results
+    for i, job in enumerate(jobs_list):
+        res = survey_one(job[0], tree, *job[1:])
         results.append(res)
         if progress:
             progress(i + 1, len(names), res)
@@ -194,7 +162,8 @@ def summarize(results: list[Outcome]) -> dict:
     """Totals by outcome and the most wanted missing exports."""
     totals = collections.Counter(r.outcome for r in results)
     wanted = collections.Counter(m for r in results for m in set(r.missing))
-    return {"modules": len(results), "totals": dict(totals),
+    clean = sum(1 for r in results if r.outcome == "ok" and not r.findings)
+    return {"modules": len(results), "totals": dict(totals), "clean": clean,
             "most_wanted": wanted.most_common(25)}
 
 

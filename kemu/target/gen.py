@@ -583,7 +583,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("CRYPTO_ALG_LARVAL", "macro"), ("CRYPTO_ALG_DEAD", "macro"),
     ("CRYPTO_ALG_DYING", "macro"), ("CRYPTO_ALG_ASYNC", "macro"),
     ("CRYPTO_ALG_NEED_FALLBACK", "macro"), ("CRYPTO_ALG_TESTED", "macro"),
-    ("CRYPTO_ALG_INSTANCE", "macro"),
+    ("CRYPTO_ALG_INSTANCE", "macro"), ("CRYPTO_NOLOAD", "macro"),
     ("CRYPTO_ALG_KERN_DRIVER_ONLY", "macro"),
     ("CRYPTO_ALG_INTERNAL", "macro"), ("CRYPTO_ALG_OPTIONAL_KEY", "macro"),
     ("CRYPTO_ALG_ALLOCATES_MEMORY", "macro"),

@@ -3,13 +3,15 @@
 The list starts at the built-in "default" table (ASCII/Latin-1) exactly as
 ``tables = &default_table`` does, and registered tables are linked through
 their ->next in module memory. load_nls() finds a table by charset or alias
-and takes a reference on its module; it does not load modules.
+and takes a reference on its module; a charset not registered yet is asked
+of modprobe as ``nls_<charset>`` first (try_then_request_module()).
 """
 import errno
 
 from kemu import export
 
 from ..crypto.internal import private, private_addr
+from ..kernel.kmod import request_module
 from ..kernel.module import module_put, try_module_get
 
 UNICODE_MAX = 0x0010FFFF
@@ -277,7 +279,12 @@ def unregister_nls(k, nls):
 
 @export("struct nls_table *load_nls(char *charset)")
 def load_nls(k, charset):
-    return k.model(Nls).find(k.machine.read_cstr(charset, 256))
+    name = k.machine.read_cstr(charset, 256)
+    found = k.model(Nls).find(name)
+    if not found:
+        yield from request_module(k, "nls_" + name.decode("latin-1"))
+        found = k.model(Nls).find(name)
+    return found
 
 
 @export("void unload_nls(struct nls_table *nls)")

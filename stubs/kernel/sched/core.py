@@ -211,6 +211,7 @@ class Scheduler:
         self.next_pid = 100
         self.clock_seen = k.clock_ns
         self.jiffies_addrs: list[tuple[int, int]] = []   # (addr, size) of jiffies data
+        self.last_read_ns = -1            # the clock at module code's last read of it
         self.idle_hooks: list = []        # (pending() -> bool, run() -> bool)
         self.sleep_hooks: list = []       # fn(task) when a task goes to sleep
         self.gone_hooks: list = []        # fn(module) when a module is going away
@@ -737,6 +738,17 @@ class Scheduler:
             j = k.jiffies()
             for addr, size in self.jiffies_addrs:
                 self.m.write(addr, (j & ((1 << (8 * size)) - 1)).to_bytes(size, "little"))
+
+    def poll_clock(self) -> None:
+        """Module code reads a clock (ktime_get() and friends, or a load of
+        ``jiffies``). kemu cannot see the time pure computation takes, so a
+        clock that has not moved since the previous read moves on by 1/16 of
+        a tick first: a polling loop (``while (jiffies == j0) cpu_relax();``,
+        a benchmark timing its own computation) ends, and runs stay
+        deterministic."""
+        if self.k.clock_ns == self.last_read_ns:
+            self.set_clock(self.k.clock_ns + self.tick_ns // 16)
+        self.last_read_ns = self.k.clock_ns
 
     def jiffy_ns(self, j: int) -> int:
         """The clock time at which jiffies becomes ``j``."""

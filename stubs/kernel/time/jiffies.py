@@ -2,7 +2,8 @@
 
 ``jiffies`` and ``jiffies_64`` always hold ``k.jiffies()`` of the virtual
 clock (HZ=250, starting at INITIAL_JIFFIES five minutes before the wrap):
-the scheduler writes them whenever the clock moves.
+the scheduler writes them whenever the clock moves. Module code that polls
+them sees time pass (Scheduler.poll_clock()).
 """
 from kemu import data, export
 
@@ -45,6 +46,7 @@ def _jiffies_var(size):
         s = sched(k)
         s.jiffies_addrs.append((addr, size))
         s.set_clock(k.clock_ns)
+        k.machine.watch_reads(addr, size, lambda: s.poll_clock())
     return init
 
 

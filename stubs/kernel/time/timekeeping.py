@@ -5,10 +5,11 @@ are ``k.clock_ns`` (nanoseconds since boot, never suspended). CLOCK_REALTIME
 is that plus a fixed boot time, :data:`REALTIME_AT_BOOT` (2025-01-01
 00:00:00 UTC), so every run sees the same wall clock; CLOCK_TAI is 37 s ahead
 of it. The coarse clocks stand still between ticks, as the kernel's do.
+Module code polling a clock sees it move (Scheduler.poll_clock()).
 """
 from kemu import data, export
 
-from ..sched.core import MASK64, NSEC_PER_SEC, signed64
+from ..sched.core import MASK64, NSEC_PER_SEC, sched, signed64
 
 REALTIME_AT_BOOT = 1_735_689_600 * NSEC_PER_SEC
 TAI_OFFSET = 37 * NSEC_PER_SEC
@@ -41,6 +42,19 @@ def coarse_ns(k) -> int:
     return k.clock_ns // tick * tick
 
 
+def now(k) -> int:
+    """The clock as module code reads it through an export (a clock that has
+    not moved since the last read moves on first: Scheduler.poll_clock())."""
+    sched(k).poll_clock()
+    return k.clock_ns
+
+
+def coarse_now(k) -> int:
+    """The coarse clock as module code reads it (see :func:`now`)."""
+    sched(k).poll_clock()
+    return coarse_ns(k)
+
+
 def write_ts64(k, ts: int, ns: int) -> None:
     """Store ``ns`` into a struct timespec64."""
     sec, nsec = divmod(ns, NSEC_PER_SEC)
@@ -51,22 +65,22 @@ def write_ts64(k, ts: int, ns: int) -> None:
 
 @export("ktime_t ktime_get(void)")
 def ktime_get(k):
-    return k.clock_ns
+    return now(k)
 
 
 @export("ktime_t ktime_get_raw(void)")
 def ktime_get_raw(k):
-    return k.clock_ns
+    return now(k)
 
 
 @export("ktime_t ktime_get_with_offset(enum tk_offsets offs)")
 def ktime_get_with_offset(k, offs):
-    return k.clock_ns + offset_ns(k, offs)
+    return now(k) + offset_ns(k, offs)
 
 
 @export("ktime_t ktime_get_coarse_with_offset(enum tk_offsets offs)")
 def ktime_get_coarse_with_offset(k, offs):
-    return coarse_ns(k) + offset_ns(k, offs)
+    return coarse_now(k) + offset_ns(k, offs)
 
 
 @export("ktime_t ktime_mono_to_any(ktime_t tmono, enum tk_offsets offs)")
@@ -76,62 +90,62 @@ def ktime_mono_to_any(k, tmono, offs):
 
 @export("u64 ktime_get_mono_fast_ns(void)")
 def ktime_get_mono_fast_ns(k):
-    return k.clock_ns
+    return now(k)
 
 
 @export("u64 ktime_get_raw_fast_ns(void)")
 def ktime_get_raw_fast_ns(k):
-    return k.clock_ns
+    return now(k)
 
 
 @export("u64 ktime_get_boot_fast_ns(void)")
 def ktime_get_boot_fast_ns(k):
-    return k.clock_ns
+    return now(k)
 
 
 @export("u64 ktime_get_real_fast_ns(void)")
 def ktime_get_real_fast_ns(k):
-    return k.clock_ns + REALTIME_AT_BOOT
+    return now(k) + REALTIME_AT_BOOT
 
 
 @export("u64 ktime_get_tai_fast_ns(void)")
 def ktime_get_tai_fast_ns(k):
-    return k.clock_ns + REALTIME_AT_BOOT + TAI_OFFSET
+    return now(k) + REALTIME_AT_BOOT + TAI_OFFSET
 
 
 @export("void ktime_get_real_ts64(struct timespec64 *tv)")
 def ktime_get_real_ts64(k, tv):
-    write_ts64(k, tv, k.clock_ns + REALTIME_AT_BOOT)
+    write_ts64(k, tv, now(k) + REALTIME_AT_BOOT)
 
 
 @export("void ktime_get_ts64(struct timespec64 *ts)")
 def ktime_get_ts64(k, ts):
-    write_ts64(k, ts, k.clock_ns)
+    write_ts64(k, ts, now(k))
 
 
 @export("void ktime_get_raw_ts64(struct timespec64 *ts)")
 def ktime_get_raw_ts64(k, ts):
-    write_ts64(k, ts, k.clock_ns)
+    write_ts64(k, ts, now(k))
 
 
 @export("void ktime_get_coarse_real_ts64(struct timespec64 *ts)")
 def ktime_get_coarse_real_ts64(k, ts):
-    write_ts64(k, ts, coarse_ns(k) + REALTIME_AT_BOOT)
+    write_ts64(k, ts, coarse_now(k) + REALTIME_AT_BOOT)
 
 
 @export("void ktime_get_coarse_ts64(struct timespec64 *ts)")
 def ktime_get_coarse_ts64(k, ts):
-    write_ts64(k, ts, coarse_ns(k))
+    write_ts64(k, ts, coarse_now(k))
 
 
 @export("time64_t ktime_get_real_seconds(void)")
 def ktime_get_real_seconds(k):
-    return (coarse_ns(k) + REALTIME_AT_BOOT) // NSEC_PER_SEC
+    return (coarse_now(k) + REALTIME_AT_BOOT) // NSEC_PER_SEC
 
 
 @export("time64_t ktime_get_seconds(void)")
 def ktime_get_seconds(k):
-    return coarse_ns(k) // NSEC_PER_SEC
+    return coarse_now(k) // NSEC_PER_SEC
 
 
 @export("unsigned int ktime_get_resolution_ns(void)")
@@ -149,12 +163,12 @@ def ktime_add_safe(k, lhs, rhs):
 
 @export("u64 sched_clock(void)")
 def sched_clock(k):
-    return k.clock_ns
+    return now(k)
 
 
 @export("u64 sched_clock_cpu(int cpu)")
 def sched_clock_cpu(k, cpu):
-    return k.clock_ns
+    return now(k)
 
 
 @data("unsigned int hrtimer_resolution")

@@ -1,0 +1,201 @@
+"""A tree of modules as depmod and modprobe see it.
+
+:class:`ModuleTree` indexes the ``.ko`` files under a directory the way
+``depmod`` does: each module's name (``-`` read as ``_``), its hard
+dependencies (``modules.dep`` when the tree has one, else ``.modinfo
+depends=``), its aliases (``alias=``, shell patterns as in ``modules.alias``)
+and its soft dependencies (``softdep=pre: a b post: c``).
+:meth:`ModuleTree.modprobe_order` is what ``modprobe NAME`` would insert, in
+order: for each module matching the name or an alias, its ``pre:`` soft
+dependencies, its hard dependencies depth-first, itself, then its ``post:``
+soft dependencies.
+
+The kernel's ``request_module()`` runs modprobe; a :class:`~kemu.kernel.Kernel`
+given a tree (``Kernel(modules=DIR)``, ``kemu --modules DIR``) does the same.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+
+from . import elf as E
+from .errors import KemuError
+
+
+def modname(filename: str) -> str:
+    """The module name of a file name: ``nls_euc-jp.ko`` -> ``nls_euc_jp``."""
+    base = os.path.basename(filename)
+    if base.endswith(".ko"):
+        base = base[:-3]
+    return base.replace("-", "_")
+
+
+def read_modinfo(path: str) -> list[tuple[str, str]]:
+    """Every ``key=value`` of a module's ``.modinfo``, in order."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    body, _ = E.module_sig_check(data, lambda *a: None)
+    image = E.elf_validity_check(body, lambda *a: None)
+    idx = image.find_sec(".modinfo")
+    return list(E.parse_modinfo(image.section_data(idx))) if idx else []
+
+
+def parse_softdep(text: str) -> tuple[list[str], list[str]]:
+    """``"pre: a b post: c"`` -> (["a", "b"], ["c"]) as modprobe.d's softdep reads it."""
+    pre, post, into = [], [], None
+    for word in text.split():
+        if word == "pre:":
+            into = pre
+        elif word == "post:":
+            into = post
+        elif into is not None:
+            into.append(word)
+    return pre, post
+
+
+@dataclass
+class ModuleEntry:
+    """One module of the tree."""
+    name: str
+    path: str
+    depends: list = field(default_factory=list)
+    aliases: list = field(default_factory=list)
+    pre: list = field(default_factory=list)
+    post: list = field(default_factory=list)
+
+
+class ModuleTree:
+    """The modules under ``root``, indexed lazily on first use."""
+
+    def __init__(self, root: str):
+        self.root = os.path.abspath(root)
+        self._entries: dict[str, ModuleEntry] | None = None
+
+    # ------------------------------------------------------------- indexing
+    @property
+    def entries(self) -> dict[str, ModuleEntry]:
+        """Module name -> :class:`ModuleEntry` (built on first use)."""
+        if self._entries is None:
+            self._entries = self._index()
+        return self._entries
+
+    def _index(self) -> dict[str, ModuleEntry]:
+        entries: dict[str, ModuleEntry] = {}
+        for dirpath, dirs, files in os.walk(self.root):
+            dirs.sort()
+            for fname in sorted(files):
+                if fname.endswith(".ko"):
+                    path = os.path.join(dirpath, fname)
+                    entries.setdefault(modname(fname), ModuleEntry(modname(fname), path))
+        depfile = self._modules_dep()
+        hard = self._read_modules_dep(depfile, entries) if depfile else None
+        for entry in entries.values():
+            try:
+                info = read_modinfo(entry.path)
+            except (KemuError, OSError):
+                info = []
+            for key, value in info:
+                if key == "alias":
+                    entry.aliases.append(value)
+                elif key == "softdep":
+                    pre, post = parse_softdep(value)
+                    entry.pre += pre
+                    entry.post += post
+                elif key == "depends" and hard is None:
+                    entry.depends = [d.replace("-", "_") for d in value.split(",") if d]
+        return entries
+
+    def _modules_dep(self) -> str | None:
+        probe = self.root
+        while True:
+            candidate = os.path.join(probe, "modules.dep")
+            if os.path.exists(candidate):
+                return candidate
+            parent = os.path.dirname(probe)
+            if parent == probe or os.path.basename(probe) == "modules":
+                return None
+            probe = parent
+
+    @staticmethod
+    def _read_modules_dep(depfile: str, entries: dict) -> dict:
+        base = os.path.dirname(depfile)
+        hard = {}
+        with open(depfile) as fh:
+            for line in fh:
+                mod, _, rest = line.partition(":")
+                name = modname(mod.strip())
+                hard[name] = [modname(d) for d in rest.split()]
+                full = os.path.join(base, mod.strip())
+                if name not in entries and os.path.exists(full):
+                    entries[name] = ModuleEntry(name, full)
+                if name in entries:
+                    entries[name].depends = hard[name]
+        return hard
+
+    # ------------------------------------------------------------- queries
+    def path(self, name: str) -> str | None:
+        """The file of module ``name``, or None."""
+        entry = self.entries.get(modname(name + ".ko"))
+        return entry.path if entry else None
+
+    def lookup(self, name: str) -> list[str]:
+        """Module names ``modprobe NAME`` means: the module itself, else every
+        module with a matching alias (patterns as in modules.alias)."""
+        mod = modname(name + ".ko")
+        if mod in self.entries:
+            return [mod]
+        return [e.name for e in self.entries.values()
+                if any(fnmatch.fnmatchcase(name, pattern) for pattern in e.aliases)]
+
+    def depends(self, name: str) -> list[str]:
+        """Hard dependencies of ``name``, depth-first, each once, ``name`` last."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def visit(n):
+            if n in seen:
+                return
+            seen.add(n)
+            entry = self.entries.get(n)
+            for d in entry.depends if entry else ():
+                visit(d)
+            order.append(n)
+        visit(name)
+        return order
+
+    def modprobe_order(self, name: str, softdeps: bool = True) -> list[str]:
+        """What ``modprobe NAME`` inserts, in order (empty if nothing matches)."""
+        order: list[str] = []
+        seen: set[str] = set()
+
+        def add(n, depth=0):
+            if n in seen or depth > 8:
+                return
+            seen.add(n)
+            entry = self.entries.get(n)
+            if entry and softdeps:
+                for soft in entry.pre:
+                    for m in self.lookup(soft):
+                        add(m, depth + 1)
+            for dep in self.depends(n)[:-1]:
+                add(dep, depth + 1)
+            order.append(n)
+            if entry and softdeps:
+                for soft in entry.post:
+                    for m in self.lookup(soft):
+                        add(m, depth + 1)
+        for match in self.lookup(name):
+            add(match)
+        return order
+
+
+_TREES: dict[str, ModuleTree] = {}
+
+
+def shared_tree(root: str) -> ModuleTree:
+    """One ModuleTree per directory per process (indexing a tree takes seconds)."""
+    key = os.path.abspath(root)
+    if key not in _TREES:
+        _TREES[key] = ModuleTree(key)
+    return _TREES[key]

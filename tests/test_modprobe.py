@@ -1,0 +1,110 @@
+"""Module trees as modprobe sees them: aliases, soft dependencies, request_module()."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from kemu.kernel import Kernel
+from kemu.modprobe import ModuleTree, parse_softdep, shared_tree
+
+
+@pytest.fixture(scope="module")
+def tree(debian_modules):
+    return shared_tree(str(debian_modules))
+
+
+def test_parse_softdep():
+    assert parse_softdep("pre: crc32c post: a b") == (["crc32c"], ["a", "b"])
+    assert parse_softdep("post: x") == ([], ["x"])
+    assert parse_softdep("") == ([], [])
+
+
+def test_names_aliases_and_dependencies(tree):
+    assert tree.lookup("nls_euc-jp") == ["nls_euc_jp"]
+    # crc32c is an alias of both implementations, as in Debian's modules.alias
+    assert set(tree.lookup("crypto-crc32c")) == {"crc32c_generic", "crc32c_intel"}
+    assert tree.lookup("fs-vfat") == ["vfat"]
+    assert tree.lookup("no-such-module-anywhere") == []
+    assert tree.depends("vfat") == ["fat", "vfat"]
+
+
+def test_modprobe_order_puts_soft_dependencies_first(tree):
+    order = tree.modprobe_order("libcrc32c")
+    assert order[-1] == "libcrc32c"
+    assert "crc32c_generic" in order[:-1]
+    assert tree.modprobe_order("libcrc32c", softdeps=False) == ["libcrc32c"]
+    conntrack = tree.modprobe_order("nf_conntrack")
+    assert conntrack.index("libcrc32c") < conntrack.index("nf_conntrack")
+    assert conntrack.index("nf_defrag_ipv4") < conntrack.index("nf_conntrack")
+
+
+def test_request_module_loads_from_the_tree(debian_modules):
+    # nls_euc-jp's init calls load_nls("cp932"), which asks modprobe for nls_cp932
+    k = Kernel(modules=str(debian_modules))
+    k.load(str(debian_modules / "fs/nls/nls_euc-jp.ko"))
+    assert "nls_cp932" in k.modules
+    assert k.modules["nls_cp932"].state.name == "LIVE"
+    # the reference load_nls() took pins nls_cp932 until nls_euc_jp lets go
+    with pytest.raises(Exception) as busy:
+        k.unload("nls_cp932")
+    assert busy.value.errno == 11                           # EWOULDBLOCK: refcount held
+    k.unload("nls_euc_jp")
+    k.unload("nls_cp932")
+    assert k.findings == [] and k.registrations == {}
+
+
+def test_request_module_without_a_tree_fails_with_a_note(debian_modules, monkeypatch):
+    monkeypatch.delenv("KEMU_MODULES", raising=False)
+    k = Kernel()
+    with pytest.raises(Exception) as info:
+        k.load(str(debian_modules / "fs/nls/nls_euc-jp.ko"))
+    assert getattr(info.value, "errno", None) == 22        # init returned -EINVAL
+    assert any("request_module(nls_cp932)" in n for n in k.notes)
+    assert "nls_cp932" not in k.modules
+
+
+def test_request_module_of_an_unknown_name_returns_modprobes_status(debian_modules):
+    from stubs.kernel.kmod import request_module
+    k = Kernel(modules=str(debian_modules))
+    gen = request_module(k, "no-such-module-anywhere")
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == 256                          # modprobe exited 1
+
+
+def test_survey_loads_soft_dependencies_and_runs_in_parallel(debian_modules, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "kemu", "survey", "--json", "-j", "2",
+                          str(debian_modules / "fs/nls")], capture_output=True, text=True,
+                         timeout=300, env={**os.environ, "KEMU_MODULES": ""})
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    outcomes = {m["module"]: m for m in report["modules"]}
+    assert len(outcomes) == report["summary"]["modules"] > 40
+    # nls_euc-jp and nls_koi8-ru request their base tables from the tree
+    assert outcomes["nls_euc_jp"]["outcome"] == "ok"
+    assert outcomes["nls_koi8_ru"]["outcome"] == "ok"
+    assert report["summary"]["clean"] == len(outcomes)
+
+
+def test_survey_jobs_must_be_positive(debian_modules):
+    out = subprocess.run([sys.executable, "-m", "kemu", "survey", "-j", "0",
+                          str(debian_modules / "fs/nls")], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "must be at least 1" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_modules_option_must_be_a_directory(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "kemu", "lsmod", "--modules",
+                          str(tmp_path / "nope")], capture_output=True, text=True)
+    assert out.returncode == 2 and "not a directory" in out.stderr
+
+
+def test_tree_without_modules_dep_reads_modinfo(tmp_path, debian_modules):
+    (tmp_path / "a").mkdir()
+    src = debian_modules / "fs/nls/nls_cp932.ko"
+    (tmp_path / "a" / "nls_cp932.ko").write_bytes(src.read_bytes())
+    t = ModuleTree(str(tmp_path))
+    assert list(t.entries) == ["nls_cp932"]
+    assert t.path("nls-cp932") == str(tmp_path / "a" / "nls_cp932.ko")
