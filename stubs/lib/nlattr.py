@@ -425,15 +425,14 @@ def nla_memcmp(k, nla, data, size):
 def nla_strcmp(k, nla, str_):
     from ..fs.internal import cstr
     s = cstr(k, str_).encode("utf-8", "surrogateescape")
-    length = len(s) + 1
     attrlen = nla_payload_len(k, nla)
     buf = bytes(k.machine.read(nla + NLA_HDRLEN, max(attrlen, 0)))
-    if attrlen > 0 and buf[attrlen - 1] == 0:
+    while attrlen > 0 and buf[attrlen - 1] == 0:
         attrlen -= 1
-    d = attrlen - length
+    d = attrlen - len(s)
     if d == 0:
-        a, b = buf[:attrlen], (s + b"\0")[:attrlen]
-        d = 0 if a == b else (1 if a > b else -1)
+        a = buf[:attrlen]
+        d = 0 if a == s else (1 if a > s else -1)
     return d
 
 
