@@ -315,3 +315,33 @@ def net_ns_get_ownership(k, net, uid, gid):
 
 
 __all__ = ["NetNamespaces", "init_net_addr", "pernet_ops", "net_generic", "list_del"]
+
+
+@data("struct rw_semaphore net_rwsem")
+def net_rwsem(k, addr):
+    head = addr + k.target.offset("rw_semaphore.wait_list")
+    k.machine.write_u64(head + k.target.offset("list_head.next"), head)
+    k.machine.write_u64(head + k.target.offset("list_head.prev"), head)
+
+
+@export("void net_ns_barrier(void)")
+def net_ns_barrier(k):
+    """mutex_lock(&pernet_ops_rwsem)/unlock: no namespace is being torn down."""
+
+
+@export("struct net *get_net_ns_by_id(const struct net *net, int id)")
+def get_net_ns_by_id(k, net, id):
+    return 0            # no peer namespace has an id (peernet2id() is NOT_ASSIGNED)
+
+
+# net/core/filter.c: the conntrack hook for BPF struct access checks
+@data("struct mutex nf_conn_btf_access_lock")
+def nf_conn_btf_access_lock(k, addr):
+    head = addr + k.target.offset("mutex.wait_list")
+    k.machine.write_u64(head + k.target.offset("list_head.next"), head)
+    k.machine.write_u64(head + k.target.offset("list_head.prev"), head)
+
+
+@data("void *nfct_btf_struct_access")
+def nfct_btf_struct_access(k, addr):
+    k.machine.write_u64(addr, 0)

@@ -23,7 +23,7 @@ import errno
 
 from kemu import export
 
-from ...fs.internal import rd, wr
+from ...fs.internal import rd, static, static_addr, wr
 from ...lib.kemu_warn import bug, warn
 
 
@@ -283,3 +283,136 @@ def skb_ensure_writable(k, skb, write_len):
         return 0
     _not_modelled(k, "skb_ensure_writable() of a cloned skb (pskb_expand_head)")
     return -errno.ENOMEM
+
+
+# ------------------------------------------------------------ checksums
+def ip_summed(k, skb) -> int:
+    """skb->ip_summed (a 2-bit field)."""
+    bit, bits = k.target.bitfield("sk_buff.ip_summed")
+    raw = int.from_bytes(bytes(k.machine.read(skb + bit // 8, 2)), "little")
+    return (raw >> (bit % 8)) & ((1 << bits) - 1)
+
+
+def set_ip_summed(k, skb, value: int) -> None:
+    bit, bits = k.target.bitfield("sk_buff.ip_summed")
+    raw = int.from_bytes(bytes(k.machine.read(skb + bit // 8, 2)), "little")
+    mask = ((1 << bits) - 1) << (bit % 8)
+    raw = (raw & ~mask) | ((value << (bit % 8)) & mask)
+    k.machine.write(skb + bit // 8, raw.to_bytes(2, "little"))
+
+
+@export("__wsum __skb_checksum(const struct sk_buff *skb, int offset, int len, __wsum csum, "
+        "const struct skb_checksum_ops *ops)")
+def __skb_checksum(k, skb, offset, len, csum, ops):
+    if offset + len > headlen(k, skb):
+        _not_modelled(k, "__skb_checksum() of paged data")
+        return csum
+    if len <= 0:
+        return csum
+    data = rd(k, skb, "sk_buff.data") + offset
+    return (yield k.call_request(rd(k, ops, "skb_checksum_ops.update"), data, len, csum))
+
+
+@export("__wsum skb_checksum(const struct sk_buff *skb, int offset, int len, __wsum csum)")
+def skb_checksum(k, skb, offset, len, csum):
+    from ...arch.x86.lib.csum import partial
+    if offset + len > headlen(k, skb):
+        _not_modelled(k, "skb_checksum() of paged data")
+        return csum
+    return partial(bytes(k.machine.read(rd(k, skb, "sk_buff.data") + offset, max(len, 0))), csum)
+
+
+@export("int skb_checksum_help(struct sk_buff *skb)")
+def skb_checksum_help(k, skb):
+    from ...arch.x86.lib.csum import fold, partial
+    t = k.target
+    if ip_summed(k, skb) == t.const("CHECKSUM_COMPLETE"):
+        set_ip_summed(k, skb, t.const("CHECKSUM_NONE"))
+        return 0
+    head, data = rd(k, skb, "sk_buff.head"), rd(k, skb, "sk_buff.data")
+    offset = rd(k, skb, "sk_buff.csum_start", 2) - (data - head)   # skb_checksum_start_offset
+    if offset >= headlen(k, skb):
+        warn(k, "net/core/skbuff.c:3317", "skb_checksum_help+0x15a/0x190")
+        return -errno.EINVAL
+    csum = partial(bytes(k.machine.read(data + offset, _u32(k, skb, "len") - offset)), 0)
+    offset += rd(k, skb, "sk_buff.csum_offset", 2)
+    if offset + 2 > headlen(k, skb):
+        warn(k, "net/core/skbuff.c:3325", "skb_checksum_help+0x16e/0x190")
+        return -errno.EINVAL
+    ret = skb_ensure_writable(k, skb, offset + 2)
+    if ret:
+        return ret
+    k.machine.write_u16(data + offset, fold(csum) or t.const("CSUM_MANGLED_0"))
+    set_ip_summed(k, skb, t.const("CHECKSUM_NONE"))
+    return 0
+
+
+@export("int pskb_trim_rcsum_slow(struct sk_buff *skb, unsigned int len)")
+def pskb_trim_rcsum_slow(k, skb, len):
+    from ...arch.x86.lib.csum import partial
+    t = k.target
+    if ip_summed(k, skb) == t.const("CHECKSUM_COMPLETE"):
+        delta = _u32(k, skb, "len") - len
+        data = rd(k, skb, "sk_buff.data")
+        sub = ~partial(bytes(k.machine.read(data + len, max(delta, 0))), 0) & 0xFFFFFFFF
+        if len & 1:                                  # csum_block_sub(): ror32(~csum2, 8)
+            sub = ((sub >> 8) | (sub << 24)) & 0xFFFFFFFF
+        s = rd(k, skb, "sk_buff.csum", 4) + sub
+        wr(k, skb, "sk_buff.csum", ((s & 0xFFFFFFFF) + (s >> 32)) & 0xFFFFFFFF, 4)
+    elif ip_summed(k, skb) == t.const("CHECKSUM_PARTIAL"):
+        hdlen = min(len, headlen(k, skb))
+        head, data = rd(k, skb, "sk_buff.head"), rd(k, skb, "sk_buff.data")
+        offset = rd(k, skb, "sk_buff.csum_start", 2) - (data - head) + \
+            rd(k, skb, "sk_buff.csum_offset", 2)
+        if offset + 2 > hdlen:
+            return -errno.EINVAL
+    if _u32(k, skb, "data_len"):
+        _not_modelled(k, "pskb_trim_rcsum_slow() of paged data")
+        return -errno.ENOMEM
+    skb_trim_(k, skb, len)
+    return 0
+
+
+# ------------------------------------------------------------ text search
+# struct skb_seq_state is what skb_find_text keeps in ts_state.cb; for a linear
+# skb only the window [from, to) of the head matters: kept as {len, data}.
+_TS_LEN, _TS_DATA = 0, 8
+
+
+@static("unsigned int skb_ts_get_next_block(unsigned int offset, const u8 **text, "
+        "struct ts_config *conf, struct ts_state *state)")
+def skb_ts_get_next_block(k, offset, text, conf, state):
+    cb = state + k.target.offset("ts_state.cb")
+    length = k.machine.read_u32(cb + _TS_LEN)
+    if offset < length:
+        k.machine.write_u64(text, k.machine.read_u64(cb + _TS_DATA) + offset)
+        return length - offset
+    return 0
+
+
+@static("void skb_ts_finish(struct ts_config *conf, struct ts_state *state)")
+def skb_ts_finish(k, conf, state):
+    """skb_abort_seq_read(): nothing was mapped."""
+
+
+@export("unsigned int skb_find_text(struct sk_buff *skb, unsigned int from, unsigned int to, "
+        "struct ts_config *config)")
+def skb_find_text(k, skb, from_, to, config):
+    t, m = k.target, k.machine
+    ops = rd(k, config, "ts_config.ops")
+    patlen = (yield k.call_request(rd(k, ops, "ts_ops.get_pattern_len"), config)) & 0xFFFFFFFF
+    wr(k, config, "ts_config.get_next_block", static_addr(k, "skb_ts_get_next_block"))
+    wr(k, config, "ts_config.finish", static_addr(k, "skb_ts_finish"))
+    end = min(to, _u32(k, skb, "len"))
+    if end > headlen(k, skb):
+        _not_modelled(k, "skb_find_text() over paged data")
+        end = headlen(k, skb)
+    state_ = k.heap.alloc(t.sizeof("ts_state"), kind="ts_state", zero=True)
+    cb = state_ + t.offset("ts_state.cb")
+    m.write_u32(cb + _TS_LEN, max(end - from_, 0))
+    m.write_u64(cb + _TS_DATA, rd(k, skb, "sk_buff.data") + from_)
+    try:
+        ret = (yield k.call_request(rd(k, ops, "ts_ops.find"), config, state_)) & 0xFFFFFFFF
+    finally:
+        k.heap.free(state_)
+    return ret if (ret + patlen) & 0xFFFFFFFF <= (to - from_) & 0xFFFFFFFF else 0xFFFFFFFF

@@ -20,3 +20,26 @@ class NetRatelimit:
 def net_ratelimit(k):
     state = k.model(NetRatelimit)
     return ___ratelimit(k, state.addr, state.func)
+
+
+@export("void inet_proto_csum_replace4(u16 *sum, struct sk_buff *skb, __be32 from, "
+        "__be32 to, bool pseudohdr)")
+def inet_proto_csum_replace4(k, sum, skb, from_, to, pseudohdr):
+    """The checksum at ``sum`` (and skb->csum) after a 4-byte field changed from -> to."""
+    from ...arch.x86.lib.csum import csum_add, fold
+    from .skbuff import ip_summed
+    m, t = k.machine, k.target
+
+    def csum_sub(a, b):
+        return csum_add(a, ~b & 0xFFFFFFFF)
+    summed = ip_summed(k, skb)
+    if summed != t.const("CHECKSUM_PARTIAL"):
+        # csum_replace4(): *sum = csum_fold(csum_add(csum_sub(~csum_unfold(*sum), from), to))
+        old = ~m.read_u16(sum) & 0xFFFFFFFF
+        m.write_u16(sum, fold(csum_add(csum_sub(old, from_), to)))
+        if summed == t.const("CHECKSUM_COMPLETE") and pseudohdr:
+            off = skb + t.offset("sk_buff.csum")
+            m.write_u32(off, ~csum_add(csum_sub(~m.read_u32(off) & 0xFFFFFFFF, from_), to)
+                        & 0xFFFFFFFF)
+    elif pseudohdr:
+        m.write_u16(sum, ~fold(csum_add(csum_sub(m.read_u16(sum), from_), to)) & 0xFFFF)

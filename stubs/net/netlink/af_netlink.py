@@ -1,4 +1,4 @@
-"""net/netlink/af_netlink.c and lib/nlattr.c: kernel netlink sockets, attributes.
+"""net/netlink/af_netlink.c: kernel netlink sockets (attributes: stubs/lib/nlattr.py).
 
 kemu has no user space, so no netlink socket ever binds a port id or joins a
 group: ``netlink_unicast`` frees the skb and fails -ECONNREFUSED (no socket
@@ -6,11 +6,13 @@ with that port id), ``netlink_broadcast`` consumes it and returns -ESRCH
 (delivered to nobody), ``netlink_has_listeners`` is 0, ``nlmsg_notify``
 combines the two as the kernel does. ``__netlink_kernel_create`` gives a
 kernel socket object that ``netlink_kernel_release`` frees (a leak of it is
-reported with the module). ``nla_put`` writes a real ``struct nlattr``.
-Processing a received message (``netlink_rcv_skb``, ``__nla_parse``,
-``netlink_ack``, ``netlink_net_capable``) cannot happen without a sender: if
+reported with the module). Processing a received message (``netlink_rcv_skb``,
+``netlink_ack``, ``netlink_net_capable``, ``__netlink_dump_start``) cannot happen
+without a sender: if
 module code calls them, a "not-modelled" finding is recorded and the
-kernel's error for the case is returned.
+kernel's error for the case is returned. ``__nlmsg_put`` writes a real
+``struct nlmsghdr``; ``netlink_register_notifier`` keeps the netlink_chain
+(notifier_blocks in priority order, ``next`` linked as the kernel links them).
 """
 from __future__ import annotations
 
@@ -18,15 +20,10 @@ import errno
 
 from kemu import export
 
-from ..core.skbuff import _kfree_skb, skb_put_
+from ...fs.internal import rd, rd_s32, s32, sym, wr
+from ..core.skbuff import _kfree_skb
 
-NLA_ALIGNTO = 4
-NLA_HDRLEN = 4
 NETLINK_SOCK_SIZE = 1024         # room for a struct netlink_sock (not in the target)
-
-
-def _nla_align(n: int) -> int:
-    return (n + NLA_ALIGNTO - 1) & ~(NLA_ALIGNTO - 1)
 
 
 def _not_modelled(k, name: str) -> None:
@@ -122,30 +119,87 @@ def netlink_rcv_skb(k, skb, cb):
     return -errno.EOPNOTSUPP
 
 
-@export("int __nla_parse(struct nlattr **tb, int maxtype, const struct nlattr *head, int len, "
-        "const struct nla_policy *policy, unsigned int validate, "
-        "struct netlink_ext_ack *extack)")
-def __nla_parse(k, tb, maxtype, head, len_, policy, validate, extack):
-    _not_modelled(k, "__nla_parse")
-    return -errno.EOPNOTSUPP
+def _nlmsg_align(k, n: int) -> int:
+    a = k.target.const("NLMSG_ALIGNTO")
+    return (n + a - 1) & ~(a - 1)
 
 
-def nla_put_(k, skb: int, attrtype: int, payload: bytes) -> int:
-    """nla_put(): 0, or -EMSGSIZE when the skb's tailroom is too small."""
-    t, m = k.target, k.machine
-    total = _nla_align(NLA_HDRLEN + len(payload))
-    tail = m.read_u32(skb + t.offset("sk_buff.tail"))
-    end = m.read_u32(skb + t.offset("sk_buff.end"))
-    if m.read_u32(skb + t.offset("sk_buff.data_len")) or end - tail < total:
-        return -errno.EMSGSIZE
-    nla = skb_put_(k, skb, total)
-    m.write_u16(nla + t.offset("nlattr.nla_len"), NLA_HDRLEN + len(payload))
-    m.write_u16(nla + t.offset("nlattr.nla_type"), attrtype & 0xFFFF)
-    m.write(nla + NLA_HDRLEN, payload + bytes(total - NLA_HDRLEN - len(payload)))
+@export("struct nlmsghdr *__nlmsg_put(struct sk_buff *skb, u32 portid, u32 seq, int type, "
+        "int len, int flags)")
+def __nlmsg_put(k, skb, portid, seq, type, len, flags):
+    from ..core.skbuff import skb_put_
+    size = k.target.const("NLMSG_HDRLEN") + s32(len)          # nlmsg_msg_size()
+    nlh = skb_put_(k, skb, _nlmsg_align(k, size))
+    for member, value, width in (("nlmsg_type", type, 2), ("nlmsg_len", size, 4),
+                                 ("nlmsg_flags", flags, 2), ("nlmsg_pid", portid, 4),
+                                 ("nlmsg_seq", seq, 4)):
+        wr(k, nlh, f"nlmsghdr.{member}", value & ((1 << (8 * width)) - 1), width)
+    pad = _nlmsg_align(k, size) - size
+    if pad:
+        k.machine.write(nlh + size, bytes(pad))
+    return nlh
+
+
+@export("int __netlink_dump_start(struct sock *ssk, struct sk_buff *skb, "
+        "const struct nlmsghdr *nlh, struct netlink_dump_control *control)")
+def __netlink_dump_start(k, ssk, skb, nlh, control):
+    # netlink_lookup() of the requesting socket fails: nobody sent the request
+    _not_modelled(k, "__netlink_dump_start")
+    return -errno.ECONNREFUSED
+
+
+@export("void do_trace_netlink_extack(const char *msg)")
+def do_trace_netlink_extack(k, msg):
+    """The netlink:netlink_extack tracepoint (no tracer is attached)."""
+
+
+# ------------------------------------------------------------ netlink_chain
+class _Chain:
+    """netlink_chain (a blocking notifier chain): notifier_blocks by priority."""
+
+    def __init__(self, k):
+        self.blocks: list[int] = []
+
+
+def chain_register(k, chain: list, nb: int, kind: str, what: str) -> int:
+    """notifier_chain_register(): higher priority first, after equal ones; -EEXIST twice."""
+    if nb in chain:
+        from ...lib.kemu_warn import warn
+        warn(k, "kernel/notifier.c:29", "notifier_chain_register+0x57/0x90",
+             f"notifier callback {sym(k, rd(k, nb, 'notifier_block.notifier_call'))} "
+             "already registered")
+        return -errno.EEXIST
+    prio = rd_s32(k, nb, "notifier_block.priority")
+    i = 0
+    while i < len(chain) and rd_s32(k, chain[i], "notifier_block.priority") >= prio:
+        i += 1
+    chain.insert(i, nb)
+    nxt = chain[i + 1] if i + 1 < len(chain) else 0
+    wr(k, nb, "notifier_block.next", nxt)
+    if i:
+        wr(k, chain[i - 1], "notifier_block.next", nb)
+    mod = k.module_containing(rd(k, nb, "notifier_block.notifier_call")) or k.current_module()
+    k.register(kind, nb, mod, f"{what} {sym(k, rd(k, nb, 'notifier_block.notifier_call'))}")
     return 0
 
 
-@export("int nla_put(struct sk_buff *skb, int attrtype, int attrlen, const void *data)")
-def nla_put(k, skb, attrtype, attrlen, data):
-    payload = bytes(k.machine.read(data, attrlen)) if attrlen > 0 and data else bytes(attrlen)
-    return nla_put_(k, skb, attrtype, payload)
+def chain_unregister(k, chain: list, nb: int, kind: str) -> int:
+    """notifier_chain_unregister(): -ENOENT when the block is not on the chain."""
+    if nb not in chain:
+        return -errno.ENOENT
+    i = chain.index(nb)
+    chain.pop(i)
+    if i:
+        wr(k, chain[i - 1], "notifier_block.next", chain[i] if i < len(chain) else 0)
+    k.unregister(kind, nb)
+    return 0
+
+
+@export("int netlink_register_notifier(struct notifier_block *nb)")
+def netlink_register_notifier(k, nb):
+    return chain_register(k, k.model(_Chain).blocks, nb, "netlink notifier", "netlink notifier")
+
+
+@export("int netlink_unregister_notifier(struct notifier_block *nb)")
+def netlink_unregister_notifier(k, nb):
+    return chain_unregister(k, k.model(_Chain).blocks, nb, "netlink notifier")

@@ -1,0 +1,41 @@
+"""arch/x86/lib/csum-partial_64.c, csum-wrappers: the Internet checksum.
+
+``csum_partial`` adds the buffer's 16-bit words (little endian, as x86 loads
+them, an odd last byte as its low half) to the 32-bit partial sum with
+end-around carry; any two partial sums the kernel and kemu compute for the
+same data fold (csum_fold) to the same 16-bit checksum.
+
+Python API: ``csum_add(a, b)``, ``partial(data, sum) -> u32``, ``fold(sum) -> u16``.
+"""
+from kemu import export
+
+
+def csum_add(a: int, b: int) -> int:
+    """csum_add(): 32-bit one's complement addition."""
+    s = (a & 0xFFFFFFFF) + (b & 0xFFFFFFFF)
+    return (s & 0xFFFFFFFF) + (s >> 32)
+
+
+def partial(data: bytes, csum: int) -> int:
+    """csum_partial() of ``data`` onto ``csum``."""
+    if len(data) % 2:
+        data += b"\0"
+    total = csum & 0xFFFFFFFF
+    total += sum(int.from_bytes(data[i:i + 2], "little") for i in range(0, len(data), 2))
+    while total >> 32:
+        total = (total & 0xFFFFFFFF) + (total >> 32)
+    return total
+
+
+def fold(csum: int) -> int:
+    """csum_fold(): the complemented 16-bit checksum."""
+    s = csum & 0xFFFFFFFF
+    s = (s & 0xFFFF) + (s >> 16)
+    s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+@export("__wsum csum_partial(const void *buff, int len, __wsum sum)")
+def csum_partial(k, buff, len, sum):
+    n = len - (1 << 32) if len >> 31 else len
+    return partial(bytes(k.machine.read(buff, n)) if n > 0 else b"", sum)

@@ -1,0 +1,40 @@
+"""security/security.c: LSM hooks with no security module providing them.
+
+kemu boots with no LSM that maps secids to contexts, so
+``security_secid_to_secctx`` fails -EOPNOTSUPP (call_int_hook's default) and
+``security_release_secctx`` has nothing to free.
+"""
+import errno
+
+from kemu import export
+
+
+@export("int security_secid_to_secctx(u32 secid, char **secdata, u32 *seclen)")
+def security_secid_to_secctx(k, secid, secdata, seclen):
+    return -errno.EOPNOTSUPP
+
+
+@export("void security_release_secctx(char *secdata, u32 seclen)")
+def security_release_secctx(k, secdata, seclen):
+    pass
+
+
+@export("int security_secctx_to_secid(const char *secdata, u32 seclen, u32 *secid)")
+def security_secctx_to_secid(k, secdata, seclen, secid):
+    k.machine.write_u32(secid, 0)
+    return 0             # call_int_hook(secctx_to_secid, 0, ...) with no LSM: 0, secid 0
+
+
+@export("int security_secmark_relabel_packet(u32 secid)")
+def security_secmark_relabel_packet(k, secid):
+    return 0
+
+
+@export("void security_secmark_refcount_inc(void)")
+def security_secmark_refcount_inc(k):
+    pass
+
+
+@export("void security_secmark_refcount_dec(void)")
+def security_secmark_refcount_dec(k):
+    pass
