@@ -124,7 +124,21 @@ STRUCTS: dict[str, list[str]] = {
              "f_mode", "f_pos", "f_cred", "private_data", "f_mapping"],
     "inode": ["i_mode", "i_uid", "i_gid", "i_flags", "i_op", "i_sb",
               "i_mapping", "i_ino", "i_rdev", "i_size", "i_fop", "i_cdev",
-              "i_private"],
+              "i_private", "__i_nlink", "i_state", "i_count"],
+    "super_block": ["s_time_gran", "s_time_min", "s_time_max", "s_remove_count"],
+    "match_token": ["token", "pattern"],
+    "percpu_counter": ["lock", "count", "list", "counters"],
+    "shrinker": ["count_objects", "scan_objects", "batch", "seeks", "flags",
+                 "list", "nr_deferred"],
+    "ctl_table": ["procname", "data", "maxlen", "mode", "child",
+                  "proc_handler", "poll", "extra1", "extra2"],
+    "ctl_table_header": ["ctl_table", "used", "count", "nreg", "unregistering",
+                         "ctl_table_arg", "root", "set", "parent", "node"],
+    "quota_format_type": ["qf_fmt_id", "qf_ops", "qf_owner", "qf_next"],
+    "linux_binfmt": ["lh", "module", "load_binary", "load_shlib", "core_dump",
+                     "min_coredump"],
+    "mempool_s": ["lock", "min_nr", "curr_nr", "elements", "pool_data",
+                  "alloc", "free", "wait"],
     "file_system_type": ["name", "fs_flags", "init_fs_context",
                          "parameters", "mount", "kill_sb", "owner", "next",
                          "fs_supers"],
@@ -366,6 +380,12 @@ STRUCTS: dict[str, list[str]] = {
 PV_TEMPLATE = "paravirt_patch_template"
 PV_CALLEE_SAVE = "paravirt_callee_save"
 
+# Typedefs of anonymous structs: name -> member paths, recorded like STRUCTS
+# (sizes[name], offsets["name.member"]).
+TYPEDEF_STRUCTS: dict[str, list[str]] = {
+    "substring_t": ["from", "to"],
+}
+
 # Typedef names whose sizeof is recorded.
 TYPEDEFS = ["spinlock_t", "rwlock_t", "wait_queue_head_t", "atomic_t",
             "atomic64_t", "refcount_t", "kuid_t", "kgid_t", "gfp_t",
@@ -420,6 +440,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("S_IFMT", "macro"), ("S_IFCHR", "macro"), ("S_IFREG", "macro"),
     ("S_IFDIR", "macro"), ("S_IRUGO", "macro"), ("S_IWUSR", "macro"),
     ("PROC_ENTRY_PERMANENT", "enum"), ("SEQ_SKIP", "macro"),
+    ("I_LINKABLE", "macro"), ("SHRINKER_REGISTERED", "macro"),
+    ("SHRINKER_NUMA_AWARE", "macro"), ("SHRINKER_MEMCG_AWARE", "macro"),
     ("FS_REQUIRES_DEV", "macro"), ("FS_USERNS_MOUNT", "macro"),
     ("CHRDEV_MAJOR_MAX", "macro"), ("CHRDEV_MAJOR_DYN_END", "macro"),
     ("CHRDEV_MAJOR_DYN_EXT_START", "macro"),
@@ -813,6 +835,8 @@ def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
         lines.append(f"\tstruct {s} *s{i};")
     for i, t in enumerate(TYPEDEFS):
         lines.append(f"\t{t} *t{i};")
+    for i, t in enumerate(sorted(TYPEDEF_STRUCTS)):
+        lines.append(f"\t{t} *ts{i};")
     lines += ["};",
               "struct kemu_probe_anchors kemu_probe_anchors;", ""]
     (tmp / "kemu_probe_types.h").write_text("\n".join(lines))
@@ -1100,8 +1124,10 @@ class Dwarf:
 
 def extract_layouts(dw: Dwarf, res: Result) -> None:
     """Fill res.sizes / res.offsets / res.bitfields from the DWARF."""
-    for struct in sorted(STRUCTS):
-        die = dw.structs.get(struct)
+    specs = {**STRUCTS, **TYPEDEF_STRUCTS}
+    for struct in sorted(specs):
+        die = dw.structs.get(struct) if struct in STRUCTS else \
+            dw.strip(dw.typedefs.get(struct))
         if die is None:
             why = "opaque (only declared)" if struct in dw.declared \
                 else "not found"
@@ -1109,7 +1135,7 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
             res.missing.add(struct)
             continue
         res.sizes[struct] = dw.size(die)
-        for spec in STRUCTS[struct]:
+        for spec in specs[struct]:
             alts = spec.split("|")
             for member in alts:
                 hit = dw.resolve(die, member)

@@ -114,6 +114,13 @@
 #include <asm/processor.h>
 #include <asm/page.h>
 #include <asm/pgtable_types.h>
+#include <linux/parser.h>
+#include <linux/percpu_counter.h>
+#include <linux/shrinker.h>
+#include <linux/sysctl.h>
+#include <linux/quota.h>
+#include <linux/binfmts.h>
+#include <linux/mempool.h>
 #include <asm/cpufeatures.h>
 #include <asm/alternative.h>
 #include <asm/paravirt_types.h>
