@@ -121,6 +121,11 @@
 #include <linux/quota.h>
 #include <linux/binfmts.h>
 #include <linux/mempool.h>
+#include <linux/bio.h>
+#include <linux/backing-dev.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/xattr.h>
+#include <linux/quotaops.h>
 #include <asm/cpufeatures.h>
 #include <asm/alternative.h>
 #include <asm/paravirt_types.h>
