@@ -75,6 +75,19 @@ def dq_data_lock(k, addr):
     pass
 
 
+# struct kqid { union { kuid_t uid; kgid_t gid; kprojid_t projid; }; enum quota_type type; }
+# is 8 bytes of INTEGER class: passed in one register, id in the low half.
+@export("unsigned int from_kqid(struct user_namespace *to, u64 qid)")
+def from_kqid(k, ns, qid):
+    """The id in ``to`` (the initial namespace maps every id to itself)."""
+    return qid & 0xFFFFFFFF
+
+
+@export("bool qid_eq(u64 left, u64 right)")
+def qid_eq(k, left, right):
+    return left == right
+
+
 def _zeroed(k, addr):
     pass
 
@@ -84,9 +97,7 @@ data("const struct quotactl_ops dquot_quotactl_sysfile_ops")(_zeroed)
 
 link_only_table((
     # linux/quota.h
-    ('unsigned int from_kqid(struct user_namespace *to, u64 qid)', 0),
-    ('void mark_info_dirty(struct super_block *sb, int type)', None),
-    ('bool qid_eq(u64 left, u64 right)', 0),    # linux/quotaops.h
+    ('void mark_info_dirty(struct super_block *sb, int type)', None),    # linux/quotaops.h
     ('int __dquot_alloc_space(struct inode *inode, long long number, int flags)', _ENOTSUP),
     ('void __dquot_free_space(struct inode *inode, long long number, int flags)', None),
     ('int __dquot_transfer(struct inode *inode, struct dquot **transfer_to)', _ENOTSUP),

@@ -488,3 +488,5 @@ def _overflow_id(k, addr):
 
 data("int fs_overflowuid")(_overflow_id)
 data("int fs_overflowgid")(_overflow_id)
+data("int overflowuid")(_overflow_id)     # DEFAULT_OVERFLOWUID/GID (kernel/sys.c)
+data("int overflowgid")(_overflow_id)

@@ -63,6 +63,12 @@ _STRINGY = ("proc_dostring", "proc_dobool", "proc_dointvec", "proc_douintvec",
             "proc_doulongvec_ms_jiffies_minmax")
 
 
+def _handler_addrs(k) -> set:
+    """Addresses of the modelled handlers of _STRINGY (those need data and maxlen)."""
+    from kemu.exports import REGISTRY
+    return {k.export_addr(n) for n in _STRINGY if n in REGISTRY}
+
+
 def _check(k, path, entry) -> bool:
     """sysctl_check_table() for one file entry; False (after pr_err) if it is bad."""
     name = cstr(k, rd(k, entry, "ctl_table.procname"))
@@ -70,7 +76,7 @@ def _check(k, path, entry) -> bool:
     handler = rd(k, entry, "ctl_table.proc_handler")
     if rd(k, entry, "ctl_table.child"):
         problems.append("Not a file")
-    if handler and handler in {k.export_addr(n) for n in _STRINGY}:
+    if handler and handler in _handler_addrs(k):
         if not rd(k, entry, "ctl_table.data"):
             problems.append("No data")
         if not rd(k, entry, "ctl_table.maxlen", 4):
