@@ -22,13 +22,15 @@ FS = {
     "omfs": ("fs/omfs/omfs.ko", ["lib/crc-itu-t.ko"]), "qnx4": ("fs/qnx4/qnx4.ko", []),
     "qnx6": ("fs/qnx6/qnx6.ko", []), "sysv": ("fs/sysv/sysv.ko", []),
     "ufs": ("fs/ufs/ufs.ko", []),
+    "msdos": ("fs/fat/msdos.ko", ["fs/fat/fat.ko"]), "vfat": ("fs/fat/vfat.ko", ["fs/fat/fat.ko"]),
     "udf": ("fs/udf/udf.ko", ["drivers/cdrom/cdrom.ko", "lib/crc-itu-t.ko"]),
 }
 # filesystem types each registers (fat registers none: msdos/vfat do)
 TYPES = {"adfs": ["adfs"], "affs": ["affs"], "befs": ["befs"], "bfs": ["bfs"], "efs": ["efs"],
          "exfat": ["exfat"], "fat": [], "freevxfs": ["vxfs"], "hpfs": ["hpfs"],
          "minix": ["minix"], "omfs": ["omfs"], "qnx4": ["qnx4"], "qnx6": ["qnx6"],
-         "sysv": ["sysv", "v7"], "ufs": ["ufs"], "udf": ["udf"]}
+         "sysv": ["sysv", "v7"], "ufs": ["ufs"], "udf": ["udf"], "msdos": ["msdos"],
+         "vfat": ["vfat"]}
 
 
 def _name(path):
@@ -164,6 +166,16 @@ def test_match_token_on_a_table_in_kernel_memory():
     assert m.read_u32(result) == 42
     m.write(text, b"bogus\0")
     assert k.call(k.export_addr("match_token"), text, table, args, entry="t") == 99
+
+
+def test_full_name_hash_matches_the_kernel_for_short_and_long_names():
+    from stubs.fs.namei import name_hash
+    assert name_hash(0, b"") == 0                         # fold_hash(0, 0)
+    assert name_hash(0, b"a") != name_hash(0, b"b")
+    # a trailing NUL is masked in as zero bytes: the kernel hashes these alike too
+    assert name_hash(0, b"abcdefgh") == name_hash(0, b"abcdefgh\0")
+    assert name_hash(0, b"abcdefghi") != name_hash(0, b"abcdefghj")  # the tail word counts
+    assert name_hash(1, b"x") != name_hash(0, b"x")                  # and the salt
 
 
 # ------------------------------------------------ struct returned in RAX:RDX
