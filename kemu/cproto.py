@@ -65,6 +65,14 @@ _QUALIFIERS = {"const", "volatile", "__user", "__iomem", "__percpu", "__rcu", "r
                "__exit", "__noreturn", "__malloc"}
 
 
+# Small structs a function may return by value: System V returns an aggregate of at most
+# 16 bytes whose eightbytes are all of INTEGER class in RAX (and RDX for the second).
+# Only listed types are accepted, and only as return types; name -> size in bytes.
+_RETURNED_STRUCTS = {
+    "struct timespec64": 16,          # { time64_t tv_sec; long tv_nsec; }: current_time()
+}
+
+
 class PrototypeError(ValueError):
     """A prototype that kemu cannot turn into a calling convention."""
 
@@ -76,6 +84,7 @@ class CType:
     size: int          # 0 for void
     signed: bool
     pointer: bool
+    aggregate: bool = False   # a small struct returned in RAX:RDX (_RETURNED_STRUCTS)
 
     @property
     def is_void(self) -> bool:
@@ -96,6 +105,8 @@ class CType:
         """Encode a Python value of this type as the 64-bit RAX contents."""
         if value is None:
             return 0
+        if self.aggregate:
+            return self._aggregate_to_raw(value)
         if isinstance(value, bool) or self.spelling in ("_Bool", "bool"):
             return 1 if value else 0
         value = int(value)
@@ -106,6 +117,18 @@ class CType:
         if self.signed and value >> (bits - 1):      # sign-extend into RAX as gcc would
             value |= ((1 << 64) - 1) ^ ((1 << bits) - 1)
         return value
+
+
+    def _aggregate_to_raw(self, value) -> int:
+        """The struct's image (bytes, or a tuple of its eightbytes) as one RDX:RAX integer."""
+        if isinstance(value, (bytes, bytearray)):
+            if len(value) > self.size:
+                raise ValueError(f"{len(value)} bytes returned for {self.spelling}")
+            return int.from_bytes(bytes(value).ljust(self.size, b"\0"), "little")
+        words = list(value)
+        if len(words) * 8 > max(self.size, 8):
+            raise ValueError(f"{len(words)} eightbytes returned for {self.spelling}")
+        return sum((int(w) & 0xFFFFFFFFFFFFFFFF) << (64 * i) for i, w in enumerate(words))
 
 
 @dataclass(frozen=True)
@@ -140,8 +163,12 @@ def _strip_attributes(text: str) -> str:
     return text
 
 
-def parse_type(spelling: str) -> CType:
-    """Parse a type spelling such as ``const char *`` or ``unsigned long``."""
+def parse_type(spelling: str, returned: bool = False) -> CType:
+    """Parse a type spelling such as ``const char *`` or ``unsigned long``.
+
+    With ``returned``, a struct of :data:`_RETURNED_STRUCTS` is accepted too
+    (a function's return type: the struct comes back in RAX:RDX).
+    """
     text = " ".join(spelling.replace("*", " * ").split())
     stars = text.count("*")
     words = [w for w in text.replace("*", " ").split() if w not in _QUALIFIERS]
@@ -152,6 +179,8 @@ def parse_type(spelling: str) -> CType:
     if words[0] == "enum":
         return CType(" ".join(words), 4, False, False)
     if words[0] in ("struct", "union"):
+        if returned and " ".join(words) in _RETURNED_STRUCTS:
+            return CType(" ".join(words), _RETURNED_STRUCTS[" ".join(words)], False, False, True)
         raise PrototypeError(f"aggregate passed by value is not supported: {spelling!r}")
     name = " ".join(words)
     if name == "void":
@@ -208,7 +237,8 @@ def parse_prototype(text: str) -> Prototype:
     """Parse one C function prototype into a :class:`Prototype`.
 
     Raises :class:`PrototypeError` for anything that is not a plain function
-    declaration with scalar (integer or pointer) parameters and return value.
+    declaration with scalar (integer or pointer) parameters and return value
+    (or a small struct return value listed in :data:`_RETURNED_STRUCTS`).
     """
     src = _strip_attributes(text)
     m = _PROTO_RE.match(src)
@@ -218,7 +248,7 @@ def parse_prototype(text: str) -> Prototype:
     hm = re.match(r"^(?P<ret>.*?)(?P<name>[A-Za-z_]\w*)$", head.strip(), re.S)
     if not hm or not hm.group("ret").strip():
         raise PrototypeError(f"prototype needs a return type and a name: {text!r}")
-    ret = parse_type(hm.group("ret"))
+    ret = parse_type(hm.group("ret"), returned=True)
     params, variadic = [], False
     parts = [p.strip() for p in _split_args(m.group("args"))]
     if parts in ([], ["void"]):

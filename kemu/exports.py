@@ -8,7 +8,11 @@
 
 The prototype alone decides how arguments are read (System V x86_64: RDI, RSI,
 RDX, RCX, R8, R9, then the stack) and how the return value is truncated into
-RAX. A variadic function receives a :class:`VarArgs` as its last argument.
+RAX. A function returning a small struct by value (System V: at most 16 bytes,
+all INTEGER class, in RAX then RDX; the types are listed in
+``kemu.cproto._RETURNED_STRUCTS``, e.g. ``struct timespec64
+current_time(struct inode *inode)``) returns the struct's bytes, or a tuple of
+its eightbytes. A variadic function receives a :class:`VarArgs` as its last argument.
 A handler that must call module code is a generator yielding
 ``k.call_request(fn_addr, *args)``; the value of each yield is the callback's
 RAX.
@@ -85,11 +89,12 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     return deco
 
 
-def unreachable(prototype: str, result=0, why: str = "") -> ExportDef:
+def unreachable(prototype: str, result=0, why: str = "", origin: str = "") -> ExportDef:
     """Declare an export kemu never reaches (a path it does not drive, such as
     a tracepoint probe's, which runs only while the event is enabled): a module
     links against it; a call is a ``not-modelled`` finding naming it and ``why``,
     and returns ``result`` (the failure Linux would give, or a harmless value).
+    ``origin`` ("file:line") defaults to the caller's.
     """
     proto = parse_prototype(prototype)
     reason = why or "kemu does not model this path"
@@ -99,15 +104,13 @@ def unreachable(prototype: str, result=0, why: str = "") -> ExportDef:
                   k.current_module())
         return result
     fn.__name__ = proto.name
-    fn.__qualname__ = proto.name
+    fn.__qualname__ = f"unreachable.{proto.name}"
+    if not origin:
+        import sys
+        frame = sys._getframe(1)
+        origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     return register(ExportDef(proto.name, "func", fn, proto=proto,
-                              origin=f"{prototype} ({_caller_origin()})"))
-
-
-def _caller_origin() -> str:
-    import sys
-    frame = sys._getframe(2)
-    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+                              origin=f"{origin} ({prototype})"))
 
 
 def _parse_decl(decl: str):
@@ -278,7 +281,7 @@ class SlotBinding:
     worked out here so that a call does only what its types demand.
     """
     __slots__ = ("defn", "kernel", "calls", "tracer", "_machine", "_fn", "_n", "_convs",
-                 "_variadic", "_to_raw", "_traced")
+                 "_variadic", "_to_raw", "_traced", "_pair")
 
     def __init__(self, defn: ExportDef, kernel, tracer=None):
         self.defn, self.kernel, self.tracer, self.calls = defn, kernel, tracer, 0
@@ -291,6 +294,7 @@ class SlotBinding:
                        if not (p.ctype.pointer or (p.ctype.size == 8 and not p.ctype.signed))]
         self._variadic = proto.variadic
         self._to_raw = None if proto.ret.is_void else proto.ret.to_raw
+        self._pair = proto.ret.aggregate           # returned in RAX:RDX
         self._traced = []                 # args of calls in flight, for the tracer
 
     def __call__(self):
@@ -313,7 +317,7 @@ class SlotBinding:
         elif self.tracer is not None:
             self.finish(result)
         elif self._to_raw is not None:
-            m.set_return(self._to_raw(result))
+            self._set_return(self._to_raw(result))
 
     def finish(self, result) -> None:
         """Set the return value of the hooked call (nothing for void)."""
@@ -321,7 +325,12 @@ class SlotBinding:
             args, caller = self._traced.pop()
             self.tracer(self.defn, args, result, caller)
         if self._to_raw is not None:
-            self._machine.set_return(self._to_raw(result))
+            self._set_return(self._to_raw(result))
+
+    def _set_return(self, raw: int) -> None:
+        self._machine.set_return(raw)
+        if self._pair:
+            self._machine.set_reg("rdx", (raw >> 64) & 0xFFFFFFFFFFFFFFFF)
 
 
 def load_user_stubs(paths=(), entry_point_group: str = "kemu.stubs") -> list[str]:

@@ -124,7 +124,32 @@ STRUCTS: dict[str, list[str]] = {
              "f_mode", "f_pos", "f_cred", "private_data", "f_mapping"],
     "inode": ["i_mode", "i_uid", "i_gid", "i_flags", "i_op", "i_sb",
               "i_mapping", "i_ino", "i_rdev", "i_size", "i_fop", "i_cdev",
-              "i_private"],
+              "i_private", "__i_nlink", "i_state", "i_count"],
+    "super_block": ["s_time_gran", "s_time_min", "s_time_max", "s_remove_count"],
+    "match_token": ["token", "pattern"],
+    "percpu_counter": ["lock", "count", "list", "counters"],
+    "shrinker": ["count_objects", "scan_objects", "batch", "seeks", "flags",
+                 "list", "nr_deferred"],
+    "ctl_table": ["procname", "data", "maxlen", "mode", "child",
+                  "proc_handler", "poll", "extra1", "extra2"],
+    "ctl_table_header": ["ctl_table", "used", "count", "nreg", "unregistering",
+                         "ctl_table_arg", "root", "set", "parent", "node"],
+    "quota_format_type": ["qf_fmt_id", "qf_ops", "qf_owner", "qf_next"],
+    "dqstats": ["stat", "counter"],
+    "tm": ["tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon", "tm_year",
+           "tm_wday", "tm_yday"],
+    "timezone": ["tz_minuteswest", "tz_dsttime"],
+    "xattr_handler": ["name", "prefix", "flags", "list", "get", "set"],
+    "backing_dev_info": ["id", "ra_pages", "io_pages", "dev"],
+    "pipe_buf_operations": ["confirm", "release", "try_steal", "get"],
+    "address_space_operations": ["writepage", "read_folio", "dirty_folio"],
+    "dquot_operations": ["write_dquot", "alloc_dquot", "destroy_dquot"],
+    "quotactl_ops": ["quota_on", "quota_off", "get_state"],
+    "bio_set": ["bio_slab", "front_pad"],
+    "linux_binfmt": ["lh", "module", "load_binary", "load_shlib", "core_dump",
+                     "min_coredump"],
+    "mempool_s": ["lock", "min_nr", "curr_nr", "elements", "pool_data",
+                  "alloc", "free", "wait"],
     "file_system_type": ["name", "fs_flags", "init_fs_context",
                          "parameters", "mount", "kill_sb", "owner", "next",
                          "fs_supers"],
@@ -406,6 +431,12 @@ STRUCTS: dict[str, list[str]] = {
 PV_TEMPLATE = "paravirt_patch_template"
 PV_CALLEE_SAVE = "paravirt_callee_save"
 
+# Typedefs of anonymous structs: name -> member paths, recorded like STRUCTS
+# (sizes[name], offsets["name.member"]).
+TYPEDEF_STRUCTS: dict[str, list[str]] = {
+    "substring_t": ["from", "to"],
+}
+
 # Typedef names whose sizeof is recorded.
 TYPEDEFS = ["spinlock_t", "rwlock_t", "wait_queue_head_t", "atomic_t",
             "atomic64_t", "refcount_t", "kuid_t", "kgid_t", "gfp_t",
@@ -461,6 +492,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("S_IFMT", "macro"), ("S_IFCHR", "macro"), ("S_IFREG", "macro"),
     ("S_IFDIR", "macro"), ("S_IRUGO", "macro"), ("S_IWUSR", "macro"),
     ("PROC_ENTRY_PERMANENT", "enum"), ("SEQ_SKIP", "macro"),
+    ("I_LINKABLE", "macro"), ("_DQST_DQSTAT_LAST", "enum"), ("SHRINKER_REGISTERED", "macro"),
+    ("SHRINKER_NUMA_AWARE", "macro"), ("SHRINKER_MEMCG_AWARE", "macro"),
     ("FS_REQUIRES_DEV", "macro"), ("FS_USERNS_MOUNT", "macro"),
     ("CHRDEV_MAJOR_MAX", "macro"), ("CHRDEV_MAJOR_DYN_END", "macro"),
     ("CHRDEV_MAJOR_DYN_EXT_START", "macro"),
@@ -892,6 +925,8 @@ def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
         lines.append(f"\tstruct {s} *s{i};")
     for i, t in enumerate(TYPEDEFS):
         lines.append(f"\t{t} *t{i};")
+    for i, t in enumerate(sorted(TYPEDEF_STRUCTS)):
+        lines.append(f"\t{t} *ts{i};")
     lines += ["};",
               "struct kemu_probe_anchors kemu_probe_anchors;", ""]
     (tmp / "kemu_probe_types.h").write_text("\n".join(lines))
@@ -1179,8 +1214,10 @@ class Dwarf:
 
 def extract_layouts(dw: Dwarf, res: Result) -> None:
     """Fill res.sizes / res.offsets / res.bitfields from the DWARF."""
-    for struct in sorted(STRUCTS):
-        die = dw.structs.get(struct)
+    specs = {**STRUCTS, **TYPEDEF_STRUCTS}
+    for struct in sorted(specs):
+        die = dw.structs.get(struct) if struct in STRUCTS else \
+            dw.strip(dw.typedefs.get(struct))
         if die is None:
             why = "opaque (only declared)" if struct in dw.declared \
                 else "not found"
@@ -1188,7 +1225,7 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
             res.missing.add(struct)
             continue
         res.sizes[struct] = dw.size(die)
-        for spec in STRUCTS[struct]:
+        for spec in specs[struct]:
             alts = spec.split("|")
             for member in alts:
                 hit = dw.resolve(die, member)

@@ -10,10 +10,13 @@
 * :func:`err_ptr`/:func:`is_err` are ERR_PTR()/IS_ERR_OR_NULL().
 * :func:`kzalloc`/:func:`kfree` allocate kernel objects the way the models'
   C originals do (through the slab model, so that modules may free them).
+* :func:`link_only` declares an export kemu provides for linking only (a call
+  is a ``not-modelled`` finding and returns the failure Linux would give).
 """
 from __future__ import annotations
 
 import inspect
+import sys
 
 from kemu.cproto import parse_prototype
 from kemu.exports import ExportDef, SlotBinding
@@ -56,6 +59,39 @@ def static_name(k, addr: int) -> str | None:
         if where == addr:
             return name
     return None
+
+
+# ------------------------------------------------------------ link-only exports
+NOT_MOUNTED = "kemu does not mount filesystems"
+
+
+def link_only(prototype: str, result, why: str = NOT_MOUNTED):
+    """Declare ``prototype`` as an export for linking only.
+
+    For functions reachable only from paths kemu does not drive (a mounted
+    filesystem's operations, I/O on a block device): a module that calls one
+    gets a ``not-modelled`` finding naming the function and ``why``, and the
+    call returns ``result``, the failure Linux would give (None for void).
+    """
+    return _link_only(prototype, result, why, _Caller(sys._getframe(1)))
+
+
+class _Caller:
+    def __init__(self, frame):
+        self.filename, self.lineno = frame.f_code.co_filename, frame.f_lineno
+
+
+def _link_only(prototype, result, why, caller):
+    from kemu.exports import unreachable
+    unreachable(prototype, result, f"kemu models it only for linking: {why}",
+                origin=f"{caller.filename}:{caller.lineno}")
+
+
+def link_only_table(table, why: str = NOT_MOUNTED):
+    """:func:`link_only` for each ``(prototype, result)`` of ``table``."""
+    caller = _Caller(sys._getframe(1))
+    for prototype, result in table:
+        _link_only(prototype, result, why, caller)
 
 
 # ------------------------------------------------------------ struct access

@@ -12,24 +12,9 @@ from __future__ import annotations
 
 import errno
 
-from kemu import data, export
+from kemu import data
 
-from .internal import err_ptr
-
-
-def _called(k, name):
-    k.finding("not-modelled", f"{name}() was called, but kemu models it only for linking: "
-                              "kemu does not mount filesystems", k.current_module())
-
-
-def _link_only(prototype: str, result):
-    name = prototype.split("(")[0].split()[-1].lstrip("*")
-
-    def fn(k, *args):
-        _called(k, name)
-        return result
-    fn.__name__ = name
-    export(prototype)(fn)
+from .internal import err_ptr, link_only as _link_only
 
 
 _ENOTSUP = -errno.EOPNOTSUPP

@@ -466,3 +466,19 @@ def kobj_attr_store(k, kobj, attr, buf, count):
     if not store:
         return -errno.EIO
     return s64((yield k.call_request(store, kobj, kattr, buf, count)))
+
+
+@export("int sysfs_create_mount_point(struct kobject *parent_kobj, const char *name)")
+def sysfs_create_mount_point(k, parent_kobj, name):
+    """An empty directory for a filesystem to be mounted on (/sys/fs/<name>)."""
+    parent = _kobj_dir(k, parent_kobj)
+    if parent is None:
+        return -errno.ENOENT
+    return k.model(Sysfs).add(Node(f"{parent}/{cstr(k, name)}", "dir", k.current_module()))
+
+
+@export("void sysfs_remove_mount_point(struct kobject *parent_kobj, const char *name)")
+def sysfs_remove_mount_point(k, parent_kobj, name):
+    parent = _kobj_dir(k, parent_kobj)
+    if parent is not None:
+        k.model(Sysfs).remove(f"{parent}/{cstr(k, name)}")

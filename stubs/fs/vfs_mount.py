@@ -16,6 +16,8 @@ Modelled for real, because they are called outside mounts or are trivial:
 * ``generic_read_dir`` - always -EISDIR, as in the kernel;
 * ``get_next_ino`` - a per-kernel counter;
 * ``memweight`` (lib/memweight.c) - the number of set bits in a buffer.
+
+The nlink helpers, ``ihold`` and ``current_time`` are in stubs/fs/inode.py.
 """
 from __future__ import annotations
 
@@ -23,22 +25,7 @@ import errno
 
 from kemu import data, export
 
-from .internal import err_ptr
-
-
-def _called(k, name):
-    k.finding("not-modelled", f"{name}() was called, but kemu models it only for linking: "
-                              "kemu does not mount filesystems", k.current_module())
-
-
-def _link_only(prototype: str, result):
-    name = prototype.split("(")[0].split()[-1].lstrip("*")
-
-    def fn(k, *args):
-        _called(k, name)
-        return result
-    fn.__name__ = name
-    export(prototype)(fn)
+from .internal import err_ptr, link_only as _link_only
 
 
 _NOMEM = err_ptr(-errno.ENOMEM)
@@ -53,9 +40,6 @@ for _proto, _result in (
         ("void iput(struct inode *inode)", None),
         ("void unlock_new_inode(struct inode *inode)", None),
         ("void clear_inode(struct inode *inode)", None),
-        ("void inc_nlink(struct inode *inode)", None),
-        ("void set_nlink(struct inode *inode, unsigned int nlink)", None),
-        ("void clear_nlink(struct inode *inode)", None),
         ("void inode_nohighmem(struct inode *inode)", None),
         ("void init_special_inode(struct inode *inode, umode_t mode, dev_t rdev)", None),
         # fs/dcache.c

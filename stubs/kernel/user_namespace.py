@@ -42,6 +42,17 @@ def from_kgid_munged(k, ns, kgid):
     return kgid
 
 
+@export("unsigned int make_kprojid(struct user_namespace *from, unsigned int projid)")
+def make_kprojid(k, ns, projid):
+    """kprojid_t (a struct of one projid_t, returned in EAX)."""
+    return projid
+
+
+@export("unsigned int from_kprojid(struct user_namespace *to, unsigned int kprojid)")
+def from_kprojid(k, ns, kprojid):
+    return kprojid
+
+
 @data("struct uts_namespace init_uts_ns")
 def init_uts_ns(k, addr):
     t, m = k.target, k.machine

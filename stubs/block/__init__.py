@@ -1,0 +1,1 @@
+"""block/: block-layer helpers modules call."""

@@ -1,0 +1,16 @@
+"""kernel/groups.c: supplementary group membership of the current task.
+
+kemu's tasks run with the initial credentials, whose ``group_info`` is
+``init_groups`` (no supplementary groups), so ``in_group_p`` is the fsgid
+test followed by an empty ``groups_search``.
+"""
+from kemu import export
+
+from ..fs.internal import rd
+
+
+@export("int in_group_p(kgid_t grp)")
+def in_group_p(k, grp):
+    task = k.machine.read_u64(k.machine.percpu_addr + k.export_addr("current_task"))
+    cred = rd(k, task, "task_struct.cred")
+    return 1 if rd(k, cred, "cred.fsgid", 4) == grp else 0

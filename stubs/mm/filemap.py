@@ -1,0 +1,160 @@
+"""mm/filemap.c, mm/truncate.c, mm/page-writeback.c, mm/backing-dev.c, mm/readahead.c,
+mm/swap.c and the page-cache parts of mm/: the page cache, for linking.
+
+kemu models no ``struct page``/``struct folio`` and mounts nothing, so a
+filesystem's address-space operations never run: these exports are link-only
+(a call is a ``not-modelled`` finding and fails -EIO / NULL /
+VM_FAULT_SIGBUS).
+"""
+from __future__ import annotations
+
+import errno
+
+from kemu import data
+
+from ..fs.internal import link_only_table
+
+_EIO = -errno.EIO
+_SIGBUS = 0x0002                 # VM_FAULT_SIGBUS
+
+link_only_table((
+    # linux/backing-dev.h
+    ('struct backing_dev_info *bdi_alloc(int node_id)', 0),
+    ('void bdi_put(struct backing_dev_info *bdi)', None),
+    ('int bdi_register(struct backing_dev_info *bdi, const char *fmt, ...)', _EIO),
+    ('int bdi_set_max_ratio(struct backing_dev_info *bdi, unsigned int max_ratio)', _EIO),
+    ('void bdi_unregister(struct backing_dev_info *bdi)', None),
+    ('void wb_writeout_inc(struct bdi_writeback *wb)', None),
+    # linux/mm.h
+    ('pgoff_t __page_file_index(struct page *page)', 0),
+    ('int __page_mapcount(struct page *page)', _EIO),
+    ('unsigned int filemap_fault(struct vm_fault *vmf)', _SIGBUS),
+    ('unsigned int filemap_map_pages(struct vm_fault *vmf, pgoff_t start_pgoff, '
+     'pgoff_t end_pgoff)',
+     _SIGBUS),
+    ('bool folio_mapped(struct folio *folio)', 0),
+    ('bool folio_mark_dirty(struct folio *folio)', 0),
+    ('int generic_error_remove_page(struct address_space *mapping, struct page *page)', _EIO),
+    ('bool page_mapped(struct page *page)', 0),
+    ('void pagecache_isize_extended(struct inode *inode, loff_t from, loff_t to)', None),
+    ('void release_pages(struct page **pages, int nr)', None),
+    ('bool set_page_dirty(struct page *page)', 0),
+    ('int set_page_dirty_lock(struct page *page)', _EIO),
+    ('void truncate_inode_pages(struct address_space *address_space, loff_t pos)', None),
+    ('void truncate_inode_pages_range(struct address_space *address_space, loff_t '
+     'lstart, loff_t lend)',
+     None),
+    ('void truncate_pagecache(struct inode *inode, loff_t new)', None),
+    ('void truncate_pagecache_range(struct inode *inode, loff_t offset, loff_t end)', None),
+    ('void truncate_setsize(struct inode *inode, loff_t newsize)', None),
+    ('void unmap_mapping_range(struct address_space *mapping, loff_t const holebegin, '
+     'loff_t const holelen, int even_cows)',
+     None),
+    ('void vma_set_file(struct vm_area_struct *vma, struct file *file)', None),
+    # linux/page-flags.h
+    ('bool __folio_start_writeback(struct folio *folio, bool keep_write)', 0),
+    ('bool set_page_writeback(struct page *page)', 0),
+    # linux/pagemap.h
+    ('struct folio *__filemap_get_folio(struct address_space *mapping, pgoff_t index, '
+     'int fgp_flags, gfp_t gfp)',
+     0),
+    ('void __filemap_set_wb_err(struct address_space *mapping, int err)', None),
+    ('void __folio_cancel_dirty(struct folio *folio)', None),
+    ('void __folio_lock(struct folio *folio)', None),
+    ('int __set_page_dirty_nobuffers(struct page *page)', _EIO),
+    ('bool clear_page_dirty_for_io(struct page *page)', 0),
+    ('void end_page_writeback(struct page *page)', None),
+    ('int filemap_check_errors(struct address_space *mapping)', _EIO),
+    ('int filemap_fdatawait_range(struct address_space *address_space, loff_t lstart, '
+     'loff_t lend)',
+     _EIO),
+    ('int filemap_fdatawait_range_keep_errors(struct address_space *mapping, loff_t '
+     'start_byte, loff_t end_byte)',
+     _EIO),
+    ('int filemap_fdatawrite(struct address_space *address_space)', _EIO),
+    ('int filemap_fdatawrite_range(struct address_space *mapping, loff_t start, loff_t end)', _EIO),
+    ('int filemap_flush(struct address_space *address_space)', _EIO),
+    ('unsigned filemap_get_folios(struct address_space *mapping, pgoff_t *start, '
+     'pgoff_t end, struct folio_batch *fbatch)',
+     0),
+    ('unsigned filemap_get_folios_contig(struct address_space *mapping, pgoff_t '
+     '*start, pgoff_t end, struct folio_batch *fbatch)',
+     0),
+    ('int filemap_migrate_folio(struct address_space *mapping, struct folio *dst, '
+     'struct folio *src, enum migrate_mode mode)',
+     _EIO),
+    ('bool filemap_release_folio(struct folio *folio, gfp_t gfp)', 0),
+    ('int filemap_write_and_wait_range(struct address_space *mapping, loff_t lstart, '
+     'loff_t lend)',
+     _EIO),
+    ('bool folio_clear_dirty_for_io(struct folio *folio)', 0),
+    ('void folio_end_writeback(struct folio *folio)', None),
+    ('void folio_invalidate(struct folio *folio, size_t offset, size_t length)', None),
+    ('void folio_wait_stable(struct folio *folio)', None),
+    ('void folio_wait_writeback(struct folio *folio)', None),
+    ('int folio_write_one(struct folio *folio)', _EIO),
+    ('struct page *grab_cache_page_write_begin(struct address_space *mapping, pgoff_t index)', 0),
+    ('int invalidate_inode_pages2(struct address_space *mapping)', _EIO),
+    ('int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, '
+     'pgoff_t end)',
+     _EIO),
+    ('unsigned long invalidate_mapping_pages(struct address_space *mapping, pgoff_t '
+     'start, pgoff_t end)',
+     0),
+    ('bool noop_dirty_folio(struct address_space *mapping, struct folio *folio)', 0),
+    ('void page_cache_ra_unbounded(struct readahead_control *readahead_control, '
+     'unsigned long nr_to_read, unsigned long lookahead_count)',
+     None),
+    ('void page_cache_sync_ra(struct readahead_control *readahead_control, unsigned '
+     'long req_count)',
+     None),
+    ('void page_endio(struct page *page, bool is_write, int err)', None),
+    ('struct page *pagecache_get_page(struct address_space *mapping, pgoff_t index, '
+     'int fgp_flags, gfp_t gfp)',
+     0),
+    ('void readahead_expand(struct readahead_control *ractl, loff_t new_start, size_t '
+     'new_len)',
+     None),
+    ('void replace_page_cache_page(struct page *old, struct page *new)', None),
+    ('void wait_for_stable_page(struct page *page)', None),
+    ('void wait_on_page_writeback(struct page *page)', None),
+    ('int write_inode_now(struct inode *inode, int sync)', _EIO),
+    # linux/pagevec.h
+    ('void __pagevec_release(struct pagevec *pvec)', None),
+    ('unsigned pagevec_lookup_range_tag(struct pagevec *pvec, struct address_space '
+     '*mapping, pgoff_t *index, pgoff_t end, unsigned int tag)',
+     0),
+    # linux/swap.h
+    ('void lru_cache_add(struct page *page)', None),
+    ('void mark_page_accessed(struct page *page)', None),
+    # linux/writeback.h
+    ('void __inode_attach_wb(struct inode *inode, struct page *page)', None),
+    ('bool filemap_dirty_folio(struct address_space *mapping, struct folio *folio)', 0),
+    ('int generic_writepages(struct address_space *mapping, struct writeback_control *wbc)', _EIO),
+    ('void inode_io_list_del(struct inode *inode)', None),
+    ('bool redirty_page_for_writepage(struct writeback_control *writeback_control, '
+     'struct page *page)',
+     0),
+    ('void tag_pages_for_writeback(struct address_space *mapping, pgoff_t start, '
+     'pgoff_t end)',
+     None),
+    ('void try_to_writeback_inodes_sb(struct super_block *sb, enum wb_reason reason)', None),
+    ('void wbc_account_cgroup_owner(struct writeback_control *wbc, struct page *page, '
+     'size_t bytes)',
+     None),
+    ('int write_cache_pages(struct address_space *mapping, struct writeback_control '
+     '*wbc, void *writepage, void *data)',
+     _EIO),
+))
+
+
+def _zeroed(k, addr):
+    pass
+
+
+@data("unsigned int dirty_writeback_interval")
+def dirty_writeback_interval(k, addr):
+    k.machine.write_u32(addr, 5 * 100)        # centiseconds (mm/page-writeback.c)
+
+
+data("struct backing_dev_info noop_backing_dev_info")(_zeroed)
