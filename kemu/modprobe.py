@@ -1,5 +1,8 @@
 """A tree of modules as depmod and modprobe see it.
 
+The index is kept in ``$KEMU_CACHE`` (``~/.cache/kemu``), keyed by every
+module's path, size and modification time, as depmod's output would be.
+
 :class:`ModuleTree` indexes the ``.ko`` files under a directory the way
 ``depmod`` does: each module's name (``-`` read as ``_``), its hard
 dependencies (``modules.dep`` when the tree has one, else ``.modinfo
@@ -16,11 +19,22 @@ given a tree (``Kernel(modules=DIR)``, ``kemu --modules DIR``) does the same.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import elf as E
 from .errors import KemuError
+
+
+_PREFIX = 4                     # literal alias characters an index bucket is keyed by
+
+
+def _cache_dir() -> str:
+    base = os.environ.get("KEMU_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kemu")
+    return base
 
 
 def modname(filename: str) -> str:
@@ -71,6 +85,7 @@ class ModuleTree:
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
         self._entries: dict[str, ModuleEntry] | None = None
+        self._aliases = None
 
     # ------------------------------------------------------------- indexing
     @property
@@ -82,12 +97,34 @@ class ModuleTree:
 
     def _index(self) -> dict[str, ModuleEntry]:
         entries: dict[str, ModuleEntry] = {}
+        stamp = hashlib.sha256(self.root.encode())
         for dirpath, dirs, files in os.walk(self.root):
             dirs.sort()
             for fname in sorted(files):
-                if fname.endswith(".ko"):
+                if fname.endswith((".ko", "modules.dep")):
                     path = os.path.join(dirpath, fname)
+                    st = os.stat(path)
+                    stamp.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+                if fname.endswith(".ko"):
                     entries.setdefault(modname(fname), ModuleEntry(modname(fname), path))
+        cache = os.path.join(_cache_dir(), f"modindex-{stamp.hexdigest()[:24]}.json")
+        try:
+            with open(cache) as fh:
+                return {e["name"]: ModuleEntry(**e) for e in json.load(fh)}
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        self._index_modinfo(entries)
+        try:                                    # atomically: a reader never sees half
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            tmp = f"{cache}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                json.dump([asdict(e) for e in entries.values()], fh)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+        return entries
+
+    def _index_modinfo(self, entries: dict) -> None:
         depfile = self._modules_dep()
         hard = self._read_modules_dep(depfile, entries) if depfile else None
         for entry in entries.values():
@@ -104,7 +141,6 @@ class ModuleTree:
                     entry.post += post
                 elif key == "depends" and hard is None:
                     entry.depends = [d.replace("-", "_") for d in value.split(",") if d]
-        return entries
 
     def _modules_dep(self) -> str | None:
         probe = self.root
@@ -141,12 +177,36 @@ class ModuleTree:
 
     def lookup(self, name: str) -> list[str]:
         """Module names ``modprobe NAME`` means: the module itself, else every
-        module with a matching alias (patterns as in modules.alias)."""
+        module with a matching alias (patterns as in modules.alias), in tree order."""
         mod = modname(name + ".ko")
         if mod in self.entries:
             return [mod]
-        return [e.name for e in self.entries.values()
-                if any(fnmatch.fnmatchcase(name, pattern) for pattern in e.aliases)]
+        exact, buckets, general = self._alias_index()
+        hits = set(exact.get(name, ()))
+        for pattern, owner in buckets.get(name[:_PREFIX], []) + general:
+            if owner not in hits and fnmatch.fnmatchcase(name, pattern):
+                hits.add(owner)
+        return [n for n in self.entries if n in hits]
+
+    def _alias_index(self):
+        """Aliases without wildcards by value; the others bucketed by their first
+        literal characters (drivers carry tens of thousands)."""
+        if self._aliases is None:
+            exact: dict[str, list[str]] = {}
+            buckets: dict[str, list] = {}
+            general: list = []
+            for entry in self.entries.values():
+                for pattern in entry.aliases:
+                    if not any(c in pattern for c in "*?["):
+                        exact.setdefault(pattern, []).append(entry.name)
+                        continue
+                    head = pattern[:_PREFIX]
+                    if any(c in head for c in "*?[") or len(head) < _PREFIX:
+                        general.append((pattern, entry.name))
+                    else:
+                        buckets.setdefault(head, []).append((pattern, entry.name))
+            self._aliases = (exact, buckets, general)
+        return self._aliases
 
     def depends(self, name: str) -> list[str]:
         """Hard dependencies of ``name``, depth-first, each once, ``name`` last."""

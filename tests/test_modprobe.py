@@ -108,3 +108,15 @@ def test_tree_without_modules_dep_reads_modinfo(tmp_path, debian_modules):
     t = ModuleTree(str(tmp_path))
     assert list(t.entries) == ["nls_cp932"]
     assert t.path("nls-cp932") == str(tmp_path / "a" / "nls_cp932.ko")
+
+
+def test_index_is_cached_and_follows_the_tree(tmp_path, debian_modules, monkeypatch):
+    monkeypatch.setenv("KEMU_CACHE", str(tmp_path / "cache"))
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "nls_cp932.ko").write_bytes((debian_modules / "fs/nls/nls_cp932.ko").read_bytes())
+    assert list(ModuleTree(str(tree)).entries) == ["nls_cp932"]
+    assert len(list((tmp_path / "cache").glob("modindex-*.json"))) == 1
+    assert ModuleTree(str(tree)).lookup("nls_cp932") == ["nls_cp932"]      # from the cache
+    (tree / "nls_euc-jp.ko").write_bytes((debian_modules / "fs/nls/nls_euc-jp.ko").read_bytes())
+    assert sorted(ModuleTree(str(tree)).entries) == ["nls_cp932", "nls_euc_jp"]
