@@ -198,7 +198,7 @@ class Session:
         return k
 
     def _apply(self, k, op: dict, replay: bool = False):
-        timeout = op.get("timeout_ms", 10_000)
+        timeout = op.get("timeout_ms", 20_000)
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
         k.timeout_ms = timeout
@@ -221,7 +221,7 @@ class Session:
             if not replay:
                 raise
         finally:
-            k.timeout_ms = 10_000
+            k.timeout_ms = 20_000
             k.max_insns = 0
 
     def run(self, k, op: dict):

@@ -35,7 +35,7 @@ class Outcome:
 
 
 def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
-               timeout_ms: int = 5000, target=None) -> Outcome:
+               timeout_ms: int = 20_000, target=None) -> Outcome:
     """modprobe ``name`` into a fresh kernel (soft and hard dependencies first,
     further modules on request_module()), then unload it; report what happened."""
     from .kernel import Kernel
@@ -131,7 +131,7 @@ def _survey_worker(job):
     return survey_one(name, _TREE[0], allow_missing, timeout_ms, target)
 
 
-def survey(root: str, allow_missing: bool = False, timeout_ms: int = 5000, progress=None,
+def survey(root: str, allow_missing: bool = False, timeout_ms: int = 20_000, progress=None,
            target=None, jobs: int = 1) -> list[Outcome]:
     """Survey every module under ``root``; dependencies may come from the whole tree.
     ``jobs`` > 1 surveys that many modules at a time in forked processes."""
@@ -143,7 +143,7 @@ def survey(root: str, allow_missing: bool = False, timeout_ms: int = 5000, progr
 
 
 def survey_modules(tree: ModuleTree, names: list, allow_missing: bool = False,
-                   timeout_ms: int = 5000, progress=None, target=None,
+                   timeout_ms: int = 20_000, progress=None, target=None,
                    jobs: int = 1) -> list[Outcome]:
     """Survey the modules ``names`` of ``tree``, in that order."""
     results = []
