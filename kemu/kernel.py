@@ -667,7 +667,7 @@ class Kernel:
         for modname in order:
             if modname in self.modules:
                 continue
-            entry = tree.entries[modname]
+            entry = tree.entry(modname)
             if any(d not in self.modules for d in tree.depends(modname)[:-1]):
                 status = 1
                 continue

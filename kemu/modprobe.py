@@ -82,8 +82,9 @@ class ModuleEntry:
 class ModuleTree:
     """The modules under ``root``, indexed lazily on first use."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, fallback: "ModuleTree | None" = None):
         self.root = os.path.abspath(root)
+        self.fallback = fallback          # where modules this tree lacks are looked up
         self._entries: dict[str, ModuleEntry] | None = None
         self._aliases = None
 
@@ -170,14 +171,22 @@ class ModuleTree:
         return hard
 
     # ------------------------------------------------------------- queries
+    def entry(self, name: str) -> ModuleEntry | None:
+        """Module ``name`` of this tree, else of the fallback tree, or None."""
+        found = self.entries.get(modname(name + ".ko"))
+        if found is None and self.fallback is not None:
+            return self.fallback.entry(name)
+        return found
+
     def path(self, name: str) -> str | None:
         """The file of module ``name``, or None."""
-        entry = self.entries.get(modname(name + ".ko"))
+        entry = self.entry(name)
         return entry.path if entry else None
 
     def lookup(self, name: str) -> list[str]:
         """Module names ``modprobe NAME`` means: the module itself, else every
-        module with a matching alias (patterns as in modules.alias), in tree order."""
+        module with a matching alias (patterns as in modules.alias), in tree order;
+        the fallback tree answers what this one cannot."""
         mod = modname(name + ".ko")
         if mod in self.entries:
             return [mod]
@@ -186,6 +195,8 @@ class ModuleTree:
         for pattern, owner in buckets.get(name[:_PREFIX], []) + general:
             if owner not in hits and fnmatch.fnmatchcase(name, pattern):
                 hits.add(owner)
+        if not hits and self.fallback is not None:
+            return self.fallback.lookup(name)
         return [n for n in self.entries if n in hits]
 
     def _alias_index(self):
@@ -217,7 +228,7 @@ class ModuleTree:
             if n in seen:
                 return
             seen.add(n)
-            entry = self.entries.get(n)
+            entry = self.entry(n)
             for d in entry.depends if entry else ():
                 visit(d)
             order.append(n)
@@ -233,7 +244,7 @@ class ModuleTree:
             if n in seen or depth > 8:
                 return
             seen.add(n)
-            entry = self.entries.get(n)
+            entry = self.entry(n)
             if entry and softdeps:
                 for soft in entry.pre:
                     for m in self.lookup(soft):
@@ -250,12 +261,28 @@ class ModuleTree:
         return order
 
 
-_TREES: dict[str, ModuleTree] = {}
+_TREES: dict[tuple, ModuleTree] = {}
 
 
-def shared_tree(root: str) -> ModuleTree:
-    """One ModuleTree per directory per process (indexing a tree takes seconds)."""
-    key = os.path.abspath(root)
+def shared_tree(root: str, fallback: str | None = None) -> ModuleTree:
+    """One ModuleTree per directory (and fallback) per process."""
+    key = (os.path.abspath(root), os.path.abspath(fallback) if fallback else None)
     if key not in _TREES:
-        _TREES[key] = ModuleTree(key)
+        if fallback and os.path.abspath(fallback) != key[0]:
+            _TREES[key] = ModuleTree(key[0], shared_tree(fallback))
+        else:
+            _TREES[key] = ModuleTree(key[0])
     return _TREES[key]
+
+
+def default_trees(release: str) -> list[str]:
+    """Where modules of kernel ``release`` may be found when no tree is given:
+    ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, and the copy of Debian's package
+    that tests/fetch-debian-modules.sh keeps in kemu's cache."""
+    candidates = [os.environ.get("KEMU_MODULES", ""), f"/lib/modules/{release}",
+                  os.path.join(_cache_dir(), "debian", release, "lib", "modules", release)]
+    def has_modules(d):
+        return os.path.isdir(os.path.join(d, "kernel")) or \
+            os.path.exists(os.path.join(d, "modules.dep")) or \
+            any(f.endswith(".ko") for f in os.listdir(d))
+    return [c for c in candidates if c and os.path.isdir(c) and has_modules(c)]

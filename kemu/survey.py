@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .errors import EmulationError, InitError, KemuError, LoadError, Lockup
-from .modprobe import ModuleTree, shared_tree
+from .modprobe import ModuleTree, default_trees, shared_tree
 
 
 @dataclass
@@ -126,6 +126,19 @@ def tree_root(root: str) -> str:
 _TREE: list = []          # the tree a forked survey worker reads
 
 
+def _fallback_tree(root: str, target=None) -> str | None:
+    """Where a dependency the surveyed tree lacks is looked for: ``--modules``/
+    ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, or kemu's copy of Debian's modules."""
+    from .target import load_target
+    t = target if hasattr(target, "release") else \
+        load_target(target or os.environ.get("KEMU_TARGET") or None)
+    for candidate in default_trees(t.release):
+        if not os.path.abspath(root).startswith(os.path.join(os.path.abspath(candidate), "")) \
+                and os.path.abspath(candidate) != os.path.abspath(root):
+            return candidate
+    return None
+
+
 def _survey_worker(job):
     name, allow_missing, timeout_ms, target = job
     return survey_one(name, _TREE[0], allow_missing, timeout_ms, target)
@@ -135,7 +148,7 @@ def survey(root: str, allow_missing: bool = False, timeout_ms: int = 20_000, pro
            target=None, jobs: int = 1) -> list[Outcome]:
     """Survey every module under ``root``; dependencies may come from the whole tree.
     ``jobs`` > 1 surveys that many modules at a time in forked processes."""
-    tree = shared_tree(tree_root(root))
+    tree = shared_tree(tree_root(root), _fallback_tree(tree_root(root), target))
     under = os.path.join(os.path.abspath(root), "")
     names = sorted(n for n, e in tree.entries.items()
                    if os.path.abspath(e.path).startswith(under))

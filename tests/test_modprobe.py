@@ -120,3 +120,18 @@ def test_index_is_cached_and_follows_the_tree(tmp_path, debian_modules, monkeypa
     assert ModuleTree(str(tree)).lookup("nls_cp932") == ["nls_cp932"]      # from the cache
     (tree / "nls_euc-jp.ko").write_bytes((debian_modules / "fs/nls/nls_euc-jp.ko").read_bytes())
     assert sorted(ModuleTree(str(tree)).entries) == ["nls_cp932", "nls_euc_jp"]
+
+
+def test_survey_of_a_loose_directory_finds_dependencies_in_the_module_tree(tmp_path,
+                                                                           debian_modules):
+    # modules copied out of their tree: nls_euc-jp requests nls_cp932, vfat needs fat
+    for rel in ("fs/nls/nls_euc-jp.ko", "fs/fat/vfat.ko"):
+        (tmp_path / rel.split("/")[-1]).write_bytes((debian_modules / rel).read_bytes())
+    out = subprocess.run([sys.executable, "-m", "kemu", "survey", "--json", "--modules",
+                          str(debian_modules.parent), str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    report = {m["module"]: m for m in json.loads(out.stdout)["modules"]}
+    assert sorted(report) == ["nls_euc_jp", "vfat"]
+    assert report["nls_euc_jp"]["outcome"] == "ok" and report["nls_euc_jp"]["findings"] == []
+    assert report["vfat"]["outcome"] == "ok" and report["vfat"]["findings"] == []
