@@ -135,3 +135,24 @@ def test_survey_of_a_loose_directory_finds_dependencies_in_the_module_tree(tmp_p
     assert sorted(report) == ["nls_euc_jp", "vfat"]
     assert report["nls_euc_jp"]["outcome"] == "ok" and report["nls_euc_jp"]["findings"] == []
     assert report["vfat"]["outcome"] == "ok" and report["vfat"]["findings"] == []
+
+
+def test_a_session_replays_request_module_with_the_tree_it_used(tmp_path, debian_modules,
+                                                                  monkeypatch):
+    monkeypatch.delenv("KEMU_MODULES", raising=False)
+    session = ["--session", str(tmp_path / "s")]
+
+    def kemu(*argv):
+        return subprocess.run([sys.executable, "-m", "kemu", *argv], capture_output=True,
+                              text=True, timeout=120)
+    out = kemu("load", *session, "--modules", str(debian_modules.parent),
+               str(debian_modules / "fs/nls/nls_euc-jp.ko"))
+    assert out.returncode == 0, out.stderr
+    # a later command without --modules replays the journal with the same tree
+    lsmod = kemu("lsmod", *session)
+    assert lsmod.returncode == 0, lsmod.stderr
+    names = [line.split()[0] for line in lsmod.stdout.splitlines()[1:]]
+    assert sorted(names) == ["nls_cp932", "nls_euc_jp"]
+    # load_nls()'s reference shows as a use count without a holder name, as in Linux
+    cp932 = [line for line in lsmod.stdout.splitlines() if line.startswith("nls_cp932")][0]
+    assert cp932.split()[2:] == ["1"]
