@@ -578,6 +578,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("PADATA_CPU_SERIAL", "macro"), ("PADATA_CPU_PARALLEL", "macro"),
     ("NOTIFY_DONE", "macro"), ("NOTIFY_OK", "macro"), ("NOTIFY_STOP_MASK", "macro"),
     ("NOTIFY_BAD", "macro"), ("NOTIFY_STOP", "macro"),
+    ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
 ]
 
 # Families of enumerators whose names are taken from header text:
