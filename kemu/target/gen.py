@@ -375,6 +375,8 @@ STRUCTS: dict[str, list[str]] = {
                         "validate_cpumask", "kobj", "lock", "flags"],
     "notifier_block": ["notifier_call", "next", "priority"],
     "asymmetric_key_parser": ["link", "owner", "name", "parse"],
+    "asymmetric_key_subtype": ["owner", "name", "name_len", "describe", "destroy", "query",
+                               "eds_op", "verify_signature"],
 }
 
 # Headers the probe includes besides probe.c's own (types and constants above
@@ -384,6 +386,7 @@ EXTRA_INCLUDES = [
     "crypto/null.h", "linux/asn1.h", "linux/asn1_decoder.h",
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
+    "keys/asymmetric-subtype.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
