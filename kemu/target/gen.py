@@ -373,6 +373,7 @@ STRUCTS: dict[str, list[str]] = {
                       "cpu", "cpumask"],
     "padata_instance": ["cpuhp_node", "parallel_wq", "serial_wq", "pslist", "cpumask",
                         "validate_cpumask", "kobj", "lock", "flags"],
+    "padata_cpumask": ["pcpu", "cbcpu"],
     "notifier_block": ["notifier_call", "next", "priority"],
     "asymmetric_key_parser": ["link", "owner", "name", "parse"],
     "asymmetric_key_subtype": ["owner", "name", "name_len", "describe", "destroy", "query",
