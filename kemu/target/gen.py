@@ -387,7 +387,7 @@ EXTRA_INCLUDES = [
     "crypto/null.h", "linux/asn1.h", "linux/asn1_decoder.h",
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
-    "keys/asymmetric-subtype.h",
+    "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -590,6 +590,7 @@ CONSTANTS: list[tuple[str, str]] = [
 SCANNED_ENUMS: list[tuple[list[str], str]] = [
     (["include/linux/asn1_ber_bytecode.h"], r"ASN1_OP_[A-Z_]+"),
     (["include/linux/oid_registry.h"], r"OID_[A-Za-z0-9_]+"),
+    (["include/linux/zstd_errors.h"], r"ZSTD_error_[A-Za-z0-9_]+"),
 ]
 
 # Families of object-like macros whose names are taken from header text.
