@@ -388,6 +388,7 @@ EXTRA_INCLUDES = [
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
     "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
+    "linux/dmaengine.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -583,6 +584,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("NOTIFY_DONE", "macro"), ("NOTIFY_OK", "macro"), ("NOTIFY_STOP_MASK", "macro"),
     ("NOTIFY_BAD", "macro"), ("NOTIFY_STOP", "macro"),
     ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
+    ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
 ]
 
 # Families of enumerators whose names are taken from header text:
