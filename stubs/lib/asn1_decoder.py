@@ -151,7 +151,7 @@ def asn1_ber_decoder(k, decoder, context, data_addr, datalen):
                     pc += oplen
                     continue
                 flags, hdr = 0, 2
-                if dp >= (datalen - 1) & U64:
+                if (datalen - dp) & U64 < 2:
                     raise Asn1Error("Data overrun error")
                 tag = data[dp]
                 dp += 1
@@ -181,7 +181,7 @@ def asn1_ber_decoder(k, decoder, context, data_addr, datalen):
                         n = length - 0x80
                         if n > 2:
                             raise Asn1Error("Unsupported length")
-                        if dp >= (datalen - n) & U64:
+                        if n > (datalen - dp) & U64:
                             raise Asn1Error("Data overrun error")
                         hdr = (hdr + n) & 0xFF
                         length = 0
@@ -190,6 +190,8 @@ def asn1_ber_decoder(k, decoder, context, data_addr, datalen):
                             dp += 1
                         if length > (datalen - dp) & U64:
                             raise Asn1Error("Data overrun error")
+                elif length > (datalen - dp) & U64:
+                    raise Asn1Error("Data overrun error")
                 if flags & FLAG_CONS:
                     if csp >= NR_CONS_STACK:
                         raise Asn1Error("Cons stack overflow")

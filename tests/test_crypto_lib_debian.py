@@ -1,0 +1,257 @@
+"""Debian's crypto, lib and arch/x86/crypto modules on kemu's crypto/lib models.
+
+Each module loads (dependencies first, from modules.dep) into a fresh kernel in
+strict mode, initialises, registers what it registers with itself as owner and
+unloads with nothing left behind and no complaint in the log. Some models are
+also driven through the modules' own code: the ASN.1 decoder and the OID
+registry through ecrdsa's public-key parser, the built-in null skcipher, CPU
+matching against the CPU Unicorn emulates.
+"""
+from __future__ import annotations
+
+import functools
+import struct
+
+import pytest
+
+from kemu import Kernel
+from kemu.errors import InitError
+from kemu.survey import index_tree, load_order
+
+U64 = (1 << 64) - 1
+
+
+@functools.lru_cache(maxsize=None)
+def _tree(root: str):
+    return index_tree(root)
+
+
+def _load(k, debian_modules, name):
+    """Load ``name`` after its dependencies; the names loaded, in order."""
+    paths, deps = _tree(str(debian_modules))
+    order = load_order(name, deps)
+    for mod in order:
+        k.load(paths[mod])
+    return order
+
+
+def _unload(k, order):
+    for mod in reversed(order):
+        k.unload(mod)
+
+
+def _int(ret):
+    """An int return value from RAX."""
+    ret &= 0xFFFFFFFF
+    return ret - (1 << 32) if ret >> 31 else ret
+
+
+def _clean(k):
+    assert k.findings == []
+    assert k.registrations == {}
+    k.log.flush()
+    assert not [r.text for r in k.log.records if r.level <= 4], "the kernel complained"
+
+
+def _strict_cycle(debian_modules, name, kind=None):
+    """Load, check ``kind`` registrations are ``name``'s, unload all; the registrations."""
+    k = Kernel()
+    order = _load(k, debian_modules, name)
+    regs = [r for r in k.registrations.values() if r.owner and r.owner.name == name]
+    if kind is not None:
+        mine = [r for r in regs if r.kind == kind]
+        assert mine, f"{name} registered no {kind}"
+    _unload(k, order)
+    _clean(k)
+    return k, regs
+
+
+# ------------------------------------------------------------ arch/x86/crypto
+SIMD_SHASH = {"sha1_ssse3": {"sha1"}, "sha256_ssse3": {"sha256", "sha224"},
+              "sha512_ssse3": {"sha512", "sha384"}, "crc32c_intel": {"crc32c"},
+              "crc32_pclmul": {"crc32"}, "crct10dif_pclmul": {"crct10dif"}}
+
+
+@pytest.mark.parametrize("name", sorted(SIMD_SHASH))
+def test_x86_simd_hashes_register_and_pass_self_tests(debian_modules, name):
+    """x86_match_cpu() finds SSSE3/SSE4.2/PCLMULQDQ; testmgr drives the SIMD code."""
+    k = Kernel()
+    order = _load(k, debian_modules, name)
+    algs = [r for r in k.registered("crypto alg") if r.owner.name == name]
+    tested = k.target.const("CRYPTO_ALG_TESTED")
+    names = set()
+    for r in algs:
+        flags = k.machine.read_u32(r.key + k.target.offset("crypto_alg.cra_flags"))
+        assert flags & tested, f"{r.what} failed its self-test"
+        names.add(k.machine.read_cstr(r.key + k.target.offset("crypto_alg.cra_name")).decode())
+    assert SIMD_SHASH[name] <= names
+    _unload(k, order)
+    _clean(k)
+
+
+@pytest.mark.parametrize("name", ["aesni_intel", "ghash_clmulni_intel", "chacha_x86_64",
+                                  "poly1305_x86_64", "curve25519_x86_64", "twofish_x86_64_3way",
+                                  "serpent_sse2_x86_64", "des3_ede_x86_64"])
+def test_x86_crypto_modules_strict(debian_modules, name):
+    _strict_cycle(debian_modules, name)
+
+
+@pytest.mark.parametrize("name", ["cast5_avx_x86_64", "nhpoly1305_avx2"])
+def test_avx_modules_refuse_a_cpu_without_avx(debian_modules, name):
+    """Unicorn's CPU has no AVX: init fails with -ENODEV, as on such hardware."""
+    k = Kernel()
+    paths, deps = _tree(str(debian_modules))
+    order = load_order(name, deps)
+    for mod in order[:-1]:
+        k.load(paths[mod])
+    with pytest.raises(InitError) as exc:
+        k.load(paths[name])
+    assert "-19" in str(exc.value)
+    _unload(k, order[:-1])
+    assert k.findings == [] and k.registrations == {}
+
+
+def test_x86_match_cpu_reads_boot_cpu_data(debian_modules):
+    from stubs.arch.x86.kernel.cpu import cpu_has
+    k = Kernel()
+    t, m = k.target, k.machine
+    size = t.sizeof("x86_cpu_id")
+    table = k.heap.alloc(3 * size, kind="test", zero=True)
+
+    def entry(i, feature):
+        e = table + i * size
+        m.write_u16(e + t.offset("x86_cpu_id.vendor"), t.const("X86_VENDOR_ANY"))
+        m.write_u16(e + t.offset("x86_cpu_id.feature"), t.const(f"X86_FEATURE_{feature}"))
+        return e
+    entry(0, "AVX")
+    second = entry(1, "PCLMULQDQ")
+    assert not cpu_has(k, "AVX") and cpu_has(k, "PCLMULQDQ")
+    assert k.call(k.export_addr("x86_match_cpu"), table, entry="test") == second
+    assert k.call(k.export_addr("x86_match_cpu"), table + 2 * size, entry="test") == 0
+
+
+# ----------------------------------------------------------------- crypto/, lib/
+@pytest.mark.parametrize("name,kind", [
+    ("gcm", "crypto template"), ("echainiv", "crypto template"), ("seqiv", "crypto template"),
+    ("pcrypt", "crypto template"), ("ecrdsa_generic", "crypto alg"),
+    ("pkcs8_key_parser", "asymmetric key parser"), ("async_tx", None),
+    ("zstd_compress", None), ("pm_notifier_error_inject", "pm notifier"),
+    ("memory_notifier_error_inject", "memory notifier")])
+def test_real_module_strict(debian_modules, name, kind):
+    _strict_cycle(debian_modules, name, kind)
+
+
+def test_pcrypt_padata_instances_and_sysfs(debian_modules):
+    k = Kernel()
+    order = _load(k, debian_modules, "pcrypt")
+    mine = {r.what for r in k.registrations.values() if r.owner.name == "pcrypt"}
+    assert {"workqueue pencrypt_parallel", "workqueue pencrypt_serial",
+            "workqueue pdecrypt_parallel", "workqueue pdecrypt_serial",
+            "sysfs dir /sys/kernel/pcrypt/pencrypt", "sysfs dir /sys/kernel/pcrypt/pdecrypt",
+            "crypto template pcrypt"} <= mine
+    _unload(k, order)
+    _clean(k)
+
+
+def test_pkcs8_parser_is_announced(debian_modules):
+    k = Kernel()
+    order = _load(k, debian_modules, "pkcs8_key_parser")
+    _unload(k, order)
+    k.log.flush()
+    texts = [r.text for r in k.log.records]
+    assert "Asymmetric key parser 'pkcs8' registered" in texts
+    assert "Asymmetric key parser 'pkcs8' unregistered" in texts
+
+
+# ---------------------------------------- ASN.1 and OIDs through ecrdsa's parser
+P256A_GY = 0x8D91E471E0989CDA27DF505A453F2B7635294F2DDF23E3B122ACC99C9E9F1E14
+
+
+def _der(tag, body):
+    return bytes([tag, len(body)]) + body
+
+
+def _oid(dotted):
+    from stubs.lib.oid_registry import encode_oid
+    return _der(0x06, encode_oid(dotted))
+
+
+def _set_pub_key(k, tfm, key, algo, params):
+    blob = key + struct.pack("<II", algo, len(params)) + params
+    buf = k.heap.alloc(len(blob), kind="test")
+    k.machine.write(buf, blob)
+    alg = k.machine.read_u64(tfm + k.target.offset("crypto_akcipher.base") +
+                             k.target.offset("crypto_tfm.__crt_alg"))
+    outer = alg - k.target.offset("akcipher_alg.base")
+    fn = k.machine.read_u64(outer + k.target.offset("akcipher_alg.set_pub_key"))
+    ret = k.call(fn, tfm, buf, len(key), entry="test set_pub_key")
+    k.heap.free(buf)
+    return _int(ret)
+
+
+def test_asn1_decoder_and_oid_registry_through_ecrdsa(debian_modules):
+    k = Kernel()
+    order = _load(k, debian_modules, "ecrdsa_generic")
+    name = k.heap.alloc(16, kind="test")
+    k.machine.write(name, b"ecrdsa\0")
+    tfm = k.call(k.export_addr("crypto_alloc_akcipher"), name, 0, 0, entry="test")
+    assert tfm < U64 - 4095
+    algo = k.target.const("OID_gost2012PKey256")
+    point = (1).to_bytes(32, "little") + P256A_GY.to_bytes(32, "little")
+    key = _der(0x04, point)
+    curve = _oid("1.2.643.2.2.35.1")                       # id-GostR3410-2001-CryptoPro-A
+    params = _der(0x30, curve + _oid("1.2.643.7.1.1.2.2"))  # streebog256
+    assert _set_pub_key(k, tfm, key, algo, params) == 0
+    assert _set_pub_key(k, tfm, key, algo, _der(0x30, curve)) == 0       # digest OPTIONAL
+    bad_point = (1).to_bytes(32, "little") + (P256A_GY + 1).to_bytes(32, "little")
+    assert _set_pub_key(k, tfm, _der(0x04, bad_point), algo, params) == -129   # EKEYREJECTED
+    assert _set_pub_key(k, tfm, key, algo,
+                        _der(0x30, curve + _oid("1.2.643.7.1.1.2.3"))) == -22  # digest mismatch
+    assert _set_pub_key(k, tfm, key, algo, _der(0x30, _oid("1.2.3.4"))) == -22  # no curve
+    other = _der(0x30, _oid("1.2.643.2.2.35.2"))            # CryptoPro-B: G of A is not on it
+    assert _set_pub_key(k, tfm, key, algo, other) == -129
+    tc26_512 = _der(0x30, _oid("1.2.643.7.1.2.1.2.1"))      # a 512-bit curve: ENOPKG
+    assert _set_pub_key(k, tfm, key, algo, tc26_512) == -65
+    assert _set_pub_key(k, tfm, key, algo, params[:-3]) == -74                 # EBADMSG
+    assert _set_pub_key(k, tfm, _der(0x02, point), algo, params) == -74        # not an OCTET STRING
+    k.call(k.export_addr("crypto_destroy_tfm"), tfm,
+           tfm + k.target.offset("crypto_akcipher.base"), entry="test")
+    _unload(k, order)
+    _clean(k)
+
+
+def test_sprint_oid_and_look_up_oid():
+    from stubs.lib.oid_registry import encode_oid
+    k = Kernel()
+    data = k.heap.alloc(64, kind="test")
+    buf = k.heap.alloc(64, kind="test")
+    enc = encode_oid("1.2.840.113549.1.1.11")
+    k.machine.write(data, enc)
+    assert k.call(k.export_addr("look_up_OID"), data, len(enc), entry="test") == \
+        k.target.const("OID_sha256WithRSAEncryption")
+    assert k.call(k.export_addr("look_up_OID"), data, len(enc) - 1, entry="test") == \
+        k.target.const("OID__NR")
+    n = k.call(k.export_addr("sprint_oid"), data, len(enc), buf, 64, entry="test")
+    assert k.machine.read_cstr(buf) == b"1.2.840.113549.1.1.11" and n == 21
+    assert _int(k.call(k.export_addr("sprint_oid"), data, len(enc), buf, 8,
+                       entry="test")) == -105                                  # ENOBUFS
+    k.machine.write(data, b"\x2a\x86")
+    assert _int(k.call(k.export_addr("sprint_oid"), data, 2, buf, 64, entry="test")) == -74
+    assert k.machine.read_cstr(buf) == b"1.2(bad)"
+
+
+# ------------------------------------------------------------ built-in null cipher
+def test_default_null_skcipher_copies_and_is_shared():
+    k = Kernel()
+    get = k.export_addr("crypto_get_default_null_skcipher")
+    tfm = k.call(get, entry="test")
+    assert tfm < U64 - 4095
+    assert k.call(get, entry="test") == tfm
+    base = tfm + k.target.offset("crypto_skcipher.base")
+    alg = k.machine.read_u64(base + k.target.offset("crypto_tfm.__crt_alg"))
+    assert k.machine.read_cstr(alg + k.target.offset("crypto_alg.cra_driver_name")) == \
+        b"ecb-cipher_null"
+    put = k.export_addr("crypto_put_default_null_skcipher")
+    k.call(put, entry="test")
+    k.call(put, entry="test")
+    assert k.findings == []
