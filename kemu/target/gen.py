@@ -364,7 +364,7 @@ STRUCTS: dict[str, list[str]] = {
     # stubs/arch/x86/kernel/cpu_match.py)
     "x86_cpu_id": ["vendor", "family", "model", "steppings", "feature", "flags",
                    "driver_data"],
-    "aead_geniv_ctx": ["lock", "child", "sknull", "salt"],
+    "aead_geniv_ctx": ["lock", "child", "sknull"],          # salt[]: at sizeof()
     "crypto_sync_skcipher": ["base"],
     "asn1_decoder": ["machine", "machlen", "actions"],
     "padata_priv": ["list", "pd", "cb_cpu", "seq_nr", "info", "parallel", "serial"],

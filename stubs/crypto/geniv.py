@@ -123,8 +123,8 @@ def aead_init_geniv(k, aead):
                         off(k, "aead_alg.ivsize"))
     generate = m.read_u64(tfm_alg(k, rng + off(k, "crypto_rng.base")) - off(k, "rng_alg.base") +
                           off(k, "rng_alg.generate"))
-    err = s32((yield k.call_request(generate, rng, 0, 0, ctx + off(k, "aead_geniv_ctx.salt"),
-                                    ivsize)))                    # crypto_rng_get_bytes()
+    salt = ctx + k.target.sizeof("aead_geniv_ctx")               # the flexible salt[]
+    err = s32((yield k.call_request(generate, rng, 0, 0, salt, ivsize)))  # crypto_rng_get_bytes()
     crypto_put_default_rng(k)
     if err:
         return err
