@@ -363,3 +363,39 @@ def test_pcrypt_gcm_aes_runs_through_padata(debian_modules):
         k.heap.free(addr)
     _unload(k, order)
     _clean(k)
+
+
+def test_zstd_compresses_in_module_code_and_round_trips(debian_modules):
+    """The zstd crypto algorithm: zstd_compress's own code compresses, the built-in
+    decompressor (zstd_decompress_dctx) gives the data back."""
+    k = Kernel()
+    order = _load(k, debian_modules, "zstd")
+    m, t = k.machine, k.target
+    name = k.heap.alloc(16, kind="test")
+    m.write(name, b"zstd\0")
+    tfm = k.call(k.export_addr("crypto_alloc_base"), name, t.const("CRYPTO_ALG_TYPE_COMPRESS"),
+                 t.const("CRYPTO_ALG_TYPE_MASK"), entry="test")
+    assert tfm < U64 - 4095
+    alg = m.read_u64(tfm + t.offset("crypto_tfm.__crt_alg"))
+    ops = alg + t.offset("crypto_alg.cra_u")
+    data = b"kemu runs Debian's zstd. " * 40
+    src, dst, back = (k.heap.alloc(size, kind="test") for size in (len(data), 4096, 4096))
+    dlen = k.heap.alloc(4, kind="test")
+    m.write(src, data)
+    m.write_u32(dlen, 4096)
+    compress = m.read_u64(ops + t.offset("compress_alg.coa_compress"))
+    assert _int(k.call(compress, tfm, src, len(data), dst, dlen, entry="test")) == 0
+    packed = m.read_u32(dlen)
+    assert packed < len(data) // 4 and m.read(dst, 4) == b"\x28\xb5\x2f\xfd"   # a zstd frame
+    m.write_u32(dlen, 4096)
+    decompress = m.read_u64(ops + t.offset("compress_alg.coa_decompress"))
+    assert _int(k.call(decompress, tfm, dst, packed, back, dlen, entry="test")) == 0
+    assert m.read(back, m.read_u32(dlen)) == data
+    m.write(dst + packed - 1, bytes([m.read_u8(dst + packed - 1) ^ 0xFF]))   # corrupt it
+    m.write_u32(dlen, 4096)
+    assert _int(k.call(decompress, tfm, dst, packed, back, dlen, entry="test")) == -22
+    k.call(k.export_addr("crypto_destroy_tfm"), tfm, tfm, entry="test")
+    for addr in (name, src, dst, back, dlen):
+        k.heap.free(addr)
+    _unload(k, order)
+    _clean(k)

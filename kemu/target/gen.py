@@ -584,7 +584,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("NOTIFY_DONE", "macro"), ("NOTIFY_OK", "macro"), ("NOTIFY_STOP_MASK", "macro"),
     ("NOTIFY_BAD", "macro"), ("NOTIFY_STOP", "macro"),
     ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
-    ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
+    ("ZSTD_error_maxCode", "enum"), ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
 ]
 
 # Families of enumerators whose names are taken from header text:

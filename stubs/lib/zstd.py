@@ -1,5 +1,5 @@
-"""lib/zstd/common (zstd 1.4.10, built in for zstd_decompress): the exports
-zstd_compress takes from vmlinux.
+"""lib/zstd/common and lib/zstd/zstd_decompress_module.c (zstd 1.4.10, built in):
+the exports zstd_compress and the zstd crypto module take from vmlinux.
 
 ZSTD_customMalloc/Calloc/Free (zstd_common.c) use the caller's allocator or,
 without one, the kernel's ZSTD_malloc(), which is always NULL. FSE_readNCount()
@@ -7,11 +7,20 @@ and HUF_readStats() (entropy_common.c, with the FSE decoder of
 fse_decompress.c and the bit reader of bitstream.h it needs) are ports that
 work on the bytes and return zstd's error codes, (size_t)-ZSTD_error_*.
 
+zstd_decompress_dctx() decompresses with the host's libzstd (the same format,
+and the same stable ZSTD_error_* numbers); without libzstd it reports that it
+is not modelled and returns ERROR(GENERIC). The context lives in the caller's
+workspace, as ZSTD_initStaticDCtx() puts it there.
+
 The ZSTD_customMem argument is a 24-byte struct passed by value, so it is in
 memory on the stack after the return address (SysV MEMORY class), read here
 as its three pointers: customAlloc, customFree, opaque.
 """
 from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import functools
 
 from kemu import export
 
@@ -397,3 +406,60 @@ def HUF_readStats(k, huff_weight, hw_size, rank_stats, nb_symbols_ptr, table_log
     m.write_u32(nb_symbols_ptr, nb)
     m.write_u32(table_log_ptr, tlog)
     return size
+
+
+# ------------------------------------------------------------ zstd decompression
+@functools.lru_cache(maxsize=None)
+def _libzstd():
+    name = ctypes.util.find_library("zstd") or "libzstd.so.1"
+    try:
+        lib = ctypes.CDLL(name)
+    except OSError:
+        return None
+    lib.ZSTD_decompress.restype = ctypes.c_size_t
+    lib.ZSTD_decompress.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p,
+                                    ctypes.c_size_t]
+    lib.ZSTD_estimateDCtxSize.restype = ctypes.c_size_t
+    return lib
+
+
+def is_error(k, code: int) -> bool:
+    """ZSTD_isError(): codes above (size_t)-ZSTD_error_maxCode."""
+    return (code & U64) > (-k.target.const("ZSTD_error_maxCode") & U64)
+
+
+@export("unsigned int zstd_is_error(size_t code)")
+def zstd_is_error(k, code):
+    return int(is_error(k, code))
+
+
+@export("size_t zstd_dctx_workspace_bound(void)")
+def zstd_dctx_workspace_bound(k):
+    """ZSTD_estimateDCtxSize(): sizeof(ZSTD_DCtx), as the host's libzstd has it."""
+    lib = _libzstd()
+    return lib.ZSTD_estimateDCtxSize() if lib else 160 * 1024
+
+
+@export("zstd_dctx *zstd_init_dctx(void *workspace, size_t workspace_size)")
+def zstd_init_dctx(k, workspace, workspace_size):
+    """ZSTD_initStaticDCtx(): the context at the (8-aligned) workspace, NULL if too small."""
+    if not workspace or workspace & 7 or workspace_size < zstd_dctx_workspace_bound(k):
+        return 0
+    return workspace
+
+
+@export("size_t zstd_decompress_dctx(zstd_dctx *dctx, void *dst, size_t dst_capacity, "
+        "const void *src, size_t src_size)")
+def zstd_decompress_dctx(k, dctx, dst, dst_capacity, src, src_size):
+    """Decompress the frames in ``src``: the decompressed size or an error code."""
+    lib = _libzstd()
+    if lib is None:
+        k.finding("not-modelled", "zstd_decompress_dctx() needs the host's libzstd, which is "
+                                  "not installed", k.current_module())
+        return error(k, "GENERIC")
+    data = k.machine.read(src, src_size) if src_size else b""
+    out = ctypes.create_string_buffer(max(dst_capacity, 1))
+    ret = lib.ZSTD_decompress(out, dst_capacity, data, src_size)
+    if not is_error(k, ret) and ret:
+        k.machine.write(dst, out.raw[:ret])
+    return ret
