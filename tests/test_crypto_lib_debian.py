@@ -399,3 +399,16 @@ def test_zstd_compresses_in_module_code_and_round_trips(debian_modules):
         k.heap.free(addr)
     _unload(k, order)
     _clean(k)
+
+
+def test_check_zeroed_user():
+    from stubs.lib.usercopy import user_buffer
+    k = Kernel()
+    fn = k.export_addr("check_zeroed_user")
+    data = bytes(13) + b"\x01" + bytes(10)
+    with user_buffer(k, data) as u:
+        assert _int(k.call(fn, u + 3, 10, entry="test")) == 1         # unaligned, all zero
+        assert _int(k.call(fn, u + 3, 11, entry="test")) == 0         # reaches the 0x01
+        assert _int(k.call(fn, u + 14, 10, entry="test")) == 1
+        assert _int(k.call(fn, u, 0, entry="test")) == 1
+        assert _int(k.call(fn, u + 4090, 16, entry="test")) == -14    # runs off the mapping
