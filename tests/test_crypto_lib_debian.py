@@ -412,3 +412,34 @@ def test_check_zeroed_user():
         assert _int(k.call(fn, u + 14, 10, entry="test")) == 1
         assert _int(k.call(fn, u, 0, entry="test")) == 1
         assert _int(k.call(fn, u + 4090, 16, entry="test")) == -14    # runs off the mapping
+
+
+def test_crypto_remove_spawns_and_final_free_instances(debian_modules):
+    """What crypto_user's update does: instances on an algorithm go onto a list, dead,
+    and crypto_remove_final() frees them through their template."""
+    from stubs.crypto.internal import crypto
+    k = Kernel()
+    order = _load(k, debian_modules, "ctr")
+    m, t = k.machine, k.target
+    name = k.heap.alloc(16, kind="test")
+    m.write(name, b"ctr(aes)\0")
+    tfm = k.call(k.export_addr("crypto_alloc_skcipher"), name, 0, 0, entry="test")
+    assert tfm < U64 - 4095
+    inst = m.read_u64(tfm + t.offset("crypto_skcipher.base") + t.offset("crypto_tfm.__crt_alg"))
+    k.call(k.export_addr("crypto_destroy_tfm"), tfm, tfm + t.offset("crypto_skcipher.base"),
+           entry="test")
+    aes = next(r.addr for r in crypto(k).algs if r.driver == "aes-generic")
+    head = k.heap.alloc(16, kind="test")
+    m.write_u64(head, head)
+    m.write_u64(head + 8, head)
+    k.call(k.export_addr("crypto_remove_spawns"), aes, head, 0, entry="test")
+    assert m.read_u64(head) == inst + t.offset("crypto_alg.cra_list")
+    assert m.read_u32(inst + t.offset("crypto_alg.cra_flags")) & t.const("CRYPTO_ALG_DEAD")
+    assert not [r for r in crypto(k).algs if r.addr == inst]
+    k.call(k.export_addr("crypto_remove_final"), head, entry="test")
+    assert m.read_u64(head) == head
+    assert k.heap.find(inst) is None                   # the template's ->free ran
+    k.heap.free(head)
+    k.heap.free(name)
+    _unload(k, order)
+    _clean(k)
