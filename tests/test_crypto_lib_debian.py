@@ -213,6 +213,10 @@ def test_asn1_decoder_and_oid_registry_through_ecrdsa(debian_modules):
     tc26_512 = _der(0x30, _oid("1.2.643.7.1.2.1.2.1"))      # a 512-bit curve: ENOPKG
     assert _set_pub_key(k, tfm, key, algo, tc26_512) == -65
     assert _set_pub_key(k, tfm, key, algo, params[:-3]) == -74                 # EBADMSG
+    indefinite = b"\x30\x80" + curve + _oid("1.2.643.7.1.1.2.2") + b"\0\0"  # BER, EOC-ended
+    assert _set_pub_key(k, tfm, key, algo, indefinite) == 0
+    assert _set_pub_key(k, tfm, key, algo, indefinite[:-1] + b"\x01") == -74  # bad EOC
+    assert _set_pub_key(k, tfm, key, algo, indefinite[:-2]) == -74             # no EOC
     assert _set_pub_key(k, tfm, _der(0x02, point), algo, params) == -74        # not an OCTET STRING
     k.call(k.export_addr("crypto_destroy_tfm"), tfm,
            tfm + k.target.offset("crypto_akcipher.base"), entry="test")

@@ -113,6 +113,208 @@ def find_indefinite_length(ops, data: bytes, datalen: int, dp: int):
         dp = (dp + length) & U64
 
 
+class _Decode:
+    """The decoder's locals (asn1_ber_decoder()'s stack frame)."""
+
+    def __init__(self, k, ops, machine, data, data_addr, datalen, actions, context):
+        self.k, self.ops, self.c = k, ops, ops.c
+        self.machine, self.data, self.data_addr = machine, data, data_addr
+        self.actions, self.context = actions, context
+        self.datalen = datalen
+        self.tag = self.csp = self.jsp = self.optag = self.hdr = self.flags = 0
+        self.pc = self.dp = self.tdp = self.len = 0
+        self.cons_dp = [0] * NR_CONS_STACK
+        self.cons_datalen = [0] * NR_CONS_STACK
+        self.cons_hdrlen = [0] * NR_CONS_STACK
+        self.jump_stack = [0] * NR_JUMP_STACK
+
+    def action(self, index, tag, value, vlen):
+        """actions[index](context, hdr, tag, data + value, vlen): the module's function."""
+        fn = self.k.machine.read_u64(self.actions + 8 * index)
+        return s32((yield self.k.call_request(fn, self.context, self.hdr, tag,
+                                              self.data_addr + value, vlen)))
+
+    def match_tag(self, op, oplen):
+        """The tag-matching prologue of ops up to ASN1_OP__MATCHES_TAG; False to skip the op."""
+        c, data, datalen = self.c, self.data, self.datalen
+        if (op & c["ASN1_OP_MATCH__COND"] and self.flags & FLAG_MATCHED) or self.dp == datalen:
+            self.pc += oplen
+            return False
+        self.flags, self.hdr = 0, 2
+        if (datalen - self.dp) & U64 < 2:
+            raise Asn1Error("Data overrun error")
+        self.tag = data[self.dp]
+        self.dp += 1
+        if self.tag & 0x1F == c["ASN1_LONG_TAG"]:
+            raise Asn1Error("Long tag not supported")
+        if not op & c["ASN1_OP_MATCH__ANY"]:
+            self.optag = self.machine[self.pc + 1]
+            self.flags |= self.optag & FLAG_CONS
+            if (self.optag ^ self.tag) & ~(self.optag & c["ASN1_CONS_BIT"]) & 0xFF:
+                if op & c["ASN1_OP_MATCH__SKIP"]:           # all odd ops are MATCH_OR_SKIP
+                    self.pc += oplen
+                    self.dp -= 1
+                    return False
+                raise Asn1Error("Unexpected tag")
+        self.flags |= FLAG_MATCHED
+        length = data[self.dp]
+        self.dp += 1
+        if length > 0x7F:
+            if length == c["ASN1_INDEFINITE_LENGTH"]:
+                if not self.tag & c["ASN1_CONS_BIT"]:
+                    raise Asn1Error("Indefinite len primitive not permitted")
+                self.flags |= FLAG_INDEFINITE_LENGTH
+                if 2 > (datalen - self.dp) & U64:
+                    raise Asn1Error("Data overrun error")
+            else:
+                n = length - 0x80
+                if n > 2:
+                    raise Asn1Error("Unsupported length")
+                if n > (datalen - self.dp) & U64:
+                    raise Asn1Error("Data overrun error")
+                self.hdr = (self.hdr + n) & 0xFF
+                length = 0
+                for _ in range(n):
+                    length = length << 8 | data[self.dp]
+                    self.dp += 1
+                if length > (datalen - self.dp) & U64:
+                    raise Asn1Error("Data overrun error")
+        elif length > (datalen - self.dp) & U64:
+            raise Asn1Error("Data overrun error")
+        self.len = length
+        if self.flags & FLAG_CONS:
+            if self.csp >= NR_CONS_STACK:
+                raise Asn1Error("Cons stack overflow")
+            self.cons_dp[self.csp] = self.dp & 0xFFFF
+            self.cons_hdrlen[self.csp] = self.hdr
+            if not self.flags & FLAG_INDEFINITE_LENGTH:
+                self.cons_datalen[self.csp] = datalen & 0xFFFF
+                self.datalen = self.dp + length
+            else:
+                self.cons_datalen[self.csp] = 0
+            self.csp += 1
+        self.tdp = self.dp
+        return True
+
+
+def _op_match_act(st, op, oplen, where):
+    ret = yield from st.action(st.machine[st.pc + where], st.tag, st.dp, st.len)
+    if ret < 0:
+        return ret
+    return (yield from _op_skip(st, op, oplen))
+
+
+def _op_match_any_act(st, op, oplen):
+    return (yield from _op_match_act(st, op, oplen, 1))
+
+
+def _op_match_act_tagged(st, op, oplen):
+    return (yield from _op_match_act(st, op, oplen, 2))
+
+
+def _op_skip(st, op, oplen):
+    """skip_data: step over a primitive's contents."""
+    if not st.flags & FLAG_CONS:
+        if st.flags & FLAG_INDEFINITE_LENGTH:
+            st.dp, st.len = find_indefinite_length(st.ops, st.data, st.datalen, st.dp)
+        else:
+            st.dp = (st.dp + st.len) & U64
+    st.pc += oplen
+    return None
+    yield
+
+
+def _op_jump(st, op, oplen):
+    if st.jsp == NR_JUMP_STACK:
+        raise Asn1Error("Jump stack overflow")
+    st.jump_stack[st.jsp] = (st.pc + oplen) & 0xFF
+    st.jsp += 1
+    st.pc = st.machine[st.pc + 2]
+    return None
+    yield
+
+
+def _op_cond_fail(st, op, oplen):
+    if not st.flags & FLAG_MATCHED:
+        raise Asn1Error("Unexpected tag")
+    st.pc += oplen
+    return None
+    yield
+
+
+def _op_complete(st, op, oplen):
+    if st.jsp != 0 or st.csp != 0:
+        st.k.log.emit(3, "ASN.1 decoder error: Stacks not empty at completion "
+                         f"({st.jsp}, {st.csp})")
+        return -errno.EBADMSG
+    return 0
+    yield
+
+
+def _op_end_set(st, op, oplen):
+    if not st.flags & FLAG_MATCHED:
+        raise Asn1Error("Unexpected tag")
+    return (yield from _op_end(st, op, oplen))
+
+
+def _op_end(st, op, oplen):
+    """The end of a constructed type: check its length (or EOC), maybe loop an _OF."""
+    c, data = st.c, st.data
+    if st.csp <= 0:
+        raise Asn1Error("Cons stack underflow")
+    st.csp -= 1
+    st.tdp, st.hdr = st.cons_dp[st.csp], st.cons_hdrlen[st.csp]
+    st.len, st.datalen = st.datalen, st.cons_datalen[st.csp]
+    if st.datalen == 0:                                       # indefinite length: the EOC
+        st.datalen = st.len
+        if (st.datalen - st.dp) & U64 < 2:
+            raise Asn1Error("Data overrun error")
+        if data[st.dp] != 0:
+            if op & c["ASN1_OP_END__OF"]:
+                st.csp += 1
+                st.pc = st.machine[st.pc + 1]
+                return None
+            raise Asn1Error("Missing EOC in indefinite len cons")
+        if data[st.dp + 1] != 0:
+            raise Asn1Error("Invalid length EOC")
+        st.dp += 2
+        st.len = (st.dp - st.tdp - 2) & U64
+    else:
+        if st.dp < st.len and op & c["ASN1_OP_END__OF"]:
+            st.datalen = st.len
+            st.csp += 1
+            st.pc = st.machine[st.pc + 1]
+            return None
+        if st.dp != st.len:
+            raise Asn1Error("Cons length error")
+        st.len = (st.len - st.tdp) & U64
+    if op & c["ASN1_OP_END__ACT"]:
+        index = st.machine[st.pc + (2 if op & c["ASN1_OP_END__OF"] else 1)]
+        yield from st.action(index, 0, st.tdp, st.len)
+    st.pc += oplen
+    return None
+
+
+def _op_act(st, op, oplen):
+    yield from st.action(st.machine[st.pc + 1], st.tag, st.tdp, st.len)
+    st.pc += oplen
+    return None
+
+
+def _op_return(st, op, oplen):
+    if st.jsp <= 0:
+        raise Asn1Error("Jump stack underflow")
+    st.jsp -= 1
+    st.pc = st.jump_stack[st.jsp]
+    return None
+    yield
+
+
+_HANDLERS = {"act1": _op_match_any_act, "act2": _op_match_act_tagged, "skip": _op_skip,
+             "jump": _op_jump, "cond_fail": _op_cond_fail, "complete": _op_complete,
+             "end_set": _op_end_set, "end": _op_end, "act": _op_act, "return": _op_return}
+
+
 @export("int asn1_ber_decoder(const struct asn1_decoder *decoder, void *context, "
         "const unsigned char *data, size_t datalen)")
 def asn1_ber_decoder(k, decoder, context, data_addr, datalen):
@@ -124,165 +326,25 @@ def asn1_ber_decoder(k, decoder, context, data_addr, datalen):
     if datalen > 65535:
         return -errno.EMSGSIZE
     ops = k.model(_Ops)
-    c = ops.c
-    machine = m.read(machine_addr, machlen) if machlen else b""
-    data = m.read(data_addr, datalen) if datalen else b""
-
-    def action(index, hdr, tag, value, vlen):
-        fn = m.read_u64(actions + 8 * index)
-        return s32((yield k.call_request(fn, context, hdr, tag, data_addr + value, vlen)))
-
-    tag = csp = jsp = optag = hdr = flags = 0
-    pc = dp = tdp = length = 0
-    cons_dp = [0] * NR_CONS_STACK
-    cons_datalen = [0] * NR_CONS_STACK
-    cons_hdrlen = [0] * NR_CONS_STACK
-    jump_stack = [0] * NR_JUMP_STACK
+    st = _Decode(k, ops, m.read(machine_addr, machlen) if machlen else b"",
+                 m.read(data_addr, datalen) if datalen else b"", data_addr, datalen,
+                 actions, context)
     try:
         while True:                                                  # next_op:
-            if pc >= machlen:
+            if st.pc >= machlen:
                 raise Asn1Error("Machine overrun error")
-            op = machine[pc]
+            op = st.machine[st.pc]
             oplen = ops.length.get(op, 0)
-            if pc + oplen > machlen:
+            if st.pc + oplen > machlen:
                 raise Asn1Error("Machine overrun error")
-            if op <= c["ASN1_OP__MATCHES_TAG"]:
-                if (op & c["ASN1_OP_MATCH__COND"] and flags & FLAG_MATCHED) or dp == datalen:
-                    pc += oplen
-                    continue
-                flags, hdr = 0, 2
-                if (datalen - dp) & U64 < 2:
-                    raise Asn1Error("Data overrun error")
-                tag = data[dp]
-                dp += 1
-                if tag & 0x1F == c["ASN1_LONG_TAG"]:
-                    raise Asn1Error("Long tag not supported")
-                if not op & c["ASN1_OP_MATCH__ANY"]:
-                    optag = machine[pc + 1]
-                    flags |= optag & FLAG_CONS
-                    tmp = (optag ^ tag) & ~(optag & c["ASN1_CONS_BIT"]) & 0xFF
-                    if tmp:
-                        if op & c["ASN1_OP_MATCH__SKIP"]:
-                            pc += oplen
-                            dp -= 1
-                            continue
-                        raise Asn1Error("Unexpected tag")
-                flags |= FLAG_MATCHED
-                length = data[dp]
-                dp += 1
-                if length > 0x7F:
-                    if length == c["ASN1_INDEFINITE_LENGTH"]:
-                        if not tag & c["ASN1_CONS_BIT"]:
-                            raise Asn1Error("Indefinite len primitive not permitted")
-                        flags |= FLAG_INDEFINITE_LENGTH
-                        if 2 > (datalen - dp) & U64:
-                            raise Asn1Error("Data overrun error")
-                    else:
-                        n = length - 0x80
-                        if n > 2:
-                            raise Asn1Error("Unsupported length")
-                        if n > (datalen - dp) & U64:
-                            raise Asn1Error("Data overrun error")
-                        hdr = (hdr + n) & 0xFF
-                        length = 0
-                        for _ in range(n):
-                            length = length << 8 | data[dp]
-                            dp += 1
-                        if length > (datalen - dp) & U64:
-                            raise Asn1Error("Data overrun error")
-                elif length > (datalen - dp) & U64:
-                    raise Asn1Error("Data overrun error")
-                if flags & FLAG_CONS:
-                    if csp >= NR_CONS_STACK:
-                        raise Asn1Error("Cons stack overflow")
-                    cons_dp[csp] = dp & 0xFFFF
-                    cons_hdrlen[csp] = hdr
-                    if not flags & FLAG_INDEFINITE_LENGTH:
-                        cons_datalen[csp] = datalen & 0xFFFF
-                        datalen = dp + length
-                    else:
-                        cons_datalen[csp] = 0
-                    csp += 1
-                tdp = dp
-            kind = ops.kind.get(op)
-            if kind in ("act1", "act2", "skip"):
-                if kind != "skip":
-                    index = machine[pc + (1 if kind == "act1" else 2)]
-                    ret = yield from action(index, hdr, tag, dp, length)
-                    if ret < 0:
-                        return ret
-                if not flags & FLAG_CONS:                            # skip_data:
-                    if flags & FLAG_INDEFINITE_LENGTH:
-                        dp, length = find_indefinite_length(ops, data, datalen, dp)
-                    else:
-                        dp = (dp + length) & U64
-                pc += oplen
-            elif kind == "jump":
-                if jsp == NR_JUMP_STACK:
-                    raise Asn1Error("Jump stack overflow")
-                jump_stack[jsp] = (pc + oplen) & 0xFF
-                jsp += 1
-                pc = machine[pc + 2]
-            elif kind == "cond_fail":
-                if not flags & FLAG_MATCHED:
-                    raise Asn1Error("Unexpected tag")
-                pc += oplen
-            elif kind == "complete":
-                if jsp != 0 or csp != 0:
-                    k.log.emit(3, "ASN.1 decoder error: Stacks not empty at completion "
-                                  f"({jsp}, {csp})")
-                    return -errno.EBADMSG
-                return 0
-            elif kind in ("end_set", "end"):
-                if kind == "end_set" and not flags & FLAG_MATCHED:
-                    raise Asn1Error("Unexpected tag")
-                if csp <= 0:
-                    raise Asn1Error("Cons stack underflow")
-                csp -= 1
-                tdp, hdr = cons_dp[csp], cons_hdrlen[csp]
-                length, datalen = datalen, cons_datalen[csp]
-                if datalen == 0:
-                    datalen = length
-                    if (datalen - dp) & U64 < 2:
-                        raise Asn1Error("Data overrun error")
-                    if data[dp] != 0:
-                        dp += 1
-                        if op & c["ASN1_OP_END__OF"]:
-                            dp -= 1
-                            csp += 1
-                            pc = machine[pc + 1]
-                            continue
-                        raise Asn1Error("Missing EOC in indefinite len cons")
-                    dp += 1
-                    if data[dp] != 0:
-                        raise Asn1Error("Invalid length EOC")
-                    dp += 1
-                    length = (dp - tdp - 2) & U64
-                else:
-                    if dp < length and op & c["ASN1_OP_END__OF"]:
-                        datalen = length
-                        csp += 1
-                        pc = machine[pc + 1]
-                        continue
-                    if dp != length:
-                        raise Asn1Error("Cons length error")
-                    length = (length - tdp) & U64
-                if op & c["ASN1_OP_END__ACT"]:
-                    index = machine[pc + 2] if op & c["ASN1_OP_END__OF"] else machine[pc + 1]
-                    yield from action(index, hdr, 0, tdp, length)
-                pc += oplen
-            elif kind == "act":
-                yield from action(machine[pc + 1], hdr, tag, tdp, length)
-                pc += oplen
-            elif kind == "return":
-                if jsp <= 0:
-                    raise Asn1Error("Jump stack underflow")
-                jsp -= 1
-                pc = jump_stack[jsp]
-            else:
+            if op <= ops.c["ASN1_OP__MATCHES_TAG"] and not st.match_tag(op, oplen):
+                continue
+            handler = _HANDLERS.get(ops.kind.get(op))
+            if handler is None:
                 k.log.emit(3, f"ASN.1 decoder error: Found reserved opcode ({op})")
                 return -errno.EBADMSG
-    except Asn1Error:
-        return -errno.EBADMSG                       # pr_debug() of errmsg only
-    except IndexError:
+            ret = yield from handler(st, op, oplen)
+            if ret is not None:
+                return ret
+    except (Asn1Error, IndexError):                  # errmsg goes to pr_debug() only
         return -errno.EBADMSG
