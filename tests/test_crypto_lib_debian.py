@@ -447,3 +447,50 @@ def test_crypto_remove_spawns_and_final_free_instances(debian_modules):
     k.heap.free(name)
     _unload(k, order)
     _clean(k)
+
+
+@pytest.mark.parametrize("alg,driver,keylen", [("cbc(aes)", "cbc-aes-aesni", 16),
+                                               ("ctr(aes)", "ctr-aes-aesni", 24),
+                                               ("xts(aes)", "xts-aes-aesni", 32)])
+def test_aesni_skciphers_encrypt_like_aes(debian_modules, alg, driver, keylen):
+    """aesni_intel's AES-NI code (through crypto_simd, with kernel_fpu_begin/end) runs
+    under Unicorn and encrypts as an independent AES implementation does."""
+    ciphers = pytest.importorskip("cryptography.hazmat.primitives.ciphers")
+    k = Kernel()
+    order = _load(k, debian_modules, "aesni_intel")
+    m, t = k.machine, k.target
+    name = k.heap.alloc(32, kind="test")
+    m.write(name, alg.encode() + b"\0")
+    tfm = k.call(k.export_addr("crypto_alloc_skcipher"), name, 0, 0, entry="test")
+    assert tfm < U64 - 4095
+    base = tfm + t.offset("crypto_skcipher.base")
+    calg = m.read_u64(base + t.offset("crypto_tfm.__crt_alg"))
+    assert m.read_cstr(calg + t.offset("crypto_alg.cra_driver_name")).decode() == driver
+    key, iv, data = bytes(range(7, 7 + keylen)), bytes(range(100, 116)), bytes(range(80))
+    bufs = {n: k.heap.alloc(size, kind="test", zero=True)
+            for n, size in (("key", keylen), ("iv", 16), ("data", len(data)),
+                            ("sg", t.sizeof("scatterlist")))}
+    m.write(bufs["key"], key)
+    m.write(bufs["iv"], iv)
+    m.write(bufs["data"], data)
+    assert _int(k.call(k.export_addr("crypto_skcipher_setkey"), tfm, bufs["key"], keylen,
+                       entry="test")) == 0
+    k.call(k.export_addr("sg_init_one"), bufs["sg"], bufs["data"], len(data), entry="test")
+    req = k.heap.alloc(t.sizeof("skcipher_request") +
+                       m.read_u32(tfm + t.offset("crypto_skcipher.reqsize")), kind="test",
+                       zero=True)
+    m.write_u64(req + t.offset("skcipher_request.base") + t.offset("crypto_async_request.tfm"),
+                base)
+    for member, value in (("src", bufs["sg"]), ("dst", bufs["sg"]), ("iv", bufs["iv"])):
+        m.write_u64(req + t.offset(f"skcipher_request.{member}"), value)
+    m.write_u32(req + t.offset("skcipher_request.cryptlen"), len(data))
+    assert _int(k.call(k.export_addr("crypto_skcipher_encrypt"), req, entry="test")) == 0
+    mode = {"cbc(aes)": ciphers.modes.CBC, "ctr(aes)": ciphers.modes.CTR,
+            "xts(aes)": ciphers.modes.XTS}[alg](iv)
+    enc = ciphers.Cipher(ciphers.algorithms.AES(key), mode).encryptor()
+    assert m.read(bufs["data"], len(data)) == enc.update(data) + enc.finalize()
+    k.call(k.export_addr("crypto_destroy_tfm"), tfm, base, entry="test")
+    for addr in (name, req, *bufs.values()):
+        k.heap.free(addr)
+    _unload(k, order)
+    _clean(k)
