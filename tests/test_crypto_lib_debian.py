@@ -494,3 +494,26 @@ def test_aesni_skciphers_encrypt_like_aes(debian_modules, alg, driver, keylen):
         k.heap.free(addr)
     _unload(k, order)
     _clean(k)
+
+
+def test_static_call_update_rewrites_a_module_trampoline(debian_modules):
+    """static_call_update(aesni_ctr_enc_tfm, f), as aesni_intel does on an AVX CPU."""
+    k = Kernel()
+    order = _load(k, debian_modules, "aesni_intel")
+    mod, m = k.modules["aesni_intel"], k.machine
+    key = mod.symbol_addr("__SCK__aesni_ctr_enc_tfm")
+    tramp = mod.symbol_addr("__SCT__aesni_ctr_enc_tfm")
+    func_slot = key + k.target.offset("static_call_key.func")
+    old = m.read_u64(func_slot)
+    assert m.read(tramp, 1) == b"\xe9"                          # jmp to the default function
+    assert tramp + 5 + int.from_bytes(m.read(tramp + 1, 4), "little", signed=True) == old
+    update = k.export_addr("__static_call_update")
+    new = mod.symbol_addr("aesni_ctr_enc")
+    k.call(update, key, tramp, new, entry="test")
+    assert m.read_u64(func_slot) == new
+    assert tramp + 5 + int.from_bytes(m.read(tramp + 1, 4), "little", signed=True) == new
+    k.call(update, key, tramp, 0, entry="test")                  # NULL: the trampoline returns
+    assert m.read(tramp, 1) == b"\xc3"
+    k.call(update, key, tramp, old, entry="test")
+    _unload(k, order)
+    _clean(k)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from kemu import export
 
-from .internal import (Alg, const, crypto, destroy_tfm, is_err, list_add, list_init, off,
-                       private, private_addr, temp_buffer, tfm_alg)
+from .internal import (Alg, const, destroy_tfm, is_err, list_add, list_init, off, private,
+                       private_addr, temp_buffer)
 
 NULL_BLOCK_SIZE, NULL_KEY_SIZE, NULL_IV_SIZE, NULL_DIGEST_SIZE = 1, 0, 0, 0
 

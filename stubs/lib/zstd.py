@@ -342,7 +342,9 @@ def fse_decompress(k, src: bytes, capacity: int, max_log: int, wksp_size: int) -
 # ------------------------------------------------------------------ HUF_readStats
 def _read_stats_wksp_size():
     """sizeof(U32[HUF_READ_STATS_WORKSPACE_SIZE_U32]): FSE_DECOMPRESS_WKSP_SIZE_U32(6, 11)."""
-    return 4 * ((1 + (1 << 6)) + (2 * 12 + (1 << 6) + 8 + 3) // 4 + (FSE_MAX_SYMBOL_VALUE + 1) // 2 + 1)
+    dtable = 1 + (1 << 6)
+    build = (2 * 12 + (1 << 6) + 8 + 3) // 4
+    return 4 * (dtable + build + (FSE_MAX_SYMBOL_VALUE + 1) // 2 + 1)
 
 
 def read_stats(k, src: bytes, hw_size: int):
