@@ -517,3 +517,36 @@ def test_static_call_update_rewrites_a_module_trampoline(debian_modules):
     k.call(update, key, tramp, old, entry="test")
     _unload(k, order)
     _clean(k)
+
+
+def test_zstd_entropy_headers():
+    """FSE_readNCount() and HUF_readStats() on headers encoded by hand from the zstd format."""
+    k = Kernel()
+    m = k.machine
+    err = {name: -k.target.const(f"ZSTD_error_{name}") & U64
+           for name in ("corruption_detected", "srcSize_wrong", "tableLog_tooLarge")}
+    src, out = k.heap.alloc(16, kind="test"), k.heap.alloc(512, kind="test")
+    ints = k.heap.alloc(8, kind="test")
+    # tableLog 5; symbol 0: 17 in 5 bits; symbol 1: 31 in 5 bits (>= max 14: 31 - 14 = 17)
+    m.write(src, (17 << 4 | 31 << 9).to_bytes(2, "little"))
+    m.write_u32(ints, 255)
+    fn = k.export_addr("FSE_readNCount")
+    assert k.call(fn, out, ints, ints + 4, src, 2, entry="test") == 2
+    assert m.read_u32(ints) == 1 and m.read_u32(ints + 4) == 5
+    assert struct.unpack("<2h", m.read(out, 4)) == (16, 16)
+    m.write(src, b"\x0b" + bytes(7))                  # tableLog 16 > FSE_TABLELOG_ABSOLUTE_MAX
+    m.write_u32(ints, 255)
+    assert k.call(fn, out, ints, ints + 4, src, 8, entry="test") == err["tableLog_tooLarge"]
+    # HUF_readStats: direct representation, 3 weights (1, 1, 2); the 4th (3) is implied
+    rank = k.heap.alloc(4 * 13, kind="test")
+    m.write(src, bytes([127 + 3, 0x11, 0x20]))
+    fn = k.export_addr("HUF_readStats")
+    assert k.call(fn, out, 256, rank, ints, ints + 4, src, 3, entry="test") == 3
+    assert list(m.read(out, 4)) == [1, 1, 2, 3]
+    assert m.read_u32(ints) == 4 and m.read_u32(ints + 4) == 3
+    assert struct.unpack("<4I", m.read(rank, 16)) == (0, 2, 1, 1)
+    assert k.call(fn, out, 256, rank, ints, ints + 4, src, 2, entry="test") == \
+        err["srcSize_wrong"]
+    m.write(src, bytes([127 + 3, 0x12, 0x20]))       # weights 1, 2, 2: the rest, 3, is no 2^n
+    assert k.call(fn, out, 256, rank, ints, ints + 4, src, 3, entry="test") == \
+        err["corruption_detected"]
