@@ -550,3 +550,39 @@ def test_zstd_entropy_headers():
     m.write(src, bytes([127 + 3, 0x12, 0x20]))       # weights 1, 2, 2: the rest, 3, is no 2^n
     assert k.call(fn, out, 256, rank, ints, ints + 4, src, 3, entry="test") == \
         err["corruption_detected"]
+
+
+def test_huf_read_stats_decodes_fse_compressed_weights():
+    """The Huffman tree of a real zstd frame (made by the host's libzstd), its weights
+    FSE-compressed: every symbol of the text has a weight, no other symbol does."""
+    import ctypes
+    import random
+    try:
+        lib = ctypes.CDLL("libzstd.so.1")
+    except OSError:
+        pytest.skip("no libzstd")
+    lib.ZSTD_compress.restype = ctypes.c_size_t
+    alphabet = b"etaoinshrdlucmfwypvbgkqjxz"
+    freq = [40, 30, 25, 22, 20, 18, 16, 14, 12, 10, 9, 8, 7, 6, 5, 4, 3, 3, 2, 2] + [1] * 6
+    data = bytes(random.Random(1).choices(alphabet, freq, k=3000))
+    buf = ctypes.create_string_buffer(8192)
+    size = lib.ZSTD_compress(buf, 8192, data, len(data), 3)
+    frame = buf.raw[:size]
+    fhd = frame[4]                                     # RFC 8878 frame and block headers
+    single = fhd >> 5 & 1
+    pos = 5 + (0 if single else 1) + [0, 1, 2, 4][fhd & 3] + [single, 2, 4, 8][fhd >> 6] + 3
+    assert frame[pos] & 3 == 2                          # Huffman-compressed literals
+    tree = frame[pos + {0: 3, 1: 3, 2: 4, 3: 5}[frame[pos] >> 2 & 3]:]
+    assert tree[0] < 128                                # weights compressed with FSE
+    k = Kernel()
+    m = k.machine
+    src = k.heap.alloc(len(tree), kind="test")
+    m.write(src, tree)
+    weights, rank, ints = (k.heap.alloc(size, kind="test", zero=True) for size in (256, 52, 8))
+    ret = k.call(k.export_addr("HUF_readStats"), weights, 256, rank, ints, ints + 4, src,
+                 len(tree), entry="test")
+    assert ret == tree[0] + 1
+    nb, table_log = m.read_u32(ints), m.read_u32(ints + 4)
+    w = m.read(weights, nb)
+    assert {i for i, x in enumerate(w) if x} == set(alphabet)
+    assert sum(1 << x >> 1 for x in w) == 1 << table_log
