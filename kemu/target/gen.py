@@ -425,7 +425,36 @@ STRUCTS: dict[str, list[str]] = {
     # Members of paravirt_patch_template are generated from the DWARF: every
     # function pointer / paravirt_callee_save leaf of cpu, irq, mmu, lock.
     "paravirt_patch_template": ["cpu", "irq", "mmu", "lock"],
+    # crypto / lib helpers (stubs/crypto, stubs/lib, stubs/kernel/padata.py,
+    # stubs/arch/x86/kernel/cpu_match.py)
+    "x86_cpu_id": ["vendor", "family", "model", "steppings", "feature", "flags",
+                   "driver_data"],
+    "aead_geniv_ctx": ["lock", "child", "sknull"],          # salt[]: at sizeof()
+    "crypto_sync_skcipher": ["base"],
+    "asn1_decoder": ["machine", "machlen", "actions"],
+    "padata_priv": ["list", "pd", "cb_cpu", "seq_nr", "info", "parallel", "serial"],
+    "padata_shell": ["pinst", "pd", "opd", "list"],
+    "parallel_data": ["ps", "reorder_list", "squeue", "refcnt", "seq_nr", "processed",
+                      "cpu", "cpumask"],
+    "padata_instance": ["cpuhp_node", "parallel_wq", "serial_wq", "pslist", "cpumask",
+                        "validate_cpumask", "kobj", "lock", "flags"],
+    "padata_cpumask": ["pcpu", "cbcpu"],
+    "notifier_block": ["notifier_call", "next", "priority"],
+    "asymmetric_key_parser": ["link", "owner", "name", "parse"],
+    "asymmetric_key_subtype": ["owner", "name", "name_len", "describe", "destroy", "query",
+                               "eds_op", "verify_signature"],
 }
+
+# Headers the probe includes besides probe.c's own (types and constants above
+# that live in headers probe.c does not include).
+EXTRA_INCLUDES = [
+    "linux/mod_devicetable.h", "asm/cpu_device_id.h", "crypto/internal/geniv.h",
+    "crypto/null.h", "linux/asn1.h", "linux/asn1_decoder.h",
+    "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
+    "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
+    "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
+    "linux/dmaengine.h",
+]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
 PV_TEMPLATE = "paravirt_patch_template"
@@ -652,6 +681,30 @@ CONSTANTS: list[tuple[str, str]] = [
     ("TASK_UNINTERRUPTIBLE", "macro"),
     # paravirt
     ("CLBR_ANY", "macro"), ("CLBR_RET_REG", "macro"),
+    # x86 CPU matching, ASN.1, padata, notifiers (stubs/arch, stubs/lib, stubs/kernel)
+    ("X86_VENDOR_ANY", "macro"), ("X86_FAMILY_ANY", "macro"), ("X86_MODEL_ANY", "macro"),
+    ("X86_STEPPING_ANY", "macro"), ("X86_FEATURE_ANY", "macro"),
+    ("ASN1_CONS_BIT", "macro"), ("ASN1_INDEFINITE_LENGTH", "macro"),
+    ("ASN1_LONG_TAG", "enum"), ("ASN1_PRIM", "enum"),
+    ("ASN1_OP_MATCH__SKIP", "macro"), ("ASN1_OP_MATCH__ACT", "macro"),
+    ("ASN1_OP_MATCH__JUMP", "macro"), ("ASN1_OP_MATCH__ANY", "macro"),
+    ("ASN1_OP_MATCH__COND", "macro"), ("ASN1_OP__MATCHES_TAG", "macro"),
+    ("ASN1_OP_END__SET", "macro"), ("ASN1_OP_END__OF", "macro"),
+    ("ASN1_OP_END__ACT", "macro"), ("OID__NR", "enum"),
+    ("PADATA_INIT", "macro"), ("PADATA_RESET", "macro"), ("PADATA_INVALID", "macro"),
+    ("PADATA_CPU_SERIAL", "macro"), ("PADATA_CPU_PARALLEL", "macro"),
+    ("NOTIFY_DONE", "macro"), ("NOTIFY_OK", "macro"), ("NOTIFY_STOP_MASK", "macro"),
+    ("NOTIFY_BAD", "macro"), ("NOTIFY_STOP", "macro"),
+    ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
+    ("ZSTD_error_maxCode", "enum"), ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
+]
+
+# Families of enumerators whose names are taken from header text:
+# (header path candidates relative to the source tree, name regex).
+SCANNED_ENUMS: list[tuple[list[str], str]] = [
+    (["include/linux/asn1_ber_bytecode.h"], r"ASN1_OP_[A-Z_]+"),
+    (["include/linux/oid_registry.h"], r"OID_[A-Za-z0-9_]+"),
+    (["include/linux/zstd_errors.h"], r"ZSTD_error_[A-Za-z0-9_]+"),
 ]
 
 # Families of object-like macros whose names are taken from header text.
@@ -890,6 +943,28 @@ def scan_macro_names(kdir: Path, res: Result) -> list[str]:
     return sorted(names)
 
 
+def scan_enum_names(kdir: Path, res: Result) -> list[str]:
+    """Names of enumerators of the SCANNED_ENUMS families (one per line, "NAME," or
+    "NAME = value,")."""
+    names: list[str] = []
+    for rels, pattern in SCANNED_ENUMS:
+        found = None
+        for rel in rels:
+            p = find_header(kdir, rel)
+            if p is None:
+                continue
+            hits = re.findall(rf"^\s*({pattern})\s*(?:=[^,]*)?,",
+                              p.read_text(errors="replace"), re.M)
+            if hits:
+                found = hits
+                break
+        if found is None:
+            res.warn(f"no {pattern} enumerators found in any of {rels}")
+            continue
+        names += [n for n in found if n not in names]
+    return names
+
+
 def slub_def_header(kdir: Path, res: Result) -> str:
     """The definitions part of <linux/slub_def.h>, for struct kmem_cache.
 
@@ -919,8 +994,9 @@ def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
     """Generate kemu_probe_types.h, kemu_probe_consts.h and
     kemu_slub_def.h in tmp."""
     (tmp / "kemu_slub_def.h").write_text(slub_def)
-    lines = ["/* generated by kemu.target.gen */",
-             "struct kemu_probe_anchors {"]
+    lines = ["/* generated by kemu.target.gen */"]
+    lines += [f"#include <{h}>" for h in EXTRA_INCLUDES]
+    lines += ["struct kemu_probe_anchors {"]
     for i, s in enumerate(sorted(STRUCTS)):
         lines.append(f"\tstruct {s} *s{i};")
     for i, t in enumerate(TYPEDEFS):
@@ -1358,6 +1434,8 @@ def generate(kdir: Path, verbose: bool = False) -> dict:
     known = {n for n, _ in const_names}
     scanned = [n for n in scan_macro_names(kdir, res) if n not in known]
     const_names += [(n, "macro") for n in scanned]
+    known.update(scanned)
+    const_names += [(n, "enum") for n in scan_enum_names(kdir, res) if n not in known]
 
     with tempfile.TemporaryDirectory(prefix="kemu-probe-") as td:
         tmp = Path(td)
