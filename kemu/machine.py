@@ -447,12 +447,19 @@ class Machine:
         if not isinstance(req, CallRequest):
             raise TypeError(f"a generator hook may only yield CallRequest, not {req!r}")
         self.pending.append((gen, finish))
-        rsp = self.uc.reg_read(RSP) - 8
+        rsp = self.reg("rsp") - 8
         self.write_u64(rsp, self.resume_addr)
-        self.uc.reg_write(RSP, rsp)
-        for reg, arg in zip(ARG_REGS, req.args):
-            self.uc.reg_write(reg, arg & 0xFFFFFFFFFFFFFFFF)
-        self.uc.reg_write(RIP, req.fn_addr)
+        # the C API directly: the binding's reg_write costs more than the call itself
+        vals = self._arg_vals
+        for i, arg in enumerate(req.args[:6]):
+            vals[i] = arg & 0xFFFFFFFFFFFFFFFF
+        _lib.uc_reg_write_batch(self._uch, self._arg_ids, self._arg_ptrs, min(len(req.args), 6))
+        self._set_reg_raw(RSP, rsp)
+        self._set_reg_raw(RIP, req.fn_addr)          # last: a PC write restarts the block
+
+    def _set_reg_raw(self, reg_id: int, value: int) -> None:
+        self._u64.value = value & 0xFFFFFFFFFFFFFFFF
+        _lib.uc_reg_write(self._uch, reg_id, self._u64_ref)
 
     def _on_resume(self):
         gen, finish = self.pending.pop()
