@@ -212,7 +212,7 @@ STRUCTS: dict[str, list[str]] = {
     "bus_type": ["name", "dev_name", "dev_root", "bus_groups", "dev_groups", "drv_groups",
                  "match", "uevent", "probe", "sync_state", "remove", "shutdown", "pm", "p"],
     "dev_pm_ops": ["runtime_suspend", "runtime_resume", "runtime_idle"],
-    "platform_driver": ["probe", "remove", "shutdown", "driver", "id_table",
+    "platform_driver": ["probe", "remove", "remove_new", "shutdown", "driver", "id_table",
                         "prevent_deferred_probe"],
     "platform_device": ["name", "id", "id_auto", "dev", "platform_dma_mask",
                         "num_resources", "resource", "id_entry", "driver_override", "mfd_cell"],
@@ -589,7 +589,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("IRQF_NO_THREAD", "macro"), ("IRQF_COND_SUSPEND", "macro"), ("IRQF_NO_SUSPEND", "macro"),
     ("NR_IRQS", "macro"), ("IDR_FREE", "macro"), ("XA_FLAGS_ALLOC", "macro"),
     ("PCI_ANY_ID", "macro"), ("BUS_NOTIFY_ADD_DEVICE", "macro"),
-    ("PROBE_PREFER_ASYNCHRONOUS", "enum"),
+    ("PROBE_PREFER_ASYNCHRONOUS", "enum"), ("IORESOURCE_EXT_TYPE_BITS", "macro"),
+    ("PLATFORM_NAME_SIZE", "macro"), ("I2C_NAME_SIZE", "macro"),
 ]
 
 # Families of object-like macros whose names are taken from header text.

@@ -75,6 +75,8 @@ def initialize(k, dev) -> None:
     if t.has_offset("mutex.wait_list"):
         init_list_head(k, dev + t.offset("device.mutex") + t.offset("mutex.wait_list"))
     k.machine.write_u32(dev + t.offset("device.numa_node"), 0xFFFFFFFF)   # NUMA_NO_NODE
+    from .power.runtime import pm_runtime_init
+    pm_runtime_init(k, dev)
 
 
 def _class_name(k, cls):
@@ -97,6 +99,11 @@ def device_add_gen(k, dev):
             ko.set_name(k, kobj, cstr(k, init_name, 256))
             wr(k, dev, "device.init_name", 0)
         name = cstr(k, rd(k, kobj, "kobject.name"), 256)
+        bus = rd(k, dev, "device.bus")
+        if not name and bus and rd(k, bus, "bus_type.dev_name"):
+            # subsystems can specify simple device enumeration
+            name = f"{cstr(k, rd(k, bus, 'bus_type.dev_name'), 256)}{rd(k, dev, 'device.id', 4)}"
+            ko.set_name(k, kobj, name)
         if not name:
             return -errno.EINVAL
         parent = rd(k, dev, "device.parent")
@@ -157,12 +164,16 @@ def device_add_gen(k, dev):
             if node_name:
                 rec.node = node_name
                 devs.nodes[node_name] = (devt, mode, dev)
+        from .bus import bus_add_device, bus_probe_device
+        err = yield from bus_add_device(k, dev)
+        if err:
+            yield from device_del_gen(k, dev)
+            return err
         if cls:
             k.model(Classes).add_device(cls, dev)
-        owner_name = rec.owner.name if rec.owner else None
         k.register("device", dev, rec.owner, f"device {name}"
                    + (f" (/dev/{rec.node})" if rec.node else ""))
-        del owner_name
+        yield from bus_probe_device(k, dev)
         return 0
     finally:
         sysfs.quiet -= 1
@@ -198,10 +209,12 @@ def device_del_gen(k, dev):
     """device_del(): the devtmpfs node, the class link, the sysfs directory; put(parent)."""
     from ...lib import kobject as ko
     from .class_ import Classes
+    from .bus import bus_remove_device
     devs = k.model(Devices)
-    rec = devs.added.pop(dev, None)
-    if rec is None:
+    if dev not in devs.added:
         return
+    yield from bus_remove_device(k, dev)
+    rec = devs.added.pop(dev, None)
     sysfs = k.model(Sysfs)
     kobj = _kobj(k, dev)
     if rec.node:
@@ -232,7 +245,10 @@ def put_device_gen(k, dev):
 
 @static("void device_release(struct kobject *kobj)")
 def device_release(k, kobj):
+    from .devres import release_all
     dev = kobj - k.target.offset("device.kobj")
+    # resources of a device that was driven without a driver bound
+    yield from release_all(k, dev)
     dtype = rd(k, dev, "device.type")
     cls = rd(k, dev, "device.class")
     fn = rd(k, dev, "device.release")
@@ -408,13 +424,22 @@ def device_remove_groups(k, dev, groups):
 
 @export("const char *dev_driver_string(const struct device *dev)")
 def dev_driver_string(k, dev):
+    """drv->name, else dev_bus_name(): the bus's name, the class's, or ""."""
     drv = rd(k, dev, "device.driver")
     if drv:
-        return k.machine.read_u64(drv)             # drv->name is the first member
+        return rd(k, drv, "device_driver.name")
+    bus = rd(k, dev, "device.bus")
+    if bus:
+        return rd(k, bus, "bus_type.name")
     cls = rd(k, dev, "device.class")
     if cls:
         return rd(k, cls, "class.name")
     return _empty_string(k)
+
+
+def dev_driver_string_of(k, dev) -> str:
+    """dev_driver_string() as text."""
+    return cstr(k, dev_driver_string(k, dev), 256)
 
 
 def _empty_string(k):
