@@ -266,3 +266,120 @@ def devm_release_action(k, dev, action, data):
 def devres_list(k, dev) -> list:
     """[(name, data)] of a device's managed resources, oldest first."""
     return [(r.name, r.data) for r in k.model(Devres).lists.get(dev, [])]
+
+
+# ------------------------------------------------------------ managed irqs and regions
+def _irq_release(k, dev, data):
+    from ...kernel.irq.manage import remove_action
+    irq, dev_id = data
+    remove_action(k, irq, dev_id)
+    return
+    yield
+
+
+@export("int devm_request_threaded_irq(struct device *dev, unsigned int irq, void *handler, "
+        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)")
+def devm_request_threaded_irq(k, dev, irq, handler, thread_fn, irqflags, devname, dev_id):
+    from ...kernel.irq.manage import setup_irq
+    from .dev_printk import dev_emit
+    name = devname or rd(k, dev + k.target.offset("device.kobj"), "kobject.name")
+    rc = setup_irq(k, irq, handler, thread_fn, irqflags, name, dev_id)
+    if rc:
+        dev_emit(k, 3, dev, f"error {rc}: request_irq({irq}) {k.format_addr(handler)} "
+                            f"{k.format_addr(thread_fn)} {irqflags:#x} "
+                            f"{cstr(k, name, 64)}\n".encode())
+        return rc
+    add_py(k, dev, "devm_irq_release", _irq_release, (irq, dev_id))
+    return 0
+
+
+@export("int devm_request_any_context_irq(struct device *dev, unsigned int irq, void *handler, "
+        "unsigned long irqflags, const char *devname, void *dev_id)")
+def devm_request_any_context_irq(k, dev, irq, handler, irqflags, devname, dev_id):
+    from ...kernel.irq.manage import setup_irq
+    name = devname or rd(k, dev + k.target.offset("device.kobj"), "kobject.name")
+    rc = setup_irq(k, irq, handler, 0, irqflags, name, dev_id)
+    if rc:
+        return rc
+    add_py(k, dev, "devm_irq_release", _irq_release, (irq, dev_id))
+    return 0
+
+
+@export("void devm_free_irq(struct device *dev, unsigned int irq, void *dev_id)")
+def devm_free_irq(k, dev, irq, dev_id):
+    lst = k.model(Devres).lists.get(dev, [])
+    for res in reversed(lst):
+        if res.py is _irq_release and res.data == (irq, dev_id):
+            lst.remove(res)
+            yield from _irq_release(k, dev, res.data)
+            return
+    from ...lib.kemu_warn import warn
+    warn(k, "kernel/irq/devres.c:144", "devm_free_irq+0x6a/0x80")
+
+
+def _region_release(k, dev, data):
+    from ...kernel.resource import __release_region
+    parent, start, n = data
+    __release_region(k, parent, start, n)
+    return
+    yield
+
+
+@export("struct resource *__devm_request_region(struct device *dev, struct resource *parent, "
+        "resource_size_t start, resource_size_t n, const char *name)")
+def __devm_request_region(k, dev, parent, start, n, name):
+    from ...kernel.resource import __request_region
+    res = __request_region(k, parent, start, n, name, 0)
+    if res:
+        add_py(k, dev, "devm_region_release", _region_release, (parent, start, n))
+    return res
+
+
+@export("void __devm_release_region(struct device *dev, struct resource *parent, "
+        "resource_size_t start, resource_size_t n)")
+def __devm_release_region(k, dev, parent, start, n):
+    lst = k.model(Devres).lists.get(dev, [])
+    for res in reversed(lst):
+        if res.py is _region_release and res.data == (parent, start, n):
+            lst.remove(res)
+            yield from _region_release(k, dev, res.data)
+            return
+    from ...lib.kemu_warn import warn
+    warn(k, "kernel/resource.c:1506", "__devm_release_region+0x6e/0x80")
+
+
+def _iounmap_release(k, dev, data):
+    from ...arch.x86.mm.ioremap import iounmap
+    iounmap(k, data)
+    return
+    yield
+
+
+@export("void *devm_ioremap(struct device *dev, resource_size_t offset, resource_size_t size)")
+def devm_ioremap(k, dev, offset, size):
+    from ...arch.x86.mm.ioremap import do_ioremap
+    addr = do_ioremap(k, offset, size)
+    if addr:
+        add_py(k, dev, "devm_ioremap_release", _iounmap_release, addr)
+    return addr
+
+
+@export("void *devm_ioport_map(struct device *dev, unsigned long port, unsigned int nr)")
+def devm_ioport_map(k, dev, port, nr):
+    from ...lib.iomap import ioport_map
+    addr = ioport_map(k, port, nr)
+    if addr:
+        add_py(k, dev, "devm_ioport_map_release", lambda k, d, a: iter(()), addr)
+    return addr
+
+
+@export("void devm_iounmap(struct device *dev, void *addr)")
+def devm_iounmap(k, dev, addr):
+    lst = k.model(Devres).lists.get(dev, [])
+    for res in reversed(lst):
+        if res.py is _iounmap_release and res.data == addr:
+            lst.remove(res)
+            yield from _iounmap_release(k, dev, addr)
+            return
+    from ...lib.kemu_warn import warn
+    warn(k, "lib/devres.c:116", "devm_iounmap+0x4e/0x60")
