@@ -19,8 +19,8 @@ from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd,
 from ...fs.sysfs import Node, Sysfs, create_groups
 
 # Classes a booted Debian 6.1 kernel has registered before modules load.
-BOOT_CLASSES = ("bdi", "block", "dma", "graphics", "input", "mem", "misc", "net", "pci_bus",
-                "rtc", "tty", "vc", "vtconsole", "thermal", "watchdog")
+BOOT_CLASSES = ("bdi", "block", "dma", "graphics", "hwmon", "input", "leds", "mem", "misc", "net",
+                "pci_bus", "rtc", "tty", "vc", "vtconsole", "thermal", "watchdog")
 
 
 class Cls:
