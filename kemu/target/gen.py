@@ -202,6 +202,7 @@ STRUCTS: dict[str, list[str]] = {
                "groups", "release", "mutex", "devres_head", "dma_pools",
                "numa_node", "power", "power.usage_count", "power.runtime_status",
                "power.disable_depth", "power.runtime_error", "power.child_count",
+               "power.can_wakeup", "power.wakeup",
                "dma_mask", "coherent_dma_mask", "of_node", "fwnode", "pm_domain"],
     "device_type": ["name", "groups", "uevent", "devnode", "release", "pm"],
     # device model, buses (stubs/drivers)
@@ -237,6 +238,10 @@ STRUCTS: dict[str, list[str]] = {
     "hwmon_chip_info": ["ops", "info"],
     "hwmon_ops": ["is_visible", "read", "read_string", "write"],
     "hwmon_channel_info": ["type", "config"],
+    "dmi_system_id": ["callback", "ident", "matches", "driver_data"],
+    "dmi_strmatch": ["slot", "exact_match", "substr"],
+    "class_attribute": ["attr", "show", "store"],
+    "class_attribute_string": ["attr", "str"],
     "attribute": ["name", "mode"],
     "attribute_group": ["name", "is_visible", "is_bin_visible", "attrs",
                         "bin_attrs"],
@@ -594,6 +599,17 @@ CONSTANTS: list[tuple[str, str]] = [
     ("PCI_ANY_ID", "macro"), ("BUS_NOTIFY_ADD_DEVICE", "macro"),
     ("PROBE_PREFER_ASYNCHRONOUS", "enum"), ("IORESOURCE_EXT_TYPE_BITS", "macro"),
     ("PLATFORM_NAME_SIZE", "macro"), ("I2C_NAME_SIZE", "macro"),
+    ("DMI_NONE", "enum"), ("DMI_BIOS_VENDOR", "enum"), ("DMI_BIOS_VERSION", "enum"),
+    ("DMI_BIOS_DATE", "enum"), ("DMI_BIOS_RELEASE", "enum"),
+    ("DMI_EC_FIRMWARE_RELEASE", "enum"), ("DMI_SYS_VENDOR", "enum"),
+    ("DMI_PRODUCT_NAME", "enum"), ("DMI_PRODUCT_VERSION", "enum"),
+    ("DMI_PRODUCT_SERIAL", "enum"), ("DMI_PRODUCT_UUID", "enum"), ("DMI_PRODUCT_SKU", "enum"),
+    ("DMI_PRODUCT_FAMILY", "enum"), ("DMI_BOARD_VENDOR", "enum"), ("DMI_BOARD_NAME", "enum"),
+    ("DMI_BOARD_VERSION", "enum"), ("DMI_BOARD_SERIAL", "enum"),
+    ("DMI_BOARD_ASSET_TAG", "enum"), ("DMI_CHASSIS_VENDOR", "enum"),
+    ("DMI_CHASSIS_TYPE", "enum"), ("DMI_CHASSIS_VERSION", "enum"),
+    ("DMI_CHASSIS_SERIAL", "enum"), ("DMI_CHASSIS_ASSET_TAG", "enum"),
+    ("DMI_STRING_MAX", "enum"), ("DMI_OEM_STRING", "enum"),
 ]
 
 # Families of object-like macros whose names are taken from header text.

@@ -214,6 +214,8 @@ def device_del_gen(k, dev):
     if dev not in devs.added:
         return
     yield from bus_remove_device(k, dev)
+    from .power.wakeup import wakeup_disable
+    wakeup_disable(k, dev)                    # device_pm_remove()
     rec = devs.added.pop(dev, None)
     sysfs = k.model(Sysfs)
     kobj = _kobj(k, dev)
@@ -488,3 +490,64 @@ def device_list(k) -> list:
     return [(rec.path, rd(k, dev, "device.devt", 4), _class_name(k, rec.cls) or None,
              rec.owner.name if rec.owner else None)
             for dev, rec in k.model(Devices).added.items()]
+
+
+# ------------------------------------------------------------ matching and children
+@export("int device_match_devt(struct device *dev, const void *pdevt)")
+def device_match_devt(k, dev, pdevt):
+    return int(rd(k, dev, "device.devt", 4) == k.machine.read_u32(pdevt))
+
+
+@export("int device_match_name(struct device *dev, const void *name)")
+def device_match_name(k, dev, name):
+    """sysfs_streq(dev_name(dev), name): a trailing newline is ignored."""
+    a, b = dev_name(k, dev), cstr(k, name, 256)
+    return int(a.rstrip("\n") == b.rstrip("\n"))
+
+
+@export("int device_match_fwnode(struct device *dev, const void *fwnode)")
+def device_match_fwnode(k, dev, fwnode):
+    return int(rd(k, dev, "device.fwnode") == fwnode)
+
+
+@export("int device_match_any(struct device *dev, const void *unused)")
+def device_match_any(k, dev, unused):
+    return 1
+
+
+def _children(k, parent):
+    return [d for d in k.model(Devices).added if d != parent and rd(k, d, "device.parent") == parent]
+
+
+@export("int device_for_each_child(struct device *parent, void *data, "
+        "int (*fn)(struct device *dev, void *data))")
+def device_for_each_child(k, parent, data_, fn):
+    if not parent:
+        return 0
+    for dev in _children(k, parent):
+        ret = s64((yield k.call_request(fn, dev, data_))) & 0xFFFFFFFF
+        if ret:
+            return ret - (1 << 32) if ret >> 31 else ret
+    return 0
+
+
+@export("struct device *device_find_child(struct device *parent, void *data, "
+        "int (*match)(struct device *dev, void *data))")
+def device_find_child(k, parent, data_, match):
+    if not parent:
+        return 0
+    for dev in _children(k, parent):
+        if (yield k.call_request(match, dev, data_)) & 0xFFFFFFFF:
+            return get_device(k, dev)
+    return 0
+
+
+@export("struct device *device_find_child_by_name(struct device *parent, const char *name)")
+def device_find_child_by_name(k, parent, name):
+    if not parent:
+        return 0
+    want = cstr(k, name, 256)
+    for dev in _children(k, parent):
+        if dev_name(k, dev) == want:
+            return get_device(k, dev)
+    return 0

@@ -383,3 +383,29 @@ def devm_iounmap(k, dev, addr):
             return
     from ...lib.kemu_warn import warn
     warn(k, "lib/devres.c:116", "devm_iounmap+0x4e/0x60")
+
+
+@export("void *devm_ioremap_resource(struct device *dev, const struct resource *res)")
+def devm_ioremap_resource(k, dev, res):
+    """__devm_ioremap_resource(): request the region, then map it (both managed)."""
+    from ...fs.internal import err_ptr
+    from .dev_printk import dev_emit
+    t = k.target
+    if not res or rd(k, res, "resource.flags") & t.const("IORESOURCE_TYPE_BITS") != \
+            t.const("IORESOURCE_MEM"):
+        dev_emit(k, 3, dev, b"invalid resource\n")
+        return err_ptr(-errno.EINVAL)
+    start, end = rd(k, res, "resource.start"), rd(k, res, "resource.end")
+    name = rd(k, res, "resource.name") or rd(k, dev + t.offset("device.kobj"), "kobject.name")
+    region = __devm_request_region(k, dev, k.export_addr("iomem_resource"), start,
+                                              end - start + 1, name)
+    if not region:
+        dev_emit(k, 3, dev, f"can't request region for resource [mem {start:#010x}-{end:#010x}]\n"
+                 .encode())
+        return err_ptr(-errno.EBUSY)
+    addr = devm_ioremap(k, dev, start, end - start + 1)
+    if not addr:
+        dev_emit(k, 3, dev, f"ioremap failed for resource [mem {start:#010x}-{end:#010x}]\n"
+                 .encode())
+        return err_ptr(-errno.ENOMEM)
+    return addr

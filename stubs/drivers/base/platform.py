@@ -407,3 +407,44 @@ def platform_get_irq(k, pdev, num):
         dev_emit(k, 3, pdev + k.target.offset("platform_device.dev"),
                  f"IRQ index {num} not found\n".encode())
     return ret
+
+
+@export("struct platform_device *__platform_create_bundle(struct platform_driver *driver, "
+        "int (*probe)(struct platform_device *), struct resource *res, unsigned int n_res, "
+        "const void *data, size_t size, struct module *module)")
+def __platform_create_bundle(k, driver, probe, res, n_res, data_, size, module):
+    """A device named like the driver, then __platform_driver_probe (unwound on failure)."""
+    d = driver + k.target.offset("platform_driver.driver")
+    pdev = platform_device_alloc(k, rd(k, d, "device_driver.name"), -1)
+    if not pdev:
+        return err_ptr(-errno.ENOMEM)
+    platform_device_add_resources(k, pdev, res, n_res)
+    platform_device_add_data(k, pdev, data_, size)
+    err = yield from platform_device_add_gen(k, pdev)
+    if err:
+        yield from platform_device_put(k, pdev)
+        return err_ptr(err)
+    err = yield from __platform_driver_probe(k, driver, probe, module)
+    if err:
+        yield from platform_device_del(k, pdev)
+        yield from platform_device_put(k, pdev)
+        return err_ptr(err)
+    return pdev
+
+
+@export("int platform_get_irq_byname(struct platform_device *dev, const char *name)")
+def platform_get_irq_byname(k, pdev, name):
+    from .dev_printk import dev_emit
+    r = platform_get_resource_byname(k, pdev, k.target.const("IORESOURCE_IRQ"), name)
+    if r:
+        return rd(k, r, "resource.start") & 0x7FFFFFFF
+    dev_emit(k, 3, pdev + k.target.offset("platform_device.dev"),
+             f"IRQ {cstr(k, name, 64)} not found\n".encode())
+    return -errno.ENXIO
+
+
+@export("void *devm_platform_ioremap_resource(struct platform_device *pdev, unsigned int index)")
+def devm_platform_ioremap_resource(k, pdev, index):
+    from .devres import devm_ioremap_resource
+    r = platform_get_resource(k, pdev, k.target.const("IORESOURCE_MEM"), index)
+    return devm_ioremap_resource(k, pdev + k.target.offset("platform_device.dev"), r)
