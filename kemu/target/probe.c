@@ -132,6 +132,7 @@
 #include <linux/input.h>
 #include <linux/leds.h>
 #include <linux/watchdog.h>
+#include <linux/acpi.h>
 
 /*
  * One string per constant in a non-allocated section of probe.o:

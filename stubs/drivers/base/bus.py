@@ -49,7 +49,7 @@ class Buses:
         self.bound: dict[int, int] = {}         # device -> driver
         sysfs = k.model(Sysfs)
         for name, py in BUILTIN.items():
-            addr = k.export_addr(f"{name}_bus_type")
+            addr = py["addr"](k) if py.get("addr") else k.export_addr(f"{name}_bus_type")
             self.by_addr[addr] = Bus(addr, name, None, py)
             for sub in ("", "/devices", "/drivers"):
                 sysfs.nodes[f"/bus/{name}{sub}"] = Node(f"/bus/{name}{sub}", "dir", None)
@@ -62,13 +62,14 @@ class Buses:
 BUILTIN: dict[str, dict] = {}
 
 
-def builtin_bus(name: str, match, probe, remove):
+def builtin_bus(name: str, match, probe, remove, addr=None):
     """Declare a kernel bus ``<name>_bus_type`` matched and probed in Python.
 
     ``match(k, dev, drv) -> bool``; ``probe``/``remove`` are generators
-    ``(k, dev, drv) -> int``.
+    ``(k, dev, drv) -> int``; ``addr(k)`` gives the bus_type of a bus Linux
+    does not export (default: the ``<name>_bus_type`` export).
     """
-    BUILTIN[name] = {"match": match, "probe": probe, "remove": remove}
+    BUILTIN[name] = {"match": match, "probe": probe, "remove": remove, "addr": addr}
 
 
 def drv_name(k, drv) -> str:

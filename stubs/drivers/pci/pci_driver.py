@@ -187,3 +187,25 @@ link_only("int pcie_capability_read_word(struct pci_dev *dev, int pos, u16 *val)
           PCIBIOS_DEVICE_NOT_FOUND, _WHY, before=_cap_read)
 link_only("int pcie_capability_clear_and_set_word_locked(struct pci_dev *dev, int pos, "
           "u16 clear, u16 set)", PCIBIOS_DEVICE_NOT_FOUND, _WHY)
+
+
+# probe.c / bus.c / setup-bus.c: bus scanning under a bridge (cardbus), never reached
+for _proto, _res in (
+        ("int pci_scan_bridge(struct pci_bus *bus, struct pci_dev *dev, int max, int pass)", 0),
+        ("int pci_scan_slot(struct pci_bus *bus, int devfn)", 0),
+        ("void pci_bus_assign_resources(const struct pci_bus *bus)", None),
+        ("void pci_bus_size_bridges(struct pci_bus *bus)", None),
+        ("void pci_bus_add_devices(const struct pci_bus *bus)", None),
+        ("void pci_fixup_cardbus(struct pci_bus *bus)", None),
+):
+    link_only(_proto, _res, _WHY)
+
+
+@export("void pci_lock_rescan_remove(void)")
+def pci_lock_rescan_remove(k):
+    """pci_rescan_remove_lock: kemu runs one task; nothing contends."""
+
+
+@export("void pci_unlock_rescan_remove(void)")
+def pci_unlock_rescan_remove(k):
+    """See pci_lock_rescan_remove."""

@@ -247,3 +247,12 @@ def pm_runtime_get_if_active(k, dev, ign_usage_count):
         _set_usage(k, dev, _usage(k, dev) + 1)
         return 1
     return 0
+
+
+@export("int pm_schedule_suspend(struct device *dev, unsigned int delay)")
+def pm_schedule_suspend(k, dev, delay):
+    """kemu has no PM timer: the suspend is attempted now (a deviation for delay > 0)."""
+    if delay:
+        k.note("pm_schedule_suspend: kemu suspends at once instead of after the delay")
+    ret = yield from rpm_suspend(k, dev)
+    return 0 if ret == 1 else ret

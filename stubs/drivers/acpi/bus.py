@@ -1,0 +1,258 @@
+"""drivers/acpi/bus.c, utils.c, ec.c, event.c and the ACPICA entry points drivers use.
+
+kemu's machine has ACPI enabled (``acpi_disabled`` is 0) but its namespace
+holds only the root object: no device, method or operation region a driver
+could look for, and no embedded controller. So ``acpi_get_handle`` and the
+evaluation helpers answer AE_NOT_FOUND, ``ec_read``/``ec_write`` -ENODEV
+(the kernel's answer without an EC), ``acpi_dev_present`` false,
+``acpi_fetch_acpi_dev`` NULL. ACPI drivers register on ``acpi_bus_type``
+(the driver core's checks apply) and, with no ACPI device, never probe.
+Notify and address-space handlers can only be installed on a handle found
+in the namespace: on the root they are recorded (and must be removed), any
+other handle is AE_BAD_PARAMETER. Netlink events go to no listener.
+"""
+from __future__ import annotations
+
+import errno
+
+from kemu import data, export
+
+from ...fs.internal import cstr, rd, wr
+from ..base.bus import builtin_bus
+
+ACPI_ROOT_OBJECT = (1 << 64) - 1          # ((acpi_handle) ACPI_TO_POINTER(ACPI_MAX_PTR))
+
+
+def _c(k, n):
+    return k.target.const(n)
+
+
+class Acpi:
+    """The root node handle and the handlers installed on it."""
+
+    def __init__(self, k):
+        self.root = k.machine.alloc_kdata(64, 8)
+        self.notify: dict[tuple, int] = {}
+        self.space: dict[tuple, int] = {}
+
+    def valid(self, handle) -> bool:
+        return handle in (self.root, ACPI_ROOT_OBJECT)
+
+
+@data("int acpi_disabled")
+def acpi_disabled(k, addr):
+    k.machine.write_u32(addr, 0)
+
+
+def _no_acpi_dev_match(k, dev, drv):
+    return False
+
+
+def _no_probe(k, dev, drv):
+    return -errno.ENODEV
+    yield
+
+
+def _no_remove(k, dev, drv):
+    return 0
+    yield
+
+
+class AcpiBusType:
+    """acpi_bus_type (kernel data Linux does not export)."""
+
+    def __init__(self, k):
+        self.addr = k.machine.alloc_kdata(k.target.sizeof("bus_type"), 8)
+        name = k.machine.alloc_kdata(8, 1)
+        k.machine.write(name, b"acpi\0")
+        wr(k, self.addr, "bus_type.name", name)
+        wr(k, self.addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+
+
+builtin_bus("acpi", _no_acpi_dev_match, _no_probe, _no_remove,
+            addr=lambda k: k.model(AcpiBusType).addr)
+
+
+@export("int acpi_bus_register_driver(struct acpi_driver *driver)")
+def acpi_bus_register_driver(k, driver):
+    from ..base.bus import driver_register_gen
+    t = k.target
+    drv = driver + t.offset("acpi_driver.drv")
+    wr(k, drv, "device_driver.name", driver + t.offset("acpi_driver.name"))
+    wr(k, drv, "device_driver.bus", k.model(AcpiBusType).addr)
+    wr(k, drv, "device_driver.owner", rd(k, driver, "acpi_driver.owner"))
+    return (yield from driver_register_gen(k, drv))
+
+
+@export("void acpi_bus_unregister_driver(struct acpi_driver *driver)")
+def acpi_bus_unregister_driver(k, driver):
+    from ..base.bus import driver_unregister_gen
+    yield from driver_unregister_gen(k, driver + k.target.offset("acpi_driver.drv"))
+
+
+# ------------------------------------------------------------ namespace lookups
+@export("u32 acpi_get_handle(void *parent, char *pathname, "
+        "void **ret_handle)")
+def acpi_get_handle(k, parent, pathname, ret_handle):
+    if not ret_handle or (not parent and not pathname):
+        return _c(k, "AE_BAD_PARAMETER")
+    path = cstr(k, pathname, 256)
+    if path == "\\" or (not path and k.model(Acpi).valid(parent)):
+        k.machine.write_u64(ret_handle, k.model(Acpi).root)
+        return _c(k, "AE_OK")
+    return _c(k, "AE_NOT_FOUND")
+
+
+def _not_found(name, proto):
+    def fn(k, *args):
+        return _c(k, "AE_NOT_FOUND")
+    fn.__name__ = name
+    fn.__doc__ = f"{name}(): AE_NOT_FOUND, the namespace has no such object."
+    export(proto)(fn)
+
+
+for _n, _p in (
+        ("acpi_evaluate_object", "u32 acpi_evaluate_object(void *object, "
+         "char *pathname, struct acpi_object_list *parameter_objects, "
+         "struct acpi_buffer *return_object_buffer)"),
+        ("acpi_evaluate_object_typed", "u32 acpi_evaluate_object_typed("
+         "void *object, char *pathname, struct acpi_object_list *external_params, "
+         "struct acpi_buffer *return_buffer, u32 return_type)"),
+        ("acpi_execute_simple_method", "u32 acpi_execute_simple_method("
+         "void *handle, char *method, u64 arg)"),
+        ("acpi_evaluate_integer", "u32 acpi_evaluate_integer(void *handle, "
+         "char *pathname, struct acpi_object_list *arguments, unsigned long long *data)"),
+):
+    _not_found(_n, _p)
+
+
+@export("u32 acpi_get_object_info(void *handle, "
+        "struct acpi_device_info **return_buffer)")
+def acpi_get_object_info(k, handle, return_buffer):
+    return _c(k, "AE_BAD_PARAMETER") if not k.model(Acpi).valid(handle) else \
+        _c(k, "AE_TYPE")
+
+
+@export("union acpi_object *acpi_evaluate_dsm(void *handle, const guid_t *guid, u64 rev, "
+        "u64 func, union acpi_object *argv4)")
+def acpi_evaluate_dsm(k, handle, guid, rev, func, argv4):
+    return 0
+
+
+@export("bool acpi_has_method(void *handle, char *name)")
+def acpi_has_method(k, handle, name):
+    return False
+
+
+@export("struct acpi_device *acpi_fetch_acpi_dev(void *handle)")
+def acpi_fetch_acpi_dev(k, handle):
+    return 0
+
+
+@export("bool acpi_dev_present(const char *hid, const char *uid, s64 hrv)")
+def acpi_dev_present(k, hid, uid, hrv):
+    return False
+
+
+_EXCEPTIONS = {0: "AE_OK", 5: "AE_NOT_FOUND", 6: "AE_NOT_EXIST", 7: "AE_ALREADY_EXISTS",
+               8: "AE_TYPE", 10: "AE_NULL_ENTRY", 0x1001: "AE_BAD_PARAMETER"}
+
+
+class _Strings:
+    def __init__(self, k):
+        self.addrs: dict[str, int] = {}
+
+
+@export("const char *acpi_format_exception(u32 exception)")
+def acpi_format_exception(k, exception):
+    text = _EXCEPTIONS.get(exception, "UNKNOWN_STATUS_CODE")
+    strings = k.model(_Strings).addrs
+    if text not in strings:
+        a = k.machine.alloc_kdata(len(text) + 1, 1)
+        k.machine.write(a, text.encode() + b"\0")
+        strings[text] = a
+    return strings[text]
+
+
+# ------------------------------------------------------------ handlers on the root
+@export("u32 acpi_install_notify_handler(void *device, u32 handler_type, "
+        "void *handler, void *context)")
+def acpi_install_notify_handler(k, device, handler_type, handler, context):
+    model = k.model(Acpi)
+    if not model.valid(device) or not handler:
+        return _c(k, "AE_BAD_PARAMETER")
+    key = (handler_type, handler)
+    if any(t & handler_type for t, _h in model.notify):
+        return _c(k, "AE_ALREADY_EXISTS")
+    model.notify[key] = context
+    k.register("acpi notify handler", key, k.current_module(),
+               f"ACPI notify handler {k.format_addr(handler)} on \\")
+    return _c(k, "AE_OK")
+
+
+@export("u32 acpi_remove_notify_handler(void *device, u32 handler_type, "
+        "void *handler)")
+def acpi_remove_notify_handler(k, device, handler_type, handler):
+    model = k.model(Acpi)
+    if not model.valid(device) or not handler:
+        return _c(k, "AE_BAD_PARAMETER")
+    if model.notify.pop((handler_type, handler), None) is None:
+        return _c(k, "AE_NOT_EXIST")
+    k.unregister("acpi notify handler", (handler_type, handler))
+    return _c(k, "AE_OK")
+
+
+@export("u32 acpi_install_address_space_handler(void *device, "
+        "u8 space_id, void *handler, "
+        "void *setup, void *context)")
+def acpi_install_address_space_handler(k, device, space_id, handler, setup, context):
+    model = k.model(Acpi)
+    if not model.valid(device):
+        return _c(k, "AE_BAD_PARAMETER")
+    if space_id in {s for s, _h in model.space}:
+        return _c(k, "AE_ALREADY_EXISTS")
+    model.space[(space_id, handler)] = context
+    k.register("acpi address space handler", (space_id, handler), k.current_module(),
+               f"ACPI address space {space_id} handler {k.format_addr(handler)}")
+    return _c(k, "AE_OK")
+
+
+@export("u32 acpi_remove_address_space_handler(void *device, "
+        "u8 space_id, void *handler)")
+def acpi_remove_address_space_handler(k, device, space_id, handler):
+    model = k.model(Acpi)
+    if not model.valid(device):
+        return _c(k, "AE_BAD_PARAMETER")
+    if model.space.pop((space_id, handler), None) is None:
+        return _c(k, "AE_NOT_EXIST")
+    k.unregister("acpi address space handler", (space_id, handler))
+    return _c(k, "AE_OK")
+
+
+@export("int acpi_bus_generate_netlink_event(const char *device_class, const char *bus_id, "
+        "u8 type, int data)")
+def acpi_bus_generate_netlink_event(k, device_class, bus_id, type_, data_):
+    """No user space listens to the ACPI event genetlink family in kemu."""
+    return 0
+
+
+# ------------------------------------------------------------ embedded controller (ec.c)
+@export("int ec_read(u8 addr, u8 *val)")
+def ec_read(k, addr, val):
+    return -errno.ENODEV
+
+
+@export("int ec_write(u8 addr, u8 val)")
+def ec_write(k, addr, val):
+    return -errno.ENODEV
+
+
+@export("int ec_transaction(u8 command, const u8 *wdata, unsigned wdata_len, u8 *rdata, "
+        "unsigned rdata_len)")
+def ec_transaction(k, command, wdata, wdata_len, rdata, rdata_len):
+    return -errno.ENODEV
+
+
+@export("void *ec_get_handle(void)")
+def ec_get_handle(k):
+    return 0
