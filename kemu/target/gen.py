@@ -255,6 +255,7 @@ STRUCTS: dict[str, list[str]] = {
     "input_id": ["bustype", "vendor", "product", "version"],
     "acpi_driver": ["name", "class", "ids", "flags", "ops", "drv", "owner"],
     "acpi_buffer": ["length", "pointer"],
+    "pnp_driver": ["name", "id_table", "flags", "probe", "remove", "driver"],
     "input_absinfo": ["value", "minimum", "maximum", "fuzz", "flat", "resolution"],
     "input_handler": ["private", "event", "events", "filter", "match", "connect",
                       "disconnect", "start", "legacy_minors", "minor", "name", "id_table",

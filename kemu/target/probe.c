@@ -133,6 +133,7 @@
 #include <linux/leds.h>
 #include <linux/watchdog.h>
 #include <linux/acpi.h>
+#include <linux/pnp.h>
 
 /*
  * One string per constant in a non-allocated section of probe.o:

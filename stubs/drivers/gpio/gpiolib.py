@@ -92,3 +92,31 @@ def gpiod_add_lookup_table(k, table):
 def gpiod_remove_lookup_table(k, table):
     if table:
         k.unregister("gpio lookup table", table)
+
+
+@export("int gpiod_get_raw_value_cansleep(const struct gpio_desc *desc)")
+def gpiod_get_raw_value_cansleep(k, desc):
+    return _validate(k, desc, "gpiod_get_raw_value_cansleep")
+
+
+@export("int gpiod_cansleep(const struct gpio_desc *desc)")
+def gpiod_cansleep(k, desc):
+    return _validate(k, desc, "gpiod_cansleep")
+
+
+@export("int gpiod_set_consumer_name(struct gpio_desc *desc, const char *name)")
+def gpiod_set_consumer_name(k, desc, name):
+    return _validate(k, desc, "gpiod_set_consumer_name")
+
+
+@export("int gpiod_count(struct device *dev, const char *con_id)")
+def gpiod_count(k, dev, con_id):
+    """No firmware node and no lookup table provide GPIOs: -ENOENT."""
+    return -errno.ENOENT
+
+
+@export("int desc_to_gpio(const struct gpio_desc *desc)")
+def desc_to_gpio(k, desc):
+    if desc:
+        called(k, "desc_to_gpio", _WHY)
+    return -errno.EINVAL

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 
 from ...fs.internal import cstr, is_err, kfree, kstrdup, kzalloc, rd, s32, wr
 
@@ -271,4 +271,77 @@ def leds(k) -> list:
         out.append((_name(k, led), _trig_name(k, trig) if trig else None,
                     reg.owner.name if reg and reg.owner else None))
     return out
+
+
+
+# ------------------------------------------------------------ blinking, defaults (led-core.c)
+def _blink_delays(k, led, delay_on, delay_off):
+    on = k.machine.read_u64(delay_on)
+    off = k.machine.read_u64(delay_off)
+    if not on and not off:                   # 1 Hz when nothing is specified
+        on = off = 500
+        k.machine.write_u64(delay_on, on)
+        k.machine.write_u64(delay_off, off)
+    return on, off
+
+
+def _software_blink(k, led, on, off):
+    """led_set_software_blink(): steady cases at once; a real blink needs the timer."""
+    wr(k, led, "led_classdev.blink_delay_on", on)
+    wr(k, led, "led_classdev.blink_delay_off", off)
+    if not on:
+        yield from set_brightness(k, led, _c(k, "LED_OFF"))
+        return
+    if not off:
+        yield from set_brightness(k, led, rd(k, led, "led_classdev.max_brightness", 4))
+        return
+    k.note("LED blinking: kemu does not run the software blink timer")
+
+
+@export("void led_blink_set(struct led_classdev *led_cdev, unsigned long *delay_on, "
+        "unsigned long *delay_off)")
+def led_blink_set(k, led_cdev, delay_on, delay_off):
+    fn = rd(k, led_cdev, "led_classdev.blink_set")
+    if fn and not s32((yield k.call_request(fn, led_cdev, delay_on, delay_off))):
+        return
+    on, off = _blink_delays(k, led_cdev, delay_on, delay_off)
+    yield from _software_blink(k, led_cdev, on, off)
+
+
+@export("void led_blink_set_oneshot(struct led_classdev *led_cdev, unsigned long *delay_on, "
+        "unsigned long *delay_off, int invert)")
+def led_blink_set_oneshot(k, led_cdev, delay_on, delay_off, invert):
+    on, off = _blink_delays(k, led_cdev, delay_on, delay_off)
+    yield from _software_blink(k, led_cdev, on, off)
+
+
+@export("void led_stop_software_blink(struct led_classdev *led_cdev)")
+def led_stop_software_blink(k, led_cdev):
+    wr(k, led_cdev, "led_classdev.blink_delay_on", 0)
+    wr(k, led_cdev, "led_classdev.blink_delay_off", 0)
+
+
+@export("u32 *led_get_default_pattern(struct led_classdev *led_cdev, unsigned int *size)")
+def led_get_default_pattern(k, led_cdev, size):
+    """The "led-pattern" firmware property: kemu's LEDs have no firmware node."""
+    return 0
+
+
+@export("int led_init_default_state_get(struct fwnode_handle *fwnode)")
+def led_init_default_state_get(k, fwnode):
+    """LEDS_DEFSTATE_OFF: no "default-state" property without a firmware node."""
+    return 0
+
+
+LED_COLORS = ("white", "red", "green", "blue", "amber", "violet", "yellow", "ir", "multicolor",
+              "rgb", "purple", "orange", "pink", "cyan", "lime")
+
+
+@data("const char *led_colors[15]", size=8 * len(LED_COLORS))
+def led_colors(k, addr):
+    """led_colors[LED_COLOR_ID_MAX]: the colour names of dt-bindings/leds/common.h."""
+    for i, name in enumerate(LED_COLORS):
+        s = k.machine.alloc_kdata(len(name) + 1, 1)
+        k.machine.write(s, name.encode() + b"\0")
+        k.machine.write_u64(addr + 8 * i, s)
 

@@ -256,3 +256,10 @@ def pm_schedule_suspend(k, dev, delay):
         k.note("pm_schedule_suspend: kemu suspends at once instead of after the delay")
     ret = yield from rpm_suspend(k, dev)
     return 0 if ret == 1 else ret
+
+
+from ..link_only import link_only  # noqa: E402
+
+for _p in ("int pm_runtime_force_suspend(struct device *dev)",
+           "int pm_runtime_force_resume(struct device *dev)"):
+    link_only(_p, -errno.ENODEV, "system sleep transitions are not driven by kemu")
