@@ -67,6 +67,10 @@ def _drivers(k, mod):
     ("drivers/hwmon/k8temp.ko", "pci driver k8temp"),
     ("drivers/hwmon/adcxx.ko", None),
     ("drivers/hwmon/w83781d.ko", "i2c driver w83781d"),
+    ("drivers/leds/leds-lp3944.ko", "i2c driver lp3944"),
+    ("drivers/platform/x86/toshiba_haps.ko", "acpi driver Toshiba HAPS"),
+    ("drivers/input/misc/atlas_btns.ko", "acpi driver Atlas ACPI"),
+    ("drivers/platform/x86/acer-wireless.ko", "acpi driver Acer Wireless Radio Control Driver"),
 ])
 def test_bus_driver_registered_and_removed(debian_modules, rel, what):
     def check(k, mod):
@@ -80,6 +84,28 @@ def test_bus_driver_registered_and_removed(debian_modules, rel, what):
     k = _strict_cycle(debian_modules, rel, check)
     from stubs.drivers.base.bus import buses
     assert all(not drvs for _devs, drvs in buses(k).values())
+
+
+@pytest.mark.parametrize("name", ["timer", "pattern", "oneshot", "transient", "default-on"])
+def test_led_trigger_modules(debian_modules, name):
+    rel = f"drivers/leds/trigger/ledtrig-{name}.ko"
+
+    def check(k, mod):
+        assert [(r.what, r.owner) for r in k.registered("led trigger")] == \
+            [(f"LED trigger {name}", mod)]
+    _strict_cycle(debian_modules, rel, check)
+
+
+def test_led_trigger_name_taken_by_the_boot_kernel():
+    from stubs.drivers.leds.led_class import led_trigger_register
+    k = Kernel()
+    trig = k.heap.alloc(k.target.sizeof("led_trigger"), zero=True)
+    k.machine.write_u64(trig + k.target.offset("led_trigger.name"), _cstr(k, "disk-activity"))
+    gen = led_trigger_register(k, trig)
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    assert stop.value.value == -17                      # -EEXIST
+    assert k.registrations == {}
 
 
 def test_adcxx_registers_its_spi_drivers(debian_modules):
@@ -211,3 +237,128 @@ def test_idr_and_ida():
     assert k.findings == []
     I.ida_free(k, ida, 7)
     assert "ida_free called for id=7 which is not allocated." in k.findings[0]["message"]
+
+
+# ------------------------------------------------------------ a module that brings its own device
+PLATFORM_SOURCE = r'''
+#include <linux/module.h>
+#include <linux/platform_device.h>
+#include <linux/pm_runtime.h>
+#include <linux/ioport.h>
+#include <linux/input.h>
+#include <linux/leds.h>
+#include <linux/slab.h>
+#include <linux/hwmon.h>
+#include <linux/err.h>
+
+static struct platform_device *pdev;
+static struct input_dev *idev;
+static int removed;
+
+static void kemu_led_set(struct led_classdev *l, enum led_brightness b) { }
+static struct led_classdev kemu_led = { .name = "kemu::test", .brightness_set = kemu_led_set };
+
+static int kemu_probe(struct platform_device *p)
+{
+	struct resource *r = platform_get_resource(p, IORESOURCE_IO, 0);
+	void *mem = devm_kzalloc(&p->dev, 100, GFP_KERNEL);
+	struct device *hw;
+	int err;
+
+	if (!r || !mem)
+		return -EINVAL;
+	if (!devm_request_region(&p->dev, r->start + 8, 4, "kemu-probe"))
+		return -EBUSY;
+	pm_runtime_enable(&p->dev);
+	err = pm_runtime_resume_and_get(&p->dev);
+	pr_info("kemu_plat: probe %s io %pR rpm %d\n", dev_name(&p->dev), r, err);
+	pm_runtime_put_sync(&p->dev);
+	idev = devm_input_allocate_device(&p->dev);
+	if (!idev)
+		return -ENOMEM;
+	idev->name = "kemu test buttons";
+	input_set_capability(idev, EV_KEY, KEY_POWER);
+	err = input_register_device(idev);
+	if (err)
+		return err;
+	hw = devm_hwmon_device_register_with_groups(&p->dev, "kemu", mem, NULL);
+	if (IS_ERR(hw))
+		return PTR_ERR(hw);
+	return devm_led_classdev_register(&p->dev, &kemu_led);
+}
+
+static int kemu_remove(struct platform_device *p)
+{
+	pm_runtime_disable(&p->dev);
+	removed++;
+	pr_info("kemu_plat: remove %s\n", dev_name(&p->dev));
+	return 0;
+}
+
+static struct platform_driver kemu_driver = {
+	.probe = kemu_probe,
+	.remove = kemu_remove,
+	.driver = { .name = "kemu_plat" },
+};
+
+static int __init kemu_init(void)
+{
+	struct resource res = DEFINE_RES_IO(0x2f0, 16);
+	int err = platform_driver_register(&kemu_driver);
+
+	if (err)
+		return err;
+	pdev = platform_device_register_simple("kemu_plat", PLATFORM_DEVID_AUTO, &res, 1);
+	if (IS_ERR(pdev)) {
+		platform_driver_unregister(&kemu_driver);
+		return PTR_ERR(pdev);
+	}
+	pr_info("kemu_plat: bound %d\n", pdev->dev.driver != NULL);
+	return 0;
+}
+
+static void __exit kemu_exit(void)
+{
+	platform_device_unregister(pdev);
+	platform_driver_unregister(&kemu_driver);
+	pr_info("kemu_plat: removed %d\n", removed);
+}
+module_init(kemu_init);
+module_exit(kemu_exit);
+MODULE_LICENSE("GPL");
+'''
+
+
+def test_platform_device_of_a_module_is_matched_probed_and_removed():
+    from kemu.testing import build_module
+    from stubs.drivers.base.core import device_list
+    from stubs.drivers.input.input import input_devices
+    from stubs.drivers.leds.led_class import leds
+    from stubs.kernel.resource import resource_tree
+    ko = build_module({"kemu_plat.c": PLATFORM_SOURCE})
+    k = Kernel()
+    k.load(str(ko))
+    k.log.flush()
+    text = [r.text for r in k.log.records]
+    assert "kemu_plat: probe kemu_plat.0.auto io [io  0x02f0-0x02ff] rpm 0" in text
+    assert "kemu_plat: bound 1" in text
+    assert "input: kemu test buttons as /devices/platform/kemu_plat.0.auto/input/input5" in text
+    assert [n for n, _d, o in input_devices(k)] == ["kemu test buttons"]
+    assert leds(k) == [("kemu::test", None, "kemu_plat")]
+    tree = resource_tree(k, "ioport")
+    assert (1, 0x2F0, 0x2FF, "kemu_plat.0.auto") in tree
+    assert (2, 0x2F8, 0x2FB, "kemu-probe") in tree
+    paths = {p: c for p, _devt, c, _o in device_list(k)}
+    assert "/devices/platform/kemu_plat.0.auto" in paths
+    assert paths["/devices/platform/kemu_plat.0.auto/hwmon/hwmon0"] == "hwmon"
+    assert paths["/devices/platform/kemu_plat.0.auto/leds/kemu::test"] == "leds"
+    assert [r.what for r in k.registered("driver")] == ["platform driver kemu_plat"]
+    k.unload("kemu_plat")
+    k.log.flush()
+    text = [r.text for r in k.log.records]
+    assert "kemu_plat: remove kemu_plat.0.auto" in text
+    assert "kemu_plat: removed 1" in text
+    assert not [n for *_r, n in resource_tree(k, "ioport") if n.startswith("kemu")]
+    assert k.findings == []
+    assert k.registrations == {}
+    assert not [r.text for r in k.log.records if r.level <= 4 and "taints kernel" not in r.text]
