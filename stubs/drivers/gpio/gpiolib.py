@@ -120,3 +120,27 @@ def desc_to_gpio(k, desc):
     if desc:
         called(k, "desc_to_gpio", _WHY)
     return -errno.EINVAL
+
+
+# gpiochips are added by probes on devices kemu's machine does not have
+from ..base.link_only import link_only  # noqa: E402
+
+for _p, _r in (
+        ("int gpiochip_add_data_with_key(struct gpio_chip *gc, void *data, "
+         "struct lock_class_key *lock_key, struct lock_class_key *request_key)", -errno.ENODEV),
+        ("int devm_gpiochip_add_data_with_key(struct device *dev, struct gpio_chip *gc, "
+         "void *data, struct lock_class_key *lock_key, struct lock_class_key *request_key)",
+         -errno.ENODEV),
+        ("void gpiochip_remove(struct gpio_chip *gc)", None),
+        ("void *gpiochip_get_data(struct gpio_chip *gc)", 0),
+        ("struct gpio_desc *gpiochip_get_desc(struct gpio_chip *gc, unsigned int hwnum)",
+         err_ptr(-errno.EINVAL)),
+):
+    link_only(_p, _r, "kemu's machine has no GPIO chip")
+
+
+@export("struct gpio_chip *gpiochip_find(void *data, int (*match)(struct gpio_chip *gc, "
+        "void *data))")
+def gpiochip_find(k, data_, match):
+    """No gpiochip is registered: NULL."""
+    return 0
