@@ -262,3 +262,68 @@ def ec_get_handle(k):
 def acpi_device_get_match_data(k, dev):
     """NULL: no device has an ACPI companion in kemu's machine."""
     return 0
+
+
+@export("bool acpi_resources_are_enforced(void)")
+def acpi_resources_are_enforced(k):
+    """acpi_enforce_resources=strict, the default."""
+    return True
+
+
+@export("int acpi_bus_for_each_dev(int (*fn)(struct device *, void *), void *data)")
+def acpi_bus_for_each_dev(k, fn, data_):
+    """No ACPI device is enumerated: nothing to visit."""
+    return 0
+
+
+@export("struct acpi_device *acpi_get_acpi_dev(void *handle)")
+def acpi_get_acpi_dev(k, handle):
+    return 0
+
+
+@export("u32 acpi_acquire_mutex(void *handle, char *pathname, u16 timeout)")
+def acpi_acquire_mutex(k, handle, pathname, timeout):
+    return _c(k, "AE_NOT_FOUND")
+
+
+@export("u32 acpi_release_mutex(void *handle, char *pathname)")
+def acpi_release_mutex(k, handle, pathname):
+    return _c(k, "AE_NOT_FOUND")
+
+
+def _handle_path(k, handle) -> str:
+    return "\\" if k.model(Acpi).valid(handle) else "<n/a>"
+
+
+@export("void acpi_handle_printk(const char *level, void *handle, const char *fmt, ...)")
+def acpi_handle_printk(k, level, handle, fmt, va):
+    """printk("%sACPI: %s: %pV", level, acpi_handle_path(handle) or "<n/a>", ...)."""
+    from ...fs.internal import vformat
+    from ...kernel.printk import vprintk_emit
+    lvl = k.machine.read_cstr(level, 4) if level else b""
+    vprintk_emit(k, lvl + f"ACPI: {_handle_path(k, handle)}: ".encode() + vformat(k, fmt, va))
+
+
+@export("void __acpi_handle_debug(struct _ddebug *descriptor, void *handle, const char *fmt, "
+        "...)")
+def __acpi_handle_debug(k, descriptor, handle, fmt, va):
+    """Dynamic debug is off for every site in kemu: nothing is printed."""
+
+
+@export("void acpi_evaluation_failure_warn(void *handle, const char *name, u32 status)")
+def acpi_evaluation_failure_warn(k, handle, name, status):
+    from ...kernel.printk import vprintk_emit
+    text = cstr(k, acpi_format_exception(k, status), 64)
+    vprintk_emit(k, f"\x014ACPI: {_handle_path(k, handle)}: {cstr(k, name, 64)} evaluation "
+                    f"failed: {text}\n".encode())
+
+
+for _p, _r in (
+        ("u32 acpi_extract_package(union acpi_object *package, struct acpi_buffer *format, "
+         "struct acpi_buffer *buffer)", 0x1001),
+        ("u32 acpi_acquire_global_lock(u16 timeout, u32 *handle)", 6),
+        ("u32 acpi_release_global_lock(u32 handle)", 6),
+        ("const char *acpi_device_hid(struct acpi_device *device)", 0),
+):
+    from ..base.link_only import link_only
+    link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")

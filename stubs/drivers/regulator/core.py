@@ -36,3 +36,6 @@ for _p, _r in (
          "struct regulator_bulk_data *consumers)", _E),
 ):
     link_only(_p, _r, _WHY)
+
+link_only("int devm_regulator_get_enable_read_voltage(struct device *dev, const char *id)", _E,
+          _WHY)

@@ -36,3 +36,11 @@ for _p, _r in (
          "const struct nvmem_config *cfg)", err_ptr(_E)),
 ):
     link_only(_p, _r, _WHY)
+
+for _p, _r in (
+        ("void regcache_cache_only(struct regmap *map, bool enable)", None),
+        ("void regcache_mark_dirty(struct regmap *map)", None),
+        ("int regcache_sync(struct regmap *map)", _E),
+        ("int regmap_test_bits(struct regmap *map, unsigned int reg, unsigned int bits)", _E),
+):
+    link_only(_p, _r, _WHY)
