@@ -254,6 +254,15 @@ PLATFORM_SOURCE = r'''
 static struct platform_device *pdev;
 static struct input_dev *idev;
 static int removed;
+static int events[9];
+
+static int kemu_bus_event(struct notifier_block *nb, unsigned long action, void *data)
+{
+	if (action < 9)
+		events[action]++;
+	return NOTIFY_DONE;
+}
+static struct notifier_block kemu_nb = { .notifier_call = kemu_bus_event };
 
 static void kemu_led_set(struct led_classdev *l, enum led_brightness b) { }
 static struct led_classdev kemu_led = { .name = "kemu::test", .brightness_set = kemu_led_set };
@@ -304,7 +313,10 @@ static struct platform_driver kemu_driver = {
 static int __init kemu_init(void)
 {
 	struct resource res = DEFINE_RES_IO(0x2f0, 16);
-	int err = platform_driver_register(&kemu_driver);
+	int err;
+
+	bus_register_notifier(&platform_bus_type, &kemu_nb);
+	err = platform_driver_register(&kemu_driver);
 
 	if (err)
 		return err;
@@ -313,7 +325,9 @@ static int __init kemu_init(void)
 		platform_driver_unregister(&kemu_driver);
 		return PTR_ERR(pdev);
 	}
-	pr_info("kemu_plat: bound %d\n", pdev->dev.driver != NULL);
+	pr_info("kemu_plat: bound %d events %d %d %d\n", pdev->dev.driver != NULL,
+		events[BUS_NOTIFY_ADD_DEVICE], events[BUS_NOTIFY_BIND_DRIVER],
+		events[BUS_NOTIFY_BOUND_DRIVER]);
 	return 0;
 }
 
@@ -321,7 +335,10 @@ static void __exit kemu_exit(void)
 {
 	platform_device_unregister(pdev);
 	platform_driver_unregister(&kemu_driver);
-	pr_info("kemu_plat: removed %d\n", removed);
+	bus_unregister_notifier(&platform_bus_type, &kemu_nb);
+	pr_info("kemu_plat: removed %d events %d %d %d\n", removed,
+		events[BUS_NOTIFY_UNBIND_DRIVER], events[BUS_NOTIFY_DEL_DEVICE],
+		events[BUS_NOTIFY_REMOVED_DEVICE]);
 }
 module_init(kemu_init);
 module_exit(kemu_exit);
@@ -341,7 +358,8 @@ def test_platform_device_of_a_module_is_matched_probed_and_removed():
     k.log.flush()
     text = [r.text for r in k.log.records]
     assert "kemu_plat: probe kemu_plat.0.auto io [io  0x02f0-0x02ff] rpm 0" in text
-    assert "kemu_plat: bound 1" in text
+    assert "kemu_plat: bound 1 events 1 1 1" in text
+    assert [r.what for r in k.registered("bus notifier")] == ["platform bus notifier"]
     assert "input: kemu test buttons as /devices/platform/kemu_plat.0.auto/input/input5" in text
     assert [n for n, _d, o in input_devices(k)] == ["kemu test buttons"]
     assert leds(k) == [("kemu::test", None, "kemu_plat")]
@@ -357,7 +375,7 @@ def test_platform_device_of_a_module_is_matched_probed_and_removed():
     k.log.flush()
     text = [r.text for r in k.log.records]
     assert "kemu_plat: remove kemu_plat.0.auto" in text
-    assert "kemu_plat: removed 1" in text
+    assert "kemu_plat: removed 1 events 1 1 1" in text
     assert not [n for *_r, n in resource_tree(k, "ioport") if n.startswith("kemu")]
     assert k.findings == []
     assert k.registrations == {}

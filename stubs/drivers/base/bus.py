@@ -30,13 +30,14 @@ EPROBE_DEFER = 517
 
 class Bus:
     """kemu's record of a registered bus_type."""
-    __slots__ = ("addr", "name", "owner", "devices", "drivers", "py")
+    __slots__ = ("addr", "name", "owner", "devices", "drivers", "py", "notifiers")
 
     def __init__(self, addr, name, owner, py=None):
         self.addr, self.name, self.owner = addr, name, owner
         self.devices: list[int] = []
         self.drivers: list[int] = []
         self.py = py                  # the kernel's own bus: {"match", "probe", "remove"}
+        self.notifiers: list[int] = []   # notifier_blocks, by priority (blocking chain)
 
 
 class Buses:
@@ -151,6 +152,50 @@ def bus_unregister(k, bus):
     wr(k, bus, "bus_type.p", 0)
 
 
+# ------------------------------------------------------------ bus notifiers
+def notify(k, dev, event: str):
+    """blocking_notifier_call_chain(&bus->p->bus_notifier, BUS_NOTIFY_<event>, dev)."""
+    rec = k.model(Buses).bus_of(rd(k, dev, "device.bus"))
+    if rec is None:
+        return
+    action = k.target.const(f"BUS_NOTIFY_{event}")
+    for nb in list(rec.notifiers):
+        ret = (yield k.call_request(rd(k, nb, "notifier_block.notifier_call"), nb, action, dev))
+        if ret & k.target.const("NOTIFY_STOP_MASK"):
+            break
+
+
+@export("int bus_register_notifier(struct bus_type *bus, struct notifier_block *nb)")
+def bus_register_notifier(k, bus, nb):
+    rec = k.model(Buses).bus_of(bus)
+    if rec is None:
+        return -errno.EINVAL
+    if nb in rec.notifiers:
+        from ...lib.kemu_warn import warn
+        warn(k, "kernel/notifier.c:29", "notifier_chain_register+0x5e/0xd0",
+             f"notifier callback {k.format_addr(rd(k, nb, 'notifier_block.notifier_call'))} "
+             "already registered")
+        return -errno.EEXIST
+    prio = s32(rd(k, nb, "notifier_block.priority", 4))
+    i = 0
+    while i < len(rec.notifiers) and \
+            s32(rd(k, rec.notifiers[i], "notifier_block.priority", 4)) >= prio:
+        i += 1
+    rec.notifiers.insert(i, nb)
+    k.register("bus notifier", nb, k.current_module(), f"{rec.name} bus notifier")
+    return 0
+
+
+@export("int bus_unregister_notifier(struct bus_type *bus, struct notifier_block *nb)")
+def bus_unregister_notifier(k, bus, nb):
+    rec = k.model(Buses).bus_of(bus)
+    if rec is None or nb not in rec.notifiers:
+        return -errno.ENOENT
+    rec.notifiers.remove(nb)
+    k.unregister("bus notifier", nb)
+    return 0
+
+
 # ------------------------------------------------------------ matching and probing
 def _match(k, rec: Bus, dev, drv):
     """driver_match_device(): >0 match, 0 no match, <0 error (a generator)."""
@@ -168,6 +213,7 @@ def really_probe(k, rec: Bus, dev, drv):
     buses = k.model(Buses)
     wr(k, dev, "device.driver", drv)
     buses.bound[dev] = drv
+    yield from notify(k, dev, "BIND_DRIVER")
     if rec.py is not None:
         ret = yield from rec.py["probe"](k, dev, drv)
     else:
@@ -178,6 +224,7 @@ def really_probe(k, rec: Bus, dev, drv):
         wr(k, dev, "device.driver", 0)
         wr(k, dev, "device.driver_data", 0)
         buses.bound.pop(dev, None)
+        yield from notify(k, dev, "DRIVER_NOT_BOUND")
         if ret not in (-errno.ENODEV, -errno.ENXIO, -EPROBE_DEFER):
             k.log.emit(4, f"{drv_name(k, drv)}: probe of {_dname(k, dev)} failed with error "
                           f"{ret}")
@@ -186,6 +233,7 @@ def really_probe(k, rec: Bus, dev, drv):
     link = f"/bus/{rec.name}/drivers/{drv_name(k, drv)}/{_dname(k, dev)}"
     if link.rsplit("/", 1)[0] in sysfs.nodes:
         sysfs.nodes[link] = Node(link, "link", None)
+    yield from notify(k, dev, "BOUND_DRIVER")
     return 1
 
 
@@ -193,9 +241,11 @@ def release_driver(k, dev):
     """__device_release_driver(): remove, devres, dev->driver = NULL (generator)."""
     from .devres import release_all
     buses = k.model(Buses)
-    drv = buses.bound.pop(dev, None)
+    drv = buses.bound.get(dev)
     if drv is None:
         return
+    yield from notify(k, dev, "UNBIND_DRIVER")
+    buses.bound.pop(dev, None)
     rec = buses.drivers.get(drv)
     if rec is not None and rec.py is not None:
         yield from rec.py["remove"](k, dev, drv)
@@ -210,6 +260,7 @@ def release_driver(k, dev):
     if rec is not None:
         k.model(Sysfs).nodes.pop(f"/bus/{rec.name}/drivers/{drv_name(k, drv)}/"
                                  f"{_dname(k, dev)}", None)
+    yield from notify(k, dev, "UNBOUND_DRIVER")
 
 
 def bus_add_device(k, dev):
@@ -225,6 +276,7 @@ def bus_add_device(k, dev):
     rec.devices.append(dev)
     link = f"/bus/{rec.name}/devices/{_dname(k, dev)}"
     k.model(Sysfs).nodes[link] = Node(link, "link", None)
+    yield from notify(k, dev, "ADD_DEVICE")
     return 0
 
 
@@ -249,12 +301,14 @@ def bus_remove_device(k, dev):
     rec = buses.bus_of(rd(k, dev, "device.bus"))
     if rec is None or dev not in rec.devices:
         return
+    yield from notify(k, dev, "DEL_DEVICE")
     yield from release_driver(k, dev)
     groups = rd(k, rec.addr, "bus_type.dev_groups") if rec.py is None else 0
     if groups:
         remove_groups(k, dev + k.target.offset("device.kobj"), groups)
     k.model(Sysfs).nodes.pop(f"/bus/{rec.name}/devices/{_dname(k, dev)}", None)
     rec.devices.remove(dev)
+    yield from notify(k, dev, "REMOVED_DEVICE")
 
 
 # ------------------------------------------------------------ drivers
@@ -452,6 +506,37 @@ def device_attach(k, dev):
     if dev not in buses.bound:
         yield from bus_probe_device(k, dev)
     return 1 if dev in buses.bound else 0
+
+
+@export("int device_reprobe(struct device *dev)")
+def device_reprobe(k, dev):
+    """Unbind the driver, then look for one again (bus_rescan_devices_helper)."""
+    yield from release_driver(k, dev)
+    ret = yield from device_attach(k, dev)
+    return ret if ret < 0 else 0
+
+
+@export("int bus_rescan_devices(struct bus_type *bus)")
+def bus_rescan_devices(k, bus):
+    rec = k.model(Buses).bus_of(bus)
+    if rec is None:
+        return -errno.EINVAL
+    for dev in list(rec.devices):
+        if dev not in k.model(Buses).bound:
+            yield from bus_probe_device(k, dev)
+    return 0
+
+
+@export("int device_bind_driver(struct device *dev)")
+def device_bind_driver(k, dev):
+    """Bind dev->driver without probing (driver_bound)."""
+    drv = rd(k, dev, "device.driver")
+    buses = k.model(Buses)
+    if not drv or drv not in buses.drivers:
+        return -errno.EINVAL
+    buses.bound[dev] = drv
+    yield from notify(k, dev, "BOUND_DRIVER")
+    return 0
 
 
 @export("int driver_attach(struct device_driver *drv)")
