@@ -257,6 +257,7 @@ STRUCTS: dict[str, list[str]] = {
     "acpi_buffer": ["length", "pointer"],
     "pnp_driver": ["name", "id_table", "flags", "probe", "remove", "driver"],
     "notifier_block": ["notifier_call", "next", "priority"],
+    "acpi_bus_type": ["list", "name", "match", "find_companion", "setup"],
     "input_absinfo": ["value", "minimum", "maximum", "fuzz", "flat", "resolution"],
     "input_handler": ["private", "event", "events", "filter", "match", "connect",
                       "disconnect", "start", "legacy_minors", "minor", "name", "id_table",

@@ -327,3 +327,67 @@ for _p, _r in (
 ):
     from ..base.link_only import link_only
     link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")
+
+
+# ------------------------------------------------------------ glue.c and device PM
+class AcpiBusTypes:
+    """register_acpi_bus_type()'s list (bus types that find ACPI companions)."""
+
+    def __init__(self, k):
+        self.types: list[int] = []
+
+
+@export("int register_acpi_bus_type(struct acpi_bus_type *type)")
+def register_acpi_bus_type(k, type_):
+    if not type_ or not rd(k, type_, "acpi_bus_type.match") or \
+            not rd(k, type_, "acpi_bus_type.find_companion"):
+        return -errno.ENODEV
+    k.model(AcpiBusTypes).types.append(type_)
+    name = cstr(k, rd(k, type_, "acpi_bus_type.name"), 64)
+    k.log.emit(6, f"ACPI: bus type {name} registered")
+    k.register("acpi bus type", type_, k.current_module(), f"ACPI bus type {name}")
+    return 0
+
+
+@export("int unregister_acpi_bus_type(struct acpi_bus_type *type)")
+def unregister_acpi_bus_type(k, type_):
+    types = k.model(AcpiBusTypes).types
+    if not type_ or type_ not in types:
+        return -errno.ENODEV
+    types.remove(type_)
+    k.log.emit(6, f"ACPI: bus type {cstr(k, rd(k, type_, 'acpi_bus_type.name'), 64)} "
+                  "unregistered")
+    k.unregister("acpi bus type", type_)
+    return 0
+
+
+@export("bool acpi_bus_power_manageable(void *handle)")
+def acpi_bus_power_manageable(k, handle):
+    """No ACPI device exists for any handle: not power manageable."""
+    return False
+
+
+@export("int acpi_bus_set_power(void *handle, int state)")
+def acpi_bus_set_power(k, handle, state):
+    return -errno.ENODEV
+
+
+@export("bool acpi_check_dsm(void *handle, const guid_t *guid, u64 rev, u64 funcs)")
+def acpi_check_dsm(k, handle, guid, rev, funcs):
+    return False
+
+
+@export("struct acpi_device *acpi_find_child_device(struct acpi_device *parent, u64 address, "
+        "bool check_children)")
+def acpi_find_child_device(k, parent, address, check_children):
+    return 0
+
+
+@export("struct acpi_device *acpi_find_child_by_adr(struct acpi_device *adev, u64 adr)")
+def acpi_find_child_by_adr(k, adev, adr):
+    return 0
+
+
+@export("bool acpi_get_physical_device_location(void *handle, struct acpi_pld_info **pld)")
+def acpi_get_physical_device_location(k, handle, pld):
+    return False

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 
 from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
                             static, static_addr, vformat, wr)
@@ -551,3 +551,53 @@ def device_find_child_by_name(k, parent, name):
         if dev_name(k, dev) == want:
             return get_device(k, dev)
     return 0
+
+
+@export("int device_create_bin_file(struct device *dev, const struct bin_attribute *attr)")
+def device_create_bin_file(k, dev, attr):
+    from ...fs.sysfs import sysfs_create_bin_file
+    if not dev:
+        return -errno.EINVAL
+    return sysfs_create_bin_file(k, _kobj(k, dev), attr)
+
+
+@export("void device_remove_bin_file(struct device *dev, const struct bin_attribute *attr)")
+def device_remove_bin_file(k, dev, attr):
+    from ...fs.sysfs import sysfs_remove_bin_file
+    if dev:
+        sysfs_remove_bin_file(k, _kobj(k, dev), attr)
+
+
+@export("void device_set_of_node_from_dev(struct device *dev, const struct device *dev2)")
+def device_set_of_node_from_dev(k, dev, dev2):
+    """dev->of_node = dev2->of_node (kemu has no OF nodes to count references of)."""
+    wr(k, dev, "device.of_node", rd(k, dev2, "device.of_node"))
+
+
+@export("void set_primary_fwnode(struct device *dev, struct fwnode_handle *fwnode)")
+def set_primary_fwnode(k, dev, fwnode):
+    """kemu's fwnodes have no secondary chain: the primary is simply replaced."""
+    wr(k, dev, "device.fwnode", fwnode)
+
+
+@export("void __suspend_report_result(const char *function, struct device *dev, void *fn, "
+        "int ret)")
+def __suspend_report_result(k, function, dev, fn, ret):
+    from .dev_printk import dev_emit
+    ret = ret - (1 << 32) if ret >> 31 else ret
+    if ret:
+        hit = k.symbolize(fn)
+        where = f"{hit[0]}+{hit[1]:#x}/{hit[2]:#x}" + (f" [{hit[3]}]" if hit[3] else "") \
+            if hit else f"{fn:#x}"
+        dev_emit(k, 3, dev, f"{cstr(k, function, 64)}(): {where} returns {ret}\n".encode())
+
+
+@export("int device_pm_wait_for_dev(struct device *subordinate, struct device *dev)")
+def device_pm_wait_for_dev(k, subordinate, dev):
+    """No asynchronous suspend/resume runs in kemu: nothing to wait for."""
+    return 0
+
+
+@data("const char power_group_name[6]")
+def power_group_name(k, addr):
+    k.machine.write(addr, b"power\0")

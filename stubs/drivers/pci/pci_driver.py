@@ -209,3 +209,20 @@ def pci_lock_rescan_remove(k):
 @export("void pci_unlock_rescan_remove(void)")
 def pci_unlock_rescan_remove(k):
     """See pci_lock_rescan_remove."""
+
+
+@data("const char *pci_power_names[7]", size=7 * 8)
+def pci_power_names(k, addr):
+    """pci.c's names of the PCI power states."""
+    for i, name in enumerate(("error", "D0", "D1", "D2", "D3hot", "D3cold", "unknown")):
+        s = k.machine.alloc_kdata(len(name) + 1, 1)
+        k.machine.write(s, name.encode() + b"\0")
+        k.machine.write_u64(addr + 8 * i, s)
+
+
+for _proto, _res in (
+        ("bool pci_dev_run_wake(struct pci_dev *dev)", False),
+        ("int pci_prepare_to_sleep(struct pci_dev *dev)", -errno.EIO),
+        ("int usb_hcd_amd_remote_wakeup_quirk(struct pci_dev *pdev)", 0),
+):
+    link_only(_proto, _res, _WHY)

@@ -166,3 +166,10 @@ def dma_max_mapping_size(k, dev):
 @export("bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)")
 def dma_need_sync(k, dev, dma_addr):
     return False
+
+
+from ...drivers.base.link_only import link_only  # noqa: E402
+
+link_only("int dma_mmap_attrs(struct device *dev, struct vm_area_struct *vma, void *cpu_addr, "
+          "dma_addr_t dma_addr, size_t size, unsigned long attrs)", -errno.ENXIO,
+          "kemu maps no user memory")

@@ -263,3 +263,13 @@ from ..link_only import link_only  # noqa: E402
 for _p in ("int pm_runtime_force_suspend(struct device *dev)",
            "int pm_runtime_force_resume(struct device *dev)"):
     link_only(_p, -errno.ENODEV, "system sleep transitions are not driven by kemu")
+
+# drivers/base/power/qos.c: per-device PM QoS requests, only made on devices being probed
+for _p, _r in (
+        ("int dev_pm_qos_add_request(struct device *dev, struct dev_pm_qos_request *req, "
+         "enum dev_pm_qos_req_type type, s32 value)", -errno.ENODEV),
+        ("int dev_pm_qos_remove_request(struct dev_pm_qos_request *req)", -errno.EINVAL),
+        ("int dev_pm_qos_expose_flags(struct device *dev, s32 value)", -errno.ENODEV),
+        ("enum pm_qos_flags_status dev_pm_qos_flags(struct device *dev, s32 mask)", -1),
+):
+    link_only(_p, _r, "kemu does not model device PM QoS")
