@@ -391,3 +391,131 @@ def acpi_find_child_by_adr(k, adev, adr):
 @export("bool acpi_get_physical_device_location(void *handle, struct acpi_pld_info **pld)")
 def acpi_get_physical_device_location(k, handle, pld):
     return False
+
+
+# ------------------------------------------------------------ enumeration over an empty namespace
+@export("struct acpi_device *acpi_dev_get_first_match_dev(const char *hid, const char *uid, "
+        "s64 hrv)")
+def acpi_dev_get_first_match_dev(k, hid, uid, hrv):
+    return 0
+
+
+@export("struct device *acpi_get_first_physical_node(struct acpi_device *adev)")
+def acpi_get_first_physical_node(k, adev):
+    return 0
+
+
+@export("bool acpi_dev_state_d0(struct device *dev)")
+def acpi_dev_state_d0(k, dev):
+    """True: a device without an ACPI companion is considered in D0."""
+    return True
+
+
+@export("bool acpi_dev_hid_uid_match(struct acpi_device *adev, const char *hid2, "
+        "const char *uid2)")
+def acpi_dev_hid_uid_match(k, adev, hid2, uid2):
+    return False
+
+
+@export("u32 acpi_walk_namespace(u32 type, void *start_object, u32 max_depth, "
+        "void *descending_callback, void *ascending_callback, void *context, "
+        "void **return_value)")
+def acpi_walk_namespace(k, type_, start_object, max_depth, descending_callback,
+                        ascending_callback, context, return_value):
+    """The namespace below the root holds nothing: no callback runs."""
+    if not k.model(Acpi).valid(start_object) or not max_depth or \
+            (not descending_callback and not ascending_callback):
+        return _c(k, "AE_BAD_PARAMETER")
+    return _c(k, "AE_OK")
+
+
+@export("u32 acpi_walk_resources(void *device, char *name, void *user_function, "
+        "void *context)")
+def acpi_walk_resources(k, device, name, user_function, context):
+    return _c(k, "AE_BAD_PARAMETER") if not k.model(Acpi).valid(device) else \
+        _c(k, "AE_TYPE")
+
+
+@export("u32 acpi_get_table(char *signature, u32 instance, struct acpi_table_header **out_table)")
+def acpi_get_table(k, signature, instance, out_table):
+    """kemu's firmware provides no ACPI table a driver asks for."""
+    return _c(k, "AE_NOT_FOUND")
+
+
+@export("u32 acpi_enable_gpe(void *gpe_device, u32 gpe_number)")
+def acpi_enable_gpe(k, gpe_device, gpe_number):
+    return _c(k, "AE_BAD_PARAMETER")
+
+
+@export("u32 acpi_disable_gpe(void *gpe_device, u32 gpe_number)")
+def acpi_disable_gpe(k, gpe_device, gpe_number):
+    return _c(k, "AE_BAD_PARAMETER")
+
+
+@export("void acpi_ec_mark_gpe_for_wake(void)")
+def acpi_ec_mark_gpe_for_wake(k):
+    """No EC: nothing to mark."""
+
+
+@export("bool acpi_has_watchdog(void)")
+def acpi_has_watchdog(k):
+    """No WDAT table."""
+    return False
+
+
+@export("bool acpi_quirk_skip_acpi_ac_and_battery(void)")
+def acpi_quirk_skip_acpi_ac_and_battery(k):
+    return False
+
+
+@export("int i2c_acpi_client_count(struct acpi_device *adev)")
+def i2c_acpi_client_count(k, adev):
+    """acpi_dev_get_resources() of no ACPI device: -EINVAL."""
+    return -errno.EINVAL
+
+
+class Wakeup:
+    """acpi_register_wakeup_handler()'s list."""
+
+    def __init__(self, k):
+        self.handlers: list[tuple[int, int]] = []
+
+
+@export("int acpi_register_wakeup_handler(int wake_irq, bool (*wakeup)(void *context), "
+        "void *context)")
+def acpi_register_wakeup_handler(k, wake_irq, wakeup, context):
+    """Recorded: the SCI is IRQ 9 on kemu's machine; other IRQs are not the SCI (0)."""
+    if wake_irq != 9:
+        return 0
+    k.model(Wakeup).handlers.append((wakeup, context))
+    k.register("acpi wakeup handler", (wakeup, context), k.current_module(),
+               f"ACPI wakeup handler {k.format_addr(wakeup)}")
+    return 0
+
+
+@export("void acpi_unregister_wakeup_handler(bool (*wakeup)(void *context), void *context)")
+def acpi_unregister_wakeup_handler(k, wakeup, context):
+    handlers = k.model(Wakeup).handlers
+    if (wakeup, context) in handlers:
+        handlers.remove((wakeup, context))
+        k.unregister("acpi wakeup handler", (wakeup, context))
+
+
+for _p, _r in (
+        ("int acpi_match_device_ids(struct acpi_device *device, "
+         "const struct acpi_device_id *ids)", -errno.ENOENT),
+        ("struct platform_device *acpi_create_platform_device(struct acpi_device *adev, "
+         "const struct property_entry *properties)", 0),
+        ("int acpi_register_lps0_dev(struct acpi_s2idle_dev_ops *arg)", -errno.ENODEV),
+        ("void acpi_unregister_lps0_dev(struct acpi_s2idle_dev_ops *arg)", None),
+        ("int acpi_bus_get_status(struct acpi_device *device)", -errno.ENODEV),
+        ("void acpi_pm_wakeup_event(struct device *dev)", None),
+        ("int acpi_notifier_call_chain(struct acpi_device *dev, u32 type, u32 data)", 0),
+        ("int acpi_dev_get_resources(struct acpi_device *adev, struct list_head *list, "
+         "int (*preproc)(struct acpi_resource *, void *), void *preproc_data)", -errno.EINVAL),
+        ("void acpi_dev_free_resource_list(struct list_head *list)", None),
+        ("struct i2c_client *i2c_acpi_new_device_by_fwnode(struct fwnode_handle *fwnode, "
+         "int index, struct i2c_board_info *info)", (1 << 64) - errno.ENODEV),
+):
+    from ..base.link_only import link_only
+    link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")
