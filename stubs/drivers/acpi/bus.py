@@ -19,6 +19,7 @@ from kemu import data, export
 
 from ...fs.internal import cstr, rd, wr
 from ..base.bus import builtin_bus
+from ..base.link_only import link_only
 
 ACPI_ROOT_OBJECT = (1 << 64) - 1          # ((acpi_handle) ACPI_TO_POINTER(ACPI_MAX_PTR))
 
@@ -325,7 +326,6 @@ for _p, _r in (
         ("u32 acpi_release_global_lock(u32 handle)", 6),
         ("const char *acpi_device_hid(struct acpi_device *device)", 0),
 ):
-    from ..base.link_only import link_only
     link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")
 
 
@@ -517,5 +517,4 @@ for _p, _r in (
         ("struct i2c_client *i2c_acpi_new_device_by_fwnode(struct fwnode_handle *fwnode, "
          "int index, struct i2c_board_info *info)", (1 << 64) - errno.ENODEV),
 ):
-    from ..base.link_only import link_only
     link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")

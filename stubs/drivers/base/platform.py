@@ -138,7 +138,6 @@ def platform_driver_unregister(k, drv):
 def __platform_driver_probe(k, drv, probe, module):
     """Register, bind what exists now, and fail -ENODEV if nothing was bound."""
     from .bus import Buses, driver_unregister_gen
-    from .dev_printk import dev_emit  # noqa: F401
     d = drv + k.target.offset("platform_driver.driver")
     if rd(k, d, "device_driver.probe_type", 4) == k.target.const("PROBE_PREFER_ASYNCHRONOUS"):
         k.log.emit(3, f"{cstr(k, rd(k, d, 'device_driver.name'), 256)}: drivers registered "

@@ -22,7 +22,7 @@ import errno
 
 from kemu import export
 
-from ...fs.internal import (cstr, err_ptr, init_list_head, kfree, kzalloc, list_add_tail,
+from ...fs.internal import (cstr, init_list_head, kfree, kzalloc, list_add_tail,
                             list_del, rd, s32, static, static_addr, wr)
 
 BOOT_INPUTS = 5          # input0..input4 on a booted QEMU PC
