@@ -17,7 +17,7 @@ import errno
 
 from kemu import data, export
 
-from ...fs.internal import cstr, rd, wr
+from ...fs.internal import cstr, err_ptr, rd, wr
 from ..base.bus import builtin_bus
 from ..base.link_only import link_only
 
@@ -321,9 +321,10 @@ def acpi_evaluation_failure_warn(k, handle, name, status):
 
 for _p, _r in (
         ("u32 acpi_extract_package(union acpi_object *package, struct acpi_buffer *format, "
-         "struct acpi_buffer *buffer)", 0x1001),
-        ("u32 acpi_acquire_global_lock(u16 timeout, u32 *handle)", 6),
-        ("u32 acpi_release_global_lock(u32 handle)", 6),
+         "struct acpi_buffer *buffer)", lambda k, *a: _c(k, "AE_BAD_PARAMETER")),
+        ("u32 acpi_acquire_global_lock(u16 timeout, u32 *handle)",
+         lambda k, *a: _c(k, "AE_NOT_EXIST")),
+        ("u32 acpi_release_global_lock(u32 handle)", lambda k, *a: _c(k, "AE_NOT_EXIST")),
         ("const char *acpi_device_hid(struct acpi_device *device)", 0),
 ):
     link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")
@@ -515,6 +516,6 @@ for _p, _r in (
          "int (*preproc)(struct acpi_resource *, void *), void *preproc_data)", -errno.EINVAL),
         ("void acpi_dev_free_resource_list(struct list_head *list)", None),
         ("struct i2c_client *i2c_acpi_new_device_by_fwnode(struct fwnode_handle *fwnode, "
-         "int index, struct i2c_board_info *info)", (1 << 64) - errno.ENODEV),
+         "int index, struct i2c_board_info *info)", err_ptr(-errno.ENODEV)),
 ):
     link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")
