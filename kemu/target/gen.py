@@ -626,6 +626,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("IRQF_TRIGGER_MASK", "macro"), ("IRQF_NO_AUTOEN", "macro"), ("IRQF_PERCPU", "macro"),
     ("IRQF_NO_THREAD", "macro"), ("IRQF_COND_SUSPEND", "macro"), ("IRQF_NO_SUSPEND", "macro"),
     ("NR_IRQS", "macro"), ("IDR_FREE", "macro"), ("XA_FLAGS_ALLOC", "macro"),
+    ("IRQF_TIMER", "macro"), ("PCIBIOS_DEVICE_NOT_FOUND", "macro"),
     ("PCI_ANY_ID", "macro"), ("BUS_NOTIFY_ADD_DEVICE", "macro"),
     ("BUS_NOTIFY_DEL_DEVICE", "macro"), ("BUS_NOTIFY_REMOVED_DEVICE", "macro"),
     ("BUS_NOTIFY_BIND_DRIVER", "macro"), ("BUS_NOTIFY_BOUND_DRIVER", "macro"),

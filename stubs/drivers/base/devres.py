@@ -157,7 +157,7 @@ def devres_release(k, dev, release, match, match_data):
 @export("void *devm_kmalloc(struct device *dev, size_t size, gfp_t gfp)")
 def devm_kmalloc(k, dev, size, gfp):
     if not size:
-        return 16                                   # ZERO_SIZE_PTR
+        return k.target.const("ZERO_SIZE_PTR")
     data = _alloc(k, size, gfp, "devm_kmalloc")
     if data:
         add(k, dev, Res(data, 0, "devm_kmalloc_release", size=size))
@@ -173,7 +173,7 @@ def _kmalloc_res(k, dev, data):
 
 @export("void devm_kfree(struct device *dev, const void *p)")
 def devm_kfree(k, dev, p):
-    if p <= 16:
+    if p <= k.target.const("ZERO_SIZE_PTR"):
         return
     res = _kmalloc_res(k, dev, p)
     if res is None:
@@ -186,11 +186,11 @@ def devm_kfree(k, dev, p):
 
 @export("void *devm_krealloc(struct device *dev, void *ptr, size_t new_size, gfp_t gfp)")
 def devm_krealloc(k, dev, ptr, new_size, gfp):
-    if ptr <= 16:
+    if ptr <= k.target.const("ZERO_SIZE_PTR"):
         return devm_kmalloc(k, dev, new_size, gfp)
     if not new_size:
         devm_kfree(k, dev, ptr)
-        return 16
+        return k.target.const("ZERO_SIZE_PTR")
     res = _kmalloc_res(k, dev, ptr)
     if res is None:
         return 0

@@ -21,7 +21,11 @@ from ..base.bus import builtin_bus
 from ..base.link_only import called, link_only
 
 _WHY = "kemu's machine has no PCI device"
-PCIBIOS_DEVICE_NOT_FOUND = 0x86
+
+
+def _not_found(k, *args):
+    """PCIBIOS_DEVICE_NOT_FOUND, the config accessors' answer for an absent device."""
+    return k.target.const("PCIBIOS_DEVICE_NOT_FOUND")
 
 
 def _no_pci_dev_match(k, dev, drv) -> bool:
@@ -132,13 +136,13 @@ def _bus_cfg_read(size):
 
 for _n, _t, _s in (("byte", "u8", 1), ("word", "u16", 2), ("dword", "u32", 4)):
     link_only(f"int pci_read_config_{_n}(const struct pci_dev *dev, int where, {_t} *val)",
-              PCIBIOS_DEVICE_NOT_FOUND, _WHY, before=_cfg_read(_s))
+              _not_found, _WHY, before=_cfg_read(_s))
     link_only(f"int pci_write_config_{_n}(const struct pci_dev *dev, int where, {_t} val)",
-              PCIBIOS_DEVICE_NOT_FOUND, _WHY)
+              _not_found, _WHY)
     link_only(f"int pci_bus_read_config_{_n}(struct pci_bus *bus, unsigned int devfn, int where, "
-              f"{_t} *val)", PCIBIOS_DEVICE_NOT_FOUND, _WHY, before=_bus_cfg_read(_s))
+              f"{_t} *val)", _not_found, _WHY, before=_bus_cfg_read(_s))
     link_only(f"int pci_bus_write_config_{_n}(struct pci_bus *bus, unsigned int devfn, "
-              f"int where, {_t} val)", PCIBIOS_DEVICE_NOT_FOUND, _WHY)
+              f"int where, {_t} val)", _not_found, _WHY)
 
 _ENODEV = -errno.ENODEV
 for _proto, _res in (
@@ -184,9 +188,9 @@ def _cap_read(k, dev, pos, val):
 
 
 link_only("int pcie_capability_read_word(struct pci_dev *dev, int pos, u16 *val)",
-          PCIBIOS_DEVICE_NOT_FOUND, _WHY, before=_cap_read)
+          _not_found, _WHY, before=_cap_read)
 link_only("int pcie_capability_clear_and_set_word_locked(struct pci_dev *dev, int pos, "
-          "u16 clear, u16 set)", PCIBIOS_DEVICE_NOT_FOUND, _WHY)
+          "u16 clear, u16 set)", _not_found, _WHY)
 
 
 # probe.c / bus.c / setup-bus.c: bus scanning under a bridge (cardbus), never reached

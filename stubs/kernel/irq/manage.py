@@ -24,9 +24,9 @@ from ...fs.internal import cstr
 
 NR_LEGACY_IRQS = 16
 IRQ_NOTCONNECTED = 1 << 31
-# (irq, name, flags): actions the booted kernel holds (IRQF_SHARED = 0x80 on ACPI's SCI)
-BOOT_ACTIONS = ((0, "timer", 0x00011200), (1, "i8042", 0), (8, "rtc0", 0),
-                (9, "acpi", 0x80), (12, "i8042", 0))
+# (irq, name, flag constants): actions the booted kernel holds
+BOOT_ACTIONS = ((0, "timer", ("IRQF_TIMER",)), (1, "i8042", ()), (8, "rtc0", ()),
+                (9, "acpi", ("IRQF_SHARED",)), (12, "i8042", ()))
 NOREQUEST = (2,)               # the PIC cascade
 
 
@@ -53,8 +53,11 @@ class Irqs:
     def __init__(self, k):
         self.k = k
         self.descs: dict[int, Desc] = {i: Desc(i) for i in range(NR_LEGACY_IRQS)}
-        for irq, name, flags in BOOT_ACTIONS:
+        for irq, name, flag_names in BOOT_ACTIONS:
             d = self.descs[irq]
+            flags = 0
+            for f in flag_names:
+                flags |= k.target.const(f)
             d.actions.append(Action(0, 0, flags, 0, 0, None))
             d.actions[-1].name = name
             d.depth = 0
