@@ -58,6 +58,11 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    "atomic_notifier_head": ["lock", "head"],
+    "blocking_notifier_head": ["rwsem", "head"],
+    "raw_notifier_head": ["head"],
+    "kobj_uevent_env": ["argv", "envp", "envp_idx", "buf", "buflen"],
+    "fasync_struct": ["fa_lock", "magic", "fa_fd", "fa_next", "fa_file", "fa_rcu"],
     "static_key_false": ["key"],
     "static_key_true": ["key"],
     "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns"],
@@ -171,6 +176,7 @@ STRUCTS: dict[str, list[str]] = {
                    "groups", "nodename", "mode"],
     "cdev": ["kobj", "owner", "ops", "list", "dev", "count"],
     "kobject": ["name", "entry", "parent", "kset", "ktype", "sd", "kref"],
+    "spinlock": ["rlock"],
     "mutex": ["owner", "wait_lock", "osq", "wait_list"],
     "completion": ["done", "wait"],
     "wait_queue_head": ["lock", "head"],
@@ -523,7 +529,7 @@ EXTRA_INCLUDES = [
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
     "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
-    "linux/dmaengine.h",
+    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -768,6 +774,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
     ("ZSTD_error_maxCode", "enum"), ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
     # device model, resources, irqs (stubs/drivers, stubs/kernel/irq, resource.py)
+    ("UEVENT_NUM_ENVP", "macro"), ("UEVENT_BUFFER_SIZE", "macro"), ("FASYNC_MAGIC", "macro"),
+    ("ENOIOCTLCMD", "macro"), ("XEN_NATIVE", "enum"), ("SYS_RESTART", "macro"),
     ("RPM_ACTIVE", "enum"), ("RPM_RESUMING", "enum"), ("RPM_SUSPENDED", "enum"),
     ("RPM_SUSPENDING", "enum"), ("RPM_ASYNC", "macro"), ("RPM_NOWAIT", "macro"),
     ("RPM_GET_PUT", "macro"), ("RPM_AUTO", "macro"),

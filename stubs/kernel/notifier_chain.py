@@ -35,16 +35,20 @@ class Chain:
             cur = m.read_u64(link)
             if cur == nb:
                 fn = m.read_u64(nb + k.target.offset("notifier_block.notifier_call"))
-                sym = k.symbolize(fn)
+                sym = k.symbolize(fn)              # %ps: the name, and [module] for a module's
+                name = (f"{sym[0]} [{sym[3]}]" if sym[3] else sym[0]) if sym else hex(fn)
                 warn(k, "kernel/notifier.c:29", "notifier_chain_register+0x5c/0x90",
-                     f"notifier callback {sym[0] if sym else hex(fn)} already registered")
+                     f"notifier callback {name} already registered")
                 return -errno.EEXIST
             if prio > m.read_s32(cur + k.target.offset("notifier_block.priority")):
                 break
             link = self._next(k, cur)
         m.write_u64(self._next(k, nb), m.read_u64(link))
         m.write_u64(link, nb)
-        k.register(self.kind, nb, k.current_module(), f"{self.name} notifier block")
+        # the block's owner is the module holding it (a library module may register its
+        # own block from another module's init), else whoever is running
+        owner = k.module_containing(nb) or k.current_module()
+        k.register(self.kind, nb, owner, f"{self.name} notifier block")
         return 0
 
     def unregister(self, k, nb) -> int:
