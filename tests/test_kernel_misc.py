@@ -76,6 +76,8 @@ def test_notifier_chains_stop_machine_and_cmos(kernel):
     log = kernel.dmesg
     # registering a block twice: notifier_chain_register()'s WARN and -EEXIST
     assert "notifier callback note [chains] already registered" in log
+    assert "WARNING: CPU: 0 PID: 1 at kernel/notifier.c:28 atomic_notifier_chain_register" \
+           "+0x52/0x80" in log                  # where the real kernel's WARN points
     assert [f["kind"] for f in kernel.findings] == ["warning"]
     # descending priority; the priority-1 block says NOTIFY_STOP (0x8001) for 42
     assert "chains: order=531 ret=0x8001 dup=-17" in log

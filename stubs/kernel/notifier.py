@@ -22,9 +22,13 @@ from .notifier_chain import Chain
 class HeadChain(Chain):
     """A chain whose head pointer is the ``head`` member of a notifier head struct."""
 
+    WARN_FUNCS = {"atomic_notifier_head": "atomic_notifier_chain_register+0x52/0x80",
+                  "raw_notifier_head": "raw_notifier_chain_register+0x3b/0x60"}
+
     def __init__(self, k, head_struct: int, kind: str, name: str):
         self.name, self.kind = name, kind
         self.head = head_struct + k.target.offset(f"{kind}.head")
+        self.warn_func = self.WARN_FUNCS.get(kind, Chain.warn_func)
 
 
 _NAMES = {"atomic_notifier_head": "atomic chain", "blocking_notifier_head": "blocking chain",

@@ -10,7 +10,13 @@ from ..lib.kemu_warn import warn
 
 
 class Chain:
-    """A notifier chain: ``head`` is the kernel address of its first-block pointer."""
+    """A notifier chain: ``head`` is the kernel address of its first-block pointer.
+
+    ``warn_func`` is where Linux's duplicate-registration WARN points (from the
+    real kernel: blocking chains call notifier_chain_register() out of line,
+    atomic and raw ones have it inlined).
+    """
+    warn_func = "notifier_chain_register+0x3e/0x70"
 
     def __init__(self, k, name: str, kind: str):
         self.name, self.kind = name, kind
@@ -37,7 +43,7 @@ class Chain:
                 fn = m.read_u64(nb + k.target.offset("notifier_block.notifier_call"))
                 sym = k.symbolize(fn)              # %ps: the name, and [module] for a module's
                 name = (f"{sym[0]} [{sym[3]}]" if sym[3] else sym[0]) if sym else hex(fn)
-                warn(k, "kernel/notifier.c:29", "notifier_chain_register+0x5c/0x90",
+                warn(k, "kernel/notifier.c:28", self.warn_func,
                      f"notifier callback {name} already registered")
                 return -errno.EEXIST
             if prio > m.read_s32(cur + k.target.offset("notifier_block.priority")):
