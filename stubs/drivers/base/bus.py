@@ -172,7 +172,7 @@ def bus_register_notifier(k, bus, nb):
         return -errno.EINVAL
     if nb in rec.notifiers:
         from ...lib.kemu_warn import warn
-        warn(k, "kernel/notifier.c:29", "notifier_chain_register+0x5e/0xd0",
+        warn(k, "kernel/notifier.c:28", "notifier_chain_register+0x3e/0x70",
              f"notifier callback {k.format_addr(rd(k, nb, 'notifier_block.notifier_call'))} "
              "already registered")
         return -errno.EEXIST
