@@ -12,6 +12,6 @@ def kexec_crash_loaded(k):
     return 0
 
 
-@data("void (*pm_power_off)(void)")
+@data("void *pm_power_off")            # void (*)(void)
 def pm_power_off(k, addr):
     pass

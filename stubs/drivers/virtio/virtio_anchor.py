@@ -3,6 +3,6 @@ devices; a bare machine installs none (NULL)."""
 from kemu import data
 
 
-@data("bool (*virtio_check_mem_acc_cb)(struct virtio_device *dev)")
+@data("void *virtio_check_mem_acc_cb")   # bool (*)(struct virtio_device *)
 def virtio_check_mem_acc_cb(k, addr):
     pass
