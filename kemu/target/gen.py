@@ -58,6 +58,7 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    "nmiaction": ["list", "handler", "max_duration", "flags", "name"],
     "atomic_notifier_head": ["lock", "head"],
     "blocking_notifier_head": ["rwsem", "head"],
     "raw_notifier_head": ["head"],
@@ -529,7 +530,8 @@ EXTRA_INCLUDES = [
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
     "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
-    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h",
+    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h",
+    "linux/dmapool.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -774,6 +776,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
     ("ZSTD_error_maxCode", "enum"), ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
     # device model, resources, irqs (stubs/drivers, stubs/kernel/irq, resource.py)
+    ("NMI_LOCAL", "enum"), ("NMI_UNKNOWN", "enum"), ("NMI_SERR", "enum"),
+    ("NMI_IO_CHECK", "enum"), ("NMI_MAX", "enum"), ("NMI_FLAG_FIRST", "macro"),
     ("UEVENT_NUM_ENVP", "macro"), ("UEVENT_BUFFER_SIZE", "macro"), ("FASYNC_MAGIC", "macro"),
     ("ENOIOCTLCMD", "macro"), ("XEN_NATIVE", "enum"), ("SYS_RESTART", "macro"),
     ("RPM_ACTIVE", "enum"), ("RPM_RESUMING", "enum"), ("RPM_SUSPENDED", "enum"),

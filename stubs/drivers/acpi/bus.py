@@ -326,6 +326,12 @@ for _p, _r in (
          lambda k, *a: _c(k, "AE_NOT_EXIST")),
         ("u32 acpi_release_global_lock(u32 handle)", lambda k, *a: _c(k, "AE_NOT_EXIST")),
         ("const char *acpi_device_hid(struct acpi_device *device)", 0),
+        ("u32 acpi_install_gpe_handler(void *gpe_device, u32 gpe_number, u32 type, "
+         "u32 (*address)(void *gpe_device, u32 gpe_number, void *context), void *context)",
+         lambda k, *a: _c(k, "AE_NOT_EXIST")),
+        ("u32 acpi_remove_gpe_handler(void *gpe_device, u32 gpe_number, "
+         "u32 (*address)(void *gpe_device, u32 gpe_number, void *context))",
+         lambda k, *a: _c(k, "AE_NOT_EXIST")),
 ):
     link_only(_p, _r, "kemu's ACPI namespace has no device or object for it")
 

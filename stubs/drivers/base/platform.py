@@ -372,6 +372,20 @@ def platform_get_resource(k, pdev, type_, num):
     return 0
 
 
+@export("struct resource *platform_get_mem_or_io(struct platform_device *dev, "
+        "unsigned int num)")
+def platform_get_mem_or_io(k, pdev, num):
+    """The ``num``th memory or I/O port resource of the device, or NULL."""
+    t = k.target
+    want = t.const("IORESOURCE_MEM") | t.const("IORESOURCE_IO")
+    for _i, r in _resources(k, pdev):
+        if rd(k, r, "resource.flags") & t.const("IORESOURCE_TYPE_BITS") & want:
+            if num == 0:
+                return r
+            num -= 1
+    return 0
+
+
 @export("struct resource *platform_get_resource_byname(struct platform_device *dev, "
         "unsigned int type, const char *name)")
 def platform_get_resource_byname(k, pdev, type_, name):

@@ -157,6 +157,8 @@ for _proto, _res in (
         ("int pci_request_region(struct pci_dev *pdev, int bar, const char *res_name)",
          -errno.EBUSY),
         ("void pci_release_region(struct pci_dev *pdev, int bar)", None),
+        ("void *pcim_iomap(struct pci_dev *pdev, int bar, unsigned long maxlen)", 0),
+        ("void pcim_iounmap(struct pci_dev *pdev, void *addr)", None),
         ("void *pci_iomap(struct pci_dev *dev, int bar, unsigned long maxlen)", 0),
         ("void *pci_iomap_range(struct pci_dev *dev, int bar, unsigned long offset, "
          "unsigned long maxlen)", 0),

@@ -273,3 +273,9 @@ for _p, _r in (
         ("enum pm_qos_flags_status dev_pm_qos_flags(struct device *dev, s32 mask)", -1),
 ):
     link_only(_p, _r, "kemu does not model device PM QoS")
+
+
+@export("void dev_pm_domain_set(struct device *dev, struct dev_pm_domain *pd)")
+def dev_pm_domain_set(k, dev, pd):
+    """Attach (or detach) a PM domain: dev->pm_domain = pd."""
+    wr(k, dev, "device.pm_domain", pd)
