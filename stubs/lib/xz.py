@@ -2,10 +2,9 @@
 
 ``xz_dec_init`` gives an opaque decoder (a kmalloc'ed object: one a module
 never ends is its leak); ``xz_dec_run`` decodes from ``b->in[in_pos..]`` into
-``b->out[out_pos..]``. The host decoder is fed a few bytes at a time and only
-while there is room for output, so ``in_pos`` does not run ahead of
-``out_pos`` more than the kernel's decoder's does (the stream's last bytes,
-index and footer, are consumed last). Multi-call modes return XZ_BUF_ERROR on
+``b->out[out_pos..]``. The host decoder is fed a few bytes at a time and not
+while decoded bytes wait for room in ``out``, so ``in_pos`` runs ahead of
+``out_pos`` by about what the kernel's decoder holds in its dictionary. Multi-call modes return XZ_BUF_ERROR on
 the second call in a row without progress, single-call mode when the
 buffers were too small (positions restored), as the kernel. The dictionary
 limit of XZ_PREALLOC/XZ_DYNALLOC is not enforced.
@@ -93,7 +92,7 @@ def _step(k, dec: XzDecoder, b) -> int:
             dec.done = True
             ret = k.target.const("XZ_STREAM_END")
             break
-        if dec.pending or out_pos >= out_size or in_pos >= in_size or dec.obj.eof:
+        if dec.pending or in_pos >= in_size or dec.obj.eof:     # pending: out is full
             break
         chunk = m.read(src + in_pos, min(FEED, in_size - in_pos))
         try:
