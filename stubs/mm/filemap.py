@@ -93,6 +93,9 @@ link_only_table((
     ('void folio_wait_stable(struct folio *folio)', None),
     ('void folio_wait_writeback(struct folio *folio)', None),
     ('int folio_write_one(struct folio *folio)', _EIO),
+    ('void folio_end_private_2(struct folio *folio)', None),
+    ('void folio_wait_private_2(struct folio *folio)', None),
+    ('int folio_wait_private_2_killable(struct folio *folio)', _EIO),
     ('struct page *grab_cache_page_write_begin(struct address_space *mapping, pgoff_t index)', 0),
     ('int invalidate_inode_pages2(struct address_space *mapping)', _EIO),
     ('int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, '
@@ -125,6 +128,7 @@ link_only_table((
      '*mapping, pgoff_t *index, pgoff_t end, unsigned int tag)',
      0),
     # linux/swap.h
+    ('struct address_space *swapcache_mapping(struct folio *folio)', 0),
     ('void lru_cache_add(struct page *page)', None),
     ('void mark_page_accessed(struct page *page)', None),
     # linux/writeback.h
