@@ -432,8 +432,7 @@ STRUCTS: dict[str, list[str]] = {
     "lockref": ["lock", "count"],
     "rcu_sync": ["gp_state", "gp_count", "gp_wait", "cb_head"],
     "percpu_rw_semaphore": ["rss", "read_count", "writer", "waiters", "block"],
-    "pid": ["count", "level", "lock", "tasks", "inodes", "wait_pidfd", "rcu",
-            "numbers"],
+    "pid": ["count", "level", "lock", "tasks", "inodes", "wait_pidfd", "rcu"],
     "upid": ["nr", "ns"],
     "pid_namespace": ["idr", "pid_allocated", "child_reaper", "level", "parent",
                       "user_ns", "ns"],
@@ -451,7 +450,7 @@ STRUCTS: dict[str, list[str]] = {
     "rb_root_cached": ["rb_root", "rb_leftmost"],
     "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
     "bio_vec": ["bv_page", "bv_len", "bv_offset"],
-    "group_info": ["usage", "ngroups", "gid"],
+    "group_info": ["usage", "ngroups"],
     # Members of paravirt_patch_template are generated from the DWARF: every
     # function pointer / paravirt_callee_save leaf of cpu, irq, mmu, lock.
     "paravirt_patch_template": ["cpu", "irq", "mmu", "lock"],

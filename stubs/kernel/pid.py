@@ -20,6 +20,11 @@ PROC_PID_INIT_INO = 0xEFFFFFFC
 INIT_STRUCT_PID_COUNT = 1
 
 
+def numbers(k) -> int:
+    """offsetof(struct pid, numbers): the flexible upid array ends the struct."""
+    return k.target.sizeof("pid")
+
+
 class Pids:
     """The struct pid of each PID number in use (0 is init_struct_pid)."""
 
@@ -38,7 +43,7 @@ class Pids:
         wr(k, pid, "pid.count", 1, 4)
         wr(k, pid, "pid.level", 0, 4)
         init_list_head(k, pid + t.offset("pid.wait_pidfd") + t.offset("wait_queue_head.head"))
-        upid = pid + t.offset("pid.numbers")
+        upid = pid + numbers(k)
         wr(k, upid, "upid.nr", nr, 4)
         wr(k, upid, "upid.ns", k.export_addr("init_pid_ns"))
         self.nr_of[pid] = nr
@@ -53,7 +58,7 @@ class Pids:
         return pid
 
     def nr(self, pid: int) -> int:
-        return rd(self.k, pid + self.k.target.offset("pid.numbers"), "upid.nr", 4)
+        return rd(self.k, pid + numbers(self.k), "upid.nr", 4)
 
     def get(self, pid: int) -> int:
         if pid:
@@ -147,7 +152,7 @@ def put_pid(k, pid):
 def pid_nr_ns(k, pid, ns):
     if not pid or rd(k, ns, "pid_namespace.level", 4) > rd(k, pid, "pid.level", 4):
         return 0
-    upid = pid + k.target.offset("pid.numbers") + \
+    upid = pid + numbers(k) + \
         rd(k, ns, "pid_namespace.level", 4) * k.target.sizeof("upid")
     return rd(k, upid, "upid.nr", 4) if rd(k, upid, "upid.ns") == ns else 0
 
