@@ -433,3 +433,28 @@ def test_percpu_rwsem_init_and_free(debian_modules):
     assert _call(k, "__percpu_down_read", sem, 1) & 0xFF == 1
     _call(k, "percpu_free_rwsem", sem)
     assert k.machine.read_u64(sem + t.offset("percpu_rw_semaphore.read_count")) == 0
+
+
+def test_proc_dou8vec_minmax_and_sysctl_vals():
+    k = Kernel()
+    m, t = k.machine, k.target
+    vals = k.export_addr("sysctl_vals")
+    assert [m.read_u32(vals + 4 * i) for i in (0, 1, 9, 11)] == [0, 1, 2**31 - 1, 2**32 - 1]
+    table = k.heap.alloc(t.sizeof("ctl_table"), zero=True)
+    data = k.heap.alloc(1)
+    m.write_u8(data, 7)
+    m.write_u64(table + t.offset("ctl_table.data"), data)
+    m.write_u32(table + t.offset("ctl_table.maxlen"), 1)
+    m.write_u64(table + t.offset("ctl_table.extra2"), vals + 4 * 5)        # SYSCTL_ONE_HUNDRED
+    buf, lenp, ppos = k.heap.alloc(64, zero=True), k.heap.alloc(8), k.heap.alloc(8, zero=True)
+    m.write_u64(lenp, 64)
+    assert _call(k, "proc_dou8vec_minmax", table, 0, buf, lenp, ppos) == 0
+    assert m.read(buf, m.read_u64(lenp)) == b"7\n"
+    for text, ret, value in ((b"150\n", -22, 7), (b"42\n", 0, 42)):
+        m.write(buf, text)
+        m.write_u64(lenp, len(text))
+        m.write_u64(ppos, 0)
+        assert _s(_call(k, "proc_dou8vec_minmax", table, 1, buf, lenp, ppos)) == ret
+        assert m.read_u8(data) == value
+    m.write_u32(table + t.offset("ctl_table.maxlen"), 4)
+    assert _s(_call(k, "proc_dou8vec_minmax", table, 0, buf, lenp, ppos)) == -22
