@@ -24,13 +24,24 @@ FS = {
     "ufs": ("fs/ufs/ufs.ko", []),
     "msdos": ("fs/fat/msdos.ko", ["fs/fat/fat.ko"]), "vfat": ("fs/fat/vfat.ko", ["fs/fat/fat.ko"]),
     "udf": ("fs/udf/udf.ko", ["drivers/cdrom/cdrom.ko", "lib/crc-itu-t.ko"]),
+    "hfs": ("fs/hfs/hfs.ko", ["drivers/cdrom/cdrom.ko"]),
+    "hfsplus": ("fs/hfsplus/hfsplus.ko", ["drivers/cdrom/cdrom.ko"]),
+    "isofs": ("fs/isofs/isofs.ko", ["drivers/cdrom/cdrom.ko"]),
+    "reiserfs": ("fs/reiserfs/reiserfs.ko", []), "jfs": ("fs/jfs/jfs.ko", []),
+    "coda": ("fs/coda/coda.ko", []), "configfs": ("fs/configfs/configfs.ko", []),
+    "autofs4": ("fs/autofs/autofs4.ko", []), "binfmt_misc": ("fs/binfmt_misc.ko", []),
+    "zonefs": ("fs/zonefs/zonefs.ko", []), "orangefs": ("fs/orangefs/orangefs.ko", []),
+    "jbd2": ("fs/jbd2/jbd2.ko", []), "netfs": ("fs/netfs/netfs.ko", []),
 }
 # filesystem types each registers (fat registers none: msdos/vfat do)
 TYPES = {"adfs": ["adfs"], "affs": ["affs"], "befs": ["befs"], "bfs": ["bfs"], "efs": ["efs"],
          "exfat": ["exfat"], "fat": [], "freevxfs": ["vxfs"], "hpfs": ["hpfs"],
          "minix": ["minix"], "omfs": ["omfs"], "qnx4": ["qnx4"], "qnx6": ["qnx6"],
          "sysv": ["sysv", "v7"], "ufs": ["ufs"], "udf": ["udf"], "msdos": ["msdos"],
-         "vfat": ["vfat"]}
+         "vfat": ["vfat"], "hfs": ["hfs"], "hfsplus": ["hfsplus"], "isofs": ["iso9660"],
+         "reiserfs": ["reiserfs"], "jfs": ["jfs"], "coda": ["coda"], "configfs": ["configfs"],
+         "autofs4": ["autofs"], "binfmt_misc": ["binfmt_misc"], "zonefs": ["zonefs"],
+         "orangefs": ["pvfs2"], "jbd2": [], "netfs": []}
 
 
 def _name(path):
@@ -207,3 +218,243 @@ def test_current_time_in_rax_rdx_truncated_to_granularity():
         assert sec == now // 10**9
         assert m.reg("rdx") == nsec
     assert k.findings == []
+
+
+# ------------------------------------------------ lib and kernel helpers of the filesystems
+def _call(k, name, *args):
+    return k.call(k.export_addr(name), *args, entry=f"kemu {name}")
+
+
+def _s(v, bits=32):
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+def test_jfs_kernel_threads_run_freezable_and_stop(debian_modules):
+    k = Kernel()
+    _load(k, debian_modules, "fs/jfs/jfs.ko")
+    threads = [r.what for r in k.registered("kthread")]
+    assert threads and all(r.owner.name == "jfs" for r in k.registered("kthread"))
+    k.unload("jfs")
+    _clean(k)
+
+
+def test_lockref_and_dec_and_lock():
+    k = Kernel()
+    m, t = k.machine, k.target
+    ref = k.heap.alloc(t.sizeof("lockref"), zero=True)
+    _call(k, "lockref_get", ref)
+    assert m.read_u32(ref + t.offset("lockref.count")) == 1
+    assert _call(k, "lockref_get_not_zero", ref) == 1
+    assert _call(k, "lockref_put_not_zero", ref) == 1
+    assert _call(k, "lockref_put_not_zero", ref) == 0            # the last one stays
+    assert _call(k, "lockref_put_or_lock", ref) & 0xFF == 0       # ... returned locked
+    assert m.read_u32(ref + t.offset("lockref.lock")) != 0
+    _call(k, "lockref_mark_dead", ref)
+    _call(k, "_raw_spin_unlock", ref + t.offset("lockref.lock"))
+    assert _call(k, "lockref_get_not_dead", ref) == 0
+    assert _s(_call(k, "lockref_put_return", ref)) == -1
+    atomic, lock = k.heap.alloc(4, zero=True), k.heap.alloc(4, zero=True)
+    m.write_u32(atomic, 2)
+    assert _call(k, "_atomic_dec_and_lock", atomic, lock) == 0 and m.read_u32(lock) == 0
+    assert _call(k, "_atomic_dec_and_lock", atomic, lock) == 1 and m.read_u32(lock) != 0
+    _call(k, "_raw_spin_unlock", lock)
+    assert m.read_u32(atomic) == 0
+    # each call is an entry of its own: returning with the lock held is reported as such
+    assert [f["message"].split(" returned")[0] for f in k.findings if f["kind"] == "lock-leak"] \
+        == ["kemu lockref_put_or_lock", "kemu lockref_mark_dead", "kemu _atomic_dec_and_lock"]
+
+
+def test_errseq_reports_each_error_once_per_sampler():
+    k = Kernel()
+    m = k.machine
+    eseq, since = k.heap.alloc(4, zero=True), k.heap.alloc(4, zero=True)
+    m.write_u32(since, _call(k, "errseq_sample", eseq))
+    assert _s(_call(k, "errseq_check", eseq, m.read_u32(since))) == 0
+    _call(k, "errseq_set", eseq, -5 & 0xFFFFFFFF)
+    assert _s(_call(k, "errseq_check", eseq, m.read_u32(since))) == -5
+    assert _s(_call(k, "errseq_check_and_advance", eseq, since)) == -5
+    assert _s(_call(k, "errseq_check_and_advance", eseq, since)) == 0   # seen
+    _call(k, "errseq_set", eseq, -28 & 0xFFFFFFFF)                       # counter moves
+    assert _s(_call(k, "errseq_check_and_advance", eseq, since)) == -28
+    assert k.findings == []
+
+
+def test_uuid_and_string_unescape():
+    k = Kernel()
+    m = k.machine
+    u = k.heap.alloc(16)
+    _call(k, "generate_random_uuid", u)
+    b = m.read(u, 16)
+    assert b[6] >> 4 == 4 and b[8] >> 6 == 2
+    text = k.heap.alloc(40)
+    m.write(text, b"00112233-4455-6677-8899-aabbccddeeff\0")
+    assert _call(k, "uuid_is_valid", text) & 0xFF == 1
+    assert _call(k, "guid_parse", text, u) == 0
+    assert m.read(u, 4) == bytes.fromhex("33221100")
+    m.write(text + 8, b"x")
+    assert _s(_call(k, "uuid_parse", text, u)) == -22
+    assert m.read(k.export_addr("uuid_null"), 16) == bytes(16)
+    m.write(text, rb":a\x41\101\n\q:" + b"\0")
+    n = _call(k, "string_unescape", text, text, 0, 15)                  # UNESCAPE_ANY, in place
+    assert m.read(text, n + 1) == b":aAA\n\\q:\0"
+
+
+def test_iov_iter_over_kvecs_copies_advances_and_reverts():
+    k = Kernel()
+    m, t = k.machine, k.target
+    bufs = [k.heap.alloc(4, zero=True), k.heap.alloc(6, zero=True)]
+    kv = k.heap.alloc(2 * t.sizeof("kvec"))
+    for i, (b, n) in enumerate(zip(bufs, (4, 6))):
+        m.write_u64(kv + i * t.sizeof("kvec") + t.offset("kvec.iov_base"), b)
+        m.write_u64(kv + i * t.sizeof("kvec") + t.offset("kvec.iov_len"), n)
+    it = k.heap.alloc(t.sizeof("iov_iter"))
+    _call(k, "iov_iter_kvec", it, 0, kv, 2, 10)                          # READ: a destination
+    src = k.heap.alloc(16)
+    m.write(src, b"0123456789abcdef")
+    assert _call(k, "iov_iter_single_seg_count", it) == 4
+    assert _call(k, "_copy_to_iter", src, 6, it) == 6
+    assert m.read(bufs[0], 4) == b"0123" and m.read(bufs[1], 2) == b"45"
+    assert m.read_u64(it + t.offset("iov_iter.count")) == 4
+    _call(k, "iov_iter_revert", it, 3)
+    assert m.read_u64(it + t.offset("iov_iter.count")) == 7
+    m.write(src, b"ABCDEFGHIJ")
+    assert _call(k, "_copy_to_iter", src, 10, it) == 7                    # count limits it
+    assert m.read(bufs[0], 4) + m.read(bufs[1], 6) == b"012ABCDEFG"
+    assert _call(k, "_copy_from_iter", src, 4, it) == 0                   # wrong direction
+    assert any(f["kind"] == "warning" for f in k.findings)
+
+
+def test_decompressors_give_the_data_back():
+    import lzma
+    import zlib
+    k = Kernel()
+    m, t = k.machine, k.target
+    raw = bytes(range(256)) * 40
+    comp = zlib.compress(raw)
+    strm = k.heap.alloc(t.sizeof("z_stream_s"), zero=True)
+    m.write_u64(strm + t.offset("z_stream_s.workspace"),
+                k.heap.alloc(_call(k, "zlib_inflate_workspacesize"), zero=True))
+    assert _call(k, "zlib_inflateInit2", strm, 15) == 0
+    src, dst = k.heap.alloc(len(comp)), k.heap.alloc(len(raw))
+    m.write(src, comp)
+    for member, value in (("next_in", src), ("avail_in", len(comp)), ("next_out", dst),
+                          ("avail_out", 1000)):
+        m.write_u64(strm + t.offset(f"z_stream_s.{member}"), value)
+    assert _call(k, "zlib_inflate", strm, t.const("Z_SYNC_FLUSH")) == t.const("Z_OK")
+    m.write_u64(strm + t.offset("z_stream_s.avail_out"), len(raw) - 1000)
+    assert _call(k, "zlib_inflate", strm, t.const("Z_FINISH")) == t.const("Z_STREAM_END")
+    assert m.read(dst, len(raw)) == raw
+    assert m.read_u64(strm + t.offset("z_stream_s.adler")) == zlib.adler32(raw)
+    assert _call(k, "zlib_inflateEnd", strm) == 0
+    xz = lzma.compress(raw, format=lzma.FORMAT_XZ, check=lzma.CHECK_CRC32)
+    s = _call(k, "xz_dec_init", t.const("XZ_PREALLOC"), 1 << 20)
+    b, src = k.heap.alloc(t.sizeof("xz_buf"), zero=True), k.heap.alloc(len(xz))
+    m.write(src, xz)
+    for member, value in (("in", src), ("in_size", len(xz)), ("out", dst),
+                          ("out_size", len(raw))):
+        m.write_u64(b + t.offset(f"xz_buf.{member}"), value)
+    m.write(dst, bytes(len(raw)))
+    assert _call(k, "xz_dec_run", s, b) == t.const("XZ_STREAM_END")
+    assert m.read(dst, len(raw)) == raw
+    _call(k, "xz_dec_end", s)
+    lzo, dlen = k.heap.alloc(16), k.heap.alloc(8)
+    m.write(lzo, b"\x15abcd\xec\x00\x11\x00\x00")                       # "abcd", match 8 back 4
+    m.write_u64(dlen, 64)
+    assert _call(k, "lzo1x_decompress_safe", lzo, 10, dst, dlen) == 0
+    assert m.read(dst, m.read_u64(dlen)) == b"abcdabcdabcd"
+    m.write_u64(dlen, 6)
+    assert _s(_call(k, "lzo1x_decompress_safe", lzo, 10, dst, dlen)) == -5   # output overrun
+    assert k.findings == []
+
+
+def test_xarray_store_find_and_allocate():
+    k = Kernel()
+    m, t = k.machine, k.target
+    xa = k.heap.alloc(t.sizeof("xarray"), zero=True)
+    head = xa + t.offset("xarray.xa_head")
+    assert _call(k, "xa_store", xa, 0, 0x1000, 0) == 0
+    assert m.read_u64(head) == 0x1000                          # a lone index 0 is the head
+    _call(k, "xa_store", xa, 70, 0x2000, 0)
+    assert m.read_u64(head) not in (0, 0x1000)
+    idx = k.heap.alloc(8, zero=True)
+    m.write_u64(idx, 1)
+    assert _call(k, "xa_find", xa, idx, 1000, t.const("XA_PRESENT")) == 0x2000
+    assert m.read_u64(idx) == 70
+    assert _call(k, "xa_find_after", xa, idx, 1000, t.const("XA_PRESENT")) == 0
+    assert _s(_call(k, "__xa_insert", xa, 70, 0x3000, 0)) == -16
+    assert _call(k, "xa_erase", xa, 70) == 0x2000 and _call(k, "xa_erase", xa, 0) == 0x1000
+    assert m.read_u64(head) == 0                               # xa_empty()
+    ida = k.heap.alloc(t.sizeof("xarray"), zero=True)
+    m.write_u32(ida + t.offset("xarray.xa_flags"),
+                t.const("XA_FLAGS_TRACK_FREE") | t.const("XA_FLAGS_ZERO_BUSY"))   # ALLOC1
+    idp = k.heap.alloc(4)
+    ids = []
+    for n in range(3):
+        assert _call(k, "__xa_alloc", ida, idp, 0x100 + 8 * n, (1 << 32) | 3, 0) == 0
+        ids.append(m.read_u32(idp))
+    assert ids == [1, 2, 3]
+    assert _s(_call(k, "__xa_alloc", ida, idp, 0x200, (1 << 32) | 3, 0)) == -16
+    assert _call(k, "xa_load", ida, 2) == 0x108
+    _call(k, "xa_destroy", ida)
+    assert _call(k, "xa_load", ida, 2) == 0
+    assert k.findings == []
+
+
+def test_creds_and_pids_of_the_running_task():
+    k = Kernel()
+    m, t = k.machine, k.target
+    new = _call(k, "prepare_creds")
+    assert m.read_u64(new + t.offset("cred.usage")) == 1
+    m.write_u32(new + t.offset("cred.fsuid"), 1000)
+    old = _call(k, "override_creds", new)
+    assert old and old != new
+    _call(k, "revert_creds", old)
+    _call(k, "abort_creds", new)                               # the last reference: freed
+    pid = _call(k, "find_get_pid", 1)
+    assert pid and _call(k, "pid_vnr", pid) == 1
+    assert _call(k, "find_get_pid", 4242) == 0
+    _call(k, "put_pid", pid)
+    task = m.read_u64(m.percpu_addr + k.export_addr("current_task"))
+    assert _call(k, "__task_pid_nr_ns", task, t.const("PIDTYPE_TGID"), 0) == 1
+    assert k.findings == []
+
+
+def test_percpu_rwsem_init_and_free(debian_modules):
+    k = Kernel()
+    t = k.target
+    sem = k.heap.alloc(t.sizeof("percpu_rw_semaphore"), zero=True)
+    assert _call(k, "__percpu_init_rwsem", sem, 0, 0) == 0
+    assert k.machine.read_u64(sem + t.offset("percpu_rw_semaphore.read_count"))
+    _call(k, "percpu_down_write", sem)
+    assert k.machine.read_u32(sem + t.offset("percpu_rw_semaphore.block")) == 1
+    assert _call(k, "__percpu_down_read", sem, 1) & 0xFF == 0     # try: a writer holds it
+    _call(k, "percpu_up_write", sem)
+    assert _call(k, "__percpu_down_read", sem, 1) & 0xFF == 1
+    _call(k, "percpu_free_rwsem", sem)
+    assert k.machine.read_u64(sem + t.offset("percpu_rw_semaphore.read_count")) == 0
+
+
+def test_proc_dou8vec_minmax_and_sysctl_vals():
+    k = Kernel()
+    m, t = k.machine, k.target
+    vals = k.export_addr("sysctl_vals")
+    assert [m.read_u32(vals + 4 * i) for i in (0, 1, 9, 11)] == [0, 1, 2**31 - 1, 2**32 - 1]
+    table = k.heap.alloc(t.sizeof("ctl_table"), zero=True)
+    data = k.heap.alloc(1)
+    m.write_u8(data, 7)
+    m.write_u64(table + t.offset("ctl_table.data"), data)
+    m.write_u32(table + t.offset("ctl_table.maxlen"), 1)
+    m.write_u64(table + t.offset("ctl_table.extra2"), vals + 4 * 5)        # SYSCTL_ONE_HUNDRED
+    buf, lenp, ppos = k.heap.alloc(64, zero=True), k.heap.alloc(8), k.heap.alloc(8, zero=True)
+    m.write_u64(lenp, 64)
+    assert _call(k, "proc_dou8vec_minmax", table, 0, buf, lenp, ppos) == 0
+    assert m.read(buf, m.read_u64(lenp)) == b"7\n"
+    for text, ret, value in ((b"150\n", -22, 7), (b"42\n", 0, 42)):
+        m.write(buf, text)
+        m.write_u64(lenp, len(text))
+        m.write_u64(ppos, 0)
+        assert _s(_call(k, "proc_dou8vec_minmax", table, 1, buf, lenp, ppos)) == ret
+        assert m.read_u8(data) == value
+    m.write_u32(table + t.offset("ctl_table.maxlen"), 4)
+    assert _s(_call(k, "proc_dou8vec_minmax", table, 0, buf, lenp, ppos)) == -22

@@ -76,3 +76,9 @@ link_only_table((
 @data("struct bio_set fs_bio_set")
 def fs_bio_set(k, addr):
     pass                       # never used to allocate: no bio is ever submitted
+
+
+# block/ioprio.c: a filesystem sets its journal thread's I/O priority at mount time.
+link_only_table((
+    ("int set_task_ioprio(struct task_struct *task, int ioprio)", -errno.ESRCH),
+), "kemu mounts no filesystem")

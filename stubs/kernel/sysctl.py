@@ -10,8 +10,8 @@ The ``ctl_table_header`` is a kernel object; what a module leaves registered
 at exit is reported.
 
 The handlers (``proc_dointvec``, ``_minmax``, ``_jiffies``,
-``proc_douintvec``, ``proc_dobool``, ``proc_doulongvec_minmax``,
-``proc_dostring``) are the kernel's, on a kernel buffer as in 6.1
+``proc_douintvec``, ``proc_dou8vec_minmax``, ``proc_dobool``,
+``proc_doulongvec_minmax``, ``proc_dostring``) and ``sysctl_vals`` are the kernel's, on a kernel buffer as in 6.1
 (``sysctl_writes_strict`` = 1).
 
 Python API: ``sysctl_entries(k) -> {"fs/coda/timeout": (table entry, owner)}``,
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 from kemu.errors import KemuError
 
 from ..fs.internal import cstr, kfree, kzalloc, rd, s32, s64, sym, wr
@@ -308,6 +308,42 @@ def proc_douintvec(k, table, write, buffer, lenp, ppos):
     return _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX)
 
 
+class _U8Scratch:
+    """proc_dou8vec_minmax()'s on-stack ``unsigned int val``."""
+
+    def __init__(self, k):
+        self.addr = k.machine.alloc_kdata(4, 4)
+
+
+@export(f"int proc_dou8vec_minmax{_HANDLER}")
+def proc_dou8vec_minmax(k, table, write, buffer, lenp, ppos):
+    """One u8, through do_proc_douintvec() on a copy, within extra1..extra2 (at most 255)."""
+    m = k.machine
+    if rd(k, table, "ctl_table.maxlen", 4) != 1:
+        return -errno.EINVAL
+    bounds = []
+    for member, default in (("extra1", 0), ("extra2", 255)):
+        ptr = rd(k, table, f"ctl_table.{member}")
+        value = m.read_u32(ptr) if ptr else default
+        if value > 255:
+            return -errno.EINVAL
+        bounds.append(value)
+    lo, hi = bounds
+    data = rd(k, table, "ctl_table.data")
+    val = k.model(_U8Scratch).addr
+    m.write_u32(val, m.read_u8(data))
+
+    def conv(value, neg):
+        return (True,) if neg or value > UINT_MAX or not lo <= value <= hi else value
+    res = _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX,
+                data=val, maxlen=4)
+    if res:
+        return res
+    if write:
+        m.write_u8(data, m.read_u32(val) & 0xFF)
+    return 0
+
+
 @export(f"int proc_dointvec_jiffies{_HANDLER}")
 def proc_dointvec_jiffies(k, table, write, buffer, lenp, ppos):
     hz = k.HZ
@@ -449,3 +485,10 @@ def sysctl_read(k, path: str) -> bytes:
 def sysctl_write(k, path: str, data: bytes) -> int:
     """write(2) of ``data`` to /proc/sys/<path> at offset 0; bytes consumed."""
     return _io(k, path, True, data)
+
+
+@data("const int sysctl_vals[12]")
+def sysctl_vals(k, addr):
+    """The shared SYSCTL_ZERO ... SYSCTL_NEG_ONE bounds."""
+    for i, v in enumerate((0, 1, 2, 3, 4, 100, 200, 1000, 3000, INT_MAX, 65535, -1)):
+        k.machine.write_u32(addr + 4 * i, v & 0xFFFFFFFF)

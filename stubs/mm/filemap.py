@@ -25,6 +25,7 @@ link_only_table((
     ('int bdi_set_max_ratio(struct backing_dev_info *bdi, unsigned int max_ratio)', _EIO),
     ('void bdi_unregister(struct backing_dev_info *bdi)', None),
     ('void wb_writeout_inc(struct bdi_writeback *wb)', None),
+    ('struct backing_dev_info *inode_to_bdi(struct inode *inode)', 0),
     # linux/mm.h
     ('pgoff_t __page_file_index(struct page *page)', 0),
     ('int __page_mapcount(struct page *page)', _EIO),
@@ -93,6 +94,9 @@ link_only_table((
     ('void folio_wait_stable(struct folio *folio)', None),
     ('void folio_wait_writeback(struct folio *folio)', None),
     ('int folio_write_one(struct folio *folio)', _EIO),
+    ('void folio_end_private_2(struct folio *folio)', None),
+    ('void folio_wait_private_2(struct folio *folio)', None),
+    ('int folio_wait_private_2_killable(struct folio *folio)', _EIO),
     ('struct page *grab_cache_page_write_begin(struct address_space *mapping, pgoff_t index)', 0),
     ('int invalidate_inode_pages2(struct address_space *mapping)', _EIO),
     ('int invalidate_inode_pages2_range(struct address_space *mapping, pgoff_t start, '
@@ -124,7 +128,11 @@ link_only_table((
     ('unsigned pagevec_lookup_range_tag(struct pagevec *pvec, struct address_space '
      '*mapping, pgoff_t *index, pgoff_t end, unsigned int tag)',
      0),
+    # linux/huge_mm.h (mm/huge_memory.c): a file's get_unmapped_area, at mmap()
+    ('unsigned long thp_get_unmapped_area(struct file *filp, unsigned long addr, '
+     'unsigned long len, unsigned long pgoff, unsigned long flags)', -errno.ENOMEM),
     # linux/swap.h
+    ('struct address_space *swapcache_mapping(struct folio *folio)', 0),
     ('void lru_cache_add(struct page *page)', None),
     ('void mark_page_accessed(struct page *page)', None),
     # linux/writeback.h

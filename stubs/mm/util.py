@@ -1,0 +1,23 @@
+"""mm/util.c: vmemdup_user() (kvmalloc'ed copy of user memory)."""
+import errno
+
+from kemu import export
+
+from ..fs.internal import err_ptr
+from ..lib.usercopy import access_ok, copy_in
+from .slab import kfree_addr, kmalloc
+
+
+@export("void *vmemdup_user(const void __user *src, size_t len)")
+def vmemdup_user(k, src, length):
+    """kvmalloc(len, GFP_USER) and copy_from_user(); ERR_PTR(-EFAULT) on a fault."""
+    p = kmalloc(k, length, k.target.const("GFP_USER"))
+    if not p:
+        return err_ptr(-errno.ENOMEM)
+    data = copy_in(k, src, length) if access_ok(src, length) else b""
+    if len(data) != length:
+        kfree_addr(k, p, "kvfree")
+        return err_ptr(-errno.EFAULT)
+    if data:
+        k.machine.write(p, data)
+    return p
