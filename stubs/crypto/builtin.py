@@ -246,6 +246,11 @@ def aes_generic_decrypt(k, tfm, out, in_):
 
 
 # --------------------------------------------------------------- registration
+# Boot order (crypto/md5.c, sha1_generic.c, sha256_generic.c initcalls, in link
+# order) and cra_priority: md5.c sets none (0), the others 100.
+REGISTRATION_ORDER = ("md5", "sha1", "sha256", "sha224")
+PRIORITY = {"md5": 0}
+
 class Builtins:
     """The built-in algorithms, made and linked into crypto_alg_list once per kernel."""
 
@@ -256,7 +261,8 @@ class Builtins:
     def setup(self, k, c):
         from .shash import ShashType
         t, m = k.target, k.machine
-        for name, h in HASHES.items():
+        for name in REGISTRATION_ORDER:
+            h = HASHES[name]
             alg = m.alloc_kdata(t.sizeof("shash_alg"), 64)
             for member, fn in (("init", "builtin_hash_init"), ("update", "builtin_hash_update"),
                                ("final", "builtin_hash_final"),
@@ -272,7 +278,7 @@ class Builtins:
             m.write_u32(alg + off(k, "shash_alg.statesize"), size)
             m.write_u32(alg + off(k, "shash_alg.digestsize"), h.digestsize)
             base = alg + off(k, "shash_alg.base")
-            self._base(k, base, name, 100, 64, k.model(ShashType).addr,
+            self._base(k, base, name, PRIORITY.get(name, 100), 64, k.model(ShashType).addr,
                        const(k, "CRYPTO_ALG_TYPE_SHASH"))
             self.hash_by_alg[alg] = h
             self._link(k, c, base, alg, "shash", name)
@@ -310,6 +316,6 @@ class Builtins:
 def setup(k, c) -> None:
     """Register the built-in algorithms into the crypto core ``c`` of kernel ``k``."""
     from . import crypto_null
+    crypto_null.setup(k, c)                 # crypto_null.o links before md5.o
     k.model(Builtins).setup(k, c)
-    crypto_null.setup(k, c)
 

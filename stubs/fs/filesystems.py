@@ -18,8 +18,9 @@ from kemu import export
 from .internal import cstr, rd, wr
 
 # Built into Debian's 6.1 amd64 kernel (CONFIG_*=y), in registration order, with
-# FS_REQUIRES_DEV where the type needs a block device.
-BUILTIN = ("sysfs", "tmpfs", "bdev", "proc", "cgroup", "cgroup2", "cpuset", "devtmpfs",
+# FS_REQUIRES_DEV where the type needs a block device. (bdev is mounted with
+# kern_mount() but never registered: /proc/filesystems does not list it.)
+BUILTIN = ("sysfs", "tmpfs", "proc", "cgroup", "cgroup2", "cpuset", "devtmpfs",
            "debugfs", "tracefs", "securityfs", "sockfs", "bpf", "pipefs", "ramfs", "hugetlbfs",
            "devpts", "mqueue", "pstore")
 

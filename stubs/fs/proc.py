@@ -4,7 +4,7 @@ Entries form a real tree (name, mode, parent, proc_ops or seq_operations,
 data, owning module), rooted at ``proc_root`` with what the kernel creates at
 boot (``fs``, ``driver``, ``fs/nfsd``, ``tty``, ``bus``, ``sys``, the
 ``net -> self/net`` link) and a few files kemu renders itself
-(``filesystems``, ``modules``, ``devices``, ``misc``). ``/proc/net`` is
+(``filesystems``, ``modules``, ``devices``, ``misc``, ``crypto``). ``/proc/net`` is
 init_net's ``proc_net`` directory. Each ``struct proc_dir_entry`` a module
 gets is an opaque kernel object whose address identifies the entry.
 
@@ -111,7 +111,8 @@ class Proc:
         self.mkdir_in(self.root.children["tty"], "driver", 0,
                       mode=t.const("S_IFDIR") | 0o500)
         for name, reader in (("filesystems", _render_filesystems), ("modules", _render_modules),
-                             ("devices", _render_devices), ("misc", _render_misc)):
+                             ("devices", _render_devices), ("misc", _render_misc),
+                             ("crypto", _render_crypto)):
             e = self._new(name, t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
             e.reader = reader
             self._insert(self.root, e)
@@ -228,6 +229,11 @@ def _render_filesystems(k) -> str:
 def _render_modules(k) -> str:
     from kemu.procfs import proc_modules
     return proc_modules(k)
+
+
+def _render_crypto(k) -> str:
+    from ..crypto.proc import proc_crypto
+    return proc_crypto(k)
 
 
 def _render_devices(k) -> str:
