@@ -206,10 +206,16 @@ class Kernel:
         exporting module is loaded, its export wins, as it would in Linux.
         """
         ksym = None
-        if include_modules and self._exported_by_module(name):
+        from_module = self._exported_by_module(name)
+        if include_modules and from_module:
             ksym = self._module_export(name)
         if ksym is None:
             ksym = self._kernel_symbol(name)
+            if ksym is not None and from_module and include_modules:
+                exporter = self.target.get_export(name).exporter.rsplit("/", 1)[-1]
+                self.note(f"{name} is exported by {exporter}.ko in Linux, which is not "
+                          f"loaded: kemu's model served it (Linux would refuse the load "
+                          f"with 'Unknown symbol {name}')")
         if ksym is None and include_modules:
             ksym = self._module_export(name)
         if ksym is not None:
