@@ -133,16 +133,7 @@ def test_nf_log_syslog_loggers_and_references(debian_modules):
     _clean(k)
 
 
-_FOREIGN = ["proc_dointvec", "proc_dointvec_minmax", "proc_dointvec_jiffies",
-            "proc_dou8vec_minmax", "proc_doulongvec_minmax", "sysctl_vals", "siphash_4u64",
-            "__siphash_unaligned"]
-
-
 def test_nf_conntrack_cycle(debian_modules):
-    Kernel()                                     # imports every model
-    missing = [n for n in _FOREIGN if n not in REGISTRY]
-    if missing:
-        pytest.skip(f"sysctl handlers / siphash are other areas' models, not here yet: {missing}")
     k, regs = _cycle(debian_modules, "nf_conntrack")
     kinds = {r[0] for r in regs.values() if r[1] == "nf_conntrack"}
     assert {"pernet subsys", "net sysctl", "nf sockopt"} <= kinds, regs
@@ -150,12 +141,82 @@ def test_nf_conntrack_cycle(debian_modules):
 
 
 def test_nf_defrag_ipv6_fragment_dir(debian_modules):
-    k, regs = _cycle(debian_modules, "nf_defrag_ipv6") if all(
-        n in REGISTRY for n in ("proc_dointvec_jiffies", "proc_doulongvec_minmax")) else (None, None)
-    if k is None:
-        pytest.skip("proc_dointvec_jiffies/proc_doulongvec_minmax (fs area) not modelled here yet")
+    k, regs = _cycle(debian_modules, "nf_defrag_ipv6")
     assert any(r[0] == "net sysctl" and r[1] == "nf_defrag_ipv6" for r in regs.values())
     _clean(k)
+
+
+def test_siphash_vectors():
+    """lib/test_siphash.c's first vectors: key 00..0f, input 00..n-1."""
+    from stubs.lib.siphash import siphash_bytes
+    k = Kernel()
+    key = k.heap.alloc(16)
+    k.machine.write(key, bytes(range(16)))
+    buf = k.heap.alloc(64)
+    k.machine.write(buf, bytes(range(64)))
+    sip = {n: REGISTRY[n].fn for n in ("__siphash_unaligned", "siphash_1u64", "siphash_2u64",
+                                       "siphash_3u32", "siphash_4u64", "__hsiphash_unaligned",
+                                       "hsiphash_2u32", "hsiphash_4u32")}
+    assert sip["__siphash_unaligned"](k, buf, 0, key) == 0x726FDB47DD0E0E31
+    assert sip["__siphash_unaligned"](k, buf, 1, key) == 0x74F839C593DC67FD
+    assert sip["__siphash_unaligned"](k, buf, 2, key) == 0x0D6C8009D9A94F5A
+    assert sip["__siphash_unaligned"](k, buf, 15, key) == 0xA129CA6149BE45E5
+    assert sip["__hsiphash_unaligned"](k, buf, 0, key) == 0x050FC4DC
+    assert sip["__hsiphash_unaligned"](k, buf, 1, key) == 0x7D57CA93
+    words = [int.from_bytes(bytes(range(i, i + 8)), "little") for i in range(0, 32, 8)]
+    halves = [int.from_bytes(bytes(range(i, i + 4)), "little") for i in range(0, 16, 4)]
+    assert sip["siphash_1u64"](k, words[0], key) == sip["__siphash_unaligned"](k, buf, 8, key)
+    assert sip["siphash_2u64"](k, *words[:2], key) == sip["__siphash_unaligned"](k, buf, 16, key)
+    assert sip["siphash_4u64"](k, *words, key) == sip["__siphash_unaligned"](k, buf, 32, key)
+    assert sip["siphash_3u32"](k, *halves[:3], key) == siphash_bytes(bytes(range(12)),
+                                                                      *words[:2])
+    assert sip["hsiphash_2u32"](k, *halves[:2], key) == sip["__hsiphash_unaligned"](k, buf, 8, key)
+    assert sip["hsiphash_4u32"](k, *halves, key) == sip["__hsiphash_unaligned"](k, buf, 16, key)
+
+
+def _u8_table(k, value, lo=None, hi=None):
+    from stubs.fs.internal import wr
+    size = k.target.sizeof("ctl_table")
+    table = k.heap.alloc(2 * size, zero=True)
+    val = k.heap.alloc(8, zero=True)
+    k.machine.write_u8(val, value)
+    name = k.heap.alloc(8)
+    k.machine.write(name, b"knob\0")
+    vals = k.export_addr("sysctl_vals")
+    wr(k, table, "ctl_table.procname", name)
+    wr(k, table, "ctl_table.data", val)
+    wr(k, table, "ctl_table.maxlen", 1, 4)
+    wr(k, table, "ctl_table.mode", 0o644, 2)
+    wr(k, table, "ctl_table.proc_handler", k.export_addr("proc_dou8vec_minmax"))
+    if lo is not None:
+        wr(k, table, "ctl_table.extra1", vals + 4 * lo)
+    if hi is not None:
+        wr(k, table, "ctl_table.extra2", vals + 4 * hi)
+    return table, val
+
+
+def test_proc_dou8vec_minmax_and_sysctl_vals():
+    from stubs.kernel.sysctl import SysctlError, sysctl_read, sysctl_write
+    k = Kernel()
+    table, val = _u8_table(k, 7, lo=1, hi=2)          # SYSCTL_ONE .. SYSCTL_TWO
+    path = k.heap.alloc(16)
+    k.machine.write(path, b"net/kemu\0")
+    assert REGISTRY["register_sysctl"].fn(k, path, table)
+    assert sysctl_read(k, "net/kemu/knob") == b"7\n"
+    assert sysctl_write(k, "net/kemu/knob", b"2\n") == 2
+    assert k.machine.read_u8(val) == 2
+    with pytest.raises(SysctlError) as exc:
+        sysctl_write(k, "net/kemu/knob", b"3")            # above SYSCTL_TWO: -ERANGE
+    assert exc.value.errno == 34 and k.machine.read_u8(val) == 2
+    with pytest.raises(SysctlError):
+        sysctl_write(k, "net/kemu/knob", b"-1")
+    table2, val2 = _u8_table(k, 0, hi=10)              # SYSCTL_MAXOLDUID: 65535 > 255
+    k.machine.write(k.machine.read_u64(table2 + k.target.offset("ctl_table.procname")),
+                    b"big\0")
+    assert REGISTRY["register_sysctl"].fn(k, path, table2)
+    with pytest.raises(SysctlError) as exc:
+        sysctl_read(k, "net/kemu/big")
+    assert exc.value.errno == 22
 
 
 # ------------------------------------------------------------ helpers

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 from kemu.errors import KemuError
 
 from ..fs.internal import cstr, kfree, kzalloc, rd, s32, s64, sym, wr
@@ -308,6 +308,73 @@ def proc_douintvec(k, table, write, buffer, lenp, ppos):
     return _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX)
 
 
+def _uint_minmax(k, lo_addr, hi_addr, lo=None, hi=None):
+    """do_proc_douintvec_minmax_conv() for writes (bounds from memory or given)."""
+    m = k.machine
+    lo = lo if lo is not None else (m.read_u32(lo_addr) if lo_addr else None)
+    hi = hi if hi is not None else (m.read_u32(hi_addr) if hi_addr else None)
+
+    def fn(value, neg):
+        if neg or value > UINT_MAX:
+            return (True,)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return (-errno.ERANGE,)
+        return value
+    return fn
+
+
+def _uints(k, table, write, buffer, lenp, ppos, conv, data=None, maxlen=None):
+    """__do_proc_douintvec(): one unsigned int (arrays are refused, -EINVAL)."""
+    data = rd(k, table, "ctl_table.data") if data is None else data
+    maxlen = rd(k, table, "ctl_table.maxlen", 4) if maxlen is None else maxlen
+    lenv = k.machine.read_u64(lenp)
+    if not data or not maxlen or not lenv or (s64(k.machine.read_u64(ppos)) and not write):
+        k.machine.write_u64(lenp, 0)
+        return 0
+    if maxlen // 4 != 1:                   # "Arrays are not supported, keep this simple"
+        k.machine.write_u64(lenp, 0)
+        return -errno.EINVAL
+    return _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX,
+                 data=data, maxlen=4)
+
+
+@export(f"int proc_douintvec_minmax{_HANDLER}")
+def proc_douintvec_minmax(k, table, write, buffer, lenp, ppos):
+    conv = _uint_minmax(k, rd(k, table, "ctl_table.extra1"), rd(k, table, "ctl_table.extra2"))
+    return _uints(k, table, write, buffer, lenp, ppos, conv)
+
+
+@export(f"int proc_dou8vec_minmax{_HANDLER}")
+def proc_dou8vec_minmax(k, table, write, buffer, lenp, ppos):
+    """A single u8 through do_proc_douintvec with bounds clamped to 0..255."""
+    m = k.machine
+    if rd(k, table, "ctl_table.maxlen", 4) != 1:          # "Do not support arrays yet."
+        return -errno.EINVAL
+    lo, hi = 0, 255
+    extra1, extra2 = rd(k, table, "ctl_table.extra1"), rd(k, table, "ctl_table.extra2")
+    if extra1:
+        lo = m.read_u32(extra1)
+        if lo > 255:
+            return -errno.EINVAL
+    if extra2:
+        hi = m.read_u32(extra2)
+        if hi > 255:
+            return -errno.EINVAL
+    data = rd(k, table, "ctl_table.data")
+    tmp = kzalloc(k, 4, "proc_dou8vec_minmax val")
+    try:
+        m.write_u32(tmp, m.read_u8(data))
+        res = _uints(k, table, write, buffer, lenp, ppos, _uint_minmax(k, 0, 0, lo, hi),
+                     data=tmp, maxlen=4)
+        if res:
+            return res
+        if write:
+            m.write_u8(data, m.read_u32(tmp) & 0xFF)
+        return 0
+    finally:
+        kfree(k, tmp)
+
+
 @export(f"int proc_dointvec_jiffies{_HANDLER}")
 def proc_dointvec_jiffies(k, table, write, buffer, lenp, ppos):
     hz = k.HZ
@@ -401,6 +468,24 @@ def proc_dostring(k, table, write, buffer, lenp, ppos):
     m.write_u64(lenp, len(chunk))
     m.write_u64(ppos, pos + len(chunk))
     return 0
+
+
+# ------------------------------------------------------------ shared bounds
+# kernel/sysctl.c: the SYSCTL_ZERO... SYSCTL_NEG_ONE values handlers point extra1/2 at
+SYSCTL_VALS = (0, 1, 2, 3, 4, 100, 200, 1000, 3000, INT_MAX, 65535, -1)
+SYSCTL_LONG_VALS = (0, 1, (1 << 63) - 1)
+
+
+@data(f"const int sysctl_vals[{len(SYSCTL_VALS)}]")
+def sysctl_vals(k, addr):
+    for i, v in enumerate(SYSCTL_VALS):
+        k.machine.write_u32(addr + 4 * i, v & UINT_MAX)
+
+
+@data(f"const long sysctl_long_vals[{len(SYSCTL_LONG_VALS)}]")
+def sysctl_long_vals(k, addr):
+    for i, v in enumerate(SYSCTL_LONG_VALS):
+        k.machine.write_u64(addr + 8 * i, v)
 
 
 # ------------------------------------------------------------ Python API
