@@ -159,7 +159,7 @@ STRUCTS: dict[str, list[str]] = {
                 "data_len", "mac_len", "hdr_len", "protocol",
                 "transport_header", "network_header", "mac_header", "tail",
                 "end", "head", "data", "truesize", "users", "cloned",
-                "destructor", "ip_summed", "csum", "csum_start", "csum_offset"],
+                "destructor", "ip_summed", "csum", "csum_start", "csum_offset", "_nfct"],
     "skb_shared_info": ["nr_frags", "frag_list", "dataref"],
     "nlattr": ["nla_len", "nla_type"],
     "timer_list": ["entry", "expires", "function", "flags"],
@@ -285,6 +285,8 @@ STRUCTS: dict[str, list[str]] = {
     "timezone": ["tz_minuteswest", "tz_dsttime"],
     "in6_addr": ["in6_u"],
     # lib/rbtree.c, lib/rhashtable.c (stubs/lib/rbtree.py, stubs/lib/rhashtable.py)
+    "nf_ct_hook": ["update", "destroy", "get_tuple_skb", "attach", "set_closing",
+                   "confirm"],
     "rb_node": ["__rb_parent_color", "rb_right", "rb_left"],
     "rb_root": ["rb_node"],
     "rb_root_cached": ["rb_root", "rb_leftmost"],
