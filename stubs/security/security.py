@@ -38,3 +38,8 @@ def security_secmark_refcount_inc(k):
 @export("void security_secmark_refcount_dec(void)")
 def security_secmark_refcount_dec(k):
     pass
+
+
+@export("void security_skb_classify_flow(struct sk_buff *skb, struct flowi_common *flic)")
+def security_skb_classify_flow(k, skb, flic):
+    pass                 # call_void_hook(req_classify_flow...): no LSM implements it here
