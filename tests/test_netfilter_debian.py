@@ -88,6 +88,22 @@ XT_MODULES = {
     "ip6t_srh": ("xt_match", {"srh"}),
     "ip6t_NPT": ("xt_target", {"SNPT", "DNPT"}),
     "ebt_ip6": ("xt_match", {"ip6"}),
+    # routing, socket lookups, estimators, rbtrees, refcount locks (round 2)
+    "xt_addrtype": ("xt_match", {"addrtype"}),
+    "xt_socket": ("xt_match", {"socket"}),
+    "xt_connlimit": ("xt_match", {"connlimit"}),
+    "xt_rateest": ("xt_match", {"rateest"}),
+    "xt_RATEEST": ("xt_target", {"RATEEST"}),
+    "xt_TCPMSS": ("xt_target", {"TCPMSS"}),
+    "xt_TPROXY": ("xt_target", {"TPROXY"}),
+    "xt_conntrack": ("xt_match", {"conntrack"}),
+    "xt_state": ("xt_match", {"state"}),
+    "xt_MASQUERADE": ("xt_target", {"MASQUERADE"}),
+    "ipt_rpfilter": ("xt_match", {"rpfilter"}),
+    "ip6t_rpfilter": ("xt_match", {"rpfilter"}),
+    "ipt_REJECT": ("xt_target", {"REJECT"}),
+    "ip6t_REJECT": ("xt_target", {"REJECT"}),
+    "ebt_snat": ("xt_target", {"snat"}),
 }
 
 
@@ -101,7 +117,8 @@ def test_xt_module_registers_with_kemus_x_tables(debian_modules, name):
     _clean(k)
 
 
-@pytest.mark.parametrize("name", ["xt_string", "xt_LOG", "ip6t_rt", "ebt_ip6", "xt_set"])
+@pytest.mark.parametrize("name", ["xt_string", "xt_LOG", "ip6t_rt", "ebt_ip6", "xt_set", "xt_TEE",
+                                  "xt_connlimit", "xt_hashlimit"])
 def test_xt_module_with_debian_x_tables(debian_modules, name):
     k, regs = _cycle(debian_modules, name)
     assert ("pernet subsys", "x_tables", "pernet subsys xt_net_ops [x_tables]") in regs.values()
@@ -288,3 +305,172 @@ def test_ipv6_exthdrs_and_addr_type():
     assert addr_type(k, ipaddress.IPv6Address("::1").packed) & c("IPV6_ADDR_LOOPBACK")
     assert addr_type(k, ipaddress.IPv6Address("ff02::1").packed) & c("IPV6_ADDR_MULTICAST")
     assert addr_type(k, ipaddress.IPv6Address("::").packed) == c("IPV6_ADDR_ANY")
+
+
+# ------------------------------------------------------------ round 2 models
+def test_rbtree_insert_erase_keep_red_black_invariants():
+    import random
+    from stubs.lib.rbtree import inorder, rb_erase_node, rb_insert
+    k = Kernel()
+    m, t = k.machine, k.target
+    root = k.heap.alloc(8, zero=True)
+    R, L = t.offset("rb_node.rb_right"), t.offset("rb_node.rb_left")
+    PC = t.offset("rb_node.__rb_parent_color")
+    key_off = t.sizeof("rb_node")
+
+    def key(n):
+        return m.read_u64(n + key_off)
+
+    def insert(v):                       # the caller's search + rb_link_node(), then insert
+        n = k.heap.alloc(key_off + 8, zero=True)
+        m.write_u64(n + key_off, v)
+        link, parent, cur = root, 0, m.read_u64(root)
+        while cur:
+            parent = cur
+            link = cur + (L if v < key(cur) else R)
+            cur = m.read_u64(link)
+        m.write_u64(n + PC, parent)
+        m.write_u64(link, n)
+        rb_insert(k, n, root)
+        return n
+
+    def black_height(n):
+        if not n:
+            return 1
+        pc = m.read_u64(n + PC)
+        kids = [m.read_u64(n + L), m.read_u64(n + R)]
+        for c in kids:
+            if c:
+                assert m.read_u64(c + PC) & ~3 == n                  # parent pointers
+                assert pc & 1 or m.read_u64(c + PC) & 1, "red node with a red child"
+        left, right = (black_height(c) for c in kids)
+        assert left == right, "unequal black heights"
+        return left + (pc & 1)
+
+    rng = random.Random(7)
+    values = rng.sample(range(100000), 400)
+    nodes = {v: insert(v) for v in values}
+    assert [key(n) for n in inorder(k, root)] == sorted(values)
+    black_height(m.read_u64(root))
+    assert m.read_u64(m.read_u64(root) + PC) & 1                      # the root is black
+    for v in rng.sample(values, 250):
+        rb_erase_node(k, nodes.pop(v), root)
+        black_height(m.read_u64(root))
+    assert [key(n) for n in inorder(k, root)] == sorted(nodes)
+    rb_prev, rb_last = REGISTRY["rb_prev"].fn, REGISTRY["rb_last"].fn
+    out, n = [], rb_last(k, root)
+    while n:
+        out.append(key(n))
+        n = rb_prev(k, n)
+    assert out == sorted(nodes, reverse=True)
+    first, nxt = REGISTRY["rb_first_postorder"].fn, REGISTRY["rb_next_postorder"].fn
+    seen, n = set(), first(k, root)
+    while n:                                                        # children before parents
+        assert all(not c or c in seen for c in (m.read_u64(n + L), m.read_u64(n + R)))
+        seen.add(n)
+        n = nxt(k, n)
+    assert len(seen) == len(nodes)
+    victim, new = nodes[sorted(nodes)[0]], k.heap.alloc(key_off + 8, zero=True)
+    m.write_u64(new + key_off, key(victim))
+    REGISTRY["rb_replace_node"].fn(k, victim, new, root)
+    assert inorder(k, root)[0] == new
+    black_height(m.read_u64(root))
+
+
+def test_gen_estimator_rates_and_kill():
+    k = Kernel()
+    m, t = k.machine, k.target
+    bstats = k.heap.alloc(t.sizeof("gnet_stats_basic_sync"), zero=True)
+    rate_est = k.heap.alloc(8, zero=True)
+    opt = k.heap.alloc(8, zero=True)
+    m.write_u16(opt, 6)                                  # nla_len: header + gnet_estimator
+    m.write(opt + 4, bytes([0xFE, 2]))                   # interval -2 (250 ms), ewma_log 2
+    new, kill = k.export_addr("gen_new_estimator"), k.export_addr("gen_kill_estimator")
+    assert k.call(new, bstats, 0, rate_est, 0, 0, opt) == 0
+    est = m.read_u64(rate_est)
+    assert est and ("timer", est) in k.registrations
+    for _ in range(40):                                  # 1000 bytes, 10 packets every 250 ms
+        m.write_u64(bstats + t.offset("gnet_stats_basic_sync.bytes"),
+                    m.read_u64(bstats + t.offset("gnet_stats_basic_sync.bytes")) + 1000)
+        m.write_u64(bstats + t.offset("gnet_stats_basic_sync.packets"),
+                    m.read_u64(bstats + t.offset("gnet_stats_basic_sync.packets")) + 10)
+        k.advance(250)
+    sample = k.heap.alloc(16, zero=True)
+    assert REGISTRY["gen_estimator_read"].fn(k, rate_est, sample)
+    bps, pps = m.read_u64(sample), m.read_u64(sample + 8)
+    assert 3900 <= bps <= 4000 and 39 <= pps <= 40       # converging on 4000 B/s, 40 pkt/s
+    m.write(opt + 4, bytes([4, 2]))                      # interval 4: -EINVAL
+    assert k.call(new, bstats, 0, rate_est, 0, 0, opt) == (-22) & 0xFFFFFFFFFFFFFFFF
+    k.call(kill, rate_est)
+    assert m.read_u64(rate_est) == 0 and ("timer", est) not in k.registrations
+    assert not REGISTRY["gen_estimator_read"].fn(k, rate_est, sample)
+
+
+def test_routing_answers_with_no_device_up():
+    from stubs.arch.x86.lib.csum import fold, partial
+    k = Kernel()
+    c = k.target.const
+    addr_type = REGISTRY["inet_addr_type"].fn
+
+    def be(text):
+        return int.from_bytes(ipaddress.IPv4Address(text).packed, "little")
+    assert addr_type(k, 0, be("0.1.2.3")) == c("RTN_BROADCAST")
+    assert addr_type(k, 0, be("255.255.255.255")) == c("RTN_BROADCAST")
+    assert addr_type(k, 0, be("239.1.1.1")) == c("RTN_MULTICAST")
+    assert addr_type(k, 0, be("127.0.0.1")) == c("RTN_UNICAST")      # lo never came up
+    assert REGISTRY["nf_route"].fn(k, 0, 0, 0, 0, 2) == -101           # -ENETUNREACH
+    assert REGISTRY["nf_route"].fn(k, 0, 0, 0, 0, 10) == -101
+    assert REGISTRY["ip_route_output_flow"].fn(k, 0, 0, 0) == (-101) & ((1 << 64) - 1)
+    assert REGISTRY["udp4_lib_lookup"].fn(k, 0, 1, 2, 3, 4, 0) == 0    # no socket exists
+    # ip_send_check(): the header checksums to zero afterwards
+    hdr = bytes.fromhex("450000730000400040110000c0a80001c0a800c7")
+    iph = k.heap.alloc(20)
+    k.machine.write(iph, hdr)
+    REGISTRY["ip_send_check"].fn(k, iph)
+    assert k.machine.read(iph + 10, 2) == bytes.fromhex("b861")
+    # csum_ipv6_magic(): the pseudo-header sum (RFC 2460 8.1)
+    src, dst = ipaddress.IPv6Address("fe80::1").packed, ipaddress.IPv6Address("ff02::1").packed
+    a = k.heap.alloc(32)
+    k.machine.write(a, src + dst)
+    got = REGISTRY["csum_ipv6_magic"].fn(k, a, a + 16, 20, 6, 0)
+    pseudo = src + dst + struct.pack("!I", 20) + bytes(3) + bytes([6])
+    assert got == fold(partial(pseudo, 0))
+    # unreachable packet paths are findings, not silent successes
+    REGISTRY["ipv4_mtu"].fn(k, 0)
+    assert [f["kind"] for f in k.findings] == ["not-modelled"]
+
+
+def test_nf_hook_entries_raw_keep_priority_order():
+    from stubs.net.netfilter.core import entries_ops
+    k = Kernel()
+    size = k.target.sizeof("nf_hook_ops")
+    ops = []
+    for prio in (10, -5, 10, 0):
+        o = k.heap.alloc(size, zero=True)
+        k.machine.write_u32(o + k.target.offset("nf_hook_ops.priority"), prio & 0xFFFFFFFF)
+        ops.append(o)
+    pp = k.heap.alloc(8, zero=True)
+    for o in ops:
+        assert REGISTRY["nf_hook_entries_insert_raw"].fn(k, pp, o) == 0
+    # ascending priority, a new hook before existing ones of equal priority
+    assert entries_ops(k, k.machine.read_u64(pp)) == [ops[1], ops[3], ops[2], ops[0]]
+    for o in ops:
+        REGISTRY["nf_hook_entries_delete_raw"].fn(k, pp, o)
+    assert k.machine.read_u64(pp) == 0
+
+
+def test_nf_nat_with_xt_nat(debian_modules):
+    k, regs = _cycle(debian_modules, "xt_nat", skip={"x_tables"})
+    assert ("pernet subsys", "nf_nat") in {r[:2] for r in regs.values()}, regs
+    assert {r[2].split()[2] for r in regs.values() if r[1] == "xt_nat"} == {"SNAT", "DNAT"}
+    _clean(k)
+
+
+def test_inetaddr_notifier_chain():
+    k = Kernel()
+    nb = k.heap.alloc(k.target.sizeof("notifier_block"), zero=True)
+    reg, unreg = REGISTRY["register_inetaddr_notifier"].fn, REGISTRY["unregister_inetaddr_notifier"].fn
+    assert reg(k, nb) == 0
+    assert ("inetaddr notifier", nb) in k.registrations
+    assert unreg(k, nb) == 0 and k.registrations == {}
+    assert unreg(k, nb) == -2                            # -ENOENT: not on the chain
