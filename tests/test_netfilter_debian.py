@@ -474,3 +474,60 @@ def test_inetaddr_notifier_chain():
     assert ("inetaddr notifier", nb) in k.registrations
     assert unreg(k, nb) == 0 and k.registrations == {}
     assert unreg(k, nb) == -2                            # -ENOENT: not on the chain
+
+
+def test_rhashtable_insert_grow_walk_destroy():
+    """rhashtable_init/insert_slow/the deferred rehash/walk/destroy on a u32-keyed table,
+    checked against an inline lookup as modules do it (jhash2, hash_rnd, nulls markers)."""
+    from stubs.lib.rhashtable import _l, is_nulls, jhash2_words, jhash_bytes
+    assert jhash_bytes(b"", 0) == 0xDEADBEEF and jhash2_words([], 0) == 0xDEADBEEF
+    assert jhash_bytes(bytes(range(8)), 1) == jhash2_words(
+        [0x03020100, 0x07060504], 1)                 # the same words, the same initval
+    k = Kernel()
+    m, t, L = k.machine, k.target, _l(k)
+    ht = k.heap.alloc(t.sizeof("rhashtable"), zero=True)
+    params = k.heap.alloc(t.sizeof("rhashtable_params"), zero=True)
+    m.write_u16(params + t.offset("rhashtable_params.key_len"), 4)
+    m.write_u16(params + t.offset("rhashtable_params.key_offset"), 8)
+    m.write_u8(params + t.offset("rhashtable_params.automatic_shrinking"), 1)
+    call = k.export_addr
+    bad = k.heap.alloc(t.sizeof("rhashtable_params"), zero=True)  # no key_len, no obj_hashfn
+    assert k.call(call("rhashtable_init"), ht, bad) == (-22) & ((1 << 64) - 1)
+    assert k.call(call("rhashtable_init"), ht, params) == 0
+    assert L.tsize(m.read_u64(ht)) == 64
+    objs = {}
+    for i in range(300):
+        o = k.heap.alloc(16, zero=True)
+        m.write_u32(o + 8, i * 7 + 1)
+        assert k.call(call("rhashtable_insert_slow"), ht, o + 8, o) == 0
+        objs[i * 7 + 1] = o
+        k.advance(1)                                    # the deferred worker may run
+    assert L.count(ht) == 300 and L.tsize(m.read_u64(ht)) == 512
+    dup = k.heap.alloc(16, zero=True)
+    m.write_u32(dup + 8, 8)
+    assert k.call(call("rhashtable_insert_slow"), ht, dup + 8, dup) == objs[8]
+
+    def lookup(key):
+        tbl = m.read_u64(ht)
+        h = jhash2_words([key], m.read_u32(tbl + L.t_rnd)) & (L.tsize(tbl) - 1)
+        p = m.read_u64(tbl + L.t_buckets + 8 * h) & ~1
+        while p and not is_nulls(p):
+            if m.read_u32(p + 8) == key:
+                return p
+            p = m.read_u64(p)
+        return 0
+    assert all(lookup(key) == o for key, o in objs.items())
+    it = k.heap.alloc(t.sizeof("rhashtable_iter"), zero=True)
+    REGISTRY["rhashtable_walk_enter"].fn(k, ht, it)
+    assert REGISTRY["rhashtable_walk_start_check"].fn(k, it) == 0
+    seen = []
+    while True:
+        obj = REGISTRY["rhashtable_walk_next"].fn(k, it)
+        if not obj:
+            break
+        seen.append(obj)
+    REGISTRY["rhashtable_walk_stop"].fn(k, it)
+    REGISTRY["rhashtable_walk_exit"].fn(k, it)
+    assert sorted(seen) == sorted(objs.values())
+    k.call(call("rhashtable_destroy"), ht)
+    assert k.findings == []
