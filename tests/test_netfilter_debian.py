@@ -531,3 +531,23 @@ def test_rhashtable_insert_grow_walk_destroy():
     assert sorted(seen) == sorted(objs.values())
     k.call(call("rhashtable_destroy"), ht)
     assert k.findings == []
+
+
+def test_socket_core_option_memory_and_no_ops():
+    """net/core/sock.c as af_alg/algif_* use it: sk_omem_alloc accounting, sock_no_*."""
+    k = Kernel()
+    m, t = k.machine, k.target
+    sk = k.heap.alloc(t.sizeof("sock"), zero=True)
+    omem = sk + t.offset("sock.sk_omem_alloc")
+    kmalloc, kfree_s = REGISTRY["sock_kmalloc"].fn, REGISTRY["sock_kzfree_s"].fn
+    a = kmalloc(k, sk, 20000, 0)
+    assert a and m.read_u32(omem) == 20000
+    assert kmalloc(k, sk, 480, 0) == 0                   # 20000 + 480 reaches optmem_max
+    assert m.read_u32(omem) == 20000
+    m.write(a, b"secret")
+    kfree_s(k, sk, a, 20000)
+    assert m.read_u32(omem) == 0
+    assert REGISTRY["sock_no_bind"].fn(k, 0, 0, 0) == -95             # -EOPNOTSUPP
+    assert REGISTRY["sock_no_mmap"].fn(k, 0, 0, 0) == -19             # -ENODEV
+    assert REGISTRY["sk_alloc"].fn(k, 0, 38, 0, 0, 0) == 0
+    assert [f["kind"] for f in k.findings] == ["not-modelled"]       # no socket(2) in kemu
