@@ -285,6 +285,15 @@ STRUCTS: dict[str, list[str]] = {
     "timezone": ["tz_minuteswest", "tz_dsttime"],
     "in6_addr": ["in6_u"],
     # lib/rbtree.c, lib/rhashtable.c (stubs/lib/rbtree.py, stubs/lib/rhashtable.py)
+    "packet_type": ["type", "dev", "func", "list", "af_packet_priv"],
+    "genl_family": ["id", "hdrsize", "name", "version", "maxattr", "mcgrp_offset",
+                    "n_ops", "n_small_ops", "n_mcgrps", "resv_start_op", "policy", "ops",
+                    "small_ops", "mcgrps", "module"],
+    "genl_ops": ["doit", "start", "dumpit", "done", "policy", "maxattr", "cmd",
+                 "internal_flags", "flags", "validate"],
+    "genl_small_ops": ["doit", "dumpit", "cmd", "internal_flags", "flags", "validate"],
+    "genl_multicast_group": ["name", "flags"],
+    "genlmsghdr": ["cmd", "version", "reserved"],
     "nf_ct_hook": ["update", "destroy", "get_tuple_skb", "attach", "set_closing",
                    "confirm"],
     "rb_node": ["__rb_parent_color", "rb_right", "rb_left"],
@@ -628,6 +637,9 @@ CONSTANTS: list[tuple[str, str]] = [
     ("NF_CT_DEFAULT_ZONE_ID", "macro"), ("NF_CT_DEFAULT_ZONE_DIR", "macro"),
     ("RTN_UNICAST", "enum"), ("RTN_LOCAL", "enum"), ("RTN_BROADCAST", "enum"),
     ("RTN_MULTICAST", "enum"), ("SS_UNCONNECTED", "enum"), ("PF_ALG", "macro"),
+    ("GENL_HDRLEN", "macro"), ("GENL_NAMSIZ", "macro"), ("GENL_MIN_ID", "macro"),
+    ("GENL_MAX_ID", "macro"), ("GENL_ID_CTRL", "macro"), ("GENL_START_ALLOC", "macro"),
+    ("ETH_P_ALL", "macro"), ("PTYPE_HASH_MASK", "macro"),
     # crypto
     ("CRYPTO_ALG_TYPE_MASK", "macro"), ("CRYPTO_ALG_TYPE_CIPHER", "macro"),
     ("CRYPTO_ALG_TYPE_SHASH", "macro"), ("CRYPTO_ALG_TYPE_AHASH", "macro"),
@@ -944,7 +956,7 @@ def slub_def_header(kdir: Path, res: Result) -> str:
 
 # headers probe.c does not include whose types STRUCTS wants (kemu_probe_types.h
 # includes them before declaring its anchors)
-PROBE_INCLUDES: list[str] = ["linux/rhashtable.h", "net/gen_stats.h"]
+PROBE_INCLUDES: list[str] = ["linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h"]
 
 
 def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
