@@ -1,4 +1,4 @@
-"""net/core/flow_offload.c (and neighbour.c's neigh_destroy): hardware flow offload.
+"""net/core/flow_offload.c (and neighbour.c, dev.c, dst_cache.c, dst.c): flow offload, tunnels.
 
 Offload needs a network device whose driver registers an indirect block
 callback (flow_indr_dev_register) or binds a flow block; kemu's machine has
@@ -27,4 +27,14 @@ for _proto, _result in [
          "enum tc_setup_type type, void *data, struct flow_block_offload *bo, "
          "void (*cleanup)(struct flow_block_cb *block_cb))", -errno.EOPNOTSUPP),
         ("void neigh_destroy(struct neighbour *neigh)", None)]:
+    unreachable(_proto, _result, NO_DEVICE)
+
+
+for _proto, _result in [
+        ("int dev_fill_forward_path(const struct net_device *dev, const u8 *daddr, "
+         "struct net_device_path_stack *stack)", -errno.ENOENT),
+        ("int dst_cache_init(struct dst_cache *dst_cache, gfp_t gfp)", -errno.ENOMEM),
+        ("struct metadata_dst *metadata_dst_alloc(u8 optslen, enum metadata_type type, "
+         "gfp_t flags)", 0),
+        ("void metadata_dst_free(struct metadata_dst *md_dst)", None)]:
     unreachable(_proto, _result, NO_DEVICE)
