@@ -551,3 +551,47 @@ def test_socket_core_option_memory_and_no_ops():
     assert REGISTRY["sock_no_mmap"].fn(k, 0, 0, 0) == -19             # -ENODEV
     assert REGISTRY["sk_alloc"].fn(k, 0, 38, 0, 0, 0) == 0
     assert [f["kind"] for f in k.findings] == ["not-modelled"]       # no socket(2) in kemu
+
+
+def test_llc_packet_handlers(debian_modules):
+    k, regs = _cycle(debian_modules, "llc")
+    handlers = [r for r in regs.values() if r[0] == "packet type"]
+    assert handlers and all(r[1] == "llc" for r in handlers), regs
+    _clean(k)
+
+
+def test_genetlink_family_register_unregister():
+    from stubs.net.netlink.genetlink import find_family
+    k = Kernel()
+    m, t = k.machine, k.target
+
+    def family(name, ops):
+        fam = k.heap.alloc(t.sizeof("genl_family"), zero=True)
+        m.write(fam + t.offset("genl_family.name"), name.encode() + b"\0")
+        m.write_u32(fam + t.offset("genl_family.version"), 1)
+        arr = k.heap.alloc(t.sizeof("genl_small_ops") * len(ops), zero=True)
+        for i, (cmd, doit) in enumerate(ops):
+            op = arr + i * t.sizeof("genl_small_ops")
+            m.write_u8(op + t.offset("genl_small_ops.cmd"), cmd)
+            m.write_u64(op + t.offset("genl_small_ops.doit"), doit)
+        m.write_u64(fam + t.offset("genl_family.small_ops"), arr)
+        m.write_u8(fam + t.offset("genl_family.n_small_ops"), len(ops))
+        return fam
+    reg, unreg = REGISTRY["genl_register_family"].fn, REGISTRY["genl_unregister_family"].fn
+    fn = k.export_addr("_printk")                     # any code address will do as doit
+    a = family("kemu_a", [(1, fn), (2, fn)])
+    assert reg(k, a) == 0
+    fid = m.read_u32(a + t.offset("genl_family.id"))
+    assert fid == t.const("GENL_START_ALLOC") and find_family(k, "kemu_a") == a
+    assert reg(k, family("kemu_a", [(1, fn)])) == -17             # -EEXIST: same name
+    assert reg(k, family("kemu_b", [(1, fn), (1, fn)])) == -22    # a command twice
+    assert reg(k, family("kemu_c", [(1, 0)])) == -22              # neither doit nor dumpit
+    b = family("kemu_d", [(3, fn)])
+    assert reg(k, b) == 0 and m.read_u32(b + t.offset("genl_family.id")) == fid + 1
+    skb = _skb(k, b"")
+    hdr = REGISTRY["genlmsg_put"].fn(k, skb, 7, 9, b, 0, 3)
+    data = m.read_u64(skb + t.offset("sk_buff.data"))
+    assert hdr == data + 16 + 4
+    assert m.read_u16(data + 4) == fid + 1 and m.read_u8(data + 16) == 3   # type, cmd
+    assert unreg(k, a) == 0 and unreg(k, a) == -2 and unreg(k, b) == 0
+    assert k.registrations == {}

@@ -106,7 +106,12 @@ def __dev_remove_pack(k, pt):
         lst.remove(pt)
         k.unregister("packet type", pt)
     else:
-        k.log.emit(4, f"dev_remove_pack: {pt:016x} not found")
+        from ...lib.vsprintf import Spec, ptr_to_id
+        spec = Spec()
+        spec.field_width, spec.precision = -1, -1
+        buf = bytearray()
+        ptr_to_id(buf, pt, spec)                 # %p: hashed
+        k.log.emit(4, f"dev_remove_pack: {buf.decode()} not found")
 
 
 @export("void dev_remove_pack(struct packet_type *pt)")
