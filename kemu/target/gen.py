@@ -305,15 +305,15 @@ STRUCTS: dict[str, list[str]] = {
     "rhashtable_params": ["nelem_hint", "key_len", "key_offset", "head_offset",
                           "max_size", "min_size", "automatic_shrinking", "hashfn",
                           "obj_hashfn", "obj_cmpfn"],
-    "bucket_table": ["size", "nest", "hash_rnd", "walkers", "rcu", "future_tbl",
-                     "buckets"],
+    # buckets[] is the flexible array at the end: at sizeof(struct bucket_table)
+    "bucket_table": ["size", "nest", "hash_rnd", "walkers", "rcu", "future_tbl"],
     "rhashtable_iter": ["ht", "p", "list", "walker", "slot", "skip", "end_of_table"],
     "rhashtable_walker": ["list", "tbl"],
     "rhash_head": ["next"],
     "rhlist_head": ["rhead", "next"],
     "rhashtable_compare_arg": ["ht", "key"],
     # net/core/gen_estimator.c, gen_stats.c, socket core (stubs/net/core)
-    "gnet_stats_basic_sync": ["bytes", "packets", "syncp"],
+    "gnet_stats_basic_sync": ["bytes", "packets"],          # syncp is empty on 64-bit
     "gnet_stats_rate_est64": ["bps", "pps"],
     "tc_estimator": ["interval", "ewma_log"],
     "socket": ["state", "type", "flags", "file", "sk", "ops", "wq"],

@@ -143,7 +143,8 @@ class _L:
         self.ht_size = s("rhashtable")
         self.t_size, self.t_nest = o("bucket_table.size"), o("bucket_table.nest")
         self.t_rnd, self.t_walkers = o("bucket_table.hash_rnd"), o("bucket_table.walkers")
-        self.t_future, self.t_buckets = o("bucket_table.future_tbl"), o("bucket_table.buckets")
+        self.t_future = o("bucket_table.future_tbl")
+        self.t_buckets = s("bucket_table")       # the flexible buckets[] (cacheline aligned)
         self.t_rcu = o("bucket_table.rcu")
         self.i_ht, self.i_p, self.i_list = (o("rhashtable_iter.ht"), o("rhashtable_iter.p"),
                                             o("rhashtable_iter.list"))
