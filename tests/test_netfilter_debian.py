@@ -104,6 +104,17 @@ XT_MODULES = {
     "ipt_REJECT": ("xt_target", {"REJECT"}),
     "ip6t_REJECT": ("xt_target", {"REJECT"}),
     "ebt_snat": ("xt_target", {"snat"}),
+    "ebt_arpreply": ("xt_target", {"arpreply"}),
+    "xt_cluster": ("xt_match", {"cluster"}),
+    "xt_connbytes": ("xt_match", {"connbytes"}),
+    "xt_connlabel": ("xt_match", {"connlabel"}),
+    "xt_connmark": ("xt_match", {"connmark"}),
+    "xt_helper": ("xt_match", {"helper"}),
+    "xt_CT": ("xt_target", {"CT", "NOTRACK"}),
+    "xt_CONNSECMARK": ("xt_target", {"CONNSECMARK"}),
+    "ipt_SYNPROXY": ("xt_target", {"SYNPROXY"}),
+    "ip6t_SYNPROXY": ("xt_target", {"SYNPROXY"}),
+    "ipt_CLUSTERIP": ("xt_target", {"CLUSTERIP"}),
 }
 
 
