@@ -500,8 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="as insmod -f: skip vermagic and modversions checks (taints F)")
         sp.add_argument("--allow-missing", action="store_true",
                         help="stub imports that kemu does not provide (they return 0)")
-        sp.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
-                        help="wall-clock limit for each entry into module code (default 10)")
+        sp.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                        help="wall-clock limit for each entry into module code (default 20, the "
+                             "kernel's soft-lockup threshold)")
         sp.add_argument("--max-insns", type=int, default=0, metavar="N",
                         help="instruction budget for each entry into module code "
                              "(default: none; counting slows emulation)")
@@ -588,8 +589,8 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("dir", metavar="DIR")
     sv.add_argument("--allow-missing", action="store_true",
                     help="stub imports kemu does not provide instead of failing")
-    sv.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS",
-                    help="limit for each entry into module code (default 5)")
+    sv.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                    help="limit for each entry into module code (default 20)")
     sv.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                     help="survey N modules at a time, each in its own process")
     sv.set_defaults(func=cmd_survey)

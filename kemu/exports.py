@@ -114,6 +114,8 @@ def unreachable(prototype: str, result=0, why: str = "", origin: str = "") -> Ex
 
 
 def _parse_decl(decl: str):
+    if "(" in decl:
+        raise ValueError(f"data {decl!r}: declare a function pointer as 'void *NAME'")
     words = decl.replace("*", " * ").split()
     name = words[-1]
     type_text = " ".join(words[:-1])

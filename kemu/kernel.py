@@ -77,7 +77,7 @@ class Kernel:
     loads from, as modprobe would; without one, requests fail.
     """
 
-    def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 10_000,
+    def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 20_000,
                  stub_packages=("stubs",), sanitize: bool = True, modules=None):
         self.target = target if hasattr(target, "offset") else \
             load_target(target or os.environ.get("KEMU_TARGET") or None)
@@ -667,7 +667,7 @@ class Kernel:
         for modname in order:
             if modname in self.modules:
                 continue
-            entry = tree.entries[modname]
+            entry = tree.entry(modname)
             if any(d not in self.modules for d in tree.depends(modname)[:-1]):
                 status = 1
                 continue

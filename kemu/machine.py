@@ -56,6 +56,9 @@ VMALLOC_ADDR = 0xFFFFC90000000000
 SLOTS_ADDR = 0xFFFFFFFF81000000
 THUNKS_ADDR = 0xFFFFFFFF82000000
 KDATA_ADDR = 0xFFFFFFFF83000000
+KDATA_SIZE = 1 << 26
+START_KERNEL_MAP = 0xFFFFFFFF80000000      # __START_KERNEL_map: the image at physical 0
+DIRECT_MAP_HEAP_OFFSET = 0x8000000         # 128 MiB: above the image's physical span
 MODULES_ADDR = 0xFFFFFFFFC0000000
 USER_ADDR = 0x0000000000400000
 
@@ -85,6 +88,11 @@ _THUNK_ASM = {
 }
 _ks = None
 _thunk_blob: tuple[bytes, dict] | None = None
+
+
+def image_alias(addr: int) -> int:
+    """The direct-map address of a kernel-image address (__va(__pa_symbol(addr)))."""
+    return DIRECT_MAP_ADDR + (addr - START_KERNEL_MAP)
 
 
 def assemble(source: str, addr: int) -> bytes:
@@ -181,10 +189,13 @@ class Machine:
     def __init__(self):
         uc = self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        self.direct_map = Region(uc, "direct map", DIRECT_MAP_ADDR, 1 << 40)
+        # the direct map's first DIRECT_MAP_HEAP_OFFSET bytes alias the kernel image
+        # (physical memory below it); the heap and page allocator start above
+        self.direct_map = Region(uc, "direct map", DIRECT_MAP_ADDR + DIRECT_MAP_HEAP_OFFSET,
+                                 (1 << 40) - DIRECT_MAP_HEAP_OFFSET)
         self.vmalloc = Region(uc, "vmalloc", VMALLOC_ADDR, 1 << 40)
         self.modules = Region(uc, "modules", MODULES_ADDR, 1 << 30)
-        self.kdata = Region(uc, "kernel data", KDATA_ADDR, 1 << 28)
+        self.kdata = Region(uc, "kernel data", KDATA_ADDR, KDATA_SIZE)
         self.user = Region(uc, "user", USER_ADDR, 1 << 32)
         self._kdata_next = self._kdata_end = 0
         # export slots: one ret each; the hook is limited to this range
@@ -354,7 +365,8 @@ class Machine:
         addr = align(self._kdata_next, alignment)
         if not self._kdata_end or addr + size > self._kdata_end:
             chunk = page_align(max(64 * 1024, size + alignment))
-            start = self.kdata.map(chunk)          # contiguous with the previous chunk
+            # contiguous with the previous chunk; __va(__pa_symbol(x)) reads the same bytes
+            start = self.kdata.map_aliased(chunk, image_alias)
             if not self._kdata_end:
                 addr = align(start, alignment)
             self._kdata_end = start + chunk
@@ -435,12 +447,19 @@ class Machine:
         if not isinstance(req, CallRequest):
             raise TypeError(f"a generator hook may only yield CallRequest, not {req!r}")
         self.pending.append((gen, finish))
-        rsp = self.uc.reg_read(RSP) - 8
+        rsp = self.reg("rsp") - 8
         self.write_u64(rsp, self.resume_addr)
-        self.uc.reg_write(RSP, rsp)
-        for reg, arg in zip(ARG_REGS, req.args):
-            self.uc.reg_write(reg, arg & 0xFFFFFFFFFFFFFFFF)
-        self.uc.reg_write(RIP, req.fn_addr)
+        # the C API directly: the binding's reg_write costs more than the call itself
+        vals = self._arg_vals
+        for i, arg in enumerate(req.args[:6]):
+            vals[i] = arg & 0xFFFFFFFFFFFFFFFF
+        _lib.uc_reg_write_batch(self._uch, self._arg_ids, self._arg_ptrs, min(len(req.args), 6))
+        self._set_reg_raw(RSP, rsp)
+        self._set_reg_raw(RIP, req.fn_addr)          # last: a PC write restarts the block
+
+    def _set_reg_raw(self, reg_id: int, value: int) -> None:
+        self._u64.value = value & 0xFFFFFFFFFFFFFFFF
+        _lib.uc_reg_write(self._uch, reg_id, self._u64_ref)
 
     def _on_resume(self):
         gen, finish = self.pending.pop()

@@ -7,6 +7,9 @@ models and the sanitizers can say what a pointer is.
 """
 from __future__ import annotations
 
+import ctypes
+import mmap
+
 from dataclasses import dataclass
 
 from unicorn import UC_PROT_ALL, UC_PROT_READ, UC_PROT_WRITE, UC_PROT_EXEC
@@ -40,6 +43,7 @@ class Region:
         self.next_addr = base_addr
         self.chunk = chunk
         self.freed: dict[int, int] = {}      # addr -> size of page ranges returned
+        self.backing: list = []              # host memory of map_aliased() ranges
 
     def contains(self, addr: int) -> bool:
         """True if ``addr`` lies in this region."""
@@ -56,6 +60,21 @@ class Region:
             raise MemoryError(f"{self.name}: address space exhausted")
         self.next_addr = addr + size
         self.uc.mem_map(addr, size, prot)
+        return addr
+
+    def map_aliased(self, size: int, alias_addr, prot: int = PROT_RW) -> int:
+        """Map ``size`` bytes like :meth:`map`, backed by host memory that is also
+        mapped at ``alias_addr(addr)`` (the kernel image's direct-map alias)."""
+        size = page_align(max(size, 1))
+        addr = self.next_addr
+        if addr + size > self.base_addr + self.size:
+            raise MemoryError(f"{self.name}: address space exhausted")
+        self.next_addr = addr + size
+        buf = mmap.mmap(-1, size)
+        ptr = ctypes.addressof(ctypes.c_char.from_buffer(buf))
+        self.uc.mem_map_ptr(addr, size, prot, ptr)
+        self.uc.mem_map_ptr(alias_addr(addr), size, PROT_RW, ptr)
+        self.backing.append(buf)
         return addr
 
     def unmap(self, addr: int, size: int) -> None:

@@ -1,5 +1,8 @@
 """A tree of modules as depmod and modprobe see it.
 
+The index is kept in ``$KEMU_CACHE`` (``~/.cache/kemu``), keyed by every
+module's path, size and modification time, as depmod's output would be.
+
 :class:`ModuleTree` indexes the ``.ko`` files under a directory the way
 ``depmod`` does: each module's name (``-`` read as ``_``), its hard
 dependencies (``modules.dep`` when the tree has one, else ``.modinfo
@@ -16,11 +19,22 @@ given a tree (``Kernel(modules=DIR)``, ``kemu --modules DIR``) does the same.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import elf as E
 from .errors import KemuError
+
+
+_PREFIX = 4                     # literal alias characters an index bucket is keyed by
+
+
+def _cache_dir() -> str:
+    base = os.environ.get("KEMU_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kemu")
+    return base
 
 
 def modname(filename: str) -> str:
@@ -68,9 +82,11 @@ class ModuleEntry:
 class ModuleTree:
     """The modules under ``root``, indexed lazily on first use."""
 
-    def __init__(self, root: str):
+    def __init__(self, root: str, fallback: "ModuleTree | None" = None):
         self.root = os.path.abspath(root)
+        self.fallback = fallback          # where modules this tree lacks are looked up
         self._entries: dict[str, ModuleEntry] | None = None
+        self._aliases = None
 
     # ------------------------------------------------------------- indexing
     @property
@@ -82,12 +98,34 @@ class ModuleTree:
 
     def _index(self) -> dict[str, ModuleEntry]:
         entries: dict[str, ModuleEntry] = {}
+        stamp = hashlib.sha256(self.root.encode())
         for dirpath, dirs, files in os.walk(self.root):
             dirs.sort()
             for fname in sorted(files):
-                if fname.endswith(".ko"):
+                if fname.endswith((".ko", "modules.dep")):
                     path = os.path.join(dirpath, fname)
+                    st = os.stat(path)
+                    stamp.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+                if fname.endswith(".ko"):
                     entries.setdefault(modname(fname), ModuleEntry(modname(fname), path))
+        cache = os.path.join(_cache_dir(), f"modindex-{stamp.hexdigest()[:24]}.json")
+        try:
+            with open(cache) as fh:
+                return {e["name"]: ModuleEntry(**e) for e in json.load(fh)}
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        self._index_modinfo(entries)
+        try:                                    # atomically: a reader never sees half
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            tmp = f"{cache}.{os.getpid()}.tmp"
+            with open(tmp, "w") as fh:
+                json.dump([asdict(e) for e in entries.values()], fh)
+            os.replace(tmp, cache)
+        except OSError:
+            pass
+        return entries
+
+    def _index_modinfo(self, entries: dict) -> None:
         depfile = self._modules_dep()
         hard = self._read_modules_dep(depfile, entries) if depfile else None
         for entry in entries.values():
@@ -104,7 +142,6 @@ class ModuleTree:
                     entry.post += post
                 elif key == "depends" and hard is None:
                     entry.depends = [d.replace("-", "_") for d in value.split(",") if d]
-        return entries
 
     def _modules_dep(self) -> str | None:
         probe = self.root
@@ -134,19 +171,53 @@ class ModuleTree:
         return hard
 
     # ------------------------------------------------------------- queries
+    def entry(self, name: str) -> ModuleEntry | None:
+        """Module ``name`` of this tree, else of the fallback tree, or None."""
+        found = self.entries.get(modname(name + ".ko"))
+        if found is None and self.fallback is not None:
+            return self.fallback.entry(name)
+        return found
+
     def path(self, name: str) -> str | None:
         """The file of module ``name``, or None."""
-        entry = self.entries.get(modname(name + ".ko"))
+        entry = self.entry(name)
         return entry.path if entry else None
 
     def lookup(self, name: str) -> list[str]:
         """Module names ``modprobe NAME`` means: the module itself, else every
-        module with a matching alias (patterns as in modules.alias)."""
+        module with a matching alias (patterns as in modules.alias), in tree order;
+        the fallback tree answers what this one cannot."""
         mod = modname(name + ".ko")
         if mod in self.entries:
             return [mod]
-        return [e.name for e in self.entries.values()
-                if any(fnmatch.fnmatchcase(name, pattern) for pattern in e.aliases)]
+        exact, buckets, general = self._alias_index()
+        hits = set(exact.get(name, ()))
+        for pattern, owner in buckets.get(name[:_PREFIX], []) + general:
+            if owner not in hits and fnmatch.fnmatchcase(name, pattern):
+                hits.add(owner)
+        if not hits and self.fallback is not None:
+            return self.fallback.lookup(name)
+        return [n for n in self.entries if n in hits]
+
+    def _alias_index(self):
+        """Aliases without wildcards by value; the others bucketed by their first
+        literal characters (drivers carry tens of thousands)."""
+        if self._aliases is None:
+            exact: dict[str, list[str]] = {}
+            buckets: dict[str, list] = {}
+            general: list = []
+            for entry in self.entries.values():
+                for pattern in entry.aliases:
+                    if not any(c in pattern for c in "*?["):
+                        exact.setdefault(pattern, []).append(entry.name)
+                        continue
+                    head = pattern[:_PREFIX]
+                    if any(c in head for c in "*?[") or len(head) < _PREFIX:
+                        general.append((pattern, entry.name))
+                    else:
+                        buckets.setdefault(head, []).append((pattern, entry.name))
+            self._aliases = (exact, buckets, general)
+        return self._aliases
 
     def depends(self, name: str) -> list[str]:
         """Hard dependencies of ``name``, depth-first, each once, ``name`` last."""
@@ -157,7 +228,7 @@ class ModuleTree:
             if n in seen:
                 return
             seen.add(n)
-            entry = self.entries.get(n)
+            entry = self.entry(n)
             for d in entry.depends if entry else ():
                 visit(d)
             order.append(n)
@@ -173,7 +244,7 @@ class ModuleTree:
             if n in seen or depth > 8:
                 return
             seen.add(n)
-            entry = self.entries.get(n)
+            entry = self.entry(n)
             if entry and softdeps:
                 for soft in entry.pre:
                     for m in self.lookup(soft):
@@ -190,12 +261,28 @@ class ModuleTree:
         return order
 
 
-_TREES: dict[str, ModuleTree] = {}
+_TREES: dict[tuple, ModuleTree] = {}
 
 
-def shared_tree(root: str) -> ModuleTree:
-    """One ModuleTree per directory per process (indexing a tree takes seconds)."""
-    key = os.path.abspath(root)
+def shared_tree(root: str, fallback: str | None = None) -> ModuleTree:
+    """One ModuleTree per directory (and fallback) per process."""
+    key = (os.path.abspath(root), os.path.abspath(fallback) if fallback else None)
     if key not in _TREES:
-        _TREES[key] = ModuleTree(key)
+        if fallback and os.path.abspath(fallback) != key[0]:
+            _TREES[key] = ModuleTree(key[0], shared_tree(fallback))
+        else:
+            _TREES[key] = ModuleTree(key[0])
     return _TREES[key]
+
+
+def default_trees(release: str) -> list[str]:
+    """Where modules of kernel ``release`` may be found when no tree is given:
+    ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, and the copy of Debian's package
+    that tests/fetch-debian-modules.sh keeps in kemu's cache."""
+    candidates = [os.environ.get("KEMU_MODULES", ""), f"/lib/modules/{release}",
+                  os.path.join(_cache_dir(), "debian", release, "lib", "modules", release)]
+    def has_modules(d):
+        return os.path.isdir(os.path.join(d, "kernel")) or \
+            os.path.exists(os.path.join(d, "modules.dep")) or \
+            any(f.endswith(".ko") for f in os.listdir(d))
+    return [c for c in candidates if c and os.path.isdir(c) and has_modules(c)]

@@ -198,11 +198,16 @@ class Session:
         return k
 
     def _apply(self, k, op: dict, replay: bool = False):
-        timeout = op.get("timeout_ms", 10_000)
+        timeout = op.get("timeout_ms", 20_000)
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
         k.timeout_ms = timeout
         k.max_insns = op.get("max_insns", 0)
+        saved_tree = k.module_tree
+        if "modules" in op:                  # the tree request_module() used, recorded
+            k.module_tree = None
+            if op["modules"]:
+                k.set_module_tree(op["modules"])
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
@@ -221,13 +226,16 @@ class Session:
             if not replay:
                 raise
         finally:
-            k.timeout_ms = 10_000
+            k.timeout_ms = 20_000
             k.max_insns = 0
+            k.module_tree = saved_tree
 
     def run(self, k, op: dict):
         """Perform a new operation on ``k`` and journal it (also when it fails)."""
         if op["op"] == "load":
             op["file"] = self.store_module(op.pop("data"))
+        # replays must see the same module tree whatever --modules says then
+        op["modules"] = k.module_tree.root if k.module_tree is not None else None
         try:
             result = self._apply(k, op)
             op["result"] = 0

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .errors import EmulationError, InitError, KemuError, LoadError, Lockup
-from .modprobe import ModuleTree, shared_tree
+from .modprobe import ModuleTree, default_trees, shared_tree
 
 
 @dataclass
@@ -35,7 +35,7 @@ class Outcome:
 
 
 def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
-               timeout_ms: int = 5000, target=None) -> Outcome:
+               timeout_ms: int = 20_000, target=None) -> Outcome:
     """modprobe ``name`` into a fresh kernel (soft and hard dependencies first,
     further modules on request_module()), then unload it; report what happened."""
     from .kernel import Kernel
@@ -126,16 +126,29 @@ def tree_root(root: str) -> str:
 _TREE: list = []          # the tree a forked survey worker reads
 
 
+def _fallback_tree(root: str, target=None) -> str | None:
+    """Where a dependency the surveyed tree lacks is looked for: ``--modules``/
+    ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, or kemu's copy of Debian's modules."""
+    from .target import load_target
+    t = target if hasattr(target, "release") else \
+        load_target(target or os.environ.get("KEMU_TARGET") or None)
+    for candidate in default_trees(t.release):
+        if not os.path.abspath(root).startswith(os.path.join(os.path.abspath(candidate), "")) \
+                and os.path.abspath(candidate) != os.path.abspath(root):
+            return candidate
+    return None
+
+
 def _survey_worker(job):
     name, allow_missing, timeout_ms, target = job
     return survey_one(name, _TREE[0], allow_missing, timeout_ms, target)
 
 
-def survey(root: str, allow_missing: bool = False, timeout_ms: int = 5000, progress=None,
+def survey(root: str, allow_missing: bool = False, timeout_ms: int = 20_000, progress=None,
            target=None, jobs: int = 1) -> list[Outcome]:
     """Survey every module under ``root``; dependencies may come from the whole tree.
     ``jobs`` > 1 surveys that many modules at a time in forked processes."""
-    tree = shared_tree(tree_root(root))
+    tree = shared_tree(tree_root(root), _fallback_tree(tree_root(root), target))
     under = os.path.join(os.path.abspath(root), "")
     names = sorted(n for n, e in tree.entries.items()
                    if os.path.abspath(e.path).startswith(under))
@@ -143,11 +156,12 @@ def survey(root: str, allow_missing: bool = False, timeout_ms: int = 5000, progr
 
 
 def survey_modules(tree: ModuleTree, names: list, allow_missing: bool = False,
-                   timeout_ms: int = 5000, progress=None, target=None,
+                   timeout_ms: int = 20_000, progress=None, target=None,
                    jobs: int = 1) -> list[Outcome]:
     """Survey the modules ``names`` of ``tree``, in that order."""
     results = []
     jobs_list = [(name, allow_missing, timeout_ms, target) for name in names]
+    tree.lookup("")                             # index aliases once, before any fork
     if jobs > 1 and len(names) > 1:
         import multiprocessing
         _TREE[:] = [tree]

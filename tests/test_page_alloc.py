@@ -102,3 +102,31 @@ def test_struct_pages_of_alloc_pages_and_kmalloc(kernel):
     assert "spage: kmalloc page refs=1 addr_ok=1" in kernel.dmesg
     assert "spage: totalram=117104 unit=4096 free_le_total=1" in kernel.dmesg
     assert kernel.registrations == {}
+
+
+ZERO_PAGE_SRC = r'''#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/pgtable.h>
+static int __init zp_init(void)
+{
+	const char *z = page_address(ZERO_PAGE(0));
+	int i, sum = 0;
+
+	for (i = 0; i < PAGE_SIZE; i++)
+		sum += z[i];
+	pr_info("zp: alias=%d sum=%d\n", z == __va(__pa_symbol(empty_zero_page)), sum);
+	return 0;
+}
+static void __exit zp_exit(void) { }
+module_init(zp_init);
+module_exit(zp_exit);
+MODULE_LICENSE("GPL");
+'''
+
+
+def test_zero_page_through_the_direct_map_alias_of_kernel_data(kernel):
+    # ZERO_PAGE(0) is virt_to_page(empty_zero_page), a kernel-image address:
+    # page_address() of it is the image's direct-map alias, the same bytes
+    ko = build_module({"zp.c": ZERO_PAGE_SRC})
+    kernel.unload(kernel.load(ko))
+    assert "zp: alias=1 sum=0" in kernel.dmesg

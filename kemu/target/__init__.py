@@ -106,6 +106,7 @@ class Target:
         self._label = label
         self._data: dict | None = None
         self._exports: dict[str, tuple] | None = None
+        self._offset_cache: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"<kemu Target {self._label}>"
@@ -192,9 +193,15 @@ class Target:
         anonymous structs/unions are named directly ("kernel_param.arg").
         Raises :class:`UnknownMember` (a KeyError) naming the member.
         """
+        try:
+            return self._offset_cache[name]
+        except KeyError:
+            pass
         key = _strip_struct(name)
         try:
-            return self.data["offsets"][key]
+            value = self.data["offsets"][key]
+            self._offset_cache[name] = value
+            return value
         except KeyError:
             pass
         struct, _, member = key.partition(".")

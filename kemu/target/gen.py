@@ -58,6 +58,12 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    "nmiaction": ["list", "handler", "max_duration", "flags", "name"],
+    "atomic_notifier_head": ["lock", "head"],
+    "blocking_notifier_head": ["rwsem", "head"],
+    "raw_notifier_head": ["head"],
+    "kobj_uevent_env": ["argv", "envp", "envp_idx", "buf", "buflen"],
+    "fasync_struct": ["fa_lock", "magic", "fa_fd", "fa_next", "fa_file", "fa_rcu"],
     "static_key_false": ["key"],
     "static_key_true": ["key"],
     "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns"],
@@ -171,6 +177,7 @@ STRUCTS: dict[str, list[str]] = {
                    "groups", "nodename", "mode"],
     "cdev": ["kobj", "owner", "ops", "list", "dev", "count"],
     "kobject": ["name", "entry", "parent", "kset", "ktype", "sd", "kref"],
+    "spinlock": ["rlock"],
     "mutex": ["owner", "wait_lock", "osq", "wait_list"],
     "completion": ["done", "wait"],
     "wait_queue_head": ["lock", "head"],
@@ -225,8 +232,78 @@ STRUCTS: dict[str, list[str]] = {
     "device": ["kobj", "parent", "p", "init_name", "type", "bus", "driver",
                "platform_data", "driver_data", "devt", "id", "class",
                "groups", "release", "mutex", "devres_head", "dma_pools",
-               "numa_node"],
-    "device_type": ["name", "groups", "uevent", "devnode", "release"],
+               "numa_node", "power", "power.usage_count", "power.runtime_status",
+               "power.disable_depth", "power.runtime_error", "power.child_count",
+               "power.can_wakeup", "power.wakeup",
+               "dma_mask", "coherent_dma_mask", "of_node", "fwnode", "pm_domain"],
+    "device_type": ["name", "groups", "uevent", "devnode", "release", "pm"],
+    # device model, buses (stubs/drivers)
+    "device_driver": ["name", "bus", "owner", "mod_name", "suppress_bind_attrs",
+                      "probe_type", "of_match_table", "acpi_match_table", "probe",
+                      "sync_state", "remove", "shutdown", "suspend", "resume", "groups",
+                      "dev_groups", "pm", "coredump", "p"],
+    "bus_type": ["name", "dev_name", "dev_root", "bus_groups", "dev_groups", "drv_groups",
+                 "match", "uevent", "probe", "sync_state", "remove", "shutdown", "pm", "p"],
+    "dev_pm_ops": ["runtime_suspend", "runtime_resume", "runtime_idle"],
+    "platform_driver": ["probe", "remove", "remove_new", "shutdown", "driver", "id_table",
+                        "prevent_deferred_probe"],
+    "platform_device": ["name", "id", "id_auto", "dev", "platform_dma_mask",
+                        "num_resources", "resource", "id_entry", "driver_override", "mfd_cell"],
+    "platform_device_info": ["parent", "fwnode", "of_node_reused", "name", "id", "res",
+                             "num_res", "data", "size_data", "dma_mask", "properties"],
+    "platform_device_id": ["name", "driver_data"],
+    "resource": ["start", "end", "name", "flags", "desc", "parent", "sibling", "child"],
+    "i2c_driver": ["class", "probe", "remove", "probe_new", "shutdown", "driver", "id_table",
+                   "detect", "address_list", "clients"],
+    "i2c_device_id": ["name", "driver_data"],
+    "i2c_client": ["flags", "addr", "name", "adapter", "dev", "init_irq", "irq"],
+    "pci_driver": ["node", "name", "id_table", "probe", "remove", "driver"],
+    "pci_device_id": ["vendor", "device", "subvendor", "subdevice", "class", "class_mask",
+                      "driver_data"],
+    "spi_driver": ["id_table", "probe", "remove", "shutdown", "driver"],
+    "hwrng": ["name", "init", "cleanup", "data_present", "data_read", "read", "priv",
+              "quality", "list", "ref", "cleanup_done", "dying"],
+    "idr": ["idr_rt", "idr_base", "idr_next"],
+    "xarray": ["xa_lock", "xa_flags", "xa_head"],
+    "ida": ["xa"],
+    "irqaction": ["handler", "dev_id", "thread_fn", "irq", "flags", "name"],
+    "hwmon_chip_info": ["ops", "info"],
+    "hwmon_ops": ["is_visible", "read", "read_string", "write"],
+    "hwmon_channel_info": ["type", "config"],
+    "dmi_system_id": ["callback", "ident", "matches", "driver_data"],
+    "dmi_strmatch": ["slot", "exact_match", "substr"],
+    "class_attribute": ["attr", "show", "store"],
+    "class_attribute_string": ["attr", "str"],
+    "input_dev": ["name", "phys", "uniq", "id", "propbit", "evbit", "keybit", "relbit",
+                  "absbit", "mscbit", "ledbit", "sndbit", "ffbit", "swbit",
+                  "hint_events_per_packet", "keycodemax", "keycodesize", "keycode",
+                  "setkeycode", "getkeycode", "ff", "poller", "rep", "mt", "absinfo", "key",
+                  "led", "snd", "sw", "open", "close", "event", "users", "going_away", "dev",
+                  "h_list", "node", "num_vals", "max_vals", "vals", "devres_managed",
+                  "inhibited"],
+    "input_device_id": ["flags", "bustype", "vendor", "product", "version", "evbit", "keybit",
+                        "relbit", "absbit", "mscbit", "ledbit", "sndbit", "ffbit", "swbit",
+                        "propbit", "driver_info"],
+    "input_id": ["bustype", "vendor", "product", "version"],
+    "acpi_driver": ["name", "class", "ids", "flags", "ops", "drv", "owner"],
+    "acpi_buffer": ["length", "pointer"],
+    "pnp_driver": ["name", "id_table", "flags", "probe", "remove", "driver"],
+    "notifier_block": ["notifier_call", "next", "priority"],
+    "acpi_bus_type": ["list", "name", "match", "find_companion", "setup"],
+    "input_absinfo": ["value", "minimum", "maximum", "fuzz", "flat", "resolution"],
+    "input_handler": ["private", "event", "events", "filter", "match", "connect",
+                      "disconnect", "start", "legacy_minors", "minor", "name", "id_table",
+                      "h_list", "node"],
+    "input_handle": ["private", "open", "name", "dev", "handler", "d_node", "h_node"],
+    "led_classdev": ["name", "brightness", "max_brightness", "flags",
+                     "brightness_set", "brightness_set_blocking", "brightness_get",
+                     "blink_set", "pattern_set", "pattern_clear", "dev", "groups", "node",
+                     "default_trigger", "trigger", "trig_list", "trigger_data",
+                     "activated", "trigger_type", "blink_delay_on", "blink_delay_off",
+                     "work_flags"],
+    "led_trigger": ["name", "activate", "deactivate", "trigger_type", "leddev_list_lock",
+                    "led_cdevs", "next_trig", "groups"],
+    "led_init_data": ["fwnode", "default_label", "devicename", "devname_mandatory"],
     "attribute": ["name", "mode"],
     "attribute_group": ["name", "is_visible", "is_bin_visible", "attrs",
                         "bin_attrs"],
@@ -460,7 +537,39 @@ STRUCTS: dict[str, list[str]] = {
     # Members of paravirt_patch_template are generated from the DWARF: every
     # function pointer / paravirt_callee_save leaf of cpu, irq, mmu, lock.
     "paravirt_patch_template": ["cpu", "irq", "mmu", "lock"],
+    # crypto / lib helpers (stubs/crypto, stubs/lib, stubs/kernel/padata.py,
+    # stubs/arch/x86/kernel/cpu_match.py)
+    "x86_cpu_id": ["vendor", "family", "model", "steppings", "feature", "flags",
+                   "driver_data"],
+    "aead_geniv_ctx": ["lock", "child", "sknull"],          # salt[]: at sizeof()
+    "crypto_sync_skcipher": ["base"],
+    "asn1_decoder": ["machine", "machlen", "actions"],
+    "padata_priv": ["list", "pd", "cb_cpu", "seq_nr", "info", "parallel", "serial"],
+    "padata_shell": ["pinst", "pd", "opd", "list"],
+    "parallel_data": ["ps", "reorder_list", "squeue", "refcnt", "seq_nr", "processed",
+                      "cpu", "cpumask"],
+    "padata_instance": ["cpuhp_node", "parallel_wq", "serial_wq", "pslist", "cpumask",
+                        "validate_cpumask", "kobj", "lock", "flags"],
+    "padata_cpumask": ["pcpu", "cbcpu"],
+    "notifier_block": ["notifier_call", "next", "priority"],
+    "asymmetric_key_parser": ["link", "owner", "name", "parse"],
+    "asymmetric_key_subtype": ["owner", "name", "name_len", "describe", "destroy", "query",
+                               "eds_op", "verify_signature"],
 }
+
+# Headers the probe includes besides probe.c's own (types and constants above
+# that live in headers probe.c does not include).
+EXTRA_INCLUDES = [
+    "linux/mod_devicetable.h", "asm/cpu_device_id.h", "crypto/internal/geniv.h",
+    "crypto/null.h", "linux/asn1.h", "linux/asn1_decoder.h",
+    "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
+    "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
+    "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
+    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h",
+    "linux/dmapool.h",
+    # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
+    "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
+]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
 PV_TEMPLATE = "paravirt_patch_template"
@@ -692,6 +801,85 @@ CONSTANTS: list[tuple[str, str]] = [
     ("TASK_UNINTERRUPTIBLE", "macro"),
     # paravirt
     ("CLBR_ANY", "macro"), ("CLBR_RET_REG", "macro"),
+    # x86 CPU matching, ASN.1, padata, notifiers (stubs/arch, stubs/lib, stubs/kernel)
+    ("X86_VENDOR_ANY", "macro"), ("X86_FAMILY_ANY", "macro"), ("X86_MODEL_ANY", "macro"),
+    ("X86_STEPPING_ANY", "macro"), ("X86_FEATURE_ANY", "macro"),
+    ("ASN1_CONS_BIT", "macro"), ("ASN1_INDEFINITE_LENGTH", "macro"),
+    ("ASN1_LONG_TAG", "enum"), ("ASN1_PRIM", "enum"),
+    ("ASN1_OP_MATCH__SKIP", "macro"), ("ASN1_OP_MATCH__ACT", "macro"),
+    ("ASN1_OP_MATCH__JUMP", "macro"), ("ASN1_OP_MATCH__ANY", "macro"),
+    ("ASN1_OP_MATCH__COND", "macro"), ("ASN1_OP__MATCHES_TAG", "macro"),
+    ("ASN1_OP_END__SET", "macro"), ("ASN1_OP_END__OF", "macro"),
+    ("ASN1_OP_END__ACT", "macro"), ("OID__NR", "enum"),
+    ("PADATA_INIT", "macro"), ("PADATA_RESET", "macro"), ("PADATA_INVALID", "macro"),
+    ("PADATA_CPU_SERIAL", "macro"), ("PADATA_CPU_PARALLEL", "macro"),
+    ("NOTIFY_DONE", "macro"), ("NOTIFY_OK", "macro"), ("NOTIFY_STOP_MASK", "macro"),
+    ("NOTIFY_BAD", "macro"), ("NOTIFY_STOP", "macro"),
+    ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
+    ("ZSTD_error_maxCode", "enum"), ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
+    # device model, resources, irqs (stubs/drivers, stubs/kernel/irq, resource.py)
+    ("NMI_LOCAL", "enum"), ("NMI_UNKNOWN", "enum"), ("NMI_SERR", "enum"),
+    ("NMI_IO_CHECK", "enum"), ("NMI_MAX", "enum"), ("NMI_FLAG_FIRST", "macro"),
+    ("UEVENT_NUM_ENVP", "macro"), ("UEVENT_BUFFER_SIZE", "macro"), ("FASYNC_MAGIC", "macro"),
+    ("ENOIOCTLCMD", "macro"), ("XEN_NATIVE", "enum"), ("SYS_RESTART", "macro"),
+    ("RPM_ACTIVE", "enum"), ("RPM_RESUMING", "enum"), ("RPM_SUSPENDED", "enum"),
+    ("RPM_SUSPENDING", "enum"), ("RPM_ASYNC", "macro"), ("RPM_NOWAIT", "macro"),
+    ("RPM_GET_PUT", "macro"), ("RPM_AUTO", "macro"),
+    ("PLATFORM_DEVID_NONE", "macro"), ("PLATFORM_DEVID_AUTO", "macro"),
+    ("IORESOURCE_BITS", "macro"), ("IORESOURCE_TYPE_BITS", "macro"),
+    ("IORESOURCE_IO", "macro"), ("IORESOURCE_MEM", "macro"), ("IORESOURCE_REG", "macro"),
+    ("IORESOURCE_IRQ", "macro"), ("IORESOURCE_DMA", "macro"), ("IORESOURCE_BUS", "macro"),
+    ("IORESOURCE_BUSY", "macro"), ("IORESOURCE_EXCLUSIVE", "macro"),
+    ("IORESOURCE_MUXED", "macro"), ("IORESOURCE_DISABLED", "macro"),
+    ("IORESOURCE_UNSET", "macro"), ("IORESOURCE_SYSRAM", "macro"),
+    ("IORES_DESC_NONE", "enum"), ("IO_SPACE_LIMIT", "macro"),
+    ("IRQF_SHARED", "macro"), ("IRQF_ONESHOT", "macro"), ("IRQF_PROBE_SHARED", "macro"),
+    ("IRQF_TRIGGER_MASK", "macro"), ("IRQF_NO_AUTOEN", "macro"), ("IRQF_PERCPU", "macro"),
+    ("IRQF_NO_THREAD", "macro"), ("IRQF_COND_SUSPEND", "macro"), ("IRQF_NO_SUSPEND", "macro"),
+    ("NR_IRQS", "macro"), ("IDR_FREE", "macro"), ("XA_FLAGS_ALLOC", "macro"),
+    ("IRQF_TIMER", "macro"), ("PCIBIOS_DEVICE_NOT_FOUND", "macro"),
+    ("PCI_ANY_ID", "macro"), ("BUS_NOTIFY_ADD_DEVICE", "macro"),
+    ("BUS_NOTIFY_DEL_DEVICE", "macro"), ("BUS_NOTIFY_REMOVED_DEVICE", "macro"),
+    ("BUS_NOTIFY_BIND_DRIVER", "macro"), ("BUS_NOTIFY_BOUND_DRIVER", "macro"),
+    ("BUS_NOTIFY_UNBIND_DRIVER", "macro"), ("BUS_NOTIFY_UNBOUND_DRIVER", "macro"),
+    ("BUS_NOTIFY_DRIVER_NOT_BOUND", "macro"),
+    ("PROBE_PREFER_ASYNCHRONOUS", "enum"), ("IORESOURCE_EXT_TYPE_BITS", "macro"),
+    ("PLATFORM_NAME_SIZE", "macro"), ("I2C_NAME_SIZE", "macro"),
+    ("DMI_NONE", "enum"), ("DMI_BIOS_VENDOR", "enum"), ("DMI_BIOS_VERSION", "enum"),
+    ("DMI_BIOS_DATE", "enum"), ("DMI_BIOS_RELEASE", "enum"),
+    ("DMI_EC_FIRMWARE_RELEASE", "enum"), ("DMI_SYS_VENDOR", "enum"),
+    ("DMI_PRODUCT_NAME", "enum"), ("DMI_PRODUCT_VERSION", "enum"),
+    ("DMI_PRODUCT_SERIAL", "enum"), ("DMI_PRODUCT_UUID", "enum"), ("DMI_PRODUCT_SKU", "enum"),
+    ("DMI_PRODUCT_FAMILY", "enum"), ("DMI_BOARD_VENDOR", "enum"), ("DMI_BOARD_NAME", "enum"),
+    ("DMI_BOARD_VERSION", "enum"), ("DMI_BOARD_SERIAL", "enum"),
+    ("DMI_BOARD_ASSET_TAG", "enum"), ("DMI_CHASSIS_VENDOR", "enum"),
+    ("DMI_CHASSIS_TYPE", "enum"), ("DMI_CHASSIS_VERSION", "enum"),
+    ("DMI_CHASSIS_SERIAL", "enum"), ("DMI_CHASSIS_ASSET_TAG", "enum"),
+    ("DMI_STRING_MAX", "enum"), ("DMI_OEM_STRING", "enum"),
+    ("EV_SYN", "macro"), ("EV_KEY", "macro"), ("EV_REL", "macro"), ("EV_ABS", "macro"),
+    ("EV_MSC", "macro"), ("EV_SW", "macro"), ("EV_LED", "macro"), ("EV_SND", "macro"),
+    ("EV_REP", "macro"), ("EV_FF", "macro"), ("EV_PWR", "macro"), ("EV_FF_STATUS", "macro"),
+    ("EV_MAX", "macro"), ("EV_CNT", "macro"), ("KEY_RESERVED", "macro"), ("KEY_CNT", "macro"),
+    ("REL_CNT", "macro"), ("ABS_CNT", "macro"), ("MSC_CNT", "macro"), ("LED_CNT", "macro"),
+    ("SND_CNT", "macro"), ("FF_CNT", "macro"), ("SW_CNT", "macro"), ("REP_DELAY", "macro"),
+    ("REP_PERIOD", "macro"), ("REP_CNT", "macro"), ("ABS_MT_SLOT", "macro"),
+    ("INPUT_DEVICE_ID_MATCH_BUS", "macro"), ("INPUT_DEVICE_ID_MATCH_VENDOR", "macro"),
+    ("INPUT_DEVICE_ID_MATCH_PRODUCT", "macro"), ("INPUT_DEVICE_ID_MATCH_VERSION", "macro"),
+    ("INPUT_PROP_CNT", "macro"), ("AE_OK", "macro"), ("AE_NOT_FOUND", "macro"),
+    ("AE_NOT_EXIST", "macro"), ("AE_ALREADY_EXISTS", "macro"), ("AE_BAD_PARAMETER", "macro"),
+    ("AE_TYPE", "macro"), ("AE_NULL_ENTRY", "macro"), ("ACPI_SYSTEM_NOTIFY", "macro"),
+    ("ACPI_DEVICE_NOTIFY", "macro"), ("ACPI_ALL_NOTIFY", "macro"),
+    ("LED_OFF", "enum"), ("LED_FULL", "enum"), ("LED_CORE_SUSPENDRESUME", "macro"),
+    ("LED_SUSPENDED", "macro"), ("LED_UNREGISTERING", "macro"),
+    ("LED_RETAIN_AT_SHUTDOWN", "macro"), ("LED_INIT_DEFAULT_TRIGGER", "macro"),
+]
+
+# Families of enumerators whose names are taken from header text:
+# (header path candidates relative to the source tree, name regex).
+SCANNED_ENUMS: list[tuple[list[str], str]] = [
+    (["include/linux/asn1_ber_bytecode.h"], r"ASN1_OP_[A-Z_]+"),
+    (["include/linux/oid_registry.h"], r"OID_[A-Za-z0-9_]+"),
+    (["include/linux/zstd_errors.h"], r"ZSTD_error_[A-Za-z0-9_]+"),
 ]
 
 # Families of object-like macros whose names are taken from header text.
@@ -930,6 +1118,28 @@ def scan_macro_names(kdir: Path, res: Result) -> list[str]:
     return sorted(names)
 
 
+def scan_enum_names(kdir: Path, res: Result) -> list[str]:
+    """Names of enumerators of the SCANNED_ENUMS families (one per line, "NAME," or
+    "NAME = value,")."""
+    names: list[str] = []
+    for rels, pattern in SCANNED_ENUMS:
+        found = None
+        for rel in rels:
+            p = find_header(kdir, rel)
+            if p is None:
+                continue
+            hits = re.findall(rf"^\s*({pattern})\s*(?:=[^,]*)?,",
+                              p.read_text(errors="replace"), re.M)
+            if hits:
+                found = hits
+                break
+        if found is None:
+            res.warn(f"no {pattern} enumerators found in any of {rels}")
+            continue
+        names += [n for n in found if n not in names]
+    return names
+
+
 def slub_def_header(kdir: Path, res: Result) -> str:
     """The definitions part of <linux/slub_def.h>, for struct kmem_cache.
 
@@ -954,18 +1164,13 @@ def slub_def_header(kdir: Path, res: Result) -> str:
                      + lines[:end + 1] + ["#endif", ""])
 
 
-# headers probe.c does not include whose types STRUCTS wants (kemu_probe_types.h
-# includes them before declaring its anchors)
-PROBE_INCLUDES: list[str] = ["linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h"]
-
-
 def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
                         slub_def: str = ""):
     """Generate kemu_probe_types.h, kemu_probe_consts.h and
     kemu_slub_def.h in tmp."""
     (tmp / "kemu_slub_def.h").write_text(slub_def)
     lines = ["/* generated by kemu.target.gen */"]
-    lines += [f"#include <{h}>" for h in PROBE_INCLUDES]
+    lines += [f"#include <{h}>" for h in EXTRA_INCLUDES]
     lines += ["struct kemu_probe_anchors {"]
     for i, s in enumerate(sorted(STRUCTS)):
         lines.append(f"\tstruct {s} *s{i};")
@@ -1404,6 +1609,8 @@ def generate(kdir: Path, verbose: bool = False) -> dict:
     known = {n for n, _ in const_names}
     scanned = [n for n in scan_macro_names(kdir, res) if n not in known]
     const_names += [(n, "macro") for n in scanned]
+    known.update(scanned)
+    const_names += [(n, "enum") for n in scan_enum_names(kdir, res) if n not in known]
 
     with tempfile.TemporaryDirectory(prefix="kemu-probe-") as td:
         tmp = Path(td)

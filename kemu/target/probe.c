@@ -141,6 +141,23 @@
 #include <asm/cpufeatures.h>
 #include <asm/alternative.h>
 #include <asm/paravirt_types.h>
+/* device model, buses, resources (stubs/drivers, stubs/kernel/irq, resource.py) */
+#include <linux/platform_device.h>
+#include <linux/mod_devicetable.h>
+#include <linux/pm_runtime.h>
+#include <linux/ioport.h>
+#include <linux/idr.h>
+#include <linux/i2c.h>
+#include <linux/pci.h>
+#include <linux/spi/spi.h>
+#include <linux/hw_random.h>
+#include <linux/tty_driver.h>
+#include <linux/hwmon.h>
+#include <linux/input.h>
+#include <linux/leds.h>
+#include <linux/watchdog.h>
+#include <linux/acpi.h>
+#include <linux/pnp.h>
 
 /*
  * One string per constant in a non-allocated section of probe.o:

@@ -232,3 +232,65 @@ def crypto_dequeue_request(k, queue):
     m.write_u64(entry + k.target.offset("list_head.next"), LIST_POISON1)
     m.write_u64(entry + k.target.offset("list_head.prev"), LIST_POISON2)
     return entry - k.target.offset("crypto_async_request.list")
+
+
+# ------------------------------------------------- crypto_alg_sem, removing spawns
+@data("struct rw_semaphore crypto_alg_sem")
+def crypto_alg_sem(k, addr):
+    """The semaphore guarding crypto_alg_list (kemu's models run under the one CPU)."""
+    from ..kernel.locking.rwsem import __init_rwsem
+    __init_rwsem(k, addr, 0, 0)
+
+
+class _Removed:
+    """Instances crypto_remove_spawns() moved onto a caller's list, by crypto_instance."""
+
+    def __init__(self, k):
+        self.instances: dict = {}
+
+
+@export("void crypto_remove_spawns(struct crypto_alg *alg, struct list_head *list, "
+        "struct crypto_alg *nalg)")
+def crypto_remove_spawns(k, alg, list_, nalg):
+    """Kill the instances built on ``alg`` (and theirs) and move them onto ``list``."""
+    from .template import Templates, _sp, remove_instance
+    if nalg:
+        k.finding("not-modelled", "crypto_remove_spawns() with a replacement algorithm is "
+                                  "modelled only for nalg == NULL", k.current_module())
+        return
+    m = k.machine
+    pending, seen = [alg], set()
+    while pending:
+        victim = pending.pop()
+        for ins in list(k.model(Templates).instances.values()):
+            if ins.inst in seen or not any(m.read_u64(_sp(k, s, "alg")) == victim
+                                           for s in ins.spawns):
+                continue
+            seen.add(ins.inst)
+            for spawn in ins.spawns:
+                m.write_u8(_sp(k, spawn, "dead"), 1)
+            remove_instance(k, ins)                      # marks it CRYPTO_ALG_DEAD
+            head_prev = m.read_u64(list_ + off(k, "list_head.prev"))
+            list_add(k, ins.inst + off(k, "crypto_alg.cra_list"), head_prev)   # list_move_tail
+            k.model(_Removed).instances[ins.inst] = ins
+            pending.append(ins.inst)
+
+
+@export("void crypto_remove_final(struct list_head *list)")
+def crypto_remove_final(k, list_):
+    """Drop the list's reference to each removed instance; the last one frees it."""
+    from .template import free_instance
+    m = k.machine
+    removed = k.model(_Removed).instances
+    entry = m.read_u64(list_ + off(k, "list_head.next"))
+    while entry != list_:
+        nxt = m.read_u64(entry + off(k, "list_head.next"))
+        inst = entry - off(k, "crypto_alg.cra_list")
+        list_del_init(k, entry)
+        ref = inst + off(k, "crypto_alg.cra_refcnt")
+        count = (m.read_u32(ref) - 1) & 0xFFFFFFFF
+        m.write_u32(ref, count)
+        ins = removed.pop(inst, None)
+        if count == 0 and ins is not None:
+            yield from free_instance(k, ins)             # crypto_destroy_instance()
+        entry = nxt

@@ -5,6 +5,7 @@ They are registered when a kernel's crypto core first comes up, so a module
 asking for "sha256" finds it as it would on the real kernel. Their hash state
 lives in the shash_desc context with the kernel's layouts (struct md5_state,
 sha1_state, sha256_state), so export/import and copies of descriptors work.
+crypto_null.py adds cipher_null, digest_null and ecb(cipher_null) (CRYPTO_NULL2=y).
 """
 from __future__ import annotations
 
@@ -308,5 +309,7 @@ class Builtins:
 
 def setup(k, c) -> None:
     """Register the built-in algorithms into the crypto core ``c`` of kernel ``k``."""
+    from . import crypto_null
     k.model(Builtins).setup(k, c)
+    crypto_null.setup(k, c)
 

@@ -3,8 +3,8 @@ import errno
 
 from kemu import data, export
 
-from .internal import (alloc_tfm, destroy_tfm, is_err, member, off, prepare_base, register_alg,
-                       register_many, s32, simple_frontend, tfm_alg, unregister_alg,
+from .internal import (FRONTENDS, Frontend, alloc_tfm, destroy_tfm, is_err, member, off,
+                       prepare_base, register_alg, register_many, s32, tfm_alg, unregister_alg,
                        unregister_many)
 from ..lib.random import Crng
 from ..mm.slab import kfree_addr, kmalloc
@@ -45,7 +45,14 @@ def crypto_unregister_rngs(k, algs, count):
     yield from unregister_many(k, algs, count, k.target.sizeof("rng_alg"), unregister_rng)
 
 
-FRONTEND = simple_frontend("rng", "rng_alg", "crypto_rng", "CRYPTO_ALG_TYPE_RNG")
+def _init_tfm(k, tfm, rec):
+    """crypto_rng_init_tfm(): struct rng_alg has no init/exit of its own (cra_init is run)."""
+    return 0
+    yield
+
+
+FRONTEND = Frontend("rng", "crypto_rng", "CRYPTO_ALG_TYPE_RNG", "CRYPTO_ALG_TYPE_MASK", _init_tfm)
+FRONTENDS["rng"] = FRONTEND
 
 
 def alloc_rng(k, name_addr, type_, mask):

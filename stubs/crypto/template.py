@@ -45,6 +45,7 @@ class Instance:
 class Templates:
     def __init__(self, k):
         self.instances: dict = {}        # crypto_instance address -> Instance
+        self.probes: list = []           # per running probe: objects nested probes made
 
 
 # ------------------------------------------------------------------ attributes
@@ -562,16 +563,24 @@ def probe(k, name: str, type_: int, mask: int):
             attr += alg_attr
         create = m.read_u64(tmpl + off(k, "crypto_template.create"))
         before = set(k.heap.live)
-        for _ in range(8):                            # while (err == -EAGAIN)
-            err = s32((yield k.call_request(create, tmpl, tb)))
-            if err != -errno.EAGAIN:
-                break
+        probes = k.model(Templates).probes
+        probes.append(set())
+        try:
+            for _ in range(8):                            # while (err == -EAGAIN)
+                err = s32((yield k.call_request(create, tmpl, tb)))
+                if err != -errno.EAGAIN:
+                    break
+        finally:
+            nested = probes.pop()
         # cryptomgr's probe thread made the instance: it is the template module's, not the
-        # caller's (freed when the template goes)
+        # caller's (freed when the template goes); instances of inner templates, made by
+        # nested probes, stay their templates'
         owner = k.module_at(module)
-        for addr in set(k.heap.live) - before:
-            if addr != param:
-                k.heap.live[addr].owner = owner.name if owner else None
+        made = set(k.heap.live) - before - {param}
+        for addr in made - nested:
+            k.heap.live[addr].owner = owner.name if owner else None
+        if probes:
+            probes[-1] |= made
     finally:
         k.heap.free(param)
         module_put(k, module)

@@ -304,3 +304,21 @@ def match_string(k, array, n, string):
         if _cstr(k, item) == target:
             return i
     return -errno.EINVAL
+
+
+@export("int __sysfs_match_string(const char * const *array, size_t n, const char *str)")
+def __sysfs_match_string(k, array, n, str_):
+    """The index of the entry sysfs_streq() matches (``n`` == -1: up to a NULL), or
+    -EINVAL."""
+    target = _cstr(k, str_).removesuffix(b"\n")
+    unbounded = n == (1 << 64) - 1
+    i = 0
+    while unbounded or i < n:
+        item = k.machine.read_u64(array + 8 * i)
+        if not item:
+            if unbounded:
+                break
+        elif _cstr(k, item).removesuffix(b"\n") == target:
+            return i
+        i += 1
+    return -errno.EINVAL

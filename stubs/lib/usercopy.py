@@ -365,3 +365,34 @@ def iter_copy_from(k, it: int, n: int) -> bytes:
             break
     _advance(k, it, len(out))
     return bytes(out)
+
+
+@export("int check_zeroed_user(const void __user *from, size_t size)")
+def check_zeroed_user(k, frm, size):
+    """1 if the ``size`` user bytes at ``from`` are all zero, 0 if not, -EFAULT on a fault
+    (read a word at a time from the aligned start, as lib/usercopy.c does)."""
+    if size == 0:
+        return 1
+    align = frm % 8
+    frm, size = frm - align, size + align
+    if not access_ok(frm, size):
+        return -errno.EFAULT
+
+    def word(addr):
+        raw = copy_in(k, addr, 8)
+        return int.from_bytes(raw, "little") if len(raw) == 8 else None
+    val = word(frm)
+    if val is None:
+        return -errno.EFAULT
+    if align:
+        val &= ~((1 << (8 * align)) - 1) & ((1 << 64) - 1)
+    while size > 8:
+        if val:
+            return 0
+        frm, size = frm + 8, size - 8
+        val = word(frm)
+        if val is None:
+            return -errno.EFAULT
+    if size < 8:
+        val &= (1 << (8 * size)) - 1
+    return int(val == 0)

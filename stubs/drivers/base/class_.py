@@ -19,8 +19,8 @@ from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd,
 from ...fs.sysfs import Node, Sysfs, create_groups
 
 # Classes a booted Debian 6.1 kernel has registered before modules load.
-BOOT_CLASSES = ("bdi", "block", "dma", "graphics", "input", "mem", "misc", "net", "pci_bus",
-                "rtc", "tty", "vc", "vtconsole", "thermal", "watchdog")
+BOOT_CLASSES = ("bdi", "block", "dma", "graphics", "hwmon", "input", "leds", "mem", "misc", "net",
+                "pci_bus", "rtc", "tty", "vc", "vtconsole", "thermal", "watchdog")
 
 
 class Cls:
@@ -173,3 +173,88 @@ def classes(k) -> list:
     from .core import dev_name
     return [(c.name, c.owner.name if c.owner else None, [dev_name(k, d) for d in c.devices])
             for c in k.model(Classes).by_addr.values()]
+
+
+# ------------------------------------------------------------ finding and attributes
+def _class_devices(k, cls, start):
+    rec = k.model(Classes).by_addr.get(cls)
+    if rec is None:
+        return None
+    devs = list(rec.devices)
+    if start and start in devs:
+        devs = devs[devs.index(start) + 1:]
+    return devs
+
+
+@export("struct device *class_find_device(struct class *class, struct device *start, "
+        "const void *data, int (*match)(struct device *, const void *))")
+def class_find_device(k, cls, start, data_, match):
+    from .core import get_device
+    devs = _class_devices(k, cls, start)
+    if not devs:
+        return 0
+    for dev in devs:
+        if (yield k.call_request(match, dev, data_)) & 0xFFFFFFFF:
+            return get_device(k, dev)
+    return 0
+
+
+@export("int class_for_each_device(struct class *class, struct device *start, void *data, "
+        "int (*fn)(struct device *dev, void *data))")
+def class_for_each_device(k, cls, start, data_, fn):
+    from ...fs.internal import s32
+    devs = _class_devices(k, cls, start)
+    if devs is None:
+        return -errno.EINVAL
+    for dev in devs:
+        ret = s32((yield k.call_request(fn, dev, data_)))
+        if ret:
+            return ret
+    return 0
+
+
+def _class_kobj(k, cls):
+    """A kobject record for /sys/class/NAME while its attributes are made."""
+    from ...lib.kobject import KObjects, KObj
+    rec = k.model(Classes).by_addr.get(cls)
+    if rec is None:
+        return None
+    objs = k.model(KObjects).objs
+    objs[cls] = KObj(cls)
+    objs[cls].path, objs[cls].in_sysfs = f"/class/{rec.name}", True
+    return objs
+
+
+@export("int class_create_file_ns(struct class *class, const struct class_attribute *attr, "
+        "const void *ns)")
+def class_create_file_ns(k, cls, attr, ns):
+    from ...fs.sysfs import sysfs_create_file_ns
+    if not cls:
+        return -errno.EINVAL
+    objs = _class_kobj(k, cls)
+    if objs is None:
+        return -errno.EINVAL
+    try:
+        return sysfs_create_file_ns(k, cls, attr + k.target.offset("class_attribute.attr"), ns)
+    finally:
+        del objs[cls]
+
+
+@export("void class_remove_file_ns(struct class *class, const struct class_attribute *attr, "
+        "const void *ns)")
+def class_remove_file_ns(k, cls, attr, ns):
+    from ...fs.sysfs import attr_name
+    rec = k.model(Classes).by_addr.get(cls) if cls else None
+    if rec is not None:
+        k.model(Sysfs).remove(f"/class/{rec.name}/"
+                              f"{attr_name(k, attr + k.target.offset('class_attribute.attr'))}")
+
+
+@export("ssize_t show_class_attr_string(struct class *class, struct class_attribute *attr, "
+        "char *buf)")
+def show_class_attr_string(k, cls, attr, buf):
+    """sysfs_emit(buf, "%s\\n", cs->str)."""
+    text = cstr(k, rd(k, attr, "class_attribute_string.str"), 4094).encode() + b"\n"
+    text = text[:4095]
+    k.machine.write(buf, text + b"\0")
+    return len(text)

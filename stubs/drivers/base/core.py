@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 
 from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
                             static, static_addr, vformat, wr)
@@ -75,6 +75,8 @@ def initialize(k, dev) -> None:
     if t.has_offset("mutex.wait_list"):
         init_list_head(k, dev + t.offset("device.mutex") + t.offset("mutex.wait_list"))
     k.machine.write_u32(dev + t.offset("device.numa_node"), 0xFFFFFFFF)   # NUMA_NO_NODE
+    from .power.runtime import pm_runtime_init
+    pm_runtime_init(k, dev)
 
 
 def _class_name(k, cls):
@@ -97,6 +99,11 @@ def device_add_gen(k, dev):
             ko.set_name(k, kobj, cstr(k, init_name, 256))
             wr(k, dev, "device.init_name", 0)
         name = cstr(k, rd(k, kobj, "kobject.name"), 256)
+        bus = rd(k, dev, "device.bus")
+        if not name and bus and rd(k, bus, "bus_type.dev_name"):
+            # subsystems can specify simple device enumeration
+            name = f"{cstr(k, rd(k, bus, 'bus_type.dev_name'), 256)}{rd(k, dev, 'device.id', 4)}"
+            ko.set_name(k, kobj, name)
         if not name:
             return -errno.EINVAL
         parent = rd(k, dev, "device.parent")
@@ -157,12 +164,16 @@ def device_add_gen(k, dev):
             if node_name:
                 rec.node = node_name
                 devs.nodes[node_name] = (devt, mode, dev)
+        from .bus import bus_add_device, bus_probe_device
+        err = yield from bus_add_device(k, dev)
+        if err:
+            yield from device_del_gen(k, dev)
+            return err
         if cls:
             k.model(Classes).add_device(cls, dev)
-        owner_name = rec.owner.name if rec.owner else None
         k.register("device", dev, rec.owner, f"device {name}"
                    + (f" (/dev/{rec.node})" if rec.node else ""))
-        del owner_name
+        yield from bus_probe_device(k, dev)
         return 0
     finally:
         sysfs.quiet -= 1
@@ -198,10 +209,14 @@ def device_del_gen(k, dev):
     """device_del(): the devtmpfs node, the class link, the sysfs directory; put(parent)."""
     from ...lib import kobject as ko
     from .class_ import Classes
+    from .bus import bus_remove_device
     devs = k.model(Devices)
-    rec = devs.added.pop(dev, None)
-    if rec is None:
+    if dev not in devs.added:
         return
+    yield from bus_remove_device(k, dev)
+    from .power.wakeup import wakeup_disable
+    wakeup_disable(k, dev)                    # device_pm_remove()
+    rec = devs.added.pop(dev, None)
     sysfs = k.model(Sysfs)
     kobj = _kobj(k, dev)
     if rec.node:
@@ -232,7 +247,10 @@ def put_device_gen(k, dev):
 
 @static("void device_release(struct kobject *kobj)")
 def device_release(k, kobj):
+    from .devres import release_all
     dev = kobj - k.target.offset("device.kobj")
+    # resources of a device that was driven without a driver bound
+    yield from release_all(k, dev)
     dtype = rd(k, dev, "device.type")
     cls = rd(k, dev, "device.class")
     fn = rd(k, dev, "device.release")
@@ -408,13 +426,22 @@ def device_remove_groups(k, dev, groups):
 
 @export("const char *dev_driver_string(const struct device *dev)")
 def dev_driver_string(k, dev):
+    """drv->name, else dev_bus_name(): the bus's name, the class's, or ""."""
     drv = rd(k, dev, "device.driver")
     if drv:
-        return k.machine.read_u64(drv)             # drv->name is the first member
+        return rd(k, drv, "device_driver.name")
+    bus = rd(k, dev, "device.bus")
+    if bus:
+        return rd(k, bus, "bus_type.name")
     cls = rd(k, dev, "device.class")
     if cls:
         return rd(k, cls, "class.name")
     return _empty_string(k)
+
+
+def dev_driver_string_of(k, dev) -> str:
+    """dev_driver_string() as text."""
+    return cstr(k, dev_driver_string(k, dev), 256)
 
 
 def _empty_string(k):
@@ -463,3 +490,114 @@ def device_list(k) -> list:
     return [(rec.path, rd(k, dev, "device.devt", 4), _class_name(k, rec.cls) or None,
              rec.owner.name if rec.owner else None)
             for dev, rec in k.model(Devices).added.items()]
+
+
+# ------------------------------------------------------------ matching and children
+@export("int device_match_devt(struct device *dev, const void *pdevt)")
+def device_match_devt(k, dev, pdevt):
+    return int(rd(k, dev, "device.devt", 4) == k.machine.read_u32(pdevt))
+
+
+@export("int device_match_name(struct device *dev, const void *name)")
+def device_match_name(k, dev, name):
+    """sysfs_streq(dev_name(dev), name): a trailing newline is ignored."""
+    a, b = dev_name(k, dev), cstr(k, name, 256)
+    return int(a.rstrip("\n") == b.rstrip("\n"))
+
+
+@export("int device_match_fwnode(struct device *dev, const void *fwnode)")
+def device_match_fwnode(k, dev, fwnode):
+    return int(rd(k, dev, "device.fwnode") == fwnode)
+
+
+@export("int device_match_any(struct device *dev, const void *unused)")
+def device_match_any(k, dev, unused):
+    return 1
+
+
+def _children(k, parent):
+    return [d for d in k.model(Devices).added if d != parent and rd(k, d, "device.parent") == parent]
+
+
+@export("int device_for_each_child(struct device *parent, void *data, "
+        "int (*fn)(struct device *dev, void *data))")
+def device_for_each_child(k, parent, data_, fn):
+    if not parent:
+        return 0
+    for dev in _children(k, parent):
+        ret = s64((yield k.call_request(fn, dev, data_))) & 0xFFFFFFFF
+        if ret:
+            return ret - (1 << 32) if ret >> 31 else ret
+    return 0
+
+
+@export("struct device *device_find_child(struct device *parent, void *data, "
+        "int (*match)(struct device *dev, void *data))")
+def device_find_child(k, parent, data_, match):
+    if not parent:
+        return 0
+    for dev in _children(k, parent):
+        if (yield k.call_request(match, dev, data_)) & 0xFFFFFFFF:
+            return get_device(k, dev)
+    return 0
+
+
+@export("struct device *device_find_child_by_name(struct device *parent, const char *name)")
+def device_find_child_by_name(k, parent, name):
+    if not parent:
+        return 0
+    want = cstr(k, name, 256)
+    for dev in _children(k, parent):
+        if dev_name(k, dev) == want:
+            return get_device(k, dev)
+    return 0
+
+
+@export("int device_create_bin_file(struct device *dev, const struct bin_attribute *attr)")
+def device_create_bin_file(k, dev, attr):
+    from ...fs.sysfs import sysfs_create_bin_file
+    if not dev:
+        return -errno.EINVAL
+    return sysfs_create_bin_file(k, _kobj(k, dev), attr)
+
+
+@export("void device_remove_bin_file(struct device *dev, const struct bin_attribute *attr)")
+def device_remove_bin_file(k, dev, attr):
+    from ...fs.sysfs import sysfs_remove_bin_file
+    if dev:
+        sysfs_remove_bin_file(k, _kobj(k, dev), attr)
+
+
+@export("void device_set_of_node_from_dev(struct device *dev, const struct device *dev2)")
+def device_set_of_node_from_dev(k, dev, dev2):
+    """dev->of_node = dev2->of_node (kemu has no OF nodes to count references of)."""
+    wr(k, dev, "device.of_node", rd(k, dev2, "device.of_node"))
+
+
+@export("void set_primary_fwnode(struct device *dev, struct fwnode_handle *fwnode)")
+def set_primary_fwnode(k, dev, fwnode):
+    """kemu's fwnodes have no secondary chain: the primary is simply replaced."""
+    wr(k, dev, "device.fwnode", fwnode)
+
+
+@export("void __suspend_report_result(const char *function, struct device *dev, void *fn, "
+        "int ret)")
+def __suspend_report_result(k, function, dev, fn, ret):
+    from .dev_printk import dev_emit
+    ret = ret - (1 << 32) if ret >> 31 else ret
+    if ret:
+        hit = k.symbolize(fn)
+        where = f"{hit[0]}+{hit[1]:#x}/{hit[2]:#x}" + (f" [{hit[3]}]" if hit[3] else "") \
+            if hit else f"{fn:#x}"
+        dev_emit(k, 3, dev, f"{cstr(k, function, 64)}(): {where} returns {ret}\n".encode())
+
+
+@export("int device_pm_wait_for_dev(struct device *subordinate, struct device *dev)")
+def device_pm_wait_for_dev(k, subordinate, dev):
+    """No asynchronous suspend/resume runs in kemu: nothing to wait for."""
+    return 0
+
+
+@data("const char power_group_name[6]")
+def power_group_name(k, addr):
+    k.machine.write(addr, b"power\0")

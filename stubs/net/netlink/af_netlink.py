@@ -165,7 +165,7 @@ def chain_register(k, chain: list, nb: int, kind: str, what: str) -> int:
     """notifier_chain_register(): higher priority first, after equal ones; -EEXIST twice."""
     if nb in chain:
         from ...lib.kemu_warn import warn
-        warn(k, "kernel/notifier.c:29", "notifier_chain_register+0x57/0x90",
+        warn(k, "kernel/notifier.c:28", "atomic_notifier_chain_register+0x52/0x80",
              f"notifier callback {sym(k, rd(k, nb, 'notifier_block.notifier_call'))} "
              "already registered")
         return -errno.EEXIST

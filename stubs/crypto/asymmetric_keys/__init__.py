@@ -1,0 +1,1 @@
+"""crypto/asymmetric_keys/: the asymmetric key type's parsers and the public key subtype."""

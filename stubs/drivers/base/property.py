@@ -1,0 +1,143 @@
+"""drivers/base/property.c: unified device properties (firmware nodes).
+
+kemu's devices have no firmware node: no device tree, no ACPI companion,
+no software node (``platform_device_register_full``'s properties are not
+modelled). The kernel's answers for a device without one are given:
+reading a property is -EINVAL, ``device_property_present`` is false, match
+data is NULL, there are no child nodes. A device that does carry a fwnode
+(set by the module itself) is reported as not modelled.
+"""
+from __future__ import annotations
+
+import errno
+
+from kemu import export
+
+from ...fs.internal import rd, wr
+from .link_only import called
+
+_WHY = "kemu's devices have no firmware node properties"
+
+
+def _fwnode(k, dev):
+    return rd(k, dev, "device.fwnode") if dev else 0
+
+
+def _check(k, dev, name):
+    """True when ``dev`` has a firmware node kemu cannot answer for."""
+    if _fwnode(k, dev):
+        called(k, name, _WHY)
+        return True
+    return False
+
+
+def _einval_reader(name, proto):
+    def fn(k, dev, *args):
+        _check(k, dev, name)
+        return -errno.EINVAL
+    fn.__name__ = name
+    fn.__doc__ = f"{name}(): -EINVAL, the device has no firmware node."
+    export(proto)(fn)
+
+
+for _name, _proto in (
+        ("device_property_read_u8_array", "int device_property_read_u8_array(struct device *dev, "
+         "const char *propname, u8 *val, size_t nval)"),
+        ("device_property_read_u16_array", "int device_property_read_u16_array(struct device *dev, "
+         "const char *propname, u16 *val, size_t nval)"),
+        ("device_property_read_u32_array", "int device_property_read_u32_array(struct device *dev, "
+         "const char *propname, u32 *val, size_t nval)"),
+        ("device_property_read_u64_array", "int device_property_read_u64_array(struct device *dev, "
+         "const char *propname, u64 *val, size_t nval)"),
+        ("device_property_read_string", "int device_property_read_string(struct device *dev, "
+         "const char *propname, const char **val)"),
+        ("device_property_read_string_array", "int device_property_read_string_array("
+         "struct device *dev, const char *propname, const char **val, size_t nval)"),
+        ("device_property_match_string", "int device_property_match_string(struct device *dev, "
+         "const char *propname, const char *string)"),
+):
+    _einval_reader(_name, _proto)
+
+
+def _fw_einval(name, proto):
+    def fn(k, fwnode, *args):
+        if fwnode:
+            called(k, name, _WHY)
+        return -errno.EINVAL
+    fn.__name__ = name
+    export(proto)(fn)
+
+
+for _name, _proto in (
+        ("fwnode_property_read_string", "int fwnode_property_read_string("
+         "const struct fwnode_handle *fwnode, const char *propname, const char **val)"),
+        ("fwnode_property_read_u32_array", "int fwnode_property_read_u32_array("
+         "const struct fwnode_handle *fwnode, const char *propname, u32 *val, size_t nval)"),
+        ("fwnode_property_read_string_array", "int fwnode_property_read_string_array("
+         "const struct fwnode_handle *fwnode, const char *propname, const char **val, "
+         "size_t nval)"),
+):
+    _fw_einval(_name, _proto)
+
+
+@export("bool device_property_present(struct device *dev, const char *propname)")
+def device_property_present(k, dev, propname):
+    _check(k, dev, "device_property_present")
+    return False
+
+
+@export("bool fwnode_property_present(const struct fwnode_handle *fwnode, const char *propname)")
+def fwnode_property_present(k, fwnode, propname):
+    if fwnode:
+        called(k, "fwnode_property_present", _WHY)
+    return False
+
+
+@export("const void *device_get_match_data(const struct device *dev)")
+def device_get_match_data(k, dev):
+    _check(k, dev, "device_get_match_data")
+    return 0
+
+
+@export("struct fwnode_handle *device_get_next_child_node(const struct device *dev, "
+        "struct fwnode_handle *child)")
+def device_get_next_child_node(k, dev, child):
+    _check(k, dev, "device_get_next_child_node")
+    return 0
+
+
+@export("struct fwnode_handle *device_get_named_child_node(const struct device *dev, "
+        "const char *childname)")
+def device_get_named_child_node(k, dev, childname):
+    _check(k, dev, "device_get_named_child_node")
+    return 0
+
+
+@export("unsigned int device_get_child_node_count(const struct device *dev)")
+def device_get_child_node_count(k, dev):
+    _check(k, dev, "device_get_child_node_count")
+    return 0
+
+
+@export("struct fwnode_handle *__dev_fwnode(struct device *dev)")
+def __dev_fwnode(k, dev):
+    return _fwnode(k, dev)
+
+
+@export("void fwnode_handle_put(struct fwnode_handle *fwnode)")
+def fwnode_handle_put(k, fwnode):
+    if fwnode:
+        called(k, "fwnode_handle_put", _WHY)
+
+
+@export("void device_set_node(struct device *dev, struct fwnode_handle *fwnode)")
+def device_set_node(k, dev, fwnode):
+    wr(k, dev, "device.fwnode", fwnode)
+    wr(k, dev, "device.of_node", 0)          # to_of_node(): kemu has no OF nodes
+
+
+@export("bool is_acpi_device_node(const struct fwnode_handle *fwnode)")
+def is_acpi_device_node(k, fwnode):
+    if fwnode:
+        called(k, "is_acpi_device_node", _WHY)
+    return False

@@ -1,0 +1,1 @@
+"""drivers/dma/: the DMA engine core."""

@@ -1,0 +1,175 @@
+"""kernel/dma/mapping.c with dma-direct: DMA masks, coherent memory, streaming mappings.
+
+x86_64 without an IOMMU maps directly: a DMA address is the physical
+address (kemu's ``__pa``), caches are coherent so the sync calls do
+nothing, and every mask of at least 24 bits (ZONE_DMA) is supported.
+``dma_set_mask`` needs ``dev->dma_mask`` (-EIO without, as in Linux);
+``dma_alloc_attrs`` gives zeroed, page-aligned memory (WARNing for a device
+with no coherent mask), ``dma_free_attrs`` frees it; the ``dmam_`` variants
+are released with the device's devres.
+"""
+from __future__ import annotations
+
+import errno
+
+from kemu import export
+
+from ...fs.internal import rd, wr
+from ...lib.scatterlist import SG, pa
+
+PAGE = 4096
+SIZE_MAX = (1 << 64) - 1
+
+
+class Coherent:
+    """dma_alloc_attrs() blocks: cpu address -> (heap block, size)."""
+
+    def __init__(self, k):
+        self.blocks: dict[int, tuple[int, int]] = {}
+
+
+def _supported(mask) -> bool:
+    return mask >= 0xFFFFFF
+
+
+@export("int dma_set_mask(struct device *dev, u64 mask)")
+def dma_set_mask(k, dev, mask):
+    mask &= SIZE_MAX
+    ptr = rd(k, dev, "device.dma_mask")
+    if not ptr or not _supported(mask):
+        return -errno.EIO
+    k.machine.write_u64(ptr, mask)
+    return 0
+
+
+@export("int dma_set_coherent_mask(struct device *dev, u64 mask)")
+def dma_set_coherent_mask(k, dev, mask):
+    if not _supported(mask):
+        return -errno.EIO
+    wr(k, dev, "device.coherent_dma_mask", mask)
+    return 0
+
+
+def alloc_coherent(k, dev, size, handle) -> int:
+    if not rd(k, dev, "device.coherent_dma_mask"):
+        from ...lib.kemu_warn import warn_once
+        warn_once(k, "kernel/dma/mapping.c:503", "dma_alloc_attrs+0xd9/0xf0")
+        return 0
+    span = (size + PAGE - 1) // PAGE * PAGE or PAGE
+    block = k.heap.alloc(span + PAGE, kind="dma_coherent", zero=True)
+    cpu = (block + PAGE - 1) & ~(PAGE - 1)
+    k.model(Coherent).blocks[cpu] = (block, size)
+    k.machine.write_u64(handle, pa(cpu))
+    return cpu
+
+
+def free_coherent(k, cpu) -> None:
+    rec = k.model(Coherent).blocks.pop(cpu, None)
+    if rec is not None:
+        k.heap.free(rec[0])
+
+
+@export("void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle, "
+        "gfp_t flag, unsigned long attrs)")
+def dma_alloc_attrs(k, dev, size, dma_handle, flag, attrs):
+    return alloc_coherent(k, dev, size, dma_handle)
+
+
+@export("void dma_free_attrs(struct device *dev, size_t size, void *cpu_addr, "
+        "dma_addr_t dma_handle, unsigned long attrs)")
+def dma_free_attrs(k, dev, size, cpu_addr, dma_handle, attrs):
+    free_coherent(k, cpu_addr)
+
+
+def _dmam_release(k, dev, cpu):
+    free_coherent(k, cpu)
+    return
+    yield
+
+
+@export("void *dmam_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle, "
+        "gfp_t gfp, unsigned long attrs)")
+def dmam_alloc_attrs(k, dev, size, dma_handle, gfp, attrs):
+    from ...drivers.base.devres import add_py
+    cpu = alloc_coherent(k, dev, size, dma_handle)
+    if cpu:
+        add_py(k, dev, "dmam_release", _dmam_release, cpu)
+    return cpu
+
+
+@export("void dmam_free_coherent(struct device *dev, size_t size, void *vaddr, "
+        "dma_addr_t dma_handle)")
+def dmam_free_coherent(k, dev, size, vaddr, dma_handle):
+    from ...drivers.base.devres import Devres
+    lst = k.model(Devres).lists.get(dev, [])
+    for res in reversed(lst):
+        if res.py is _dmam_release and res.data == vaddr:
+            lst.remove(res)
+            break
+    else:
+        from ...lib.kemu_warn import warn
+        warn(k, "kernel/dma/mapping.c:88", "dmam_free_coherent+0x8a/0x90")
+    free_coherent(k, vaddr)
+
+
+def _page_phys(k, page):
+    from ...lib.scatterlist import VMEMMAP_BASE, PAGE_SHIFT
+    return ((page - VMEMMAP_BASE) // k.target.sizeof("page")) << PAGE_SHIFT
+
+
+@export("dma_addr_t dma_map_page_attrs(struct device *dev, struct page *page, size_t offset, "
+        "size_t size, enum dma_data_direction dir, unsigned long attrs)")
+def dma_map_page_attrs(k, dev, page, offset, size, dir_, attrs):
+    return _page_phys(k, page) + offset
+
+
+@export("void dma_unmap_page_attrs(struct device *dev, dma_addr_t addr, size_t size, "
+        "enum dma_data_direction dir, unsigned long attrs)")
+def dma_unmap_page_attrs(k, dev, addr, size, dir_, attrs):
+    """Direct mapping: nothing to undo."""
+
+
+@export("int dma_map_sg_attrs(struct device *dev, struct scatterlist *sg, int nents, "
+        "enum dma_data_direction dir, unsigned long attrs)")
+def dma_map_sg_attrs(k, dev, sg, nents, dir_, attrs):
+    acc = SG(k)
+    cur = sg
+    for _i in range(nents):
+        wr(k, cur, "scatterlist.dma_address", _page_phys(k, acc.page(cur)) + acc.offset(cur))
+        if k.target.has_offset("scatterlist.dma_length"):
+            wr(k, cur, "scatterlist.dma_length", acc.length(cur), 4)
+        if acc.is_last(cur):
+            break
+        cur = acc.next(cur)
+    return nents
+
+
+@export("void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents, "
+        "enum dma_data_direction dir, unsigned long attrs)")
+def dma_unmap_sg_attrs(k, dev, sg, nents, dir_, attrs):
+    """Direct mapping: nothing to undo."""
+
+
+for _name in ("dma_sync_single_for_cpu", "dma_sync_single_for_device"):
+    def _sync(k, dev, addr, size, dir_):
+        """Coherent x86 caches: nothing to do."""
+    _sync.__name__ = _name
+    export(f"void {_name}(struct device *dev, dma_addr_t addr, size_t size, "
+           "enum dma_data_direction dir)")(_sync)
+
+
+@export("size_t dma_max_mapping_size(struct device *dev)")
+def dma_max_mapping_size(k, dev):
+    return SIZE_MAX
+
+
+@export("bool dma_need_sync(struct device *dev, dma_addr_t dma_addr)")
+def dma_need_sync(k, dev, dma_addr):
+    return False
+
+
+from ...drivers.base.link_only import link_only  # noqa: E402
+
+link_only("int dma_mmap_attrs(struct device *dev, struct vm_area_struct *vma, void *cpu_addr, "
+          "dma_addr_t dma_addr, size_t size, unsigned long attrs)", -errno.ENXIO,
+          "kemu maps no user memory")

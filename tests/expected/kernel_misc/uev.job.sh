@@ -1,0 +1,2 @@
+insmod /mods/uev.ko
+rmmod uev

@@ -1,0 +1,113 @@
+"""Notifier chains, stop_machine(), add_uevent_var() and the CMOS, on built modules."""
+import pathlib
+
+import pytest
+
+from kemu.testing import build_module
+
+HERE = pathlib.Path(__file__).parent
+
+CHAINS = r'''#include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/reboot.h>
+#include <linux/panic_notifier.h>
+#include <linux/stop_machine.h>
+#include <linux/mc146818rtc.h>
+static ATOMIC_NOTIFIER_HEAD(chain);
+static BLOCKING_NOTIFIER_HEAD(bchain);
+static char order[8];
+static int pos;
+static int note(struct notifier_block *nb, unsigned long val, void *v)
+{
+	order[pos++] = '0' + nb->priority;
+	return nb->priority == 1 && val == 42 ? NOTIFY_STOP : NOTIFY_OK;
+}
+static struct notifier_block a = { .notifier_call = note, .priority = 1 };
+static struct notifier_block b = { .notifier_call = note, .priority = 5 };
+static struct notifier_block c = { .notifier_call = note, .priority = 3 };
+static struct notifier_block d = { .notifier_call = note, .priority = 0 };
+static struct notifier_block r = { .notifier_call = note };
+static struct notifier_block p = { .notifier_call = note };
+static int stopped(void *data) { return *(int *)data + 1; }
+static char *leave = "none";
+module_param(leave, charp, 0444);
+static int __init chains_init(void)
+{
+	int ret, x = 6, unreg, again;
+	atomic_notifier_chain_register(&chain, &a);
+	atomic_notifier_chain_register(&chain, &b);
+	atomic_notifier_chain_register(&chain, &c);
+	atomic_notifier_chain_register(&chain, &d);
+	ret = atomic_notifier_call_chain(&chain, 42, NULL);
+	pr_info("chains: order=%s ret=%#x dup=%d\n", order, ret,
+		atomic_notifier_chain_register(&chain, &a));
+	blocking_notifier_chain_register(&bchain, &d);
+	pos = 0; memset(order, 0, sizeof(order));
+	ret = blocking_notifier_call_chain(&bchain, 1, NULL);
+	unreg = blocking_notifier_chain_unregister(&bchain, &d);
+	again = blocking_notifier_chain_unregister(&bchain, &d);
+	pr_info("chains: blocking=%s ret=%#x unreg=%d again=%d\n", order, ret, unreg, again);
+	register_reboot_notifier(&r);
+	atomic_notifier_chain_register(&panic_notifier_list, &p);
+	pr_info("chains: stop_machine=%d rtc_b=%#x rtc_d=%#x\n", stop_machine(stopped, &x, NULL),
+		CMOS_READ(RTC_CONTROL), CMOS_READ(RTC_VALID));
+	return 0;
+}
+static void __exit chains_exit(void)
+{
+	atomic_notifier_chain_unregister(&chain, &a);
+	atomic_notifier_chain_unregister(&chain, &b);
+	atomic_notifier_chain_unregister(&chain, &c);
+	atomic_notifier_chain_unregister(&chain, &d);
+	if (strcmp(leave, "reboot"))
+		unregister_reboot_notifier(&r);
+	atomic_notifier_chain_unregister(&panic_notifier_list, &p);
+}
+module_init(chains_init);
+module_exit(chains_exit);
+MODULE_LICENSE("GPL");
+'''
+
+
+@pytest.mark.kemu_findings
+def test_notifier_chains_stop_machine_and_cmos(kernel):
+    ko = build_module({"chains.c": CHAINS})
+    kernel.unload(kernel.load(ko))
+    log = kernel.dmesg
+    # registering a block twice: notifier_chain_register()'s WARN and -EEXIST
+    assert "notifier callback note [chains] already registered" in log
+    assert "WARNING: CPU: 0 PID: 1 at kernel/notifier.c:28 atomic_notifier_chain_register" \
+           "+0x52/0x80" in log                  # where the real kernel's WARN points
+    assert [f["kind"] for f in kernel.findings] == ["warning"]
+    # descending priority; the priority-1 block says NOTIFY_STOP (0x8001) for 42
+    assert "chains: order=531 ret=0x8001 dup=-17" in log
+    assert "chains: blocking=0 ret=0x1 unreg=0 again=-2" in log
+    assert "chains: stop_machine=7 rtc_b=0x2 rtc_d=0x80" in log
+    assert kernel.registrations == {}
+
+
+@pytest.mark.kemu_findings
+def test_a_notifier_block_left_on_a_kernel_chain_is_reported(kernel):
+    ko = build_module({"chains.c": CHAINS})
+    kernel.unload(kernel.load(ko, leave="reboot"))
+    assert [f["kind"] for f in kernel.findings] == ["warning", "left-registered"]
+    assert "reboot notifier block" in kernel.findings[1]["message"]
+
+
+@pytest.mark.kemu_findings
+def test_add_uevent_var_limits_as_the_real_kernel(kernel):
+    # tests/expected/kernel_misc/uev.oracle.dmesg: the same module in Debian's kernel
+    ko = build_module([HERE / "expected/kernel_misc/uev.c"])
+    kernel.unload(kernel.load(ko))
+    real = (HERE / "expected/kernel_misc/uev.oracle.dmesg").read_text().splitlines()
+    want = [line.split("] ", 1)[1] for line in real
+            if "uev:" in line or "add_uevent_var" in line and "WARNING" not in line]
+    want = [w for w in want if "loading out-of-tree" not in w and "verification" not in w
+            and not w.startswith(" ")]
+    got = [line for line in kernel.dmesg if line in want]
+    assert got == want
+    warnings = [line for line in kernel.dmesg if line.startswith("WARNING:")]
+    assert [w.split(" at ", 1)[1] for w in warnings] == [
+        "lib/kobject_uevent.c:675 add_uevent_var+0x103/0x130",
+        "lib/kobject_uevent.c:686 add_uevent_var+0x118/0x130"]
+    assert [f["kind"] for f in kernel.findings] == ["warning", "warning"]
