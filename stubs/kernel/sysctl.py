@@ -308,40 +308,71 @@ def proc_douintvec(k, table, write, buffer, lenp, ppos):
     return _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX)
 
 
-class _U8Scratch:
-    """proc_dou8vec_minmax()'s on-stack ``unsigned int val``."""
+def _uint_minmax(k, lo_addr, hi_addr, lo=None, hi=None):
+    """do_proc_douintvec_minmax_conv() for writes (bounds from memory or given)."""
+    m = k.machine
+    lo = lo if lo is not None else (m.read_u32(lo_addr) if lo_addr else None)
+    hi = hi if hi is not None else (m.read_u32(hi_addr) if hi_addr else None)
 
-    def __init__(self, k):
-        self.addr = k.machine.alloc_kdata(4, 4)
+    def fn(value, neg):
+        if neg or value > UINT_MAX:
+            return (True,)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return (-errno.ERANGE,)
+        return value
+    return fn
+
+
+def _uints(k, table, write, buffer, lenp, ppos, conv, data=None, maxlen=None):
+    """__do_proc_douintvec(): one unsigned int (arrays are refused, -EINVAL)."""
+    data = rd(k, table, "ctl_table.data") if data is None else data
+    maxlen = rd(k, table, "ctl_table.maxlen", 4) if maxlen is None else maxlen
+    lenv = k.machine.read_u64(lenp)
+    if not data or not maxlen or not lenv or (s64(k.machine.read_u64(ppos)) and not write):
+        k.machine.write_u64(lenp, 0)
+        return 0
+    if maxlen // 4 != 1:                   # "Arrays are not supported, keep this simple"
+        k.machine.write_u64(lenp, 0)
+        return -errno.EINVAL
+    return _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX,
+                 data=data, maxlen=4)
+
+
+@export(f"int proc_douintvec_minmax{_HANDLER}")
+def proc_douintvec_minmax(k, table, write, buffer, lenp, ppos):
+    conv = _uint_minmax(k, rd(k, table, "ctl_table.extra1"), rd(k, table, "ctl_table.extra2"))
+    return _uints(k, table, write, buffer, lenp, ppos, conv)
 
 
 @export(f"int proc_dou8vec_minmax{_HANDLER}")
 def proc_dou8vec_minmax(k, table, write, buffer, lenp, ppos):
-    """One u8, through do_proc_douintvec() on a copy, within extra1..extra2 (at most 255)."""
+    """A single u8 through do_proc_douintvec with bounds clamped to 0..255."""
     m = k.machine
-    if rd(k, table, "ctl_table.maxlen", 4) != 1:
+    if rd(k, table, "ctl_table.maxlen", 4) != 1:          # "Do not support arrays yet."
         return -errno.EINVAL
-    bounds = []
-    for member, default in (("extra1", 0), ("extra2", 255)):
-        ptr = rd(k, table, f"ctl_table.{member}")
-        value = m.read_u32(ptr) if ptr else default
-        if value > 255:
+    lo, hi = 0, 255
+    extra1, extra2 = rd(k, table, "ctl_table.extra1"), rd(k, table, "ctl_table.extra2")
+    if extra1:
+        lo = m.read_u32(extra1)
+        if lo > 255:
             return -errno.EINVAL
-        bounds.append(value)
-    lo, hi = bounds
+    if extra2:
+        hi = m.read_u32(extra2)
+        if hi > 255:
+            return -errno.EINVAL
     data = rd(k, table, "ctl_table.data")
-    val = k.model(_U8Scratch).addr
-    m.write_u32(val, m.read_u8(data))
-
-    def conv(value, neg):
-        return (True,) if neg or value > UINT_MAX or not lo <= value <= hi else value
-    res = _ints(k, table, write, buffer, lenp, ppos, conv, lambda v: v & UINT_MAX,
-                data=val, maxlen=4)
-    if res:
-        return res
-    if write:
-        m.write_u8(data, m.read_u32(val) & 0xFF)
-    return 0
+    tmp = kzalloc(k, 4, "proc_dou8vec_minmax val")
+    try:
+        m.write_u32(tmp, m.read_u8(data))
+        res = _uints(k, table, write, buffer, lenp, ppos, _uint_minmax(k, 0, 0, lo, hi),
+                     data=tmp, maxlen=4)
+        if res:
+            return res
+        if write:
+            m.write_u8(data, m.read_u32(tmp) & 0xFF)
+        return 0
+    finally:
+        kfree(k, tmp)
 
 
 @export(f"int proc_dointvec_jiffies{_HANDLER}")
@@ -439,6 +470,24 @@ def proc_dostring(k, table, write, buffer, lenp, ppos):
     return 0
 
 
+# ------------------------------------------------------------ shared bounds
+# kernel/sysctl.c: the SYSCTL_ZERO... SYSCTL_NEG_ONE values handlers point extra1/2 at
+SYSCTL_VALS = (0, 1, 2, 3, 4, 100, 200, 1000, 3000, INT_MAX, 65535, -1)
+SYSCTL_LONG_VALS = (0, 1, (1 << 63) - 1)
+
+
+@data(f"const int sysctl_vals[{len(SYSCTL_VALS)}]")
+def sysctl_vals(k, addr):
+    for i, v in enumerate(SYSCTL_VALS):
+        k.machine.write_u32(addr + 4 * i, v & UINT_MAX)
+
+
+@data(f"const long sysctl_long_vals[{len(SYSCTL_LONG_VALS)}]")
+def sysctl_long_vals(k, addr):
+    for i, v in enumerate(SYSCTL_LONG_VALS):
+        k.machine.write_u64(addr + 8 * i, v)
+
+
 # ------------------------------------------------------------ Python API
 def sysctl_entries(k) -> dict:
     """path -> (ctl_table entry address, owner module name or None)."""
@@ -486,9 +535,3 @@ def sysctl_write(k, path: str, data: bytes) -> int:
     """write(2) of ``data`` to /proc/sys/<path> at offset 0; bytes consumed."""
     return _io(k, path, True, data)
 
-
-@data("const int sysctl_vals[12]")
-def sysctl_vals(k, addr):
-    """The shared SYSCTL_ZERO ... SYSCTL_NEG_ONE bounds."""
-    for i, v in enumerate((0, 1, 2, 3, 4, 100, 200, 1000, 3000, INT_MAX, 65535, -1)):
-        k.machine.write_u32(addr + 4 * i, v & 0xFFFFFFFF)

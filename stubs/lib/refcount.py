@@ -46,3 +46,60 @@ def refcount_dec_not_one(k, r):
         return True
     k.machine.write_u32(r, new)
     return True
+
+
+def _dec_and_test(k, r) -> bool:
+    """refcount_dec_and_test() (__refcount_sub_and_test(1, r)), as inlined in lib/refcount.c."""
+    old = k.machine.read_s32(r)
+    k.machine.write_u32(r, (old - 1) & UINT_MAX)
+    if old == 1:
+        return True
+    if old <= 0 or old - 1 < 0:
+        refcount_warn_saturate(k, r, 3)                 # REFCOUNT_SUB_UAF
+    return False
+
+
+@export("bool refcount_dec_and_mutex_lock(refcount_t *r, struct mutex *lock)")
+def refcount_dec_and_mutex_lock(k, r, lock):
+    from ..kernel.locking.mutex import mutex_lock_common, mutex_unlock_
+    from ..kernel.sched.core import caller, sched
+    if refcount_dec_not_one(k, r):
+        return False
+    yield from mutex_lock_common(k, lock, sched(k).TASK_UNINTERRUPTIBLE,
+                                 "refcount_dec_and_mutex_lock", caller(k))
+    if not _dec_and_test(k, r):
+        mutex_unlock_(k, lock)
+        return False
+    return True
+
+
+def _dec_and_spin(k, r, lock, irqsave: bool):
+    from ..kernel.locking.spinlock import _irq_save, spin_acquire, spin_release
+    from ..kernel.sched.core import caller, sched
+    if refcount_dec_not_one(k, r):
+        return False, None
+    s = sched(k)
+    flags = _irq_save(s) if irqsave else None
+    s.add_preempt(1)
+    spin_acquire(k, lock, s.current(), caller(k))
+    if not _dec_and_test(k, r):
+        spin_release(k, lock, s.current())
+        s.add_preempt(-1)
+        if irqsave:
+            s.cpu.irq_flags = flags
+        return False, None
+    return True, flags
+
+
+@export("bool refcount_dec_and_lock(refcount_t *r, spinlock_t *lock)")
+def refcount_dec_and_lock(k, r, lock):
+    return _dec_and_spin(k, r, lock, False)[0]
+
+
+@export("bool refcount_dec_and_lock_irqsave(refcount_t *r, spinlock_t *lock, "
+        "unsigned long *flags)")
+def refcount_dec_and_lock_irqsave(k, r, lock, flags):
+    ok, saved = _dec_and_spin(k, r, lock, True)
+    if ok:
+        k.machine.write_u64(flags, saved)
+    return ok

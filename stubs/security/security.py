@@ -38,3 +38,18 @@ def security_secmark_refcount_inc(k):
 @export("void security_secmark_refcount_dec(void)")
 def security_secmark_refcount_dec(k):
     pass
+
+
+@export("void security_skb_classify_flow(struct sk_buff *skb, struct flowi_common *flic)")
+def security_skb_classify_flow(k, skb, flic):
+    pass                 # call_void_hook(req_classify_flow...): no LSM implements it here
+
+
+@export("void security_sock_graft(struct sock *sk, struct socket *parent)")
+def security_sock_graft(k, sk, parent):
+    pass                 # call_void_hook(sock_graft...): no LSM implements it here
+
+
+@export("void security_sk_clone(const struct sock *sk, struct sock *newsk)")
+def security_sk_clone(k, sk, newsk):
+    pass                 # call_void_hook(sk_clone_security...)

@@ -130,11 +130,13 @@ def _ops_init(k, ops, net):
 
 
 def _exit_list(k, ops, nets, exit_list):
-    """ops_pre_exit_list, ops_exit_list, ops_free_list for the namespaces in ``nets``."""
+    """ops_pre_exit_list, synchronize_rcu(), ops_exit_list, ops_free_list for ``nets``."""
+    from ...kernel.rcu import synchronize_rcu
     pre = _po(k, ops, "pre_exit")
     if pre:
         for net in nets:
             yield k.call_request(pre, net)
+    yield from synchronize_rcu(k)
     ex = _po(k, ops, "exit")
     if ex:
         for net in nets:
@@ -253,6 +255,8 @@ def _unregister(k, ops, device: bool):
         yield from _exit_list(k, ops, nets, lst.head)
     finally:
         lst.free()
+    from ...kernel.rcu import rcu_barrier
+    yield from rcu_barrier(k)                   # unregister_pernet_operations()
     id_ptr = _po(k, ops, "id")
     if id_ptr:
         ns.ids.discard(k.machine.read_u32(id_ptr))

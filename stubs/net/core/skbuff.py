@@ -251,6 +251,19 @@ def skb_trim(k, skb, len_):
     skb_trim_(k, skb, len_)
 
 
+@export("int skb_store_bits(struct sk_buff *skb, int offset, const void *from, int len)")
+def skb_store_bits(k, skb, offset, from_, len_):
+    """Copy ``len`` bytes into the skb at ``offset`` (-EFAULT outside it)."""
+    if offset < 0 or len_ < 0 or offset > _u32(k, skb, "len") - len_:
+        return -errno.EFAULT
+    if offset + len_ > headlen(k, skb):
+        _not_modelled(k, "skb_store_bits() into paged data")
+        return -errno.EFAULT
+    if len_:
+        k.machine.write(rd(k, skb, "sk_buff.data") + offset, bytes(k.machine.read(from_, len_)))
+    return 0
+
+
 @export("int skb_copy_bits(const struct sk_buff *skb, int offset, void *to, int len)")
 def skb_copy_bits(k, skb, offset, to, len_):
     got = skb_copy_bits_(k, skb, offset, len_)

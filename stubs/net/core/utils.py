@@ -43,3 +43,21 @@ def inet_proto_csum_replace4(k, sum, skb, from_, to, pseudohdr):
                         & 0xFFFFFFFF)
     elif pseudohdr:
         m.write_u16(sum, ~fold(csum_add(csum_sub(m.read_u16(sum), from_), to)) & 0xFFFF)
+
+
+@export("void inet_proto_csum_replace16(u16 *sum, struct sk_buff *skb, const __be32 *from, "
+        "const __be32 *to, bool pseudohdr)")
+def inet_proto_csum_replace16(k, sum, skb, from_, to, pseudohdr):
+    """As replace4 for a 16-byte field (an IPv6 address): diff = ~from[0..3], to[0..3]."""
+    from ...arch.x86.lib.csum import fold, partial
+    from .skbuff import ip_summed
+    m, t = k.machine, k.target
+    diff = bytes(~b & 0xFF for b in m.read(from_, 16)) + bytes(m.read(to, 16))
+    summed = ip_summed(k, skb)
+    if summed != t.const("CHECKSUM_PARTIAL"):
+        m.write_u16(sum, fold(partial(diff, ~m.read_u16(sum) & 0xFFFFFFFF)))
+        if summed == t.const("CHECKSUM_COMPLETE") and pseudohdr:
+            off = skb + t.offset("sk_buff.csum")
+            m.write_u32(off, ~partial(diff, ~m.read_u32(off) & 0xFFFFFFFF) & 0xFFFFFFFF)
+    elif pseudohdr:
+        m.write_u16(sum, ~fold(partial(diff, m.read_u16(sum))) & 0xFFFF)

@@ -7,7 +7,7 @@ kemu's machine has no network interface, so no IPv6 address is configured:
 """
 from __future__ import annotations
 
-from kemu import export
+from kemu import data, export
 
 
 def _c(k, name):
@@ -70,3 +70,8 @@ def ipv6_chk_addr(k, net, addr, dev, strict):
         "const struct net_device *dev, bool skip_dev_check, int strict, u32 banned_flags)")
 def ipv6_chk_addr_and_flags(k, net, addr, dev, skip_dev_check, strict, banned_flags):
     return 0
+
+
+@data("const struct in6_addr in6addr_any")
+def in6addr_any(k, addr):
+    k.machine.write(addr, bytes(16))              # IN6ADDR_ANY_INIT

@@ -87,29 +87,79 @@ def _entry_head_ok(k, net, pf, hooknum, dev) -> bool:
     return False
 
 
+def build_entries(k, ops_list) -> int:
+    """A new ``struct nf_hook_entries`` (count, {hook, priv} pairs, orig_ops) or 0 if empty."""
+    n = len(ops_list)
+    if not n:
+        return 0
+    t, m = k.target, k.machine
+    esize = t.sizeof("nf_hook_entry")
+    hooks_off = t.const("NF_HOOK_ENTRIES_HOOKS_OFFSET")
+    new = k.heap.alloc(hooks_off + n * esize + n * 8 + 16, kind="nf_hook_entries", zero=True)
+    m.write_u16(new + t.offset("nf_hook_entries.num_hook_entries"), n)
+    for i, ops in enumerate(ops_list):
+        e = new + hooks_off + i * esize
+        wr(k, e, "nf_hook_entry.hook", rd(k, ops, "nf_hook_ops.hook"))
+        wr(k, e, "nf_hook_entry.priv", rd(k, ops, "nf_hook_ops.priv"))
+        m.write_u64(new + hooks_off + n * esize + 8 * i, ops)
+    return new
+
+
+def entries_ops(k, p) -> list[int]:
+    """The orig_ops of a ``struct nf_hook_entries`` (nf_hook_entries_get_hook_ops())."""
+    if not p:
+        return []
+    t, m = k.target, k.machine
+    n = m.read_u16(p + t.offset("nf_hook_entries.num_hook_entries"))
+    base = p + t.const("NF_HOOK_ENTRIES_HOOKS_OFFSET") + n * t.sizeof("nf_hook_entry")
+    return [m.read_u64(base + 8 * i) for i in range(n)]
+
+
+def free_entries(k, p) -> None:
+    if p and k.heap.find(p) is not None:
+        k.heap.free(p)
+
+
 def _write_entries(k, net, pf, hooknum, ops_list):
     """Rebuild ``net->nf.hooks_<pf>[hooknum]`` (struct nf_hook_entries) from the list."""
     arr = _head_member(k, pf, hooknum)
     if arr is None or not net:
         return
-    t, m = k.target, k.machine
-    slot = net + t.offset(arr[0]) + 8 * hooknum
-    old = m.read_u64(slot)
-    new = 0
-    n = len(ops_list)
-    if n:
-        esize = t.sizeof("nf_hook_entry")
-        hooks_off = t.const("NF_HOOK_ENTRIES_HOOKS_OFFSET")
-        new = k.heap.alloc(hooks_off + n * esize + n * 8 + 16, kind="nf_hook_entries", zero=True)
-        m.write_u16(new + t.offset("nf_hook_entries.num_hook_entries"), n)
-        for i, ops in enumerate(ops_list):
-            e = new + hooks_off + i * esize
-            wr(k, e, "nf_hook_entry.hook", rd(k, ops, "nf_hook_ops.hook"))
-            wr(k, e, "nf_hook_entry.priv", rd(k, ops, "nf_hook_ops.priv"))
-            m.write_u64(new + hooks_off + n * esize + 8 * i, ops)
-    m.write_u64(slot, new)
-    if old and k.heap.find(old) is not None:
-        k.heap.free(old)
+    slot = net + k.target.offset(arr[0]) + 8 * hooknum
+    old = k.machine.read_u64(slot)
+    k.machine.write_u64(slot, build_entries(k, ops_list))
+    free_entries(k, old)
+
+
+@export("int nf_hook_entries_insert_raw(struct nf_hook_entries **pp, "
+        "const struct nf_hook_ops *reg)")
+def nf_hook_entries_insert_raw(k, pp, reg):
+    """nf_hook_entries_grow() into a caller's own array (nf_nat's per-family hooks)."""
+    old = k.machine.read_u64(pp)
+    lst = entries_ops(k, old)
+    if len(lst) + 1 > MAX_HOOK_COUNT:
+        return -errno.E2BIG
+    prio = rd_s32(k, reg, "nf_hook_ops.priority")
+    i = 0
+    while i < len(lst) and prio > rd_s32(k, lst[i], "nf_hook_ops.priority"):
+        i += 1
+    lst.insert(i, reg)
+    k.machine.write_u64(pp, build_entries(k, lst))
+    free_entries(k, old)
+    return 0
+
+
+@export("void nf_hook_entries_delete_raw(struct nf_hook_entries **pp, "
+        "const struct nf_hook_ops *reg)")
+def nf_hook_entries_delete_raw(k, pp, reg):
+    """nf_remove_net_hook() + __nf_hook_entries_try_shrink(): NULL once the last one goes."""
+    old = k.machine.read_u64(pp)
+    lst = entries_ops(k, old)
+    if reg not in lst:
+        return
+    lst.remove(reg)
+    k.machine.write_u64(pp, build_entries(k, lst))
+    free_entries(k, old)
 
 
 def _target():

@@ -115,3 +115,36 @@ def nf_hooks_lwtunnel_sysctl_handler(k, table, write, buffer, lenp, ppos):
                               "nf_hooks_lwtunnel is not modelled", k.current_module())
     import errno
     return -errno.EOPNOTSUPP
+
+
+# ------------------------------------------------------------ conntrack through nf_ct_hook
+def _ct_hook(k, member):
+    """rcu_dereference(nf_ct_hook)->member, or 0 while no conntrack module set it."""
+    hook = k.machine.read_u64(k.export_addr("nf_ct_hook"))
+    return rd(k, hook, f"nf_ct_hook.{member}") if hook else 0
+
+
+@export("void nf_ct_attach(struct sk_buff *new, const struct sk_buff *skb)")
+def nf_ct_attach(k, new, skb):
+    if rd(k, skb, "sk_buff._nfct"):
+        fn = _ct_hook(k, "attach")
+        if fn:
+            yield k.call_request(fn, new, skb)
+
+
+@export("void nf_conntrack_destroy(struct nf_conntrack *nfct)")
+def nf_conntrack_destroy(k, nfct):
+    fn = _ct_hook(k, "destroy")
+    if fn:
+        yield k.call_request(fn, nfct)
+    else:
+        warn(k, "net/netfilter/core.c", "nf_conntrack_destroy")      # WARN_ON(!ct_hook)
+
+
+@export("void nf_ct_set_closing(struct nf_conntrack *nfct)")
+def nf_ct_set_closing(k, nfct):
+    if not nfct:
+        return
+    fn = _ct_hook(k, "set_closing")
+    if fn:
+        yield k.call_request(fn, nfct)

@@ -39,3 +39,13 @@ def fold(csum: int) -> int:
 def csum_partial(k, buff, len, sum):
     n = len - (1 << 32) if len >> 31 else len
     return partial(bytes(k.machine.read(buff, n)) if n > 0 else b"", sum)
+
+
+@export("u16 csum_ipv6_magic(const struct in6_addr *saddr, const struct in6_addr *daddr, "
+        "__u32 len, __u8 proto, __wsum sum)")
+def csum_ipv6_magic(k, saddr, daddr, len, proto, sum):
+    """csum-wrappers_64.c: the IPv6 pseudo-header checksum, folded."""
+    rest = csum_add(csum_add(int.from_bytes((len & 0xFFFFFFFF).to_bytes(4, "big"), "little"),
+                             (proto & 0xFF) << 8), sum)          # htonl(len) + htons(proto)
+    return fold(partial(bytes(k.machine.read(saddr, 16)) + bytes(k.machine.read(daddr, 16)),
+                        rest))
