@@ -155,7 +155,7 @@ def crypto_alloc_sync_skcipher(k, alg_name, type_, mask):
     tfm = yield from alloc_tfm(k, alg_name, FRONTEND, type_, mask | const(k, "CRYPTO_ALG_ASYNC"))
     if not is_err(tfm) and k.machine.read_u32(tfm + off(k, "crypto_skcipher.reqsize")) > \
             const(k, "MAX_SYNC_SKCIPHER_REQSIZE"):
-        warn(k, "crypto/skcipher.c:933", "crypto_alloc_sync_skcipher+0x6d/0x80")
+        warn(k, "crypto/skcipher.c:774", "crypto_alloc_sync_skcipher+0x33/0x50")
         yield from destroy_tfm(k, tfm, tfm + off(k, "crypto_skcipher.base"))
         return err_ptr(-22)
     return tfm

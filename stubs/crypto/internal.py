@@ -252,7 +252,7 @@ def unregister_alg(k, alg):
     rec = c.find(alg)
     if rec is None:
         driver = cstr(k, alg + off(k, "crypto_alg.cra_driver_name"))
-        warn(k, "crypto/algapi.c:462", "crypto_unregister_alg+0xf5/0x110",
+        warn(k, "crypto/algapi.c:484", "crypto_unregister_alg+0xd5/0xf0",
              f"Algorithm {driver} is not registered")
         return
     set_alg_flags(k, alg, alg_flags(k, alg) | const(k, "CRYPTO_ALG_DEAD"))

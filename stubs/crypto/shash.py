@@ -310,7 +310,7 @@ def _init_tfm(k, tfm, rec):
         return err
     if _u32(k, hash_ + off(k, "crypto_shash.descsize")) > const(k, "HASH_MAX_DESCSIZE"):
         from ..lib.kemu_warn import warn_once
-        warn_once(k, "crypto/shash.c:436", "crypto_shash_init_tfm+0xa5/0xb0")
+        warn_once(k, "crypto/shash.c:445", "crypto_shash_init_tfm+0x68/0x90")
         if fn(k, alg, "exit_tfm"):
             yield k.call_request(fn(k, alg, "exit_tfm"), hash_)
         return -errno.EINVAL

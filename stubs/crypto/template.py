@@ -129,7 +129,7 @@ def grab_spawn(k, spawn, inst, name, type_, mask):
     """crypto_grab_spawn() (a generator)."""
     m = k.machine
     if not inst:
-        warn_once(k, "crypto/algapi.c:726", "crypto_grab_spawn+0x1f3/0x200")
+        warn_once(k, "crypto/algapi.c:712", "crypto_grab_spawn+0xf8/0x110")
         return -errno.EINVAL
     if is_err(name):
         return ptr_err(name)

@@ -241,7 +241,7 @@ def _cdev_add(k, cdev, dev, count) -> int:
     wr(k, cdev, "cdev.dev", dev, 4)
     wr(k, cdev, "cdev.count", count, 4)
     if dev == 0:                                  # WHITEOUT_DEV
-        warn(k, "fs/char_dev.c:486", "cdev_add+0x6a/0x80")
+        warn(k, "fs/char_dev.c:486", "cdev_add+0x55/0x70")
         return -errno.EBUSY
     cd.cdev_map.append((dev, count, cdev))
     owner = owner_of(k, rd(k, cdev, "cdev.owner"))

@@ -39,7 +39,7 @@ def timestamp_truncate(k, sec: int, nsec: int, inode: int) -> tuple[int, int]:
     elif 1 < gran < NSEC_PER_SEC:
         nsec -= nsec % gran
     else:
-        warn(k, "fs/inode.c:2483", "timestamp_truncate+0x8c/0xa0",
+        warn(k, "fs/inode.c:2517", "timestamp_truncate+0x93/0xb0",
              f"invalid file time granularity: {gran}")
     return sec, nsec
 
@@ -48,7 +48,7 @@ def timestamp_truncate(k, sec: int, nsec: int, inode: int) -> tuple[int, int]:
 def current_time(k, inode):
     sec, nsec = divmod(REALTIME_AT_BOOT + coarse_ns(k), NSEC_PER_SEC)
     if not rd(k, inode, "inode.i_sb"):
-        warn(k, "fs/inode.c:2506", "current_time+0x7b/0x80",
+        warn(k, "fs/inode.c:2539", "current_time+0xed/0x100",
              "current_time() called with uninitialized super_block in the inode")
         return (sec, nsec)
     return timestamp_truncate(k, sec, nsec, inode)
@@ -68,7 +68,7 @@ def _remove_count(k, inode, delta: int) -> None:
 def inc_nlink(k, inode):
     if _nlink(k, inode) == 0:
         if not rd(k, inode, "inode.i_state", 4) & k.target.const("I_LINKABLE"):
-            warn(k, "fs/inode.c:386", "inc_nlink+0x3b/0x40")
+            warn(k, "fs/inode.c:389", "inc_nlink+0x3a/0x40")
         _remove_count(k, inode, -1)
     wr(k, inode, "inode.__i_nlink", (_nlink(k, inode) + 1) & 0xFFFFFFFF, 4)
 
@@ -76,7 +76,7 @@ def inc_nlink(k, inode):
 @export("void drop_nlink(struct inode *inode)")
 def drop_nlink(k, inode):
     if _nlink(k, inode) == 0:
-        warn(k, "fs/inode.c:336", "drop_nlink+0x34/0x40")
+        warn(k, "fs/inode.c:332", "drop_nlink+0x25/0x40")
     wr(k, inode, "inode.__i_nlink", (_nlink(k, inode) - 1) & 0xFFFFFFFF, 4)
     if not _nlink(k, inode):
         _remove_count(k, inode, 1)
@@ -104,4 +104,4 @@ def ihold(k, inode):
     count = (rd(k, inode, "inode.i_count", 4) + 1) & 0xFFFFFFFF
     wr(k, inode, "inode.i_count", count, 4)
     if count < 2 or count >> 31:
-        warn(k, "fs/inode.c:459", "ihold+0x23/0x30")
+        warn(k, "fs/inode.c:453", "ihold+0x1f/0x30")

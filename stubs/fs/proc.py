@@ -333,7 +333,7 @@ def _reg(k, name, mode, parent_addr, data, kind):
     if mode & t.const("S_IALLUGO") == 0:
         mode |= t.const("S_IRUGO")
     if mode & t.const("S_IFMT") != t.const("S_IFREG"):
-        warn_once(k, "fs/proc/generic.c:567", "proc_create_reg+0x8e/0xa0")
+        warn_once(k, "fs/proc/generic.c:573", "proc_create_reg+0x76/0x80")
         return None, None
     parent, e = _create(k, name, mode, parent_addr, kind)
     if e is not None:
@@ -631,7 +631,7 @@ def seq_open_net(k, inode, file):
     de = _pde(k, inode)
     t = k.target
     if de.state_size < t.sizeof("seq_net_private"):
-        warn_once(k, "fs/proc/proc_net.c:70", "seq_open_net+0xd1/0xe0")
+        warn_once(k, "fs/proc/proc_net.c:45", "seq_open_net+0xb5/0x100")
     if rd(k, file, "file.f_mode", 4) & t.const("FMODE_WRITE") and not de.write:
         return -errno.EACCES
     net = de.parent.data if de.parent else 0

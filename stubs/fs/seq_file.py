@@ -243,7 +243,7 @@ def seq_open_file(k, file, op) -> int:
     t = k.target
     if rd(k, file, "file.private_data"):
         from ..lib.kemu_warn import warn
-        warn(k, "fs/seq_file.c:62", "seq_open+0x57/0x70")
+        warn(k, "fs/seq_file.c:61", "seq_open+0x67/0x80")
     p = k.heap.alloc(t.sizeof("seq_file"), kind="kmem_cache:seq_file", zero=True)
     wr(k, file, "file.private_data", p)
     if t.has_offset("mutex.wait_list"):

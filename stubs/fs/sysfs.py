@@ -114,7 +114,7 @@ def _kobj_dir(k, kobj):
 def sysfs_create_file_ns(k, kobj, attr, ns):
     path = _kobj_dir(k, kobj)
     if path is None or not attr:
-        warn(k, "fs/sysfs/file.c:354", "sysfs_create_file_ns+0x98/0xb0")
+        warn(k, "fs/sysfs/file.c:355", "sysfs_create_file_ns+0x8b/0xa0")
         return -errno.EINVAL
     return add_file(k, path, attr, kobj, attr_mode(k, attr))
 
@@ -159,7 +159,7 @@ def sysfs_remove_files(k, kobj, ptr):
 def sysfs_create_bin_file(k, kobj, attr):
     path = _kobj_dir(k, kobj)
     if path is None or not attr:
-        warn(k, "fs/sysfs/file.c:546", "sysfs_create_bin_file+0x8c/0xa0")
+        warn(k, "fs/sysfs/file.c:570", "sysfs_create_bin_file+0x84/0xa0")
         return -errno.EINVAL
     a = attr + k.target.offset("bin_attribute.attr")
     return add_file(k, path, a, kobj, attr_mode(k, a), "bin")
@@ -188,7 +188,7 @@ def create_group(k, kobj, grp, update=False):
     t = k.target
     path = _kobj_dir(k, kobj)
     if not kobj or (not update and path is None):
-        warn(k, "fs/sysfs/group.c:136", "internal_create_group+0x3ae/0x3f0")
+        warn(k, "fs/sysfs/group.c:115", "internal_create_group+0x27e/0x3a0")
         return -errno.EINVAL
     attrs = rd(k, grp, "attribute_group.attrs")
     bins = rd(k, grp, "attribute_group.bin_attrs")
@@ -215,7 +215,7 @@ def create_group(k, kobj, grp, update=False):
         if not mode:
             continue
         if mode & ~(SYSFS_PREALLOC | 0o664):
-            warn(k, "fs/sysfs/group.c:61", "create_files+0x1c5/0x200",
+            warn(k, "fs/sysfs/group.c:59", "internal_create_group+0x2f5/0x3a0",
                  f"Attribute {attr_name(k, attr)}: Invalid permissions 0{mode:o}")
         mode &= SYSFS_PREALLOC | 0o664
         error = add_file(k, dirpath, attr, kobj, mode)
@@ -256,7 +256,7 @@ def remove_group(k, kobj, grp):
         dirpath = f"{path}/{gname}"
         if dirpath not in sysfs.nodes:
             kname = cstr(k, rd(k, kobj, "kobject.name"), 256)
-            warn(k, "fs/sysfs/group.c:278", "sysfs_remove_group+0x89/0x90",
+            warn(k, "fs/sysfs/group.c:278", "sysfs_remove_group+0x71/0x80",
                  f"sysfs group '{gname}' not found for kobject '{kname}'")
             return
     for _i, attr in _attrs(k, rd(k, grp, "attribute_group.attrs")):
@@ -369,7 +369,7 @@ def _emit(k, buf, at, text: bytes) -> int:
 @export("int sysfs_emit(char *buf, const char *fmt, ...)")
 def sysfs_emit(k, buf, fmt, va):
     if not buf or buf & (PAGE_SIZE - 1):
-        warn(k, "fs/sysfs/file.c:736", "sysfs_emit+0x90/0xa0",
+        warn(k, "fs/sysfs/file.c:740", "sysfs_emit+0xa7/0xc0",
              f"invalid sysfs_emit: buf:{k.hash_pointer(buf)}")
         return 0
     return _emit(k, buf, 0, vformat(k, fmt, va))
@@ -378,7 +378,7 @@ def sysfs_emit(k, buf, fmt, va):
 @export("int sysfs_emit_at(char *buf, int at, const char *fmt, ...)")
 def sysfs_emit_at(k, buf, at, fmt, va):
     if not buf or buf & (PAGE_SIZE - 1) or at < 0 or at >= PAGE_SIZE:
-        warn(k, "fs/sysfs/file.c:764", "sysfs_emit_at+0xa0/0xb0",
+        warn(k, "fs/sysfs/file.c:768", "sysfs_emit_at+0x64/0xc0",
              f"invalid sysfs_emit_at: buf:{k.hash_pointer(buf)} at:{at}")
         return 0
     return _emit(k, buf, at, vformat(k, fmt, va))

@@ -8,7 +8,7 @@ arch/x86/kernel/jump_label.c does).
 from kemu.exports import module_notifier
 from kemu import data, export
 
-from ..lib.kemu_warn import warn, warn_once
+from ..lib.kemu_warn import warn_once
 
 NOP2 = b"\x66\x90"
 NOP5 = b"\x0f\x1f\x44\x00\x00"
@@ -102,7 +102,7 @@ def static_key_slow_inc_cpuslocked(k, key):
         _set_enabled(k, key, 1)
         return True
     if not static_key_fast_inc_not_disabled(k, key):
-        warn_once(k, "kernel/jump_label.c:149", "static_key_slow_inc_cpuslocked+0x8a/0xa0")
+        warn_once(k, "kernel/jump_label.c:177", "static_key_slow_inc_cpuslocked+0x76/0x80")
         return False
     return True
 
@@ -117,7 +117,7 @@ def static_key_enable_cpuslocked(k, key):
     v = _enabled(k, key)
     if v > 0:
         if v != 1:
-            warn_once(k, "kernel/jump_label.c:176", "static_key_enable_cpuslocked+0x7d/0x90")
+            warn_once(k, "kernel/jump_label.c:200", "static_key_enable_cpuslocked+0x49/0x90")
         return
     if v == 0:
         _set_enabled(k, key, -1)
@@ -135,7 +135,7 @@ def static_key_disable_cpuslocked(k, key):
     v = _enabled(k, key)
     if v != 1:
         if v != 0:
-            warn_once(k, "kernel/jump_label.c:207", "static_key_disable_cpuslocked+0x7d/0x90")
+            warn_once(k, "kernel/jump_label.c:231", "static_key_disable_cpuslocked+0x6d/0x80")
         return
     _set_enabled(k, key, 0)
     jump_label_update(k, key)
@@ -148,11 +148,12 @@ def static_key_disable(k, key):
 
 def _slow_dec(k, key):
     val = _enabled(k, key)
-    if val != 1:                                 # static_key_slow_try_dec()
+    if val != 1:                                 # static_key_dec_not_one()
+        if val <= 0:                             # WARN_ON_ONCE(v < 0), WARN_ON_ONCE(v == 0)
+            warn_once(k, *(("kernel/jump_label.c:279", "static_key_dec_not_one+0x2e/0x50") if val == 0
+                           else ("kernel/jump_label.c:273", "static_key_dec_not_one+0x25/0x50")))
+            return
         _set_enabled(k, key, val - 1)
-        if val < 0:
-            warn(k, "kernel/jump_label.c:248", "__static_key_slow_dec_cpuslocked+0x5c/0x70",
-                 "jump label: negative count!")
         return
     _set_enabled(k, key, 0)
     jump_label_update(k, key)

@@ -76,7 +76,7 @@ def padata_sysfs_release(k, kobj):
     pinst = kobj - t.offset("padata_instance.kobj")
     pslist = pinst + t.offset("padata_instance.pslist")
     if m.read_u64(pslist + t.offset("list_head.next")) != pslist:
-        warn(k, "kernel/padata.c:925", "__padata_free+0x6f/0x80")
+        warn(k, "kernel/padata.c:812", "padata_sysfs_release+0x62/0x70")
     masks = pinst + t.offset("padata_instance.cpumask")
     for member in ("pcpu", "cbcpu"):
         kfree(k, m.read_u64(masks + t.offset(f"padata_cpumask.{member}")))

@@ -32,7 +32,7 @@ def _words(k, addr, n=16):
 
 def _check(k, nrounds):
     if nrounds not in (20, 12):
-        warn_once(k, "lib/crypto/chacha.c:19", "chacha_permute+0x1d/0x30")
+        warn_once(k, "lib/crypto/chacha.c:21", "chacha_permute+0x2a0/0x2b0")
 
 
 @export("void chacha_block_generic(u32 *state, u8 *stream, int nrounds)")

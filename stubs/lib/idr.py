@@ -102,7 +102,7 @@ def _warn_once(k, where, fn):
 def idr_alloc(k, idr, ptr, start, end, gfp):
     start, end = s32(start), s32(end)
     if start < 0:
-        _warn_once(k, "lib/idr.c:84", "idr_alloc+0x9b/0xa0")
+        _warn_once(k, "lib/idr.c:86", "idr_alloc+0x57/0x70")
         return -errno.EINVAL
     ret, got = alloc_u32(k, idr, ptr, start, end - 1 if end > 0 else INT_MAX)
     return ret if ret else got
@@ -232,7 +232,7 @@ def ida_free(k, ida, id_):
     m = ids.get(xa)
     if m.pop(id_, None) is None:
         from .kemu_warn import warn
-        warn(k, "lib/idr.c:525", "ida_free+0x107/0x140",
+        warn(k, "lib/idr.c:527", "ida_free+0xe2/0x140",
              f"ida_free called for id={s32(id_)} which is not allocated.")
         return
     ids.sync(xa)

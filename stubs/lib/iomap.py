@@ -30,7 +30,7 @@ def _bad(k, port, access):
     if bad.count:
         bad.count -= 1
         from .kemu_warn import warn
-        warn(k, "lib/iomap.c:44", "bad_io_access+0x3c/0x40",
+        warn(k, "lib/iomap.c:45", "bad_io_access+0x3c/0x40",
              f"Bad IO access at port {port:#x} ({access})")
 
 

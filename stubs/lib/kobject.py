@@ -179,7 +179,7 @@ def get(k, kobj) -> int:
     if kobj:
         if kobj not in k.model(KObjects).objs:
             from .kemu_warn import warn
-            warn(k, "lib/kobject.c:633", "kobject_get+0x8c/0x90",
+            warn(k, "lib/kobject.c:632", "kobject_get+0x43/0x70",
                  f"kobject: '{cstr(k, rd(k, kobj, 'kobject.name'), 256)}' "
                  f"({k.hash_pointer(kobj)}): is not initialized, yet kobject_get() is being called.")
         k.machine.write_u32(_kref(k, kobj), kobject_refcount(k, kobj) + 1)
@@ -210,7 +210,7 @@ def put(k, kobj):
     objs = k.model(KObjects).objs
     if kobj not in objs:
         from .kemu_warn import warn
-        warn(k, "lib/kobject.c:734", "kobject_put+0x9c/0x1c0",
+        warn(k, "lib/kobject.c:726", "kobject_put+0xbd/0x1d0",
              f"kobject: '{cstr(k, rd(k, kobj, 'kobject.name'), 256)}' ({k.hash_pointer(kobj)}): "
              "is not initialized, yet kobject_put() is being called.")
         return

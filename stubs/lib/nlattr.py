@@ -169,8 +169,8 @@ def _validate_range(k, pt, nla, ptype, extack, validate):
     """nla_validate_int_range(): NLA_VALIDATE_RANGE/MIN/MAX/RANGE_PTR/RANGE_WARN_TOO_LONG."""
     value, signed = _int_value(k, nla, ptype)
     if value is None:
-        from .kemu_warn import warn_once
-        warn_once(k, "lib/nlattr.c:300", "nla_validate_int_range+0x0/0x1a0")
+        from .kemu_warn import warn
+        warn(k, "lib/nlattr.c:338", "__nla_validate_parse+0x682/0xc30")
         return -errno.EINVAL
     vt = rd(k, pt, "nla_policy.validation_type", 1)
     if vt == _c(k, "NLA_VALIDATE_RANGE_PTR"):
@@ -377,7 +377,7 @@ def nla_strscpy(k, dst, nla, dstsize):
         return -errno.E2BIG
     if dstsize > 0xFFFF:
         from .kemu_warn import warn_once
-        warn_once(k, "lib/nlattr.c:772", "nla_strscpy+0x8c/0xa0")
+        warn_once(k, "lib/nlattr.c:757", "nla_strscpy+0x6f/0x90")
         return -errno.E2BIG
     srclen = nla_payload_len(k, nla)
     src = bytes(k.machine.read(nla + NLA_HDRLEN, srclen))

@@ -41,7 +41,7 @@ def refcount_dec_not_one(k, r):
         return False
     new = (val - 1) & UINT_MAX
     if new > val:
-        warn_once(k, "lib/refcount.c:94", "refcount_dec_not_one+0x6e/0x80",
+        warn_once(k, "lib/refcount.c:87", "refcount_dec_not_one+0x48/0x50",
                   "refcount_t: underflow; use-after-free.")
         return True
     k.machine.write_u32(r, new)

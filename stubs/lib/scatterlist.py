@@ -317,7 +317,7 @@ def sg_miter_start(k, miter, sgl, nents, flags):
     m.write_u64(miter + _pi(k, "sg"), sgl)
     m.write_u32(miter + _pi(k, "__nents"), nents)
     if not flags & (t.const("SG_MITER_TO_SG") | t.const("SG_MITER_FROM_SG")):
-        warn(k, "lib/scatterlist.c:858", "sg_miter_start+0x5a/0x60")
+        warn(k, "lib/scatterlist.c:792", "sg_miter_start+0x46/0x60")
     m.write_u32(miter + _mi(k, "__flags"), flags)
 
 
@@ -326,7 +326,7 @@ def sg_miter_stop(k, miter):
     m = k.machine
     consumed, length = m.read_u64(miter + _mi(k, "consumed")), m.read_u64(miter + _mi(k, "length"))
     if consumed > length:
-        warn(k, "lib/scatterlist.c:979", "sg_miter_stop+0x8f/0xa0")
+        warn(k, "lib/scatterlist.c:911", "sg_miter_stop+0x6d/0x80")
     if m.read_u64(miter + _mi(k, "addr")):
         m.write_u32(miter + _mi(k, "__offset"), m.read_u32(miter + _mi(k, "__offset")) + consumed)
         m.write_u32(miter + _mi(k, "__remaining"),

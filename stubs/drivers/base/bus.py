@@ -390,7 +390,7 @@ def driver_unregister_gen(k, drv):
     rec = buses.drivers.get(drv)
     if rec is None or not drv or not rd(k, drv, "device_driver.p"):
         from ...lib.kemu_warn import warn
-        warn(k, "drivers/base/driver.c:270", "driver_unregister+0x47/0x50",
+        warn(k, "drivers/base/driver.c:270", "driver_unregister+0x38/0x40",
              "Unexpected driver unregister!")
         return
     for dev, d in list(buses.bound.items()):

@@ -41,7 +41,7 @@ def component_del(k, dev, ops):
     items = k.model(Components).items
     if (dev, ops) not in items:
         from ...lib.kemu_warn import warn
-        warn(k, "drivers/base/component.c:823", "component_del+0x11d/0x130")
+        warn(k, "drivers/base/component.c:821", "component_del+0x122/0x140")
         return
     items.remove((dev, ops))
     k.unregister("component", (dev, ops))

@@ -262,7 +262,7 @@ def device_release(k, kobj):
         yield k.call_request(fn, dev)
     else:
         from ...lib.kemu_warn import warn
-        warn(k, "drivers/base/core.c:2362", "device_release+0x89/0x90",
+        warn(k, "drivers/base/core.c:2510", "device_release+0x79/0x90",
              f"Device '{dev_name(k, dev)}' does not have a release() function, it is broken and "
              "must be fixed. See Documentation/core-api/kobject.rst.")
 
@@ -399,10 +399,10 @@ def device_create_file(k, dev, attr):
     mode = rd(k, a, "attribute.mode", 2)
     name = cstr(k, rd(k, a, "attribute.name"), 256)
     if mode & 0o222 and not rd(k, attr, "device_attribute.store"):
-        warn(k, "drivers/base/core.c:2720", "device_create_file+0xa1/0xb0",
+        warn(k, "drivers/base/core.c:3050", "device_create_file+0x53/0x90",
              f"Attribute {name}: write permission without 'store'")
     if mode & 0o444 and not rd(k, attr, "device_attribute.show"):
-        warn(k, "drivers/base/core.c:2723", "device_create_file+0x8c/0xb0",
+        warn(k, "drivers/base/core.c:3053", "device_create_file+0x70/0x90",
              f"Attribute {name}: read permission without 'show'")
     return sysfs_create_file_ns(k, _kobj(k, dev), a, 0)
 

@@ -178,7 +178,7 @@ def devm_kfree(k, dev, p):
     res = _kmalloc_res(k, dev, p)
     if res is None:
         from ...lib.kemu_warn import warn
-        warn(k, "drivers/base/devres.c:1052", "devm_kfree+0x4e/0x60")
+        warn(k, "drivers/base/devres.c:1073", "devm_kfree+0x4a/0x60")
         return
     k.model(Devres).lists[dev].remove(res)
     kfree(k, p)
@@ -247,7 +247,7 @@ def _take_action(k, dev, action, data):
             lst.remove(res)
             return res
     from ...lib.kemu_warn import warn
-    warn(k, "drivers/base/devres.c:743", "devm_remove_action+0x5e/0x70")
+    warn(k, "drivers/base/devres.c:771", "devm_remove_action+0x68/0x80")
     return None
 
 
@@ -314,7 +314,7 @@ def devm_free_irq(k, dev, irq, dev_id):
             yield from _irq_release(k, dev, res.data)
             return
     from ...lib.kemu_warn import warn
-    warn(k, "kernel/irq/devres.c:144", "devm_free_irq+0x6a/0x80")
+    warn(k, "kernel/irq/devres.c:143", "devm_free_irq+0x6f/0x80")
 
 
 def _region_release(k, dev, data):
@@ -345,7 +345,7 @@ def __devm_release_region(k, dev, parent, start, n):
             yield from _region_release(k, dev, res.data)
             return
     from ...lib.kemu_warn import warn
-    warn(k, "kernel/resource.c:1506", "__devm_release_region+0x6e/0x80")
+    warn(k, "kernel/resource.c:1636", "__devm_release_region+0x70/0x80")
 
 
 def _iounmap_release(k, dev, data):
@@ -382,7 +382,7 @@ def devm_iounmap(k, dev, addr):
             yield from _iounmap_release(k, dev, addr)
             return
     from ...lib.kemu_warn import warn
-    warn(k, "lib/devres.c:116", "devm_iounmap+0x4e/0x60")
+    warn(k, "lib/devres.c:115", "devm_iounmap+0x27/0x40")
 
 
 @export("void *devm_ioremap_resource(struct device *dev, const struct resource *res)")

@@ -139,7 +139,7 @@ def misc_deregister(k, misc):
     node = misc + t.offset("miscdevice.list")
     if rd(k, node, "list_head.next") == node or misc not in model.devices:
         from ...lib.kemu_warn import warn
-        warn(k, "drivers/char/misc.c:241", "misc_deregister+0x8a/0x90")
+        warn(k, "drivers/char/misc.c:247", "misc_deregister+0x92/0xa0")
         return
     minor = rd(k, misc, "miscdevice.minor", 4)
     list_del(k, node)

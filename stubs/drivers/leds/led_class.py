@@ -179,7 +179,7 @@ def devm_led_classdev_unregister(k, dev, led_cdev):
             yield from led_classdev_unregister(k, led_cdev)
             return
     from ...lib.kemu_warn import warn
-    warn(k, "drivers/leds/led-class.c:494", "devm_led_classdev_unregister+0x4e/0x60")
+    warn(k, "drivers/leds/led-class.c:533", "devm_led_classdev_unregister+0x24/0x30")
 
 
 @export("void led_set_brightness(struct led_classdev *led_cdev, unsigned int brightness)")

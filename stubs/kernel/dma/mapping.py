@@ -53,7 +53,7 @@ def dma_set_coherent_mask(k, dev, mask):
 def alloc_coherent(k, dev, size, handle) -> int:
     if not rd(k, dev, "device.coherent_dma_mask"):
         from ...lib.kemu_warn import warn_once
-        warn_once(k, "kernel/dma/mapping.c:503", "dma_alloc_attrs+0xd9/0xf0")
+        warn_once(k, "kernel/dma/mapping.c:499", "dma_alloc_attrs+0x49/0x60")
         return 0
     span = (size + PAGE - 1) // PAGE * PAGE or PAGE
     block = k.heap.alloc(span + PAGE, kind="dma_coherent", zero=True)
@@ -108,7 +108,7 @@ def dmam_free_coherent(k, dev, size, vaddr, dma_handle):
             break
     else:
         from ...lib.kemu_warn import warn
-        warn(k, "kernel/dma/mapping.c:88", "dmam_free_coherent+0x8a/0x90")
+        warn(k, "kernel/dma/mapping.c:66", "dmam_free_coherent+0x8f/0xa0")
     free_coherent(k, vaddr)
 
 

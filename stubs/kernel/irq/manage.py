@@ -140,7 +140,7 @@ def remove_action(k, irq, dev_id):
                 k.unregister("irq", (irq, dev_id))
                 return a
     from ...lib.kemu_warn import warn
-    warn(k, "kernel/irq/manage.c:1891", "__free_irq+0x1b1/0x350",
+    warn(k, "kernel/irq/manage.c:1887", "free_irq+0x1d3/0x340",
          f"Trying to free already-free IRQ {irq}")
     return None
 
@@ -180,7 +180,7 @@ def enable_irq(k, irq):
         return
     if d.depth == 0:
         from ...lib.kemu_warn import warn
-        warn(k, "kernel/irq/manage.c:774", "__enable_irq+0x43/0x80",
+        warn(k, "kernel/irq/manage.c:781", "__enable_irq+0x37/0x60",
              f"Unbalanced enable for IRQ {irq}")
         return
     d.depth -= 1

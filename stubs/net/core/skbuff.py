@@ -24,7 +24,7 @@ import errno
 from kemu import export
 
 from ...fs.internal import rd, static, static_addr, wr
-from ...lib.kemu_warn import bug, warn
+from ...lib.kemu_warn import bug, warn, warn_once
 
 
 def _align(k, n: int) -> int:
@@ -136,7 +136,7 @@ def skb_trim_(k, skb: int, n: int) -> None:
     if _u32(k, skb, "len") <= n:
         return
     if _u32(k, skb, "data_len"):
-        warn(k, "include/linux/skbuff.h:2970", "skb_trim+0x0/0x40")
+        warn(k, "include/linux/skbuff.h:3111", "skb_trim+0x34/0x40")
         return
     _set32(k, skb, "len", n)
     data, head = rd(k, skb, "sk_buff.data"), rd(k, skb, "sk_buff.head")
@@ -345,12 +345,14 @@ def skb_checksum_help(k, skb):
     head, data = rd(k, skb, "sk_buff.head"), rd(k, skb, "sk_buff.data")
     offset = rd(k, skb, "sk_buff.csum_start", 2) - (data - head)   # skb_checksum_start_offset
     if offset >= headlen(k, skb):
-        warn(k, "net/core/skbuff.c:3317", "skb_checksum_help+0x15a/0x190")
+        warn_once(k, "net/core/dev.c:3353", "skb_checksum_help+0x14e/0x1d0",
+                  f"offset ({offset}) >= skb_headlen() ({headlen(k, skb)})")
         return -errno.EINVAL
     csum = partial(bytes(k.machine.read(data + offset, _u32(k, skb, "len") - offset)), 0)
     offset += rd(k, skb, "sk_buff.csum_offset", 2)
     if offset + 2 > headlen(k, skb):
-        warn(k, "net/core/skbuff.c:3325", "skb_checksum_help+0x16e/0x190")
+        warn_once(k, "net/core/dev.c:3362", "skb_checksum_help+0x180/0x1d0",
+                  f"offset+2 ({offset + 2}) > skb_headlen() ({headlen(k, skb)})")
         return -errno.EINVAL
     ret = skb_ensure_writable(k, skb, offset + 2)
     if ret:

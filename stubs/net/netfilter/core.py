@@ -64,26 +64,34 @@ def _head_member(k, pf, hooknum):
     return arrays.get(pf)
 
 
+# nf_hook_entry_head()'s WARN_ON_ONCE(ARRAY_SIZE(...) <= hooknum) per array (oracle: 6.1.0-56)
+_ARRAY_WARN = {"net.nf.hooks_ipv4": ("net/netfilter/core.c:296", "nf_hook_entry_head+0x97/0x120"),
+               "net.nf.hooks_ipv6": ("net/netfilter/core.c:300", "nf_hook_entry_head+0x7f/0x120"),
+               "net.nf.hooks_arp": ("net/netfilter/core.c:275", "nf_hook_entry_head+0x108/0x120"),
+               "net.nf.hooks_bridge": ("net/netfilter/core.c:281", "nf_hook_entry_head+0xb3/0x120")}
+
+
 def _entry_head_ok(k, net, pf, hooknum, dev) -> bool:
     """nf_hook_entry_head() != NULL, with its WARN_ON_ONCEs."""
     arr = _head_member(k, pf, hooknum)
     if arr is not None:
         if hooknum >= arr[1]:
-            warn_once(k, "net/netfilter/core.c:287", "nf_hook_entry_head+0x8c/0xd0")
+            warn_once(k, *_ARRAY_WARN[arr[0]])
             return False
         return True
     if pf == _c(k, "NFPROTO_INET"):
         if hooknum != _c(k, "NF_INET_INGRESS"):
-            warn_once(k, "net/netfilter/core.c:299", "nf_hook_entry_head+0xbc/0xd0")
+            warn_once(k, "net/netfilter/core.c:287", "nf_hook_entry_head+0xff/0x120")
             return False
         if not dev:
-            warn_once(k, "net/netfilter/core.c:302", "nf_hook_entry_head+0xc4/0xd0")
+            warn_once(k, "net/netfilter/core.c:290", "nf_hook_entry_head+0x111/0x120")
             return False
         return True
     if pf == _c(k, "NFPROTO_NETDEV"):
         if hooknum in (NF_NETDEV_INGRESS, NF_NETDEV_EGRESS) and dev:
             return True
-    warn_once(k, "net/netfilter/core.c:327", "nf_hook_entry_head+0x4a/0xd0")
+    warn_once(k, *(("net/netfilter/core.c:320", "nf_hook_entry_head+0xce/0x120") if pf == _c(k, "NFPROTO_NETDEV")
+                   else ("net/netfilter/core.c:304", "nf_hook_entry_head+0xd7/0x120")))
     return False
 
 
@@ -230,7 +238,7 @@ def unregister_one(k, net, pf, reg) -> None:
         return
     lst = nf.ops_list(net, pf, hooknum, dev if _head_member(k, pf, hooknum) is None else 0)
     if not lst:
-        warn_once(k, "net/netfilter/core.c:484", "__nf_unregister_net_hook+0x1d5/0x1f0")
+        warn_once(k, "net/netfilter/core.c:489", "__nf_unregister_net_hook+0x163/0x1a0")
         return
     if reg in lst:
         lst.remove(reg)
@@ -238,7 +246,7 @@ def unregister_one(k, net, pf, reg) -> None:
         _write_entries(k, net, pf, hooknum, lst)
         k.unregister("netfilter hook", (net, pf, hooknum, reg))
     else:
-        warn_once(k, "net/netfilter/core.c:492", "__nf_unregister_net_hook+0x1b8/0x1f0",
+        warn_once(k, "net/netfilter/core.c:505", "__nf_unregister_net_hook+0x90/0x1a0",
                   f"hook not found, pf {pf} num {hooknum}")
 
 

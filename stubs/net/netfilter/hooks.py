@@ -57,7 +57,7 @@ class _Queue:
 def nf_register_queue_handler(k, qh):
     st = k.model(_Queue)
     if st.handler:
-        warn(k, "net/netfilter/nf_queue.c:39", "nf_register_queue_handler+0x2c/0x40")
+        warn(k, "net/netfilter/nf_queue.c:37", "nf_register_queue_handler+0x1d/0x30")
     st.handler = qh
     k.register("nf queue handler", qh, k.module_containing(rd(k, qh, "nf_queue_handler.outfn"))
                or k.current_module(), f"nf queue handler {sym(k, rd(k, qh, 'nf_queue_handler.outfn'))}")

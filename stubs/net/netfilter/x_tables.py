@@ -175,8 +175,8 @@ def xt_register_template(k, table, table_init):
     name = cstr(k, table + k.target.offset("xt_table.name"), 32)
     lst = xt.templates.setdefault(af, [])
     if any(n == name for n, _i, _me in lst):
-        warn_once(k, "net/netfilter/x_tables.c:1790", "xt_register_template+0xd6/0xf0 [x_tables]")
-        return -errno.EEXIST
+        warn_once(k, "net/netfilter/x_tables.c:1793", "xt_register_template+0x81/0x170 [x_tables]")
+        return -errno.EBUSY
     lst.insert(0, (name, table_init, rd(k, table, "xt_table.me")))
     k.register("xt_template", (af, name), owner_of(k, rd(k, table, "xt_table.me")),
                f"xt table template {name} (family {af})")
@@ -194,7 +194,7 @@ def xt_unregister_template(k, table):
             del lst[i]
             k.unregister("xt_template", (af, name))
             return
-    warn_once(k, "net/netfilter/x_tables.c:1817", "xt_unregister_template+0x8b/0xa0 [x_tables]")
+    warn_once(k, "net/netfilter/x_tables.c:1832", "xt_unregister_template+0x7a/0xe0 [x_tables]")
 
 
 def _listing(k, kind):

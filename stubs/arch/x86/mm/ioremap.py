@@ -34,7 +34,7 @@ def do_ioremap(k, phys, size) -> int:
     last = phys + size - 1
     if _is_ram(k, phys, last):
         from ....lib.kemu_warn import warn
-        warn(k, "arch/x86/mm/ioremap.c:217", "__ioremap_caller+0x2c8/0x320",
+        warn(k, "arch/x86/mm/ioremap.c:211", "__ioremap_caller+0x345/0x360",
              f"ioremap on RAM at 0x{phys:016x} - 0x{last:016x}")
         return 0
     offset = phys & (PAGE - 1)
