@@ -111,3 +111,39 @@ def test_add_uevent_var_limits_as_the_real_kernel(kernel):
         "lib/kobject_uevent.c:675 add_uevent_var+0x103/0x130",
         "lib/kobject_uevent.c:686 add_uevent_var+0x118/0x130"]
     assert [f["kind"] for f in kernel.findings] == ["warning", "warning"]
+
+
+def test_interval_tree_matches_a_brute_force_search(kernel):
+    import random
+    from stubs.lib.interval_tree import (interval_tree_insert, interval_tree_iter_first,
+                                         interval_tree_iter_next, interval_tree_remove)
+    k, t, m = kernel, kernel.target, kernel.machine
+    rng = random.Random(7)
+    root = k.heap.alloc(t.sizeof("rb_root_cached"), zero=True)
+    size = t.sizeof("interval_tree_node")
+    nodes = {}
+    for _ in range(120):
+        node = k.heap.alloc(size, zero=True)
+        start = rng.randrange(0, 1000)
+        last = start + rng.randrange(0, 60)
+        m.write_u64(node + t.offset("interval_tree_node.start"), start)
+        m.write_u64(node + t.offset("interval_tree_node.last"), last)
+        interval_tree_insert(k, node, root)
+        nodes[node] = (start, last)
+    for victim in list(nodes)[::3]:
+        interval_tree_remove(k, victim, root)
+        del nodes[victim]
+
+    def query(a, b):
+        found, node = [], interval_tree_iter_first(k, root, a, b)
+        while node:
+            found.append(node)
+            node = interval_tree_iter_next(k, node, a, b)
+        return found
+    for _ in range(60):
+        a = rng.randrange(0, 1100)
+        b = a + rng.randrange(0, 80)
+        got = query(a, b)
+        want = {n for n, (s, l) in nodes.items() if s <= b and a <= l}
+        assert set(got) == want and len(got) == len(want)
+        assert [nodes[n][0] for n in got] == sorted(nodes[n][0] for n in got)   # in order

@@ -58,6 +58,8 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
+    "rb_root_cached": ["rb_root", "rb_leftmost"],
     "nmiaction": ["list", "handler", "max_duration", "flags", "name"],
     "atomic_notifier_head": ["lock", "head"],
     "blocking_notifier_head": ["rwsem", "head"],
@@ -149,7 +151,8 @@ STRUCTS: dict[str, list[str]] = {
            "tm_wday", "tm_yday"],
     "timezone": ["tz_minuteswest", "tz_dsttime"],
     "xattr_handler": ["name", "prefix", "flags", "list", "get", "set"],
-    "backing_dev_info": ["id", "ra_pages", "io_pages", "dev"],
+    "backing_dev_info": ["id", "ra_pages", "io_pages", "dev", "refcnt", "dev_name",
+                         "min_ratio", "max_ratio", "capabilities", "owner"],
     "pipe_buf_operations": ["confirm", "release", "try_steal", "get"],
     "address_space_operations": ["writepage", "read_folio", "dirty_folio"],
     "dquot_operations": ["write_dquot", "alloc_dquot", "destroy_dquot"],
@@ -594,7 +597,7 @@ EXTRA_INCLUDES = [
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
     "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
-    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h",
+    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h", "linux/fs_types.h", "linux/interval_tree.h",
     "linux/dmapool.h",
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
@@ -873,6 +876,9 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MAX_SYNC_SKCIPHER_REQSIZE", "macro"),
     ("ZSTD_error_maxCode", "enum"), ("DMA_COMPLETE", "enum"), ("DMA_ERROR", "enum"), ("DMA_TX_TYPE_END", "enum"),
     # device model, resources, irqs (stubs/drivers, stubs/kernel/irq, resource.py)
+    ("SYSTEM_RUNNING", "enum"), ("VM_READAHEAD_PAGES", "macro"), ("FT_MAX", "enum"),
+    ("DT_UNKNOWN", "macro"), ("DT_REG", "macro"), ("DT_DIR", "macro"), ("DT_CHR", "macro"),
+    ("DT_BLK", "macro"), ("DT_FIFO", "macro"), ("DT_SOCK", "macro"), ("DT_LNK", "macro"),
     ("NMI_LOCAL", "enum"), ("NMI_UNKNOWN", "enum"), ("NMI_SERR", "enum"),
     ("NMI_IO_CHECK", "enum"), ("NMI_MAX", "enum"), ("NMI_FLAG_FIRST", "macro"),
     ("UEVENT_NUM_ENVP", "macro"), ("UEVENT_BUFFER_SIZE", "macro"), ("FASYNC_MAGIC", "macro"),

@@ -20,6 +20,30 @@ _ENOTSUP = -errno.EOPNOTSUPP
 _ERRPTR = err_ptr(-errno.EOPNOTSUPP)
 
 link_only_table((
+    # posix ACLs, page cache writeback, LSM path/inode hooks, truncate, mount parsing
+    ('int __posix_acl_create(struct posix_acl **acl, gfp_t gfp, umode_t *mode_p)', _ENOTSUP),
+    ('int __posix_acl_chmod(struct posix_acl **acl, gfp_t gfp, umode_t mode)', _ENOTSUP),
+    ('struct posix_acl *get_cached_acl(struct inode *inode, int type)', 0),
+    ('int posix_acl_valid(struct user_namespace *user_ns, const struct posix_acl *acl)',
+     -errno.EINVAL),
+    ('int __folio_lock_killable(struct folio *folio)', -errno.EINTR),
+    ('int filemap_fdatawrite_wbc(struct address_space *mapping, '
+     'struct writeback_control *wbc)', -errno.EIO),
+    ('struct address_space *folio_mapping(struct folio *folio)', 0),
+    ('bool folio_redirty_for_writepage(struct writeback_control *wbc, struct folio *folio)', 0),
+    ('int security_inode_create(struct inode *dir, struct dentry *dentry, umode_t mode)',
+     _ENOTSUP),
+    ('int security_inode_mkdir(struct inode *dir, struct dentry *dentry, umode_t mode)',
+     _ENOTSUP),
+    ('int security_path_mkdir(const struct path *dir, struct dentry *dentry, umode_t mode)',
+     _ENOTSUP),
+    ('int security_path_rename(const struct path *old_dir, struct dentry *old_dentry, '
+     'const struct path *new_dir, struct dentry *new_dentry, unsigned int flags)', _ENOTSUP),
+    ('int security_path_unlink(const struct path *dir, struct dentry *dentry)', _ENOTSUP),
+    ('long vfs_truncate(const struct path *path, loff_t length)', _ENOTSUP),
+    ('int generic_parse_monolithic(struct fs_context *fc, void *data)', _ENOTSUP),
+    ('int simple_write_begin(struct file *file, struct address_space *mapping, loff_t pos, '
+     'unsigned len, struct page **pagep, void **fsdata)', _ENOTSUP),
     # linux/dcache.h
     ('void __d_drop(struct dentry *dentry)', None),
     ('void __d_lookup_unhash_wake(struct dentry *dentry)', None),

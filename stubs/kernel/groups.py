@@ -14,3 +14,11 @@ def in_group_p(k, grp):
     task = k.machine.read_u64(k.machine.percpu_addr + k.export_addr("current_task"))
     cred = rd(k, task, "task_struct.cred")
     return 1 if rd(k, cred, "cred.fsgid", 4) == grp else 0
+
+
+@export("int in_egroup_p(kgid_t grp)")
+def in_egroup_p(k, grp):
+    """The effective gid test, then the (empty) supplementary groups."""
+    task = k.machine.read_u64(k.machine.percpu_addr + k.export_addr("current_task"))
+    cred = rd(k, task, "task_struct.cred")
+    return 1 if rd(k, cred, "cred.egid", 4) == grp else 0

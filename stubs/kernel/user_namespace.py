@@ -63,3 +63,18 @@ def init_uts_ns(k, addr):
     for field, value in fields.items():
         m.write(name + t.offset(f"new_utsname.{field}"), value.encode()[:64] + b"\0")
     m.write_u64(addr + t.offset("uts_namespace.user_ns"), k.export_addr("init_user_ns"))
+
+
+@export("void __put_user_ns(struct user_namespace *ns)")
+def __put_user_ns(k, ns):
+    """The last reference to a user namespace went: only init_user_ns exists in kemu,
+    and it is never freed (its count never reaches zero in Linux either)."""
+    if ns != k.export_addr("init_user_ns"):
+        k.note("__put_user_ns() of a namespace kemu did not create")
+
+
+@export("bool current_in_userns(const struct user_namespace *target_ns)")
+def current_in_userns(k, target_ns):
+    """Is the running task's user namespace ``target_ns`` or below it? The task is in
+    init_user_ns, which is below nothing but itself."""
+    return target_ns == k.export_addr("init_user_ns")

@@ -396,3 +396,11 @@ def check_zeroed_user(k, frm, size):
     if size < 8:
         val &= (1 << (8 * size)) - 1
     return int(val == 0)
+
+
+@export("void __copy_overflow(int size, unsigned long count)")
+def __copy_overflow(k, size, count):
+    """mm/maccess.c: copy_{to,from}_user() of more than the object holds."""
+    from .kemu_warn import warn
+    warn(k, "mm/maccess.c:228", "__copy_overflow+0x16/0x30",
+         f"Buffer overflow detected ({size} < {count})!")

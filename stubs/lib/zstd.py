@@ -23,6 +23,7 @@ import ctypes.util
 import functools
 
 from kemu import export
+from kemu.exports import unreachable
 
 U64 = (1 << 64) - 1
 FSE_MIN_TABLELOG, FSE_TABLELOG_ABSOLUTE_MAX = 5, 15
@@ -465,3 +466,33 @@ def zstd_decompress_dctx(k, dctx, dst, dst_capacity, src, src_size):
     if not is_error(k, ret) and ret:
         k.machine.write(dst, out.raw[:ret])
     return ret
+
+
+@export("int zstd_get_error_code(size_t code)")            # zstd_error_code, an enum
+def zstd_get_error_code(k, code):
+    """ZSTD_getErrorCode(): 0 for a result, else the error's enum value."""
+    return (-code) & 0xFFFFFFFF if is_error(k, code) else 0
+
+
+@export("size_t zstd_dstream_workspace_bound(size_t max_window_size)")
+def zstd_dstream_workspace_bound(k, max_window_size):
+    """ZSTD_estimateDStreamSize(): the workspace a streaming decoder of that window
+    needs, as the host's libzstd computes it (btrfs and squashfs size pools by it)."""
+    lib = _libzstd()
+    if lib is None:
+        k.finding("not-modelled", "zstd_dstream_workspace_bound() needs the host's libzstd, "
+                                  "which is not installed", k.current_module())
+        return 0
+    lib.ZSTD_estimateDStreamSize.restype = ctypes.c_size_t
+    lib.ZSTD_estimateDStreamSize.argtypes = [ctypes.c_size_t]
+    return lib.ZSTD_estimateDStreamSize(max_window_size)
+
+
+for _proto, _result in (
+        ("zstd_dstream *zstd_init_dstream(size_t max_window_size, void *workspace, "
+         "size_t workspace_size)", 0),
+        ("size_t zstd_decompress_stream(zstd_dstream *dstream, zstd_out_buffer *output, "
+         "zstd_in_buffer *input)", (-1) & U64),
+):
+    unreachable(_proto, _result, "kemu models only whole-frame zstd decompression (the "
+                                 "streaming decoder is used when reading a mounted filesystem)")

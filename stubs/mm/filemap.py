@@ -18,12 +18,18 @@ _EIO = -errno.EIO
 _SIGBUS = 0x0002                 # VM_FAULT_SIGBUS
 
 link_only_table((
+    # mm/filemap.c, mm/readahead.c, mm/hugetlb.c, kernel/sched/psi.c (read paths)
+    ('int add_to_page_cache_lru(struct page *page, struct address_space *mapping, '
+     'unsigned long index, gfp_t gfp)', _EIO),
+    ('ssize_t filemap_read(struct kiocb *iocb, struct iov_iter *to, ssize_t already_read)',
+     _EIO),
+    ('struct folio *read_cache_folio(struct address_space *mapping, unsigned long index, '
+     'void *filler, struct file *file)', _EIO & ((1 << 64) - 1)),
+    ('int generic_file_readonly_mmap(struct file *file, struct vm_area_struct *vma)', _EIO),
+    ('bool PageHeadHuge(struct page *page)', 0),
+    ('void psi_memstall_enter(unsigned long *flags)', None),
+    ('void psi_memstall_leave(unsigned long *flags)', None),
     # linux/backing-dev.h
-    ('struct backing_dev_info *bdi_alloc(int node_id)', 0),
-    ('void bdi_put(struct backing_dev_info *bdi)', None),
-    ('int bdi_register(struct backing_dev_info *bdi, const char *fmt, ...)', _EIO),
-    ('int bdi_set_max_ratio(struct backing_dev_info *bdi, unsigned int max_ratio)', _EIO),
-    ('void bdi_unregister(struct backing_dev_info *bdi)', None),
     ('void wb_writeout_inc(struct bdi_writeback *wb)', None),
     ('struct backing_dev_info *inode_to_bdi(struct inode *inode)', 0),
     # linux/mm.h

@@ -14,6 +14,7 @@ The machine has :data:`TOTALRAM_PAGES` pages of RAM, the oracle VM's
 and ``si_meminfo()``.
 """
 from kemu import data, export
+from kemu.exports import unreachable
 from kemu.machine import DIRECT_MAP_ADDR
 
 from ..arch.x86.mm.kaslr import VMEMMAP_BASE
@@ -168,15 +169,45 @@ def _totalram_pages(k, addr):
 def si_meminfo(k, val):
     """Total and free RAM in pages (mem_unit = PAGE_SIZE); no high memory."""
     t, m = k.target, k.machine
-    used = sum(1 << order for order in pages(k).live.values()) + \
-        sum(obj.size for obj in k.heap.live.values()) // PAGE_SIZE
     m.write_u64(val + t.offset("sysinfo.totalram"), TOTALRAM_PAGES)
     m.write_u64(val + t.offset("sysinfo.sharedram"), 0)
-    m.write_u64(val + t.offset("sysinfo.freeram"), max(0, TOTALRAM_PAGES - used))
+    m.write_u64(val + t.offset("sysinfo.freeram"), free_pages_now(k))
     m.write_u64(val + t.offset("sysinfo.bufferram"), 0)
     m.write_u64(val + t.offset("sysinfo.totalhigh"), 0)
     m.write_u64(val + t.offset("sysinfo.freehigh"), 0)
     m.write_u32(val + t.offset("sysinfo.mem_unit"), PAGE_SIZE)
+
+
+def free_pages_now(k) -> int:
+    """Pages not handed out by the page allocator or the heap."""
+    used = sum(1 << order for order in pages(k).live.values()) + \
+        sum(obj.size for obj in k.heap.live.values()) // PAGE_SIZE
+    return max(0, TOTALRAM_PAGES - used)
+
+
+@export("unsigned long nr_free_buffer_pages(void)")
+def nr_free_buffer_pages(k):
+    """Free pages of the zones buffers may use (all of kemu's RAM is ZONE_NORMAL)."""
+    return free_pages_now(k)
+
+
+class NodeStats:
+    """The node's vmstat counters (inc_node_page_state() and friends)."""
+
+    def __init__(self, k):
+        self.counts: dict[int, int] = {}
+
+
+@export("void inc_node_page_state(struct page *page, enum node_stat_item item)")
+def inc_node_page_state(k, page, item):
+    c = k.model(NodeStats).counts
+    c[item] = c.get(item, 0) + 1
+
+
+@export("void dec_node_page_state(struct page *page, enum node_stat_item item)")
+def dec_node_page_state(k, page, item):
+    c = k.model(NodeStats).counts
+    c[item] = c.get(item, 0) - 1
 
 
 @export("bool __put_devmap_managed_page_refs(struct page *page, int refs)")
@@ -184,3 +215,7 @@ def __put_devmap_managed_page_refs(k, page, refs):
     """Only ZONE_DEVICE pages are devmap-managed, and kemu has no device memory:
     false, so put_page() goes on with the ordinary reference drop."""
     return False
+
+
+unreachable("void dump_page(struct page *page, const char *reason)", None,
+            "it prints a page's state for a VM_BUG_ON_PAGE(), which kemu does not model")

@@ -21,3 +21,16 @@ def vmemdup_user(k, src, length):
     if data:
         k.machine.write(p, data)
     return p
+
+
+@export("char *memdup_user_nul(const void *src, size_t len)")
+def memdup_user_nul(k, src, length):
+    """A NUL-terminated kmalloc'd copy of user memory, or ERR_PTR(-EFAULT)."""
+    if not access_ok(src, length):
+        return err_ptr(-errno.EFAULT)
+    data = copy_in(k, src, length)
+    if len(data) < length:
+        return err_ptr(-errno.EFAULT)
+    addr = kmalloc(k, length + 1, 0)
+    k.machine.write(addr, data + b"\0")
+    return addr

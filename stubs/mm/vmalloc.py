@@ -1,5 +1,6 @@
 """mm/vmalloc.c and mm/util.c's kvmalloc: page-granular allocations."""
 from kemu import export
+from kemu.exports import unreachable
 
 from .slab import ZERO_SIZE_PTR, kfree_addr, kmalloc
 
@@ -66,3 +67,19 @@ def kvrealloc(k, p, oldsize, newsize, flags):
         k.machine.write(new, k.machine.read(p, min(oldsize, newsize)))
         kfree_addr(k, p, "kvrealloc")
     return new
+
+
+# Mapping arbitrary struct pages into vmalloc space needs the pages' memory to
+# appear at a second address; kemu's direct-map pages are Unicorn allocations
+# that cannot be aliased, so these are reached only by code reading a mounted
+# filesystem or a device's buffers, and fail as when vmalloc space runs out.
+for _proto, _result in (
+        ("void *vmap(struct page **pages, unsigned int count, unsigned long flags, "
+         "unsigned long prot)", 0),                  # pgprot_t, one register
+        ("void vunmap(const void *addr)", None),
+        ("void *vm_map_ram(struct page **pages, unsigned int count, int node)", 0),
+        ("void vm_unmap_ram(const void *mem, unsigned int count)", None),
+        ("void vm_unmap_aliases(void)", None),
+        ("struct page *vmalloc_to_page(const void *addr)", 0),
+):
+    unreachable(_proto, _result, "kemu cannot map pages at a second virtual address")

@@ -552,8 +552,15 @@ def bit_wait_io(k, word, mode):
     return -4 if s.signal_pending_state(mode, s.current()) else 0
 
 
-def _wait_on_bit(k, head, word, bit, action, mode, where):
-    """__wait_on_bit() with the task's own wait_bit_queue_entry (a generator)."""
+def _signed64(v: int) -> int:
+    v &= MASK64
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _wait_on_bit(k, head, word, bit, action, mode, where, timeout=None, lock=False):
+    """__wait_on_bit() (``lock``: __wait_on_bit_lock(), taking the bit when it is
+    clear) with the task's own wait_bit_queue_entry (a generator); ``timeout``
+    is the absolute jiffies the key's ->timeout holds."""
     w = waitq(k)
     s, m = w.s, k.machine
     task = s.current()
@@ -563,6 +570,8 @@ def _wait_on_bit(k, head, word, bit, action, mode, where):
     m.write(wbq, bytes(k.target.sizeof("wait_bit_queue_entry")))
     m.write_u64(wbq + w.wbq_key + w.kb_flags, word)
     m.write_u32(wbq + w.wbq_key + w.kb_bit, bit)
+    if timeout is not None:
+        m.write_u64(wbq + w.wbq_key + k.target.offset("wait_bit_key.timeout"), timeout)
     entry = wbq + w.wbq_entry
     m.write_u64(entry + w.e_private, task.ts)
     m.write_u64(entry + w.e_func, k.export_addr("wake_bit_function"))
@@ -570,6 +579,20 @@ def _wait_on_bit(k, head, word, bit, action, mode, where):
 
     def test():
         return m.read_u64(word + 8 * (bit // 64)) >> (bit % 64) & 1
+
+    if lock:
+        while True:
+            if not test():                   # test_and_set_bit() won
+                addr = word + 8 * (bit // 64)
+                m.write_u64(addr, m.read_u64(addr) | 1 << (bit % 64))
+                return 0
+            prepare_to_wait(k, head, entry, mode)
+            if test():
+                ret = _signed((yield k.call_request(action, wbq + w.wbq_key, mode)))
+                if ret:
+                    finish_wait(k, head, entry)
+                    return ret
+            finish_wait(k, head, entry)
     ret = 0
     known = {k.export_addr("bit_wait"), k.export_addr("bit_wait_io")}
     while True:
@@ -592,6 +615,35 @@ def out_of_line_wait_on_bit(k, word, bit, action, mode):
     w = waitq(k)
     head = w.hashed_head(((word << 6) | bit) & MASK64)
     return (yield from _wait_on_bit(k, head, word, bit, action, mode, caller(k)))
+
+
+@export("int out_of_line_wait_on_bit_timeout(void *word, int bit, wait_bit_action_f *action, "
+        "unsigned int mode, unsigned long timeout)")
+def out_of_line_wait_on_bit_timeout(k, word, bit, action, mode, timeout):
+    w = waitq(k)
+    head = w.hashed_head(((word << 6) | bit) & MASK64)
+    return (yield from _wait_on_bit(k, head, word, bit, action, mode, caller(k),
+                                    timeout=(k.jiffies() + timeout) & MASK64))
+
+
+@export("int out_of_line_wait_on_bit_lock(void *word, int bit, wait_bit_action_f *action, "
+        "unsigned int mode)")
+def out_of_line_wait_on_bit_lock(k, word, bit, action, mode):
+    w = waitq(k)
+    head = w.hashed_head(((word << 6) | bit) & MASK64)
+    return (yield from _wait_on_bit(k, head, word, bit, action, mode, caller(k), lock=True))
+
+
+@export("int bit_wait_timeout(struct wait_bit_key *word, int mode)")
+def bit_wait_timeout(k, word, mode):
+    """-EAGAIN once the key's ->timeout has passed, else sleep until it (or a wake)."""
+    s = sched(k)
+    now = k.jiffies()
+    deadline = k.machine.read_u64(word + k.target.offset("wait_bit_key.timeout"))
+    if _signed64(now - deadline) >= 0:
+        return -11
+    yield from s.schedule_timeout(_signed64(deadline - now), "bit_wait_timeout", caller(k))
+    return -4 if s.signal_pending_state(mode, s.current()) else 0
 
 
 # ------------------------------------------------------------------ rcuwait

@@ -101,6 +101,13 @@ def netlink_set_err(k, ssk, portid, group, code):
     return 0
 
 
+@export("bool netlink_capable(const struct sk_buff *skb, int cap)")
+def netlink_capable(k, skb, cap):
+    """Only a message from user space would be checked; kemu sends none."""
+    _not_modelled(k, "netlink_capable")
+    return 0
+
+
 @export("bool netlink_net_capable(const struct sk_buff *skb, int cap)")
 def netlink_net_capable(k, skb, cap):
     _not_modelled(k, "netlink_net_capable")

@@ -34,6 +34,8 @@ for _p, _r in (
          "struct lock_class_key *lock_key, const char *lock_name)", err_ptr(_E)),
         ("struct nvmem_device *devm_nvmem_register(struct device *dev, "
          "const struct nvmem_config *cfg)", err_ptr(_E)),
+        ("struct nvmem_device *nvmem_register(const struct nvmem_config *cfg)", err_ptr(_E)),
+        ("void nvmem_unregister(struct nvmem_device *nvmem)", None),
 ):
     link_only(_p, _r, _WHY)
 
