@@ -34,8 +34,8 @@ CATEGORIES = {
     "netfilter (all)": ["net/netfilter/*.ko", "net/netfilter/*/*.ko",
                         "net/ipv4/netfilter/*.ko", "net/ipv6/netfilter/*.ko",
                         "net/bridge/netfilter/*.ko"],
-    "misc drivers": ["drivers/misc/*.ko", "drivers/misc/*/*.ko", "drivers/char/*.ko",
-                     "drivers/char/*/*.ko"],
+    "misc drivers": ["drivers/misc/*.ko", "drivers/misc/*/*.ko"],
+    "char drivers": ["drivers/char/*.ko", "drivers/char/*/*.ko"],
     "lib": ["lib/*.ko", "lib/*/*.ko"],
 }
 

@@ -20,12 +20,13 @@ _spec.loader.exec_module(coverage)
 
 # category -> modules that must be clean (at least this many of the category's)
 FLOORS = {
-    "crypto algorithms": 86,
+    "crypto algorithms": 93,
     "CRC libraries": 16,
     "NLS tables": 51,
-    "filesystems": 23,
-    "netfilter matches": 44,
-    "misc drivers": 3,
+    "filesystems": 47,
+    "netfilter matches": 65,
+    "misc drivers": 38,
+    "char drivers": 16,
 }
 
 
