@@ -89,12 +89,15 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     return deco
 
 
-def unreachable(prototype: str, result=0, why: str = "", origin: str = "") -> ExportDef:
+def unreachable(prototype: str, result=0, why: str = "", origin: str = "",
+                before=None) -> ExportDef:
     """Declare an export kemu never reaches (a path it does not drive, such as
     a tracepoint probe's, which runs only while the event is enabled): a module
     links against it; a call is a ``not-modelled`` finding naming it and ``why``,
-    and returns ``result`` (the failure Linux would give, or a harmless value).
-    ``origin`` ("file:line") defaults to the caller's.
+    and returns ``result`` (the failure Linux would give, or a harmless value;
+    a callable ``result(k, *args)`` computes it). ``before(k, *args)`` runs first
+    (to fill out-parameters as Linux would). ``origin`` ("file:line") defaults to
+    the caller's.
     """
     proto = parse_prototype(prototype)
     reason = why or "kemu does not model this path"
@@ -102,9 +105,12 @@ def unreachable(prototype: str, result=0, why: str = "", origin: str = "") -> Ex
     def fn(k, *args):
         k.finding("not-modelled", f"{proto.name}() was called, but {reason}",
                   k.current_module())
-        return result
+        if before is not None:
+            before(k, *args)
+        return result(k, *args) if callable(result) else result
     fn.__name__ = proto.name
     fn.__qualname__ = f"unreachable.{proto.name}"
+    fn.__doc__ = f"{proto.name}(): unreachable in kemu ({reason})."
     if not origin:
         import sys
         frame = sys._getframe(1)

@@ -18,7 +18,7 @@ import errno
 from kemu import data, export
 
 from ...fs.internal import cstr, err_ptr, rd, wr
-from ..base.bus import builtin_bus
+from ..base.bus import deviceless_bus
 from ..base.link_only import link_only
 
 ACPI_ROOT_OBJECT = (1 << 64) - 1          # ((acpi_handle) ACPI_TO_POINTER(ACPI_MAX_PTR))
@@ -45,33 +45,8 @@ def acpi_disabled(k, addr):
     k.machine.write_u32(addr, 0)
 
 
-def _no_acpi_dev_match(k, dev, drv):
-    return False
-
-
-def _no_probe(k, dev, drv):
-    return -errno.ENODEV
-    yield
-
-
-def _no_remove(k, dev, drv):
-    return 0
-    yield
-
-
-class AcpiBusType:
-    """acpi_bus_type (kernel data Linux does not export)."""
-
-    def __init__(self, k):
-        self.addr = k.machine.alloc_kdata(k.target.sizeof("bus_type"), 8)
-        name = k.machine.alloc_kdata(8, 1)
-        k.machine.write(name, b"acpi\0")
-        wr(k, self.addr, "bus_type.name", name)
-        wr(k, self.addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
-
-
-builtin_bus("acpi", _no_acpi_dev_match, _no_probe, _no_remove,
-            addr=lambda k: k.model(AcpiBusType).addr)
+# acpi_bus_type: kernel data Linux does not export
+acpi_bus_type = deviceless_bus("acpi", exported=False)
 
 
 @export("int acpi_bus_register_driver(struct acpi_driver *driver)")
@@ -80,7 +55,7 @@ def acpi_bus_register_driver(k, driver):
     t = k.target
     drv = driver + t.offset("acpi_driver.drv")
     wr(k, drv, "device_driver.name", driver + t.offset("acpi_driver.name"))
-    wr(k, drv, "device_driver.bus", k.model(AcpiBusType).addr)
+    wr(k, drv, "device_driver.bus", acpi_bus_type(k))
     wr(k, drv, "device_driver.owner", rd(k, driver, "acpi_driver.owner"))
     return (yield from driver_register_gen(k, drv))
 

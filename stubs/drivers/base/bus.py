@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 
 from ...fs.internal import cstr, kfree, kzalloc, rd, s32, wr
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
@@ -71,6 +71,59 @@ def builtin_bus(name: str, match, probe, remove, addr=None):
     does not export (default: the ``<name>_bus_type`` export).
     """
     BUILTIN[name] = {"match": match, "probe": probe, "remove": remove, "addr": addr}
+
+
+def init_bus_type(k, addr: int, name: str) -> None:
+    """A struct bus_type of the kernel's own: its name, and a subsys_private."""
+    text = k.machine.alloc_kdata(len(name) + 1, 1)
+    k.machine.write(text, name.encode() + b"\0")
+    wr(k, addr, "bus_type.name", text)
+    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+
+
+def _no_device_probe(k, dev, drv):
+    return -errno.ENODEV
+    yield
+
+
+def _no_device_remove(k, dev, drv):
+    return 0
+    yield
+
+
+def deviceless_bus(name: str, why: str = "", match_name: str = "", exported: bool = True):
+    """A bus kemu's machine has no device on: drivers register, nothing matches.
+
+    ``<name>_bus_type`` is exported data (``exported``) or kernel data Linux
+    does not export (reached through the returned ``addr(k)``). Should a match
+    ever be asked for (only a device of that bus could), it is a not-modelled
+    finding naming ``match_name`` and ``why``.
+    """
+    from .link_only import called
+
+    def match(k, dev, drv) -> bool:
+        if why:
+            called(k, match_name or f"{name}_bus_match", why)
+        return False
+
+    if exported:
+        def init(k, addr):
+            init_bus_type(k, addr, name)
+        init.__name__ = f"{name}_bus_type"
+        data(f"struct bus_type {name}_bus_type")(init)
+        builtin_bus(name, match, _no_device_probe, _no_device_remove)
+        return lambda k: k.export_addr(f"{name}_bus_type")
+
+    class BusType:
+        def __init__(self, k):
+            self.addr = k.machine.alloc_kdata(k.target.sizeof("bus_type"), 8)
+            init_bus_type(k, self.addr, name)
+    BusType.__name__ = BusType.__qualname__ = f"{name.capitalize()}BusType"
+
+    def addr(k):
+        return k.model(BusType).addr
+    builtin_bus(name, match, _no_device_probe, _no_device_remove, addr=addr)
+    return addr
 
 
 def drv_name(k, drv) -> str:

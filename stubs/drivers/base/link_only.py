@@ -8,11 +8,13 @@ finding and fails the way Linux fails without the device.
 """
 from __future__ import annotations
 
-from kemu import export
+import sys
+
+from kemu.exports import unreachable
 
 
 def called(k, name: str, why: str) -> None:
-    """Report a call of a link-only export."""
+    """Report a call of a link-only path inside a modelled export."""
     k.finding("not-modelled", f"{name}() was called, but kemu models it only for linking: {why}",
               k.current_module())
 
@@ -22,14 +24,6 @@ def link_only(prototype: str, result, why: str, before=None):
 
     ``before(k, *args)`` runs first (to fill out-parameters as Linux would).
     """
-    name = prototype.split("(")[0].split()[-1].lstrip("*")
-
-    def fn(k, *args):
-        called(k, name, why)
-        if before is not None:
-            before(k, *args)
-        return result(k, *args) if callable(result) else result
-    fn.__name__ = name
-    fn.__doc__ = f"{name}(): link-only ({why})."
-    export(prototype)(fn)
-    return fn
+    frame = sys._getframe(1)
+    return unreachable(prototype, result, f"kemu models it only for linking: {why}",
+                       origin=f"{frame.f_code.co_filename}:{frame.f_lineno}", before=before).fn

@@ -17,7 +17,7 @@ import errno
 from kemu import data, export
 
 from ...fs.internal import rd, wr
-from ..base.bus import builtin_bus
+from ..base.bus import deviceless_bus
 from ..base.link_only import called, link_only
 
 _WHY = "kemu's machine has no PCI device"
@@ -28,31 +28,7 @@ def _not_found(k, *args):
     return k.target.const("PCIBIOS_DEVICE_NOT_FOUND")
 
 
-def _no_pci_dev_match(k, dev, drv) -> bool:
-    """pci_bus_match(): only reachable with a pci_dev, which kemu never creates."""
-    called(k, "pci_bus_match", _WHY)
-    return False
-
-
-def _no_probe(k, dev, drv):
-    return -errno.ENODEV
-    yield
-
-
-def _no_remove(k, dev, drv):
-    return 0
-    yield
-
-
-builtin_bus("pci", _no_pci_dev_match, _no_probe, _no_remove)
-
-
-@data("struct bus_type pci_bus_type")
-def pci_bus_type(k, addr):
-    name = k.machine.alloc_kdata(8, 1)
-    k.machine.write(name, b"pci\0")
-    wr(k, addr, "bus_type.name", name)
-    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+deviceless_bus("pci", _WHY, "pci_bus_match")
 
 
 @export("int __pci_register_driver(struct pci_driver *drv, struct module *owner, "

@@ -7,41 +7,15 @@ PnP device (its ACPI namespace is empty), so no probe runs;
 """
 from __future__ import annotations
 
-import errno
-
 from kemu import export
 
 from ...fs.internal import rd, wr
-from ..base.bus import builtin_bus
+from ..base.bus import deviceless_bus
 from ..base.link_only import link_only
 
 
-def _no_match(k, dev, drv):
-    return False
-
-
-def _no_probe(k, dev, drv):
-    return -errno.ENODEV
-    yield
-
-
-def _no_remove(k, dev, drv):
-    return 0
-    yield
-
-
-class PnpBusType:
-    """pnp_bus_type (kernel data Linux does not export)."""
-
-    def __init__(self, k):
-        self.addr = k.machine.alloc_kdata(k.target.sizeof("bus_type"), 8)
-        name = k.machine.alloc_kdata(8, 1)
-        k.machine.write(name, b"pnp\0")
-        wr(k, self.addr, "bus_type.name", name)
-        wr(k, self.addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
-
-
-builtin_bus("pnp", _no_match, _no_probe, _no_remove, addr=lambda k: k.model(PnpBusType).addr)
+# pnp_bus_type: kernel data Linux does not export
+pnp_bus_type = deviceless_bus("pnp", exported=False)
 
 
 @export("int pnp_register_driver(struct pnp_driver *drv)")
@@ -49,7 +23,7 @@ def pnp_register_driver(k, drv):
     from ..base.bus import driver_register_gen
     d = drv + k.target.offset("pnp_driver.driver")
     wr(k, d, "device_driver.name", rd(k, drv, "pnp_driver.name"))
-    wr(k, d, "device_driver.bus", k.model(PnpBusType).addr)
+    wr(k, d, "device_driver.bus", pnp_bus_type(k))
     return (yield from driver_register_gen(k, d))
 
 

@@ -10,39 +10,16 @@ from __future__ import annotations
 
 import errno
 
-from kemu import data, export
+from kemu import export
 
 from ...fs.internal import wr
-from ..base.bus import builtin_bus
-from ..base.link_only import called, link_only
+from ..base.bus import deviceless_bus
+from ..base.link_only import link_only
 
 _WHY = "kemu's machine has no SPI controller, so no SPI device exists"
 
 
-def _no_match(k, dev, drv) -> bool:
-    called(k, "spi_match_device", _WHY)
-    return False
-
-
-def _no_probe(k, dev, drv):
-    return -errno.ENODEV
-    yield
-
-
-def _no_remove(k, dev, drv):
-    return 0
-    yield
-
-
-builtin_bus("spi", _no_match, _no_probe, _no_remove)
-
-
-@data("struct bus_type spi_bus_type")
-def spi_bus_type(k, addr):
-    name = k.machine.alloc_kdata(8, 1)
-    k.machine.write(name, b"spi\0")
-    wr(k, addr, "bus_type.name", name)
-    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+deviceless_bus("spi", _WHY, "spi_match_device")
 
 
 @export("int __spi_register_driver(struct module *owner, struct spi_driver *sdrv)")
