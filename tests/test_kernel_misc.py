@@ -147,3 +147,19 @@ def test_interval_tree_matches_a_brute_force_search(kernel):
         want = {n for n, (s, l) in nodes.items() if s <= b and a <= l}
         assert set(got) == want and len(got) == len(want)
         assert [nodes[n][0] for n in got] == sorted(nodes[n][0] for n in got)   # in order
+
+
+def test_request_firmware_without_firmware_logs_as_debian(kernel):
+    # tests/expected/kernel_misc/fwtest.oracle.dmesg: the same module in Debian's kernel
+    ko = build_module([HERE / "expected/kernel_misc/fwtest.c"])
+    kernel.unload(kernel.load(ko))
+    real = []
+    for line in (HERE / "expected/kernel_misc/fwtest.oracle.dmesg").read_text().splitlines():
+        level, text = line[1], line.split("] ", 1)[1]
+        if "out-of-tree" not in text and "verification failed" not in text:
+            real.append(f"<{level}>{text}")
+    kernel.log.flush()
+    got = [f"<{r.level}>{r.text}" for r in kernel.log.records
+           if "firmware" in r.text or "fwtest:" in r.text and "taints" not in r.text
+           and "verification" not in r.text]
+    assert got == real

@@ -11,7 +11,7 @@ at exit is reported.
 
 The handlers (``proc_dointvec``, ``_minmax``, ``_jiffies``,
 ``proc_douintvec``, ``proc_dou8vec_minmax``, ``proc_dobool``,
-``proc_doulongvec_minmax``, ``proc_dostring``) and ``sysctl_vals`` are the kernel's, on a kernel buffer as in 6.1
+``proc_doulongvec_minmax``, ``proc_doulongvec_ms_jiffies_minmax``, ``proc_dostring``) and ``sysctl_vals`` are the kernel's, on a kernel buffer as in 6.1
 (``sysctl_writes_strict`` = 1).
 
 Python API: ``sysctl_entries(k) -> {"fs/coda/timeout": (table entry, owner)}``,
@@ -409,6 +409,18 @@ def proc_dobool(k, table, write, buffer, lenp, ppos):
 
 @export(f"int proc_doulongvec_minmax{_HANDLER}")
 def proc_doulongvec_minmax(k, table, write, buffer, lenp, ppos):
+    return _doulongvec(k, table, write, buffer, lenp, ppos, 1, 1)
+
+
+@export(f"int proc_doulongvec_ms_jiffies_minmax{_HANDLER}")
+def proc_doulongvec_ms_jiffies_minmax(k, table, write, buffer, lenp, ppos):
+    """Longs held in jiffies, shown and written in milliseconds."""
+    return _doulongvec(k, table, write, buffer, lenp, ppos, k.HZ, 1000)
+
+
+def _doulongvec(k, table, write, buffer, lenp, ppos, convmul, convdiv):
+    """__do_proc_doulongvec_minmax(): written values are convmul * v / convdiv,
+    read ones convdiv * v / convmul."""
     m = k.machine
     data = rd(k, table, "ctl_table.data")
     lo, hi = rd(k, table, "ctl_table.extra1"), rd(k, table, "ctl_table.extra2")
@@ -417,11 +429,12 @@ def proc_doulongvec_minmax(k, table, write, buffer, lenp, ppos):
     stored = [0]                                  # __do_proc_doulongvec_minmax skips negatives
 
     def read_one(i):
-        return str(m.read_u64(data + 8 * i)).encode()
+        return str(convdiv * m.read_u64(data + 8 * i) // convmul & ULONG_MAX).encode()
 
     def write_one(i, value, neg):
         if neg:
             return 0
+        value = convmul * value // convdiv & ULONG_MAX
         j = stored[0]
         if (lo and value < m.read_u64(lo + 8 * j)) or (hi and value > m.read_u64(hi + 8 * j)):
             return True

@@ -1,0 +1,1 @@
+"""drivers/base/firmware_loader/."""

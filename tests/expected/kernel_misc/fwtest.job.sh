@@ -1,0 +1,3 @@
+insmod /mods/fwtest.ko
+rmmod fwtest
+dmesg -r | grep -E "fwtest|firmware|Direct"
