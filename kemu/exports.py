@@ -31,17 +31,39 @@ from .cproto import CType, Prototype, parse_prototype, parse_type
 
 @dataclass
 class ExportDef:
-    """One modelled kernel export."""
+    """One modelled kernel export.
+
+    A function's prototype is kept as text and parsed the first time ``proto``
+    is read (linking, tracing): importing thousands of models stays cheap.
+    """
     name: str
     kind: str                      # "func", "data", "percpu"
     fn: object
-    proto: Prototype | None = None
+    _proto: Prototype | None = None
     ctype: CType | None = None     # data/percpu: the declared type
     type_name: str = ""
     size: int | None = None
     align: int = 8
     convention: str | None = None  # a non-SysV register convention (see conventions)
     origin: str = ""               # "module.py:line" of the declaration
+    prototype: str = ""            # the C prototype, parsed lazily into ``proto``
+
+    @property
+    def proto(self) -> Prototype | None:
+        """The parsed prototype (functions), or None."""
+        if self._proto is None and self.prototype:
+            self._proto = parse_prototype(self.prototype)
+            if self._proto.name != self.name:
+                raise ValueError(f"prototype {self.prototype!r} does not declare {self.name}")
+        return self._proto
+
+
+def prototype_name(prototype: str) -> str:
+    """The function a C prototype declares (the identifier before its parameter list)."""
+    head = prototype.split("(", 1)[0].split()
+    if not head:
+        raise ValueError(f"not a prototype: {prototype!r}")
+    return head[-1].lstrip("*")
 
 
 REGISTRY: dict[str, ExportDef] = {}
@@ -78,13 +100,13 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     :data:`CONVENTIONS`: ``"put_user"`` calls ``fn(k, value, user_ptr) -> err``,
     ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``.
     """
-    proto = parse_prototype(prototype)
+    name = prototype_name(prototype)
     if convention is not None and convention not in CONVENTIONS:
         raise ValueError(f"unknown calling convention {convention!r}")
 
     def deco(fn):
-        register(ExportDef(proto.name, "func", fn, proto=proto, convention=convention,
-                           origin=_origin(fn)), override)
+        register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
+                           prototype=prototype), override)
         return fn
     return deco
 
@@ -99,24 +121,24 @@ def unreachable(prototype: str, result=0, why: str = "", origin: str = "",
     (to fill out-parameters as Linux would). ``origin`` ("file:line") defaults to
     the caller's.
     """
-    proto = parse_prototype(prototype)
+    name = prototype_name(prototype)
     reason = why or "kemu does not model this path"
 
     def fn(k, *args):
-        k.finding("not-modelled", f"{proto.name}() was called, but {reason}",
+        k.finding("not-modelled", f"{name}() was called, but {reason}",
                   k.current_module())
         if before is not None:
             before(k, *args)
         return result(k, *args) if callable(result) else result
-    fn.__name__ = proto.name
-    fn.__qualname__ = f"unreachable.{proto.name}"
-    fn.__doc__ = f"{proto.name}(): unreachable in kemu ({reason})."
+    fn.__name__ = name
+    fn.__qualname__ = f"unreachable.{name}"
+    fn.__doc__ = f"{name}(): unreachable in kemu ({reason})."
     if not origin:
         import sys
         frame = sys._getframe(1)
         origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
-    return register(ExportDef(proto.name, "func", fn, proto=proto,
-                              origin=f"{origin} ({prototype})"))
+    return register(ExportDef(name, "func", fn, origin=f"{origin} ({prototype})",
+                              prototype=prototype))
 
 
 def _parse_decl(decl: str):

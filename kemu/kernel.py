@@ -238,7 +238,7 @@ class Kernel:
 
     def _auto_stub(self, name: str) -> KernelSymbol:
         from .cproto import parse_prototype
-        defn = ExportDef(name, "func", lambda k, *a: 0, proto=parse_prototype(f"long {name}(void)"),
+        defn = ExportDef(name, "func", lambda k, *a: 0, _proto=parse_prototype(f"long {name}(void)"),
                          origin="--allow-missing")
         addr = self.machine.add_slot(name, SlotBinding(defn, self))
         self.auto_stubbed.append(name)

@@ -245,3 +245,18 @@ def test_regenerate_matches_shipped(tmp_path):
     assert gen.main(["--headers", str(kdir), "--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == \
         SHIPPED.read_text(encoding="utf-8")
+
+
+def test_every_modelled_prototype_parses_and_names_its_export():
+    # prototypes are parsed lazily at link time; this keeps a typo from waiting for one
+    from kemu.exports import REGISTRY
+    from kemu.kernel import import_stub_package
+    import_stub_package()
+    bad = {}
+    for name, defn in REGISTRY.items():
+        if defn.kind == "func":
+            try:
+                assert defn.proto is not None and defn.proto.name == name
+            except Exception as exc:                 # noqa: BLE001 - report them all
+                bad[name] = f"{type(exc).__name__}: {exc}"
+    assert bad == {}

@@ -52,7 +52,7 @@ def private(prototype: str):
     proto = parse_prototype(prototype)
 
     def deco(fn):
-        _PRIVATE[proto.name] = ExportDef(proto.name, "func", fn, proto=proto,
+        _PRIVATE[proto.name] = ExportDef(proto.name, "func", fn, _proto=proto,
                                          origin=f"{inspect.getsourcefile(fn)}")
         return fn
     return deco

@@ -34,7 +34,7 @@ def static(prototype: str):
             origin = f"{inspect.getsourcefile(fn)}:{inspect.getsourcelines(fn)[1]}"
         except (OSError, TypeError):
             origin = fn.__module__
-        _STATICS[proto.name] = ExportDef(proto.name, "func", fn, proto=proto, origin=origin)
+        _STATICS[proto.name] = ExportDef(proto.name, "func", fn, _proto=proto, origin=origin)
         return fn
     return deco
 

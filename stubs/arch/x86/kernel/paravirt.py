@@ -60,6 +60,6 @@ _OPS = {
 def pv_ops(k, addr):
     for index, op in k.target.paravirt_ops().items():
         proto_text, fn = _OPS.get(op, (f"unsigned long pv_{op.replace('.', '_')}(void)", _zero))
-        defn = ExportDef(f"pv_ops.{op}", "func", fn, proto=parse_prototype(proto_text),
+        defn = ExportDef(f"pv_ops.{op}", "func", fn, _proto=parse_prototype(proto_text),
                          origin=__name__)
         k.machine.write_u64(addr + 8 * index, k.machine.add_slot(defn.name, SlotBinding(defn, k)))
