@@ -58,6 +58,7 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    "__kfifo": ["in", "out", "mask", "esize", "data"],
     "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
     "rb_root_cached": ["rb_root", "rb_leftmost"],
     "nmiaction": ["list", "handler", "max_duration", "flags", "name"],
@@ -597,7 +598,7 @@ EXTRA_INCLUDES = [
     "linux/asn1_ber_bytecode.h", "linux/oid_registry.h", "linux/padata.h",
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
     "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
-    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h", "linux/fs_types.h", "linux/interval_tree.h",
+    "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h", "linux/fs_types.h", "linux/interval_tree.h", "linux/kfifo.h",
     "linux/dmapool.h",
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",

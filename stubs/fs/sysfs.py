@@ -482,3 +482,69 @@ def sysfs_remove_mount_point(k, parent_kobj, name):
     parent = _kobj_dir(k, parent_kobj)
     if parent is not None:
         k.model(Sysfs).remove(f"{parent}/{cstr(k, name)}")
+
+
+# ------------------------------------------------------------ named groups, merged into
+def _group_dir(k, kobj, group):
+    path = _kobj_dir(k, kobj)
+    if path is None:
+        return None
+    return f"{path}/{cstr(k, group, 256)}" if group else path
+
+
+@export("int sysfs_merge_group(struct kobject *kobj, const struct attribute_group *grp)")
+def sysfs_merge_group(k, kobj, grp):
+    """Add a group's attributes into the existing directory of the same name."""
+    dirpath = _group_dir(k, kobj, rd(k, grp, "attribute_group.name"))
+    sysfs = k.model(Sysfs)
+    if dirpath is None or dirpath not in sysfs.nodes:
+        return -errno.ENOENT
+    made = []
+    for _i, attr in _attrs(k, rd(k, grp, "attribute_group.attrs")):
+        err = add_file(k, dirpath, attr, kobj, attr_mode(k, attr))
+        if err:
+            for p in made:
+                sysfs.remove(p)
+            return err
+        made.append(f"{dirpath}/{attr_name(k, attr)}")
+    return 0
+
+
+@export("void sysfs_unmerge_group(struct kobject *kobj, const struct attribute_group *grp)")
+def sysfs_unmerge_group(k, kobj, grp):
+    dirpath = _group_dir(k, kobj, rd(k, grp, "attribute_group.name"))
+    if dirpath is None:
+        return
+    for _i, attr in _attrs(k, rd(k, grp, "attribute_group.attrs")):
+        k.model(Sysfs).remove(f"{dirpath}/{attr_name(k, attr)}")
+
+
+@export("int sysfs_add_file_to_group(struct kobject *kobj, const struct attribute *attr, "
+        "const char *group)")
+def sysfs_add_file_to_group(k, kobj, attr, group):
+    dirpath = _group_dir(k, kobj, group)
+    if dirpath is None or dirpath not in k.model(Sysfs).nodes:
+        return -errno.ENOENT
+    return add_file(k, dirpath, attr, kobj, attr_mode(k, attr))
+
+
+@export("void sysfs_remove_file_from_group(struct kobject *kobj, const struct attribute *attr, "
+        "const char *group)")
+def sysfs_remove_file_from_group(k, kobj, attr, group):
+    dirpath = _group_dir(k, kobj, group)
+    if dirpath is not None:
+        k.model(Sysfs).remove(f"{dirpath}/{attr_name(k, attr)}")
+
+
+@export("struct kernfs_node *sysfs_break_active_protection(struct kobject *kobj, "
+        "const struct attribute *attr)")
+def sysfs_break_active_protection(k, kobj, attr):
+    """Lets an attribute's store method remove the attribute itself. kemu's sysfs
+    files have no active references to drain, so there is nothing to break; the
+    opaque node handle returned is only passed back to unbreak."""
+    return kobj
+
+
+@export("void sysfs_unbreak_active_protection(struct kernfs_node *kn)")
+def sysfs_unbreak_active_protection(k, kn):
+    pass

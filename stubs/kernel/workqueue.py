@@ -326,7 +326,8 @@ class SystemWorkqueues:
                 ("events_freezable", c("WQ_FREEZABLE"), 0),
                 ("events_power_efficient", c("WQ_POWER_EFFICIENT"), 0),
                 ("events_freezable_power_efficient",
-                 c("WQ_FREEZABLE") | c("WQ_POWER_EFFICIENT"), 0)):
+                 c("WQ_FREEZABLE") | c("WQ_POWER_EFFICIENT"), 0),
+                ("pm", c("WQ_FREEZABLE"), 0)):                  # pm_start_workqueue()
             self.by_name[name] = w.new_wq(name, flags, max_active, register=False).addr
 
 
@@ -342,7 +343,7 @@ for _var, _name in (("system_wq", "events"), ("system_highpri_wq", "events_highp
                     ("system_freezable_wq", "events_freezable"),
                     ("system_power_efficient_wq", "events_power_efficient"),
                     ("system_freezable_power_efficient_wq",
-                     "events_freezable_power_efficient")):
+                     "events_freezable_power_efficient"), ("pm_wq", "pm")):
     _system_wq(_var, _name)
 
 

@@ -366,3 +366,19 @@ for _name, _dir, _path in (("kernel_kobj", "kernel", "/kernel"), ("fs_kobj", "fs
                            ("mm_kobj", "mm", "/kernel/mm"),
                            ("hypervisor_kobj", "hypervisor", "/hypervisor")):
     data(f"struct kobject *{_name}")(_boot_kobj(_dir, _path))
+
+
+@export("char *kobject_get_path(const struct kobject *kobj, gfp_t flag)")
+def kobject_get_path(k, kobj, flag):
+    """"/" and each ancestor's name down to ``kobj`` (kobject_get_path()), kmalloc'd."""
+    names = []
+    node = kobj
+    while node:
+        names.append(kobject_name(k, node))
+        node = rd(k, node, "kobject.parent")
+    if not names or not all(names):
+        return 0
+    path = ("/" + "/".join(reversed(names))).encode()
+    out = kzalloc(k, len(path) + 1, "kobject path")
+    k.machine.write(out, path)
+    return out

@@ -409,3 +409,17 @@ def devm_ioremap_resource(k, dev, res):
                  .encode())
         return err_ptr(-errno.ENOMEM)
     return addr
+
+
+from .link_only import link_only  # noqa: E402
+
+# Resource groups are opened and released around a driver's probe of a device;
+# kemu's machine has no device to probe.
+for _proto, _result in (
+        ("void *devres_open_group(struct device *dev, void *id, gfp_t gfp)", 0),
+        ("void devres_close_group(struct device *dev, void *id)", None),
+        ("void devres_remove_group(struct device *dev, void *id)", None),
+        ("int devres_release_group(struct device *dev, void *id)", -2),
+):
+    link_only(_proto, _result, "only a probe of a device opens devres groups, and kemu's "
+                               "machine has no device")
