@@ -74,7 +74,9 @@ class Kernel:
     description, or ``$KEMU_TARGET``); ``allow_missing`` makes imports that no
     model provides return 0 instead of failing the load. ``modules`` is a
     directory of modules (default ``$KEMU_MODULES``) that ``request_module()``
-    loads from, as modprobe would; without one, requests fail.
+    loads from, as modprobe would; without one, the tree a requesting module was
+    loaded from (or /lib/modules/RELEASE, or kemu's Debian copy) serves;
+    ``modules=False`` means a system without modprobe (every request fails).
     """
 
     def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 20_000,
@@ -124,7 +126,9 @@ class Kernel:
         from .loader import Loader
         self.loader = Loader(self)
         self.module_tree = None
-        tree = modules if modules is not None else os.environ.get("KEMU_MODULES") or None
+        self.modprobe = modules is not False       # Kernel(modules=False): no modprobe at all
+        tree = modules if modules not in (None, False) else \
+            (os.environ.get("KEMU_MODULES") or None if modules is None else None)
         if tree is not None:
             self.set_module_tree(tree)
 
@@ -658,12 +662,28 @@ class Kernel:
         from .modprobe import ModuleTree, shared_tree
         self.module_tree = tree if isinstance(tree, ModuleTree) else shared_tree(str(tree))
 
+    def _default_module_tree(self):
+        """With no tree given, modprobe's own: the tree the requesting module was
+        loaded from (as /lib/modules/RELEASE holds the running kernel's modules), else
+        /lib/modules/RELEASE or kemu's copy of Debian's package; None if none exists."""
+        from .modprobe import default_trees, find_tree
+        if not self.modprobe:
+            return None
+        mod = self.current_module()
+        root = find_tree(os.path.dirname(mod.path)) if mod is not None and mod.path else None
+        candidates = [root] if root else default_trees(self.target.release)
+        if not candidates:
+            return None
+        self.set_module_tree(candidates[0])
+        self.note(f"request_module(): modules come from {candidates[0]}")
+        return self.module_tree
+
     def request_module(self, name: str):
         """modprobe ``name`` from inside a hook: a generator (``yield from``) that
         loads what ``modprobe -q NAME`` would and returns its exit status
         (0, or 1 if nothing matched or an insertion failed); None without a tree."""
         from .errors import InitError, LoadError
-        tree = self.module_tree
+        tree = self.module_tree or self._default_module_tree()
         if tree is None:
             return None
         order = tree.modprobe_order(name)

@@ -275,6 +275,22 @@ def shared_tree(root: str, fallback: str | None = None) -> ModuleTree:
     return _TREES[key]
 
 
+TREE_MARKERS = ("modules.dep", "modules.order", "modules.builtin")
+
+
+def find_tree(path: str) -> str | None:
+    """The module tree ``path`` is part of: the nearest directory above it with
+    depmod's files (modules.order/.dep/.builtin), or None."""
+    probe = os.path.abspath(path)
+    while True:
+        if any(os.path.exists(os.path.join(probe, f)) for f in TREE_MARKERS):
+            return probe
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return None
+        probe = parent
+
+
 def default_trees(release: str) -> list[str]:
     """Where modules of kernel ``release`` may be found when no tree is given:
     ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, and the copy of Debian's package

@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from .errors import EmulationError, InitError, KemuError, LoadError, Lockup
-from .modprobe import ModuleTree, default_trees, shared_tree
+from .modprobe import ModuleTree, default_trees, find_tree, shared_tree
 
 
 @dataclass
@@ -112,15 +112,7 @@ def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
 
 def tree_root(root: str) -> str:
     """The module tree ``root`` is part of (where modules.order/.dep/.builtin live)."""
-    probe = os.path.abspath(root)
-    while True:
-        if any(os.path.exists(os.path.join(probe, f))
-               for f in ("modules.dep", "modules.order", "modules.builtin")):
-            return probe
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            return os.path.abspath(root)
-        probe = parent
+    return find_tree(root) or os.path.abspath(root)
 
 
 _TREE: list = []          # the tree a forked survey worker reads

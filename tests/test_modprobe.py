@@ -55,14 +55,35 @@ def test_request_module_loads_from_the_tree(debian_modules):
     assert k.findings == [] and k.registrations == {}
 
 
-def test_request_module_without_a_tree_fails_with_a_note(debian_modules, monkeypatch):
+def test_request_module_without_a_tree_fails_with_a_note(debian_modules, monkeypatch,
+                                                         tmp_path):
+    # a loose copy, no module tree above it and none on the system: the request fails
+    import kemu.modprobe
     monkeypatch.delenv("KEMU_MODULES", raising=False)
+    monkeypatch.setattr(kemu.modprobe, "default_trees", lambda release: [])
+    loose = tmp_path / "nls_euc-jp.ko"
+    loose.write_bytes((debian_modules / "fs/nls/nls_euc-jp.ko").read_bytes())
     k = Kernel()
     with pytest.raises(Exception) as info:
-        k.load(str(debian_modules / "fs/nls/nls_euc-jp.ko"))
+        k.load(str(loose))
     assert getattr(info.value, "errno", None) == 22        # init returned -EINVAL
     assert any("request_module(nls_cp932)" in n for n in k.notes)
     assert "nls_cp932" not in k.modules
+
+
+def test_request_module_defaults_to_the_tree_the_module_came_from(debian_modules,
+                                                                 monkeypatch):
+    # as modprobe reads /lib/modules/RELEASE: libcrc32c's crypto_alloc_shash("crc32c")
+    # requests crypto-crc32c, found in the tree libcrc32c.ko itself was loaded from
+    import kemu.modprobe
+    monkeypatch.delenv("KEMU_MODULES", raising=False)
+    monkeypatch.setattr(kemu.modprobe, "default_trees", lambda release: [])
+    k = Kernel()
+    k.load(str(debian_modules / "lib/libcrc32c.ko"))
+    assert "crc32c_generic" in k.modules
+    assert any("modules come from" in n for n in k.notes)
+    k.unload("libcrc32c")
+    assert k.findings == []
 
 
 def test_request_module_of_an_unknown_name_returns_modprobes_status(debian_modules):

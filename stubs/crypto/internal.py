@@ -337,15 +337,15 @@ def alg_lookup(k, name: str, type_: int, mask: int, probe: bool = True, load: bo
     """crypto_alg_mod_lookup(): Alg with a reference, or -errno. An algorithm not
     registered yet is asked of modprobe as ``crypto-NAME`` (and ``crypto-NAME-all``)
     when the kernel has a module tree, then of the templates (cryptomgr's probe)."""
-    if load and k.module_tree is not None and not mask & const(k, "CRYPTO_NOLOAD"):
+    if load and not mask & const(k, "CRYPTO_NOLOAD"):
         found = yield from alg_lookup(k, name, type_, mask, probe=False, load=False)
         if not isinstance(found, int):
             return found
-        from ..kernel.kmod import request_module
-        yield from request_module(k, f"crypto-{name}")
+        # request_module(); without any module tree the requests just fail, quietly
+        status = yield from k.request_module(f"crypto-{name}")
         fallback = const(k, "CRYPTO_ALG_NEED_FALLBACK")
-        if not ((type_ ^ fallback) & mask & fallback):
-            yield from request_module(k, f"crypto-{name}-all")
+        if status is not None and not ((type_ ^ fallback) & mask & fallback):
+            yield from k.request_module(f"crypto-{name}-all")
         return (yield from alg_lookup(k, name, type_, mask, probe, load=False))
     internal = const(k, "CRYPTO_ALG_INTERNAL")
     tested = const(k, "CRYPTO_ALG_TESTED")
