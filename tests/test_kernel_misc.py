@@ -163,3 +163,23 @@ def test_request_firmware_without_firmware_logs_as_debian(kernel):
            if "firmware" in r.text or "fwtest:" in r.text and "taints" not in r.text
            and "verification" not in r.text]
     assert got == real
+
+
+def _result(gen):
+    """The value of a model generator that finishes without calling module code."""
+    with pytest.raises(StopIteration) as stop:
+        next(gen)
+    return stop.value.value
+
+
+def test_wait_on_bit_lock_takes_a_clear_bit_and_timeouts_expire(kernel):
+    from stubs.kernel.sched.wait import bit_wait_timeout, out_of_line_wait_on_bit_lock
+    k, m = kernel, kernel.machine
+    m.set_reg("rsp", m.stack_addr + 0x3000)              # as if called from module code
+    word = k.heap.alloc(8, zero=True)
+    m.write_u64(word, 0b0001)
+    assert _result(out_of_line_wait_on_bit_lock(k, word, 3, k.export_addr("bit_wait"), 2)) == 0
+    assert m.read_u64(word) == 0b1001                     # test_and_set_bit() took bit 3
+    key = k.heap.alloc(k.target.sizeof("wait_bit_key"), zero=True)
+    m.write_u64(key + k.target.offset("wait_bit_key.timeout"), k.jiffies() - 1)
+    assert _result(bit_wait_timeout(k, key, 2)) == -11    # -EAGAIN: the deadline passed

@@ -580,19 +580,26 @@ def _wait_on_bit(k, head, word, bit, action, mode, where, timeout=None, lock=Fal
     def test():
         return m.read_u64(word + 8 * (bit // 64)) >> (bit % 64) & 1
 
-    if lock:
+    def test_and_set():
+        addr = word + 8 * (bit // 64)
+        old = m.read_u64(addr)
+        m.write_u64(addr, old | 1 << (bit % 64))
+        return old >> (bit % 64) & 1
+
+    if lock:                                 # __wait_on_bit_lock(), as 6.1 has it
         while True:
-            if not test():                   # test_and_set_bit() won
-                addr = word + 8 * (bit // 64)
-                m.write_u64(addr, m.read_u64(addr) | 1 << (bit % 64))
-                return 0
-            prepare_to_wait(k, head, entry, mode)
+            ret = 0
+            prepare_to_wait_exclusive(k, head, entry, mode)
             if test():
                 ret = _signed((yield k.call_request(action, wbq + w.wbq_key, mode)))
                 if ret:
                     finish_wait(k, head, entry)
-                    return ret
-            finish_wait(k, head, entry)
+            if not test_and_set():
+                if not ret:
+                    finish_wait(k, head, entry)
+                return 0
+            if ret:
+                return ret
     ret = 0
     known = {k.export_addr("bit_wait"), k.export_addr("bit_wait_io")}
     while True:
