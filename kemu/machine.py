@@ -264,13 +264,17 @@ class Machine:
                 return name
         return None
 
+    def _hook_failed(self, exc: BaseException) -> None:
+        """Keep a hook's exception for call() to re-raise, and stop the emulation."""
+        if self._hook_exc is None:
+            self._hook_exc = exc
+        _lib.uc_emu_stop(self._uch)
+
     def _on_slot(self, handle, address, size, user_data):
         try:
             self.slot_fns[(address - SLOTS_ADDR) >> 4]()
         except BaseException as exc:          # re-raised by call() once emulation stops
-            if self._hook_exc is None:
-                self._hook_exc = exc
-            _lib.uc_emu_stop(self._uch)
+            self._hook_failed(exc)
 
     def watch_reads(self, addr: int, size: int, fn) -> None:
         """Call ``fn()`` before emulated code reads any byte of ``[addr, addr+size)``
@@ -279,9 +283,7 @@ class Machine:
             try:
                 fn()
             except BaseException as exc:      # re-raised by call() once emulation stops
-                if self._hook_exc is None:
-                    self._hook_exc = exc
-                uc.emu_stop()
+                self._hook_failed(exc)
         self.uc.hook_add(UC_HOOK_MEM_READ, on_read, begin=addr, end=addr + size - 1)
 
     def add_thunk(self, name: str, source: str) -> int:
@@ -320,7 +322,8 @@ class Machine:
         return regs
 
     def set_return(self, raw: int) -> None:
-        """Set RAX, the value the hooked call returns."""
+        """Set RAX, the value the hooked call returns (_set_reg_raw() inlined: every
+        export call passes here)."""
         self._u64.value = raw & 0xFFFFFFFFFFFFFFFF
         _lib.uc_reg_write(self._uch, RAX, self._u64_ref)
 

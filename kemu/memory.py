@@ -49,16 +49,21 @@ class Region:
         """True if ``addr`` lies in this region."""
         return self.base_addr <= addr < self.base_addr + self.size
 
+    def _reserve(self, size: int, guard: int = 0) -> int:
+        """Take the next ``size`` bytes (after ``guard`` unmapped ones) of the region."""
+        addr = self.next_addr + page_align(guard)
+        if addr + size > self.base_addr + self.size:
+            raise MemoryError(f"{self.name}: address space exhausted")
+        self.next_addr = addr + size
+        return addr
+
     def map(self, size: int, prot: int = PROT_RW, guard: int = 0) -> int:
         """Map ``size`` bytes (page-rounded) with ``prot`` and return the address.
 
         ``guard`` unmapped bytes are left before the range (stack guard pages).
         """
         size = page_align(max(size, 1))
-        addr = self.next_addr + page_align(guard)
-        if addr + size > self.base_addr + self.size:
-            raise MemoryError(f"{self.name}: address space exhausted")
-        self.next_addr = addr + size
+        addr = self._reserve(size, guard)
         self.uc.mem_map(addr, size, prot)
         return addr
 
@@ -66,10 +71,7 @@ class Region:
         """Map ``size`` bytes like :meth:`map`, backed by host memory that is also
         mapped at ``alias_addr(addr)`` (the kernel image's direct-map alias)."""
         size = page_align(max(size, 1))
-        addr = self.next_addr
-        if addr + size > self.base_addr + self.size:
-            raise MemoryError(f"{self.name}: address space exhausted")
-        self.next_addr = addr + size
+        addr = self._reserve(size)
         buf = mmap.mmap(-1, size)
         ptr = ctypes.addressof(ctypes.c_char.from_buffer(buf))
         self.uc.mem_map_ptr(addr, size, prot, ptr)

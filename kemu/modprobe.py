@@ -199,6 +199,10 @@ class ModuleTree:
             return self.fallback.lookup(name)
         return [n for n in self.entries if n in hits]
 
+    def build_index(self) -> None:
+        """Index the modules and their aliases now (before forking survey workers)."""
+        self._alias_index()
+
     def _alias_index(self):
         """Aliases without wildcards by value; the others bucketed by their first
         literal characters (drivers carry tens of thousands)."""

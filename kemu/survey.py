@@ -153,7 +153,7 @@ def survey_modules(tree: ModuleTree, names: list, allow_missing: bool = False,
     """Survey the modules ``names`` of ``tree``, in that order."""
     results = []
     jobs_list = [(name, allow_missing, timeout_ms, target) for name in names]
-    tree.lookup("")                             # index aliases once, before any fork
+    tree.build_index()                          # once, before any fork
     if jobs > 1 and len(names) > 1:
         import multiprocessing
         _TREE[:] = [tree]

@@ -34,6 +34,11 @@ class Pages:
         self.live: dict[int, int] = {}
         self.vmemmap_mapped: set[int] = set()
         self.page_size = k.target.sizeof("page")
+        # a vmemmap page of struct pages in use: one reference each, nothing else
+        one = bytearray(self.page_size)
+        ref = k.target.offset("page._refcount")
+        one[ref:ref + 4] = (1).to_bytes(4, "little")
+        self.in_use_page_of_structs = bytes(one) * (PAGE_SIZE // self.page_size)
         k.fault_handlers.append(self.on_fault)
 
     # ------------------------------------------------------------ vmemmap
@@ -55,10 +60,7 @@ class Pages:
             self.vmemmap_mapped.add(chunk)
             base = VMEMMAP_BASE + chunk
             self.k.machine.uc.mem_map(base, PAGE_SIZE)
-            ref = self.k.target.offset("page._refcount")
-            m = self.k.machine
-            for p in range(base, base + PAGE_SIZE - self.page_size + 1, self.page_size):
-                m.write_u32(p + ref, 1)                # in use: one reference
+            self.k.machine.write(base, self.in_use_page_of_structs)
 
     def on_fault(self, access: str, addr: int, size: int) -> bool:
         if VMEMMAP_BASE <= addr < VMEMMAP_BASE + VMEMMAP_SIZE and access in ("read", "write"):
