@@ -441,6 +441,7 @@ def _print_notes(k, console: Console) -> None:
 
 def cmd_modinfo(args, console: Console) -> int:
     from . import elf as E
+    from .modsig import signature_info
     path = args.module
     data = _read_module(path)
     errors = []
@@ -448,6 +449,9 @@ def cmd_modinfo(args, console: Console) -> int:
     image = E.elf_validity_check(body, lambda lvl, text: errors.append(text))
     idx = image.find_any_sec(".modinfo")
     info = E.parse_modinfo(image.section_data(idx)) if idx else []
+    sig = signature_info(data)
+    if sig is not None:                    # kmod_module_get_info() appends these last
+        info = info + sig.modinfo()
     lines = [f"{'filename:':<16}{os.path.abspath(path)}"]
     parms, ptypes, order = {}, {}, []
     for key, value in info:
