@@ -152,7 +152,9 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
                "tainted": sum(1 << TAINT_LETTERS[l] for l in k.taints)},
            "log": [{"time": r.ts_ns / 1e9, "level": r.level, "text": r.text}
                    for r in k.log.records[mark:]],
-           "findings": k.findings, "notes": k.notes}
+           "findings": k.findings, "notes": k.notes,
+           "behaviour": [{key: value for key, value in e.items() if key != "seq"}
+                         for e in behaviour_since(k, mark)]}
     if mod is not None:
         from .procfs import module_size
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
@@ -164,6 +166,28 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
     if k.trace is not None:
         doc["trace"] = k.trace
     return doc
+
+
+def behaviour_since(k, mark: int = 0) -> list[dict]:
+    """Tampering events recorded since log record ``mark`` (``seq``: the log position)."""
+    return [e for e in k.behaviour if e["seq"] >= mark]
+
+
+def print_behaviour(console: Console, events: list[dict]) -> None:
+    """The human summary after the log: one line per event, then the notes once."""
+    if not events:
+        return
+    console.info("kemu: behaviour (what the module did to the kernel):")
+    notes = []
+    for e in events:
+        where = e["function"] or "?"
+        if e["line"]:
+            where += f" ({e['line']})"
+        console.info(f"  [{e['module'] or '-'} {e['when'] or '-'}] {e['what']}  <- {where}")
+        if e.get("note") and e["note"] not in notes:
+            notes.append(e["note"])
+    for note in notes:
+        console.info(f"  note: {note}")
 
 
 def _emit_json(doc: dict) -> None:
@@ -214,6 +238,8 @@ def cmd_run(args, console: Console) -> int:
     if mod is not None:
         console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
                      f"taint {k.module_taint_letters(mod) or '-'}")
+    if not args.json:
+        print_behaviour(console, behaviour_since(k, mark))
     if mod is not None and args.unload:
         with _session(args) as session:
             k2 = session.kernel()
@@ -221,9 +247,12 @@ def cmd_run(args, console: Console) -> int:
                 k2.start_trace()
                 k2.trace = (k.trace or []) + k2.trace
             k2.log.listeners.append(console.record)
+            unload_mark = len(k2.log.records)
             try:
                 _remove(args, k2, session, mod.name, False, console)
                 console.info(f"kemu: {mod.name}: exit ran, module unloaded")
+                if not args.json:
+                    print_behaviour(console, behaviour_since(k2, unload_mark))
             except KemuError as exc:
                 console.error(f"kemu: ERROR: {exc}")
                 status = 1
@@ -276,7 +305,7 @@ def cmd_lsmod(args, console: Console) -> int:
                           for m in reversed(list(k.modules.values()))]
         _emit_json(doc)
         return 0
-    sys.stdout.write(proc_modules(k) if args.proc else lsmod(k))
+    sys.stdout.write(proc_modules(k) if args.proc else lsmod(k, show_hidden=args.all))
     if k.taints and not args.proc:
         # lsmod's table has no taint column; the kernel's taint goes to stderr
         console.err.print(f"kemu: kernel {k.taint_string().strip()} "
@@ -537,6 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=cmd_unload)
     ls = sub.add_parser("lsmod", parents=[common], help="list loaded modules (as lsmod)")
     ls.add_argument("--proc", action="store_true", help="/proc/modules format, with taints")
+    ls.add_argument("--all", action="store_true", help="also the modules that unlinked "
+                    "themselves from the module list, marked [hidden]")
     ls.set_defaults(func=cmd_lsmod)
     sub.add_parser("dmesg", parents=[common], help="print the session's kernel log"
                    ).set_defaults(func=cmd_dmesg)

@@ -30,6 +30,7 @@ from __future__ import annotations
 import bisect
 import glob
 import gzip
+import json
 import lzma
 import os
 import struct
@@ -39,7 +40,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["KallsymsError", "Kallsyms", "decompress_vmlinuz", "read_kallsyms",
-           "find_vmlinuz", "load_kallsyms", "cache_path"]
+           "find_vmlinuz", "load_kallsyms", "cache_path", "load_syscall_tables"]
+
+#: pointer tables read out of the image too (arch/x86/entry/syscall_64.c, syscall_32.c)
+SYSCALL_TABLES = ("sys_call_table", "ia32_sys_call_table", "x32_sys_call_table")
 
 KSYM_NAME_LEN = 512
 _DIGIT_TOKENS = b"".join(bytes([c]) + b"\0" for c in b"0123456789")
@@ -195,6 +199,7 @@ class Kallsyms:
 
     def __init__(self, symbols: list[Symbol], release: str = ""):
         self.release = release
+        self.pointer_tables: dict[str, list[str]] = {}
         self.symbols = symbols
         self._by_name: dict[str, int] = {}
         for i, sym in enumerate(symbols):
@@ -239,6 +244,39 @@ class Kallsyms:
     def lines(self) -> list[str]:
         """/proc/kallsyms' vmlinux lines (%px %c %s), addresses unrestricted."""
         return [f"{s.addr:016x} {s.type} {s.name}" for s in self.symbols]
+
+
+def _file_offset(vmlinux: bytes, vaddr: int) -> int | None:
+    """Where the PT_LOAD segment holding ``vaddr`` keeps it in the ELF file."""
+    phoff, = struct.unpack_from("<Q", vmlinux, 0x20)
+    phnum, = struct.unpack_from("<H", vmlinux, 0x38)
+    for i in range(phnum):
+        p_type, _flags, p_offset, p_vaddr, _pa, p_filesz = struct.unpack_from(
+            "<IIQQQQ", vmlinux, phoff + 56 * i)
+        if p_type == 1 and p_vaddr <= vaddr < p_vaddr + p_filesz:
+            return p_offset + vaddr - p_vaddr
+    return None
+
+
+def read_pointer_tables(vmlinux: bytes, table: "Kallsyms") -> dict[str, list[str]]:
+    """The entries of each SYSCALL_TABLES array the image has, as symbol names
+    (``__x64_sys_read``, ...; trailing padding dropped)."""
+    out = {}
+    for name in SYSCALL_TABLES:
+        sym = table.get(name)
+        hit = table.lookup(sym.addr) if sym else None
+        at = _file_offset(vmlinux, sym.addr) if sym else None
+        if not hit or at is None:
+            continue
+        values = list(struct.unpack_from(f"<{hit[2] // 8}Q", vmlinux, at))
+        while values and values[-1] == 0:
+            values.pop()
+        names = []
+        for value in values:
+            target = table.lookup(value)
+            names.append(target[0] if target and target[1] == 0 else f"{value:#x}")
+        out[name] = names
+    return out
 
 
 # ------------------------------------------------------------------ where, and the cache
@@ -292,15 +330,26 @@ def load_kallsyms(release: str, vmlinuz: str | os.PathLike | None = None) -> Kal
     if release in _LOADED and vmlinuz is None:
         return _LOADED[release]
     path = cache_path(release)
-    if vmlinuz is None and path.is_file():
-        syms = _parse_lines(gzip.decompress(path.read_bytes()).decode())
+    tables_path = path.with_name(f"{release}.syscalls.json")
+    if vmlinuz is None and path.is_file() and tables_path.is_file():
+        table = Kallsyms(_parse_lines(gzip.decompress(path.read_bytes()).decode()), release)
+        table.pointer_tables = json.loads(tables_path.read_text())
     else:
         image = Path(vmlinuz) if vmlinuz else find_vmlinuz(release)
         if image is None:
             raise KallsymsError(f"no vmlinuz-{release} to read the kernel's symbols from "
                                 "(tests/fetch-debian-modules.sh fetches it; or set KEMU_VMLINUZ)")
-        syms = read_kallsyms(decompress_vmlinuz(image.read_bytes()))
+        vmlinux = decompress_vmlinuz(image.read_bytes())
+        syms = read_kallsyms(vmlinux)
+        table = Kallsyms(syms, release)
+        table.pointer_tables = read_pointer_tables(vmlinux, table)
         text = "".join(f"{s.addr:016x} {s.type} {s.name}\n" for s in syms)
         _write_atomic(path, gzip.compress(text.encode(), 6))
-    _LOADED[release] = table = Kallsyms(syms, release)
+        _write_atomic(tables_path, json.dumps(table.pointer_tables, indent=0).encode())
+    _LOADED[release] = table
     return table
+
+
+def load_syscall_tables(release: str) -> dict[str, list[str]]:
+    """{table name: [entry symbol per number]} of the release's syscall tables."""
+    return load_kallsyms(release).pointer_tables
