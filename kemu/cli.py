@@ -163,6 +163,8 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
                          "address": f"{mod.core.base_addr:#x}",
                          "holders": [h.name for h in mod.holders],
                          "uses": [u.name for u in mod.uses]}
+        verdict = module_signature(k, mod)
+        doc["module"]["signature"] = verdict.as_dict() if verdict else None
     if k.trace is not None:
         doc["trace"] = k.trace
     return doc
@@ -188,6 +190,21 @@ def print_behaviour(console: Console, events: list[dict]) -> None:
             notes.append(e["note"])
     for note in notes:
         console.info(f"  note: {note}")
+
+
+def module_signature(k, mod):
+    """The module file's signature verdict against the target kernel's own keys."""
+    from .kallsyms import KallsymsError, load_kallsyms
+    from .modsig import signature_verdict
+    try:
+        certificates = load_kallsyms(k.target.release).certificates
+    except (KallsymsError, OSError):
+        certificates = []
+    try:
+        with open(mod.path, "rb") as f:
+            return signature_verdict(f.read(), certificates)
+    except OSError:
+        return None
 
 
 def _emit_json(doc: dict) -> None:
@@ -239,6 +256,9 @@ def cmd_run(args, console: Console) -> int:
         console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
                      f"taint {k.module_taint_letters(mod) or '-'}")
     if not args.json:
+        verdict = module_signature(k, mod) if mod is not None else None
+        if verdict is not None:
+            console.info(f"kemu: {mod.name}: {verdict.text(k.target.release)}")
         print_behaviour(console, behaviour_since(k, mark))
     if mod is not None and args.unload:
         with _session(args) as session:

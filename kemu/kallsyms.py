@@ -22,7 +22,8 @@ with ``CONFIG_KALLSYMS_ABSOLUTE_PERCPU`` (non-negative offsets are absolute:
 per-CPU symbols). Addresses are the link-time ones (a ``nokaslr`` boot).
 
 The table is cached per release in ``$KEMU_CACHE/targets/RELEASE.kallsyms.gz``
-(``/proc/kallsyms`` lines, written atomically). Left out: kernels without
+(``/proc/kallsyms`` lines), the ``sys_call_table`` entries and the built-in
+certificates in ``RELEASE.tables.json``, both written atomically. Left out: kernels without
 base-relative kallsyms, other architectures, zstd/lz4/bzip2 payloads.
 """
 from __future__ import annotations
@@ -200,6 +201,7 @@ class Kallsyms:
     def __init__(self, symbols: list[Symbol], release: str = ""):
         self.release = release
         self.pointer_tables: dict[str, list[str]] = {}
+        self.certificates: list[dict] = []      # {"serial": hex, "subject", "issuer"}
         self.symbols = symbols
         self._by_name: dict[str, int] = {}
         for i, sym in enumerate(symbols):
@@ -279,6 +281,21 @@ def read_pointer_tables(vmlinux: bytes, table: "Kallsyms") -> dict[str, list[str
     return out
 
 
+def read_certificates(vmlinux: bytes, table: "Kallsyms") -> list[dict]:
+    """The X.509 certificates the image trusts (certs/system_certificates.S:
+    ``system_certificate_list``, its length in ``system_certificate_list_size``);
+    the first is the build key modules are signed with."""
+    from .modsig import find_certificates
+    start, size = table.get("system_certificate_list"), table.get("system_certificate_list_size")
+    at = _file_offset(vmlinux, start.addr) if start else None
+    size_at = _file_offset(vmlinux, size.addr) if size else None
+    if at is None or size_at is None:
+        return []
+    length, = struct.unpack_from("<Q", vmlinux, size_at)
+    return [{"serial": c.serial.hex(), "subject": c.subject_cn, "issuer": c.issuer_cn}
+            for c in find_certificates(vmlinux[at:at + length])]
+
+
 # ------------------------------------------------------------------ where, and the cache
 def cache_dir() -> Path:
     base = os.environ.get("KEMU_CACHE") or os.path.join(
@@ -330,10 +347,11 @@ def load_kallsyms(release: str, vmlinuz: str | os.PathLike | None = None) -> Kal
     if release in _LOADED and vmlinuz is None:
         return _LOADED[release]
     path = cache_path(release)
-    tables_path = path.with_name(f"{release}.syscalls.json")
+    tables_path = path.with_name(f"{release}.tables.json")
     if vmlinuz is None and path.is_file() and tables_path.is_file():
         table = Kallsyms(_parse_lines(gzip.decompress(path.read_bytes()).decode()), release)
-        table.pointer_tables = json.loads(tables_path.read_text())
+        tables = json.loads(tables_path.read_text())
+        table.pointer_tables, table.certificates = tables["pointer_tables"], tables["certificates"]
     else:
         image = Path(vmlinuz) if vmlinuz else find_vmlinuz(release)
         if image is None:
@@ -343,9 +361,11 @@ def load_kallsyms(release: str, vmlinuz: str | os.PathLike | None = None) -> Kal
         syms = read_kallsyms(vmlinux)
         table = Kallsyms(syms, release)
         table.pointer_tables = read_pointer_tables(vmlinux, table)
+        table.certificates = read_certificates(vmlinux, table)
         text = "".join(f"{s.addr:016x} {s.type} {s.name}\n" for s in syms)
         _write_atomic(path, gzip.compress(text.encode(), 6))
-        _write_atomic(tables_path, json.dumps(table.pointer_tables, indent=0).encode())
+        _write_atomic(tables_path, json.dumps({"pointer_tables": table.pointer_tables,
+                                               "certificates": table.certificates}).encode())
     _LOADED[release] = table
     return table
 

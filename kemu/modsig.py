@@ -169,6 +169,43 @@ def signature_info(data: bytes) -> SignatureInfo | None:
 
 # ------------------------------------------------------------ the kernel's own keys
 @dataclass(frozen=True)
+class SignatureVerdict:
+    """Whether a module is signed, by whom, and whether the key is one the target
+    kernel carries (its build key: the first of its certificates)."""
+    signed: bool
+    signer: str = ""
+    key: str = ""                 # sig_key as modinfo prints it
+    known: str = "unknown"        # "build key", "built-in certificate", "unknown"
+
+    def text(self, release: str) -> str:
+        if not self.signed:
+            return "not signed"
+        which = {"build key": f"the {release} kernel's own build key",
+                 "built-in certificate": f"a certificate built into {release}"}.get(
+                     self.known, "a key the target kernel does not carry")
+        return f"signed by '{self.signer}' (key {self.key}): {which}"
+
+    def as_dict(self) -> dict:
+        return {"signed": self.signed, "signer": self.signer, "key": self.key,
+                "known": self.known if self.signed else None}
+
+
+def signature_verdict(data: bytes, certificates: list[dict]) -> SignatureVerdict:
+    """The verdict for a module file against the kernel's certificates (kallsyms'
+    ``certificates``: serial as hex, build key first)."""
+    info = signature_info(data)
+    if info is None:
+        return SignatureVerdict(False)
+    serials = [c["serial"] for c in certificates]
+    key = info.key_id.hex()
+    known = ("build key" if serials[:1] == [key] else
+             "built-in certificate" if key in serials else "unknown")
+    return SignatureVerdict(True, info.signer.decode("utf-8", "replace"),
+                            hex_to_str(info.key_id), known)
+
+
+
+@dataclass(frozen=True)
 class Certificate:
     """An X.509 certificate the kernel image carries (its system keyring)."""
     serial: bytes

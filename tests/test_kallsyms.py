@@ -69,8 +69,19 @@ def test_every_symbol_is_the_real_kernels(table, release):
 def test_the_table_is_cached_by_release(table, release):
     assert table.cache_file.is_file()
     assert gzip.decompress(table.cache_file.read_bytes()).decode().splitlines() == table.lines()
-    leftovers = [p.name for p in table.cache_file.parent.iterdir() if p != table.cache_file]
-    assert leftovers == []                     # written through a temporary file, then renamed
+    names = sorted(p.name for p in table.cache_file.parent.iterdir())
+    assert names == [f"{release}.kallsyms.gz", f"{release}.tables.json"]   # no temporaries
+
+
+def test_sys_call_table_entries_are_the_real_functions(table):
+    """arch/x86/entry/syscall_64.c's table as the image holds it (no ia32 table on
+    Debian's 6.1.192: x64_sys_call() dispatches)."""
+    entries = table.pointer_tables["sys_call_table"]
+    assert len(entries) == 451                               # __NR_syscalls of 6.1
+    assert entries[:3] == ["__x64_sys_read", "__x64_sys_write", "__x64_sys_open"]
+    assert (entries[62], entries[257]) == ("__x64_sys_kill", "__x64_sys_openat")
+    assert "ia32_sys_call_table" not in table.pointer_tables
+    assert table.get("x64_sys_call").type == "T"
 
 
 def test_lookups(table):
