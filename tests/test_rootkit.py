@@ -146,3 +146,10 @@ def test_kallsyms_lookup_name_is_not_linkable(k, tmp_path):
     from kemu.exports import REGISTRY
     assert REGISTRY["kallsyms_lookup_name"].internal
     assert k.find_symbol("kallsyms_lookup_name") is None
+
+
+def test_commit_creds_is_a_credential_change(k):
+    k.load(RK / "rk_root.ko")
+    assert log(k) == oracle_lines("oracle-job-3.out", "insmod rk_root")
+    assert kinds(k) == [("creds", "commit_creds(): insmod's credentials replaced: uid 0 -> 0, "
+                         "euid 0 -> 0", "rk_root_init", "rk_root.c:20", "init")]
