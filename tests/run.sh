@@ -14,6 +14,13 @@ if ! ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q linux-headers-amd64
 fi
 
+# One headers tree for everything the tests build and fetch: $KDIR, else the
+# newest installed (kemu itself picks by each module's release, never by age).
+if [ -z "${KDIR:-}" ]; then
+    KDIR=$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n 1)
+fi
+export KDIR
+
 testmods/build.sh
 # real modules from Debian's kernel package, for the tests that run them
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
