@@ -30,6 +30,8 @@ def pytest_configure(config):
     The shipped description serves when the installed headers are the same
     release; otherwise one is generated from the installed headers once.
     """
+    # every test session's server (kemu/server.py) goes away soon after its test
+    os.environ.setdefault("KEMU_IDLE", "10")
     hello = TESTMODS / "hello.ko"
     if not hello.exists() or os.environ.get("KEMU_TARGET"):
         return

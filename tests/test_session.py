@@ -208,34 +208,100 @@ def test_run_unload_and_session_env(kemu, tmp_path):
 
 # ---------------------------------------------------------------- robustness
 
-def test_kill_during_a_command_keeps_the_previous_state(kemu):
-    kemu("load", kemu.mod("hello"), check=0)
-    before = kemu("lsmod", check=0).stdout
-    journal = (kemu.session + "/journal.json")
-    saved = open(journal, "rb").read()
+def server_pid(kemu) -> int:
+    """The session server's pid, from the line it logs when it starts (the last one)."""
+    starts = re.findall(r"^kemu server (\d+) serving ", open(kemu.session + "/server.log").read(),
+                        re.M)
+    return int(starts[-1])
+
+
+def spin_in_background(kemu):
     proc = subprocess.Popen([sys.executable, "-m", "kemu", "load", kemu.mod("spin"),
                              "--timeout", "30", "--session", kemu.session],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env={**os.environ, "NO_COLOR": "1"})
-    time.sleep(1.0)
+    time.sleep(1.5)
     assert proc.poll() is None                      # still spinning in spin's init
+    return proc
+
+
+def test_kill_of_every_process_keeps_what_was_acknowledged(kemu):
+    """kill -9 of the client and the server mid-command: the journal holds every
+    acknowledged command; the next command rebuilds the kernel and says so."""
+    # --allow-findings: kemu warns that kemu_proc/single is registered twice (a kemu bug)
+    kemu("load", kemu.mod("kemu_proc"), "--allow-findings", check=0)
+    kemu("write", "/proc/kemu_proc/rw", "7", check=0)
+    before = kemu("lsmod", check=0).stdout
+    saved = open(kemu.session + "/journal.jsonl", "rb").read()
+    proc = spin_in_background(kemu)
+    os.kill(server_pid(kemu), signal.SIGKILL)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
-    assert open(journal, "rb").read() == saved
+    assert open(kemu.session + "/journal.jsonl", "rb").read() == saved
+    cat = kemu("cat", "/proc/kemu_proc/rw", check=0)
+    assert cat.stdout.strip() == "7"
+    assert re.fullmatch(r"kemu: note: the session's kernel was not running; rebuilt it by "
+                        r"replaying 2 journalled operations in \d+\.\d\d s, each with its "
+                        r"recorded result\n", cat.stderr), cat.stderr
     assert kemu("lsmod", check=0).stdout == before
-    kemu("unload", "hello", check=0)                # the lock was released
+    kemu("unload", "kemu_proc", check=0)           # the lock was released
     assert kemu("lsmod", check=0).stdout == LSMOD_HEADER + "\n"
 
 
+def test_killed_server_fails_its_command_and_says_so(kemu):
+    """The client of a command whose server died reports it (exit 1, one line)."""
+    kemu("load", kemu.mod("hello"), check=0)
+    proc = spin_in_background(kemu)
+    os.kill(server_pid(kemu), signal.SIGKILL)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 1
+    assert err.decode().startswith("kemu: ERROR: the session's server died during this "
+                                   "command") and err.decode().count("\n") == 1
+
+
+def test_killed_client_loses_nothing(kemu):
+    """kill -9 of a client: its command still completes in the server (as insmod's
+    init_module() goes on when insmod is killed) and later commands wait for it."""
+    kemu("load", kemu.mod("hello"), check=0)
+    proc = subprocess.Popen([sys.executable, "-m", "kemu", "load", kemu.mod("spin"),
+                             "--timeout", "3", "--session", kemu.session],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "NO_COLOR": "1"})
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert kemu("lsmod", check=0).stdout == LSMOD_HEADER + "\n" + \
+        f"{'hello':<19} {16384:8d}  0\n"                # spin's init locked up: not loaded
+    _header, ops = journal(kemu)
+    assert [(op["op"], op["result"]) for op in ops] == [("load", 0), ("load", "lockup")]
+
+
+def test_in_process_mode(kemu):
+    """KEMU_NO_SERVER=1: no server; every command rebuilds the kernel from the journal."""
+    env = {"KEMU_NO_SERVER": "1"}
+    kemu("load", kemu.mod("kemu_proc"), "--allow-findings", env=env, check=0)
+    kemu("write", "/proc/kemu_proc/rw", "5", env=env, check=0)
+    assert kemu("cat", "/proc/kemu_proc/rw", env=env, check=0).stdout.strip() == "5"
+    assert not os.path.exists(kemu.session + "/server.sock")
+    served = kemu("cat", "/proc/kemu_proc/rw", check=0)        # a server takes over
+    assert served.stdout.strip() == "5" and "replaying 3 journalled operations" in served.stderr
+    assert os.path.exists(kemu.session + "/server.sock")
+    assert kemu("reset", check=0).stderr == ""
+    assert not os.path.exists(kemu.session)
+
+
+HEADER = b'{"format": 2, "kemu": "0.1.0", "stubs": [], "target": null}\n'
+
+
 @pytest.mark.parametrize("damage", [
-    b'{"format": 1, "ops": [',                                  # torn write
-    b"\x00\x01garbage",
-    b'{"format": 1, "ops": [{"op": "load"}]}',                 # fields missing
-    b'{"format": 1, "ops": [{"op": "load", "file": "modules/nope.ko", "path": "x"}]}',
+    b'{"format": 2, "kemu"\n',                                 # damaged header
+    b"\x00\x01garbage\n",
+    HEADER + b'{"op": "load"}\n',                              # fields missing
+    HEADER + b'{"op": "load", "file": "modules/nope.ko", "path": "x", "result": 0}\n',
 ])
 def test_damaged_journal(damage, kemu):
     kemu("load", kemu.mod("hello"), check=0)
-    with open(kemu.session + "/journal.json", "wb") as fh:
+    with open(kemu.session + "/journal.jsonl", "wb") as fh:
         fh.write(damage)
     for args in (("lsmod",), ("load", kemu.mod("refs")), ("unload", "hello")):
         proc = kemu(*args)
@@ -246,13 +312,26 @@ def test_damaged_journal(damage, kemu):
     assert kemu("lsmod", check=0).stdout == LSMOD_HEADER + "\n"
 
 
+def journal(kemu) -> tuple[dict, list[dict]]:
+    lines = open(kemu.session + "/journal.jsonl").read().splitlines()
+    return json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+
+
 def test_journal_is_a_list_of_operations(kemu):
     """What the session keeps: operations with their results, module copies by content."""
-    kemu("load", kemu.mod("initfail"), check=1)
     kemu("load", kemu.mod("hello"), check=0)
+    kemu("load", kemu.mod("initfail"), check=1)
+    kemu("load", kemu.mod("refs"), check=0)
     kemu("unload", check=0)
-    doc = json.loads(open(kemu.session + "/journal.json").read())
-    assert [(op["op"], op["result"]) for op in doc["ops"]] == \
-        [("load", 19), ("load", 0), ("unload", 0)]
-    assert doc["ops"][2]["name"] == "hello"
-    assert len(os.listdir(kemu.session + "/modules")) == 2
+    header, ops = journal(kemu)
+    assert header["format"] == 2 and header["kemu"] and header["stubs"] == []
+    assert [(op["op"], op["result"]) for op in ops] == \
+        [("load", 0), ("load", 19), ("load", 0), ("unload", 0)]
+    assert ops[0]["outcome"] == {"init_ret": 0}
+    assert ops[3]["name"] == "refs"
+    assert len(os.listdir(kemu.session + "/modules")) == 3
+    kemu("unload", check=0)                  # nothing loaded: the history is compacted
+    header, ops = journal(kemu)
+    assert ops == [] and header["state"]["taints"] == "EO"
+    assert [text for _seq, _ts, _lvl, text, _fac in header["state"]["log"]][-1] == \
+        "hello: goodbye, world"
