@@ -335,3 +335,41 @@ def test_journal_is_a_list_of_operations(kemu):
     assert ops == [] and header["state"]["taints"] == "EO"
     assert [text for _seq, _ts, _lvl, text, _fac in header["state"]["log"]][-1] == \
         "hello: goodbye, world"
+
+
+# ------------------------------------------------------- between the commands
+
+def test_deferred_work_has_run_before_the_next_command(kemu):
+    """As on Linux (tests/expected/idlework.dmesg, the oracle's log of insmod then
+    dmesg): work, tasklet and kthread have run when the next command starts; the
+    timer 1 s ahead waits for the clock."""
+    kemu("run", kemu.mod("idlework"), check=0)
+    log = log_texts(kemu("dmesg", check=0).stdout)
+    assert log[:2] == first_load("idlework")
+    # kemu runs what init queued after init returned; Linux ran work and tasklet before
+    assert sorted(log[2:]) == sorted(golden_texts("idlework.dmesg"))
+    assert log[2] == "idlework: init returns"
+    assert "idlework: timer fired" not in log_texts(kemu("tick", "900", check=0).stdout)
+    tick = kemu("tick", "200", check=0)
+    assert log_texts(tick.stderr) == ["idlework: timer fired"]
+    rmmod = kemu("unload", check=0)
+    assert log_texts(rmmod.stdout) == golden_texts("idlework.rmmod.dmesg")
+
+
+def test_findings_fail_the_command(kemu):
+    """A leak and a /proc entry left behind: in the text output, exit status 3."""
+    run = kemu("run", kemu.mod("leaky"), "--unload", check=3)
+    assert run.stderr.splitlines() == [
+        "kemu: finding: leak: leaky leaked 100 bytes (kmalloc) allocated at "
+        "leaky_init+0x1b/0x1000 [leaky] (leaky.c:28)",
+        "kemu: finding: left-registered: leaky left /proc/leaky registered after its exit"]
+    assert "unreferenced object 0x" in run.stdout
+    kemu("reset", check=0)
+    assert kemu("run", kemu.mod("leaky"), "fixed=1", "--unload", check=0).stderr == ""
+    kemu("reset", check=0)
+    allowed = kemu("run", kemu.mod("leaky"), "--unload", "--allow-findings", check=0)
+    assert allowed.stderr == run.stderr
+    kemu("reset", check=0)
+    doc = json.loads(kemu("run", kemu.mod("leaky"), "--unload", "--json", check=3).stdout)
+    assert doc["exit_status"] == 3
+    assert [f["kind"] for f in doc["findings"]] == ["leak", "left-registered"]
