@@ -107,6 +107,12 @@ class Host:
             except SystemExit as exc:                  # argparse: usage errors, --version
                 status = exc.code if isinstance(exc.code, int) else (0 if exc.code is None
                                                                       else 2)
+            except Exception as exc:                   # the client's terminal went away...
+                if self.live is not None:
+                    self.live._kernel = None           # ...mid-command: rebuild, to be sure
+                os.write(saved[2], f"command {msg['argv']!r} ended by {type(exc).__name__}: "
+                                   f"{exc}\n".encode())
+                return 70
             self._note_replay()
             return status
         finally:

@@ -373,3 +373,38 @@ def test_findings_fail_the_command(kemu):
     doc = json.loads(kemu("run", kemu.mod("leaky"), "--unload", "--json", check=3).stdout)
     assert doc["exit_status"] == 3
     assert [f["kind"] for f in doc["findings"]] == ["leak", "left-registered"]
+
+
+# ------------------------------------------------------------- the journal itself
+
+def test_torn_append_is_dropped(tmp_path, testmods):
+    """A crash mid-append leaves a line without its newline: never acknowledged, dropped."""
+    from kemu.session import Session
+    with Session(tmp_path / "s") as s:
+        k = s.kernel()
+        s.run(k, {"op": "load", "path": str(testmods / "hello.ko"),
+                  "data": (testmods / "hello.ko").read_bytes()})
+    path = tmp_path / "s" / "journal.jsonl"
+    good = path.read_bytes()
+    path.write_bytes(good + b'{"op": "unload", "na')
+    with Session(tmp_path / "s") as s:
+        assert [op["op"] for op in s.ops] == ["load"]
+        assert "hello" in s.kernel().modules
+    assert path.read_bytes() == good
+
+
+def test_replay_divergence_names_the_operation(kemu):
+    """A replayed result that is not the recorded one is an error, never silent."""
+    kemu("load", kemu.mod("hello"), check=0)
+    kemu("load", kemu.mod("refs"), check=0)
+    os.kill(server_pid(kemu), signal.SIGKILL)
+    path = kemu.session + "/journal.jsonl"
+    lines = open(path).read().splitlines()
+    op = json.loads(lines[2])
+    op["result"] = 19                                # as if refs' init had said ENODEV
+    lines[2] = json.dumps(op)
+    open(path, "w").write("\n".join(lines) + "\n")
+    proc = kemu("lsmod", check=1)
+    assert proc.stderr == ("kemu: ERROR: replaying the session diverged at operation 2 "
+                           "(load refs.ko): it gave success ({'init_ret': 0}) where the "
+                           "journal recorded error 19; 'kemu reset' starts a new session\n")
