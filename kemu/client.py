@@ -5,18 +5,20 @@ which keeps the session's kernel alive: the argument vector, the working
 directory, the environment and the descriptors 0, 1 and 2 (passed over the
 Unix socket, SCM_RIGHTS) go to the server, which runs the command in process
 and answers with its exit status. The first command starts the server. This
-module imports nothing heavy (no emulator, no kernel models).
+module imports nothing heavy (no emulator, no kernel models, not even
+``socket`` or ``json``: ``_socket`` and ``marshal`` serve, the server being
+the same Python).
 
 ``KEMU_NO_SERVER=1`` runs every command in this process instead (replaying
 the journal, as kemu did before the server).
 """
 from __future__ import annotations
 
+import _socket
 import errno
 import fcntl
-import json
+import marshal
 import os
-import socket
 import struct
 import sys
 import time
@@ -60,13 +62,21 @@ def session_dir(argv: list) -> str:
 
 
 def _connect(path: str):
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
         sock.connect(path)
     except OSError:
         sock.close()
         return None
     return sock
+
+
+def _send_fds(sock, data: bytes, fds: list) -> None:
+    """socket.send_fds(): the descriptors ride along as SCM_RIGHTS."""
+    rights = struct.pack(f"{len(fds)}i", *fds)
+    sent = sock.sendmsg([data], [(_socket.SOL_SOCKET, _socket.SCM_RIGHTS, rights)])
+    if sent < len(data):
+        sock.sendall(data[sent:])
 
 
 def server_running(sdir: str) -> bool:
@@ -153,7 +163,7 @@ def run_served(argv: list, sdir: str, command: str):
     path = socket_path(sdir)
     if len(path.encode()) > SUN_PATH_MAX:
         return None
-    payload = json.dumps(request(argv)).encode()
+    payload = marshal.dumps(request(argv))
     for _attempt in range(5):
         sock = _connect(path)
         if sock is None:
@@ -169,10 +179,10 @@ def run_served(argv: list, sdir: str, command: str):
                 _error(f"kemu: ERROR: the session's server did not start (see "
                        f"{os.path.join(sdir, 'server.log')})")
                 return 1
-        with sock:
+        try:
             fds = _std_fds()
             try:
-                socket.send_fds(sock, [STATUS.pack(len(payload)) + payload], fds)
+                _send_fds(sock, STATUS.pack(len(payload)) + payload, fds)
             except OSError:
                 continue                       # it went away (idle exit): start another
             first = _recv_exact(sock, 1)
@@ -180,12 +190,14 @@ def run_served(argv: list, sdir: str, command: str):
                 _wait_gone(sdir)
                 continue
             status = _recv_exact(sock, STATUS.size)
-            if len(status) < STATUS.size:
-                _error("kemu: ERROR: the session's server died during this command; it may "
-                       "not have completed (the next command rebuilds the kernel from the "
-                       "journal)")
-                return 1
-            return STATUS.unpack(status)[0]
+        finally:
+            sock.close()
+        if len(status) < STATUS.size:
+            _error("kemu: ERROR: the session's server died during this command; it may "
+                   "not have completed (the next command rebuilds the kernel from the "
+                   "journal)")
+            return 1
+        return STATUS.unpack(status)[0]
     _error("kemu: ERROR: the session's server keeps going away; try KEMU_NO_SERVER=1")
     return 1
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import fcntl
 import io
-import json
+import marshal
 import os
 import pathlib
 import socket
@@ -232,8 +232,10 @@ def _handle(conn, host, sdir):
                 if not chunk:
                     raise ValueError("truncated request")
                 data += chunk
-            msg = json.loads(data)
-        except (OSError, ValueError) as exc:
+            msg = marshal.loads(data)
+            if not isinstance(msg, dict):
+                raise ValueError("not a request")
+        except (OSError, ValueError, EOFError, TypeError) as exc:
             print(f"bad request: {exc}", flush=True)
             return host
         try:
