@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -31,13 +32,18 @@ class Kemu:
         self.session = str(session)
         self.testmods = testmods
 
-    def __call__(self, *args, env=None, session=True, check=None):
+    def __call__(self, *args, env=None, session=True, check=None, cwd=None):
         cmd = [sys.executable, "-m", "kemu", *map(str, args)]
         if session:
             cmd += ["--session", self.session]
         full_env = {k: v for k, v in os.environ.items() if k != "KEMU_SESSION"}
         full_env.update({"NO_COLOR": "1", **(env or {})})
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=60)
+        if cwd is not None:          # -m kemu must still find this checkout's kemu
+            full_env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(pathlib.Path(__file__).resolve().parent.parent),
+                              full_env.get("PYTHONPATH")]))
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=full_env, timeout=60,
+                              cwd=cwd)
         assert "Traceback" not in proc.stderr, proc.stderr
         if check is not None:
             assert proc.returncode == check, (cmd, proc.stdout, proc.stderr)
@@ -408,3 +414,37 @@ def test_replay_divergence_names_the_operation(kemu):
     assert proc.stderr == ("kemu: ERROR: replaying the session diverged at operation 2 "
                            "(load refs.ko): it gave success ({'init_ret': 0}) where the "
                            "journal recorded error 19; 'kemu reset' starts a new session\n")
+
+
+# ------------------------------------------------------ concurrency and security
+
+def test_commands_on_one_session_are_serialised_sessions_run_in_parallel(kemu, tmp_path):
+    kemu("load", "hello.ko", check=0, cwd=kemu.testmods)        # relative to the client's cwd
+    other = Kemu(tmp_path / "other", kemu.testmods)
+    other("lsmod", check=0)                                     # its server is up
+    proc = subprocess.Popen([sys.executable, "-m", "kemu", "load", kemu.mod("spin"),
+                             "--timeout", "4", "--session", kemu.session],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "NO_COLOR": "1"})
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    assert other("lsmod", check=0).stdout == LSMOD_HEADER + "\n"
+    assert proc.poll() is None                    # the other session did not wait for it
+    listing = kemu("lsmod", check=0)              # this one waits for the spinning load
+    assert proc.poll() is not None and proc.returncode == 1
+    assert time.monotonic() - t0 > 1.5
+    assert listing.stdout == LSMOD_HEADER + "\n" + f"{'hello':<19} {16384:8d}  0\n"
+
+
+def test_only_the_owner_and_no_network_port(kemu):
+    kemu("lsmod", check=0)
+    sock = os.stat(kemu.session + "/server.sock")
+    assert sock.st_mode & 0o777 == 0o600 and sock.st_uid == os.getuid()
+    pid = server_pid(kemu)
+    inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
+              if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
+    assert inodes
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        with open(f"/proc/net/{table}") as fh:
+            listed = {line.split()[9] for line in fh.readlines()[1:]}
+        assert not inodes & listed, table
