@@ -12,9 +12,10 @@ ordinary command line (kemu.cli.main) run in process against the live
 unchanged. One command at a time: commands on a session are serialised.
 
 The server exits after ``$KEMU_IDLE`` seconds without a command (default
-600), when its session directory goes away, on ``kemu reset``, and when a
-command comes from other kemu code or with another stub set (the client then
-starts a new server). The journal, not the server, is the durable record: a
+600), when its session directory goes away, on ``kemu reset``, after a
+command when kemu's or the models' sources changed on disk, and when a command
+comes from other kemu code or with another stub set (the client then starts a
+new server, which rebuilds the kernel from the journal). The journal, not the server, is the durable record: a
 killed server loses at most the command it was running.
 """
 from __future__ import annotations
@@ -35,6 +36,24 @@ DEFAULT_IDLE_S = 600
 POLL_S = 2.0                      # how often an idle server looks at its directory
 LOCK_WAIT_S = 5.0                 # a server that is ending still holds the lock briefly
 PEERCRED = struct.Struct("3i")
+
+
+def code_stamp() -> int:
+    """The newest modification of kemu's and the models' sources: a server whose code
+    changed on disk ends after its command, and the next command starts a new one."""
+    import kemu
+    import stubs
+    newest = 0
+    todo = [os.path.dirname(kemu.__file__), os.path.dirname(stubs.__file__)]
+    while todo:
+        with os.scandir(todo.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != "__pycache__":
+                        todo.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    newest = max(newest, entry.stat().st_mtime_ns)
+    return newest
 
 
 def idle_seconds() -> float:
@@ -139,7 +158,7 @@ class Host:
         live.replayed = None
         by = f" (written by {replay.written_by})" if replay.written_by else ""
         sys.stderr.write(f"kemu: note: the session's kernel was not running; rebuilt it "
-                         f"by replaying {replay.ops} journalled operations{by} in "
+                         f"by replaying {replay.ops} journalled operation{'s' * (replay.ops != 1)}{by} in "
                          f"{replay.seconds:.2f} s, each with its recorded result\n")
 
     def _tidy(self, old_kernel, listeners) -> None:
@@ -168,6 +187,7 @@ def _serve(sdir: str) -> int:
     from . import cli  # noqa: F401
     from .kernel import import_stub_package
     import_stub_package()
+    stamp = code_stamp()
     path = os.path.join(sdir, "server.sock")
     try:
         os.unlink(path)                                # a dead server's
@@ -202,6 +222,8 @@ def _serve(sdir: str) -> int:
             last = time.monotonic()
             host = _handle(conn, host, sdir)
             last = time.monotonic()
+            if code_stamp() != stamp:                 # after the answer: off the client's path
+                break
     finally:
         try:
             if os.stat(path).st_ino == ino:
