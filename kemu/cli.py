@@ -100,10 +100,8 @@ def _new_findings(console) -> list:
     """What kemu found during this command, on every session it used."""
     found = []
     for session in console.sessions:
-        k = session._kernel
-        if k is not None and session.mark is not None:
-            found += [f for f in k.findings[session.mark.findings:]
-                      if f["kind"] not in BENIGN_FINDINGS and f not in found]
+        found += [f for f in session.new_findings()
+                  if f["kind"] not in BENIGN_FINDINGS and f not in found]
     return found
 
 

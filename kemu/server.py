@@ -94,7 +94,7 @@ class Host:
     def run(self, msg: dict, fds: list) -> int:
         from . import cli
         live = self.live
-        k = live._kernel if live is not None else None
+        k = live.live_kernel if live is not None else None
         listeners = list(k.log.listeners) if k is not None else None
         if live is not None:
             live.begin_command()
@@ -128,7 +128,7 @@ class Host:
                                                                       else 2)
             except Exception as exc:                   # the client's terminal went away...
                 if self.live is not None:
-                    self.live._kernel = None           # ...mid-command: rebuild, to be sure
+                    self.live.forget_kernel()          # ...mid-command: rebuild, to be sure
                 os.write(saved[2], f"command {msg['argv']!r} ended by {type(exc).__name__}: "
                                    f"{exc}\n".encode())
                 return 70
@@ -164,7 +164,7 @@ class Host:
     def _tidy(self, old_kernel, listeners) -> None:
         """What a command hung on the live kernel for itself goes with it."""
         live = self.live
-        k = live._kernel if live is not None else None
+        k = live.live_kernel if live is not None else None
         if k is None:
             return
         k.log.listeners[:] = listeners if k is old_kernel and listeners is not None else []

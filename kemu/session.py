@@ -369,6 +369,21 @@ class Session:
             self.mark = Mark(len(k.log.records), len(k.notes), len(k.findings))
         return k
 
+    @property
+    def live_kernel(self):
+        """The kernel if one is alive (built or replayed), else None."""
+        return self._kernel
+
+    def forget_kernel(self) -> None:
+        """Drop the live kernel: the next command rebuilds it from the journal."""
+        self._kernel = None
+
+    def new_findings(self) -> list:
+        """The findings of the current command (since :meth:`kernel` first returned)."""
+        if self._kernel is None or self.mark is None:
+            return []
+        return self._kernel.findings[self.mark.findings:]
+
     def begin_command(self) -> None:
         """A new command starts: its notes and findings are counted from here."""
         self.mark = None
@@ -417,9 +432,8 @@ class Session:
         k.taints.update(state.get("taints", ""))
         k.sig_warned = state.get("sig_warned", k.sig_warned)
         k.last_unloaded = state.get("last_unloaded", k.last_unloaded)
-        for seq, ts_ns, level, text, facility in state.get("log", []):
-            k.log.records.append(Record(seq, ts_ns, level, text, True, facility, "kernel"))
-            k.log._seq = seq
+        k.log.restore([Record(seq, ts_ns, level, text, True, facility, "kernel")
+                       for seq, ts_ns, level, text, facility in state.get("log", [])])
 
     @staticmethod
     def _state(k) -> dict:

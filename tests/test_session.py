@@ -448,3 +448,21 @@ def test_only_the_owner_and_no_network_port(kemu):
         with open(f"/proc/net/{table}") as fh:
             listed = {line.split()[9] for line in fh.readlines()[1:]}
         assert not inodes & listed, table
+
+
+def test_a_format_1_journal_is_taken_over(tmp_path, testmods):
+    """A session from kemu before the server (journal.json, format 1) goes on."""
+    from kemu.session import Session
+    s = tmp_path / "s"
+    (s / "modules").mkdir(parents=True)
+    data = (testmods / "hello.ko").read_bytes()
+    import hashlib
+    ref = f"modules/{hashlib.sha256(data).hexdigest()}.ko"
+    (s / ref).write_bytes(data)
+    (s / "journal.json").write_text(json.dumps({"format": 1, "target": None, "ops": [
+        {"op": "load", "path": str(testmods / "hello.ko"), "file": ref, "result": 0}]}))
+    with Session(s) as session:
+        assert "hello" in session.kernel().modules
+    assert not (s / "journal.json").exists()
+    lines = (s / "journal.jsonl").read_text().splitlines()
+    assert json.loads(lines[0])["format"] == 2 and json.loads(lines[1])["op"] == "load"
