@@ -27,6 +27,7 @@ LOCAL = ("modinfo", "survey")            # commands without a session
 NO_START = ("reset",)                    # forwarded to a running server, never start one
 ACCEPTED, RESTART = b"A", b"R"          # the server's first byte: running it, or not me
 STATUS = struct.Struct("!i")
+PEERCRED = struct.Struct("3i")               # struct ucred: pid, uid, gid
 START_TIMEOUT_S = 120                    # a loaded machine imports the models slowly
 SUN_PATH_MAX = 107
 
@@ -61,6 +62,10 @@ def session_dir(argv: list) -> str:
     return os.path.abspath(default_dir())
 
 
+class NotOurs(OSError):
+    """The socket is served by another user: nothing (environment, terminal) goes there."""
+
+
 def _connect(path: str):
     sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     try:
@@ -68,6 +73,11 @@ def _connect(path: str):
     except OSError:
         sock.close()
         return None
+    _pid, uid, _gid = PEERCRED.unpack(sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED,
+                                                      PEERCRED.size))
+    if uid != os.getuid():
+        sock.close()
+        raise NotOurs(f"{path} is served by uid {uid}, not by you; not using it")
     return sock
 
 
@@ -238,6 +248,9 @@ def main(argv=None) -> int:
         status = run_served(argv, session_dir(argv), command)
     except KeyboardInterrupt:
         return 130
+    except NotOurs as exc:
+        _error(f"kemu: ERROR: {exc}")
+        return 1
     if status is None:
         from .cli import main as cli_main
         return cli_main(argv)

@@ -26,16 +26,14 @@ import marshal
 import os
 import pathlib
 import socket
-import struct
 import sys
 import time
 
-from .client import ACCEPTED, RESTART, STATUS
+from .client import ACCEPTED, PEERCRED, RESTART, STATUS
 
 DEFAULT_IDLE_S = 600
 POLL_S = 2.0                      # how often an idle server looks at its directory
 LOCK_WAIT_S = 5.0                 # a server that is ending still holds the lock briefly
-PEERCRED = struct.Struct("3i")
 
 
 def code_stamp() -> int:
