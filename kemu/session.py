@@ -510,6 +510,8 @@ class Session:
         try:
             return self._apply(k, op)
         finally:
+            if self.target is None and k.target_fixed:
+                self.target = k.target.release       # the first module fixed the kernel
             if self._last_result is None:    # not the kernel's answer: a kemu bug
                 self._kernel = None          # the next command rebuilds from the journal
             else:
