@@ -176,7 +176,7 @@ def env(tmp_path, described):
 
 def test_cli_session_keeps_the_release_of_its_first_module(testmods, release, env, tmp_path):
     kemu("run", testmods / "hello.ko", env=env, check=0)
-    journal = json.loads((tmp_path / "session" / "journal.json").read_text())
+    journal = json.loads((tmp_path / "session" / "journal.jsonl").read_text().splitlines()[0])
     assert journal["target"] == release
     assert kemu("lsmod", env=env, check=0).stdout.splitlines()[1].startswith("hello ")
     fake = tmp_path / "params.ko"
