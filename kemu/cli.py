@@ -9,6 +9,7 @@ import sys
 from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
 from .target import TargetError
+from .taint import module_flags_taint, taint_letters, taint_mask
 
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
                 5: "bold", 6: "", 7: "dim"}
@@ -98,7 +99,7 @@ def _insert(args, console: Console, show_log: bool):
         mark = len(k.log.records)
         k.json_mark = mark
         if getattr(args, "trace", False):
-            k.start_trace()
+            k.tracer.start()
         if show_log:
             k.log.listeners.append(console.record)
         op = {"op": "load", "path": os.path.abspath(path), "data": data,
@@ -149,19 +150,17 @@ def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
 
 def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> dict:
     """The --json document: module, kernel, log, findings and (with --trace) calls."""
-    from .loader import TAINT_LETTERS
     k.log.flush()
     doc = {"command": args.command, "exit_status": status, "errors": console.errors,
-           "kernel": {"release": k.target.release, "taints": "".join(
-               l for l in "PFSRMBUDAWCIOELKXTN" if l in k.taints),
-               "tainted": sum(1 << TAINT_LETTERS[l] for l in k.taints)},
+           "kernel": {"release": k.target.release, "taints": taint_letters(k.taints),
+               "tainted": taint_mask(k.taints)},
            "log": [{"time": r.ts_ns / 1e9, "level": r.level, "text": r.text}
                    for r in k.log.records[mark:]],
            "findings": k.findings, "notes": k.notes}
     if mod is not None:
         from .procfs import module_size
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
-                         "init_ret": mod.init_ret, "taints": k.module_taint_letters(mod),
+                         "init_ret": mod.init_ret, "taints": module_flags_taint(mod),
                          "size": module_size(mod), "refcount": mod.refcount(),
                          "address": f"{mod.core.base_addr:#x}",
                          "holders": [h.name for h in mod.holders],
@@ -215,15 +214,15 @@ def cmd_run(args, console: Console) -> int:
     if _unload_previous_run(args, console):
         return 1
     k, mod, status = _insert(args, console, show_log=True)
-    mark = getattr(k, "json_mark", 0)
+    mark = k.json_mark
     if mod is not None:
         console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
-                     f"taint {k.module_taint_letters(mod) or '-'}")
+                     f"taint {module_flags_taint(mod) or '-'}")
     if mod is not None and args.unload:
         with _session(args) as session:
             k2 = session.kernel()
             if args.trace:
-                k2.start_trace()
+                k2.tracer.start()
                 k2.trace = (k.trace or []) + k2.trace
             k2.log.listeners.append(console.record)
             try:
@@ -241,7 +240,7 @@ def cmd_run(args, console: Console) -> int:
 def cmd_load(args, console: Console) -> int:
     k, mod, status = _insert(args, console, show_log=False)
     if args.json:
-        _emit_json(json_report(args, console, k, mod, status, getattr(k, "json_mark", 0)))
+        _emit_json(json_report(args, console, k, mod, status, k.json_mark))
     return status
 
 

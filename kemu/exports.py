@@ -205,6 +205,15 @@ def entry_check(fn):
     return fn
 
 
+def notify_module_state(k, mod) -> None:
+    """blocking_notifier_call_chain(&module_notify_list, state, mod): the models'
+    notifiers, then the kernel's ``state_listeners``."""
+    for notifier in MODULE_NOTIFIERS:
+        notifier(k, mod)
+    for listener in k.state_listeners:
+        listener(mod)
+
+
 def module_notifier(fn):
     """Decorator: ``fn(k, mod)`` runs at every module state change (COMING,
     LIVE, GOING), as a notifier on the kernel's module_notify_list does."""
@@ -213,10 +222,11 @@ def module_notifier(fn):
 
 
 def kernel_api(name: str):
-    """Decorator: offer ``fn(k, ...)`` as the Kernel method ``k.<name>(...)``.
+    """Decorator: ``fn(k, ...)`` serves the user-side call ``name`` that
+    :class:`kemu.api.UserAPI` declares (``k.proc_read``, ``k.open``, ``k.packet``).
 
-    This is how kernel models give the Python API its kernel-facing calls
-    (``k.proc_read``, ``k.open``, ``k.packet``) without kemu knowing them.
+    The method is declared in kemu/api.py, explicitly; the model that implements
+    it registers here, so that kemu never imports its models.
     """
     def deco(fn):
         API[name] = fn

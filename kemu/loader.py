@@ -7,12 +7,14 @@ errno that init_module(2) returns, after logging the kernel's own message.
 from __future__ import annotations
 
 import errno
+import hashlib
 from dataclasses import dataclass, field
 
 from . import elf as E
 from .errors import EmulationError, InitError, LoadError
+from .exports import notify_module_state
 from .memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
-from .module import KernelSymbol, Layout, Module, ModuleState
+from .module import Entry, KernelSymbol, Layout, Module, ModuleState
 from .reloc import RELOCATION_TYPES, U64
 
 INIT_OFFSET_MASK = 1 << 63
@@ -21,12 +23,6 @@ GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
 MODULE_INIT_IGNORE_MODVERSIONS = 1
 MODULE_INIT_IGNORE_VERMAGIC = 2
 FTRACE_NOP5 = bytes.fromhex("0f1f440000")
-
-# Taint flags: letter and bit, in bit order (kernel/panic.c taint_flags[]).
-TAINT_LETTERS = {"P": 0, "F": 1, "S": 2, "R": 3, "M": 4, "B": 5, "U": 6, "D": 7, "A": 8,
-                 "W": 9, "C": 10, "I": 11, "O": 12, "E": 13, "L": 14, "K": 15, "X": 16,
-                 "T": 17, "N": 18}
-
 
 @dataclass
 class LoadInfo:
@@ -85,7 +81,7 @@ class Loader:
         ret = 0
         if mod.init_addr:
             saved = self.k.current_entry
-            self.k.current_entry = (f"{mod.name} init", mod)
+            self.k.current_entry = Entry(f"{mod.name} init", mod)
             try:
                 ret = yield self.k.call_request(mod.init_addr)
             finally:
@@ -219,22 +215,22 @@ class Loader:
         if not info.get_modinfo("intree"):
             if "O" not in k.taints:
                 self.pr(4, f"{mod.name}: loading out-of-tree module taints kernel.")
-            k.add_taint_module(mod, "O")
+            k.taint.add_module(mod, "O")
         if info.get_modinfo("retpoline") != "Y":
             self.pr(4, f"{mod.name}: loading module not compiled with retpoline compiler.")
         if info.get_modinfo("staging"):
-            k.add_taint_module(mod, "C")
+            k.taint.add_module(mod, "C")
             self.pr(4, f"{mod.name}: module is from the staging directory, the quality is "
                        "unknown, you have been warned.")
         license_ = info.get_modinfo("license") or "unspecified"
         if license_ not in GPL_COMPATIBLE:
             if "P" not in k.taints:
                 self.pr(4, f"{mod.name}: module license '{license_}' taints kernel.")
-            k.add_taint_module(mod, "P")
+            k.taint.add_module(mod, "P")
         if info.get_modinfo("test"):
             if "N" not in k.taints:
                 self.pr(4, f"{mod.name}: loading test module taints kernel.")
-            k.add_taint_module(mod, "N")
+            k.taint.add_module(mod, "N")
 
     @staticmethod
     def same_magic(amagic: str, bmagic: str, has_crcs: bool) -> bool:
@@ -344,7 +340,7 @@ class Loader:
                 self.k.sig_warned = True
                 self.pr(5, f"{mod.name}: module verification failed: signature and/or "
                            "required key missing - tainting kernel")
-            self.k.add_taint_module(mod, "E")
+            self.k.taint.add_module(mod, "E")
 
     def percpu_modalloc(self, mod: Module, info: LoadInfo) -> None:
         if not info.index_pcpu:
@@ -394,7 +390,7 @@ class Loader:
 
     def check_module_license_and_versions(self, mod: Module, info: LoadInfo) -> None:
         if mod.name in ("ndiswrapper", "driverloader"):
-            self.k.add_taint_module(mod, "P")
+            self.k.taint.add_module(mod, "P")
 
     def simplify_symbols(self, mod: Module, info: LoadInfo) -> None:
         err = None
@@ -431,15 +427,13 @@ class Loader:
         info.sym_values = values
         if err is not None:
             err.missing = missing
-            err.unmodelled = [n for n in missing if self.k.symbol_owner(n) is None
-                              and self.k.target.get_export(n) is not None]
             raise err
 
     def resolve_symbol(self, mod: Module, info: LoadInfo, name: str, gplok: bool) -> int:
         """find_symbol + check_version + ref_module; raises LoadError(-ENOENT/-EINVAL)."""
         ksym = self.k.find_symbol(name, gplok)
         if ksym is None:
-            raise self.k.unknown_symbol(name)
+            raise self.k.symbols.unknown_symbol(name)
         if ksym.gpl:
             mod.using_gplonly_symbols = True
         if not self.inherit_taint(mod, ksym):
@@ -462,7 +456,7 @@ class Loader:
         if "P" not in mod.taints:
             self.pr(4, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
                        f"{owner.name}, inheriting taint.")
-            self.k.add_taint_module(mod, "P")
+            self.k.taint.add_module(mod, "P")
         return True
 
     def ref_module(self, mod: Module, owner: Module) -> None:
@@ -593,7 +587,7 @@ class Loader:
         """Read the export tables, refuse duplicates, read init/exit; state COMING."""
         self.read_ksymtab(mod, info)
         for name in mod.syms:
-            owner = self.k.symbol_owner(name)
+            owner = self.k.symbols.owner(name)
             if owner is not None:
                 raise self._fail(f"{mod.name}: exports duplicate symbol {name} (owned by {owner})")
         t = self.k.target
@@ -601,7 +595,7 @@ class Loader:
         mod.exit_addr = self.m.read_u64(mod.struct_addr + t.offset("module.exit"))
         mod.state = ModuleState.COMING
         self.m.write_u32(mod.struct_addr + t.offset("module.state"), int(mod.state))
-        self.k.notify_module_state(mod)          # prepare_coming_module(): jump labels, ...
+        notify_module_state(self.k, mod)          # prepare_coming_module(): jump labels, ...
 
     def read_ksymtab(self, mod: Module, info: LoadInfo) -> None:
         """The ``__ksymtab``/``__ksymtab_gpl`` tables (PREL32 struct kernel_symbol)."""
@@ -650,16 +644,15 @@ class Loader:
         if ret > 0:
             self.pr(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
                        "should follow 0/-E convention\ndo_init_module: loading module anyway...")
-            k.dump_stack()
+            k.bug.init_returned_stack()
         mod.state = ModuleState.LIVE
         self.m.write_u32(mod.struct_addr + k.target.offset("module.state"), int(mod.state))
-        k.notify_module_state(mod)
+        notify_module_state(k, mod)
         mod.refcnt -= 1                              # module_put() of init's reference
         self.resolve_init_callers(mod)
         mod.drop_init_kallsyms()
         if mod.init_layout.size:
             self.m.modules.unmap(mod.init_layout.base_addr, mod.init_layout.size)
-            k.freed_init.append((mod.name, mod.init_layout))
             mod.init_layout = Layout()
         self.set_permissions(mod.core, ro_after_init_done=True)
 
@@ -675,8 +668,8 @@ class Loader:
 
     def _going(self, mod: Module) -> None:
         mod.state = ModuleState.GOING
-        self.k.notify_module_state(mod)
-        self.k.check_left_behind(mod)
+        notify_module_state(self.k, mod)
+        self.k.findings.check_left_behind(mod)
         mod.refcnt -= 1
         self.free_module(mod)
 
@@ -704,3 +697,27 @@ class Loader:
     def _fail(self, message: str, err: int = errno.ENOEXEC, level: int = 3) -> LoadError:
         self.pr(level, message)
         return LoadError(message, err)
+
+
+_IMAGE_CACHE: dict = {}
+_IMAGE_CACHE_MAX = 64
+
+
+def parsed_image(data: bytes, loader):
+    """The validated ElfImage of a module file, parsed once per process.
+
+    Parsing is deterministic and the image is never modified by a load, so
+    identical bytes share one image. Files that fail the checks are parsed
+    (and fail, with the kernel's messages) every time.
+    """
+    key = hashlib.sha256(data).digest()
+    image = _IMAGE_CACHE.get(key)
+    if image is None:
+        logged = len(loader.k.log.records)
+        image = loader.parse(data)
+        if len(loader.k.log.records) != logged:
+            return image              # parsing printed something: it must print it every time
+        if len(_IMAGE_CACHE) >= _IMAGE_CACHE_MAX:
+            _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
+        _IMAGE_CACHE[key] = image
+    return image

@@ -4,6 +4,17 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    """What code the kernel is running: ``k.current_entry`` while module code runs.
+
+    ``name`` says which entry ("hello init", "netfilter hook LOCAL_IN"...),
+    ``module`` is the module it belongs to (or None).
+    """
+    name: str
+    module: object = None
 
 
 class ModuleState(IntEnum):

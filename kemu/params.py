@@ -167,3 +167,19 @@ def parse_one(k, mod, params, param: str, val: str | None, val_addr: int) -> int
     if param != "async_probe" and param != "dyndbg":
         k.log.emit(4, f"{mod.name}: unknown parameter '{param}' ignored")
     return 0
+
+
+def format_params(params: dict) -> str:
+    """``name=value`` words for keyword parameters (lists joined by commas,
+    booleans Y/N, values with spaces quoted)."""
+    words = []
+    for name, value in params.items():
+        if isinstance(value, bool):
+            value = "Y" if value else "N"
+        elif isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        value = str(value)
+        if any(ch.isspace() for ch in value):
+            value = f'"{value}"'
+        words.append(f"{name}={value}")
+    return " ".join(words)

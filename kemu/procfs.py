@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from .module import ModuleState
+from .taint import module_flags_taint, taint_mask
 
 _STATE = {ModuleState.GOING: "Unloading", ModuleState.COMING: "Loading"}
 
@@ -24,7 +25,7 @@ def proc_modules(k) -> str:
             used += "[permanent],"
         line = f"{mod.name} {module_size(mod)} {mod.refcount()} {used or '-'}"
         line += f" {_STATE.get(mod.state, 'Live')} 0x{mod.core.base_addr:016x}"
-        taints = k.module_taint_letters(mod)
+        taints = module_flags_taint(mod)
         if taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
             line += f" ({taints})"
         lines.append(line)
@@ -45,5 +46,4 @@ def lsmod(k) -> str:
 
 def proc_tainted(k) -> str:
     """/proc/sys/kernel/tainted: the taint bits as a number."""
-    from .loader import TAINT_LETTERS
-    return f"{sum(1 << TAINT_LETTERS[letter] for letter in k.taints)}\n"
+    return f"{taint_mask(k.taints)}\n"

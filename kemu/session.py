@@ -22,6 +22,7 @@ import shutil
 import tempfile
 
 from .errors import EmulationError, KemuError, Lockup, UsageError
+from .modprobe import shared_tree
 
 FORMAT = 1
 _OP_FIELDS = {           # each journalled operation and the fields it must have (and types)
@@ -43,8 +44,6 @@ class BadFd(KemuError):
 
 
 def _files(k) -> dict:
-    if not hasattr(k, "session_files"):
-        k.session_files = {}
     return k.session_files
 
 
@@ -201,13 +200,15 @@ class Session:
         timeout = op.get("timeout_ms", 20_000)
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
-        k.timeout_ms = timeout
-        k.max_insns = op.get("max_insns", 0)
-        saved_tree = k.module_tree
+        from .kernel import overriding
+        tree = k.kmod.tree
         if "modules" in op:                  # the tree request_module() used, recorded
-            k.module_tree = None
-            if op["modules"]:
-                k.set_module_tree(op["modules"])
+            tree = shared_tree(op["modules"]) if op["modules"] else None
+        with overriding(k, timeout_ms=timeout, max_insns=op.get("max_insns", 0)), \
+                overriding(k.kmod, tree=tree):
+            return self._perform(k, op, replay)
+
+    def _perform(self, k, op: dict, replay: bool):
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
@@ -225,17 +226,13 @@ class Session:
         except KemuError:
             if not replay:
                 raise
-        finally:
-            k.timeout_ms = 20_000
-            k.max_insns = 0
-            k.module_tree = saved_tree
 
     def run(self, k, op: dict):
         """Perform a new operation on ``k`` and journal it (also when it fails)."""
         if op["op"] == "load":
             op["file"] = self.store_module(op.pop("data"))
         # replays must see the same module tree whatever --modules says then
-        op["modules"] = k.module_tree.root if k.module_tree is not None else None
+        op["modules"] = k.kmod.tree.root if k.kmod.tree is not None else None
         try:
             result = self._apply(k, op)
             op["result"] = 0
@@ -250,7 +247,7 @@ class Session:
             op["result"] = exc.errno or errno.EINVAL
             raise
         finally:
-            if self.target is None and k.target_fixed:
+            if self.target is None and k.version.fixed:
                 self.target = k.target.release       # the first module fixed the kernel
             if "result" in op:
                 self.ops.append(op)

@@ -4,7 +4,9 @@ from __future__ import annotations
 import errno
 
 from .errors import EmulationError, KemuError, strerror
+from .exports import notify_module_state
 from .module import ModuleState
+from .taint import module_flags_taint
 
 O_TRUNC = 0o1000          # the flag rmmod -f passes
 
@@ -64,12 +66,12 @@ def delete_module(k, name: str, force: bool = False) -> None:
         if mod.exit_addr:
             k.call(mod.exit_addr, entry=f"{mod.name} exit", module=mod)
     except EmulationError:
-        k.notify_module_state(mod)
+        notify_module_state(k, mod)
         k.loader.free_module(mod)
         raise
-    k.notify_module_state(mod)
-    k.check_left_behind(mod)
+    notify_module_state(k, mod)
+    k.findings.check_left_behind(mod)
     k.last_unloaded = mod.name
-    letters = k.module_taint_letters(mod)
+    letters = module_flags_taint(mod)
     k.last_unloaded_taints = f"({letters})" if mod.taints else ""
     k.loader.free_module(mod)

@@ -342,10 +342,10 @@ def alg_lookup(k, name: str, type_: int, mask: int, probe: bool = True, load: bo
         if not isinstance(found, int):
             return found
         # request_module(); without any module tree the requests just fail, quietly
-        status = yield from k.request_module(f"crypto-{name}")
+        status = yield from k.kmod.request_module(f"crypto-{name}")
         fallback = const(k, "CRYPTO_ALG_NEED_FALLBACK")
         if status is not None and not ((type_ ^ fallback) & mask & fallback):
-            yield from k.request_module(f"crypto-{name}-all")
+            yield from k.kmod.request_module(f"crypto-{name}-all")
         return (yield from alg_lookup(k, name, type_, mask, probe, load=False))
     internal = const(k, "CRYPTO_ALG_INTERNAL")
     tested = const(k, "CRYPTO_ALG_TESTED")

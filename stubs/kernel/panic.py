@@ -1,6 +1,7 @@
 """kernel/panic.c and the hardening checks that end in a panic or a warning."""
 from kemu import export
 from kemu.errors import KernelBug
+from kemu.taint import TAINT_FLAGS
 
 from .printk import vformat, vprintk_emit
 
@@ -44,9 +45,8 @@ def __check_object_size(k, ptr, n, to_user):
 
 @export("void add_taint(unsigned flag, enum lockdep_ok lockdep_ok)")
 def add_taint(k, flag, lockdep_ok):
-    letters = "PFSRMBUDAWCIOELKXTN"
-    if flag < len(letters):
-        k.add_taint(letters[flag])
+    if flag < len(TAINT_FLAGS):
+        k.add_taint(TAINT_FLAGS[flag].c_true)
 
 
 class KernelPanic(KernelBug):

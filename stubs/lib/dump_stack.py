@@ -9,9 +9,7 @@ KERN_DEFAULT_LEVEL = 4                       # CONSOLE_LOGLEVEL_DEFAULT/MESSAGE_
 
 
 def _dump(k, level: int) -> None:
-    from kemu.oops import call_trace, cpu_lines
-    for line in (*cpu_lines(k), *call_trace(k, k.machine.registers())):
-        k.log.emit(level, line)
+    k.dump_stack(level)
 
 
 @export("void dump_stack(void)")

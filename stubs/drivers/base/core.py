@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.exports import kernel_api
 
 from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
                             static, static_addr, vformat, wr)
@@ -474,6 +475,7 @@ def devices(k) -> dict:
     return out
 
 
+@kernel_api("dev_open")
 def dev_open(k, path: str, flags: int | None = None):
     """open(2) of /dev/NAME through the char device layer (misc_open for misc devices)."""
     from ...fs.char_dev import chrdev_open
