@@ -186,7 +186,7 @@ class Kernel(UserAPI):
 
     def current_module(self):
         """The module whose code the running entry belongs to, or None."""
-        return self.current_entry[1] if self.current_entry else None
+        return self.current_entry.module if self.current_entry else None
 
     # ----------------------------------------------- registrations, findings
     def register(self, kind: str, key, owner, what: str, obj=None) -> None:

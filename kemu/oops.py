@@ -156,7 +156,7 @@ def call_trace(k, regs: dict, head=()) -> list[str]:
 
 
 def _entry_callers(k):
-    entry = k.current_entry[0] if k.current_entry else ""
+    entry = k.current_entry.name if k.current_entry else ""
     return _ENTRY_CALLERS.get(entry.rsplit(" ", 1)[-1], ())
 
 

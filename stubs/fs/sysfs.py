@@ -49,6 +49,7 @@ class Sysfs:
         self.k = k
         self.nodes: dict[str, Node] = {"": Node("", "dir", None)}
         self.quiet = 0                  # >0: nodes made for a registration that reports itself
+        self.kobjects: dict = {}        # lib/kobject.py's records by address (what kobj->sd tells)
         for d in self.ROOT_DIRS:
             self.nodes["/" + d] = Node("/" + d, "dir", None)
 
@@ -83,8 +84,7 @@ def _warn_dup(k, path):
 
 def kobj_path(k, kobj: int) -> str | None:
     """The sysfs path of a kobject that is in sysfs, or None."""
-    from ..lib.kobject import KObjects
-    rec = k.model(KObjects).objs.get(kobj)
+    rec = k.model(Sysfs).kobjects.get(kobj)
     return rec.path if rec is not None and rec.in_sysfs else None
 
 

@@ -13,6 +13,7 @@ still alive when its module's exit has returned is reported ("kthread
 import errno
 
 from kemu import export
+from kemu.module import Entry
 
 from .printk import vformat
 from .sched.core import DEAD, caller, sched
@@ -51,7 +52,7 @@ def create_kthread(k, threadfn: int, data: int, name: str):
     task = s.new_task(name, "kthread", owner=owner)
     kt = task.data["kthread"] = KThread(task, threadfn, data)
     kt.task_sched = s
-    task.entry = (f"kthread {task.comm}", owner)
+    task.entry = Entry(f"kthread {task.comm}", owner)
     task.can_start = _can_start
     task.on_return = lambda t, rax: _exit(k, t, _signed32(rax), kill=True)
     task.on_abort = lambda t: _finish(k, t, 0)          # killed by the oops: result stays 0
@@ -430,7 +431,7 @@ def kthread_worker_fn(k, worker):
             k.unregister("kthread work", work)
             func = m.read_u64(work + kw.o_func)
             saved = task.entry
-            task.entry = k.current_entry = (f"kthread work {s.symbol(func)}", s.owner_of(func))
+            task.entry = k.current_entry = Entry(f"kthread work {s.symbol(func)}", s.owner_of(func))
             yield k.call_request(func, work)
             task.entry = k.current_entry = saved
             m.write_u64(worker + kw.o_cur, 0)

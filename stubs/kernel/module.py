@@ -1,6 +1,9 @@
 """kernel/module/main.c: module reference counting as modules call it."""
 from kemu import export
 from kemu.module import ModuleState
+from kemu.oops import modules_linked_in
+
+from ..lib.kemu_warn import warn
 
 
 def module_at(k, addr):
@@ -30,7 +33,6 @@ def __module_get(k, module):
 
 def print_modules(k) -> str:
     """print_modules(): "Modules linked in:" and each module with its flags."""
-    from kemu.oops import modules_linked_in
     return "Modules linked in:" + modules_linked_in(k)
 
 
@@ -40,7 +42,6 @@ def module_put(k, module):
     if mod is None:
         return
     if mod.refcnt <= 0:             # atomic_dec_if_positive() < 0: WARN_ON, count unchanged
-        from stubs.lib.kemu_warn import warn       # (it imports print_modules from here)
         warn(k, "kernel/module/main.c:857", "module_put+0x8b/0x90")
         return
     mod.refcnt -= 1

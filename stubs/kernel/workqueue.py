@@ -16,6 +16,7 @@ its module's exit has returned is reported.
 import collections
 
 from kemu import data, export
+from kemu.module import Entry
 
 from .printk import vformat
 from .sched.core import IDLE, RUNNABLE, RUNNING, caller, sched
@@ -205,7 +206,7 @@ class Workqueues:
         w.func = func
         owner = s.owner_of(func) or s.owner_of(w.addr)
         task.data["work"] = w
-        task.entry = (f"work {s.symbol(func)}", owner)
+        task.entry = Entry(f"work {s.symbol(func)}", owner)
         task.start = (func, (w.addr,))
         task.preempt = s.preempt_base
         task.irq_flags = s.IF

@@ -11,8 +11,7 @@ the cut-here and "kernel BUG at" lines, then a typed error ends the entry with
 the kernel's "invalid opcode" oops report.
 """
 from kemu.errors import KernelBug
-
-from ..kernel.module import print_modules
+from kemu.oops import call_trace, cpu_lines, modules_linked_in
 
 
 class _Once:
@@ -22,12 +21,11 @@ class _Once:
 
 def warn(k, where: str, func: str, message: str | None = None) -> None:
     """__warn() for WARN(1, message) in kernel code called by the running entry."""
-    from kemu.oops import call_trace, cpu_lines
     lines = ["------------[ cut here ]------------"]
     if message:
         lines += message.rstrip("\n").split("\n")
     lines += [f"WARNING: CPU: 0 PID: 1 at {where} {func}",
-              print_modules(k), *cpu_lines(k), f"RIP: 0010:{func}",
+              "Modules linked in:" + modules_linked_in(k), *cpu_lines(k), f"RIP: 0010:{func}",
               *call_trace(k, k.machine.registers()), "---[ end trace 0000000000000000 ]---"]
     for line in lines:
         k.log.emit(4, line)

@@ -36,6 +36,7 @@ class KObjects:
     def __init__(self, k):
         self.k = k
         self.objs: dict[int, KObj] = {}
+        k.model(Sysfs).kobjects = self.objs     # sysfs finds a kobject's directory here
         t = k.target
         m = k.machine
         self.kobj_sysfs_ops = m.alloc_kdata(t.sizeof("sysfs_ops"), 8)

@@ -50,7 +50,7 @@ def _caller(k) -> int:
 
 def _owner(k):
     entry = k.current_entry
-    return entry[1].name if entry and entry[1] is not None else None
+    return entry.module.name if entry and entry.module is not None else None
 
 
 def kmalloc(k, size: int, flags: int, kind: str = "kmalloc") -> int:

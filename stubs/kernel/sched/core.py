@@ -40,7 +40,7 @@ from kemu import export, static_call
 from kemu.errors import EmulationError, Lockup
 from kemu.machine import THREAD_SIZE
 from kemu.memory import PAGE_SIZE
-from kemu.module import ModuleState
+from kemu.module import Entry, ModuleState
 
 static_call("might_resched", "__cond_resched")
 static_call("cond_resched", "__cond_resched")
@@ -250,7 +250,7 @@ class Scheduler:
         task = Task(comm[:comm_len - 1], kind, ts, lo, lo + THREAD_SIZE, pid, owner)
         task.preempt = self.preempt_base
         task.irq_flags = self.IF
-        task.entry = (comm, owner)
+        task.entry = Entry(comm, owner)
         self.tasks.append(task)
         self.by_ts[ts] = task
         return task
@@ -511,7 +511,7 @@ class Scheduler:
     def _check_sleep(self, task: Task, label: str) -> None:
         k = self.k
         count = self.preempt_count()
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         if count:
             from stubs.kernel.module import print_modules
             k.log.emit(3, f"BUG: scheduling while atomic: {task.comm}/{task.pid}/"
@@ -647,7 +647,7 @@ class Scheduler:
     def _stuck(self, task: Task, forever: bool) -> None:
         """Nothing will wake ``task``: SIGKILL for an interruptible sleep, else Deadlock."""
         k = self.k
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         where = f" (called from {k.format_addr(task.caller)})" if task.caller else ""
         state = self.get_state(task)
         what = "nothing left can wake it" if forever else \
@@ -684,7 +684,7 @@ class Scheduler:
         Otherwise the hung-task report and :class:`Deadlock`.
         """
         k = self.k
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         k.finding("self-deadlock", message, module)
         if interruptible:
             return True
@@ -696,7 +696,7 @@ class Scheduler:
     def soft_lockup(self, task: Task, message: str) -> None:
         """A spin that can never end on one CPU: a finding and :class:`Lockup` (whose
         report is the soft-lockup watchdog's)."""
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         self.k.finding("self-deadlock", message, module)
         raise Lockup(message)
 
@@ -717,7 +717,7 @@ class Scheduler:
             soft.item = item
             soft.preempt = self.preempt_base | offset
             soft.irq_flags = self.IF if item.irqs_on else 0
-            soft.entry = (item.entry, item.owner)
+            soft.entry = Entry(item.entry, item.owner)
             soft.start = call
             soft.state = RUNNABLE
             return True
