@@ -24,6 +24,26 @@ U64 = (1 << 64) - 1
 NUMA_NO_NODE = -1
 MAX_ERRNO = 4095
 
+# crypto_chain (crypto/api.c): the core announces, the rest of the crypto layer
+# subscribes, so that the core never calls up into it. CRYPTO_MSG_ALG_REGISTER:
+# cryptomgr self-tests a new algorithm (testmgr); CRYPTO_MSG_ALG_REQUEST: cryptomgr
+# probes the templates for a name nobody registered; kemu adds the unregistration
+# (crypto_remove_spawns) and the boot of the built-in algorithms.
+CRYPTO_MSG_ALG_REGISTER = "alg register"
+CRYPTO_MSG_ALG_REQUEST = "alg request"
+CRYPTO_MSG_ALG_UNREGISTER = "alg unregister"
+CRYPTO_MSG_BOOT = "boot"
+CRYPTO_CHAIN: dict[str, list] = {CRYPTO_MSG_ALG_REGISTER: [], CRYPTO_MSG_ALG_REQUEST: [],
+                                 CRYPTO_MSG_ALG_UNREGISTER: [], CRYPTO_MSG_BOOT: []}
+
+
+def crypto_notifier(msg: str):
+    """Decorator: subscribe ``fn`` to one message of crypto_chain (crypto_register_notifier)."""
+    def deco(fn):
+        CRYPTO_CHAIN[msg].append(fn)
+        return fn
+    return deco
+
 
 def is_err(value: int) -> bool:
     return (value & U64) >= (U64 - MAX_ERRNO + 1)
@@ -169,8 +189,8 @@ class Crypto:
         self.tfms: dict = {}                 # tfm memory -> (Alg, frontend name, tfm address)
         self.notifiers: list = []
         self._alg_list = None
-        from . import builtin
-        builtin.setup(k, self)                 # md5, sha1, sha224, sha256, aes: built in
+        for setup in CRYPTO_CHAIN[CRYPTO_MSG_BOOT]:
+            setup(k, self)                     # builtin.py: md5, sha1, sha224, sha256, aes
 
     @property
     def alg_list(self) -> int:
@@ -219,7 +239,6 @@ def check_alg(k, alg) -> int:
 
 def register_alg(k, alg, kind: str, outer: int | None = None):
     """crypto_register_alg(): check, link, self-test (a generator; returns 0 or -errno)."""
-    from . import testmgr
     c = crypto(k)
     set_alg_flags(k, alg, alg_flags(k, alg) & ~const(k, "CRYPTO_ALG_DEAD"))
     err = check_alg(k, alg)
@@ -240,7 +259,9 @@ def register_alg(k, alg, kind: str, outer: int | None = None):
     if alg_flags(k, alg) & const(k, "CRYPTO_ALG_INTERNAL"):
         set_alg_flags(k, alg, alg_flags(k, alg) | tested)
         return 0
-    ok = yield from testmgr.alg_test(k, rec)
+    ok = True
+    for test in CRYPTO_CHAIN[CRYPTO_MSG_ALG_REGISTER]:        # cryptomgr: testmgr.alg_test
+        ok = (yield from test(k, rec)) and ok
     if ok:
         set_alg_flags(k, alg, alg_flags(k, alg) | tested)
     return 0
@@ -259,8 +280,8 @@ def unregister_alg(k, alg):
     list_del_init(k, alg + off(k, "crypto_alg.cra_list"))
     c.algs.remove(rec)
     k.unregister("crypto alg", alg)
-    from .template import remove_spawns
-    yield from remove_spawns(k, alg)
+    for remove in CRYPTO_CHAIN[CRYPTO_MSG_ALG_UNREGISTER]:    # template.remove_spawns
+        yield from remove(k, alg)
     if rd32(k, alg + off(k, "crypto_alg.cra_refcnt")) != 1:
         bug(k, "crypto/algapi.c:464")
     destroy = alg_field(k, alg, "cra_destroy", 8)
@@ -369,8 +390,8 @@ def alg_lookup(k, name: str, type_: int, mask: int, probe: bool = True, load: bo
             yield from mod_put(k, found.addr)       # registered, but its self-test failed
             return -errno.ELIBBAD
     if probe:
-        from .template import probe as template_probe
-        yield from template_probe(k, name, type_, mask)
+        for probe_ in CRYPTO_CHAIN[CRYPTO_MSG_ALG_REQUEST]:      # template.probe (cryptomgr)
+            yield from probe_(k, name, type_, mask)
         return (yield from alg_lookup(k, name, type_, mask, probe=False))
     return -errno.ENOENT
 

@@ -17,7 +17,8 @@ import struct
 from ..lib.crc32 import crc32_le, crc32c_le
 from ..lib.kemu_warn import warn
 from ..lib.xxhash import xxh64_bytes as _xxh64
-from .internal import alg_field, const, destroy_tfm, is_err, ptr_err, s32, temp_buffer
+from .internal import (CRYPTO_MSG_ALG_REGISTER, alg_field, const, crypto_notifier, destroy_tfm,
+                       is_err, ptr_err, s32, temp_buffer)
 
 VECTORS = [b"", b"abc",
            b"abcdbcdecdefdefgefghfghighijhijkijkljklmjklmnklmnolmnopmnopqnopq",
@@ -161,6 +162,7 @@ def needs_key(k, rec) -> bool:
         not alg_field(k, rec.addr, "cra_flags") & const(k, "CRYPTO_ALG_OPTIONAL_KEY")
 
 
+@crypto_notifier(CRYPTO_MSG_ALG_REGISTER)
 def alg_test(k, rec) -> bool:
     """alg_test(): True when the algorithm passed (or kemu cannot test it)."""
     if rec.kind != "shash" or rec.name not in REFERENCES or needs_key(k, rec):
