@@ -38,6 +38,20 @@ BOOT_CHRDEVS = ((1, 0, 256, "mem"), (4, 0, 1, "/dev/vc/0"), (4, 1, 63, "tty"),
                 (254, 0, 256, "gpiochip"))
 
 
+# What makes a major's driver appear on first open, as base_probe()'s
+# request_module("char-major-N") does: major constant name -> fn(k); misc.c adds
+# itself here so that this file need not know it.
+CHRDEV_PROBES: dict = {}
+
+
+def chrdev_probe(major: str):
+    """Decorator: ``fn(k)`` readies the driver of major ``major`` (a target constant)."""
+    def deco(fn):
+        CHRDEV_PROBES[major] = fn
+        return fn
+    return deco
+
+
 def MAJOR(k, dev: int) -> int:
     return dev >> k.target.const("MINORBITS")
 
@@ -330,9 +344,9 @@ def chrdev_open(k, devt: int, flags: int | None = None, path: str = ""):
     if flags is None:
         flags = t.const("O_RDWR")
     path = path or f"char device {MAJOR(k, devt)}:{MINOR(k, devt)}"
-    if MAJOR(k, devt) == t.const("MISC_MAJOR"):
-        from ..drivers.char.misc import Misc
-        k.model(Misc)
+    for major, probe in CHRDEV_PROBES.items():   # base_probe(): request_module("char-major-N")
+        if MAJOR(k, devt) == t.const(major):
+            probe(k)
     cd = k.model(CharDevs)
     cdev = cd.lookup(devt)
     if not cdev:

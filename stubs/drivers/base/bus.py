@@ -131,7 +131,7 @@ def drv_name(k, drv) -> str:
 
 
 def _dname(k, dev) -> str:
-    from .core import dev_name
+    from .base import dev_name
     return dev_name(k, dev)
 
 
@@ -511,7 +511,7 @@ def bus_for_each_drv(k, bus, start, data, fn):
 @export("struct device *bus_find_device(struct bus_type *bus, struct device *start, "
         "const void *data, int (*match)(struct device *dev, const void *data))")
 def bus_find_device(k, bus, start, data, match):
-    from .core import get_device
+    from .base import get_device
     rec = k.model(Buses).bus_of(bus)
     if rec is None:
         return 0
@@ -537,7 +537,7 @@ def driver_for_each_device(k, drv, start, data, fn):
 @export("struct device *driver_find_device(struct device_driver *drv, struct device *start, "
         "const void *data, int (*match)(struct device *dev, const void *data))")
 def driver_find_device(k, drv, start, data, match):
-    from .core import get_device
+    from .base import get_device
     if not drv:
         return 0
     devs = [d for d, v in k.model(Buses).bound.items() if v == drv]

@@ -170,7 +170,7 @@ def class_destroy(k, cls):
 
 def classes(k) -> list:
     """(name, owner module name or None, [device names]) of every class."""
-    from .core import dev_name
+    from .base import dev_name
     return [(c.name, c.owner.name if c.owner else None, [dev_name(k, d) for d in c.devices])
             for c in k.model(Classes).by_addr.values()]
 
@@ -189,7 +189,7 @@ def _class_devices(k, cls, start):
 @export("struct device *class_find_device(struct class *class, struct device *start, "
         "const void *data, int (*match)(struct device *, const void *))")
 def class_find_device(k, cls, start, data_, match):
-    from .core import get_device
+    from .base import get_device
     devs = _class_devices(k, cls, start)
     if not devs:
         return 0
