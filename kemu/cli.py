@@ -31,9 +31,8 @@ class Console:
                                no_color=(color is False))
         self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True,
                                force_terminal=force, no_color=(color is False))
-
-    json = False                  # --json: nothing human-readable on stdout
-    errors: list = []
+        self.json = False         # --json: nothing human-readable on stdout
+        self.errors: list = []    # the error lines, for the --json document
 
     def record_stderr(self, rec) -> None:
         """As record(), on stderr: for commands whose stdout is data (open, read, cat)."""
@@ -56,7 +55,7 @@ class Console:
         self.out.print(Text(text, style="cyan"))
 
     def error(self, text: str) -> None:
-        self.errors = self.errors + [text]
+        self.errors.append(text)
         if self.json:
             return
         from rich.text import Text
