@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from . import elf as E
 from .errors import EmulationError, InitError, LoadError
 from .exports import notify_module_state
+from .log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 from .memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
 from .module import Entry, KernelSymbol, Layout, Module, ModuleState
 from .reloc import RELOCATION_TYPES, U64
@@ -132,11 +133,11 @@ class Loader:
             info.name = info.get_modinfo("name") or ""
         if not img.symtab_index:
             raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
-                             "module has no symbols (stripped?)", level=4)
+                             "module has no symbols (stripped?)", level=KERN_WARNING)
         info.index_mod = img.find_sec(".gnu.linkonce.this_module")
         if not info.index_mod:
             raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
-                             "No module found in object", level=4)
+                             "No module found in object", level=KERN_WARNING)
         if not info.name:
             mod_data = img.section_data(info.index_mod)
             off = self.k.target.offset("module.name")
@@ -178,11 +179,11 @@ class Loader:
         if have is None:
             # Debian's 6.1 refuses an import without a version (the oracle shows
             # "no symbol version for X" then "Unknown symbol X (err -22)" on every load)
-            self.pr(4, f"{info.name}: no symbol version for {name}")
+            self.pr(KERN_WARNING, f"{info.name}: no symbol version for {name}")
             return False
         if have == crc:
             return True
-        self.pr(4, f"{info.name}: disagrees about version of symbol {name}")
+        self.pr(KERN_WARNING, f"{info.name}: disagrees about version of symbol {name}")
         return False
 
     def layout_and_allocate(self, info: LoadInfo) -> Module:
@@ -214,22 +215,22 @@ class Loader:
                              f"'{k.target.vermagic}'")
         if not info.get_modinfo("intree"):
             if "O" not in k.taints:
-                self.pr(4, f"{mod.name}: loading out-of-tree module taints kernel.")
+                self.pr(KERN_WARNING, f"{mod.name}: loading out-of-tree module taints kernel.")
             k.taint.add_module(mod, "O")
         if info.get_modinfo("retpoline") != "Y":
-            self.pr(4, f"{mod.name}: loading module not compiled with retpoline compiler.")
+            self.pr(KERN_WARNING, f"{mod.name}: loading module not compiled with retpoline compiler.")
         if info.get_modinfo("staging"):
             k.taint.add_module(mod, "C")
-            self.pr(4, f"{mod.name}: module is from the staging directory, the quality is "
+            self.pr(KERN_WARNING, f"{mod.name}: module is from the staging directory, the quality is "
                        "unknown, you have been warned.")
         license_ = info.get_modinfo("license") or "unspecified"
         if license_ not in GPL_COMPATIBLE:
             if "P" not in k.taints:
-                self.pr(4, f"{mod.name}: module license '{license_}' taints kernel.")
+                self.pr(KERN_WARNING, f"{mod.name}: module license '{license_}' taints kernel.")
             k.taint.add_module(mod, "P")
         if info.get_modinfo("test"):
             if "N" not in k.taints:
-                self.pr(4, f"{mod.name}: loading test module taints kernel.")
+                self.pr(KERN_WARNING, f"{mod.name}: loading test module taints kernel.")
             k.taint.add_module(mod, "N")
 
     @staticmethod
@@ -243,7 +244,7 @@ class Loader:
     def try_to_force_load(self, info: LoadInfo, reason: str) -> None:
         """try_to_force_load() (CONFIG_MODULE_FORCE_LOAD): warn once, taint F."""
         if "F" not in self.k.taints:
-            self.pr(4, f"{info.name}: {reason}: kernel tainted.")
+            self.pr(KERN_WARNING, f"{info.name}: {reason}: kernel tainted.")
         self.k.add_taint("F")
         if info.mod is not None:
             info.mod.taints.add("F")
@@ -338,7 +339,7 @@ class Loader:
         if not mod.sig_ok:
             if not self.k.sig_warned:
                 self.k.sig_warned = True
-                self.pr(5, f"{mod.name}: module verification failed: signature and/or "
+                self.pr(KERN_NOTICE, f"{mod.name}: module verification failed: signature and/or "
                            "required key missing - tainting kernel")
             self.k.taint.add_module(mod, "E")
 
@@ -350,13 +351,13 @@ class Loader:
             return
         align = sec.sh_addralign
         if align > PAGE_SIZE:
-            self.pr(4, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
+            self.pr(KERN_WARNING, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
             align = PAGE_SIZE
         try:
             mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(align, 8))
         except MemoryError:
             raise self._fail(f"{mod.name}: Could not allocate {sec.sh_size} bytes percpu data",
-                             errno.ENOMEM, level=4) from None
+                             errno.ENOMEM, level=KERN_WARNING) from None
         mod.percpu_size = sec.sh_size
 
     def module_unload_init(self, mod: Module) -> None:
@@ -403,7 +404,7 @@ class Loader:
                 pass
             elif sym.st_shndx == E.SHN_COMMON:
                 if not sym.name.startswith("__gnu_lto"):
-                    self.pr(4, f"{mod.name}: please compile with -fno-common")
+                    self.pr(KERN_WARNING, f"{mod.name}: please compile with -fno-common")
                     err = LoadError(f"{mod.name}: please compile with -fno-common", errno.ENOEXEC)
             elif sym.st_shndx in (E.SHN_ABS, E.SHN_LIVEPATCH):
                 pass
@@ -415,7 +416,7 @@ class Loader:
                         value = 0
                     else:
                         missing.append(sym.name)
-                        self.pr(4, f"{mod.name}: Unknown symbol {sym.name} (err -{exc.errno})")
+                        self.pr(KERN_WARNING, f"{mod.name}: Unknown symbol {sym.name} (err -{exc.errno})")
                         err = LoadError(f"{mod.name}: Unknown symbol {sym.name} "
                                         f"(err -{exc.errno})" + getattr(exc, "hint", ""),
                                         exc.errno)
@@ -450,11 +451,11 @@ class Loader:
         if owner is None or "P" not in owner.taints:
             return True
         if mod.using_gplonly_symbols:
-            self.pr(3, f"{mod.name}: module using GPL-only symbols uses symbols {ksym.name} "
+            self.pr(KERN_ERR, f"{mod.name}: module using GPL-only symbols uses symbols {ksym.name} "
                        f"from proprietary module {owner.name}.")
             return False
         if "P" not in mod.taints:
-            self.pr(4, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
+            self.pr(KERN_WARNING, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
                        f"{owner.name}, inheriting taint.")
             self.k.taint.add_module(mod, "P")
         return True
@@ -520,7 +521,7 @@ class Loader:
                     f"val {(values[r_sym] + r_addend) & U64:x}")
             val = cls.value(values[r_sym], r_addend, loc)
             if cls.overflows(val):
-                self.pr(3, f"module: overflow in relocation type {r_type} val {val:x}")
+                self.pr(KERN_ERR, f"module: overflow in relocation type {r_type} val {val:x}")
                 raise self._fail(f"module: `{mod.name}' likely not compiled with -mcmodel=kernel")
             buf[pos:pos + size] = (val & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
@@ -642,7 +643,7 @@ class Loader:
             self._going(mod)
             raise InitError(f"{mod.name}: init returned {ret}", -ret)
         if ret > 0:
-            self.pr(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
+            self.pr(KERN_WARNING, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
                        "should follow 0/-E convention\ndo_init_module: loading module anyway...")
             k.bug.init_returned_stack()
         mod.state = ModuleState.LIVE

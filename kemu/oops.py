@@ -9,6 +9,7 @@ decode_stacktrace.sh: the code disassembled and ``file.c:line`` per frame.
 from __future__ import annotations
 
 from .errors import Lockup, MemoryFault
+from .log import KERN_WARNING
 from .memory import PAGE_SIZE
 from .taint import module_flags_taint
 from .unwind import unwind
@@ -134,13 +135,13 @@ def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int
     regs = k.machine.registers()
     out = []
     if not flags & k.target.const("BUGFLAG_NO_CUT_HERE"):
-        out.append((4, "------------[ cut here ]------------"))
-    out.append((4, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
-    out.append((4, "Modules linked in:" + modules_linked_in(k)))
-    out += [(4, text) for text in cpu_lines(k)]
-    out += [(4, text) for text in register_lines(k, rip, regs, cr2=0)]
-    out += [(4, text) for text in call_trace(k, {**regs, "rip": rip})]
-    out.append((4, "---[ end trace 0000000000000000 ]---"))
+        out.append((KERN_WARNING, "------------[ cut here ]------------"))
+    out.append((KERN_WARNING, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
+    out.append((KERN_WARNING, "Modules linked in:" + modules_linked_in(k)))
+    out += [(KERN_WARNING, text) for text in cpu_lines(k)]
+    out += [(KERN_WARNING, text) for text in register_lines(k, rip, regs, cr2=0)]
+    out += [(KERN_WARNING, text) for text in call_trace(k, {**regs, "rip": rip})]
+    out.append((KERN_WARNING, "---[ end trace 0000000000000000 ]---"))
     return out
 
 

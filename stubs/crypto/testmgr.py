@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from kemu.log import KERN_ERR, KERN_WARNING
+
 from ..lib.crc32 import crc32_le, crc32c_le
 from ..lib.kemu_warn import warn
 from ..lib.xxhash import xxh64_bytes as _xxh64
@@ -95,7 +97,7 @@ REFERENCES = {
 
 
 def _fail(k, rec, text):
-    k.log.emit(3, text)
+    k.log.emit(KERN_ERR, text)
 
 
 def test_shash(k, rec) -> int:
@@ -169,7 +171,7 @@ def alg_test(k, rec) -> bool:
         return True
     rc = yield from test_shash(k, rec)
     if rc:
-        k.log.emit(4, f"alg: self-tests for {rec.name} using {rec.driver} failed (rc={rc})")
+        k.log.emit(KERN_WARNING, f"alg: self-tests for {rec.name} using {rec.driver} failed (rc={rc})")
         warn(k, "crypto/testmgr.c:5907", "alg_test.cold+0x7c/0xf5",
              f"alg: self-tests for {rec.name} using {rec.driver} failed (rc={rc})")
         return False

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR
 
 from ..lib.kemu_warn import warn
 from .internal import cstr, init_list_head, kfree, kzalloc, owner_of, rd, sym, wr
@@ -112,18 +113,18 @@ def _register_region(k, major, baseminor, minorct, name):
     t = k.target
     cd = k.model(CharDevs)
     if major >= t.const("CHRDEV_MAJOR_MAX"):
-        k.log.emit(3, f'CHRDEV "{name}" major requested ({major}) is greater than the maximum '
+        k.log.emit(KERN_ERR, f'CHRDEV "{name}" major requested ({major}) is greater than the maximum '
                       f'({t.const("CHRDEV_MAJOR_MAX") - 1})')
         return -errno.EINVAL
     if minorct > t.const("MINORMASK") + 1 - baseminor:
-        k.log.emit(3, f'CHRDEV "{name}" minor range requested ({baseminor}-'
+        k.log.emit(KERN_ERR, f'CHRDEV "{name}" minor range requested ({baseminor}-'
                       f'{baseminor + minorct - 1}) is out of range of maximum range '
                       f'(0-{t.const("MINORMASK")}) for a single major')
         return -errno.EINVAL
     if major == 0:
         major = cd.find_dynamic_major()
         if major < 0:
-            k.log.emit(3, f'CHRDEV "{name}" dynamic allocation region is full')
+            k.log.emit(KERN_ERR, f'CHRDEV "{name}" dynamic allocation region is full')
             return major
     for r in cd.regions:
         if r.major != major:

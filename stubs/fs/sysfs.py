@@ -18,6 +18,7 @@ import errno
 
 from kemu import export
 from kemu.errors import KemuError, strerror
+from kemu.log import KERN_WARNING
 
 from ..lib.kemu_warn import warn
 from .internal import cstr, rd, s64, static, vformat
@@ -78,7 +79,7 @@ class Sysfs:
 
 def _warn_dup(k, path):
     """sysfs_warn_dup(): pr_warn and dump_stack."""
-    k.log.emit(4, f"sysfs: cannot create duplicate filename '{path}'")
+    k.log.emit(KERN_WARNING, f"sysfs: cannot create duplicate filename '{path}'")
     k.dump_stack()
 
 
@@ -421,7 +422,7 @@ def sysfs_read(k, path: str) -> bytes:
         if count < 0:
             raise SysfsError(f"{path}: {strerror(count)}", -count)
         if count >= PAGE_SIZE:
-            k.log.emit(4, f"fill_read_buffer: {k.format_addr(show)} returned bad count")
+            k.log.emit(KERN_WARNING, f"fill_read_buffer: {k.format_addr(show)} returned bad count")
             count = PAGE_SIZE - 1
         return k.machine.read(page, count) if count else b""
     finally:

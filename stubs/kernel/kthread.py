@@ -13,6 +13,7 @@ still alive when its module's exit has returned is reported ("kthread
 import errno
 
 from kemu import export
+from kemu.log import KERN_INFO
 from kemu.module import Entry
 
 from .printk import vformat
@@ -100,10 +101,10 @@ def _exit(k, task, code: int, kill: bool) -> None:
     if s.cur is task and task.state != DEAD:
         count = s.preempt_count()
         if count:
-            k.log.emit(6, PF_EXITING_MSG.format(comm=task.comm, pid=task.pid, count=count))
+            k.log.emit(KERN_INFO, PF_EXITING_MSG.format(comm=task.comm, pid=task.pid, count=count))
             s.m.write_u32(s.preempt_addr, s.preempt_base)
         if s.irqs_disabled():
-            k.log.emit(6, f"note: {task.comm}[{task.pid}] exited with irqs disabled")
+            k.log.emit(KERN_INFO, f"note: {task.comm}[{task.pid}] exited with irqs disabled")
             s.cpu.irq_flags = s.IF
         if task.locks or task.rcu_nesting:
             held = [str(r) for r in task.locks] + \

@@ -4,8 +4,9 @@ The CPU/hardware lines, then the call trace unwound from the module code
 that called it (KERN_DEFAULT, the default console loglevel 4 for dump_stack()).
 """
 from kemu import export
+from kemu.log import DEFAULT_MESSAGE_LOGLEVEL
 
-KERN_DEFAULT_LEVEL = 4                       # CONSOLE_LOGLEVEL_DEFAULT/MESSAGE_LOGLEVEL_DEFAULT
+KERN_DEFAULT_LEVEL = DEFAULT_MESSAGE_LOGLEVEL    # dump_stack() prints at KERN_DEFAULT
 
 
 def _dump(k, level: int) -> None:

@@ -11,6 +11,7 @@ the cut-here and "kernel BUG at" lines, then a typed error ends the entry with
 the kernel's "invalid opcode" oops report.
 """
 from kemu.errors import KernelBug
+from kemu.log import KERN_CRIT, KERN_WARNING
 from kemu.oops import call_trace, cpu_lines, modules_linked_in
 
 
@@ -28,7 +29,7 @@ def warn(k, where: str, func: str, message: str | None = None) -> None:
               "Modules linked in:" + modules_linked_in(k), *cpu_lines(k), f"RIP: 0010:{func}",
               *call_trace(k, k.machine.registers()), "---[ end trace 0000000000000000 ]---"]
     for line in lines:
-        k.log.emit(4, line)
+        k.log.emit(KERN_WARNING, line)
     k.add_taint("W", lockdep_unreliable=False)
     k.finding("warning", f"WARNING at {where} {func}" + (f": {message}" if message else ""),
               k.current_module(), file=where.rsplit(":", 1)[0], line=int(where.rsplit(":", 1)[1]))
@@ -45,6 +46,6 @@ def warn_once(k, where: str, func: str, message: str | None = None) -> None:
 
 def bug(k, where: str):
     """BUG() at ``where``: the kernel's lines; the typed error ends the running entry."""
-    k.log.emit(4, "------------[ cut here ]------------")
-    k.log.emit(2, f"kernel BUG at {where}!")
+    k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
+    k.log.emit(KERN_CRIT, f"kernel BUG at {where}!")
     raise KernelBug(f"invalid opcode: 0000 (kernel BUG at {where}!)")

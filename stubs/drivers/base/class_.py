@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd, static,
                             static_addr, wr)
@@ -80,9 +81,9 @@ def register(k, cls):
     owner = owner_of(k, rd(k, cls, "class.owner"))
     path = f"/class/{name}"
     if path in sysfs.nodes:
-        k.log.emit(4, f"sysfs: cannot create duplicate filename '{path}'")
+        k.log.emit(KERN_WARNING, f"sysfs: cannot create duplicate filename '{path}'")
         k.dump_stack()
-        k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+        k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                       "register things with the same name in the same directory.")
         return -errno.EEXIST
     if not rd(k, cls, "class.dev_kobj"):

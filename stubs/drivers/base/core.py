@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
                             static, static_addr, vformat, wr)
@@ -112,7 +113,7 @@ def device_add_gen(k, dev):
         rec.path = f"{base}/{name}"
         err = sysfs.add(Node(rec.path, "dir", rec.owner, kobj=kobj))
         if err:
-            k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+            k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                           "register things with the same name in the same directory.")
             _drop_glue(k, rec)
             if parent:
@@ -267,7 +268,7 @@ def dev_attr_show(k, kobj, attr, buf):
         return -errno.EIO
     ret = s64((yield k.call_request(show, kobj - t.offset("device.kobj"), dattr, buf)))
     if ret >= 4096:
-        k.log.emit(4, f"dev_attr_show: {k.format_addr(show)} returned bad count")
+        k.log.emit(KERN_WARNING, f"dev_attr_show: {k.format_addr(show)} returned bad count")
     return ret
 
 

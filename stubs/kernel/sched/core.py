@@ -38,6 +38,7 @@ import heapq
 
 from kemu import export, static_call
 from kemu.errors import EmulationError, Lockup
+from kemu.log import KERN_ERR, KERN_INFO, KERN_WARNING
 from kemu.machine import THREAD_SIZE
 from kemu.memory import PAGE_SIZE
 from kemu.module import Entry, ModuleState
@@ -461,7 +462,7 @@ class Scheduler:
             return timeout
         task = self.current()
         if timeout < 0:
-            k.log.emit(3, f"schedule_timeout: wrong timeout value {timeout & MASK64:x}")
+            k.log.emit(KERN_ERR, f"schedule_timeout: wrong timeout value {timeout & MASK64:x}")
             self.set_state(task, self.TASK_RUNNING)
             return 0
         expire = (timeout + k.jiffies()) & MASK64
@@ -514,9 +515,9 @@ class Scheduler:
         module = task.entry.module if task.entry else None
         if count:
             from stubs.kernel.module import print_modules
-            k.log.emit(3, f"BUG: scheduling while atomic: {task.comm}/{task.pid}/"
+            k.log.emit(KERN_ERR, f"BUG: scheduling while atomic: {task.comm}/{task.pid}/"
                           f"0x{(count + 1) & 0xFFFFFFFF:08x}")
-            k.log.emit(4, print_modules(k))
+            k.log.emit(KERN_WARNING, print_modules(k))
             k.add_taint("W", lockdep_unreliable=False)
             k.finding("sleep-in-atomic", f"{task.comm}/{task.pid} sleeps in {label} in atomic "
                       f"context (preempt_count {count:#x}{self._held_text(task)})", module)
@@ -525,8 +526,8 @@ class Scheduler:
                       "interrupts disabled", module)
         if task.rcu_nesting > 0 and "rcu-switch" not in self.warned:
             self.warned.add("rcu-switch")
-            k.log.emit(4, "------------[ cut here ]------------")
-            k.log.emit(4, "Voluntary context switch within RCU read-side critical section!")
+            k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
+            k.log.emit(KERN_WARNING, "Voluntary context switch within RCU read-side critical section!")
             k.add_taint("W", lockdep_unreliable=False)
             k.finding("rcu", f"{task.comm}/{task.pid} sleeps in {label} inside an RCU "
                       "read-side critical section", module)
@@ -671,10 +672,10 @@ class Scheduler:
         """check_hung_task()'s report."""
         k = self.k
         secs = max(HUNG_TASK_TIMEOUT_S, (k.clock_ns - task.blocked_since) // NSEC_PER_SEC)
-        k.log.emit(3, f"INFO: task {task.comm}:{task.pid} blocked for more than {secs} seconds.")
-        k.log.emit(3, f"      {k.taint_string()} {k.target.release} #1")
-        k.log.emit(3, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')
-        k.log.emit(6, f"task:{task.comm:<15.15} state:D stack:0     pid:{task.pid:<5d} "
+        k.log.emit(KERN_ERR, f"INFO: task {task.comm}:{task.pid} blocked for more than {secs} seconds.")
+        k.log.emit(KERN_ERR, f"      {k.taint_string()} {k.target.release} #1")
+        k.log.emit(KERN_ERR, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')
+        k.log.emit(KERN_INFO, f"task:{task.comm:<15.15} state:D stack:0     pid:{task.pid:<5d} "
                       "ppid:2      flags:0x00004000")
 
     def deadlock_now(self, task: Task, label: str, message: str, interruptible: bool) -> bool:
