@@ -15,7 +15,7 @@ from .errors import EmulationError, InitError, LoadError
 from .exports import notify_module_state
 from .log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 from .memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
-from .module import Entry, KernelSymbol, Layout, Module, ModuleState
+from .module import Entry, KernelSymbol, Layout, Module, ModuleState, set_state
 from .reloc import RELOCATION_TYPES, U64
 
 INIT_OFFSET_MASK = 1 << 63
@@ -331,7 +331,7 @@ class Loader:
             if old.state in (ModuleState.COMING, ModuleState.UNFORMED):
                 raise LoadError(f"{mod.name}: module is already being loaded", errno.EBUSY)
             raise LoadError(f"{mod.name}: module is already loaded", errno.EEXIST)
-        mod.state = ModuleState.UNFORMED
+        set_state(self.k, mod, ModuleState.UNFORMED)
         self.k.modules[mod.name] = mod
 
     def module_sig_taint(self, mod: Module, info: LoadInfo) -> None:
@@ -594,8 +594,7 @@ class Loader:
         t = self.k.target
         mod.init_addr = self.m.read_u64(mod.struct_addr + t.offset("module.init"))
         mod.exit_addr = self.m.read_u64(mod.struct_addr + t.offset("module.exit"))
-        mod.state = ModuleState.COMING
-        self.m.write_u32(mod.struct_addr + t.offset("module.state"), int(mod.state))
+        set_state(self.k, mod, ModuleState.COMING)
         notify_module_state(self.k, mod)          # prepare_coming_module(): jump labels, ...
 
     def read_ksymtab(self, mod: Module, info: LoadInfo) -> None:
@@ -646,8 +645,7 @@ class Loader:
             self.pr(KERN_WARNING, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
                        "should follow 0/-E convention\ndo_init_module: loading module anyway...")
             k.bug.init_returned_stack()
-        mod.state = ModuleState.LIVE
-        self.m.write_u32(mod.struct_addr + k.target.offset("module.state"), int(mod.state))
+        set_state(k, mod, ModuleState.LIVE)
         notify_module_state(k, mod)
         mod.refcnt -= 1                              # module_put() of init's reference
         self.resolve_init_callers(mod)
@@ -668,7 +666,7 @@ class Loader:
                 obj.free_text = LazySite(self.k, obj.free_caller)
 
     def _going(self, mod: Module) -> None:
-        mod.state = ModuleState.GOING
+        set_state(self.k, mod, ModuleState.GOING)
         notify_module_state(self.k, mod)
         self.k.findings.check_left_behind(mod)
         mod.refcnt -= 1

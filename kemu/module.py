@@ -29,6 +29,13 @@ STATE_WORDS = {ModuleState.LIVE: "Live", ModuleState.COMING: "Loading",
                ModuleState.GOING: "Unloading", ModuleState.UNFORMED: "Unformed"}
 
 
+def set_state(k, mod, state: ModuleState) -> None:
+    """``mod->state = state``: kemu's record and, once it exists, struct module's field."""
+    mod.state = state
+    if mod.struct_addr:
+        k.machine.write_u32(mod.struct_addr + k.target.offset("module.state"), int(state))
+
+
 @dataclass
 class Layout:
     """struct module_layout: one region (core or init) of a module."""

@@ -1,10 +1,8 @@
 """Views of the module list: /proc/modules (kernel/module/procfs.c) and lsmod (kmod)."""
 from __future__ import annotations
 
-from .module import ModuleState
+from .module import STATE_WORDS, ModuleState
 from .taint import module_flags_taint, taint_mask
-
-_STATE = {ModuleState.GOING: "Unloading", ModuleState.COMING: "Loading"}
 
 
 def module_size(mod) -> int:
@@ -24,7 +22,7 @@ def proc_modules(k) -> str:
         if mod.init_addr and not mod.exit_addr:
             used += "[permanent],"
         line = f"{mod.name} {module_size(mod)} {mod.refcount()} {used or '-'}"
-        line += f" {_STATE.get(mod.state, 'Live')} 0x{mod.core.base_addr:016x}"
+        line += f" {STATE_WORDS[mod.state]} 0x{mod.core.base_addr:016x}"
         taints = module_flags_taint(mod)
         if taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
             line += f" ({taints})"

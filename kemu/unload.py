@@ -5,7 +5,7 @@ import errno
 
 from .errors import EmulationError, KemuError, strerror
 from .exports import notify_module_state
-from .module import ModuleState
+from .module import ModuleState, set_state
 from .taint import module_flags_taint
 
 O_TRUNC = 0o1000          # the flag rmmod -f passes
@@ -60,8 +60,7 @@ def delete_module(k, name: str, force: bool = False) -> None:
         forced = True
     if forced:
         k.add_taint("R", lockdep_unreliable=True)
-    mod.state = ModuleState.GOING
-    k.machine.write_u32(mod.struct_addr + k.target.offset("module.state"), int(mod.state))
+    set_state(k, mod, ModuleState.GOING)
     try:
         if mod.exit_addr:
             k.call(mod.exit_addr, entry=f"{mod.name} exit", module=mod)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from kemu.cproto import parse_prototype
 from kemu.exports import ExportDef, SlotBinding
 
+from ..fs.internal import err_ptr, is_err, ptr_err, s32  # noqa: F401  (the models' helpers, once)
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn
 from ..mm.slab import kfree_addr, kmalloc
@@ -43,24 +44,6 @@ def crypto_notifier(msg: str):
         CRYPTO_CHAIN[msg].append(fn)
         return fn
     return deco
-
-
-def is_err(value: int) -> bool:
-    return (value & U64) >= (U64 - MAX_ERRNO + 1)
-
-
-def err_ptr(err: int) -> int:
-    return err & U64
-
-
-def ptr_err(value: int) -> int:
-    value &= U64
-    return value - (1 << 64) if value >> 63 else value
-
-
-def s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
 
 
 # ----------------------------------------------------------- private functions

@@ -179,13 +179,13 @@ def err_ptr(err: int) -> int:
 
 
 def is_err(ptr: int) -> bool:
-    """IS_ERR(ptr)."""
-    return ptr >= (1 << 64) - MAX_ERRNO
+    """IS_ERR(ptr) (of the pointer's low 64 bits)."""
+    return (ptr & 0xFFFFFFFFFFFFFFFF) >= (1 << 64) - MAX_ERRNO
 
 
 def ptr_err(ptr: int) -> int:
-    """PTR_ERR(ptr) as a negative errno."""
-    return ptr - (1 << 64)
+    """PTR_ERR(ptr): the pointer as a signed long (a negative errno for an error)."""
+    return s64(ptr)
 
 
 # ------------------------------------------------------------ memory
