@@ -23,6 +23,7 @@ initialiser runs the first time a module links against them.
 """
 from __future__ import annotations
 
+import sys
 import types
 from dataclasses import dataclass
 
@@ -134,11 +135,35 @@ def unreachable(prototype: str, result=0, why: str = "", origin: str = "",
     fn.__qualname__ = f"unreachable.{name}"
     fn.__doc__ = f"{name}(): unreachable in kemu ({reason})."
     if not origin:
-        import sys
         frame = sys._getframe(1)
         origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     return register(ExportDef(name, "func", fn, origin=f"{origin} ({prototype})",
                               prototype=prototype))
+
+
+LINK_ONLY = "kemu models it only for linking: "
+
+
+def not_modelled(k, name: str, why: str) -> None:
+    """Report a call of a path kemu models only for linking, inside a modelled export."""
+    k.finding("not-modelled", f"{name}() was called, but {LINK_ONLY}{why}", k.current_module())
+
+
+def link_only(prototype: str, result, why: str, before=None, origin: str = "") -> ExportDef:
+    """:func:`unreachable` for an export a module links against but kemu's runs
+    never reach (a mounted filesystem's operations, a device that never exists):
+    a call is a ``not-modelled`` finding saying why, and returns ``result``."""
+    if not origin:
+        frame = sys._getframe(1)
+        origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    return unreachable(prototype, result, LINK_ONLY + why, origin=origin, before=before)
+
+
+def link_only_table(table, why: str) -> None:
+    """:func:`link_only` for each ``(prototype, result)`` of ``table``."""
+    frame = sys._getframe(1)
+    for prototype, result in table:
+        link_only(prototype, result, why, origin=f"{frame.f_code.co_filename}:{frame.f_lineno}")
 
 
 def _parse_decl(decl: str):

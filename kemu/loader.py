@@ -15,7 +15,7 @@ from .errors import EmulationError, InitError, LoadError
 from .exports import notify_module_state
 from .log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 from .memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
-from .module import Entry, KernelSymbol, Layout, Module, ModuleState, set_state
+from .module import Entry, KernelSymbol, Layout, Module, ModuleState, get_modinfo, set_state
 from .reloc import RELOCATION_TYPES, U64
 
 INIT_OFFSET_MASK = 1 << 63
@@ -50,10 +50,7 @@ class LoadInfo:
 
     def get_modinfo(self, key: str) -> str | None:
         """First ``.modinfo`` value for ``key``."""
-        for k, v in self.modinfo:
-            if k == key:
-                return v
-        return None
+        return get_modinfo(self.modinfo, key)
 
 
 class Loader:

@@ -29,6 +29,14 @@ STATE_WORDS = {ModuleState.LIVE: "Live", ModuleState.COMING: "Loading",
                ModuleState.GOING: "Unloading", ModuleState.UNFORMED: "Unformed"}
 
 
+def get_modinfo(modinfo, key: str) -> str | None:
+    """get_modinfo(): the first value of ``key`` in (key, value) pairs of .modinfo."""
+    for name, value in modinfo:
+        if name == key:
+            return value
+    return None
+
+
 def set_state(k, mod, state: ModuleState) -> None:
     """``mod->state = state``: kemu's record and, once it exists, struct module's field."""
     mod.state = state
@@ -93,10 +101,7 @@ class Module:
 
     def get_modinfo(self, key: str) -> str | None:
         """First ``.modinfo`` value for ``key`` (get_modinfo)."""
-        for k, v in self.modinfo:
-            if k == key:
-                return v
-        return None
+        return get_modinfo(self.modinfo, key)
 
     def refcount(self) -> int:
         """module_refcount(): references held beyond the base one."""

@@ -20,6 +20,7 @@ import sys
 
 from kemu.cproto import parse_prototype
 from kemu.exports import ExportDef, SlotBinding
+from kemu.exports import link_only as _link_only
 
 MAX_ERRNO = 4095
 _STATICS: dict[str, ExportDef] = {}
@@ -66,32 +67,17 @@ NOT_MOUNTED = "kemu does not mount filesystems"
 
 
 def link_only(prototype: str, result, why: str = NOT_MOUNTED):
-    """Declare ``prototype`` as an export for linking only.
-
-    For functions reachable only from paths kemu does not drive (a mounted
-    filesystem's operations, I/O on a block device): a module that calls one
-    gets a ``not-modelled`` finding naming the function and ``why``, and the
-    call returns ``result``, the failure Linux would give (None for void).
-    """
-    return _link_only(prototype, result, why, _Caller(sys._getframe(1)))
-
-
-class _Caller:
-    def __init__(self, frame):
-        self.filename, self.lineno = frame.f_code.co_filename, frame.f_lineno
-
-
-def _link_only(prototype, result, why, caller):
-    from kemu.exports import unreachable
-    unreachable(prototype, result, f"kemu models it only for linking: {why}",
-                origin=f"{caller.filename}:{caller.lineno}")
+    """Declare ``prototype`` as an export for linking only (:func:`kemu.exports.link_only`;
+    by default because kemu does not mount filesystems)."""
+    frame = sys._getframe(1)
+    _link_only(prototype, result, why, origin=f"{frame.f_code.co_filename}:{frame.f_lineno}")
 
 
 def link_only_table(table, why: str = NOT_MOUNTED):
     """:func:`link_only` for each ``(prototype, result)`` of ``table``."""
-    caller = _Caller(sys._getframe(1))
+    frame = sys._getframe(1)
     for prototype, result in table:
-        _link_only(prototype, result, why, caller)
+        _link_only(prototype, result, why, origin=f"{frame.f_code.co_filename}:{frame.f_lineno}")
 
 
 # ------------------------------------------------------------ struct access
