@@ -218,6 +218,21 @@ def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool
     return deco
 
 
+MEMBERS: dict[str, list[str]] = {}
+
+
+def members(struct: str, *names: str) -> None:
+    """Declare the members of ``struct NAME`` a model reads through
+    ``k.target.offset("NAME.member")``, next to the model.
+
+    ``kemu/target/gen.py`` collects these declarations from stubs/ (a static
+    scan: arguments must be string literals) and adds them to its STRUCTS when it
+    describes a kernel; names follow STRUCTS' syntax ("a.b" walks into a member,
+    "x|y" takes the first that exists).
+    """
+    MEMBERS.setdefault(struct.removeprefix("struct "), []).extend(names)
+
+
 API: dict = {}
 MODULE_NOTIFIERS: list = []
 ENTRY_CHECKS: list = []

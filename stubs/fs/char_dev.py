@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.exports import members
 from kemu.log import KERN_ERR
 
 from ..lib.kemu_warn import warn
@@ -38,6 +39,8 @@ BOOT_CHRDEVS = ((1, 0, 256, "mem"), (4, 0, 1, "/dev/vc/0"), (4, 1, 63, "tty"),
                 (251, 0, 256, "rtc"), (252, 0, 256, "dax"), (253, 0, 256, "tpm"),
                 (254, 0, 256, "gpiochip"))
 
+
+members("struct cdev", "kobj", "owner", "ops", "list", "dev", "count")
 
 # What makes a major's driver appear on first open, as base_probe()'s
 # request_module("char-major-N") does: major constant name -> fn(k); misc.c adds

@@ -15,12 +15,15 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
-from kemu.exports import VaList
+from kemu.exports import VaList, members
 from kemu.log import KERN_ERR, KERN_WARNING
 
 from ..fs.internal import (cstr, init_list_head, kfree, kstrdup, kzalloc, rd, static,
                            static_addr, vformat, wr)
 from ..fs.sysfs import Node, Sysfs, remove_groups, create_groups
+
+
+members("struct kobject", "name", "entry", "parent", "kset", "ktype", "sd", "kref")
 
 
 class KObj:

@@ -16,10 +16,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.exports import members
 
 from ...fs.char_dev import CharDevs, MKDEV, chrdev_probe
 from ...fs.internal import (cstr, init_list_head, is_err, list_add, list_del, owner_of, ptr_err,
                             rd, wr)
+
+members("struct miscdevice", "minor", "name", "fops", "list", "parent", "this_device",
+        "groups", "nodename", "mode")
 
 DYNAMIC_MINORS = 128                 # static in drivers/char/misc.c (6.1)
 # the misc devices of Debian's booted 6.1 kernel, in /proc/misc order (newest first),
