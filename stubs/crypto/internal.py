@@ -10,20 +10,16 @@ each into the real ``crypto_alg_list`` in kernel data as the kernel does.
 from __future__ import annotations
 
 import errno
-import inspect
 from dataclasses import dataclass
 
-from kemu.cproto import parse_prototype
-from kemu.exports import ExportDef, SlotBinding
+from kemu.toolkit import err_ptr, is_err, ptr_err, s32, static, static_addr  # noqa: F401
 
-from ..fs.internal import err_ptr, is_err, ptr_err, s32  # noqa: F401  (the models' helpers, once)
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn
 from ..mm.slab import kfree_addr, kmalloc
 
 U64 = (1 << 64) - 1
 NUMA_NO_NODE = -1
-MAX_ERRNO = 4095
 
 # crypto_chain (crypto/api.c): the core announces, the rest of the crypto layer
 # subscribes, so that the core never calls up into it. CRYPTO_MSG_ALG_REGISTER:
@@ -47,39 +43,10 @@ def crypto_notifier(msg: str):
 
 
 # ----------------------------------------------------------- private functions
-_PRIVATE: dict = {}
-
-
-def private(prototype: str):
-    """Declare a kernel-private function that modules call through a pointer."""
-    proto = parse_prototype(prototype)
-
-    def deco(fn):
-        _PRIVATE[proto.name] = ExportDef(proto.name, "func", fn, _proto=proto,
-                                         origin=f"{inspect.getsourcefile(fn)}")
-        return fn
-    return deco
-
-
-class Private:
-    """Slots of the private functions, made on first use in each kernel."""
-
-    def __init__(self, k):
-        self.k, self.addrs, self.names = k, {}, {}
-
-    def addr(self, name: str) -> int:
-        addr = self.addrs.get(name)
-        if addr is None:
-            addr = self.k.machine.add_slot(name, SlotBinding(_PRIVATE[name], self.k))
-            self.addrs[name], self.names[addr] = addr, name
-        return addr
-
-    def name_of(self, addr: int):
-        return self.names.get(addr)
-
-
-def private_addr(k, name: str) -> int:
-    return k.model(Private).addr(name)
+# kernel-private functions that modules call through a pointer: kemu.toolkit's
+# static functions, under the names the crypto models use
+private = static
+private_addr = static_addr
 
 
 # ------------------------------------------------------------------- memory
