@@ -122,6 +122,7 @@ class Kernel(UserAPI):
         self.registrations = Registrations()
         self.bug = Bug(self)
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
+        self.runnable_checks: list = []     # fn() -> True while something can run now
         self.machine.on_invalid_opcode = self.bug.report_bug
         self.heap.on_problem = lambda problem: kasan.on_heap_problem(self, problem)
         # fn(access, addr, size) -> True when a model made the access valid (it is retried)
@@ -131,8 +132,6 @@ class Kernel(UserAPI):
             or any(h(access, addr, size) for h in self.fault_handlers))
         self.loader = Loader(self)
         self.kmod = Kmod(self, modules)
-        self.session_files: dict = {}       # kemu.session: files the session opened, by fd
-        self.json_mark = 0                  # kemu.cli: log records before this command's
 
     @property
     def target(self):

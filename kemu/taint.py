@@ -66,12 +66,11 @@ def module_flags_taint(mod) -> str:
 
 
 class Taint:
-    """The kernel's tainted_mask (``k.taints``, a set of letters) and debug_locks."""
+    """The kernel's tainted_mask (``k.taints``, a set of letters)."""
 
     def __init__(self, k):
         self.k = k
         self.flags: set = set()
-        self.debug_locks = True
 
     def add(self, letter: str, lockdep_unreliable: bool | None = None) -> None:
         """add_taint(); the first taint that makes lockdep unreliable turns lock

@@ -27,6 +27,14 @@ class Tracer:
             if isinstance(fn, SlotBinding):
                 fn.tracer = self.record
 
+    def stop(self) -> None:
+        """Stop recording export calls (``k.trace`` becomes None)."""
+        self.k.trace = None
+        self.hook = None
+        for fn in self.k.machine.slot_fns:
+            if isinstance(fn, SlotBinding):
+                fn.tracer = None
+
     def record(self, defn, args, result, caller) -> None:
         """One traced call: name, decoded arguments, caller and return value."""
         k = self.k
