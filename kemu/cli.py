@@ -8,6 +8,7 @@ import sys
 
 from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
+from .taint import module_flags_taint, taint_letters, taint_mask
 from .target import TargetError
 
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
@@ -30,10 +31,9 @@ class Console:
                                no_color=(color is False))
         self.err = RichConsole(stderr=True, highlight=False, soft_wrap=True,
                                force_terminal=force, no_color=(color is False))
-
-    json = False                  # --json: nothing human-readable on stdout
-    errors: list = []
-    sessions: list = []           # the sessions the command used (for its findings)
+        self.json = False         # --json: nothing human-readable on stdout
+        self.errors: list = []    # the error lines, for the --json document
+        self.sessions: list = []  # the sessions the command used (for its findings)
 
     def record_stderr(self, rec) -> None:
         """As record(), on stderr: for commands whose stdout is data (open, read, cat)."""
@@ -56,7 +56,7 @@ class Console:
         self.out.print(Text(text, style="cyan"))
 
     def error(self, text: str) -> None:
-        self.errors = self.errors + [text]
+        self.errors.append(text)
         if self.json:
             return
         from rich.text import Text
@@ -144,7 +144,7 @@ def _insert(args, console: Console, session, k, show_log: bool):
     data = _read_module(path)
     name = path                 # insmod names the module file as it was given
     if getattr(args, "trace", False):
-        k.start_trace()
+        k.tracer.start()
     if show_log:
         k.log.listeners.append(console.record)
     op = {"op": "load", "path": os.path.abspath(path), "data": data,
@@ -195,13 +195,11 @@ def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
 
 def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> dict:
     """The --json document: module, kernel, log, findings and (with --trace) calls."""
-    from .loader import TAINT_LETTERS
     k.log.flush()
     status = _findings_status(args, console, status)
     doc = {"command": args.command, "exit_status": status, "errors": console.errors,
-           "kernel": {"release": k.target.release, "taints": "".join(
-               l for l in "PFSRMBUDAWCIOELKXTN" if l in k.taints),
-               "tainted": sum(1 << TAINT_LETTERS[l] for l in k.taints)},
+           "kernel": {"release": k.target.release, "taints": taint_letters(k.taints),
+               "tainted": taint_mask(k.taints)},
            "log": [{"time": r.ts_ns / 1e9, "level": r.level, "text": r.text}
                    for r in k.log.records[mark:]],
            "findings": k.findings, "notes": k.notes,
@@ -210,7 +208,7 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
     if mod is not None:
         from .procfs import module_size
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
-                         "init_ret": mod.init_ret, "taints": k.module_taint_letters(mod),
+                         "init_ret": mod.init_ret, "taints": module_flags_taint(mod),
                          "size": module_size(mod), "refcount": mod.refcount(),
                          "address": f"{mod.core.base_addr:#x}",
                          "holders": [h.name for h in mod.holders],
@@ -307,7 +305,7 @@ def cmd_run(args, console: Console) -> int:
         mod, status = _insert(args, console, session, k, show_log=True)
         if mod is not None:
             console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state "
-                         f"{mod.state.name}, taint {k.module_taint_letters(mod) or '-'}")
+                         f"{mod.state.name}, taint {module_flags_taint(mod) or '-'}")
         if not args.json:
             verdict = module_signature(k, mod) if mod is not None else None
             if verdict is not None:

@@ -13,6 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .errors import LoadError
+from .log import KERN_ERR
 
 MODULE_SIG_STRING = b"~Module signature appended~\n"
 PKEY_ID_PKCS7 = 2
@@ -35,7 +36,7 @@ _RELA = struct.Struct("<QQq")
 
 
 def _noexec(log, message: str, err: int = errno.ENOEXEC) -> LoadError:
-    log(3, message)
+    log(KERN_ERR, message)
     return LoadError(message, err)
 
 
@@ -135,7 +136,7 @@ def module_sig_check(data: bytes, log) -> tuple[bytes, bool]:
     if sig_len >= len(body) - 12:
         raise LoadError("module signature length is beyond the file", errno.EBADMSG)
     if id_type != PKEY_ID_PKCS7:
-        log(3, "module: not signed with expected PKCS#7 message")
+        log(KERN_ERR, "module: not signed with expected PKCS#7 message")
         return body[:-12 - sig_len], False
     if algo or hash_ or signer_len or key_id_len or pad != b"\0\0\0":
         raise _noexec(log, "module: PKCS#7 signature info has unexpected non-zero params",

@@ -23,6 +23,7 @@ initialiser runs the first time a module links against them.
 """
 from __future__ import annotations
 
+import sys
 import types
 from dataclasses import dataclass
 
@@ -149,11 +150,35 @@ def unreachable(prototype: str, result=0, why: str = "", origin: str = "",
     fn.__qualname__ = f"unreachable.{name}"
     fn.__doc__ = f"{name}(): unreachable in kemu ({reason})."
     if not origin:
-        import sys
         frame = sys._getframe(1)
         origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
     return register(ExportDef(name, "func", fn, origin=f"{origin} ({prototype})",
                               prototype=prototype))
+
+
+LINK_ONLY = "kemu models it only for linking: "
+
+
+def not_modelled(k, name: str, why: str) -> None:
+    """Report a call of a path kemu models only for linking, inside a modelled export."""
+    k.finding("not-modelled", f"{name}() was called, but {LINK_ONLY}{why}", k.current_module())
+
+
+def link_only(prototype: str, result, why: str, before=None, origin: str = "") -> ExportDef:
+    """:func:`unreachable` for an export a module links against but kemu's runs
+    never reach (a mounted filesystem's operations, a device that never exists):
+    a call is a ``not-modelled`` finding saying why, and returns ``result``."""
+    if not origin:
+        frame = sys._getframe(1)
+        origin = f"{frame.f_code.co_filename}:{frame.f_lineno}"
+    return unreachable(prototype, result, LINK_ONLY + why, origin=origin, before=before)
+
+
+def link_only_table(table, why: str) -> None:
+    """:func:`link_only` for each ``(prototype, result)`` of ``table``."""
+    frame = sys._getframe(1)
+    for prototype, result in table:
+        link_only(prototype, result, why, origin=f"{frame.f_code.co_filename}:{frame.f_lineno}")
 
 
 def _parse_decl(decl: str):
@@ -208,6 +233,21 @@ def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool
     return deco
 
 
+MEMBERS: dict[str, list[str]] = {}
+
+
+def members(struct: str, *names: str) -> None:
+    """Declare the members of ``struct NAME`` a model reads through
+    ``k.target.offset("NAME.member")``, next to the model.
+
+    ``kemu/target/gen.py`` collects these declarations from stubs/ (a static
+    scan: arguments must be string literals) and adds them to its STRUCTS when it
+    describes a kernel; names follow STRUCTS' syntax ("a.b" walks into a member,
+    "x|y" takes the first that exists).
+    """
+    MEMBERS.setdefault(struct.removeprefix("struct "), []).extend(names)
+
+
 API: dict = {}
 MODULE_NOTIFIERS: list = []
 ENTRY_CHECKS: list = []
@@ -220,6 +260,15 @@ def entry_check(fn):
     return fn
 
 
+def notify_module_state(k, mod) -> None:
+    """blocking_notifier_call_chain(&module_notify_list, state, mod): the models'
+    notifiers, then the kernel's ``state_listeners``."""
+    for notifier in MODULE_NOTIFIERS:
+        notifier(k, mod)
+    for listener in k.state_listeners:
+        listener(mod)
+
+
 def module_notifier(fn):
     """Decorator: ``fn(k, mod)`` runs at every module state change (COMING,
     LIVE, GOING), as a notifier on the kernel's module_notify_list does."""
@@ -228,10 +277,11 @@ def module_notifier(fn):
 
 
 def kernel_api(name: str):
-    """Decorator: offer ``fn(k, ...)`` as the Kernel method ``k.<name>(...)``.
+    """Decorator: ``fn(k, ...)`` serves the user-side call ``name`` that
+    :class:`kemu.api.UserAPI` declares (``k.proc_read``, ``k.open``, ``k.packet``).
 
-    This is how kernel models give the Python API its kernel-facing calls
-    (``k.proc_read``, ``k.open``, ``k.packet``) without kemu knowing them.
+    The method is declared in kemu/api.py, explicitly; the model that implements
+    it registers here, so that kemu never imports its models.
     """
     def deco(fn):
         API[name] = fn

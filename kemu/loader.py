@@ -7,12 +7,15 @@ errno that init_module(2) returns, after logging the kernel's own message.
 from __future__ import annotations
 
 import errno
+import hashlib
 from dataclasses import dataclass, field
 
 from . import elf as E
 from .errors import EmulationError, InitError, LoadError
+from .exports import notify_module_state
+from .log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 from .memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
-from .module import KernelSymbol, Layout, Module, ModuleState
+from .module import Entry, KernelSymbol, Layout, Module, ModuleState, get_modinfo, set_state
 from .reloc import RELOCATION_TYPES, U64
 
 INIT_OFFSET_MASK = 1 << 63
@@ -21,12 +24,6 @@ GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
 MODULE_INIT_IGNORE_MODVERSIONS = 1
 MODULE_INIT_IGNORE_VERMAGIC = 2
 FTRACE_NOP5 = bytes.fromhex("0f1f440000")
-
-# Taint flags: letter and bit, in bit order (kernel/panic.c taint_flags[]).
-TAINT_LETTERS = {"P": 0, "F": 1, "S": 2, "R": 3, "M": 4, "B": 5, "U": 6, "D": 7, "A": 8,
-                 "W": 9, "C": 10, "I": 11, "O": 12, "E": 13, "L": 14, "K": 15, "X": 16,
-                 "T": 17, "N": 18}
-
 
 @dataclass
 class LoadInfo:
@@ -53,10 +50,7 @@ class LoadInfo:
 
     def get_modinfo(self, key: str) -> str | None:
         """First ``.modinfo`` value for ``key``."""
-        for k, v in self.modinfo:
-            if k == key:
-                return v
-        return None
+        return get_modinfo(self.modinfo, key)
 
 
 class Loader:
@@ -85,7 +79,7 @@ class Loader:
         ret = 0
         if mod.init_addr:
             saved = self.k.current_entry
-            self.k.current_entry = (f"{mod.name} init", mod)
+            self.k.current_entry = Entry(f"{mod.name} init", mod)
             try:
                 ret = yield self.k.call_request(mod.init_addr)
             finally:
@@ -136,11 +130,11 @@ class Loader:
             info.name = info.get_modinfo("name") or ""
         if not img.symtab_index:
             raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
-                             "module has no symbols (stripped?)", level=4)
+                             "module has no symbols (stripped?)", level=KERN_WARNING)
         info.index_mod = img.find_sec(".gnu.linkonce.this_module")
         if not info.index_mod:
             raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
-                             "No module found in object", level=4)
+                             "No module found in object", level=KERN_WARNING)
         if not info.name:
             mod_data = img.section_data(info.index_mod)
             off = self.k.target.offset("module.name")
@@ -182,11 +176,11 @@ class Loader:
         if have is None:
             # Debian's 6.1 refuses an import without a version (the oracle shows
             # "no symbol version for X" then "Unknown symbol X (err -22)" on every load)
-            self.pr(4, f"{info.name}: no symbol version for {name}")
+            self.pr(KERN_WARNING, f"{info.name}: no symbol version for {name}")
             return False
         if have == crc:
             return True
-        self.pr(4, f"{info.name}: disagrees about version of symbol {name}")
+        self.pr(KERN_WARNING, f"{info.name}: disagrees about version of symbol {name}")
         return False
 
     def layout_and_allocate(self, info: LoadInfo) -> Module:
@@ -218,23 +212,23 @@ class Loader:
                              f"'{k.target.vermagic}'")
         if not info.get_modinfo("intree"):
             if "O" not in k.taints:
-                self.pr(4, f"{mod.name}: loading out-of-tree module taints kernel.")
-            k.add_taint_module(mod, "O")
+                self.pr(KERN_WARNING, f"{mod.name}: loading out-of-tree module taints kernel.")
+            k.taint.add_module(mod, "O")
         if info.get_modinfo("retpoline") != "Y":
-            self.pr(4, f"{mod.name}: loading module not compiled with retpoline compiler.")
+            self.pr(KERN_WARNING, f"{mod.name}: loading module not compiled with retpoline compiler.")
         if info.get_modinfo("staging"):
-            k.add_taint_module(mod, "C")
-            self.pr(4, f"{mod.name}: module is from the staging directory, the quality is "
+            k.taint.add_module(mod, "C")
+            self.pr(KERN_WARNING, f"{mod.name}: module is from the staging directory, the quality is "
                        "unknown, you have been warned.")
         license_ = info.get_modinfo("license") or "unspecified"
         if license_ not in GPL_COMPATIBLE:
             if "P" not in k.taints:
-                self.pr(4, f"{mod.name}: module license '{license_}' taints kernel.")
-            k.add_taint_module(mod, "P")
+                self.pr(KERN_WARNING, f"{mod.name}: module license '{license_}' taints kernel.")
+            k.taint.add_module(mod, "P")
         if info.get_modinfo("test"):
             if "N" not in k.taints:
-                self.pr(4, f"{mod.name}: loading test module taints kernel.")
-            k.add_taint_module(mod, "N")
+                self.pr(KERN_WARNING, f"{mod.name}: loading test module taints kernel.")
+            k.taint.add_module(mod, "N")
 
     @staticmethod
     def same_magic(amagic: str, bmagic: str, has_crcs: bool) -> bool:
@@ -247,7 +241,7 @@ class Loader:
     def try_to_force_load(self, info: LoadInfo, reason: str) -> None:
         """try_to_force_load() (CONFIG_MODULE_FORCE_LOAD): warn once, taint F."""
         if "F" not in self.k.taints:
-            self.pr(4, f"{info.name}: {reason}: kernel tainted.")
+            self.pr(KERN_WARNING, f"{info.name}: {reason}: kernel tainted.")
         self.k.add_taint("F")
         if info.mod is not None:
             info.mod.taints.add("F")
@@ -334,7 +328,7 @@ class Loader:
             if old.state in (ModuleState.COMING, ModuleState.UNFORMED):
                 raise LoadError(f"{mod.name}: module is already being loaded", errno.EBUSY)
             raise LoadError(f"{mod.name}: module is already loaded", errno.EEXIST)
-        mod.state = ModuleState.UNFORMED
+        set_state(self.k, mod, ModuleState.UNFORMED)
         self.k.modules[mod.name] = mod
 
     def module_sig_taint(self, mod: Module, info: LoadInfo) -> None:
@@ -342,9 +336,9 @@ class Loader:
         if not mod.sig_ok:
             if not self.k.sig_warned:
                 self.k.sig_warned = True
-                self.pr(5, f"{mod.name}: module verification failed: signature and/or "
+                self.pr(KERN_NOTICE, f"{mod.name}: module verification failed: signature and/or "
                            "required key missing - tainting kernel")
-            self.k.add_taint_module(mod, "E")
+            self.k.taint.add_module(mod, "E")
 
     def percpu_modalloc(self, mod: Module, info: LoadInfo) -> None:
         if not info.index_pcpu:
@@ -354,13 +348,13 @@ class Loader:
             return
         align = sec.sh_addralign
         if align > PAGE_SIZE:
-            self.pr(4, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
+            self.pr(KERN_WARNING, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
             align = PAGE_SIZE
         try:
             mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(align, 8))
         except MemoryError:
             raise self._fail(f"{mod.name}: Could not allocate {sec.sh_size} bytes percpu data",
-                             errno.ENOMEM, level=4) from None
+                             errno.ENOMEM, level=KERN_WARNING) from None
         mod.percpu_size = sec.sh_size
 
     def module_unload_init(self, mod: Module) -> None:
@@ -394,7 +388,7 @@ class Loader:
 
     def check_module_license_and_versions(self, mod: Module, info: LoadInfo) -> None:
         if mod.name in ("ndiswrapper", "driverloader"):
-            self.k.add_taint_module(mod, "P")
+            self.k.taint.add_module(mod, "P")
 
     def simplify_symbols(self, mod: Module, info: LoadInfo) -> None:
         err = None
@@ -407,7 +401,7 @@ class Loader:
                 pass
             elif sym.st_shndx == E.SHN_COMMON:
                 if not sym.name.startswith("__gnu_lto"):
-                    self.pr(4, f"{mod.name}: please compile with -fno-common")
+                    self.pr(KERN_WARNING, f"{mod.name}: please compile with -fno-common")
                     err = LoadError(f"{mod.name}: please compile with -fno-common", errno.ENOEXEC)
             elif sym.st_shndx in (E.SHN_ABS, E.SHN_LIVEPATCH):
                 pass
@@ -419,7 +413,7 @@ class Loader:
                         value = 0
                     else:
                         missing.append(sym.name)
-                        self.pr(4, f"{mod.name}: Unknown symbol {sym.name} (err -{exc.errno})")
+                        self.pr(KERN_WARNING, f"{mod.name}: Unknown symbol {sym.name} (err -{exc.errno})")
                         err = LoadError(f"{mod.name}: Unknown symbol {sym.name} "
                                         f"(err -{exc.errno})" + getattr(exc, "hint", ""),
                                         exc.errno)
@@ -431,15 +425,13 @@ class Loader:
         info.sym_values = values
         if err is not None:
             err.missing = missing
-            err.unmodelled = [n for n in missing if self.k.symbol_owner(n) is None
-                              and self.k.target.get_export(n) is not None]
             raise err
 
     def resolve_symbol(self, mod: Module, info: LoadInfo, name: str, gplok: bool) -> int:
         """find_symbol + check_version + ref_module; raises LoadError(-ENOENT/-EINVAL)."""
         ksym = self.k.find_symbol(name, gplok)
         if ksym is None:
-            raise self.k.unknown_symbol(name)
+            raise self.k.symbols.unknown_symbol(name)
         if ksym.gpl:
             mod.using_gplonly_symbols = True
         if not self.inherit_taint(mod, ksym):
@@ -456,13 +448,13 @@ class Loader:
         if owner is None or "P" not in owner.taints:
             return True
         if mod.using_gplonly_symbols:
-            self.pr(3, f"{mod.name}: module using GPL-only symbols uses symbols {ksym.name} "
+            self.pr(KERN_ERR, f"{mod.name}: module using GPL-only symbols uses symbols {ksym.name} "
                        f"from proprietary module {owner.name}.")
             return False
         if "P" not in mod.taints:
-            self.pr(4, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
+            self.pr(KERN_WARNING, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
                        f"{owner.name}, inheriting taint.")
-            self.k.add_taint_module(mod, "P")
+            self.k.taint.add_module(mod, "P")
         return True
 
     def ref_module(self, mod: Module, owner: Module) -> None:
@@ -526,7 +518,7 @@ class Loader:
                     f"val {(values[r_sym] + r_addend) & U64:x}")
             val = cls.value(values[r_sym], r_addend, loc)
             if cls.overflows(val):
-                self.pr(3, f"module: overflow in relocation type {r_type} val {val:x}")
+                self.pr(KERN_ERR, f"module: overflow in relocation type {r_type} val {val:x}")
                 raise self._fail(f"module: `{mod.name}' likely not compiled with -mcmodel=kernel")
             buf[pos:pos + size] = (val & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
@@ -593,15 +585,14 @@ class Loader:
         """Read the export tables, refuse duplicates, read init/exit; state COMING."""
         self.read_ksymtab(mod, info)
         for name in mod.syms:
-            owner = self.k.symbol_owner(name)
+            owner = self.k.symbols.owner(name)
             if owner is not None:
                 raise self._fail(f"{mod.name}: exports duplicate symbol {name} (owned by {owner})")
         t = self.k.target
         mod.init_addr = self.m.read_u64(mod.struct_addr + t.offset("module.init"))
         mod.exit_addr = self.m.read_u64(mod.struct_addr + t.offset("module.exit"))
-        mod.state = ModuleState.COMING
-        self.m.write_u32(mod.struct_addr + t.offset("module.state"), int(mod.state))
-        self.k.notify_module_state(mod)          # prepare_coming_module(): jump labels, ...
+        set_state(self.k, mod, ModuleState.COMING)
+        notify_module_state(self.k, mod)          # prepare_coming_module(): jump labels, ...
 
     def read_ksymtab(self, mod: Module, info: LoadInfo) -> None:
         """The ``__ksymtab``/``__ksymtab_gpl`` tables (PREL32 struct kernel_symbol)."""
@@ -648,18 +639,16 @@ class Loader:
             self._going(mod)
             raise InitError(f"{mod.name}: init returned {ret}", -ret)
         if ret > 0:
-            self.pr(4, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
+            self.pr(KERN_WARNING, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
                        "should follow 0/-E convention\ndo_init_module: loading module anyway...")
-            k.dump_stack()
-        mod.state = ModuleState.LIVE
-        self.m.write_u32(mod.struct_addr + k.target.offset("module.state"), int(mod.state))
-        k.notify_module_state(mod)
+            k.bug.init_returned_stack()
+        set_state(k, mod, ModuleState.LIVE)
+        notify_module_state(k, mod)
         mod.refcnt -= 1                              # module_put() of init's reference
         self.resolve_init_callers(mod)
         mod.drop_init_kallsyms()
         if mod.init_layout.size:
             self.m.modules.unmap(mod.init_layout.base_addr, mod.init_layout.size)
-            k.freed_init.append((mod.name, mod.init_layout))
             mod.init_layout = Layout()
         self.set_permissions(mod.core, ro_after_init_done=True)
 
@@ -674,9 +663,9 @@ class Loader:
                 obj.free_text = LazySite(self.k, obj.free_caller)
 
     def _going(self, mod: Module) -> None:
-        mod.state = ModuleState.GOING
-        self.k.notify_module_state(mod)
-        self.k.check_left_behind(mod)
+        set_state(self.k, mod, ModuleState.GOING)
+        notify_module_state(self.k, mod)
+        self.k.findings.check_left_behind(mod)
         mod.refcnt -= 1
         self.free_module(mod)
 
@@ -704,3 +693,27 @@ class Loader:
     def _fail(self, message: str, err: int = errno.ENOEXEC, level: int = 3) -> LoadError:
         self.pr(level, message)
         return LoadError(message, err)
+
+
+_IMAGE_CACHE: dict = {}
+_IMAGE_CACHE_MAX = 64
+
+
+def parsed_image(data: bytes, loader):
+    """The validated ElfImage of a module file, parsed once per process.
+
+    Parsing is deterministic and the image is never modified by a load, so
+    identical bytes share one image. Files that fail the checks are parsed
+    (and fail, with the kernel's messages) every time.
+    """
+    key = hashlib.sha256(data).digest()
+    image = _IMAGE_CACHE.get(key)
+    if image is None:
+        logged = len(loader.k.log.records)
+        image = loader.parse(data)
+        if len(loader.k.log.records) != logged:
+            return image              # parsing printed something: it must print it every time
+        if len(_IMAGE_CACHE) >= _IMAGE_CACHE_MAX:
+            _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
+        _IMAGE_CACHE[key] = image
+    return image

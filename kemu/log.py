@@ -4,7 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warn", "notice", "info", "debug")
-DEFAULT_MESSAGE_LOGLEVEL = 4          # CONFIG_MESSAGE_LOGLEVEL_DEFAULT
+# The log levels of include/linux/kern_levels.h, once: what KERN_<LEVEL> prefixes carry
+KERN_EMERG = 0        # system is unusable
+KERN_ALERT = 1        # action must be taken immediately
+KERN_CRIT = 2         # critical conditions
+KERN_ERR = 3          # error conditions
+KERN_WARNING = 4      # warning conditions
+KERN_NOTICE = 5       # normal but significant condition
+KERN_INFO = 6         # informational
+KERN_DEBUG = 7        # debug-level messages
+DEFAULT_MESSAGE_LOGLEVEL = KERN_WARNING   # CONFIG_MESSAGE_LOGLEVEL_DEFAULT
 KERN_SOH = 0x01
 # PRINTKRB_RECORD_MAX (1024) - 32: vscnprintf() into printk's buffer keeps at most
 # 991 bytes of text *including* the KERN_<LEVEL> prefix; the rest, newline too, is lost.

@@ -4,6 +4,17 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    """What code the kernel is running: ``k.current_entry`` while module code runs.
+
+    ``name`` says which entry ("hello init", "netfilter hook LOCAL_IN"...),
+    ``module`` is the module it belongs to (or None).
+    """
+    name: str
+    module: object = None
 
 
 class ModuleState(IntEnum):
@@ -16,6 +27,21 @@ class ModuleState(IntEnum):
 
 STATE_WORDS = {ModuleState.LIVE: "Live", ModuleState.COMING: "Loading",
                ModuleState.GOING: "Unloading", ModuleState.UNFORMED: "Unformed"}
+
+
+def get_modinfo(modinfo, key: str) -> str | None:
+    """get_modinfo(): the first value of ``key`` in (key, value) pairs of .modinfo."""
+    for name, value in modinfo:
+        if name == key:
+            return value
+    return None
+
+
+def set_state(k, mod, state: ModuleState) -> None:
+    """``mod->state = state``: kemu's record and, once it exists, struct module's field."""
+    mod.state = state
+    if mod.struct_addr:
+        k.machine.write_u32(mod.struct_addr + k.target.offset("module.state"), int(state))
 
 
 @dataclass
@@ -75,10 +101,7 @@ class Module:
 
     def get_modinfo(self, key: str) -> str | None:
         """First ``.modinfo`` value for ``key`` (get_modinfo)."""
-        for k, v in self.modinfo:
-            if k == key:
-                return v
-        return None
+        return get_modinfo(self.modinfo, key)
 
     def refcount(self) -> int:
         """module_refcount(): references held beyond the base one."""

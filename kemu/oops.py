@@ -9,7 +9,9 @@ decode_stacktrace.sh: the code disassembled and ``file.c:line`` per frame.
 from __future__ import annotations
 
 from .errors import Lockup, MemoryFault
+from .log import KERN_WARNING
 from .memory import PAGE_SIZE
+from .taint import module_flags_taint
 from .unwind import unwind
 
 X86_PF_PROT, X86_PF_WRITE, X86_PF_INSTR = 1 << 0, 1 << 1, 1 << 4
@@ -83,11 +85,11 @@ def fault_header(k, exc) -> tuple[list[str], int]:
                      f"{'permissions violation' if code & X86_PF_PROT else 'not-present page'}")
         if addr < 1 << 47:
             lines.append("PGD 0 P4D 0 ")
-        gone = k.unloaded_symbol(addr) or k.unloaded_symbol(rip)
+        gone = k.symbols.unloaded_symbol(addr) or k.symbols.unloaded_symbol(rip)
         if gone:
             lines.append(f"kemu: {addr:#x} is in unloaded module {gone[0]} ({gone[1]}): "
                          "code or data used after its module was unloaded")
-        lines.append(f"Oops: {code:04x} [#{k.oops_count}] PREEMPT SMP NOPTI")
+        lines.append(f"Oops: {code:04x} [#{k.bug.oops_count}] PREEMPT SMP NOPTI")
         return lines, rip
     if isinstance(exc, Lockup):
         rip = regs["rip"]
@@ -96,15 +98,15 @@ def fault_header(k, exc) -> tuple[list[str], int]:
         return [f"watchdog: BUG: soft lockup - CPU#0 stuck for {k.timeout_ms / 1000:g}s! "
                 f"[insmod:1]"], rip
     rip = getattr(exc, "rip", None) or regs["rip"]
-    if "invalid opcode" in str(exc) or k.pending_bug:
-        return [f"invalid opcode: 0000 [#{k.oops_count}] PREEMPT SMP NOPTI"], rip
+    if "invalid opcode" in str(exc) or k.bug.pending:
+        return [f"invalid opcode: 0000 [#{k.bug.oops_count}] PREEMPT SMP NOPTI"], rip
     return [str(exc)], rip
 
 
 def oops_report(k, exc, entry: str) -> list[str]:
     """Every line of the report for ``exc`` raised while running ``entry``."""
     regs = k.machine.registers()
-    k.oops_count += 1
+    k.bug.oops_count += 1
     lines, rip = fault_header(k, exc)
     lockup = isinstance(exc, Lockup)
     if lockup:
@@ -133,13 +135,13 @@ def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int
     regs = k.machine.registers()
     out = []
     if not flags & k.target.const("BUGFLAG_NO_CUT_HERE"):
-        out.append((4, "------------[ cut here ]------------"))
-    out.append((4, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
-    out.append((4, "Modules linked in:" + modules_linked_in(k)))
-    out += [(4, text) for text in cpu_lines(k)]
-    out += [(4, text) for text in register_lines(k, rip, regs, cr2=0)]
-    out += [(4, text) for text in call_trace(k, {**regs, "rip": rip})]
-    out.append((4, "---[ end trace 0000000000000000 ]---"))
+        out.append((KERN_WARNING, "------------[ cut here ]------------"))
+    out.append((KERN_WARNING, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
+    out.append((KERN_WARNING, "Modules linked in:" + modules_linked_in(k)))
+    out += [(KERN_WARNING, text) for text in cpu_lines(k)]
+    out += [(KERN_WARNING, text) for text in register_lines(k, rip, regs, cr2=0)]
+    out += [(KERN_WARNING, text) for text in call_trace(k, {**regs, "rip": rip})]
+    out.append((KERN_WARNING, "---[ end trace 0000000000000000 ]---"))
     return out
 
 
@@ -155,7 +157,7 @@ def call_trace(k, regs: dict, head=()) -> list[str]:
 
 
 def _entry_callers(k):
-    entry = k.current_entry[0] if k.current_entry else ""
+    entry = k.current_entry.name if k.current_entry else ""
     return _ENTRY_CALLERS.get(entry.rsplit(" ", 1)[-1], ())
 
 
@@ -197,13 +199,13 @@ def modules_linked_in(k) -> str:
     for mod in reversed(list(k.modules.values())):
         if mod.state == ModuleState.UNFORMED:
             continue
-        flags = k.module_taint_letters(mod)
+        flags = module_flags_taint(mod)
         if mod.state == ModuleState.COMING:
             flags += "+"
         elif mod.state == ModuleState.GOING:
             flags += "-"
         out.append(f"{mod.name}({flags})" if flags else mod.name)
     if k.last_unloaded:
-        flags = getattr(k, "last_unloaded_taints", "")
+        flags = k.last_unloaded_taints
         out.append(f"[last unloaded: {k.last_unloaded}{flags}]")
     return "".join(" " + item for item in out)

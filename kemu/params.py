@@ -12,6 +12,7 @@ import errno
 from dataclasses import dataclass
 
 from .errors import LoadError
+from .log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 
 KERNEL_PARAM_OPS_FL_NOARG = 1
 KERNEL_PARAM_FL_UNSAFE = 1 << 0
@@ -127,7 +128,7 @@ def parse_args(k, mod, info) -> None:
         if val is None and param == "--":
             rest = _cstr(buf, pos) if pos < len(buf) else ""
             if rest:
-                k.log.emit(4, f"{mod.name}: parameters '{rest}' after `--' ignored")
+                k.log.emit(KERN_WARNING, f"{mod.name}: parameters '{rest}' after `--' ignored")
             break
         m.write(args_addr, bytes(buf))
         ret = parse_one(k, mod, params, param, val,
@@ -137,11 +138,11 @@ def parse_args(k, mod, info) -> None:
         if ret == 0:
             continue
         if ret == -errno.ENOENT:
-            k.log.emit(3, f"{doing}: Unknown parameter `{param}'")
+            k.log.emit(KERN_ERR, f"{doing}: Unknown parameter `{param}'")
         elif ret == -errno.ENOSPC:
-            k.log.emit(3, f"{doing}: `{val or ''}' too large for parameter `{param}'")
+            k.log.emit(KERN_ERR, f"{doing}: `{val or ''}' too large for parameter `{param}'")
         else:
-            k.log.emit(3, f"{doing}: `{val or ''}' invalid for parameter `{param}'")
+            k.log.emit(KERN_ERR, f"{doing}: `{val or ''}' invalid for parameter `{param}'")
         err = ret
     if err:
         raise LoadError(f"{mod.name}: invalid module parameters", -err)
@@ -157,7 +158,7 @@ def parse_one(k, mod, params, param: str, val: str | None, val_addr: int) -> int
         if val is None and not ops_flags & KERNEL_PARAM_OPS_FL_NOARG:
             return -errno.EINVAL
         if kp.flags & KERNEL_PARAM_FL_UNSAFE:
-            k.log.emit(5, f"Setting dangerous option {param} - tainting kernel")
+            k.log.emit(KERN_NOTICE, f"Setting dangerous option {param} - tainting kernel")
             k.add_taint("U")
         set_addr = m.read_u64(kp.ops_addr + t.offset("kernel_param_ops.set"))
         ret = k.call(set_addr, val_addr, kp.addr, entry=f"{mod.name} param {kp.name}",
@@ -165,5 +166,21 @@ def parse_one(k, mod, params, param: str, val: str | None, val_addr: int) -> int
         return ret - (1 << 32) if ret >> 31 else ret
     # unknown_module_param_cb
     if param != "async_probe" and param != "dyndbg":
-        k.log.emit(4, f"{mod.name}: unknown parameter '{param}' ignored")
+        k.log.emit(KERN_WARNING, f"{mod.name}: unknown parameter '{param}' ignored")
     return 0
+
+
+def format_params(params: dict) -> str:
+    """``name=value`` words for keyword parameters (lists joined by commas,
+    booleans Y/N, values with spaces quoted)."""
+    words = []
+    for name, value in params.items():
+        if isinstance(value, bool):
+            value = "Y" if value else "N"
+        elif isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        value = str(value)
+        if any(ch.isspace() for ch in value):
+            value = f'"{value}"'
+        words.append(f"{name}={value}")
+    return " ".join(words)

@@ -1,9 +1,8 @@
 """Views of the module list: /proc/modules (kernel/module/procfs.c) and lsmod (kmod)."""
 from __future__ import annotations
 
-from .module import ModuleState
-
-_STATE = {ModuleState.GOING: "Unloading", ModuleState.COMING: "Loading"}
+from .module import STATE_WORDS, ModuleState
+from .taint import module_flags_taint, taint_mask
 
 
 def module_size(mod) -> int:
@@ -27,8 +26,8 @@ def proc_modules(k) -> str:
         if mod.init_addr and not mod.exit_addr:
             used += "[permanent],"
         line = f"{mod.name} {module_size(mod)} {mod.refcount()} {used or '-'}"
-        line += f" {_STATE.get(mod.state, 'Live')} 0x{mod.core.base_addr:016x}"
-        taints = k.module_taint_letters(mod)
+        line += f" {STATE_WORDS[mod.state]} 0x{mod.core.base_addr:016x}"
+        taints = module_flags_taint(mod)
         if taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
             line += f" ({taints})"
         lines.append(line)
@@ -53,5 +52,4 @@ def lsmod(k, show_hidden: bool = False) -> str:
 
 def proc_tainted(k) -> str:
     """/proc/sys/kernel/tainted: the taint bits as a number."""
-    from .loader import TAINT_LETTERS
-    return f"{sum(1 << TAINT_LETTERS[letter] for letter in k.taints)}\n"
+    return f"{taint_mask(k.taints)}\n"

@@ -38,7 +38,6 @@ def kernel():
     """A fresh emulated kernel (kemu.Kernel) for one test."""
     from .kernel import Kernel
     k = Kernel()
-    k.allow_findings = False
     yield k
     k.close()
 
@@ -65,7 +64,7 @@ def _format_findings(k) -> str:
 def pytest_runtest_call(item):
     result = yield
     k = getattr(item, "funcargs", {}).get("kernel")
-    if k is not None and k.findings and not getattr(k, "allow_findings", False) \
+    if k is not None and k.findings and not k.allow_findings \
             and item.get_closest_marker("kemu_findings") is None:
         raise AssertionError("kemu reported findings in a test that expects none "
                              "(mark it @pytest.mark.kemu_findings if they are expected):\n"

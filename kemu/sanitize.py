@@ -9,6 +9,7 @@ free sites.
 """
 from __future__ import annotations
 
+from .log import KERN_ERR
 from .memory import KFENCE_CANARY, PAGE_SIZE, POISON_FREE, RED_ACTIVE
 
 _BAR = "=" * 66
@@ -118,7 +119,7 @@ def on_heap_problem(k, problem) -> None:
     """Heap.on_problem: log the report, taint B, record a finding."""
     kind, lines = problem_report(k, problem)
     for line in lines:
-        k.log.emit(3, line)
+        k.log.emit(KERN_ERR, line)
     k.add_taint("B", lockdep_unreliable=False)
     k.finding(kind, lines[1] if lines[1] else lines[0], k.current_module(), addr=problem.addr)
 
@@ -131,7 +132,7 @@ def on_fault(k, access: str, addr: int, size: int) -> bool:
     kind, obj = hit
     lines = kfence_fault(k, kind, obj, access, addr, size)
     for line in lines:
-        k.log.emit(3, line)
+        k.log.emit(KERN_ERR, line)
     k.add_taint("B", lockdep_unreliable=False)
     k.finding("out-of-bounds" if kind == "kfence-oob" else "use-after-free", lines[1],
               k.current_module(), addr=addr, access=access)

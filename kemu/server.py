@@ -167,7 +167,7 @@ class Host:
             return
         k.log.listeners[:] = listeners if k is old_kernel and listeners is not None else []
         if k.trace is not None:
-            k.stop_trace()
+            k.tracer.stop()
 
 
 def _serve(sdir: str) -> int:

@@ -39,6 +39,7 @@ import time
 from dataclasses import dataclass
 
 from .errors import EmulationError, KemuError, Lockup, UsageError
+from .modprobe import shared_tree
 
 FORMAT = 2
 JOURNAL = "journal.jsonl"
@@ -428,7 +429,7 @@ class Session:
     def _restore(k, state: dict) -> None:
         """A compacted journal's state: the clock, the taints, the log."""
         from .log import Record
-        k.advance_ns(state.get("clock_ns", k.clock_ns) - k.clock_ns)
+        k.advance(ns=state.get("clock_ns", k.clock_ns) - k.clock_ns)
         k.taints.update(state.get("taints", ""))
         k.sig_warned = state.get("sig_warned", k.sig_warned)
         k.last_unloaded = state.get("last_unloaded", k.last_unloaded)
@@ -447,14 +448,19 @@ class Session:
         timeout = op.get("timeout_ms", 20_000)
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
-        k.timeout_ms = timeout
-        k.max_insns = op.get("max_insns", 0)
-        saved_tree = k.module_tree
+        from .kernel import overriding
+        tree = k.kmod.tree
         if "modules" in op:                  # the tree request_module() used, recorded
-            k.module_tree = None
-            if op["modules"]:
-                k.set_module_tree(op["modules"])
+            tree = shared_tree(op["modules"]) if op["modules"] else None
         self._last_result, self._last_outcome = None, None
+        try:
+            with overriding(k, timeout_ms=timeout, max_insns=op.get("max_insns", 0)), \
+                    overriding(k.kmod, tree=tree):
+                return self._perform(k, op, replay)
+        finally:
+            self._idle(k, op)
+
+    def _perform(self, k, op: dict, replay: bool):
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
@@ -484,33 +490,28 @@ class Session:
             self._last_result = exc.errno or errno.EINVAL
             if not replay:
                 raise
-        finally:
-            k.timeout_ms = 20_000
-            k.max_insns = 0
-            k.module_tree = saved_tree
-            self._idle(k, op)
 
     @staticmethod
     def _idle(k, op) -> None:
         """The shell's next command comes after the CPU went idle."""
-        k.timeout_ms = op.get("timeout_ms", 20_000)
-        try:
-            k.idle()
-        except KemuError:
-            pass                     # reported in the log (an oops, a lockup) by the kernel
-        finally:
-            k.timeout_ms = 20_000
+        from .idle import do_idle
+        from .kernel import overriding
+        with overriding(k, timeout_ms=op.get("timeout_ms", 20_000)):
+            try:
+                do_idle(k)
+            except KemuError:
+                pass                 # reported in the log (an oops, a lockup) by the kernel
 
     def run(self, k, op: dict):
         """Perform a new operation on ``k`` and journal it (also when it fails)."""
         if op["op"] == "load":
             op["file"] = self.store_module(op.pop("data"))
         # replays must see the same module tree whatever --modules says then
-        op["modules"] = k.module_tree.root if k.module_tree is not None else None
+        op["modules"] = k.kmod.tree.root if k.kmod.tree is not None else None
         try:
             return self._apply(k, op)
         finally:
-            if self.target is None and k.target_fixed:
+            if self.target is None and k.version.fixed:
                 self.target = k.target.release       # the first module fixed the kernel
             if self._last_result is None:    # not the kernel's answer: a kemu bug
                 self._kernel = None          # the next command rebuilds from the journal

@@ -11,6 +11,7 @@ module, with totals and the most wanted exports.
 from __future__ import annotations
 
 import collections
+import errno
 import json
 import os
 import time
@@ -59,7 +60,7 @@ def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
         path = tree.path(dep)
         try:
             if path is None:
-                raise LoadError(f"dependency {dep} not found in the tree", 2)
+                raise LoadError(f"dependency {dep} not found in the tree", errno.ENOENT)
             try:
                 k.load(path)
             except KemuError as exc:
@@ -102,7 +103,7 @@ def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
         try:
             k.unload(name)
         except KemuError as exc:
-            if getattr(exc, "errno", 0) == 16 and not k.modules[name].exit_addr:
+            if getattr(exc, "errno", 0) == errno.EBUSY and not k.modules[name].exit_addr:
                 out.findings.append("permanent (no exit function)")
             else:
                 out.outcome, out.detail = "exit-failed", str(exc)

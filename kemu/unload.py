@@ -4,7 +4,9 @@ from __future__ import annotations
 import errno
 
 from .errors import EmulationError, KemuError, strerror
-from .module import ModuleState
+from .exports import notify_module_state
+from .module import ModuleState, set_state
+from .taint import module_flags_taint
 
 O_TRUNC = 0o1000          # the flag rmmod -f passes
 
@@ -61,18 +63,17 @@ def delete_module(k, name: str, force: bool = False) -> None:
         forced = True
     if forced:
         k.add_taint("R", lockdep_unreliable=True)
-    mod.state = ModuleState.GOING
-    k.machine.write_u32(mod.struct_addr + k.target.offset("module.state"), int(mod.state))
+    set_state(k, mod, ModuleState.GOING)
     try:
         if mod.exit_addr:
             k.call(mod.exit_addr, entry=f"{mod.name} exit", module=mod)
     except EmulationError:
-        k.notify_module_state(mod)
+        notify_module_state(k, mod)
         k.loader.free_module(mod)
         raise
-    k.notify_module_state(mod)
-    k.check_left_behind(mod)
+    notify_module_state(k, mod)
+    k.findings.check_left_behind(mod)
     k.last_unloaded = mod.name
-    letters = k.module_taint_letters(mod)
+    letters = module_flags_taint(mod)
     k.last_unloaded_taints = f"({letters})" if mod.taints else ""
     k.loader.free_module(mod)

@@ -21,6 +21,7 @@ from conftest import TESTMODS
 from elfpatch import (SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, SHT_REL, SHT_SYMTAB, ElfPatch)
 from kemu import Kernel
 from kemu.errors import KemuError, LoadError
+from kemu.taint import module_flags_taint
 
 ENOEXEC = errno.ENOEXEC
 EM_386, EM_AARCH64 = 3, 183
@@ -249,7 +250,7 @@ def test_modinfo_not_alloc_is_not_read(hello):
         "tainting kernel",
     ]
     assert "hello: hello, world (count=1)" in k.log.lines()
-    assert k.module_taint_letters(mod) == "PFOE"
+    assert module_flags_taint(mod) == "PFOE"
 
 
 def test_stripped(hello):
@@ -401,7 +402,7 @@ def test_signed_module_loads_untainted(hello):
     k, mod = load(signed(hello, sig))
     assert mod.sig_ok
     assert not any("module verification failed" in line for line in k.log.lines())
-    assert "E" not in k.taints and k.module_taint_letters(mod) == "O"
+    assert "E" not in k.taints and module_flags_taint(mod) == "O"
     assert k.log.lines()[0] == "hello: loading out-of-tree module taints kernel."
     assert "hello: hello, world (count=1)" in k.log.lines()
 

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import EXPECTED, TESTMODS, dmesg_lines
 from kemu.errors import KemuError
+from kemu.taint import module_flags_taint
 
 # the plain load steps (issue 2); lifecycle steps have their own tests
 LOAD_STEP = re.compile(r"^(hello-(default|set)|params-[^.]*|formats|initfail|positive|percpu|"
@@ -102,7 +103,7 @@ def test_fresh_nongpl_order(testmods):
     k = Kernel()
     k.load(str(testmods / "nongpl.ko"))
     assert dmesg_lines(k) == (EXPECTED / "fresh-nongpl.dmesg").read_bytes().splitlines()
-    assert k.module_taint_letters(k.modules["nongpl"]) == "POE"
+    assert module_flags_taint(k.modules["nongpl"]) == "POE"
 
 
 @pytest.mark.parametrize("iters", [1, 1000, 100_000, 2_000_000])

@@ -18,6 +18,7 @@ import pytest
 from conftest import EXPECTED, TESTMODS, as_built, dmesg_lines
 from kemu.errors import InitError, KemuError, LoadError, MemoryFault
 from kemu.module import ModuleState
+from kemu.taint import module_flags_taint
 from kemu.unload import UnloadError
 
 # ------------------------------------------------------------ patched copies
@@ -198,7 +199,7 @@ def test_positive_init_return_warns_and_loads(testmods, tainted_kernel):
     log = step()
     assert log[:3] == golden("positive.dmesg")[:3]          # line + the two-line warning
     assert mod.state == ModuleState.LIVE and mod.refcount() == 0
-    assert k.module_taint_letters(mod) == "OE"             # positive.after
+    assert module_flags_taint(mod) == "OE"             # positive.after
     k.unload("positive")
     assert step() == golden("positive.rmmod.dmesg")
 
@@ -242,7 +243,7 @@ def test_refcounts_as_the_module_sees_them(testmods, tainted_kernel):
     mod = k.load(mod_path(testmods, "refs"))
     assert step() == golden("refs.dmesg")
     assert golden("refs.state") == [f"refs initstate=live refcnt={mod.refcount()} "
-                                    f"taint={k.module_taint_letters(mod)} holders=".encode()]
+                                    f"taint={module_flags_taint(mod)} holders=".encode()]
     k.unload("refs")
     assert step() == golden("refs.rmmod.dmesg")
 
@@ -494,7 +495,7 @@ def test_forced_load_into_tainted_kernel(step_name, patch, flags, testmods, tain
         assert tainted_value(k) == golden(f"{step_name}.tainted")
     assert "F" in k.taints
     if not err:
-        assert k.module_taint_letters(k.modules["hello"]) == "FOE"
+        assert module_flags_taint(k.modules["hello"]) == "FOE"
         step = Steps(k)
         step()
         k.unload("hello")
@@ -525,6 +526,6 @@ def test_license_and_origin_taints(testmods, tainted_kernel):
     hello = k.load(mod_path(testmods, "hello"))
     assert dmesg_lines(k)[:3] == golden("nongpl.dmesg")
     assert golden("nongpl.state") == [f"nongpl initstate=live refcnt=0 "
-                                      f"taint={k.module_taint_letters(nongpl)} holders=".encode()]
-    assert k.module_taint_letters(hello) == "OE"
+                                      f"taint={module_flags_taint(nongpl)} holders=".encode()]
+    assert module_flags_taint(hello) == "OE"
     assert tainted_value(k) == [b"12289"]                   # P + O + E, as README says

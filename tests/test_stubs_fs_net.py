@@ -10,7 +10,8 @@ import pytest
 from kemu import Kernel
 
 from stubs.drivers.base.class_ import classes
-from stubs.drivers.base.core import dev_open, device_list, devices
+from stubs.drivers.base.core import device_list
+from stubs.drivers.base.devtmpfs import dev_open, devices
 from stubs.drivers.char.misc import misc_devices
 from stubs.fs.debugfs import debugfs_list, debugfs_read, debugfs_write
 from stubs.fs.filesystems import filesystems, proc_filesystems

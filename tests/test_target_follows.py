@@ -59,9 +59,9 @@ def test_first_module_fixes_the_kernel(testmods, release, described, cache):
     cache.mkdir(parents=True)
     shutil.copy(described, cache)
     k = Kernel()
-    assert not k.target_fixed
+    assert not k.version.fixed
     k.load(testmods / "hello.ko")
-    assert k.target_fixed and k.target.release == release
+    assert k.version.fixed and k.target.release == release
     assert k.target.vermagic.split()[0] == release
     assert "hello: hello, world (count=1)" in k.dmesg
 

@@ -14,7 +14,8 @@ import struct
 from kemu import export
 
 from ..lib import aes as AES
-from .internal import Alg, const, list_add, list_init, off, private, private_addr, tfm_ctx
+from .internal import (CRYPTO_MSG_BOOT, Alg, const, crypto_notifier, list_add, list_init, off,
+                       private, private_addr, tfm_ctx)
 
 M = 0xFFFFFFFF
 
@@ -313,6 +314,7 @@ class Builtins:
         self.algs.append(rec)
 
 
+@crypto_notifier(CRYPTO_MSG_BOOT)
 def setup(k, c) -> None:
     """Register the built-in algorithms into the crypto core ``c`` of kernel ``k``."""
     from . import crypto_null

@@ -10,11 +10,9 @@ each into the real ``crypto_alg_list`` in kernel data as the kernel does.
 from __future__ import annotations
 
 import errno
-import inspect
 from dataclasses import dataclass
 
-from kemu.cproto import parse_prototype
-from kemu.exports import ExportDef, SlotBinding
+from kemu.toolkit import err_ptr, is_err, ptr_err, s32, static, static_addr  # noqa: F401
 
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn
@@ -22,61 +20,33 @@ from ..mm.slab import kfree_addr, kmalloc
 
 U64 = (1 << 64) - 1
 NUMA_NO_NODE = -1
-MAX_ERRNO = 4095
+
+# crypto_chain (crypto/api.c): the core announces, the rest of the crypto layer
+# subscribes, so that the core never calls up into it. CRYPTO_MSG_ALG_REGISTER:
+# cryptomgr self-tests a new algorithm (testmgr); CRYPTO_MSG_ALG_REQUEST: cryptomgr
+# probes the templates for a name nobody registered; kemu adds the unregistration
+# (crypto_remove_spawns) and the boot of the built-in algorithms.
+CRYPTO_MSG_ALG_REGISTER = "alg register"
+CRYPTO_MSG_ALG_REQUEST = "alg request"
+CRYPTO_MSG_ALG_UNREGISTER = "alg unregister"
+CRYPTO_MSG_BOOT = "boot"
+CRYPTO_CHAIN: dict[str, list] = {CRYPTO_MSG_ALG_REGISTER: [], CRYPTO_MSG_ALG_REQUEST: [],
+                                 CRYPTO_MSG_ALG_UNREGISTER: [], CRYPTO_MSG_BOOT: []}
 
 
-def is_err(value: int) -> bool:
-    return (value & U64) >= (U64 - MAX_ERRNO + 1)
-
-
-def err_ptr(err: int) -> int:
-    return err & U64
-
-
-def ptr_err(value: int) -> int:
-    value &= U64
-    return value - (1 << 64) if value >> 63 else value
-
-
-def s32(v: int) -> int:
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v >> 31 else v
-
-
-# ----------------------------------------------------------- private functions
-_PRIVATE: dict = {}
-
-
-def private(prototype: str):
-    """Declare a kernel-private function that modules call through a pointer."""
-    proto = parse_prototype(prototype)
-
+def crypto_notifier(msg: str):
+    """Decorator: subscribe ``fn`` to one message of crypto_chain (crypto_register_notifier)."""
     def deco(fn):
-        _PRIVATE[proto.name] = ExportDef(proto.name, "func", fn, _proto=proto,
-                                         origin=f"{inspect.getsourcefile(fn)}")
+        CRYPTO_CHAIN[msg].append(fn)
         return fn
     return deco
 
 
-class Private:
-    """Slots of the private functions, made on first use in each kernel."""
-
-    def __init__(self, k):
-        self.k, self.addrs, self.names = k, {}, {}
-
-    def addr(self, name: str) -> int:
-        addr = self.addrs.get(name)
-        if addr is None:
-            addr = self.k.machine.add_slot(name, SlotBinding(_PRIVATE[name], self.k))
-            self.addrs[name], self.names[addr] = addr, name
-        return addr
-
-    def name_of(self, addr: int):
-        return self.names.get(addr)
-
-
-def private_addr(k, name: str) -> int:
-    return k.model(Private).addr(name)
+# ----------------------------------------------------------- private functions
+# kernel-private functions that modules call through a pointer: kemu.toolkit's
+# static functions, under the names the crypto models use
+private = static
+private_addr = static_addr
 
 
 # ------------------------------------------------------------------- memory
@@ -169,8 +139,8 @@ class Crypto:
         self.tfms: dict = {}                 # tfm memory -> (Alg, frontend name, tfm address)
         self.notifiers: list = []
         self._alg_list = None
-        from . import builtin
-        builtin.setup(k, self)                 # md5, sha1, sha224, sha256, aes: built in
+        for setup in CRYPTO_CHAIN[CRYPTO_MSG_BOOT]:
+            setup(k, self)                     # builtin.py: md5, sha1, sha224, sha256, aes
 
     @property
     def alg_list(self) -> int:
@@ -219,7 +189,6 @@ def check_alg(k, alg) -> int:
 
 def register_alg(k, alg, kind: str, outer: int | None = None):
     """crypto_register_alg(): check, link, self-test (a generator; returns 0 or -errno)."""
-    from . import testmgr
     c = crypto(k)
     set_alg_flags(k, alg, alg_flags(k, alg) & ~const(k, "CRYPTO_ALG_DEAD"))
     err = check_alg(k, alg)
@@ -240,7 +209,9 @@ def register_alg(k, alg, kind: str, outer: int | None = None):
     if alg_flags(k, alg) & const(k, "CRYPTO_ALG_INTERNAL"):
         set_alg_flags(k, alg, alg_flags(k, alg) | tested)
         return 0
-    ok = yield from testmgr.alg_test(k, rec)
+    ok = True
+    for test in CRYPTO_CHAIN[CRYPTO_MSG_ALG_REGISTER]:        # cryptomgr: testmgr.alg_test
+        ok = (yield from test(k, rec)) and ok
     if ok:
         set_alg_flags(k, alg, alg_flags(k, alg) | tested)
     return 0
@@ -259,8 +230,8 @@ def unregister_alg(k, alg):
     list_del_init(k, alg + off(k, "crypto_alg.cra_list"))
     c.algs.remove(rec)
     k.unregister("crypto alg", alg)
-    from .template import remove_spawns
-    yield from remove_spawns(k, alg)
+    for remove in CRYPTO_CHAIN[CRYPTO_MSG_ALG_UNREGISTER]:    # template.remove_spawns
+        yield from remove(k, alg)
     if rd32(k, alg + off(k, "crypto_alg.cra_refcnt")) != 1:
         bug(k, "crypto/algapi.c:464")
     destroy = alg_field(k, alg, "cra_destroy", 8)
@@ -342,10 +313,10 @@ def alg_lookup(k, name: str, type_: int, mask: int, probe: bool = True, load: bo
         if not isinstance(found, int):
             return found
         # request_module(); without any module tree the requests just fail, quietly
-        status = yield from k.request_module(f"crypto-{name}")
+        status = yield from k.kmod.request_module(f"crypto-{name}")
         fallback = const(k, "CRYPTO_ALG_NEED_FALLBACK")
         if status is not None and not ((type_ ^ fallback) & mask & fallback):
-            yield from k.request_module(f"crypto-{name}-all")
+            yield from k.kmod.request_module(f"crypto-{name}-all")
         return (yield from alg_lookup(k, name, type_, mask, probe, load=False))
     internal = const(k, "CRYPTO_ALG_INTERNAL")
     tested = const(k, "CRYPTO_ALG_TESTED")
@@ -369,8 +340,8 @@ def alg_lookup(k, name: str, type_: int, mask: int, probe: bool = True, load: bo
             yield from mod_put(k, found.addr)       # registered, but its self-test failed
             return -errno.ELIBBAD
     if probe:
-        from .template import probe as template_probe
-        yield from template_probe(k, name, type_, mask)
+        for probe_ in CRYPTO_CHAIN[CRYPTO_MSG_ALG_REQUEST]:      # template.probe (cryptomgr)
+            yield from probe_(k, name, type_, mask)
         return (yield from alg_lookup(k, name, type_, mask, probe=False))
     return -errno.ENOENT
 

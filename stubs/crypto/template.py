@@ -16,8 +16,9 @@ from kemu import export
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn_once
 from ..mm.slab import kfree_addr
-from .internal import (FRONTENDS, Alg, TypeObjects, alg_field, alg_flags, check_alg, const,
-                       create_tfm, crypto, cstr, err_ptr, find_alg, is_err, list_add,
+from .internal import (CRYPTO_MSG_ALG_REQUEST, CRYPTO_MSG_ALG_UNREGISTER, FRONTENDS, Alg,
+                       TypeObjects, alg_field, alg_flags, check_alg, const, create_tfm,
+                       crypto, crypto_notifier, cstr, err_ptr, find_alg, is_err, list_add,
                        list_del_init, list_init, mod_get, mod_put, off, owner_of, private,
                        private_addr, ptr_err, s32, set_alg_flags)
 
@@ -352,6 +353,7 @@ def remove_instance(k, ins: Instance):
     k.model(Templates).instances.pop(ins.inst, None)
 
 
+@crypto_notifier(CRYPTO_MSG_ALG_UNREGISTER)
 def remove_spawns(k, alg):
     """crypto_remove_spawns(): instances built on ``alg`` go (and theirs, in turn)."""
     victims = [ins for ins in list(k.model(Templates).instances.values())
@@ -527,6 +529,7 @@ def _parse(name: str):
     return tmpl, args
 
 
+@crypto_notifier(CRYPTO_MSG_ALG_REQUEST)
 def probe(k, name: str, type_: int, mask: int):
     """Instantiate ``name`` from its template, if it names one (a generator)."""
     parsed = _parse(name)

@@ -14,10 +14,13 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from kemu.log import KERN_ERR, KERN_WARNING
+
 from ..lib.crc32 import crc32_le, crc32c_le
 from ..lib.kemu_warn import warn
 from ..lib.xxhash import xxh64_bytes as _xxh64
-from .internal import alg_field, const, destroy_tfm, is_err, ptr_err, s32, temp_buffer
+from .internal import (CRYPTO_MSG_ALG_REGISTER, alg_field, const, crypto_notifier, destroy_tfm,
+                       is_err, ptr_err, s32, temp_buffer)
 
 VECTORS = [b"", b"abc",
            b"abcdbcdecdefdefgefghfghighijhijkijkljklmjklmnklmnolmnopmnopqnopq",
@@ -94,7 +97,7 @@ REFERENCES = {
 
 
 def _fail(k, rec, text):
-    k.log.emit(3, text)
+    k.log.emit(KERN_ERR, text)
 
 
 def test_shash(k, rec) -> int:
@@ -161,13 +164,14 @@ def needs_key(k, rec) -> bool:
         not alg_field(k, rec.addr, "cra_flags") & const(k, "CRYPTO_ALG_OPTIONAL_KEY")
 
 
+@crypto_notifier(CRYPTO_MSG_ALG_REGISTER)
 def alg_test(k, rec) -> bool:
     """alg_test(): True when the algorithm passed (or kemu cannot test it)."""
     if rec.kind != "shash" or rec.name not in REFERENCES or needs_key(k, rec):
         return True
     rc = yield from test_shash(k, rec)
     if rc:
-        k.log.emit(4, f"alg: self-tests for {rec.name} using {rec.driver} failed (rc={rc})")
+        k.log.emit(KERN_WARNING, f"alg: self-tests for {rec.name} using {rec.driver} failed (rc={rc})")
         warn(k, "crypto/testmgr.c:5907", "alg_test.cold+0x7c/0xf5",
              f"alg: self-tests for {rec.name} using {rec.driver} failed (rc={rc})")
         return False

@@ -19,6 +19,8 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.exports import members
+from kemu.log import KERN_ERR
 
 from ..lib.kemu_warn import warn
 from .internal import cstr, init_list_head, kfree, kzalloc, owner_of, rd, sym, wr
@@ -36,6 +38,22 @@ BOOT_CHRDEVS = ((1, 0, 256, "mem"), (4, 0, 1, "/dev/vc/0"), (4, 1, 63, "tty"),
                 (248, 0, 256, "bsg"), (249, 0, 256, "ptp"), (250, 0, 256, "pps"),
                 (251, 0, 256, "rtc"), (252, 0, 256, "dax"), (253, 0, 256, "tpm"),
                 (254, 0, 256, "gpiochip"))
+
+
+members("struct cdev", "kobj", "owner", "ops", "list", "dev", "count")
+
+# What makes a major's driver appear on first open, as base_probe()'s
+# request_module("char-major-N") does: major constant name -> fn(k); misc.c adds
+# itself here so that this file need not know it.
+CHRDEV_PROBES: dict = {}
+
+
+def chrdev_probe(major: str):
+    """Decorator: ``fn(k)`` readies the driver of major ``major`` (a target constant)."""
+    def deco(fn):
+        CHRDEV_PROBES[major] = fn
+        return fn
+    return deco
 
 
 def MAJOR(k, dev: int) -> int:
@@ -98,18 +116,18 @@ def _register_region(k, major, baseminor, minorct, name):
     t = k.target
     cd = k.model(CharDevs)
     if major >= t.const("CHRDEV_MAJOR_MAX"):
-        k.log.emit(3, f'CHRDEV "{name}" major requested ({major}) is greater than the maximum '
+        k.log.emit(KERN_ERR, f'CHRDEV "{name}" major requested ({major}) is greater than the maximum '
                       f'({t.const("CHRDEV_MAJOR_MAX") - 1})')
         return -errno.EINVAL
     if minorct > t.const("MINORMASK") + 1 - baseminor:
-        k.log.emit(3, f'CHRDEV "{name}" minor range requested ({baseminor}-'
+        k.log.emit(KERN_ERR, f'CHRDEV "{name}" minor range requested ({baseminor}-'
                       f'{baseminor + minorct - 1}) is out of range of maximum range '
                       f'(0-{t.const("MINORMASK")}) for a single major')
         return -errno.EINVAL
     if major == 0:
         major = cd.find_dynamic_major()
         if major < 0:
-            k.log.emit(3, f'CHRDEV "{name}" dynamic allocation region is full')
+            k.log.emit(KERN_ERR, f'CHRDEV "{name}" dynamic allocation region is full')
             return major
     for r in cd.regions:
         if r.major != major:
@@ -330,9 +348,9 @@ def chrdev_open(k, devt: int, flags: int | None = None, path: str = ""):
     if flags is None:
         flags = t.const("O_RDWR")
     path = path or f"char device {MAJOR(k, devt)}:{MINOR(k, devt)}"
-    if MAJOR(k, devt) == t.const("MISC_MAJOR"):
-        from ..drivers.char.misc import Misc
-        k.model(Misc)
+    for major, probe in CHRDEV_PROBES.items():   # base_probe(): request_module("char-major-N")
+        if MAJOR(k, devt) == t.const(major):
+            probe(k)
     cd = k.model(CharDevs)
     cdev = cd.lookup(devt)
     if not cdev:

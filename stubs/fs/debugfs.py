@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR
 
 from ..lib.kstrtox import kstrtobool, kstrtoull
 from .internal import cstr, err_ptr, is_err, kfree, rd, static, static_addr, wr
@@ -97,9 +98,9 @@ def _start(k, name_addr, parent_addr):
     if old is not None:
         pname = parent.name
         if old.kind == "dir":
-            k.log.emit(3, f"debugfs: Directory '{name}' with parent '{pname}' already present!")
+            k.log.emit(KERN_ERR, f"debugfs: Directory '{name}' with parent '{pname}' already present!")
         else:
-            k.log.emit(3, f"debugfs: File '{name}' in directory '{pname}' already present!")
+            k.log.emit(KERN_ERR, f"debugfs: File '{name}' in directory '{pname}' already present!")
         return err_ptr(-errno.EEXIST)
     return parent, name
 

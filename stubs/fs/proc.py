@@ -29,6 +29,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.exports import kernel_api
 
 from ..lib.kemu_warn import warn, warn_once
 from ..lib.usercopy import copy_in, access_ok
@@ -761,6 +762,7 @@ class _KemuFile:
         self.close()
 
 
+@kernel_api("proc_open")
 def proc_open(k, path: str, flags: int = 0):
     """open(2) of a /proc file: an OpenFile (FileError for a missing entry or a failed open)."""
     proc = k.model(Proc)
@@ -808,6 +810,7 @@ def _closed(proc, e, f):
     proc.by_inode.pop(f.inode, None)
 
 
+@kernel_api("proc_read")
 def proc_read(k, path: str, chunk: int = 131072) -> bytes:
     """cat /proc/PATH: open, read until EOF (``chunk`` bytes a read), close."""
     f = proc_open(k, path, 0)
@@ -817,6 +820,7 @@ def proc_read(k, path: str, chunk: int = 131072) -> bytes:
         f.close()
 
 
+@kernel_api("proc_write")
 def proc_write(k, path: str, data: bytes) -> int:
     """echo > /proc/PATH: open O_WRONLY, one write(2) of ``data``, close; bytes written."""
     if isinstance(data, str):

@@ -13,6 +13,7 @@ import errno
 
 from kemu import export
 from kemu.exports import VaList
+from kemu.log import KERN_INFO
 
 from ..lib.usercopy import access_ok, copy_out, iter_copy_to, iter_count
 from ..lib.vsprintf import isascii, isprint, string_escape_mem
@@ -209,7 +210,7 @@ def read_iter(k, m, ki_pos, sink):
         next_fn = _op(k, m, "next")
         p = yield k.call_request(next_fn, m, p, idx_ptr)
         if pos == _g(k, m, "index"):
-            k.log.emit(6, f"buggy .next function {_ps(k, next_fn)} did not update position index")
+            k.log.emit(KERN_INFO, f"buggy .next function {_ps(k, next_fn)} did not update position index")
             _s(k, m, "index", pos + 1)
         if not p or is_err(p):
             break

@@ -18,6 +18,7 @@ import errno
 
 from kemu import export
 from kemu.errors import KemuError, strerror
+from kemu.log import KERN_WARNING
 
 from ..lib.kemu_warn import warn
 from .internal import cstr, rd, s64, static, vformat
@@ -49,6 +50,7 @@ class Sysfs:
         self.k = k
         self.nodes: dict[str, Node] = {"": Node("", "dir", None)}
         self.quiet = 0                  # >0: nodes made for a registration that reports itself
+        self.kobjects: dict = {}        # lib/kobject.py's records by address (what kobj->sd tells)
         for d in self.ROOT_DIRS:
             self.nodes["/" + d] = Node("/" + d, "dir", None)
 
@@ -77,14 +79,13 @@ class Sysfs:
 
 def _warn_dup(k, path):
     """sysfs_warn_dup(): pr_warn and dump_stack."""
-    k.log.emit(4, f"sysfs: cannot create duplicate filename '{path}'")
+    k.log.emit(KERN_WARNING, f"sysfs: cannot create duplicate filename '{path}'")
     k.dump_stack()
 
 
 def kobj_path(k, kobj: int) -> str | None:
     """The sysfs path of a kobject that is in sysfs, or None."""
-    from ..lib.kobject import KObjects
-    rec = k.model(KObjects).objs.get(kobj)
+    rec = k.model(Sysfs).kobjects.get(kobj)
     return rec.path if rec is not None and rec.in_sysfs else None
 
 
@@ -421,7 +422,7 @@ def sysfs_read(k, path: str) -> bytes:
         if count < 0:
             raise SysfsError(f"{path}: {strerror(count)}", -count)
         if count >= PAGE_SIZE:
-            k.log.emit(4, f"fill_read_buffer: {k.format_addr(show)} returned bad count")
+            k.log.emit(KERN_WARNING, f"fill_read_buffer: {k.format_addr(show)} returned bad count")
             count = PAGE_SIZE - 1
         return k.machine.read(page, count) if count else b""
     finally:

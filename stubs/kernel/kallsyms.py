@@ -117,7 +117,7 @@ def lookup_name(k, name: str) -> int:
 def kallsyms_lookup_name(k, name):
     text = k.machine.read_cstr(name, KSYM_NAME_LEN).decode("latin-1")
     addr = lookup_name(k, text)
-    k.record_tamper("kallsyms", f'kallsyms_lookup_name("{text}") = '
+    k.behaviour.record("kallsyms", f'kallsyms_lookup_name("{text}") = '
                     f'{k.format_addr(addr) if addr else "0"}', site=k.machine.read_u64(
                         k.machine.reg("rsp")), symbol=text, found=bool(addr))
     return addr

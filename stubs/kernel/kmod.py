@@ -17,7 +17,7 @@ from .printk import vformat
 
 def request_module(k, name: str):
     """A generator: ``ret = yield from request_module(k, "crypto-crc32c")``."""
-    status = yield from k.request_module(name)
+    status = yield from k.kmod.request_module(name)
     if status is None:
         k.note(f"request_module({name}): kemu has no module tree (--modules DIR or "
                "$KEMU_MODULES); load it yourself first")

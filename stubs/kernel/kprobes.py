@@ -84,7 +84,7 @@ def register_one(k, p, what="kprobe") -> int:
     sym = m.read_u64(_kp(k, p, "symbol_name"))
     where = m.read_cstr(sym, 512).decode("latin-1") if sym else k.format_addr(addr)
     k.register("kprobe", p, k.current_module(), f"a {what} on {where}")
-    k.record_tamper("kprobe", f"{what} registered on {where}", site=m.read_u64(m.reg("rsp")),
+    k.behaviour.record("kprobe", f"{what} registered on {where}", site=m.read_u64(m.reg("rsp")),
                     target=where)
     return 0
 

@@ -13,6 +13,8 @@ still alive when its module's exit has returned is reported ("kthread
 import errno
 
 from kemu import export
+from kemu.log import KERN_INFO
+from kemu.module import Entry
 
 from .printk import vformat
 from .sched.core import DEAD, caller, sched
@@ -51,7 +53,7 @@ def create_kthread(k, threadfn: int, data: int, name: str):
     task = s.new_task(name, "kthread", owner=owner)
     kt = task.data["kthread"] = KThread(task, threadfn, data)
     kt.task_sched = s
-    task.entry = (f"kthread {task.comm}", owner)
+    task.entry = Entry(f"kthread {task.comm}", owner)
     task.can_start = _can_start
     task.on_return = lambda t, rax: _exit(k, t, _signed32(rax), kill=True)
     task.on_abort = lambda t: _finish(k, t, 0)          # killed by the oops: result stays 0
@@ -99,10 +101,10 @@ def _exit(k, task, code: int, kill: bool) -> None:
     if s.cur is task and task.state != DEAD:
         count = s.preempt_count()
         if count:
-            k.log.emit(6, PF_EXITING_MSG.format(comm=task.comm, pid=task.pid, count=count))
+            k.log.emit(KERN_INFO, PF_EXITING_MSG.format(comm=task.comm, pid=task.pid, count=count))
             s.m.write_u32(s.preempt_addr, s.preempt_base)
         if s.irqs_disabled():
-            k.log.emit(6, f"note: {task.comm}[{task.pid}] exited with irqs disabled")
+            k.log.emit(KERN_INFO, f"note: {task.comm}[{task.pid}] exited with irqs disabled")
             s.cpu.irq_flags = s.IF
         if task.locks or task.rcu_nesting:
             held = [str(r) for r in task.locks] + \
@@ -430,7 +432,7 @@ def kthread_worker_fn(k, worker):
             k.unregister("kthread work", work)
             func = m.read_u64(work + kw.o_func)
             saved = task.entry
-            task.entry = k.current_entry = (f"kthread work {s.symbol(func)}", s.owner_of(func))
+            task.entry = k.current_entry = Entry(f"kthread work {s.symbol(func)}", s.owner_of(func))
             yield k.call_request(func, work)
             task.entry = k.current_entry = saved
             m.write_u64(worker + kw.o_cur, 0)

@@ -11,6 +11,9 @@ from lsmod and cannot be removed, as on Linux; kemu records the unlinking.
 from kemu import export
 from kemu.exports import kernel_api, module_notifier
 from kemu.module import ModuleState
+from kemu.oops import modules_linked_in
+
+from ..lib.kemu_warn import warn
 
 from .kallsyms import vmlinux_object
 
@@ -67,7 +70,7 @@ class ModuleList:
         for mod in self.k.modules.values():
             if mod.struct_addr and entry == self.node(mod) and mod.name not in self.hidden:
                 self.hidden.add(mod.name)
-                self.k.record_tamper("module-hidden", f"{mod.name} unlinked from the module "
+                self.k.behaviour.record("module-hidden", f"{mod.name} unlinked from the module "
                                      "list: hidden from /proc/modules and lsmod", site=site,
                                      hidden=mod.name)
 
@@ -78,7 +81,7 @@ class ModuleList:
             if mod.state == ModuleState.LIVE and mod.name not in listed \
                     and mod.name not in self.hidden:
                 self.hidden.add(mod.name)
-                self.k.record_tamper("module-hidden", f"{mod.name} is no longer on the module "
+                self.k.behaviour.record("module-hidden", f"{mod.name} is no longer on the module "
                                      "list: hidden from /proc/modules and lsmod", hidden=mod.name)
 
 
@@ -131,7 +134,6 @@ def __module_get(k, module):
 
 def print_modules(k) -> str:
     """print_modules(): "Modules linked in:" and each module with its flags."""
-    from kemu.oops import modules_linked_in
     return "Modules linked in:" + modules_linked_in(k)
 
 
@@ -141,7 +143,6 @@ def module_put(k, module):
     if mod is None:
         return
     if mod.refcnt <= 0:             # atomic_dec_if_positive() < 0: WARN_ON, count unchanged
-        from stubs.lib.kemu_warn import warn       # (it imports print_modules from here)
         warn(k, "kernel/module/main.c:857", "module_put+0x8b/0x90")
         return
     mod.refcnt -= 1

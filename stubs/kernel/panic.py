@@ -1,6 +1,8 @@
 """kernel/panic.c and the hardening checks that end in a panic or a warning."""
 from kemu import export
 from kemu.errors import KernelBug
+from kemu.log import KERN_EMERG, KERN_WARNING
+from kemu.taint import TAINT_FLAGS
 
 from .printk import vformat, vprintk_emit
 
@@ -12,21 +14,21 @@ def __stack_chk_fail(k):
     where = (f"{hit[0]}+{hit[1] + 1:#x}/{hit[2]:#x}" + (f" [{hit[3]}]" if hit[3] else "")
              if hit else f"{caller:#x}")
     msg = f"Kernel panic - not syncing: stack-protector: Kernel stack is corrupted in: {where}"
-    k.log.emit(0, msg)
+    k.log.emit(KERN_EMERG, msg)
     raise KernelBug(msg)
 
 
 @export("void fortify_panic(const char *name)")
 def fortify_panic(k, name):
     func = k.machine.read_cstr(name, 128).decode("latin-1")
-    k.log.emit(0, f"detected buffer overflow in {func}")
+    k.log.emit(KERN_EMERG, f"detected buffer overflow in {func}")
     raise KernelBug(f"kernel BUG: detected buffer overflow in {func}")
 
 
 @export("void __warn_printk(const char *fmt, ...)")
 def __warn_printk(k, fmt, va):
     """WARN(cond, fmt, ...): the cut-here line, then the message; __warn() follows."""
-    k.log.emit(4, "------------[ cut here ]------------")
+    k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
     vprintk_emit(k, vformat(k, fmt, va))
 
 
@@ -38,15 +40,14 @@ def __check_object_size(k, ptr, n, to_user):
         direction = "exposure" if to_user else "overwrite"
         msg = (f"usercopy: Kernel memory {direction} attempt detected to SLUB object "
                f"'kmalloc-{obj.capacity}' (offset {off}, size {n})!")
-        k.log.emit(0, msg)
+        k.log.emit(KERN_EMERG, msg)
         raise KernelBug("kernel BUG at mm/usercopy.c:99!")
 
 
 @export("void add_taint(unsigned flag, enum lockdep_ok lockdep_ok)")
 def add_taint(k, flag, lockdep_ok):
-    letters = "PFSRMBUDAWCIOELKXTN"
-    if flag < len(letters):
-        k.add_taint(letters[flag])
+    if flag < len(TAINT_FLAGS):
+        k.add_taint(TAINT_FLAGS[flag].c_true)
 
 
 class KernelPanic(KernelBug):
@@ -59,5 +60,5 @@ def panic(k, fmt, va):
     if text.endswith(b"\n"):
         text = text[:-1]
     msg = "Kernel panic - not syncing: " + text.decode("utf-8", "surrogateescape")
-    k.log.emit(0, msg)
+    k.log.emit(KERN_EMERG, msg)
     raise KernelPanic(msg)

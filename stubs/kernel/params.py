@@ -2,6 +2,7 @@
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR
 from kemu.params import KERNEL_PARAM_OPS_FL_NOARG
 
 from ..lib.kstrtox import kstrto, kstrtobool
@@ -74,7 +75,7 @@ def param_set_charp(k, val, kp):
     m = k.machine
     text = m.read_cstr(val, 4096)
     if len(text) > 1024:
-        k.log.emit(3, f"{_kp_name(k, kp)}: string parameter too long")
+        k.log.emit(KERN_ERR, f"{_kp_name(k, kp)}: string parameter too long")
         return -errno.ENOSPC
     arg = _kp(k, kp, "arg")
     old = m.read_u64(arg)
@@ -181,7 +182,7 @@ def param_set_copystring(k, val, kp):
     maxlen = m.read_u32(kps + t.offset("kparam_string.maxlen"))
     text = m.read_cstr(val, 1 << 20)
     if len(text) + 1 > maxlen:
-        k.log.emit(3, f"{_kp_name(k, kp)}: string doesn't fit in {maxlen - 1} chars.")
+        k.log.emit(KERN_ERR, f"{_kp_name(k, kp)}: string doesn't fit in {maxlen - 1} chars.")
         return -errno.ENOSPC
     m.write(m.read_u64(kps + t.offset("kparam_string.string")), text + b"\0")
     return 0
@@ -221,7 +222,7 @@ def param_array_set(k, val, kp):
     try:
         while True:
             if num == max_:
-                k.log.emit(3, f"{name}: can only take {max_} arguments")
+                k.log.emit(KERN_ERR, f"{name}: can only take {max_} arguments")
                 ret = -errno.EINVAL
                 break
             text = m.read_cstr(val, 1 << 20)
@@ -241,7 +242,7 @@ def param_array_set(k, val, kp):
         if num_addr:
             m.write_u32(num_addr, num)
         if ret == 0 and num < 1:
-            k.log.emit(3, f"{name}: needs at least 1 arguments")
+            k.log.emit(KERN_ERR, f"{name}: needs at least 1 arguments")
             ret = -errno.EINVAL
     finally:
         k.heap.free(tmp)

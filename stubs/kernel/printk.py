@@ -2,48 +2,12 @@
 from kemu import export
 from kemu.exports import VaList
 
-from ..lib.vsprintf import format_string
-
-
-class _Mem:
-    """vsprintf's view of emulated memory."""
-    __slots__ = ("machine",)
-
-    def __init__(self, machine):
-        self.machine = machine
-
-    def read(self, addr, size):
-        return self.machine.read(addr, size)
-
-
-class _Sym:
-    __slots__ = ("k",)
-
-    def __init__(self, k):
-        self.k = k
-
-    def lookup(self, addr):
-        return self.k.symbolize(addr)
-
-
-def vformat(k, fmt_addr: int, args) -> bytes:
-    """Format a kernel format string at ``fmt_addr`` with ``args`` (VarArgs or VaList)."""
-    fmt = k.machine.read_cstr(fmt_addr)
-    return format_string(fmt, args, _Mem(k.machine), _Sym(k),
-                         va_format=lambda ptr: _va_format(k, ptr))
-
-
-def _va_format(k, ptr: int) -> bytes:
-    """%pV: struct va_format { const char *fmt; va_list *va; }."""
-    t = k.target
-    fmt_addr = k.machine.read_u64(ptr + t.offset("va_format.fmt"))
-    va_addr = k.machine.read_u64(ptr + t.offset("va_format.va"))
-    return vformat(k, fmt_addr, VaList(k.machine, va_addr))
+from ..lib.vsprintf import _Mem, _Sym, _va_format, format_string, vformat  # noqa: F401
 
 
 def vprintk_emit(k, text: bytes) -> int:
     """Store a formatted message; returns printk's count of bytes stored."""
-    entry = k.current_entry[0] if k.current_entry else ""
+    entry = k.current_entry.name if k.current_entry else ""
     return k.log.printk(text, caller=entry)
 
 

@@ -145,7 +145,7 @@ def __rcu_read_unlock(k):
     task = r.s.current()
     if task.rcu_nesting <= 0:
         k.finding("rcu", f"{task.comm}/{task.pid} calls rcu_read_unlock() outside an RCU "
-                  "read-side critical section", task.entry[1] if task.entry else None)
+                  "read-side critical section", task.entry.module if task.entry else None)
         return
     r.set_nesting(task, task.rcu_nesting - 1)
     if not task.rcu_nesting:
@@ -268,7 +268,7 @@ def __srcu_read_unlock(k, ssp, idx):
     counts = task.data.setdefault("srcu", {})
     if not counts.get(ssp):
         k.finding("rcu", f"{task.comm}/{task.pid} calls srcu_read_unlock() outside an SRCU "
-                  "read-side critical section", task.entry[1] if task.entry else None)
+                  "read-side critical section", task.entry.module if task.entry else None)
         return
     counts[ssp] -= 1
     if not counts[ssp]:

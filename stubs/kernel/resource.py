@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_WARNING
 
 from ..fs.internal import cstr, kfree, kzalloc, rd, wr
 
@@ -204,7 +205,7 @@ def _release(k, parent, start, n) -> bool:
 def __release_region(k, parent, start, n):
     if not _release(k, parent, start, n):
         end = (start + n - 1) & 0xFFFFFFFFFFFFFFFF
-        k.log.emit(4, f"Trying to free nonexistent resource <{start:016x}-{end:016x}>")
+        k.log.emit(KERN_WARNING, f"Trying to free nonexistent resource <{start:016x}-{end:016x}>")
 
 
 @export("int request_resource(struct resource *root, struct resource *new)")

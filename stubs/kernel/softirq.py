@@ -9,6 +9,7 @@ registrations ("tasklet <func>"): one still scheduled when its module's exit
 has returned is reported.
 """
 from kemu import export
+from kemu.log import KERN_NOTICE, KERN_WARNING
 
 from .sched.core import PRIO_HI, PRIO_TASKLET, SoftItem, caller, sched
 
@@ -62,8 +63,8 @@ class Tasklets:
             del self.queued[t]
             state = self.state(t)
             if not state & self.SCHED:
-                self.k.log.emit(4, "------------[ cut here ]------------")
-                self.k.log.emit(4, f"tasklet SCHED state not set: {self.s.symbol(fn)} "
+                self.k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
+                self.k.log.emit(KERN_WARNING, f"tasklet SCHED state not set: {self.s.symbol(fn)} "
                                    f"{self.k.format_addr(fn)}")
                 self._finished(t)
                 return None
@@ -165,7 +166,7 @@ def tasklet_kill(k, t):
     s = tl.s
     where = caller(k)
     if s.in_interrupt():
-        k.log.emit(5, "Attempt to kill tasklet from interrupt")
+        k.log.emit(KERN_NOTICE, "Attempt to kill tasklet from interrupt")
     while True:
         state = tl.state(t)
         if not state & tl.SCHED:

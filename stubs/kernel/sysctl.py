@@ -24,6 +24,7 @@ import errno
 
 from kemu import data, export
 from kemu.errors import KemuError
+from kemu.log import KERN_ERR
 
 from ..fs.internal import cstr, kfree, kzalloc, rd, s32, s64, sym, wr
 
@@ -87,7 +88,7 @@ def _check(k, path, entry) -> bool:
     if mode & S_IRUGO_IWUGO != mode:
         problems.append(f"bogus .mode 0{mode:o}")
     for what in problems:
-        k.log.emit(3, f"sysctl table check failed: {path}/{name} {what}")
+        k.log.emit(KERN_ERR, f"sysctl table check failed: {path}/{name} {what}")
     return not problems
 
 
@@ -116,7 +117,7 @@ def _register(k, path, table, tree):
     seen = set()
     for fpath, _entry in files:
         if fpath in model.files or fpath in seen:
-            k.log.emit(3, f"sysctl duplicate entry: /{fpath}")
+            k.log.emit(KERN_ERR, f"sysctl duplicate entry: /{fpath}")
             return 0
         seen.add(fpath)
     header = kzalloc(k, k.target.sizeof("ctl_table_header"), "ctl_table_header")

@@ -16,6 +16,8 @@ its module's exit has returned is reported.
 import collections
 
 from kemu import data, export
+from kemu.log import KERN_ERR, KERN_WARNING
+from kemu.module import Entry
 
 from .printk import vformat
 from .sched.core import IDLE, RUNNABLE, RUNNING, caller, sched
@@ -76,7 +78,7 @@ class Workqueues:
         limit = WQ_UNBOUND_MAX_ACTIVE if flags & c("WQ_UNBOUND") else c("WQ_MAX_ACTIVE")
         max_active = max_active or c("WQ_DFL_ACTIVE")
         if max_active < 1 or max_active > limit:
-            k.log.emit(4, f"workqueue: max_active {max_active} requested for {name} is out of "
+            k.log.emit(KERN_WARNING, f"workqueue: max_active {max_active} requested for {name} is out of "
                           f"range, clamping between 1 and {limit}")
             max_active = min(max(max_active, 1), limit)
         if flags & c("__WQ_ORDERED"):
@@ -205,7 +207,7 @@ class Workqueues:
         w.func = func
         owner = s.owner_of(func) or s.owner_of(w.addr)
         task.data["work"] = w
-        task.entry = (f"work {s.symbol(func)}", owner)
+        task.entry = Entry(f"work {s.symbol(func)}", owner)
         task.start = (func, (w.addr,))
         task.preempt = s.preempt_base
         task.irq_flags = s.IF
@@ -225,7 +227,7 @@ class Workqueues:
         if count or task.locks or task.rcu_nesting:
             owner = s.owner_of(w.func) if w else None
             if count:
-                k.log.emit(3, f"BUG: workqueue leaked lock or atomic: {task.comm}/"
+                k.log.emit(KERN_ERR, f"BUG: workqueue leaked lock or atomic: {task.comm}/"
                               f"0x{count:08x}/{task.pid}\n     last function: "
                               f"{s.symbol(w.func) if w else '?'}")
                 s.m.write_u32(s.preempt_addr, s.preempt_base)

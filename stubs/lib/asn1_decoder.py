@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR
 
 from ..crypto.internal import s32
 
@@ -244,7 +245,7 @@ def _op_cond_fail(st, op, oplen):
 
 def _op_complete(st, op, oplen):
     if st.jsp != 0 or st.csp != 0:
-        st.k.log.emit(3, "ASN.1 decoder error: Stacks not empty at completion "
+        st.k.log.emit(KERN_ERR, "ASN.1 decoder error: Stacks not empty at completion "
                          f"({st.jsp}, {st.csp})")
         return -errno.EBADMSG
     return 0
@@ -341,7 +342,7 @@ def asn1_ber_decoder(k, decoder, context, data_addr, datalen):
                 continue
             handler = _HANDLERS.get(ops.kind.get(op))
             if handler is None:
-                k.log.emit(3, f"ASN.1 decoder error: Found reserved opcode ({op})")
+                k.log.emit(KERN_ERR, f"ASN.1 decoder error: Found reserved opcode ({op})")
                 return -errno.EBADMSG
             ret = yield from handler(st, op, oplen)
             if ret is not None:

@@ -4,14 +4,13 @@ The CPU/hardware lines, then the call trace unwound from the module code
 that called it (KERN_DEFAULT, the default console loglevel 4 for dump_stack()).
 """
 from kemu import export
+from kemu.log import DEFAULT_MESSAGE_LOGLEVEL
 
-KERN_DEFAULT_LEVEL = 4                       # CONSOLE_LOGLEVEL_DEFAULT/MESSAGE_LOGLEVEL_DEFAULT
+KERN_DEFAULT_LEVEL = DEFAULT_MESSAGE_LOGLEVEL    # dump_stack() prints at KERN_DEFAULT
 
 
 def _dump(k, level: int) -> None:
-    from kemu.oops import call_trace, cpu_lines
-    for line in (*cpu_lines(k), *call_trace(k, k.machine.registers())):
-        k.log.emit(level, line)
+    k.dump_stack(level)
 
 
 @export("void dump_stack(void)")

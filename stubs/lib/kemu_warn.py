@@ -11,8 +11,8 @@ the cut-here and "kernel BUG at" lines, then a typed error ends the entry with
 the kernel's "invalid opcode" oops report.
 """
 from kemu.errors import KernelBug
-
-from ..kernel.module import print_modules
+from kemu.log import KERN_CRIT, KERN_WARNING
+from kemu.oops import call_trace, cpu_lines, modules_linked_in
 
 
 class _Once:
@@ -22,15 +22,14 @@ class _Once:
 
 def warn(k, where: str, func: str, message: str | None = None) -> None:
     """__warn() for WARN(1, message) in kernel code called by the running entry."""
-    from kemu.oops import call_trace, cpu_lines
     lines = ["------------[ cut here ]------------"]
     if message:
         lines += message.rstrip("\n").split("\n")
     lines += [f"WARNING: CPU: 0 PID: 1 at {where} {func}",
-              print_modules(k), *cpu_lines(k), f"RIP: 0010:{func}",
+              "Modules linked in:" + modules_linked_in(k), *cpu_lines(k), f"RIP: 0010:{func}",
               *call_trace(k, k.machine.registers()), "---[ end trace 0000000000000000 ]---"]
     for line in lines:
-        k.log.emit(4, line)
+        k.log.emit(KERN_WARNING, line)
     k.add_taint("W", lockdep_unreliable=False)
     k.finding("warning", f"WARNING at {where} {func}" + (f": {message}" if message else ""),
               k.current_module(), file=where.rsplit(":", 1)[0], line=int(where.rsplit(":", 1)[1]))
@@ -47,6 +46,6 @@ def warn_once(k, where: str, func: str, message: str | None = None) -> None:
 
 def bug(k, where: str):
     """BUG() at ``where``: the kernel's lines; the typed error ends the running entry."""
-    k.log.emit(4, "------------[ cut here ]------------")
-    k.log.emit(2, f"kernel BUG at {where}!")
+    k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
+    k.log.emit(KERN_CRIT, f"kernel BUG at {where}!")
     raise KernelBug(f"invalid opcode: 0000 (kernel BUG at {where}!)")

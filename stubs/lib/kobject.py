@@ -15,11 +15,15 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
-from kemu.exports import VaList
+from kemu.exports import VaList, members
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ..fs.internal import (cstr, init_list_head, kfree, kstrdup, kzalloc, rd, static,
                            static_addr, vformat, wr)
 from ..fs.sysfs import Node, Sysfs, remove_groups, create_groups
+
+
+members("struct kobject", "name", "entry", "parent", "kset", "ktype", "sd", "kref")
 
 
 class KObj:
@@ -36,6 +40,7 @@ class KObjects:
     def __init__(self, k):
         self.k = k
         self.objs: dict[int, KObj] = {}
+        k.model(Sysfs).kobjects = self.objs     # sysfs finds a kobject's directory here
         t = k.target
         m = k.machine
         self.kobj_sysfs_ops = m.alloc_kdata(t.sizeof("sysfs_ops"), 8)
@@ -83,16 +88,16 @@ def init(k, kobj, ktype, dynamic=False) -> None:
     """kobject_init()."""
     objs = k.model(KObjects).objs
     if not kobj:
-        k.log.emit(3, "kobject: invalid kobject pointer!")
+        k.log.emit(KERN_ERR, "kobject: invalid kobject pointer!")
         k.dump_stack()
         return
     if not ktype:
-        k.log.emit(3, "kobject: must have a ktype")
+        k.log.emit(KERN_ERR, "kobject: must have a ktype")
         k.dump_stack()
         return
     rec = objs.get(kobj)
     if rec is not None and kobject_refcount(k, kobj):
-        k.log.emit(3, f"kobject ({k.hash_pointer(kobj)}): tried to init an initialized object, "
+        k.log.emit(KERN_ERR, f"kobject ({k.hash_pointer(kobj)}): tried to init an initialized object, "
                       "something is seriously wrong.")
         k.dump_stack()
     wr(k, kobj, "kobject.kref", 1, 4)
@@ -114,7 +119,7 @@ def add(k, kobj, parent, name: str | None):
     rec = k.model(KObjects).objs.get(kobj)
     if rec is None:
         nm = cstr(k, rd(k, kobj, "kobject.name"), 256) if kobj else ""
-        k.log.emit(3, f"kobject '{nm}' ({k.hash_pointer(kobj)}): tried to add an uninitialized "
+        k.log.emit(KERN_ERR, f"kobject '{nm}' ({k.hash_pointer(kobj)}): tried to add an uninitialized "
                       "object, something is seriously wrong.")
         k.dump_stack()
         return -errno.EINVAL
@@ -131,7 +136,7 @@ def add_internal(k, kobj):
     rec = objs[kobj]
     name = cstr(k, rd(k, kobj, "kobject.name"), 256)
     if not name:
-        k.log.emit(3, f"kobject: ({k.hash_pointer(kobj)}): attempted to be registered with "
+        k.log.emit(KERN_ERR, f"kobject: ({k.hash_pointer(kobj)}): attempted to be registered with "
                       "empty name!")
         k.dump_stack()
         return -errno.EINVAL
@@ -167,10 +172,10 @@ def add_internal(k, kobj):
             yield from put(k, parent)
         wr(k, kobj, "kobject.parent", 0)
         if err == -errno.EEXIST:
-            k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+            k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                           "register things with the same name in the same directory.")
         else:
-            k.log.emit(3, f"kobject_add_internal failed for {name} ({err})")
+            k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} ({err})")
     return err
 
 
@@ -275,7 +280,7 @@ def kobject_create_and_add(k, name, parent):
     init(k, kobj, k.model(KObjects).dynamic_ktype, dynamic=True)
     err = yield from add(k, kobj, parent, cstr(k, name, 256))
     if err:
-        k.log.emit(4, f"kobject_create_and_add: kobject_add error: {err}")
+        k.log.emit(KERN_WARNING, f"kobject_create_and_add: kobject_add error: {err}")
         yield from put(k, kobj)
         return 0
     return kobj

@@ -4,6 +4,7 @@ A failed check prints the kernel's pr_err() line and BUG()s, as Debian's
 kernel does: the running entry ends with "kernel BUG at lib/list_debug.c:N!".
 """
 from kemu import export
+from kemu.log import KERN_ERR
 
 from ..kernel.module import ModuleList
 from .kemu_warn import bug
@@ -20,7 +21,7 @@ _DEL_LINES = {"next NULL": 49, "prev NULL": 51, "poison1": 53, "poison2": 56,
 
 
 def _corrupt(k, message: str, line: int):
-    k.log.emit(3, message)
+    k.log.emit(KERN_ERR, message)
     bug(k, f"lib/list_debug.c:{line}")
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_WARNING
 
 from ..fs.internal import err_ptr, rd, s32, wr
 from ..net.core.skbuff import skb_put_
@@ -191,7 +192,7 @@ def _validate_range(k, pt, nla, ptype, extack, validate):
     if value < lo or value > hi:
         if ptype == _c(k, "NLA_BINARY") and vt == _c(k, "NLA_VALIDATE_RANGE_WARN_TOO_LONG") \
                 and value > hi:
-            k.log.emit(4, f"netlink: '{_comm(k)}': attribute type "
+            k.log.emit(KERN_WARNING, f"netlink: '{_comm(k)}': attribute type "
                           f"{nla_type(k, nla)} exceeds maximum length {hi}.")
             if validate & _c(k, "NL_VALIDATE_STRICT_ATTRS"):
                 _set_err(k, extack, "attribute exceeds maximum length", nla, pt)
@@ -218,7 +219,7 @@ def _validate_nla(k, nla, maxtype, policy, validate, extack, depth):
     exact = _attr_len(k)
     err = -errno.ERANGE
     if exact.get(ptype) and attrlen != exact[ptype]:
-        k.log.emit(4, f"netlink: '{_comm(k)}': attribute type {atype} has an invalid "
+        k.log.emit(KERN_WARNING, f"netlink: '{_comm(k)}': attribute type {atype} has an invalid "
                       "length.")
         if validate & _c(k, "NL_VALIDATE_STRICT_ATTRS"):
             _set_err(k, extack, "invalid attribute length", nla, pt)
@@ -338,7 +339,7 @@ def _validate_parse(k, head, length, maxtype, policy, validate, extack, tb, dept
         if tb:
             k.machine.write_u64(tb + 8 * atype, nla)
     if rem > 0:
-        k.log.emit(4, f"netlink: {rem} bytes leftover after parsing attributes in process "
+        k.log.emit(KERN_WARNING, f"netlink: {rem} bytes leftover after parsing attributes in process "
                       f"`{_comm(k)}'.")
         _set_err(k, extack, "bytes leftover after parsing attributes")
         if validate & _c(k, "NL_VALIDATE_TRAILING"):

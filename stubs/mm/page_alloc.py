@@ -15,6 +15,7 @@ and ``si_meminfo()``.
 """
 from kemu import data, export
 from kemu.exports import unreachable
+from kemu.log import KERN_WARNING
 from kemu.machine import DIRECT_MAP_ADDR
 
 from ..arch.x86.mm.kaslr import VMEMMAP_BASE
@@ -92,7 +93,7 @@ class Pages:
         """Free a block (free_pages()/__free_pages()); a bad one is reported."""
         k = self.k
         if self.live.get(addr) != order:
-            k.log.emit(4, f"kemu: {what}({addr:#x}, {order}) of a block that is not live "
+            k.log.emit(KERN_WARNING, f"kemu: {what}({addr:#x}, {order}) of a block that is not live "
                           "with that order")
             k.finding("invalid-free", f"{what}() of {addr:#x} order {order}, not a live block",
                       k.current_module())

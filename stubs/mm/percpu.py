@@ -1,5 +1,6 @@
 """mm/percpu.c: dynamic per-CPU allocations (one CPU), and numa_node."""
 from kemu import export, percpu
+from kemu.log import KERN_WARNING
 
 
 class PercpuAllocs:
@@ -34,7 +35,7 @@ def free_percpu(k, ptr):
     if not ptr:
         return
     if k.model(PercpuAllocs).live.pop(ptr, None) is None:
-        k.log.emit(4, f"kemu: free_percpu() of {ptr:#x}, which is not a per-CPU allocation")
+        k.log.emit(KERN_WARNING, f"kemu: free_percpu() of {ptr:#x}, which is not a per-CPU allocation")
         k.finding("invalid-free", f"free_percpu() of unknown per-CPU pointer {ptr:#x}",
                   k.current_module())
         return

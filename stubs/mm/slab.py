@@ -2,6 +2,7 @@
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR
 
 KMALLOC_SHIFT_HIGH = 13          # PAGE_SHIFT + 1 (SLUB)
 NR_KMALLOC_TYPES = 4             # NORMAL, DMA, CGROUP, RECLAIM (ZONE_DMA, MEMCG_KMEM on)
@@ -50,7 +51,7 @@ def _caller(k) -> int:
 
 def _owner(k):
     entry = k.current_entry
-    return entry[1].name if entry and entry[1] is not None else None
+    return entry.module.name if entry and entry.module is not None else None
 
 
 def kmalloc(k, size: int, flags: int, kind: str = "kmalloc") -> int:
@@ -198,7 +199,7 @@ def kmem_cache_create_usercopy(k, name, size, align, flags, useroffset, usersize
 def _cache_alloc(k, s, flags):
     cache = k.model(Slab).caches.get(s)
     if cache is None:
-        k.log.emit(3, f"kmem_cache_alloc: unknown cache {k.hash_pointer(s)}")
+        k.log.emit(KERN_ERR, f"kmem_cache_alloc: unknown cache {k.hash_pointer(s)}")
         return 0
     addr = k.heap.alloc(cache.size, kind=f"kmem_cache:{cache.name}", caller_addr=_caller(k),
                         owner=_owner(k), zero=_gfp_zero(k, flags))
@@ -239,7 +240,7 @@ def kmem_cache_destroy(k, s):
     if cache is None:
         return
     if cache.objects:
-        k.log.emit(3, f"BUG {cache.name} (Tainted: {k.taint_string()}): Objects remaining in "
+        k.log.emit(KERN_ERR, f"BUG {cache.name} (Tainted: {k.taint_string()}): Objects remaining in "
                       f"{cache.name} on __kmem_cache_shutdown()")
     k.heap.free(s)
 

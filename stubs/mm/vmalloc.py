@@ -2,7 +2,7 @@
 from kemu import export
 from kemu.exports import unreachable
 
-from .slab import ZERO_SIZE_PTR, kfree_addr, kmalloc
+from .slab import ZERO_SIZE_PTR, _owner, kfree_addr, kmalloc
 
 
 def _vmalloc(k, size: int, zero: bool = True) -> int:
@@ -10,7 +10,7 @@ def _vmalloc(k, size: int, zero: bool = True) -> int:
         return 0
     return k.heap.alloc(max(size, 4097), kind="vmalloc", zero=zero,
                         caller_addr=k.machine.read_u64(k.machine.reg("rsp")),
-                        owner=k.current_entry[1].name if k.current_entry and k.current_entry[1] else None)
+                        owner=_owner(k))
 
 
 @export("void *vmalloc(unsigned long size)")

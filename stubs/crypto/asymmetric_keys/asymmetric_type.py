@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR, KERN_NOTICE
 
 from ..internal import cstr, list_add, list_del_init, list_init, owner_of, private, private_addr
 
@@ -36,14 +37,14 @@ def register_asymmetric_key_parser(k, parser):
     p = k.model(Parsers)
     name = _name(k, parser)
     if name == "x509" or any(_name(k, q) == name for q in p.parsers):
-        k.log.emit(3, f"Asymmetric key parser '{name}' already registered")
+        k.log.emit(KERN_ERR, f"Asymmetric key parser '{name}' already registered")
         return -errno.EEXIST
     head_prev = k.machine.read_u64(p.head + k.target.offset("list_head.prev"))
     list_add(k, parser + k.target.offset("asymmetric_key_parser.link"), head_prev)
     p.parsers.append(parser)
     owner = owner_of(k, k.machine.read_u64(parser + k.target.offset("asymmetric_key_parser.owner")))
     k.register("asymmetric key parser", parser, owner, f"asymmetric key parser {name}")
-    k.log.emit(5, f"Asymmetric key parser '{name}' registered")
+    k.log.emit(KERN_NOTICE, f"Asymmetric key parser '{name}' registered")
     return 0
 
 
@@ -54,7 +55,7 @@ def unregister_asymmetric_key_parser(k, parser):
     if parser in p.parsers:
         p.parsers.remove(parser)
         k.unregister("asymmetric key parser", parser)
-    k.log.emit(5, f"Asymmetric key parser '{_name(k, parser)}' unregistered")
+    k.log.emit(KERN_NOTICE, f"Asymmetric key parser '{_name(k, parser)}' unregistered")
 
 
 # ------------------------------------------------------------ public_key_subtype

@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_INFO
 
 from ...fs.internal import cstr, err_ptr, rd, wr
 from ..base.bus import deviceless_bus
@@ -326,7 +327,7 @@ def register_acpi_bus_type(k, type_):
         return -errno.ENODEV
     k.model(AcpiBusTypes).types.append(type_)
     name = cstr(k, rd(k, type_, "acpi_bus_type.name"), 64)
-    k.log.emit(6, f"ACPI: bus type {name} registered")
+    k.log.emit(KERN_INFO, f"ACPI: bus type {name} registered")
     k.register("acpi bus type", type_, k.current_module(), f"ACPI bus type {name}")
     return 0
 
@@ -337,7 +338,7 @@ def unregister_acpi_bus_type(k, type_):
     if not type_ or type_ not in types:
         return -errno.ENODEV
     types.remove(type_)
-    k.log.emit(6, f"ACPI: bus type {cstr(k, rd(k, type_, 'acpi_bus_type.name'), 64)} "
+    k.log.emit(KERN_INFO, f"ACPI: bus type {cstr(k, rd(k, type_, 'acpi_bus_type.name'), 64)} "
                   "unregistered")
     k.unregister("acpi bus type", type_)
     return 0

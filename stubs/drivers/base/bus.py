@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import cstr, kfree, kzalloc, rd, s32, wr
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
@@ -131,7 +132,7 @@ def drv_name(k, drv) -> str:
 
 
 def _dname(k, dev) -> str:
-    from .core import dev_name
+    from .base import dev_name
     return dev_name(k, dev)
 
 
@@ -143,9 +144,9 @@ def bus_register_gen(k, bus):
     name = cstr(k, rd(k, bus, "bus_type.name"), 256)
     path = f"/bus/{name}"
     if path in sysfs.nodes:
-        k.log.emit(4, f"sysfs: cannot create duplicate filename '{path}'")
+        k.log.emit(KERN_WARNING, f"sysfs: cannot create duplicate filename '{path}'")
         k.dump_stack()
-        k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+        k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                       "register things with the same name in the same directory.")
         return -errno.EEXIST
     owner = k.current_module()
@@ -279,7 +280,7 @@ def really_probe(k, rec: Bus, dev, drv):
         buses.bound.pop(dev, None)
         yield from notify(k, dev, "DRIVER_NOT_BOUND")
         if ret not in (-errno.ENODEV, -errno.ENXIO, -EPROBE_DEFER):
-            k.log.emit(4, f"{drv_name(k, drv)}: probe of {_dname(k, dev)} failed with error "
+            k.log.emit(KERN_WARNING, f"{drv_name(k, drv)}: probe of {_dname(k, dev)} failed with error "
                           f"{ret}")
         return ret
     sysfs = k.model(Sysfs)
@@ -379,7 +380,7 @@ def driver_register_gen(k, drv):
     rec = buses.bus_of(bus)
     name = drv_name(k, drv)
     if rec is None:
-        k.log.emit(3, f"Driver '{name}' was unable to register with bus_type "
+        k.log.emit(KERN_ERR, f"Driver '{name}' was unable to register with bus_type "
                       f"'{cstr(k, rd(k, bus, 'bus_type.name'), 64) if bus else ''}' because the "
                       "bus was not initialized.")
         return -errno.EINVAL
@@ -389,9 +390,9 @@ def driver_register_gen(k, drv):
         bus_has = tuple(bool(rd(k, bus, f"bus_type.{f}")) for f in ("probe", "remove", "shutdown"))
     drv_has = tuple(bool(rd(k, drv, f"device_driver.{f}")) for f in ("probe", "remove", "shutdown"))
     if any(b and d for b, d in zip(bus_has, drv_has)):
-        k.log.emit(4, f"Driver '{name}' needs updating - please use bus_type methods")
+        k.log.emit(KERN_WARNING, f"Driver '{name}' needs updating - please use bus_type methods")
     if find_driver(k, rec, name):
-        k.log.emit(3, f"Error: Driver '{name}' is already registered, aborting...")
+        k.log.emit(KERN_ERR, f"Error: Driver '{name}' is already registered, aborting...")
         return -errno.EBUSY
     owner_ptr = rd(k, drv, "device_driver.owner")
     owner = k.module_at(owner_ptr) if owner_ptr else k.current_module()
@@ -511,7 +512,7 @@ def bus_for_each_drv(k, bus, start, data, fn):
 @export("struct device *bus_find_device(struct bus_type *bus, struct device *start, "
         "const void *data, int (*match)(struct device *dev, const void *data))")
 def bus_find_device(k, bus, start, data, match):
-    from .core import get_device
+    from .base import get_device
     rec = k.model(Buses).bus_of(bus)
     if rec is None:
         return 0
@@ -537,7 +538,7 @@ def driver_for_each_device(k, drv, start, data, fn):
 @export("struct device *driver_find_device(struct device_driver *drv, struct device *start, "
         "const void *data, int (*match)(struct device *dev, const void *data))")
 def driver_find_device(k, drv, start, data, match):
-    from .core import get_device
+    from .base import get_device
     if not drv:
         return 0
     devs = [d for d, v in k.model(Buses).bound.items() if v == drv]

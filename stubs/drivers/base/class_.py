@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd, static,
                             static_addr, wr)
@@ -80,9 +81,9 @@ def register(k, cls):
     owner = owner_of(k, rd(k, cls, "class.owner"))
     path = f"/class/{name}"
     if path in sysfs.nodes:
-        k.log.emit(4, f"sysfs: cannot create duplicate filename '{path}'")
+        k.log.emit(KERN_WARNING, f"sysfs: cannot create duplicate filename '{path}'")
         k.dump_stack()
-        k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+        k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                       "register things with the same name in the same directory.")
         return -errno.EEXIST
     if not rd(k, cls, "class.dev_kobj"):
@@ -170,7 +171,7 @@ def class_destroy(k, cls):
 
 def classes(k) -> list:
     """(name, owner module name or None, [device names]) of every class."""
-    from .core import dev_name
+    from .base import dev_name
     return [(c.name, c.owner.name if c.owner else None, [dev_name(k, d) for d in c.devices])
             for c in k.model(Classes).by_addr.values()]
 
@@ -189,7 +190,7 @@ def _class_devices(k, cls, start):
 @export("struct device *class_find_device(struct class *class, struct device *start, "
         "const void *data, int (*match)(struct device *, const void *))")
 def class_find_device(k, cls, start, data_, match):
-    from .core import get_device
+    from .base import get_device
     devs = _class_devices(k, cls, start)
     if not devs:
         return 0

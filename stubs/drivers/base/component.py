@@ -20,7 +20,7 @@ class Components:
 
 def _add(k, dev, ops, subcomponent=0):
     k.model(Components).items.append((dev, ops))
-    from .core import dev_name
+    from .base import dev_name
     k.register("component", (dev, ops), k.current_module(), f"component {dev_name(k, dev)}")
     return 0
 

@@ -10,21 +10,20 @@ devtmpfs node named by ``class->devnode`` (called in emulation) or the device
 name. The last ``put_device`` calls ``dev->release``, ``type->release`` or
 ``class->dev_release``, or warns as the kernel does when there is none.
 
-Python API (for ``kemu open /dev/NAME``)::
-
-    devices(k) -> {name: (fops address, owner module name or None, devt)}
-    dev_open(k, "/dev/NAME", flags=O_RDWR) -> OpenFile
-    device_list(k) -> [(sysfs path, dev_t, class name or None, owner)]
+Python API: ``device_list(k) -> [(sysfs path, dev_t, class name or None, owner)]``
+(opening /dev nodes is devtmpfs.py's).
 """
 from __future__ import annotations
 
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
                             static, static_addr, vformat, wr)
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
+from .base import _kobj, dev_driver_string, dev_driver_string_of, dev_name, get_device  # noqa: F401
 
 
 class Dev:
@@ -51,18 +50,6 @@ class Devices:
         self.device_ktype = m.alloc_kdata(t.sizeof("kobj_type"), 8)
         wr(k, self.device_ktype, "kobj_type.release", static_addr(k, "device_release"))
         wr(k, self.device_ktype, "kobj_type.sysfs_ops", self.dev_sysfs_ops)
-
-
-def dev_name(k, dev) -> str:
-    """dev_name(): init_name until the device is added, else the kobject name."""
-    init_name = rd(k, dev, "device.init_name")
-    if init_name:
-        return cstr(k, init_name, 256)
-    return cstr(k, rd(k, dev + k.target.offset("device.kobj"), "kobject.name"), 256)
-
-
-def _kobj(k, dev):
-    return dev + k.target.offset("device.kobj")
 
 
 def initialize(k, dev) -> None:
@@ -126,7 +113,7 @@ def device_add_gen(k, dev):
         rec.path = f"{base}/{name}"
         err = sysfs.add(Node(rec.path, "dir", rec.owner, kobj=kobj))
         if err:
-            k.log.emit(3, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
+            k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                           "register things with the same name in the same directory.")
             _drop_glue(k, rec)
             if parent:
@@ -281,7 +268,7 @@ def dev_attr_show(k, kobj, attr, buf):
         return -errno.EIO
     ret = s64((yield k.call_request(show, kobj - t.offset("device.kobj"), dattr, buf)))
     if ret >= 4096:
-        k.log.emit(4, f"dev_attr_show: {k.format_addr(show)} returned bad count")
+        k.log.emit(KERN_WARNING, f"dev_attr_show: {k.format_addr(show)} returned bad count")
     return ret
 
 
@@ -322,14 +309,6 @@ def device_del(k, dev):
 def device_unregister(k, dev):
     yield from device_del_gen(k, dev)
     yield from put_device_gen(k, dev)
-
-
-@export("struct device *get_device(struct device *dev)")
-def get_device(k, dev):
-    from ...lib import kobject as ko
-    if dev:
-        ko.get(k, _kobj(k, dev))
-    return dev
 
 
 @export("void put_device(struct device *dev)")
@@ -424,67 +403,7 @@ def device_remove_groups(k, dev, groups):
     remove_groups(k, _kobj(k, dev), groups)
 
 
-@export("const char *dev_driver_string(const struct device *dev)")
-def dev_driver_string(k, dev):
-    """drv->name, else dev_bus_name(): the bus's name, the class's, or ""."""
-    drv = rd(k, dev, "device.driver")
-    if drv:
-        return rd(k, drv, "device_driver.name")
-    bus = rd(k, dev, "device.bus")
-    if bus:
-        return rd(k, bus, "bus_type.name")
-    cls = rd(k, dev, "device.class")
-    if cls:
-        return rd(k, cls, "class.name")
-    return _empty_string(k)
-
-
-def dev_driver_string_of(k, dev) -> str:
-    """dev_driver_string() as text."""
-    return cstr(k, dev_driver_string(k, dev), 256)
-
-
-def _empty_string(k):
-    devs = k.model(Devices)
-    if not hasattr(devs, "empty"):
-        devs.empty = k.machine.alloc_kdata(1, 1)
-    return devs.empty
-
-
 # ------------------------------------------------------------ Python API
-def devices(k) -> dict:
-    """/dev names -> (fops address, owner module name or None, dev_t), for char devices."""
-    from ...fs.char_dev import cdev_lookup
-    from ..char.misc import misc_lookup
-    out = {}
-    for name, (devt, _mode, _dev) in sorted(k.model(Devices).nodes.items()):
-        misc = misc_lookup(k, devt)
-        if misc is not None:
-            fops = rd(k, misc, "miscdevice.fops")
-        else:
-            hit = cdev_lookup(k, devt)
-            if hit is None:
-                out[name] = (0, None, devt)
-                continue
-            fops = hit[1]
-        owner = k.module_at(rd(k, fops, "file_operations.owner")) if fops else None
-        if owner is None and fops:
-            owner = k.module_containing(fops)
-        out[name] = (fops, owner.name if owner else None, devt)
-    return out
-
-
-def dev_open(k, path: str, flags: int | None = None):
-    """open(2) of /dev/NAME through the char device layer (misc_open for misc devices)."""
-    from ...fs.char_dev import chrdev_open
-    from ...fs.open import FileError
-    name = path[5:] if path.startswith("/dev/") else path.lstrip("/")
-    node = k.model(Devices).nodes.get(name)
-    if node is None:
-        raise FileError(f"/dev/{name}: No such file or directory", errno.ENOENT)
-    return chrdev_open(k, node[0], flags, path=f"/dev/{name}")
-
-
 def device_list(k) -> list:
     """(sysfs path, dev_t, class name or None, owner module name or None) of added devices."""
     return [(rec.path, rd(k, dev, "device.devt", 4), _class_name(k, rec.cls) or None,

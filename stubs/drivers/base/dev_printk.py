@@ -19,7 +19,7 @@ EPROBE_DEFER = 517
 
 def dev_prefix(k, dev) -> bytes:
     """``"<driver string> <dev_name>: "`` as __dev_printk prints it."""
-    from .core import dev_driver_string_of, dev_name
+    from .base import dev_driver_string_of, dev_name
     if not dev:
         return b"(NULL device *): "
     return f"{dev_driver_string_of(k, dev)} {dev_name(k, dev)}: ".encode(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR
 
 from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, rd, s32, static,
                             static_addr, wr)
@@ -140,7 +141,7 @@ def __platform_driver_probe(k, drv, probe, module):
     from .bus import Buses, driver_unregister_gen
     d = drv + k.target.offset("platform_driver.driver")
     if rd(k, d, "device_driver.probe_type", 4) == k.target.const("PROBE_PREFER_ASYNCHRONOUS"):
-        k.log.emit(3, f"{cstr(k, rd(k, d, 'device_driver.name'), 256)}: drivers registered "
+        k.log.emit(KERN_ERR, f"{cstr(k, rd(k, d, 'device_driver.name'), 256)}: drivers registered "
                       "with __platform_driver_probe can not use asynchronous probe")
         return -errno.EINVAL
     wr(k, drv, "platform_driver.prevent_deferred_probe", 1, 1)

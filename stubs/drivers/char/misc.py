@@ -16,9 +16,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.exports import members
 
+from ...fs.char_dev import CharDevs, MKDEV, chrdev_probe
 from ...fs.internal import (cstr, init_list_head, is_err, list_add, list_del, owner_of, ptr_err,
                             rd, wr)
+
+members("struct miscdevice", "minor", "name", "fops", "list", "parent", "this_device",
+        "groups", "nodename", "mode")
 
 DYNAMIC_MINORS = 128                 # static in drivers/char/misc.c (6.1)
 # the misc devices of Debian's booted 6.1 kernel, in /proc/misc order (newest first),
@@ -43,7 +48,6 @@ class Misc:
             if DYNAMIC_MINORS - 3 <= minor < DYNAMIC_MINORS:
                 self.bitmap |= 1 << (DYNAMIC_MINORS - minor - 1)
         # major 10's cdev: fops = misc_fops, whose open is misc_open
-        from ...fs.char_dev import CharDevs, MKDEV
         cd = k.model(CharDevs)
         self.misc_fops = k.machine.alloc_kdata(t.sizeof("file_operations"), 8)
         self.cdev = k.machine.alloc_kdata(t.sizeof("cdev"), 8)
@@ -84,7 +88,6 @@ def misc_open(k, f):
 def misc_register(k, misc):
     from ..base.core import create_device
     from ..base.class_ import Classes
-    from ...fs.char_dev import MKDEV
     t = k.target
     model = k.model(Misc)
     init_list_head(k, misc + t.offset("miscdevice.list"))
@@ -133,7 +136,6 @@ def misc_register(k, misc):
 def misc_deregister(k, misc):
     from ..base.core import device_destroy
     from ..base.class_ import Classes
-    from ...fs.char_dev import MKDEV
     t = k.target
     model = k.model(Misc)
     node = misc + t.offset("miscdevice.list")
@@ -150,6 +152,12 @@ def misc_deregister(k, misc):
     if 0 <= i < DYNAMIC_MINORS:
         model.bitmap &= ~(1 << i)
     k.unregister("misc device", misc)
+
+
+@chrdev_probe("MISC_MAJOR")
+def misc_init(k) -> None:
+    """misc_init(): major 10's cdev exists once the misc model does."""
+    k.model(Misc)
 
 
 def misc_lookup(k, devt: int):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_WARNING
 
 from ...fs.internal import err_ptr, is_err
 from ..base.link_only import called
@@ -25,7 +26,7 @@ def _validate(k, desc, name) -> int:
     if not desc:
         return 0
     if is_err(desc):
-        k.log.emit(4, f"gpiolib: {name}: invalid GPIO (errorpointer)")
+        k.log.emit(KERN_WARNING, f"gpiolib: {name}: invalid GPIO (errorpointer)")
         return -errno.EINVAL
     called(k, name, _WHY)
     return -errno.EINVAL

@@ -21,6 +21,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR, KERN_INFO
 
 from ...fs.internal import (cstr, init_list_head, kfree, kzalloc, list_add_tail,
                             list_del, rd, s32, static, static_addr, wr)
@@ -139,7 +140,7 @@ def input_set_capability(k, idev, type_, code):
             input_alloc_absinfo(k, idev)
         _set_bit(k, _bitmap(k, idev, member), code)
     elif type_ != _c(k, "EV_PWR"):
-        k.log.emit(3, f"input: input_set_capability: unknown type {type_} (code {code})")
+        k.log.emit(KERN_ERR, f"input: input_set_capability: unknown type {type_} (code {code})")
         k.dump_stack()
         return
     _set_bit(k, _bitmap(k, idev, "evbit"), type_)
@@ -209,7 +210,7 @@ def _connect(k, handler, idev):
     connect = rd(k, handler, "input_handler.connect")
     err = s32((yield k.call_request(connect, handler, idev, ident)))
     if err and err != -errno.ENODEV:
-        k.log.emit(3, f"input: failed to attach handler {cstr(k, rd(k, handler, 'input_handler.name'))}"
+        k.log.emit(KERN_ERR, f"input: failed to attach handler {cstr(k, rd(k, handler, 'input_handler.name'))}"
                       f" to device {cstr(k, rd(k, _dev(k, idev) + k.target.offset('device.kobj'), 'kobject.name'))}, error: {err}")
 
 
@@ -240,7 +241,7 @@ def input_register_device(k, idev):
         return err
     rec = k.model(Devices).added.get(_dev(k, idev))
     name = cstr(k, rd(k, idev, "input_dev.name"), 256) or "Unspecified device"
-    k.log.emit(6, f"input: {name} as {rec.path if rec else 'N/A'}")
+    k.log.emit(KERN_INFO, f"input: {name} as {rec.path if rec else 'N/A'}")
     list_add_tail(k, idev + t.offset("input_dev.node"), _list_head(k, "devs"))
     model.devs.append(idev)
     for handler in list(model.handlers):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_WARNING
 
 from ...fs.internal import cstr, is_err, kfree, kstrdup, kzalloc, rd, s32, wr
 
@@ -237,7 +238,7 @@ def led_trigger_register_simple(k, name, trigger):
     if err:
         kfree(k, trig)
         trig = 0
-        k.log.emit(4, f"LED trigger {cstr(k, name, 64)} failed to register ({err})")
+        k.log.emit(KERN_WARNING, f"LED trigger {cstr(k, name, 64)} failed to register ({err})")
     k.machine.write_u64(trigger, trig)
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import cstr
 
@@ -91,7 +92,7 @@ def setup_irq(k, irq, handler, thread_fn, flags, devname, dev_id) -> int:
         if not thread_fn:
             return -errno.EINVAL
         if not flags & _c(k, "IRQF_ONESHOT"):
-            k.log.emit(3, f"genirq: Threaded irq requested with handler=NULL and !ONESHOT for "
+            k.log.emit(KERN_ERR, f"genirq: Threaded irq requested with handler=NULL and !ONESHOT for "
                           f"{cstr(k, devname, 64)} (irq {irq})")
             return -errno.EINVAL
     if desc.actions:
@@ -101,7 +102,7 @@ def setup_irq(k, irq, handler, thread_fn, flags, devname, dev_id) -> int:
             and not ((old.flags ^ flags) & _c(k, "IRQF_PERCPU"))
         if not ok:
             if not (flags & old.flags & _c(k, "IRQF_PROBE_SHARED")):
-                k.log.emit(3, f"genirq: Flags mismatch irq {irq}. {flags:08x} "
+                k.log.emit(KERN_ERR, f"genirq: Flags mismatch irq {irq}. {flags:08x} "
                               f"({cstr(k, devname, 64)}) vs. {old.flags:08x} "
                               f"({_action_name(k, old)})")
             return -errno.EBUSY
@@ -204,7 +205,7 @@ def irq_set_irq_wake(k, irq, on):
     if on:
         d.wake += 1
     elif d.wake == 0:
-        k.log.emit(4, f"Unbalanced IRQ {irq} wake disable")
+        k.log.emit(KERN_WARNING, f"Unbalanced IRQ {irq} wake disable")
     else:
         d.wake -= 1
     return 0

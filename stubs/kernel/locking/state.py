@@ -78,7 +78,7 @@ class Locks:
         return None
 
     def bad_unlock(self, task, message: str) -> None:
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         self.k.finding("bad-unlock", message, module)
 
     def note_usage(self, task, kind: str, addr: int) -> None:
@@ -102,7 +102,7 @@ class Locks:
         for a, b in (("SOFTIRQ-ON", "IN-SOFTIRQ"), ("HARDIRQ-ON", "IN-HARDIRQ")):
             if a in seen and b in seen and (addr, b) not in self.reported:
                 self.reported.add((addr, b))
-                module = task.entry[1] if task.entry else None
+                module = task.entry.module if task.entry else None
                 first, then = (a, b) if b in new else (b, a)
                 self.k.finding("inconsistent-lock-state",
                                f"inconsistent {{{first}-W}} -> {{{then}-W}} usage of "

@@ -38,9 +38,10 @@ import heapq
 
 from kemu import export, static_call
 from kemu.errors import EmulationError, Lockup
+from kemu.log import KERN_ERR, KERN_INFO, KERN_WARNING
 from kemu.machine import THREAD_SIZE
 from kemu.memory import PAGE_SIZE
-from kemu.module import ModuleState
+from kemu.module import Entry, ModuleState
 
 static_call("might_resched", "__cond_resched")
 static_call("cond_resched", "__cond_resched")
@@ -251,7 +252,7 @@ class Scheduler:
         task = Task(comm[:comm_len - 1], kind, ts, lo, lo + THREAD_SIZE, pid, owner)
         task.preempt = self.preempt_base
         task.irq_flags = self.IF
-        task.entry = (comm, owner)
+        task.entry = Entry(comm, owner)
         self.tasks.append(task)
         self.by_ts[ts] = task
         return task
@@ -462,7 +463,7 @@ class Scheduler:
             return timeout
         task = self.current()
         if timeout < 0:
-            k.log.emit(3, f"schedule_timeout: wrong timeout value {timeout & MASK64:x}")
+            k.log.emit(KERN_ERR, f"schedule_timeout: wrong timeout value {timeout & MASK64:x}")
             self.set_state(task, self.TASK_RUNNING)
             return 0
         expire = (timeout + k.jiffies()) & MASK64
@@ -512,12 +513,12 @@ class Scheduler:
     def _check_sleep(self, task: Task, label: str) -> None:
         k = self.k
         count = self.preempt_count()
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         if count:
             from stubs.kernel.module import print_modules
-            k.log.emit(3, f"BUG: scheduling while atomic: {task.comm}/{task.pid}/"
+            k.log.emit(KERN_ERR, f"BUG: scheduling while atomic: {task.comm}/{task.pid}/"
                           f"0x{(count + 1) & 0xFFFFFFFF:08x}")
-            k.log.emit(4, print_modules(k))
+            k.log.emit(KERN_WARNING, print_modules(k))
             k.add_taint("W", lockdep_unreliable=False)
             k.finding("sleep-in-atomic", f"{task.comm}/{task.pid} sleeps in {label} in atomic "
                       f"context (preempt_count {count:#x}{self._held_text(task)})", module)
@@ -526,8 +527,8 @@ class Scheduler:
                       "interrupts disabled", module)
         if task.rcu_nesting > 0 and "rcu-switch" not in self.warned:
             self.warned.add("rcu-switch")
-            k.log.emit(4, "------------[ cut here ]------------")
-            k.log.emit(4, "Voluntary context switch within RCU read-side critical section!")
+            k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
+            k.log.emit(KERN_WARNING, "Voluntary context switch within RCU read-side critical section!")
             k.add_taint("W", lockdep_unreliable=False)
             k.finding("rcu", f"{task.comm}/{task.pid} sleeps in {label} inside an RCU "
                       "read-side critical section", module)
@@ -648,7 +649,7 @@ class Scheduler:
     def _stuck(self, task: Task, forever: bool) -> None:
         """Nothing will wake ``task``: SIGKILL for an interruptible sleep, else Deadlock."""
         k = self.k
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         where = f" (called from {k.format_addr(task.caller)})" if task.caller else ""
         state = self.get_state(task)
         what = "nothing left can wake it" if forever else \
@@ -672,10 +673,10 @@ class Scheduler:
         """check_hung_task()'s report."""
         k = self.k
         secs = max(HUNG_TASK_TIMEOUT_S, (k.clock_ns - task.blocked_since) // NSEC_PER_SEC)
-        k.log.emit(3, f"INFO: task {task.comm}:{task.pid} blocked for more than {secs} seconds.")
-        k.log.emit(3, f"      {k.taint_string()} {k.target.release} #1")
-        k.log.emit(3, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')
-        k.log.emit(6, f"task:{task.comm:<15.15} state:D stack:0     pid:{task.pid:<5d} "
+        k.log.emit(KERN_ERR, f"INFO: task {task.comm}:{task.pid} blocked for more than {secs} seconds.")
+        k.log.emit(KERN_ERR, f"      {k.taint_string()} {k.target.release} #1")
+        k.log.emit(KERN_ERR, '"echo 0 > /proc/sys/kernel/hung_task_timeout_secs" disables this message.')
+        k.log.emit(KERN_INFO, f"task:{task.comm:<15.15} state:D stack:0     pid:{task.pid:<5d} "
                       "ppid:2      flags:0x00004000")
 
     def deadlock_now(self, task: Task, label: str, message: str, interruptible: bool) -> bool:
@@ -685,7 +686,7 @@ class Scheduler:
         Otherwise the hung-task report and :class:`Deadlock`.
         """
         k = self.k
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         k.finding("self-deadlock", message, module)
         if interruptible:
             return True
@@ -697,7 +698,7 @@ class Scheduler:
     def soft_lockup(self, task: Task, message: str) -> None:
         """A spin that can never end on one CPU: a finding and :class:`Lockup` (whose
         report is the soft-lockup watchdog's)."""
-        module = task.entry[1] if task.entry else None
+        module = task.entry.module if task.entry else None
         self.k.finding("self-deadlock", message, module)
         raise Lockup(message)
 
@@ -718,7 +719,7 @@ class Scheduler:
             soft.item = item
             soft.preempt = self.preempt_base | offset
             soft.irq_flags = self.IF if item.irqs_on else 0
-            soft.entry = (item.entry, item.owner)
+            soft.entry = Entry(item.entry, item.owner)
             soft.start = call
             soft.state = RUNNABLE
             return True

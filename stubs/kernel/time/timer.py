@@ -8,6 +8,7 @@ work <func>" for a delayed work's timer): one still armed when its module's
 exit has returned is reported and never fires into freed code.
 """
 from kemu import export
+from kemu.log import KERN_WARNING
 
 from ..sched.core import PRIO_TIMER, SoftItem, caller, sched
 
@@ -128,8 +129,8 @@ class Timers:
             expected = self.s.preempt_base | self.s.SOFTIRQ_OFFSET
             if count != expected & ~self.s.NEED_RESCHED:
                 k = self.k
-                k.log.emit(4, "------------[ cut here ]------------")
-                k.log.emit(4, f"timer: {k.format_addr(fn)} preempt leak: {expected:08x} -> "
+                k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
+                k.log.emit(KERN_WARNING, f"timer: {k.format_addr(fn)} preempt leak: {expected:08x} -> "
                               f"{count | self.s.preempt_base:08x}")
                 k.add_taint("W", lockdep_unreliable=False)
                 k.finding("preempt-leak", f"timer callback {self.s.symbol(fn)} returned with "

@@ -9,6 +9,7 @@ no NETDEV_REGISTER/NETDEV_UP to replay to it (and nothing to unregister).
 from __future__ import annotations
 
 from kemu import data, export
+from kemu.log import KERN_WARNING
 
 from ..netlink.af_netlink import chain_register, chain_unregister
 
@@ -111,7 +112,7 @@ def __dev_remove_pack(k, pt):
         spec.field_width, spec.precision = -1, -1
         buf = bytearray()
         ptr_to_id(buf, pt, spec)                 # %p: hashed
-        k.log.emit(4, f"dev_remove_pack: {buf.decode()} not found")
+        k.log.emit(KERN_WARNING, f"dev_remove_pack: {buf.decode()} not found")
 
 
 @export("void dev_remove_pack(struct packet_type *pt)")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR
 
 from ...fs.internal import (init_list_head, sym, kfree, kzalloc, list_add_tail, list_del, rd, s32,
                             wr)
@@ -177,7 +178,7 @@ def _register(k, ops, device: bool):
     if ops in ns.ops:
         from ...lib.kemu_warn import bug
         node = ops + k.target.offset("pernet_operations.list")
-        k.log.emit(3, f"list_add double add: new={node:016x}, "
+        k.log.emit(KERN_ERR, f"list_add double add: new={node:016x}, "
                       f"prev={rd(k, node, 'list_head.prev'):016x}, "
                       f"next={rd(k, node, 'list_head.next'):016x}.")
         bug(k, "lib/list_debug.c:33")
@@ -240,10 +241,10 @@ def _unregister(k, ops, device: bool):
         node = ops + k.target.offset("pernet_operations.list")
         nxt = rd(k, node, "list_head.next")
         if nxt == 0xDEAD000000000100:
-            k.log.emit(3, f"list_del corruption, {node:016x}->next is LIST_POISON1 "
+            k.log.emit(KERN_ERR, f"list_del corruption, {node:016x}->next is LIST_POISON1 "
                           "(dead000000000100)")
             bug(k, "lib/list_debug.c:49")
-        k.log.emit(3, f"list_del corruption, {node:016x}->next is NULL")
+        k.log.emit(KERN_ERR, f"list_del corruption, {node:016x}->next is NULL")
         bug(k, "lib/list_debug.c:45")
     _forget(ns, ops)
     list_node = ops + k.target.offset("pernet_operations.list")

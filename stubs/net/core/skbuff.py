@@ -22,6 +22,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.log import KERN_EMERG
 
 from ...fs.internal import rd, static, static_addr, wr
 from ...lib.kemu_warn import bug, warn, warn_once
@@ -100,7 +101,7 @@ def skb_put_(k, skb: int, n: int) -> int:
     head = rd(k, skb, "sk_buff.head")
     tail = _u32(k, skb, "tail")
     if tail + n > _u32(k, skb, "end"):
-        k.log.emit(0, f"skbuff: skb_over_panic: text:{0:016x} len:{n} put:{n} "
+        k.log.emit(KERN_EMERG, f"skbuff: skb_over_panic: text:{0:016x} len:{n} put:{n} "
                       f"head:{head:016x} data:{rd(k, skb, 'sk_buff.data'):016x} "
                       f"tail:{tail + n:#x} end:{_u32(k, skb, 'end'):#x} dev:<NULL>")
         bug(k, "net/core/skbuff.c:113")

@@ -21,6 +21,7 @@ import errno
 
 from kemu import export
 from kemu.exports import unreachable
+from kemu.log import KERN_CRIT, KERN_INFO
 
 from ...fs.internal import cstr, kfree, kzalloc, owner_of, rd, wr
 from ...lib.kemu_warn import warn_once
@@ -57,14 +58,14 @@ def sock_register(k, ops):
     st = k.model(Sockets)
     family = rd(k, ops, "net_proto_family.family", 4)
     if family >= k.target.const("NPROTO"):
-        k.log.emit(2, f"protocol {family} >= NPROTO({k.target.const('NPROTO')})")
+        k.log.emit(KERN_CRIT, f"protocol {family} >= NPROTO({k.target.const('NPROTO')})")
         return -errno.ENOBUFS
     if family in st.families:
         return -errno.EEXIST
     st.families[family] = ops
     k.register("net family", family, owner_of(k, rd(k, ops, "net_proto_family.owner")),
                f"protocol family {family}")
-    k.log.emit(6, f"NET: Registered PF_{_pf_name(family)} protocol family")
+    k.log.emit(KERN_INFO, f"NET: Registered PF_{_pf_name(family)} protocol family")
     return 0
 
 
@@ -75,7 +76,7 @@ def sock_unregister(k, family):
         return
     if st.families.pop(family, None) is not None:
         k.unregister("net family", family)
-    k.log.emit(6, f"NET: Unregistered PF_{_pf_name(family)} protocol family")
+    k.log.emit(KERN_INFO, f"NET: Unregistered PF_{_pf_name(family)} protocol family")
 
 
 def _pf_name(family: int) -> str:

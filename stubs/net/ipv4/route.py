@@ -20,14 +20,10 @@ import errno
 from kemu import export
 from kemu.exports import unreachable
 
+from ...fs.internal import err_ptr
 from ..netlink.af_netlink import chain_register, chain_unregister
 
-MAX_ERRNO = 4095
 NO_DST = "kemu routes nothing (no device is up), so no dst_entry/rtable exists"
-
-
-def err_ptr(e: int) -> int:
-    return e & 0xFFFFFFFFFFFFFFFF
 
 
 def addr_type(k, addr_be: int) -> int:

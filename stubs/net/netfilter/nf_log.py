@@ -20,6 +20,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.log import KERN_ERR
 
 from ...fs.internal import cstr, kfree, owner_of, rd, s32
 from ...lib.kemu_warn import bug
@@ -231,7 +232,7 @@ def nf_log_buf_add(k, m, f, va):
     st = k.model(NfLog)
     if not st.warned:
         st.warned = True
-        k.log.emit(3, "netfilter dropping packet info ... (increase S_SIZE)")
+        k.log.emit(KERN_ERR, "netfilter dropping packet info ... (increase S_SIZE)")
     return -1
 
 

@@ -17,6 +17,7 @@ Python API: ``net_sysctls(k) -> {(net, "path/procname"): ctl_table entry address
 from __future__ import annotations
 
 from kemu import export
+from kemu.log import KERN_ERR
 
 from ...fs.internal import cstr, kfree, kzalloc, rd, wr
 
@@ -57,7 +58,7 @@ def register_net_sysctl(k, net, path, table):
     existing = st.dirs.setdefault((net, text), {})
     for name, _entry in entries:
         if name in existing:
-            k.log.emit(3, f"sysctl duplicate entry: /{text}/{name}")
+            k.log.emit(KERN_ERR, f"sysctl duplicate entry: /{text}/{name}")
             return 0
     header = kzalloc(k, k.target.sizeof("ctl_table_header"), "ctl_table_header")
     wr(k, header, "ctl_table_header.ctl_table", table)

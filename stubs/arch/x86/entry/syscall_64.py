@@ -97,7 +97,7 @@ def sys_call_table(k, table) -> int:
         else:
             what = f"sys_call_table[{nr}] ({name}) = {k.format_addr(value)}"
             st.patched[nr] = value
-        k.record_tamper("sys_call_table", what, site=site, nr=nr, syscall=name,
+        k.behaviour.record("sys_call_table", what, site=site, nr=nr, syscall=name,
                         value=f"{value:#x}", note=st.dispatch_note())
     k.model(KernelRodata).add(addr, size, on_write)
     return addr

@@ -50,7 +50,7 @@ class KernelRodata:
 def _cr0_event(k, old: int, new: int, site: int, how: str) -> None:
     if (old ^ new) & X86_CR0_WP:
         state = "set" if new & X86_CR0_WP else "cleared"
-        k.record_tamper("cr0", f"CR0.WP {state} ({how})", site=site, cr0=f"{new:#x}")
+        k.behaviour.record("cr0", f"CR0.WP {state} ({how})", site=site, cr0=f"{new:#x}")
 
 
 def _watch_cr0_writes(k, mod) -> None:
@@ -92,7 +92,7 @@ def native_write_cr0_model(k, val: int) -> None:
     old = m.cr0()
     m.set_cr0(val | X86_CR0_WP)
     if not val & X86_CR0_WP:
-        k.record_tamper("cr0", "write_cr0() tried to clear CR0.WP (pinned: 6.1 sets it back)",
+        k.behaviour.record("cr0", "write_cr0() tried to clear CR0.WP (pinned: 6.1 sets it back)",
                         site=site, cr0=f"{val:#x}")
         warn_once(k, "arch/x86/kernel/cpu/common.c:439", "native_write_cr0+0x35/0x50",
                   "CR0 WP bit went missing!?")

@@ -13,6 +13,7 @@ nothing.
 import errno
 
 from kemu import export
+from kemu.log import KERN_ERR
 
 from ...base.dev_printk import dev_emit
 from ....fs.internal import cstr
@@ -38,7 +39,7 @@ def _request(k, fw, name, device, warn: bool) -> int:
     log = k.model(FirmwareLog)
     if not log.hinted:
         log.hinted = True
-        k.log.emit(3, "firmware_class: See https://wiki.debian.org/Firmware for information "
+        k.log.emit(KERN_ERR, "firmware_class: See https://wiki.debian.org/Firmware for information "
                       "about missing firmware")
     dev_emit(k, 3, device, failed)
     if warn:
