@@ -8,7 +8,7 @@ import importlib
 import os
 import pkgutil
 
-from .errors import EmulationError, LoadError, Lockup
+from .errors import EmulationError, LoadError, Lockup, ModelError
 from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding
 from .log import KernelLog
 from .machine import SLOT_SIZE, CallRequest, Machine
@@ -185,6 +185,8 @@ class Kernel:
             defn.fn(self, addr)
             return addr
         offset = m.alloc_percpu(size, defn.align)
+        if offset is None:
+            raise MemoryError(f"per-CPU area exhausted by kernel variable {defn.name}")
         self._exports[defn.name] = KernelSymbol(defn.name, offset, False, None, "", None)
         defn.fn(self, offset)
         return offset
@@ -481,6 +483,11 @@ class Kernel:
                                                  or self.unloaded_symbol(exc.rip))
         if gone:
             exc.args = (f"{exc.args[0]} in unloaded module {gone[0]} ({gone[1]})",)
+        if isinstance(exc, ModelError):
+            self.note(f"kemu bug: {exc} (please report it; KEMU_DEBUG=1 shows the traceback)")
+            if os.environ.get("KEMU_DEBUG"):
+                import traceback
+                traceback.print_exception(exc.cause)
         lines = oops_report(self, exc, entry)
         tainted = False
         for i, line in enumerate(lines):

@@ -48,7 +48,7 @@ from unicorn.unicorn_py3 import unicorn as _binding
 _lib = _binding.uclib
 _HOOK_CODE_CFUNC = _binding.HOOK_CODE_CFUNC
 
-from .errors import EmulationError, KernelBug, Lockup, MemoryFault
+from .errors import EmulationError, KemuError, KernelBug, Lockup, MemoryFault, ModelError
 from .memory import PAGE_SIZE, PROT_RX, Region, align, page_align
 
 DIRECT_MAP_ADDR = 0xFFFF888000000000
@@ -273,8 +273,17 @@ class Machine:
     def _on_slot(self, handle, address, size, user_data):
         try:
             self.slot_fns[(address - SLOTS_ADDR) >> 4]()
-        except BaseException as exc:          # re-raised by call() once emulation stops
-            self._hook_failed(exc)
+        except (KemuError, KeyboardInterrupt, SystemExit) as exc:
+            self._hook_failed(exc)            # re-raised by call() once emulation stops
+        except BaseException as exc:          # a model's own bug: the last line of defence
+            if not isinstance(exc, Exception):
+                self._hook_failed(exc)
+                return
+            idx = (address - SLOTS_ADDR) >> 4
+            name = self.slot_names[idx] if 0 <= idx < len(self.slot_names) else "?"
+            err = ModelError(name, exc)
+            err.__cause__ = exc
+            self._hook_failed(err)
 
     def watch_reads(self, addr: int, size: int, fn) -> None:
         """Call ``fn()`` before emulated code reads any byte of ``[addr, addr+size)``
@@ -328,17 +337,74 @@ class Machine:
         _lib.uc_reg_write(self._uch, RAX, self._u64_ref)
 
     # ---------------------------------------------------------------- memory
+    # Every model reads and writes module-supplied addresses through these
+    # accessors: an access to an unmapped byte is the kernel's page fault at
+    # that byte (MemoryFault), and a length is checked against what is mapped
+    # before any host buffer is sized by it, so a hostile length costs nothing.
+    LARGE = 1 << 20               # accesses above this are checked before any buffer is made
+
+    def first_unmapped(self, addr: int, size: int) -> int | None:
+        """The first address of ``[addr, addr+size)`` that is not mapped, or None.
+
+        ``size`` is a C length (size_t): a negative value counts as huge. A
+        range running past the top of the address space faults at 2**64 - 1
+        at the latest (non-canonical addresses are never mapped).
+        """
+        addr &= 0xFFFFFFFFFFFFFFFF
+        end = min(addr + (size & 0xFFFFFFFFFFFFFFFF), 1 << 64)
+        cur = addr
+        for begin, last, _perms in sorted(self.uc.mem_regions()):
+            if last < cur:
+                continue
+            if begin > cur:
+                break
+            cur = last + 1
+            if cur >= end:
+                return None
+        return cur if cur < end else None
+
+    def check_range(self, addr: int, size: int, access: str = "read") -> int:
+        """Raise the page fault an access to ``[addr, addr+size)`` would take at its
+        first unmapped byte; returns ``size`` (a C length, so never negative) when
+        all of it is mapped. Models call this before sizing a host buffer by a
+        module-supplied length."""
+        size &= 0xFFFFFFFFFFFFFFFF
+        bad = self.first_unmapped(addr, size) if size else None
+        if bad is not None:
+            raise MemoryFault(bad, access, self.reg("rip"))
+        return size
+
     def read(self, addr: int, size: int) -> bytes:
-        """Read memory; raises :class:`MemoryFault` on an unmapped address."""
-        buf = self._buf if size <= 4096 else ctypes.create_string_buffer(size)
+        """Read memory; raises :class:`MemoryFault` at the first unmapped byte."""
+        if size <= 4096 and size >= 0:
+            buf = self._buf
+        else:
+            size = self.check_range(addr, size, "read")
+            buf = ctypes.create_string_buffer(size)
         if _lib.uc_mem_read(self._uch, addr & 0xFFFFFFFFFFFFFFFF, buf, size):
+            self.check_range(addr, size, "read")
             raise MemoryFault(addr, "read", self.reg("rip"))
         return ctypes.string_at(buf, size)
 
     def write(self, addr: int, data: bytes) -> None:
-        """Write memory; raises :class:`MemoryFault` on an unmapped address."""
-        if _lib.uc_mem_write(self._uch, addr & 0xFFFFFFFFFFFFFFFF, bytes(data), len(data)):
+        """Write memory; raises :class:`MemoryFault` at the first unmapped byte."""
+        data = bytes(data)
+        if _lib.uc_mem_write(self._uch, addr & 0xFFFFFFFFFFFFFFFF, data, len(data)):
+            self.check_range(addr, len(data), "write")
             raise MemoryFault(addr, "write", self.reg("rip"))
+
+    def fill(self, addr: int, byte: int, size: int) -> None:
+        """memset(): ``size`` bytes of ``byte`` from ``addr``; a range that runs into
+        unmapped memory is written up to it, then faults there (as a store loop does)."""
+        size &= 0xFFFFFFFFFFFFFFFF
+        bad = self.first_unmapped(addr, size) if size else None
+        done = (bad - (addr & 0xFFFFFFFFFFFFFFFF)) if bad is not None else size
+        chunk = bytes([byte & 0xFF]) * min(done, self.LARGE)
+        for off in range(0, done, self.LARGE):
+            n = min(self.LARGE, done - off)
+            self.write(addr + off, chunk[:n])
+        if bad is not None:
+            raise MemoryFault(bad, "write", self.reg("rip"))
 
     def read_u8(self, addr): return self.read(addr, 1)[0]
     def read_u16(self, addr): return int.from_bytes(self.read(addr, 2), "little")
@@ -377,10 +443,11 @@ class Machine:
         return addr
 
     def alloc_percpu(self, size: int, alignment: int = 8) -> int:
-        """Allocate a per-CPU variable; returns its offset from the GS base."""
+        """Allocate a per-CPU variable; returns its offset from the GS base, or
+        None when the per-CPU area is full."""
         offset = align(self._percpu_next, max(alignment, 1))
         if offset + size > self.percpu_size:
-            raise MemoryError("per-CPU area exhausted")
+            return None
         self._percpu_next = offset + size
         return offset
 
@@ -465,6 +532,11 @@ class Machine:
         _lib.uc_reg_write(self._uch, reg_id, self._u64_ref)
 
     def _on_resume(self):
+        if not self.pending:
+            # the resume slot reached with no callback outstanding: module code
+            # returned through a stale return address (a corrupted stack)
+            raise KernelBug(f"kemu: return to the callback-resume address {self.resume_addr:#x} "
+                            "with no callback outstanding (corrupted stack)")
         gen, finish = self.pending.pop()
         self.drive(gen, finish, self.uc.reg_read(RAX))
 

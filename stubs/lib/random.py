@@ -26,6 +26,7 @@ class Crng:
 @export("void get_random_bytes(void *buf, size_t len)")
 def get_random_bytes(k, buf, length):
     if length:
+        k.machine.check_range(buf, length, "write")
         k.machine.write(buf, k.model(Crng).bytes(length))
 
 

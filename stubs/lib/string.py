@@ -35,7 +35,7 @@ def __memmove(k, dest, src, count):
 @export("void *memset(void *s, int c, size_t count)")
 def memset(k, s, c, count):
     if count:
-        k.machine.write(s, bytes([c & 0xFF]) * count)
+        k.machine.fill(s, c, count)
     return s
 
 

@@ -56,7 +56,7 @@ def kvfree(k, addr):
 @export("void kvfree_sensitive(const void *addr, size_t len)")
 def kvfree_sensitive(k, addr, length):
     if addr > ZERO_SIZE_PTR:
-        k.machine.write(addr, bytes(length))
+        k.machine.fill(addr, 0, length)
     kfree_addr(k, addr, "kvfree_sensitive")
 
 
