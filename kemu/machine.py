@@ -149,6 +149,10 @@ class Watchdog:
                 self._cv.notify()
             return token
 
+    def fired(self, token: int) -> bool:
+        """True once ``token``'s deadline has passed (for loops in Python models)."""
+        return token in self._fired
+
     def disarm(self, token: int) -> bool:
         """Cancel a deadline; returns True if it had already fired."""
         with self._cv:
@@ -239,6 +243,8 @@ class Machine:
         self.on_invalid_opcode = None  # callable(rip) -> True to continue past ud2
         self.on_fault = None           # callable(access, addr, size) -> True if handled
         self.on_slot_error = None
+        self._deadline_token = None    # the running call's watchdog token
+        self._timeout_ms = 0
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_fault)
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_insn_invalid)
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
@@ -342,6 +348,17 @@ class Machine:
     # that byte (MemoryFault), and a length is checked against what is mapped
     # before any host buffer is sized by it, so a hostile length costs nothing.
     LARGE = 1 << 20               # accesses above this are checked before any buffer is made
+
+    def check_deadline(self) -> None:
+        """Raise the soft lockup of the running entry once its time budget is spent.
+
+        A loop in a model (a scheduler moving the virtual clock, a walk of a
+        module's list) calls this each iteration: the watchdog stops module
+        code, and this stops Python code, so no entry runs forever."""
+        token = self._deadline_token
+        if token is not None and WATCHDOG.fired(token):
+            raise Lockup(f"watchdog: soft lockup: stuck for {self._timeout_ms / 1000:g}s "
+                         f"at {self.reg('rip'):#x}")
 
     def first_unmapped(self, addr: int, size: int) -> int | None:
         """The first address of ``[addr, addr+size)`` that is not mapped, or None.
@@ -480,7 +497,8 @@ class Machine:
         self._hook_exc = None
         self.pending.clear()
         self.running = True
-        token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
+        token = self._deadline_token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
+        self._timeout_ms = timeout_ms
         try:
             uc.emu_start(fn_addr, self.stop_addr, count=max_insns)
         except UcError as err:
@@ -489,6 +507,7 @@ class Machine:
             raise self._translate(err) from None
         finally:
             self.running = False
+            self._deadline_token = None
             timed_out = WATCHDOG.disarm(token)
         if self._hook_exc is not None:
             exc, self._hook_exc = self._hook_exc, None

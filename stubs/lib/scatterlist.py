@@ -85,7 +85,7 @@ class SG:
         return page_address(self.k, self.page(sg)) + self.offset(sg)
 
     def init_table(self, sgl, nents):
-        self.m.write(sgl, bytes(self.size * nents))
+        self.m.fill(sgl, 0, self.size * nents)
         if nents:
             last = sgl + (nents - 1) * self.size
             self.set_link(last, (self.link(last) | self.end) & ~self.chain)

@@ -110,7 +110,7 @@ class Fuzzer:
             self.k.close()
         self.k = self.mod = None
         gc.collect()                  # an emulator holds ~1 GiB of address space
-        k = self.k = Kernel(timeout_ms=int(self.budget * 1000))
+        k = self.k = Kernel(timeout_ms=int(self.budget * 500))   # its watchdog fires first
         self.mod = k.load(str(self.module))
         m, heap = k.machine, k.heap
         self.zeroed = heap.alloc(BUF_SIZE, zero=True)

@@ -600,6 +600,7 @@ class Scheduler:
         """The next task to run; moves the clock and fires events while nothing can run."""
         k = self.k
         while True:
+            k.machine.check_deadline()
             now = k.clock_ns
             if now != self.clock_seen:
                 self.set_clock(now)
