@@ -169,7 +169,7 @@ def copy_buffer(k, sgl, nents, buf, buflen, skip, to_buffer, zero=False):
         skip = 0
         n = min(length, buflen - done)
         if zero:
-            m.write(addr, bytes(n))
+            m.fill(addr, 0, n)
         elif to_buffer:
             m.write(buf + done, m.read(addr, n))
         else:

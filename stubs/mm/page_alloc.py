@@ -51,7 +51,13 @@ class Pages:
         return DIRECT_MAP_ADDR + ((page - VMEMMAP_BASE) // self.page_size << PAGE_SHIFT)
 
     def ensure(self, page: int, count: int = 1) -> None:
-        """Map (and initialise) the vmemmap pages holding ``count`` struct pages."""
+        """Map (and initialise) the vmemmap pages holding ``count`` struct pages.
+
+        A ``page`` outside vmemmap (a module's garbage) maps nothing: the access
+        that follows faults there, as it would in Linux."""
+        if not VMEMMAP_BASE <= page < VMEMMAP_BASE + VMEMMAP_SIZE:
+            return
+        count = min(count, (VMEMMAP_BASE + VMEMMAP_SIZE - page) // self.page_size)
         first = (page - VMEMMAP_BASE) & ~(PAGE_SIZE - 1)
         last = (page + count * self.page_size - 1 - VMEMMAP_BASE) & ~(PAGE_SIZE - 1)
         for chunk in range(first, last + PAGE_SIZE, PAGE_SIZE):
