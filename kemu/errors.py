@@ -76,6 +76,10 @@ class KernelBug(EmulationError):
     """The module hit BUG(), a failed stack check or another fatal kernel check."""
 
 
+class DivideError(KernelBug):
+    """A division by zero in kernel code a model runs (the x86 #DE trap)."""
+
+
 class ModelError(KernelBug):
     """A model of a kernel export failed in Python (a kemu bug, not the module's).
 

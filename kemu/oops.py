@@ -8,7 +8,7 @@ decode_stacktrace.sh: the code disassembled and ``file.c:line`` per frame.
 """
 from __future__ import annotations
 
-from .errors import Lockup, MemoryFault
+from .errors import DivideError, Lockup, MemoryFault
 from .memory import PAGE_SIZE
 from .unwind import unwind
 
@@ -96,6 +96,8 @@ def fault_header(k, exc) -> tuple[list[str], int]:
         return [f"watchdog: BUG: soft lockup - CPU#0 stuck for {k.timeout_ms / 1000:g}s! "
                 f"[insmod:1]"], rip
     rip = getattr(exc, "rip", None) or regs["rip"]
+    if isinstance(exc, DivideError):                   # do_error_trap(): die("divide error")
+        return [f"divide error: 0000 [#{k.oops_count}] PREEMPT SMP NOPTI"], rip
     if "invalid opcode" in str(exc) or k.pending_bug:
         return [f"invalid opcode: 0000 [#{k.oops_count}] PREEMPT SMP NOPTI"], rip
     return [str(exc)], rip
