@@ -59,6 +59,7 @@ class Finding:
     args: list
     error: str
     where: str = ""
+    trace: str = ""            # the Python stack, for -v
 
     def line(self) -> str:
         args = ", ".join(f"{a:#x}" for a in self.args)
@@ -176,7 +177,8 @@ class Fuzzer:
             result.reported += 1
         except FuzzTimeout as exc:
             result.findings.append(Finding("hang", name, rnd, args,
-                                           f"no answer within {self.budget:g}s", _where(exc)))
+                                           f"no answer within {self.budget:g}s", _where(exc),
+                                           "".join(traceback.format_tb(exc.__traceback__)[-12:])))
             self.k = None                              # its state is unknown
         except Exception as exc:                     # noqa: BLE001: what the fuzzer looks for
             result.findings.append(Finding("internal", name, rnd, args,
@@ -188,6 +190,8 @@ class Fuzzer:
         if self.verbose and result.findings and result.findings[-1].export == name \
                 and result.findings[-1].round == rnd:
             print(result.findings[-1].line(), flush=True)
+            if result.findings[-1].trace:
+                print(result.findings[-1].trace, flush=True)
 
     def run(self, rounds: int, names=None, first_round: int = 0) -> Result:
         """``rounds`` rounds over ``names`` (default: every function export)."""
