@@ -1,0 +1,161 @@
+"""Hostile input never reaches Python: exports called with hostile arguments,
+resource limits, and a kernel that stays usable after each failure.
+
+The bounded export fuzzer runs here with a fixed seed; ``tests/fuzz/`` runs it long.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from kemu import Kernel
+from kemu.errors import KernelBug, Lockup, MemoryFault, ModelError
+from kemu.exports import REGISTRY
+from kemu.kernel import import_stub_package
+from kemu.memory import PAGE_SIZE
+
+
+def test_export_fuzzer_bounded_run_finds_nothing(testmods):
+    """Every function export, three rounds of hostile arguments (seed 0): no
+    internal error, no hang, and every call made."""
+    import_stub_package("stubs")
+    funcs = sum(1 for d in REGISTRY.values() if d.kind == "func")
+    run = subprocess.run([sys.executable, str(ROOT / "tests" / "fuzz" / "export_fuzz.py"),
+                          "--rounds", "3", "--seed", "0", "-v"],
+                         capture_output=True, text=True, timeout=600, env=dict(os.environ))
+    tail = run.stdout.strip().splitlines()[-1]
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    m = re.fullmatch(r"(\d+) calls in [\d.]+s: (\d+) returned, (\d+) reported kernel errors, "
+                     r"0 internal errors, 0 hangs", tail)
+    assert m, tail
+    calls, returned, reported = map(int, m.groups())
+    assert calls == 3 * funcs and returned + reported == calls
+    assert reported > 1000          # the hostile pointers do reach the models' accesses
+
+
+@pytest.fixture
+def hello(testmods):
+    k = Kernel()
+    mod = k.load(str(testmods / "hello.ko"))
+    yield k, mod
+    k.close()
+
+
+def _call(k, mod, name, *args):
+    return k.call(k.export_addr(name), *args, entry=f"test:{name}", module=mod)
+
+
+def test_memset_huge_length_faults_at_first_unmapped_byte(hello):
+    """memset() stores up to the hole, then faults there, as its store loop would."""
+    k, mod = hello
+    buf = k.heap.alloc(PAGE_SIZE)            # a KFENCE object: the next page is a guard
+    assert buf % PAGE_SIZE == 0
+    with pytest.raises(MemoryFault) as info:
+        _call(k, mod, "memset", buf, 0x5A, 1 << 62)
+    assert info.value.addr == buf + PAGE_SIZE
+    assert k.machine.read(buf, PAGE_SIZE) == b"\x5a" * PAGE_SIZE
+    assert f"BUG: unable to handle page fault for address: {buf + PAGE_SIZE:016x}" in k.log.lines()
+    # the kernel is usable afterwards
+    k.machine.write(buf, b"abc\0")
+    assert _call(k, mod, "strlen", buf) == 3
+
+
+def test_memcpy_from_unmapped_source_faults_there(hello):
+    k, mod = hello
+    dst = k.heap.alloc(64)
+    with pytest.raises(MemoryFault) as info:
+        _call(k, mod, "memcpy", dst, 0xDEAD000000000100, 1 << 63)
+    assert info.value.addr == 0xDEAD000000000100 and info.value.access == "read"
+
+
+def test_pcpu_alloc_refuses_an_illegal_size_as_linux(hello):
+    """mm/percpu.c: WARN "illegal size ... for percpu allocation", NULL."""
+    k, mod = hello
+    assert _call(k, mod, "__alloc_percpu", 1 << 20, 8) == 0
+    assert "illegal size (1048576) or align (8) for percpu allocation" in k.log.lines()
+    assert "W" in k.taints
+    nowarn = k.target.const("GFP_KERNEL") | k.target.const("__GFP_NOWARN")
+    before = len(k.log.lines())
+    assert _call(k, mod, "__alloc_percpu_gfp", 1 << 40, 8, nowarn) == 0
+    assert len(k.log.lines()) == before
+    assert _call(k, mod, "__alloc_percpu", 16, 8) != 0
+
+
+def test_percpu_area_exhaustion_fails_with_the_pr_warn(hello):
+    k, mod = hello
+    got = [_call(k, mod, "__alloc_percpu", 32 << 10, 8) for _ in range(16)]
+    assert 0 in got and got[0] != 0
+    assert any(l.startswith("percpu: allocation failed, size=32768 align=8 atomic=0")
+               for l in k.log.lines())
+
+
+def test_heap_limit_makes_allocations_fail_with_null(hello):
+    k, mod = hello
+    gfp = k.target.const("GFP_KERNEL")
+    assert _call(k, mod, "__kmalloc", 2 << 30, gfp) == 0
+    assert _call(k, mod, "vmalloc", 1 << 40) == 0
+    assert _call(k, mod, "ioremap", 0xFE000000, 1 << 40) == 0
+    k.heap.limit = k.heap.live_bytes + 64 * 1024
+    got = [_call(k, mod, "__kmalloc", 8192, gfp) for _ in range(12)]
+    assert got[0] and got[-1] == 0
+    assert k.heap.failed_allocs >= 1
+
+
+def test_a_sleep_of_49_days_is_a_soft_lockup_and_the_kernel_goes_on(hello):
+    """msleep(UINT_MAX) would block insmod for 49 days: the entry's budget ends it."""
+    k, mod = hello
+    k.timeout_ms = 300
+    with pytest.raises(Lockup):
+        _call(k, mod, "msleep", 0xFFFFFFFF)
+    assert any(l.startswith("watchdog: BUG: soft lockup - CPU#0 stuck for 0.3s!")
+               for l in k.log.lines())
+    assert _call(k, mod, "strlen", k.heap.alloc(8, zero=True)) == 0
+
+
+def test_resume_slot_without_a_pending_callback_is_a_kernel_bug(hello):
+    """Module code returning through a stale resume address (the exit of a module
+    whose init left a callback pending) is reported, never an IndexError."""
+    k, mod = hello
+    with pytest.raises(KernelBug) as info:
+        k.call(k.machine.resume_addr, entry="test", module=mod)
+    assert "no callback outstanding" in str(info.value)
+
+
+def test_a_model_exception_is_a_report_and_a_kemu_bug_note(hello):
+    """The slot dispatch's last line of defence: the entry ends with a report,
+    the cause is kept, and kemu says it is its own bug."""
+    k, mod = hello
+
+    def broken():
+        raise ValueError("negative shift count")
+    slot = k.machine.add_slot("kemu_test_broken", broken)
+    with pytest.raises(ModelError) as info:
+        k.call(slot, entry="test", module=mod)
+    assert isinstance(info.value.cause, ValueError)
+    assert any("internal error in the model of kemu_test_broken(): ValueError" in n
+               for n in k.notes)
+    assert "kemu: internal error in the model of kemu_test_broken(): ValueError: " \
+           "negative shift count" in k.log.lines()
+    assert _call(k, mod, "strlen", k.heap.alloc(8, zero=True)) == 0
+
+
+def test_kfifo_init_with_esize_0_is_a_divide_error(hello):
+    k, mod = hello
+    fifo, buf = k.heap.alloc(64, zero=True), k.heap.alloc(64)
+    with pytest.raises(KernelBug):
+        _call(k, mod, "__kfifo_init", fifo, buf, 64, 0)
+    assert any(re.fullmatch(r"divide error: 0000 \[#\d+\] PREEMPT SMP NOPTI", l)
+               for l in k.log.lines())
+
+
+def test_time64_to_tm_of_extreme_times_is_immediate(hello):
+    k, mod = hello
+    tm = k.heap.alloc(64, zero=True)
+    _call(k, mod, "time64_to_tm", (1 << 63) - 1, 0, tm)
+    # 292277026596-12-04 15:30:07 UTC: tm_year is a long
+    assert k.machine.read_u64(tm + k.target.offset("tm.tm_year")) == 292277026596 - 1900
