@@ -24,7 +24,7 @@ def _alloc(k, size, align, gfp=None):
     if not size or size > PCPU_MIN_UNIT_SIZE or align > PAGE_SIZE or align & (align - 1):
         if do_warn:
             from ..lib.kemu_warn import warn
-            warn(k, "mm/percpu.c:1758", "pcpu_alloc",
+            warn(k, "mm/percpu.c:1758", "pcpu_alloc+0x7e0/0x830",
                  f"illegal size ({size}) or align ({align}) for percpu allocation")
         return 0
     offset = k.machine.alloc_percpu(size, max(align, 8))
