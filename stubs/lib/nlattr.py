@@ -457,7 +457,7 @@ def reserve(k, skb, attrtype, attrlen) -> int:
 def _reserve_nohdr(k, skb, attrlen) -> int:
     n = nla_align(attrlen)
     start = skb_put_(k, skb, n)
-    k.machine.write(start, bytes(n))            # skb_put_zero()
+    k.machine.fill(start, 0, n)                 # skb_put_zero()
     return start
 
 

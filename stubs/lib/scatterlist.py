@@ -4,6 +4,8 @@ Pages are struct page addresses in vmemmap (kemu maps no struct pages: their
 addresses are computed, never dereferenced); page_address() turns them back
 into direct-map addresses, so buffers from kmalloc round-trip exactly.
 """
+import errno
+
 from kemu import export
 
 from ..arch.x86.mm.kaslr import PHYS_BASE, VMEMMAP_BASE
@@ -232,7 +234,12 @@ def sg_alloc_table(k, table, nents, gfp_mask):
         alloc_size = min(left, max_ents)
         sg_size = alloc_size - 1 if left > max_ents else alloc_size
         left -= sg_size
+        m.check_deadline()
         sg = kmalloc(k, alloc_size * s.size, gfp_mask, kind="sg table")
+        if not sg:                             # __sg_alloc_table() fails; sg_free_table()
+            if m.read_u64(table + _table(k, "sgl")):
+                sg_free_table(k, table)
+            return -errno.ENOMEM
         s.init_table(sg, alloc_size)
         m.write_u32(table + _table(k, "nents"), m.read_u32(table + _table(k, "nents")) + sg_size)
         m.write_u32(table + _table(k, "orig_nents"),

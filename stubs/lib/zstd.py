@@ -174,7 +174,7 @@ def FSE_readNCount(k, counter, max_sv_ptr, table_log_ptr, header, hb_size):
     """Read an FSE normalized-count header: bytes read or an error code."""
     m = k.machine
     max_sv = m.read_u32(max_sv_ptr)
-    m.write(counter, bytes(2 * (max_sv + 1)))
+    m.fill(counter, 0, 2 * (max_sv + 1))
     try:
         size, counts, msv, tlog = read_ncount(k, m.read(header, hb_size) if hb_size else b"",
                                               max_sv)

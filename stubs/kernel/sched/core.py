@@ -435,6 +435,7 @@ class Scheduler:
 
     def schedule(self, label: str = "schedule", has_timeout: bool = False, caller: int = 0):
         """schedule() (a generator): sleep unless the current state is TASK_RUNNING."""
+        self.m.check_deadline()          # a model's sleep loop ends at the entry's budget
         task = self.current()
         state = self.get_state(task)
         if state == self.TASK_RUNNING:
