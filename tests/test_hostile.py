@@ -216,3 +216,25 @@ def test_allocations_linux_refuses_fail_as_in_linux(testmods):
     assert got == _comparable(want.splitlines())
     assert "insmod: vmalloc error: size 1099511627776, exceeds total pages, mode:0xcc0" \
            "(GFP_KERNEL), nodemask=(null),cpuset=/,mems_allowed=0" in got
+
+
+def test_a_session_survives_an_oops_a_lockup_and_refused_allocations(tmp_path, testmods):
+    """Each failing command reports, the next one works, and the kernel says
+    what happened before (taints D, L and W; the log kept)."""
+    from test_session import Kemu
+    kemu = Kemu(tmp_path / "session", testmods)
+    kemu("run", kemu.mod("oops"), "crash=1", check=1)
+    kemu("run", kemu.mod("spin"), "--timeout", "1", check=1)
+    out = kemu("run", kemu.mod("allocfail"), check=1)
+    assert "could not insert module" in out.stderr and "No such device" in out.stderr
+    out = kemu("run", kemu.mod("hello"), check=0)
+    assert "hello: init returned 0, state LIVE" in out.stderr + out.stdout
+    lsmod = kemu("lsmod", check=0)
+    assert lsmod.stdout.splitlines()[1].startswith("hello ")
+    assert "Tainted: G      D W  OEL" in lsmod.stderr
+    log = kemu("dmesg", check=0).stdout
+    for line in ("BUG: kernel NULL pointer dereference, address: 0000000000000008",
+                 "watchdog: BUG: soft lockup - CPU#0 stuck for ",      # replayed with 0.1 s
+                 "insmod: vmalloc error: size 1099511627776, exceeds total pages",
+                 "hello: hello, world (count=1)"):
+        assert line in log, line
