@@ -279,17 +279,14 @@ class Machine:
     def _on_slot(self, handle, address, size, user_data):
         try:
             self.slot_fns[(address - SLOTS_ADDR) >> 4]()
-        except (KemuError, KeyboardInterrupt, SystemExit) as exc:
-            self._hook_failed(exc)            # re-raised by call() once emulation stops
-        except BaseException as exc:          # a model's own bug: the last line of defence
-            if not isinstance(exc, Exception):
-                self._hook_failed(exc)
-                return
-            idx = (address - SLOTS_ADDR) >> 4
-            name = self.slot_names[idx] if 0 <= idx < len(self.slot_names) else "?"
-            err = ModelError(name, exc)
+        except KemuError as exc:              # the kernel's answers: re-raised by call()
+            self._hook_failed(exc)
+        except Exception as exc:              # a model's own bug: the last line of defence
+            err = ModelError(self.slot_names[(address - SLOTS_ADDR) >> 4], exc)
             err.__cause__ = exc
             self._hook_failed(err)
+        except BaseException as exc:          # KeyboardInterrupt, a fuzzer's alarm
+            self._hook_failed(exc)
 
     def watch_reads(self, addr: int, size: int, fn) -> None:
         """Call ``fn()`` before emulated code reads any byte of ``[addr, addr+size)``
@@ -572,7 +569,8 @@ class Machine:
                 if self.on_fault(kind, address, size):
                     return True                 # handled (e.g. KFENCE): retry the access
             except Exception as exc:            # a model's bug must not hide the fault
-                self._hook_exc = self._hook_exc or exc
+                self._hook_exc = self._hook_exc or (
+                    exc if isinstance(exc, KemuError) else ModelError("page fault handler", exc))
         self.fault = (kind, address, access in self._PROT, uc.reg_read(RIP))
         return False
 
