@@ -238,3 +238,15 @@ def test_a_session_survives_an_oops_a_lockup_and_refused_allocations(tmp_path, t
                  "insmod: vmalloc error: size 1099511627776, exceeds total pages",
                  "hello: hello, world (count=1)"):
         assert line in log, line
+
+
+def test_a_non_canonical_pointer_is_a_general_protection_fault(hello):
+    """LIST_POISON1 handed to memcpy: #GP (traps.c's wording), not a page fault."""
+    k, mod = hello
+    with pytest.raises(MemoryFault):
+        _call(k, mod, "memcpy", k.heap.alloc(64), 0xDEAD000000000100, 8)
+    log = k.log.lines()
+    assert re.fullmatch(r"general protection fault, probably for non-canonical address "
+                        r"0xdead000000000100: 0000 \[#1\] PREEMPT SMP NOPTI",
+                        next(l for l in log if l.startswith("general protection")))
+    assert not any(l.startswith(("BUG: unable to handle", "#PF:", "CR2: dead")) for l in log)
