@@ -390,10 +390,11 @@ class Machine:
 
     def read(self, addr: int, size: int) -> bytes:
         """Read memory; raises :class:`MemoryFault` at the first unmapped byte."""
-        if size <= 4096 and size >= 0:
+        if 0 <= size <= 4096:
             buf = self._buf
         else:
-            size = self.check_range(addr, size, "read")
+            if not 0 <= size <= self.LARGE:     # a hostile length: what is mapped decides
+                size = self.check_range(addr, size, "read")
             buf = ctypes.create_string_buffer(size)
         if _lib.uc_mem_read(self._uch, addr & 0xFFFFFFFFFFFFFFFF, buf, size):
             self.check_range(addr, size, "read")
