@@ -120,20 +120,41 @@ class Fuzzer:
         m.write(self.ones, b"\xff" * BUF_SIZE)
         self.calls_here = 0
 
-    def hostile(self) -> list[int]:
-        """The values a parameter is drawn from (addresses of this kernel's buffers)."""
+    def hostile_named(self) -> dict:
+        """The values a parameter is drawn from, by name (buffers of this kernel)."""
         from kemu.machine import DIRECT_MAP_ADDR, VMALLOC_ADDR
         z, o = self.zeroed, self.ones
-        return [
-            0, 1, U64, -errno.EINVAL & U64, 0x7FFFFFFF, 0xFFFFFFFF, 0x80000000,
-            1 << 62, (1 << 63) - 1, 1 << 40, 0x10000, 64,
-            DIRECT_MAP_ADDR + 0x7F00000,             # unmapped direct-map address
-            VMALLOC_ADDR + (1 << 39),                # unmapped vmalloc address
-            0x8000000000000000, 0x0000800000000000,  # non-canonical
-            0xDEAD000000000100,                      # LIST_POISON1
-            0x1000,                                  # unmapped user address
-            z, z + 1, z + BUF_SIZE - 1, o, o + 3, o + BUF_SIZE - 1,
-        ]
+        return {
+            "0": 0, "1": 1, "-1": U64, "-EINVAL": -errno.EINVAL & U64, "INT_MAX": 0x7FFFFFFF,
+            "UINT_MAX": 0xFFFFFFFF, "2^31": 0x80000000, "2^62": 1 << 62,
+            "LONG_MAX": (1 << 63) - 1, "2^40": 1 << 40, "64K": 0x10000, "64": 64,
+            "unmapped-direct": DIRECT_MAP_ADDR + 0x7F00000,
+            "unmapped-vmalloc": VMALLOC_ADDR + (1 << 39),
+            "noncanon-high": 0x8000000000000000, "noncanon-low": 0x0000800000000000,
+            "LIST_POISON1": 0xDEAD000000000100, "unmapped-user": 0x1000,
+            "zeroed": z, "zeroed+1": z + 1, "zeroed-end": z + BUF_SIZE - 1,
+            "ones": o, "ones+3": o + 3, "ones-end": o + BUF_SIZE - 1,
+        }
+
+    def hostile(self) -> list[int]:
+        """The values a parameter is drawn from (addresses of this kernel's buffers)."""
+        return list(self.hostile_named().values())
+
+    def replay(self, name: str, arg_names: list[str]) -> Result:
+        """One call of ``name`` with named hostile arguments, in a fresh kernel."""
+        self.k = None
+        self._fresh_kernel()
+        table = self.hostile_named()
+        result = Result()
+
+        def alarm(signum, frame):
+            raise FuzzTimeout()
+        old = signal.signal(signal.SIGALRM, alarm)
+        try:
+            self._call_with(name, -1, [table[a] for a in arg_names], result)
+        finally:
+            signal.signal(signal.SIGALRM, old)
+        return result
 
     # ----------------------------------------------------------------- run
     def call(self, name: str, rnd: int, result: Result) -> None:
@@ -151,6 +172,11 @@ class Fuzzer:
             result.findings.append(Finding("internal", name, rnd, [], f"prototype: {exc}"))
             return
         args = [rng.choice(values) for _ in range(nparams + (3 if defn.proto.variadic else 0))]
+        self._call_with(name, rnd, args, result)
+
+    def _call_with(self, name: str, rnd: int, args: list, result: Result) -> None:
+        from kemu.exports import REGISTRY
+        k, defn = self.k, REGISTRY[name]
         if defn.convention is not None:               # put_user/get_user: value/pointer in RAX, RCX
             k.machine.set_reg("rax", args[0])
             k.machine.set_reg("rcx", args[1])
