@@ -31,6 +31,7 @@ import os
 import struct
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 import keystone
@@ -193,6 +194,11 @@ class Machine:
     def __init__(self):
         uc = self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self._killing = False          # pending generators are being discarded
+        # cleared when the Uc is released: a generator the garbage collector
+        # finalises after it must not touch the freed engine
+        self._alive = [True]
+        weakref.finalize(uc, self._alive.clear)
         # the direct map's first DIRECT_MAP_HEAP_OFFSET bytes alias the kernel image
         # (physical memory below it); the heap and page allocator start above
         self.direct_map = Region(uc, "direct map", DIRECT_MAP_ADDR + DIRECT_MAP_HEAP_OFFSET,
@@ -310,6 +316,8 @@ class Machine:
     # ------------------------------------------------------------- registers
     def reg(self, name: str) -> int:
         """Read a register by name ("rax", "rip", ...)."""
+        if not self._alive:
+            raise EmulationError("the emulator was released")
         _lib.uc_reg_read(self._uch, REG_IDS[name], self._u64_ref)
         return self._u64.value
 
@@ -390,6 +398,8 @@ class Machine:
 
     def read(self, addr: int, size: int) -> bytes:
         """Read memory; raises :class:`MemoryFault` at the first unmapped byte."""
+        if self._killing or not self._alive:
+            raise EmulationError("memory access by a kernel function of a killed task")
         if 0 <= size <= 4096:
             buf = self._buf
         else:
@@ -403,6 +413,8 @@ class Machine:
 
     def write(self, addr: int, data: bytes) -> None:
         """Write memory; raises :class:`MemoryFault` at the first unmapped byte."""
+        if self._killing or not self._alive:
+            raise EmulationError("memory access by a kernel function of a killed task")
         data = bytes(data)
         if _lib.uc_mem_write(self._uch, addr & 0xFFFFFFFFFFFFFFFF, data, len(data)):
             self.check_range(addr, len(data), "write")
@@ -493,12 +505,14 @@ class Machine:
         uc.msr_write(MSR_GS_BASE, self.percpu_addr)
         self.fault = None
         self._hook_exc = None
-        self.pending.clear()
+        self._kill_pending()
         self.running = True
+        completed = False
         token = self._deadline_token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
         self._timeout_ms = timeout_ms
         try:
             uc.emu_start(fn_addr, self.stop_addr, count=max_insns)
+            completed = self._hook_exc is None and uc.reg_read(RIP) == self.stop_addr
         except UcError as err:
             if self._hook_exc is not None:
                 raise self._hook_exc from None
@@ -507,6 +521,8 @@ class Machine:
             self.running = False
             self._deadline_token = None
             timed_out = WATCHDOG.disarm(token)
+            if not completed:
+                self._kill_pending()
         if self._hook_exc is not None:
             exc, self._hook_exc = self._hook_exc, None
             raise exc
@@ -547,6 +563,26 @@ class Machine:
     def _set_reg_raw(self, reg_id: int, value: int) -> None:
         self._u64.value = value & 0xFFFFFFFFFFFFFFFF
         _lib.uc_reg_write(self._uch, reg_id, self._u64_ref)
+
+    def _kill_pending(self) -> None:
+        """Discard the generators an entry left waiting (it faulted in a callback):
+        like the kernel functions of a task an oops killed, they do not go on.
+        They are closed now, while the emulator lives (a generator finalised by
+        the garbage collector after its Uc would touch freed memory); their
+        cleanup may not touch emulated memory (it raises, and is dropped)."""
+        if not self.pending:
+            return
+        pending = list(self.pending)
+        self.pending.clear()               # in place: the scheduler's task shares the list
+        self._killing = True
+        try:
+            for gen, _finish in reversed(pending):
+                try:
+                    gen.close()
+                except Exception:             # noqa: BLE001: the task is dead
+                    pass
+        finally:
+            self._killing = False
 
     def _on_resume(self):
         if not self.pending:

@@ -269,3 +269,26 @@ def test_export_fuzzer_findings_stay_fixed(testmods):
         assert res.calls == 1
         failures += [f.line() for f in res.findings]
     assert not failures, "\n".join(failures)
+
+
+def test_loader_fuzzer_findings_stay_fixed(testmods):
+    """Each crash the loader fuzzer found (tests/fuzz/regressions.json: seed and
+    the run of cases that led to it), replayed in a child process (a crash must
+    not take pytest with it), then the kernel dropped and garbage-collected."""
+    import json
+    runs = json.loads((ROOT / "tests" / "fuzz" / "regressions.json").read_text())
+    script = (
+        "import gc, json, sys\n"
+        f"sys.path.insert(0, {str(ROOT / 'tests' / 'fuzz')!r})\n"
+        "import module_fuzz as mf\n"
+        "run = json.loads(sys.argv[1])\n"
+        "f = mf.Fuzzer(mf.seed_modules(), run['seed'])\n"
+        "res = f.run(run['cases'], run['first'])\n"
+        "f.k = None\n"
+        "gc.collect()\n"
+        "print(json.dumps([x.line() for x in res.findings]))\n")
+    for run in runs:
+        proc = subprocess.run([sys.executable, "-c", script, json.dumps(run)],
+                              capture_output=True, text=True, timeout=300, env=dict(os.environ))
+        assert proc.returncode == 0, (run, proc.returncode, proc.stderr[-3000:])
+        assert json.loads(proc.stdout.strip().splitlines()[-1]) == [], run
