@@ -27,14 +27,16 @@ def main() -> int:
     export_fuzz.limit_memory(6.0)
     fuzz = export_fuzz.Fuzzer(HERE.parent / "testmods" / "hello.ko", opts.seed)
     ex = fuzz.run(opts.rounds)
-    mf = module_fuzz.Fuzzer(module_fuzz.seed_modules(), opts.seed).run(opts.cases)
+    mf = module_fuzz.run_forked(module_fuzz.Fuzzer(module_fuzz.seed_modules(), opts.seed),
+                                opts.cases, 0, 500)
     bad_ex = sum(f.kind == "internal" for f in ex.findings), sum(f.kind == "hang" for f in ex.findings)
-    bad_mf = sum(f.kind == "internal" for f in mf.findings), sum(f.kind == "hang" for f in mf.findings)
+    bad_mf = (sum(f.kind == "internal" for f in mf.findings), sum(f.kind == "hang" for f in mf.findings),
+              sum(f.kind == "crash" for f in mf.findings))
     print(f"export fuzzer: {opts.rounds} rounds, {ex.calls} calls in {ex.seconds:.0f}s: "
           f"{bad_ex[0]} internal errors, {bad_ex[1]} hangs (target 0, 0)")
     print(f"loader fuzzer: {mf.cases} mutated modules in {mf.seconds:.0f}s: {mf.loaded} loaded, "
           f"{mf.refused} refused, {mf.reported} reported: {bad_mf[0]} internal errors, "
-          f"{bad_mf[1]} hangs (target 0, 0)")
+          f"{bad_mf[1]} hangs, {bad_mf[2]} crashes (target 0, 0, 0)")
     for f in ex.findings + mf.findings:
         print(" ", f.line())
     return 1 if ex.findings or mf.findings else 0

@@ -171,7 +171,7 @@ def test_loader_fuzzer_bounded_run_finds_nothing(testmods):
     tail = run.stdout.strip().splitlines()[-1]
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     m = re.fullmatch(r"150 cases in [\d.]+s: (\d+) loaded, (\d+) refused, (\d+) reported "
-                     r"kernel errors, 0 internal errors, 0 hangs", tail)
+                     r"kernel errors, 0 internal errors, 0 hangs, 0 crashes", tail)
     assert m, tail
     loaded, refused, reported = map(int, m.groups())
     assert loaded and refused and reported          # the mutations reach every outcome

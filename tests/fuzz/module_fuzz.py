@@ -279,6 +279,55 @@ class Fuzzer:
         return result
 
 
+def run_forked(fuzzer: Fuzzer, cases: int, first: int = 0, chunk: int = 200) -> Result:
+    """``fuzzer.run`` in forked children of ``chunk`` cases each: a case that
+    kills the process (a signal) is a *crash* finding naming the run of cases
+    that led to it (replayable as a tests/fuzz/regressions.json entry)."""
+    total = Result()
+    start_time = time.monotonic()
+    for start in range(first, first + cases, chunk):
+        n = min(chunk, first + cases - start)
+        rfd, wfd = os.pipe()
+        pid = os.fork()
+        if pid == 0:                                   # the child
+            os.close(rfd)
+            try:
+                res = fuzzer.run(n, start)
+                out = {"counts": [res.cases, res.loaded, res.refused, res.reported],
+                       "findings": [f.__dict__ for f in res.findings]}
+                os.write(wfd, json.dumps(out).encode())
+            finally:
+                os._exit(0)
+        os.close(wfd)
+        chunks = []
+        while True:
+            block = os.read(rfd, 1 << 16)
+            if not block:
+                break
+            chunks.append(block)
+        os.close(rfd)
+        _, status = os.waitpid(pid, 0)
+        if os.WIFSIGNALED(status) or not chunks:
+            sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else 0
+            total.findings.append(Finding("crash", "?", fuzzer.seed, start,
+                                          f"process killed (signal {sig}) in cases "
+                                          f"{start}..{start + n - 1}", "replay: first/cases"))
+            total.cases += n
+            continue
+        out = json.loads(b"".join(chunks))
+        c, lo, rf, rp = out["counts"]
+        total.cases += c
+        total.loaded += lo
+        total.refused += rf
+        total.reported += rp
+        total.findings += [Finding(**f) for f in out["findings"]]
+        if fuzzer.verbose:
+            for f in total.findings[-len(out["findings"]):] if out["findings"] else []:
+                print(f.line(), flush=True)
+    total.seconds = time.monotonic() - start_time
+    return total
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", type=int, default=1000)
@@ -288,12 +337,15 @@ def main(argv=None) -> int:
     ap.add_argument("--debian", default=None, help="Debian module tree (default $KEMU_DEBIAN_MODULES)")
     ap.add_argument("--mem-gib", type=float, default=6.0)
     ap.add_argument("--record", default="", help="append findings' recipes to this JSON file")
+    ap.add_argument("--fork", type=int, default=0, metavar="N",
+                    help="run N cases per forked child (a crash then ends only its child)")
     ap.add_argument("-v", "--verbose", action="store_true")
     opts = ap.parse_args(argv)
     from export_fuzz import limit_memory
     limit_memory(opts.mem_gib)
     fuzzer = Fuzzer(seed_modules(opts.debian), opts.seed, opts.budget, opts.verbose)
-    res = fuzzer.run(opts.cases, opts.first)
+    res = run_forked(fuzzer, opts.cases, opts.first, opts.fork) if opts.fork else \
+        fuzzer.run(opts.cases, opts.first)
     kinds: dict = {}
     for f in res.findings:
         kinds.setdefault((f.kind, f.error.split(":")[0], f.where), []).append(f)
@@ -308,7 +360,8 @@ def main(argv=None) -> int:
     print(f"{res.cases} cases in {res.seconds:.1f}s: {res.loaded} loaded, {res.refused} refused, "
           f"{res.reported} reported kernel errors, "
           f"{sum(f.kind == 'internal' for f in res.findings)} internal errors, "
-          f"{sum(f.kind == 'hang' for f in res.findings)} hangs")
+          f"{sum(f.kind == 'hang' for f in res.findings)} hangs, "
+          f"{sum(f.kind == 'crash' for f in res.findings)} crashes")
     return 1 if res.findings else 0
 
 
