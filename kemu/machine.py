@@ -300,7 +300,11 @@ class Machine:
         def on_read(uc, access, address, size_, value, user_data):
             try:
                 fn()
-            except BaseException as exc:      # re-raised by call() once emulation stops
+            except KemuError as exc:          # re-raised by call() once emulation stops
+                self._hook_failed(exc)
+            except Exception as exc:          # a model's bug: reported, as at a slot
+                self._hook_failed(ModelError(f"read hook at {addr:#x}", exc))
+            except BaseException as exc:
                 self._hook_failed(exc)
         self.uc.hook_add(UC_HOOK_MEM_READ, on_read, begin=addr, end=addr + size - 1)
 
