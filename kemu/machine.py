@@ -283,12 +283,19 @@ class Machine:
         _lib.uc_emu_stop(self._uch)
 
     def _on_slot(self, handle, address, size, user_data):
+        idx = (address - SLOTS_ADDR) >> 4
+        if address & (SLOT_SIZE - 1) or idx >= len(self.slot_fns):
+            # a jump into a slot's int3 padding traps by itself; past the last
+            # slot there is no code: the fetch faults as at an unmapped address
+            if idx >= len(self.slot_fns):
+                self._hook_failed(MemoryFault(address, "fetch", address))
+            return
         try:
-            self.slot_fns[(address - SLOTS_ADDR) >> 4]()
+            self.slot_fns[idx]()
         except KemuError as exc:              # the kernel's answers: re-raised by call()
             self._hook_failed(exc)
         except Exception as exc:              # a model's own bug: the last line of defence
-            err = ModelError(self.slot_names[(address - SLOTS_ADDR) >> 4], exc)
+            err = ModelError(self.slot_names[idx], exc)
             err.__cause__ = exc
             self._hook_failed(err)
         except BaseException as exc:          # KeyboardInterrupt, a fuzzer's alarm

@@ -292,3 +292,19 @@ def test_loader_fuzzer_findings_stay_fixed(testmods):
                               capture_output=True, text=True, timeout=300, env=dict(os.environ))
         assert proc.returncode == 0, (run, proc.returncode, proc.stderr[-3000:])
         assert json.loads(proc.stdout.strip().splitlines()[-1]) == [], run
+
+
+def test_a_jump_into_the_slot_region_faults(hello):
+    """Module code jumping past the last export slot, or into a slot's padding,
+    never runs a model: a fetch fault, or the padding's int3."""
+    from kemu.machine import SLOT_SIZE, SLOTS_ADDR
+    k, mod = hello
+    beyond = SLOTS_ADDR + (len(k.machine.slot_fns) + 5) * SLOT_SIZE
+    with pytest.raises(MemoryFault) as info:
+        k.call(beyond, entry="test", module=mod)
+    assert info.value.access == "fetch" and info.value.addr == beyond
+    slot = k.export_addr("strlen")
+    binding = k.machine.slot_fns[(slot - SLOTS_ADDR) // SLOT_SIZE]
+    with pytest.raises(KernelBug):
+        k.call(slot + 1, entry="test", module=mod)
+    assert binding.calls == 0
