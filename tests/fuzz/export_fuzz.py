@@ -84,6 +84,22 @@ class Result:
         return out
 
 
+_UNRAISABLE: list = []
+
+
+def _on_unraisable(info) -> None:
+    _UNRAISABLE.append(f"{type(info.exc_value).__name__}: {str(info.exc_value)[:160]}")
+
+
+def _drain_unraisable() -> list:
+    out = list(_UNRAISABLE)
+    _UNRAISABLE.clear()
+    return out
+
+
+sys.unraisablehook = _on_unraisable     # Python swallows these (hook callbacks): count them
+
+
 def _where(exc: BaseException) -> str:
     """The innermost frame of kemu's or the stubs' code the exception went through."""
     frames = traceback.extract_tb(exc.__traceback__)
@@ -213,6 +229,8 @@ class Fuzzer:
             self.k = None
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        for info in _drain_unraisable():           # an exception a ctypes callback dropped
+            result.findings.append(Finding("internal", name, rnd, args, info, "unraisable"))
         if self.verbose and result.findings and result.findings[-1].export == name \
                 and result.findings[-1].round == rnd:
             print(result.findings[-1].line(), flush=True)

@@ -169,6 +169,22 @@ def mutate(data: bytes, rng: random.Random) -> tuple[bytes, list[str]]:
     return bytes(buf), done
 
 
+_UNRAISABLE: list = []
+
+
+def _on_unraisable(info) -> None:
+    _UNRAISABLE.append(f"{type(info.exc_value).__name__}: {str(info.exc_value)[:160]}")
+
+
+def _drain_unraisable() -> list:
+    out = list(_UNRAISABLE)
+    _UNRAISABLE.clear()
+    return out
+
+
+sys.unraisablehook = _on_unraisable     # Python swallows these (hook callbacks): count them
+
+
 def _where(exc: BaseException) -> str:
     for fr in reversed(traceback.extract_tb(exc.__traceback__)):
         if "/stubs/" in fr.filename or "/kemu/" in fr.filename:
@@ -258,6 +274,9 @@ class Fuzzer:
             self.k = None
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
+        for unraisable in _drain_unraisable():     # an exception a ctypes callback dropped
+            result.findings.append(Finding("internal", name, self.seed, case,
+                                           f"{unraisable} {recipe}", "unraisable"))
         if self.verbose and result.findings and result.findings[-1].case == case:
             print(result.findings[-1].line(), flush=True)
 
