@@ -8,7 +8,10 @@ is Python here), WARN_ON_ONCE state across reloads, panic_on_warn.
 """
 from __future__ import annotations
 
-from .errors import EmulationError, Lockup, MemoryFault
+import os
+import traceback
+
+from .errors import EmulationError, Lockup, MemoryFault, ModelError
 from .log import KERN_ALERT, KERN_CRIT, KERN_EMERG, KERN_WARNING
 from .oops import call_trace, cpu_lines, oops_report, warn_report
 
@@ -86,6 +89,10 @@ class Bug:
                                                  or k.symbols.unloaded_symbol(exc.rip))
         if gone:
             exc.args = (f"{exc.args[0]} in unloaded module {gone[0]} ({gone[1]})",)
+        if isinstance(exc, ModelError):
+            k.note(f"kemu bug: {exc} (please report it; KEMU_DEBUG=1 shows the traceback)")
+            if os.environ.get("KEMU_DEBUG"):
+                traceback.print_exception(exc.cause)
         lines = oops_report(k, exc, entry)
         tainted = False
         for line in lines:

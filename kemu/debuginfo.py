@@ -9,6 +9,7 @@ line-table address says which section it is in. Built once per parsed image.
 from __future__ import annotations
 
 import bisect
+import hashlib
 import io
 import os
 
@@ -123,11 +124,35 @@ def _inline_rows(dwarf, cu, files) -> list:
     return rows
 
 
+_TABLES: dict = {}          # debug-content key -> (LineTable, InlineTable)
+_TABLES_MAX = 32
+
+
+def _debug_key(image: E.ElfImage) -> bytes:
+    """What the line tables depend on: the file without the contents of its
+    loaded sections (code and data), unless one overlaps another section. Two
+    builds differing only in code bytes (a patched instruction) share tables."""
+    data = bytearray(image.data)
+    spans = [(s.sh_offset, s.sh_offset + s.sh_size, s) for s in image.sections
+             if s.sh_type != E.SHT_NOBITS and s.sh_size]
+    for lo, hi, sec in spans:
+        if sec.sh_flags & E.SHF_ALLOC and hi <= len(data) and not any(
+                o is not sec and olo < hi and lo < ohi for olo, ohi, o in spans):
+            data[lo:hi] = bytes(hi - lo)
+    return hashlib.sha256(data).digest()
+
+
 def line_table(image: E.ElfImage):
-    """The image's LineTable (cached on it), or None without usable DWARF."""
+    """The image's LineTable (cached on it and by debug content), or None
+    without usable DWARF."""
     cached = getattr(image, "_lines", False)
     if cached is not False:
         return cached
+    key = _debug_key(image)
+    hit = _TABLES.get(key)
+    if hit is not None:
+        image._lines, image._inlines = hit
+        return hit[0]
     table = None
     image._inlines = None
     try:
@@ -156,6 +181,9 @@ def line_table(image: E.ElfImage):
     except Exception:                 # damaged or unusual DWARF: no line numbers
         table = None
     image._lines = table
+    if len(_TABLES) >= _TABLES_MAX:
+        _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[key] = (table, image._inlines)
     return table
 
 

@@ -76,3 +76,20 @@ class Lockup(EmulationError):
 
 class KernelBug(EmulationError):
     """The module hit BUG(), a failed stack check or another fatal kernel check."""
+
+
+class DivideError(KernelBug):
+    """A division by zero in kernel code a model runs (the x86 #DE trap)."""
+
+
+class ModelError(KernelBug):
+    """A model of a kernel export failed in Python (a kemu bug, not the module's).
+
+    The slot dispatch's last line of defence: the entry ends with a kernel-style
+    report, the session survives, and ``cause`` keeps the Python exception.
+    """
+
+    def __init__(self, export: str, cause: BaseException):
+        self.export, self.cause = export, cause
+        super().__init__(f"kemu: internal error in the model of {export}(): "
+                         f"{type(cause).__name__}: {cause}")

@@ -350,9 +350,8 @@ class Loader:
         if align > PAGE_SIZE:
             self.pr(KERN_WARNING, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
             align = PAGE_SIZE
-        try:
-            mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(align, 8))
-        except MemoryError:
+        mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(align, 8))
+        if mod.percpu_offset is None:
             raise self._fail(f"{mod.name}: Could not allocate {sec.sh_size} bytes percpu data",
                              errno.ENOMEM, level=KERN_WARNING) from None
         mod.percpu_size = sec.sh_size

@@ -90,7 +90,8 @@ class KernelLog:
 
     def emit(self, level: int, text: str, facility: int = 0) -> None:
         """Log a whole line from kemu's own models (the loader's pr_err, say)."""
-        self.printk(bytes([KERN_SOH, 0x30 + level]) + text.encode() + b"\n", caller="kernel")
+        self.printk(bytes([KERN_SOH, 0x30 + level]) + text.encode("utf-8", "surrogateescape") +
+                    b"\n", caller="kernel")
         self.records[-1].facility = facility
 
     def restore(self, records: list) -> None:

@@ -31,6 +31,7 @@ import os
 import struct
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 import keystone
@@ -48,7 +49,7 @@ from unicorn.unicorn_py3 import unicorn as _binding
 _lib = _binding.uclib
 _HOOK_CODE_CFUNC = _binding.HOOK_CODE_CFUNC
 
-from .errors import EmulationError, KernelBug, Lockup, MemoryFault
+from .errors import EmulationError, KemuError, KernelBug, Lockup, MemoryFault, ModelError
 from .memory import PAGE_SIZE, PROT_R, PROT_RX, Region, align, page_align
 
 DIRECT_MAP_ADDR = 0xFFFF888000000000
@@ -151,6 +152,10 @@ class Watchdog:
                 self._cv.notify()
             return token
 
+    def fired(self, token: int) -> bool:
+        """True once ``token``'s deadline has passed (for loops in Python models)."""
+        return token in self._fired
+
     def disarm(self, token: int) -> bool:
         """Cancel a deadline; returns True if it had already fired."""
         with self._cv:
@@ -193,6 +198,11 @@ class Machine:
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         # with a virtual TLB Unicorn ignores PG; WP is kemu's to honour (on_write_protect)
         uc.reg_write(X.UC_X86_REG_CR0, CR0_BOOT)
+        self._killing = False          # pending generators are being discarded
+        # cleared when the Uc is released: a generator the garbage collector
+        # finalises after it must not touch the freed engine
+        self._alive = [True]
+        weakref.finalize(uc, self._alive.clear)
         # the direct map's first DIRECT_MAP_HEAP_OFFSET bytes alias the kernel image
         # (physical memory below it); the heap and page allocator start above
         self.direct_map = Region(uc, "direct map", DIRECT_MAP_ADDR + DIRECT_MAP_HEAP_OFFSET,
@@ -246,6 +256,8 @@ class Machine:
         # (a write to kernel rodata with CR0.WP clear); the machine then stores the value
         self.on_write_protect = None
         self.on_slot_error = None
+        self._deadline_token = None    # the running call's watchdog token
+        self._timeout_ms = 0
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_fault)
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_insn_invalid)
         uc.hook_add(UC_HOOK_INTR, self._on_intr)
@@ -278,9 +290,22 @@ class Machine:
         _lib.uc_emu_stop(self._uch)
 
     def _on_slot(self, handle, address, size, user_data):
+        idx = (address - SLOTS_ADDR) >> 4
+        if address & (SLOT_SIZE - 1) or idx >= len(self.slot_fns):
+            # a jump into a slot's int3 padding traps by itself; past the last
+            # slot there is no code: the fetch faults as at an unmapped address
+            if idx >= len(self.slot_fns):
+                self._hook_failed(MemoryFault(address, "fetch", address))
+            return
         try:
-            self.slot_fns[(address - SLOTS_ADDR) >> 4]()
-        except BaseException as exc:          # re-raised by call() once emulation stops
+            self.slot_fns[idx]()
+        except KemuError as exc:              # the kernel's answers: re-raised by call()
+            self._hook_failed(exc)
+        except Exception as exc:              # a model's own bug: the last line of defence
+            err = ModelError(self.slot_names[idx], exc)
+            err.__cause__ = exc
+            self._hook_failed(err)
+        except BaseException as exc:          # KeyboardInterrupt, a fuzzer's alarm
             self._hook_failed(exc)
 
     def watch_reads(self, addr: int, size: int, fn) -> None:
@@ -289,7 +314,11 @@ class Machine:
         def on_read(uc, access, address, size_, value, user_data):
             try:
                 fn()
-            except BaseException as exc:      # re-raised by call() once emulation stops
+            except KemuError as exc:          # re-raised by call() once emulation stops
+                self._hook_failed(exc)
+            except Exception as exc:          # a model's bug: reported, as at a slot
+                self._hook_failed(ModelError(f"read hook at {addr:#x}", exc))
+            except BaseException as exc:
                 self._hook_failed(exc)
         self.uc.hook_add(UC_HOOK_MEM_READ, on_read, begin=addr, end=addr + size - 1)
 
@@ -305,6 +334,8 @@ class Machine:
     # ------------------------------------------------------------- registers
     def reg(self, name: str) -> int:
         """Read a register by name ("rax", "rip", ...)."""
+        if not self._alive:
+            raise EmulationError("the emulator was released")
         _lib.uc_reg_read(self._uch, REG_IDS[name], self._u64_ref)
         return self._u64.value
 
@@ -335,17 +366,90 @@ class Machine:
         _lib.uc_reg_write(self._uch, RAX, self._u64_ref)
 
     # ---------------------------------------------------------------- memory
+    # Every model reads and writes module-supplied addresses through these
+    # accessors: an access to an unmapped byte is the kernel's page fault at
+    # that byte (MemoryFault), and a length is checked against what is mapped
+    # before any host buffer is sized by it, so a hostile length costs nothing.
+    LARGE = 1 << 20               # accesses above this are checked before any buffer is made
+
+    def check_deadline(self) -> None:
+        """Raise the soft lockup of the running entry once its time budget is spent.
+
+        A loop in a model (a scheduler moving the virtual clock, a walk of a
+        module's list) calls this each iteration: the watchdog stops module
+        code, and this stops Python code, so no entry runs forever."""
+        token = self._deadline_token
+        if token is not None and WATCHDOG.fired(token):
+            raise Lockup(f"watchdog: soft lockup: stuck for {self._timeout_ms / 1000:g}s "
+                         f"at {self.reg('rip'):#x}")
+
+    def first_unmapped(self, addr: int, size: int) -> int | None:
+        """The first address of ``[addr, addr+size)`` that is not mapped, or None.
+
+        ``size`` is a C length (size_t): a negative value counts as huge. A
+        range running past the top of the address space faults at 2**64 - 1
+        at the latest (non-canonical addresses are never mapped).
+        """
+        addr &= 0xFFFFFFFFFFFFFFFF
+        end = min(addr + (size & 0xFFFFFFFFFFFFFFFF), 1 << 64)
+        cur = addr
+        for begin, last, _perms in sorted(self.uc.mem_regions()):
+            if last < cur:
+                continue
+            if begin > cur:
+                break
+            cur = last + 1
+            if cur >= end:
+                return None
+        return cur if cur < end else None
+
+    def check_range(self, addr: int, size: int, access: str = "read") -> int:
+        """Raise the page fault an access to ``[addr, addr+size)`` would take at its
+        first unmapped byte; returns ``size`` (a C length, so never negative) when
+        all of it is mapped. Models call this before sizing a host buffer by a
+        module-supplied length."""
+        size &= 0xFFFFFFFFFFFFFFFF
+        bad = self.first_unmapped(addr, size) if size else None
+        if bad is not None:
+            raise MemoryFault(bad, access, self.reg("rip"))
+        return size
+
     def read(self, addr: int, size: int) -> bytes:
-        """Read memory; raises :class:`MemoryFault` on an unmapped address."""
-        buf = self._buf if size <= 4096 else ctypes.create_string_buffer(size)
+        """Read memory; raises :class:`MemoryFault` at the first unmapped byte."""
+        if self._killing or not self._alive:
+            raise EmulationError("memory access by a kernel function of a killed task")
+        if 0 <= size <= 4096:
+            buf = self._buf
+        else:
+            if not 0 <= size <= self.LARGE:     # a hostile length: what is mapped decides
+                size = self.check_range(addr, size, "read")
+            buf = ctypes.create_string_buffer(size)
         if _lib.uc_mem_read(self._uch, addr & 0xFFFFFFFFFFFFFFFF, buf, size):
+            self.check_range(addr, size, "read")
             raise MemoryFault(addr, "read", self.reg("rip"))
         return ctypes.string_at(buf, size)
 
     def write(self, addr: int, data: bytes) -> None:
-        """Write memory; raises :class:`MemoryFault` on an unmapped address."""
-        if _lib.uc_mem_write(self._uch, addr & 0xFFFFFFFFFFFFFFFF, bytes(data), len(data)):
+        """Write memory; raises :class:`MemoryFault` at the first unmapped byte."""
+        if self._killing or not self._alive:
+            raise EmulationError("memory access by a kernel function of a killed task")
+        data = bytes(data)
+        if _lib.uc_mem_write(self._uch, addr & 0xFFFFFFFFFFFFFFFF, data, len(data)):
+            self.check_range(addr, len(data), "write")
             raise MemoryFault(addr, "write", self.reg("rip"))
+
+    def fill(self, addr: int, byte: int, size: int) -> None:
+        """memset(): ``size`` bytes of ``byte`` from ``addr``; a range that runs into
+        unmapped memory is written up to it, then faults there (as a store loop does)."""
+        size &= 0xFFFFFFFFFFFFFFFF
+        bad = self.first_unmapped(addr, size) if size else None
+        done = (bad - (addr & 0xFFFFFFFFFFFFFFFF)) if bad is not None else size
+        chunk = bytes([byte & 0xFF]) * min(done, self.LARGE)
+        for off in range(0, done, self.LARGE):
+            n = min(self.LARGE, done - off)
+            self.write(addr + off, chunk[:n])
+        if bad is not None:
+            raise MemoryFault(bad, "write", self.reg("rip"))
 
     def read_u8(self, addr): return self.read(addr, 1)[0]
     def read_u16(self, addr): return int.from_bytes(self.read(addr, 2), "little")
@@ -395,10 +499,11 @@ class Machine:
         self.uc.reg_write(X.UC_X86_REG_CR0, value)
 
     def alloc_percpu(self, size: int, alignment: int = 8) -> int:
-        """Allocate a per-CPU variable; returns its offset from the GS base."""
+        """Allocate a per-CPU variable; returns its offset from the GS base, or
+        None when the per-CPU area is full."""
         offset = align(self._percpu_next, max(alignment, 1))
         if offset + size > self.percpu_size:
-            raise MemoryError("per-CPU area exhausted")
+            return None
         self._percpu_next = offset + size
         return offset
 
@@ -429,18 +534,24 @@ class Machine:
         uc.msr_write(MSR_GS_BASE, self.percpu_addr)
         self.fault = None
         self._hook_exc = None
-        self.pending.clear()
+        self._kill_pending()
         self.running = True
-        token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
+        completed = False
+        token = self._deadline_token = WATCHDOG.arm(self._uch, timeout_ms / 1000)
+        self._timeout_ms = timeout_ms
         try:
             uc.emu_start(fn_addr, self.stop_addr, count=max_insns)
+            completed = self._hook_exc is None and uc.reg_read(RIP) == self.stop_addr
         except UcError as err:
             if self._hook_exc is not None:
                 raise self._hook_exc from None
             raise self._translate(err) from None
         finally:
             self.running = False
+            self._deadline_token = None
             timed_out = WATCHDOG.disarm(token)
+            if not completed:
+                self._kill_pending()
         if self._hook_exc is not None:
             exc, self._hook_exc = self._hook_exc, None
             raise exc
@@ -482,7 +593,32 @@ class Machine:
         self._u64.value = value & 0xFFFFFFFFFFFFFFFF
         _lib.uc_reg_write(self._uch, reg_id, self._u64_ref)
 
+    def _kill_pending(self) -> None:
+        """Discard the generators an entry left waiting (it faulted in a callback):
+        like the kernel functions of a task an oops killed, they do not go on.
+        They are closed now, while the emulator lives (a generator finalised by
+        the garbage collector after its Uc would touch freed memory); their
+        cleanup may not touch emulated memory (it raises, and is dropped)."""
+        if not self.pending:
+            return
+        pending = list(self.pending)
+        self.pending.clear()               # in place: the scheduler's task shares the list
+        self._killing = True
+        try:
+            for gen, _finish in reversed(pending):
+                try:
+                    gen.close()
+                except Exception:             # noqa: BLE001: the task is dead
+                    pass
+        finally:
+            self._killing = False
+
     def _on_resume(self):
+        if not self.pending:
+            # the resume slot reached with no callback outstanding: module code
+            # returned through a stale return address (a corrupted stack)
+            raise KernelBug(f"kemu: return to the callback-resume address {self.resume_addr:#x} "
+                            "with no callback outstanding (corrupted stack)")
         gen, finish = self.pending.pop()
         self.drive(gen, finish, self.uc.reg_read(RAX))
 
@@ -507,7 +643,8 @@ class Machine:
                 if self.on_fault(kind, address, size):
                     return True                 # handled (e.g. KFENCE): retry the access
             except Exception as exc:            # a model's bug must not hide the fault
-                self._hook_exc = self._hook_exc or exc
+                self._hook_exc = self._hook_exc or (
+                    exc if isinstance(exc, KemuError) else ModelError("page fault handler", exc))
         self.fault = (kind, address, access in self._PROT, uc.reg_read(RIP))
         return False
 

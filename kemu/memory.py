@@ -143,11 +143,19 @@ class Heap:
     unmapped guard page, and their page is unmapped when freed, so an
     out-of-bounds or use-after-free access to them faults where it happens.
     Problems go to ``on_problem``.
+
+    ``limit`` caps the bytes of live objects (the machine's memory): an
+    allocation past it returns 0, as an allocator out of memory returns NULL,
+    so a module cannot make kemu use unbounded host memory.
     """
+    LIMIT = 1 << 30
 
     def __init__(self, region: Region, sanitize: bool = True, kfence_budget: int = 64,
-                 quarantine: int = 256, read=None, write=None):
+                 quarantine: int = 256, read=None, write=None, limit: int = LIMIT):
         self.region = region
+        self.limit = limit
+        self.live_bytes = 0
+        self.failed_allocs = 0
         if read is not None:
             self._read = read
         if write is not None:
@@ -181,8 +189,14 @@ class Heap:
 
     def alloc(self, size: int, kind: str = "kmalloc", caller_addr: int = 0,
               owner: str | None = None, zero: bool = False) -> int:
-        """Allocate ``size`` bytes; returns the address (never 0 here)."""
+        """Allocate ``size`` bytes; returns the address, or 0 when the heap's
+        ``limit`` (or the region's address space) cannot hold it."""
         capacity = self._class_for(max(size, 1))
+        if size < 0 or capacity > self.limit - self.live_bytes or \
+                self.region.next_addr + capacity + 2 * PAGE_SIZE > \
+                self.region.base_addr + self.region.size:
+            self.failed_allocs += 1
+            return 0
         kfence = False
         if self.kfence_budget > 0 and capacity <= PAGE_SIZE:
             self.kfence_budget -= 1
@@ -216,6 +230,7 @@ class Heap:
         if kfence:
             self.kfence_pages[addr & ~(PAGE_SIZE - 1)] = obj
         self.live[addr] = obj
+        self.live_bytes += capacity
         self.total_allocs += 1
         return addr
 
@@ -231,6 +246,7 @@ class Heap:
                                       caller_addr=caller_addr))
             return None
         obj.free_caller = caller_addr
+        self.live_bytes -= obj.capacity
         if getattr(obj, "kfence", False):
             page = addr & ~(PAGE_SIZE - 1)
             data = self._read(page, PAGE_SIZE)

@@ -8,7 +8,7 @@ decode_stacktrace.sh: the code disassembled and ``file.c:line`` per frame.
 """
 from __future__ import annotations
 
-from .errors import Lockup, MemoryFault
+from .errors import DivideError, Lockup, MemoryFault
 from .log import KERN_WARNING
 from .memory import PAGE_SIZE
 from .taint import module_flags_taint
@@ -68,9 +68,20 @@ def disassembly(k, rip: int, before: int = 3, after: int = 3) -> list[str]:
     return lines
 
 
+def non_canonical(addr: int) -> bool:
+    """True for an address whose bits 63..47 differ (4-level paging): an access
+    raises #GP, not a page fault."""
+    top = (addr & 0xFFFFFFFFFFFFFFFF) >> 47
+    return top not in (0, 0x1FFFF)
+
+
 def fault_header(k, exc) -> tuple[list[str], int]:
     """The lines before the CPU line, and the fault's RIP."""
     regs = k.machine.registers()
+    if isinstance(exc, MemoryFault) and non_canonical(exc.addr) and exc.access != "fetch":
+        # exc_general_protection(): no page fault, the address never reaches CR2
+        return [f"general protection fault, probably for non-canonical address "
+                f"{exc.addr:#x}: 0000 [#{k.bug.oops_count}] PREEMPT SMP NOPTI"], exc.rip
     if isinstance(exc, MemoryFault):
         addr, rip = exc.addr, exc.rip
         lines = [f"BUG: kernel NULL pointer dereference, address: {addr:016x}" if addr < PAGE_SIZE
@@ -98,6 +109,8 @@ def fault_header(k, exc) -> tuple[list[str], int]:
         return [f"watchdog: BUG: soft lockup - CPU#0 stuck for {k.timeout_ms / 1000:g}s! "
                 f"[insmod:1]"], rip
     rip = getattr(exc, "rip", None) or regs["rip"]
+    if isinstance(exc, DivideError):                   # do_error_trap(): die("divide error")
+        return [f"divide error: 0000 [#{k.bug.oops_count}] PREEMPT SMP NOPTI"], rip
     if "invalid opcode" in str(exc) or k.bug.pending:
         return [f"invalid opcode: 0000 [#{k.bug.oops_count}] PREEMPT SMP NOPTI"], rip
     return [str(exc)], rip
@@ -112,14 +125,14 @@ def oops_report(k, exc, entry: str) -> list[str]:
     if lockup:
         lines.append("Modules linked in:" + modules_linked_in(k))
     lines += cpu_lines(k)
-    cr2 = exc.addr if isinstance(exc, MemoryFault) else 0
+    cr2 = exc.addr if isinstance(exc, MemoryFault) and not non_canonical(exc.addr) else 0
     lines += register_lines(k, rip, regs, cr2)
     where = frame_text(k, rip, is_return=False)
     head = [f" kemu: fault at {where}"] if where != k.format_addr(rip) else []
     lines += call_trace(k, {**regs, "rip": rip}, head)
     if not lockup:
         lines.append("Modules linked in:" + modules_linked_in(k))
-        if isinstance(exc, MemoryFault):
+        if isinstance(exc, MemoryFault) and cr2:
             lines.append(f"CR2: {cr2:016x}")
         lines.append("---[ end trace 0000000000000000 ]---")
         lines += register_lines(k, rip, regs, cr2)          # oops_end(): executive summary

@@ -67,6 +67,8 @@ class Symbols:
             defn.fn(k, addr)
             return addr
         offset = m.alloc_percpu(size, defn.align)
+        if offset is None:
+            raise MemoryError(f"per-CPU area exhausted by kernel variable {defn.name}")
         self.exports[defn.name] = KernelSymbol(defn.name, offset, False, None, "", None)
         defn.fn(k, offset)
         return offset

@@ -92,7 +92,7 @@ def _fill(k, tmpl, inst, calg) -> int:
     tname = cstr(k, tmpl + off(k, "crypto_template.name"))
     limit = const(k, "CRYPTO_MAX_ALG_NAME")
     for member in ("cra_name", "cra_driver_name"):
-        text = f"{tname}({cstr(k, calg + off(k, f'crypto_alg.{member}'))})".encode()
+        text = f"{tname}({cstr(k, calg + off(k, f'crypto_alg.{member}'))})".encode("utf-8", "surrogateescape")
         m.write(ibase + off(k, f"crypto_alg.{member}"), text[:limit - 1] + b"\0")
         if len(text) >= limit:
             return -errno.ENAMETOOLONG

@@ -72,11 +72,13 @@ def reset(k, tfm, seed, slen):
     buf = 0
     if not seed and slen:
         buf = kmalloc(k, slen, k.target.const("GFP_KERNEL"))
+        if not buf:
+            return -errno.ENOMEM
         k.machine.write(buf, k.model(Crng).bytes(slen))       # get_random_bytes_wait()
         seed = buf
     err = s32((yield k.call_request(member(k, _alg(k, tfm), "rng_alg.seed"), tfm, seed, slen)))
     if buf:
-        k.machine.write(buf, bytes(slen))
+        k.machine.fill(buf, 0, slen)
         kfree_addr(k, buf, "kfree_sensitive")
     return err
 

@@ -157,11 +157,12 @@ def _unregister_region(k, major, baseminor, minorct):
 @export("int register_chrdev_region(dev_t from, unsigned count, const char *name)")
 def register_chrdev_region(k, frm, count, name):
     text = cstr(k, name, 64)
-    to = frm + count
+    to = (frm + count) & 0xFFFFFFFF      # dev_t arithmetic wraps at 32 bits
     n = frm
     done = []
     while n < to:
-        nxt = min(MKDEV(k, MAJOR(k, n) + 1, 0), to)
+        k.machine.check_deadline()      # past the last major, next wraps to 0: Linux loops
+        nxt = min(MKDEV(k, MAJOR(k, n) + 1, 0) & 0xFFFFFFFF, to)
         reg = _register_region(k, MAJOR(k, n), MINOR(k, n), nxt - n, text)
         if isinstance(reg, int):
             for m in done:
@@ -183,10 +184,11 @@ def alloc_chrdev_region(k, dev, baseminor, count, name):
 
 @export("void unregister_chrdev_region(dev_t from, unsigned count)")
 def unregister_chrdev_region(k, frm, count):
-    to = frm + count
+    to = (frm + count) & 0xFFFFFFFF      # dev_t arithmetic wraps at 32 bits
     n = frm
     while n < to:
-        nxt = min(MKDEV(k, MAJOR(k, n) + 1, 0), to)
+        k.machine.check_deadline()      # past the last major, next wraps to 0: Linux loops
+        nxt = min(MKDEV(k, MAJOR(k, n) + 1, 0) & 0xFFFFFFFF, to)
         _unregister_region(k, MAJOR(k, n), MINOR(k, n), nxt - n)
         n = nxt
 

@@ -31,7 +31,7 @@ def _get_value(k, kp, size, signed):
 
 
 def _emit(k, buffer, text: str) -> int:
-    data_ = text.encode()[:PAGE_SIZE - 1]
+    data_ = text.encode("utf-8", "surrogateescape")[:PAGE_SIZE - 1]
     k.machine.write(buffer, data_ + b"\0")
     return len(data_)
 

@@ -143,12 +143,20 @@ def decrypt_block(dec, rounds, block: bytes) -> bytes:
 
 def _ctx(k, ctx):
     t, m = k.target, k.machine
-    enc = list(int.from_bytes(m.read(ctx + t.offset("crypto_aes_ctx.key_enc"), 240)[i:i + 4],
-                              "little") for i in range(0, 240, 4))
-    dec = list(int.from_bytes(m.read(ctx + t.offset("crypto_aes_ctx.key_dec"), 240)[i:i + 4],
-                              "little") for i in range(0, 240, 4))
     key_len = m.read_u32(ctx + t.offset("crypto_aes_ctx.key_length"))
-    return enc, dec, 6 + key_len // 4
+    rounds = 6 + key_len // 4
+    # a corrupt key_length makes Linux read round keys past the schedule (and
+    # fault past mapped memory): the words are read from memory as it would
+    n = 4 * max(rounds + 1, 15)
+    enc = [int.from_bytes(w, "little") for w in
+           _words(m.read(ctx + t.offset("crypto_aes_ctx.key_enc"), 4 * n))]
+    dec = [int.from_bytes(w, "little") for w in
+           _words(m.read(ctx + t.offset("crypto_aes_ctx.key_dec"), 4 * n))]
+    return enc, dec, rounds
+
+
+def _words(data: bytes):
+    return (data[i:i + 4] for i in range(0, len(data), 4))
 
 
 @export("int aes_expandkey(struct crypto_aes_ctx *ctx, const u8 *in_key, unsigned int key_len)")

@@ -24,8 +24,9 @@ def _all(nbits):
 @export("bool __bitmap_equal(const unsigned long *bitmap1, const unsigned long *bitmap2, "
         "unsigned int nbits)")
 def __bitmap_equal(k, b1, b2, nbits):
+    a, b = read_bitmap(k, b1, nbits), read_bitmap(k, b2, nbits)    # fault before any mask
     mask = _last_mask(nbits)
-    return (read_bitmap(k, b1, nbits) & mask) == (read_bitmap(k, b2, nbits) & mask)
+    return (a & mask) == (b & mask)
 
 
 @export("void __bitmap_complement(unsigned long *dst, const unsigned long *src, "
@@ -145,8 +146,14 @@ def bitmap_find_next_zero_area_off(k, map_, size, start, nr, align_mask, align_o
         return index
 
 
+def _region_bits(order):
+    """BIT(order) as the kernel's ``1 << order`` computes it on x86 (the shift count
+    is taken mod 32), never negative here."""
+    return 1 << (order & 31)
+
+
 def _region_free(k, bitmap, pos, order):
-    nbits = 1 << order
+    nbits = _region_bits(order)
     value = read_bitmap(k, bitmap, pos + nbits)
     return not (value >> pos) & ((1 << nbits) - 1)
 
@@ -154,24 +161,24 @@ def _region_free(k, bitmap, pos, order):
 @export("int bitmap_find_free_region(unsigned long *bitmap, unsigned int bits, int order)")
 def bitmap_find_free_region(k, bitmap, bits, order):
     pos = 0
-    while pos + (1 << order) <= bits:
+    while pos + (_region_bits(order)) <= bits:
         if _region_free(k, bitmap, pos, order):
-            _set_range(k, bitmap, pos, 1 << order, True)
+            _set_range(k, bitmap, pos, _region_bits(order), True)
             return pos
-        pos += 1 << order
+        pos += _region_bits(order)
     return -errno.ENOMEM
 
 
 @export("void bitmap_release_region(unsigned long *bitmap, unsigned int pos, int order)")
 def bitmap_release_region(k, bitmap, pos, order):
-    _set_range(k, bitmap, pos, 1 << order, False)
+    _set_range(k, bitmap, pos, _region_bits(order), False)
 
 
 @export("int bitmap_allocate_region(unsigned long *bitmap, unsigned int pos, int order)")
 def bitmap_allocate_region(k, bitmap, pos, order):
     if not _region_free(k, bitmap, pos, order):
         return -errno.EBUSY
-    _set_range(k, bitmap, pos, 1 << order, True)
+    _set_range(k, bitmap, pos, _region_bits(order), True)
     return 0
 
 

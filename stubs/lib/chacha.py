@@ -35,11 +35,21 @@ def _check(k, nrounds):
         warn_once(k, "lib/crypto/chacha.c:21", "chacha_permute+0x2a0/0x2b0")
 
 
+def _permute(k, x, nrounds):
+    """permute() for any round count (Linux runs whatever it is given, after
+    the WARN): done in slices that stop at the entry's time budget."""
+    while nrounds > 64:
+        x = permute(x, 64)
+        nrounds -= 64
+        k.machine.check_deadline()
+    return permute(x, nrounds)
+
+
 @export("void chacha_block_generic(u32 *state, u8 *stream, int nrounds)")
 def chacha_block_generic(k, state, stream, nrounds):
     _check(k, nrounds)
     s = _words(k, state)
-    x = permute(list(s), nrounds)
+    x = _permute(k, list(s), nrounds)
     k.machine.write(stream, b"".join(((x[i] + s[i]) & M).to_bytes(4, "little") for i in range(16)))
     k.machine.write_u32(state + 48, (s[12] + 1) & M)          # state[12]++
 
@@ -47,5 +57,5 @@ def chacha_block_generic(k, state, stream, nrounds):
 @export("void hchacha_block_generic(const u32 *state, u32 *stream, int nrounds)")
 def hchacha_block_generic(k, state, stream, nrounds):
     _check(k, nrounds)
-    x = permute(_words(k, state), nrounds)
+    x = _permute(k, _words(k, state), nrounds)
     k.machine.write(stream, b"".join(w.to_bytes(4, "little") for w in x[0:4] + x[12:16]))

@@ -28,8 +28,8 @@ def _first_set(value: int, start: int, size: int) -> int:
 def _next(k, word_of, nbits, start):
     if start >= nbits:
         return nbits
-    mask = (1 << nbits) - 1
-    return _first_set(word_of(nbits) & mask, start, nbits)
+    value = word_of(nbits)        # faults first when nbits runs past mapped memory
+    return _first_set(value & ((1 << nbits) - 1), start, nbits)
 
 
 @export("unsigned long _find_next_bit(const unsigned long *addr1, unsigned long nbits, "

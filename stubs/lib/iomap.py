@@ -142,4 +142,4 @@ def memcpy_toio(k, to, from_, n):
 
 @export("void memset_io(volatile void *a, int b, size_t c)")
 def memset_io(k, a, b, c):
-    k.machine.write(a, bytes([b & 0xFF]) * c)
+    k.machine.fill(a, b, c)

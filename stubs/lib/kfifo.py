@@ -41,6 +41,8 @@ class _F:
     def copy_in_(self, data: bytes, off: int):
         """kfifo_copy_in(): ``data`` (whole elements) at element offset ``off``."""
         size, esize = self.mask + 1, self.esize
+        if not esize:                  # len *= esize: nothing is copied
+            return
         off &= self.mask
         n = len(data) // esize
         first = min(n, size - off)
@@ -88,6 +90,9 @@ def __kfifo_free(k, fifo):
 
 @export("int __kfifo_init(struct __kfifo *fifo, void *buffer, unsigned int size, size_t esize)")
 def __kfifo_init(k, fifo, buffer, size, esize):
+    if not esize:
+        from kemu.errors import DivideError
+        raise DivideError("divide error in __kfifo_init: size /= esize with esize 0")
     size //= esize
     size = _rounddown_pow_of_two(size)
     for field, value in (("in", 0), ("out", 0), ("esize", esize)):

@@ -324,7 +324,7 @@ def _validate_parse(k, head, length, maxtype, policy, validate, extack, tb, dept
         _set_err(k, extack, "allowed policy recursion depth exceeded")
         return -errno.EINVAL
     if tb:
-        k.machine.write(tb, bytes(8 * (maxtype + 1)))
+        k.machine.fill(tb, 0, 8 * (maxtype + 1))     # memset(): a negative maxtype is huge
     found, rem = attrs(k, head, length)
     for atype, nla, _plen in found:
         if atype == 0 or atype > maxtype:
@@ -458,7 +458,7 @@ def reserve(k, skb, attrtype, attrlen) -> int:
 def _reserve_nohdr(k, skb, attrlen) -> int:
     n = nla_align(attrlen)
     start = skb_put_(k, skb, n)
-    k.machine.write(start, bytes(n))            # skb_put_zero()
+    k.machine.fill(start, 0, n)                 # skb_put_zero()
     return start
 
 

@@ -26,6 +26,7 @@ class Crng:
 @export("void get_random_bytes(void *buf, size_t len)")
 def get_random_bytes(k, buf, length):
     if length:
+        k.machine.check_range(buf, length, "write")
         k.machine.write(buf, k.model(Crng).bytes(length))
 
 
@@ -99,6 +100,11 @@ def prandom_u32_state(k, state):
 
 @export("void prandom_bytes_state(struct rnd_state *state, void *buf, size_t nbytes)")
 def prandom_bytes_state(k, state, buf, nbytes):
+    bad = k.machine.first_unmapped(buf, nbytes)
+    if bad is not None:                 # it writes up to the hole, then faults there
+        prandom_bytes_state(k, state, buf, bad - buf)
+        from kemu.errors import MemoryFault
+        raise MemoryFault(bad, "write", k.machine.reg("rip"))
     out = bytearray()
     while nbytes - len(out) >= 4:
         out += prandom_u32_state(k, state).to_bytes(4, "little")

@@ -35,7 +35,7 @@ def ___ratelimit(k, rs, func):
             flags = m.read_u64(rs + _off(k, "flags"))
             if not flags & k.target.const("RATELIMIT_MSG_ON_RELEASE"):
                 name = m.read_cstr(func, 256).decode("latin-1")
-                vprintk_emit(k, f"\x014{name}: {missed} callbacks suppressed\n".encode())
+                vprintk_emit(k, f"\x014{name}: {missed} callbacks suppressed\n".encode("utf-8", "surrogateescape"))
                 missed = 0
         m.write_u64(rs + _off(k, "begin"), jiffies)
         printed = 0

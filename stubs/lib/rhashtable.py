@@ -240,7 +240,7 @@ def _nested_top(L: _L, tbl) -> int:
 def _bucket_nested(k, tbl, hash_) -> int:
     """__rht_bucket_nested(): &ntbl[subhash].bucket, or 0."""
     L = _l(k)
-    nest = L.u32(tbl + L.t_nest)
+    nest = L.u32(tbl + L.t_nest) & 31         # an int shift: x86 takes the count mod 32
     index = hash_ & ((1 << nest) - 1)
     size = L.tsize(tbl) >> nest
     subhash = hash_
@@ -301,7 +301,7 @@ def rht_bucket_nested(k, tbl, hash):
         "struct bucket_table *tbl, unsigned int hash)")
 def rht_bucket_nested_insert(k, ht, tbl, hash):
     L = _l(k)
-    nest = L.u32(tbl + L.t_nest)
+    nest = L.u32(tbl + L.t_nest) & 31         # an int shift: x86 takes the count mod 32
     index = hash & ((1 << nest) - 1)
     size = L.tsize(tbl) >> nest
     ntbl = _nested_top(L, tbl)
@@ -332,7 +332,7 @@ def _nested_table_free(k, slot, size):
 
 def _bucket_table_free(k, tbl):
     L = _l(k)
-    nest = L.u32(tbl + L.t_nest)
+    nest = L.u32(tbl + L.t_nest) & 31         # an int shift: x86 takes the count mod 32
     if nest:
         size = L.tsize(tbl) >> nest
         top = _nested_top(L, tbl)

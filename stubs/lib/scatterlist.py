@@ -4,6 +4,8 @@ Pages are struct page addresses in vmemmap (kemu maps no struct pages: their
 addresses are computed, never dereferenced); page_address() turns them back
 into direct-map addresses, so buffers from kmalloc round-trip exactly.
 """
+import errno
+
 from kemu import export
 
 from ..arch.x86.mm.kaslr import PHYS_BASE, VMEMMAP_BASE
@@ -85,7 +87,7 @@ class SG:
         return page_address(self.k, self.page(sg)) + self.offset(sg)
 
     def init_table(self, sgl, nents):
-        self.m.write(sgl, bytes(self.size * nents))
+        self.m.fill(sgl, 0, self.size * nents)
         if nents:
             last = sgl + (nents - 1) * self.size
             self.set_link(last, (self.link(last) | self.end) & ~self.chain)
@@ -169,7 +171,7 @@ def copy_buffer(k, sgl, nents, buf, buflen, skip, to_buffer, zero=False):
         skip = 0
         n = min(length, buflen - done)
         if zero:
-            m.write(addr, bytes(n))
+            m.fill(addr, 0, n)
         elif to_buffer:
             m.write(buf + done, m.read(addr, n))
         else:
@@ -232,7 +234,12 @@ def sg_alloc_table(k, table, nents, gfp_mask):
         alloc_size = min(left, max_ents)
         sg_size = alloc_size - 1 if left > max_ents else alloc_size
         left -= sg_size
+        m.check_deadline()
         sg = kmalloc(k, alloc_size * s.size, gfp_mask, kind="sg table")
+        if not sg:                             # __sg_alloc_table() fails; sg_free_table()
+            if m.read_u64(table + _table(k, "sgl")):
+                sg_free_table(k, table)
+            return -errno.ENOMEM
         s.init_table(sg, alloc_size)
         m.write_u32(table + _table(k, "nents"), m.read_u32(table + _table(k, "nents")) + sg_size)
         m.write_u32(table + _table(k, "orig_nents"),

@@ -35,7 +35,7 @@ def __memmove(k, dest, src, count):
 @export("void *memset(void *s, int c, size_t count)")
 def memset(k, s, c, count):
     if count:
-        k.machine.write(s, bytes([c & 0xFF]) * count)
+        k.machine.fill(s, c, count)
     return s
 
 
@@ -127,7 +127,9 @@ def strcpy(k, dest, src):
 @export("char *strncpy(char *dest, const char *src, size_t count)")
 def strncpy(k, dest, src, count):
     s = _cstr(k, src, count)
-    k.machine.write(dest, s.ljust(count, b"\0")[:count])
+    k.machine.write(dest, s)
+    if count > len(s):
+        k.machine.fill(dest + len(s), 0, count - len(s))       # the NUL padding
     return dest
 
 

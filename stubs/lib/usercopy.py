@@ -72,20 +72,16 @@ def user_buffer(k, data_or_size):
         user_free(k, addr)
 
 
-def _mapped_prefix(k, addr: int, n: int, write: bytes | None = None) -> int:
-    """How many bytes from ``addr`` can be accessed (page by page after a fault)."""
+def _mapped_prefix(k, addr: int, n: int, write: bytes | None = None, zero: bool = False) -> int:
+    """How many bytes from ``addr`` can be accessed, writing ``write`` (or zeroes)
+    over them; the count is bounded by what is mapped, never by ``n`` alone."""
     m = k.machine
-    done = 0
-    while done < n:
-        chunk = min(n - done, PAGE_SIZE - (addr + done) % PAGE_SIZE)
-        try:
-            if write is None:
-                m.read(addr + done, chunk)
-            else:
-                m.write(addr + done, write[done:done + chunk])
-        except MemoryFault:
-            return done
-        done += chunk
+    bad = m.first_unmapped(addr, n)
+    done = n if bad is None else bad - addr
+    if done and write is not None:
+        m.write(addr, write[:done])
+    elif done and zero:
+        m.fill(addr, 0, done)
     return done
 
 
@@ -133,7 +129,7 @@ def _copy_from_user(k, to, frm, n):
     if data:
         k.machine.write(to, data)
     if res:
-        k.machine.write(to + (n - res), bytes(res))      # memset(to + (n - res), 0, res)
+        k.machine.fill(to + (n - res), 0, res)           # memset(to + (n - res), 0, res)
     return res
 
 
@@ -211,7 +207,7 @@ def _clear_user_regs(k):
     """clear_user_*(): rdi = address, rcx = count; returns rcx = bytes left (uaccess_64.h)."""
     m = k.machine
     addr, size = m.reg("rdi"), m.reg("rcx")
-    done = _mapped_prefix(k, addr, size, bytes(size)) if size else 0
+    done = _mapped_prefix(k, addr, size, zero=True) if size else 0
     m.set_reg("rdi", addr + done)
     m.set_reg("rcx", size - done)
 
@@ -224,7 +220,7 @@ def clear_user(k, to: int, n: int) -> int:
     """clear_user() (an inline in 6.1): zero user memory; returns bytes not cleared."""
     if not access_ok(to, n):
         return n
-    return n - _mapped_prefix(k, to, n, bytes(n)) if n else 0
+    return n - _mapped_prefix(k, to, n, zero=True) if n else 0
 
 
 # getuser.S / putuser.S: the range check is `ptr < TASK_SIZE_MAX - (size - 1)`;

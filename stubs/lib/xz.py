@@ -109,8 +109,15 @@ def _step(k, dec: XzDecoder, b) -> int:
 
 @export("enum xz_ret xz_dec_run(struct xz_dec *s, struct xz_buf *b)")
 def xz_dec_run(k, s, b):
-    dec = k.model(XzDecoders).decoders[s]
+    dec = k.model(XzDecoders).decoders.get(s)
     c = k.target.const
+    if dec is None:
+        # not a decoder xz_dec_init() made: Linux reads s->mode from it (faulting
+        # when it is unmapped) and goes on with garbage; kemu stops at the read
+        k.machine.read_u32(s)
+        k.finding("bad-handle", f"xz_dec_run() on {s:#x}, which is not a struct xz_dec "
+                                "from xz_dec_init()", k.current_module())
+        return c("XZ_DATA_ERROR")
     in_start, out_start = _buf(k, b, "in_pos"), _buf(k, b, "out_pos")
     if dec.done:
         return c("XZ_STREAM_END")

@@ -23,6 +23,7 @@ import ctypes.util
 import functools
 
 from kemu import export
+from kemu.errors import MemoryFault
 from kemu.exports import unreachable
 
 U64 = (1 << 64) - 1
@@ -173,7 +174,7 @@ def FSE_readNCount(k, counter, max_sv_ptr, table_log_ptr, header, hb_size):
     """Read an FSE normalized-count header: bytes read or an error code."""
     m = k.machine
     max_sv = m.read_u32(max_sv_ptr)
-    m.write(counter, bytes(2 * (max_sv + 1)))
+    m.fill(counter, 0, 2 * (max_sv + 1))
     try:
         size, counts, msv, tlog = read_ncount(k, m.read(header, hb_size) if hb_size else b"",
                                               max_sv)
@@ -461,8 +462,12 @@ def zstd_decompress_dctx(k, dctx, dst, dst_capacity, src, src_size):
                                   "not installed", k.current_module())
         return error(k, "GENERIC")
     data = k.machine.read(src, src_size) if src_size else b""
-    out = ctypes.create_string_buffer(max(dst_capacity, 1))
-    ret = lib.ZSTD_decompress(out, dst_capacity, data, src_size)
+    bad = k.machine.first_unmapped(dst, dst_capacity)
+    room = dst_capacity if bad is None else bad - dst     # the host buffer: what is mapped
+    out = ctypes.create_string_buffer(max(room, 1))
+    ret = lib.ZSTD_decompress(out, room, data, src_size)
+    if bad is not None and ret == error(k, "dstSize_tooSmall"):
+        raise MemoryFault(bad, "write", k.machine.reg("rip"))   # it writes on into the hole
     if not is_error(k, ret) and ret:
         k.machine.write(dst, out.raw[:ret])
     return ret

@@ -75,7 +75,7 @@ def dma_pool_free(k, pool, vaddr, dma):
         from ..drivers.base.dev_printk import dev_emit
         dev_emit(k, 3, p["dev"] if p else 0,
                  f"dma_pool_free {p['name'] if p else '?'}, {vaddr:#x}/{dma:#x} (bad dma)\n"
-                 .encode())
+                 .encode("utf-8", "surrogateescape"))
         return
     k.heap.free(p["blocks"].pop(vaddr))
 
@@ -88,6 +88,6 @@ def dma_pool_destroy(k, pool):
         return
     if p["blocks"]:
         from ..drivers.base.dev_printk import dev_emit
-        dev_emit(k, 3, p["dev"], f"dma_pool_destroy {p['name']}, {pool:#x} busy\n".encode())
+        dev_emit(k, 3, p["dev"], f"dma_pool_destroy {p['name']}, {pool:#x} busy\n".encode("utf-8", "surrogateescape"))
     k.unregister("dma pool", pool)
     kfree(k, pool)

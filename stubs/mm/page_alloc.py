@@ -25,6 +25,67 @@ PAGE_SIZE = 1 << PAGE_SHIFT
 MAX_ORDER = 11
 TOTALRAM_PAGES = 468416 * 1024 >> PAGE_SHIFT
 VMEMMAP_SIZE = 1 << 40                          # enough for the whole direct map
+KMALLOC_MAX_SIZE = 1 << (MAX_ORDER - 1 + PAGE_SHIFT)     # the largest order below MAX_ORDER
+
+# __show_mem() of the oracle VM (the machine kemu models) right after boot:
+# what warn_alloc() prints after its call trace. Recorded with
+# real-kernel-oracle.sh from a module calling vmalloc(1UL << 40).
+SHOW_MEM = (
+    'Mem-Info:',
+    'active_anon:456 inactive_anon:94 isolated_anon:0',
+    ' active_file:0 inactive_file:0 isolated_file:0',
+    ' unevictable:0 dirty:0 writeback:0',
+    ' slab_reclaimable:2189 slab_unreclaimable:1495',
+    ' mapped:448 shmem:515 pagetables:18',
+    ' sec_pagetables:0 bounce:0',
+    ' kernel_misc_reclaimable:0',
+    ' free:109822 free_pcp:578 free_cma:0',
+    'Node 0 active_anon:1824kB inactive_anon:376kB active_file:0kB inactive_file:0kB unevictable:0kB isolated(anon):0kB isolated(file):0kB mapped:1792kB dirty:0kB writeback:0kB shmem:2060kB shmem_thp: 0kB shmem_pmdmapped: 0kB anon_thp: 0kB writeback_tmp:0kB kernel_stack:784kB pagetables:72kB sec_pagetables:0kB all_unreclaimable? no',
+    'Node 0 DMA free:15232kB boost:0kB min:88kB low:108kB high:128kB reserved_highatomic:0KB active_anon:0kB inactive_anon:0kB active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB present:15992kB managed:15360kB mlocked:0kB bounce:0kB free_pcp:0kB local_pcp:0kB free_cma:0kB',
+    'lowmem_reserve[]: 0 433 433 433 433',
+    'Node 0 DMA32 free:424056kB boost:0kB min:2616kB low:3268kB high:3920kB reserved_highatomic:0KB active_anon:1824kB inactive_anon:376kB active_file:0kB inactive_file:0kB unevictable:0kB writepending:0kB present:507776kB managed:453056kB mlocked:0kB bounce:0kB free_pcp:2312kB local_pcp:2312kB free_cma:0kB',
+    'lowmem_reserve[]: 0 0 0 0 0',
+    'Node 0 DMA: 0*4kB 0*8kB 0*16kB 0*32kB 0*64kB 1*128kB (U) 1*256kB (U) 1*512kB (U) 0*1024kB 1*2048kB (M) 3*4096kB (M) = 15232kB',
+    'Node 0 DMA32: 4*4kB (ME) 5*8kB (M) 8*16kB (UME) 4*32kB (M) 7*64kB (UME) 7*128kB (UM) 6*256kB (UME) 4*512kB (UM) 5*1024kB (UME) 2*2048kB (ME) 100*4096kB (M) = 424056kB',
+    'Node 0 hugepages_total=0 hugepages_free=0 hugepages_surp=0 hugepages_size=2048kB',
+    '515 total pagecache pages',
+    '0 pages in swap cache',
+    'Free swap  = 0kB',
+    'Total swap = 0kB',
+    '130942 pages RAM',
+    '0 pages HighMem/MovableOnly',
+    '13838 pages reserved',
+    '0 pages hwpoisoned',
+)
+
+
+def warn_order(k, gfp: int) -> None:
+    """__alloc_pages(): WARN_ON_ONCE_GFP(order >= MAX_ORDER, gfp) (not with __GFP_NOWARN)."""
+    if gfp & k.target.const("__GFP_NOWARN"):
+        return
+    from ..lib.kemu_warn import warn_once
+    warn_once(k, "mm/page_alloc.c:5634", "__alloc_pages+0x2a9/0x330")
+
+
+def warn_alloc(k, gfp: int, message: str, callers=()) -> None:
+    """warn_alloc(): the message with the gfp mode, dump_stack() (``callers`` are
+    the kernel frames between warn_alloc and the module) and __show_mem().
+    Each warns; Linux rate-limits to one per 10 s (kemu's virtual clock rarely
+    moves that far between two)."""
+    if gfp & k.target.const("__GFP_NOWARN"):
+        return
+    from kemu.oops import call_trace, cpu_lines
+    mode = {k.target.const("GFP_KERNEL"): "GFP_KERNEL",
+            k.target.const("GFP_KERNEL") | k.target.const("__GFP_ZERO"):
+                "GFP_KERNEL|__GFP_ZERO"}.get(gfp, "?")
+    k.log.emit(4, f"insmod: {message}, mode:{gfp:#x}({mode}), nodemask=(null),cpuset=/,"
+                  "mems_allowed=0")
+    for line in cpu_lines(k) + call_trace(k, k.machine.registers(),
+                                          (" dump_stack_lvl+0x44/0x5c",
+                                           " warn_alloc+0x151/0x170", *callers)):
+        k.log.emit(4, line)
+    for line in SHOW_MEM:
+        k.log.emit(6, line)
 
 
 class Pages:
@@ -33,6 +94,7 @@ class Pages:
     def __init__(self, k):
         self.k = k
         self.live: dict[int, int] = {}
+        self.live_bytes = 0              # counted with the heap's against its limit
         self.vmemmap_mapped: set[int] = set()
         self.page_size = k.target.sizeof("page")
         # a vmemmap page of struct pages in use: one reference each, nothing else
@@ -52,7 +114,13 @@ class Pages:
         return DIRECT_MAP_ADDR + ((page - VMEMMAP_BASE) // self.page_size << PAGE_SHIFT)
 
     def ensure(self, page: int, count: int = 1) -> None:
-        """Map (and initialise) the vmemmap pages holding ``count`` struct pages."""
+        """Map (and initialise) the vmemmap pages holding ``count`` struct pages.
+
+        A ``page`` outside vmemmap (a module's garbage) maps nothing: the access
+        that follows faults there, as it would in Linux."""
+        if not VMEMMAP_BASE <= page < VMEMMAP_BASE + VMEMMAP_SIZE:
+            return
+        count = min(count, (VMEMMAP_BASE + VMEMMAP_SIZE - page) // self.page_size)
         first = (page - VMEMMAP_BASE) & ~(PAGE_SIZE - 1)
         last = (page + count * self.page_size - 1 - VMEMMAP_BASE) & ~(PAGE_SIZE - 1)
         for chunk in range(first, last + PAGE_SIZE, PAGE_SIZE):
@@ -70,12 +138,19 @@ class Pages:
         return False
 
     # ---------------------------------------------------------- allocation
-    def get(self, order: int) -> int:
-        """A fresh zeroed block of 2**order pages: its direct-map address (0 if too big)."""
+    def get(self, order: int, gfp: int | None = None) -> int:
+        """A fresh zeroed block of 2**order pages: its direct-map address (0 if too big,
+        with __alloc_pages()'s WARN when the caller's ``gfp`` is given)."""
         if order >= MAX_ORDER:
+            if gfp is not None:
+                warn_order(self.k, gfp)
             return 0
         k = self.k
-        addr = k.machine.direct_map.map(1 << (PAGE_SHIFT + order))
+        size = 1 << (PAGE_SHIFT + order)
+        if self.live_bytes + size > k.heap.limit - k.heap.live_bytes:
+            return 0                     # the machine's memory is used up: NULL
+        self.live_bytes += size
+        addr = k.machine.direct_map.map(size)
         self.live[addr] = order
         page = self.page_of(addr)
         self.ensure(page, 1 << order)
@@ -99,6 +174,7 @@ class Pages:
                       k.current_module())
             return
         del self.live[addr]
+        self.live_bytes -= 1 << (PAGE_SHIFT + order)
         k.unregister("pages", addr)
         k.machine.direct_map.unmap(addr, 1 << (PAGE_SHIFT + order))
 
@@ -109,7 +185,7 @@ def pages(k) -> Pages:
 
 @export("unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order)")
 def __get_free_pages(k, gfp_mask, order):
-    return pages(k).get(order)                   # fresh mappings are zeroed
+    return pages(k).get(order, gfp_mask)                   # fresh mappings are zeroed
 
 
 @export("unsigned long get_zeroed_page(gfp_t gfp_mask)")
@@ -126,7 +202,7 @@ def free_pages(k, addr, order):
 @export("struct page *alloc_pages(gfp_t gfp, unsigned int order)")
 def alloc_pages(k, gfp, order):
     p = pages(k)
-    addr = p.get(order)
+    addr = p.get(order, gfp)
     return p.page_of(addr) if addr else 0
 
 
@@ -153,7 +229,7 @@ def __free_pages(k, page, order):
 @export("void *alloc_pages_exact(size_t size, gfp_t gfp_mask)")
 def alloc_pages_exact(k, size, gfp_mask):
     order = max(0, (max(size, 1) - 1).bit_length() - PAGE_SHIFT)
-    return pages(k).get(order)
+    return pages(k).get(order, gfp_mask)
 
 
 @export("void free_pages_exact(void *virt, size_t size)")

@@ -4,6 +4,8 @@ import errno
 from kemu import data, export
 from kemu.log import KERN_ERR
 
+from .page_alloc import KMALLOC_MAX_SIZE, warn_order
+
 KMALLOC_SHIFT_HIGH = 13          # PAGE_SHIFT + 1 (SLUB)
 NR_KMALLOC_TYPES = 4             # NORMAL, DMA, CGROUP, RECLAIM (ZONE_DMA, MEMCG_KMEM on)
 KMALLOC_INDEX_SIZE = {0: 0, 1: 96, 2: 192, **{i: 1 << i for i in range(3, KMALLOC_SHIFT_HIGH + 1)}}
@@ -58,7 +60,8 @@ def kmalloc(k, size: int, flags: int, kind: str = "kmalloc") -> int:
     """Allocate like kmalloc(): ZERO_SIZE_PTR for 0, zeroed with __GFP_ZERO."""
     if size == 0:
         return ZERO_SIZE_PTR
-    if size > 1 << 40:
+    if size > KMALLOC_MAX_SIZE:          # kmalloc_large(): an order past MAX_ORDER
+        warn_order(k, flags)
         return 0
     return k.heap.alloc(size, kind=kind, caller_addr=_caller(k), owner=_owner(k),
                         zero=_gfp_zero(k, flags))

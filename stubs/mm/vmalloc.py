@@ -2,11 +2,20 @@
 from kemu import export
 from kemu.exports import unreachable
 
+from .page_alloc import KMALLOC_MAX_SIZE, PAGE_SHIFT, TOTALRAM_PAGES, warn_alloc
 from .slab import ZERO_SIZE_PTR, _owner, kfree_addr, kmalloc
 
 
-def _vmalloc(k, size: int, zero: bool = True) -> int:
+def _vmalloc(k, size: int, zero: bool = True, gfp: int | None = None) -> int:
+    """__vmalloc_node_range(): NULL for 0 bytes (WARN_ON_ONCE) and, with warn_alloc()'s
+    report, for more than the machine's RAM."""
     if size == 0:
+        return 0
+    if size >> PAGE_SHIFT > TOTALRAM_PAGES:
+        if gfp is None:
+            gfp = k.target.const("GFP_KERNEL") | (k.target.const("__GFP_ZERO") if zero else 0)
+        warn_alloc(k, gfp, f"vmalloc error: size {size}, exceeds total pages",
+                   (" __vmalloc_node_range+0x838/0x880", " __vmalloc_node+0x4a/0x60"))
         return 0
     return k.heap.alloc(max(size, 4097), kind="vmalloc", zero=zero,
                         caller_addr=k.machine.read_u64(k.machine.reg("rsp")),
@@ -35,7 +44,7 @@ def vzalloc_node(k, size, node):
 
 @export("void *__vmalloc(unsigned long size, gfp_t gfp_mask)")
 def __vmalloc(k, size, gfp_mask):
-    return _vmalloc(k, size, zero=bool(gfp_mask & k.target.const("__GFP_ZERO")))
+    return _vmalloc(k, size, zero=bool(gfp_mask & k.target.const("__GFP_ZERO")), gfp=gfp_mask)
 
 
 @export("void vfree(const void *addr)")
@@ -45,7 +54,11 @@ def vfree(k, addr):
 
 @export("void *kvmalloc_node(size_t size, gfp_t flags, int node)")
 def kvmalloc_node(k, size, flags, node):
-    return kmalloc(k, size, flags)
+    """kmalloc first (quietly above a page, kmalloc_gfp_adjust()), then vmalloc."""
+    if size <= KMALLOC_MAX_SIZE:
+        return kmalloc(k, size, flags) or _vmalloc(k, size, bool(flags & k.target.const(
+            "__GFP_ZERO")), flags)
+    return _vmalloc(k, size, bool(flags & k.target.const("__GFP_ZERO")), flags)
 
 
 @export("void kvfree(const void *addr)")
@@ -56,7 +69,7 @@ def kvfree(k, addr):
 @export("void kvfree_sensitive(const void *addr, size_t len)")
 def kvfree_sensitive(k, addr, length):
     if addr > ZERO_SIZE_PTR:
-        k.machine.write(addr, bytes(length))
+        k.machine.fill(addr, 0, length)
     kfree_addr(k, addr, "kvfree_sensitive")
 
 

@@ -278,7 +278,7 @@ def acpi_handle_printk(k, level, handle, fmt, va):
     from ...fs.internal import vformat
     from ...kernel.printk import vprintk_emit
     lvl = k.machine.read_cstr(level, 4) if level else b""
-    vprintk_emit(k, lvl + f"ACPI: {_handle_path(k, handle)}: ".encode() + vformat(k, fmt, va))
+    vprintk_emit(k, lvl + f"ACPI: {_handle_path(k, handle)}: ".encode("utf-8", "surrogateescape") + vformat(k, fmt, va))
 
 
 @export("void __acpi_handle_debug(struct _ddebug *descriptor, void *handle, const char *fmt, "
@@ -292,7 +292,7 @@ def acpi_evaluation_failure_warn(k, handle, name, status):
     from ...kernel.printk import vprintk_emit
     text = cstr(k, acpi_format_exception(k, status), 64)
     vprintk_emit(k, f"\x014ACPI: {_handle_path(k, handle)}: {cstr(k, name, 64)} evaluation "
-                    f"failed: {text}\n".encode())
+                    f"failed: {text}\n".encode("utf-8", "surrogateescape"))
 
 
 for _p, _r in (

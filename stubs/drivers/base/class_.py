@@ -255,7 +255,7 @@ def class_remove_file_ns(k, cls, attr, ns):
         "char *buf)")
 def show_class_attr_string(k, cls, attr, buf):
     """sysfs_emit(buf, "%s\\n", cs->str)."""
-    text = cstr(k, rd(k, attr, "class_attribute_string.str"), 4094).encode() + b"\n"
+    text = cstr(k, rd(k, attr, "class_attribute_string.str"), 4094).encode("utf-8", "surrogateescape") + b"\n"
     text = text[:4095]
     k.machine.write(buf, text + b"\0")
     return len(text)

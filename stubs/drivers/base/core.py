@@ -508,7 +508,8 @@ def __suspend_report_result(k, function, dev, fn, ret):
         hit = k.symbolize(fn)
         where = f"{hit[0]}+{hit[1]:#x}/{hit[2]:#x}" + (f" [{hit[3]}]" if hit[3] else "") \
             if hit else f"{fn:#x}"
-        dev_emit(k, 3, dev, f"{cstr(k, function, 64)}(): {where} returns {ret}\n".encode())
+        dev_emit(k, 3, dev, f"{cstr(k, function, 64)}(): {where} returns {ret}\n"
+                 .encode("utf-8", "surrogateescape"))
 
 
 @export("int device_pm_wait_for_dev(struct device *subordinate, struct device *dev)")

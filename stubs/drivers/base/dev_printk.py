@@ -92,7 +92,7 @@ def _errname(err: int) -> str:
 def dev_err_probe(k, dev, err, fmt, va):
     text = vformat(k, fmt, va)
     if err != -EPROBE_DEFER:
-        dev_emit(k, 3, dev, f"error {_errname(err)}: ".encode() + text)
+        dev_emit(k, 3, dev, f"error {_errname(err)}: ".encode("utf-8", "surrogateescape") + text)
     else:
         k.model(DeferredReasons).reasons[dev] = text.decode("utf-8", "surrogateescape")
     return err

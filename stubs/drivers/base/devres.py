@@ -287,7 +287,7 @@ def devm_request_threaded_irq(k, dev, irq, handler, thread_fn, irqflags, devname
     if rc:
         dev_emit(k, 3, dev, f"error {rc}: request_irq({irq}) {k.format_addr(handler)} "
                             f"{k.format_addr(thread_fn)} {irqflags:#x} "
-                            f"{cstr(k, name, 64)}\n".encode())
+                            f"{cstr(k, name, 64)}\n".encode("utf-8", "surrogateescape"))
         return rc
     add_py(k, dev, "devm_irq_release", _irq_release, (irq, dev_id))
     return 0
@@ -401,12 +401,12 @@ def devm_ioremap_resource(k, dev, res):
                                               end - start + 1, name)
     if not region:
         dev_emit(k, 3, dev, f"can't request region for resource [mem {start:#010x}-{end:#010x}]\n"
-                 .encode())
+                 .encode("utf-8", "surrogateescape"))
         return err_ptr(-errno.EBUSY)
     addr = devm_ioremap(k, dev, start, end - start + 1)
     if not addr:
         dev_emit(k, 3, dev, f"ioremap failed for resource [mem {start:#010x}-{end:#010x}]\n"
-                 .encode())
+                 .encode("utf-8", "surrogateescape"))
         return err_ptr(-errno.ENOMEM)
     return addr
 

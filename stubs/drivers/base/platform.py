@@ -274,7 +274,7 @@ def platform_device_add_gen(k, pdev):
             s, e = rd(k, r, "resource.start"), rd(k, r, "resource.end")
             kind = "mem" if typ == t.const("IORESOURCE_MEM") else "io"
             dev_emit(k, 3, dev, f"failed to claim resource {i}: [{kind} {s:#010x}-{e:#010x}]\n"
-                     .encode())
+                     .encode("utf-8", "surrogateescape"))
             _release_resources(k, pdev, upto=i)
             _drop_auto(k, pdev, auto)
             return -errno.EBUSY
@@ -419,7 +419,7 @@ def platform_get_irq(k, pdev, num):
     ret = _get_irq_optional(k, pdev, num)
     if ret < 0 and ret != -517:
         dev_emit(k, 3, pdev + k.target.offset("platform_device.dev"),
-                 f"IRQ index {num} not found\n".encode())
+                 f"IRQ index {num} not found\n".encode("utf-8", "surrogateescape"))
     return ret
 
 
@@ -453,7 +453,7 @@ def platform_get_irq_byname(k, pdev, name):
     if r:
         return rd(k, r, "resource.start") & 0x7FFFFFFF
     dev_emit(k, 3, pdev + k.target.offset("platform_device.dev"),
-             f"IRQ {cstr(k, name, 64)} not found\n".encode())
+             f"IRQ {cstr(k, name, 64)} not found\n".encode("utf-8", "surrogateescape"))
     return -errno.ENXIO
 
 

@@ -37,7 +37,7 @@ def _register(k, dev, name, drvdata, chip, groups):
     text = cstr(k, name, 256)
     if name and (not text or any(c in text for c in "-* \t\n")):
         dev_emit(k, 4, dev, f"hwmon: '{text}' is not a valid name attribute, please fix\n"
-                 .encode())
+                 .encode("utf-8", "surrogateescape"))
     if chip:
         ops = rd(k, chip, "hwmon_chip_info.ops")
         if not ops or not rd(k, ops, "hwmon_ops.is_visible") or \

@@ -113,7 +113,7 @@ def led_classdev_register_ext(k, parent, led_cdev, init_data):
         name = f"{proposed}_{i}"
     if name != proposed:
         dev_emit(k, 4, parent, f"Led {proposed} renamed to {name} due to name collision\n"
-                 .encode())
+                 .encode("utf-8", "surrogateescape"))
     dev = yield from create_device(k, cls, parent, 0, led_cdev,
                                    rd(k, led_cdev, "led_classdev.groups"), name)
     if is_err(dev):

@@ -437,6 +437,7 @@ class Scheduler:
 
     def schedule(self, label: str = "schedule", has_timeout: bool = False, caller: int = 0):
         """schedule() (a generator): sleep unless the current state is TASK_RUNNING."""
+        self.m.check_deadline()          # a model's sleep loop ends at the entry's budget
         task = self.current()
         state = self.get_state(task)
         if state == self.TASK_RUNNING:
@@ -602,6 +603,7 @@ class Scheduler:
         """The next task to run; moves the clock and fires events while nothing can run."""
         k = self.k
         while True:
+            k.machine.check_deadline()
             now = k.clock_ns
             if now != self.clock_seen:
                 self.set_clock(now)

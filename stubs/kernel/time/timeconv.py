@@ -23,7 +23,10 @@ def broken_down(totalsecs: int, offset: int) -> dict:
     hour, rem = divmod(rem, 3600)
     minute, sec = divmod(rem, 60)
     wday = (4 + days) % 7                         # 1970-01-01 was a Thursday
-    year = 1970
+    # whole 400-year cycles (146097 days) first: the same calendar, so the
+    # year loop below runs at most 400 times whatever a module passes
+    cycles, days = divmod(days, 146097)
+    year = 1970 + 400 * cycles
     while True:
         ylen = 366 if _leap(year) else 365
         if 0 <= days < ylen:

@@ -193,12 +193,8 @@ def ns_to_timespec64(k, nsec):
 
 @export("void set_normalized_timespec64(struct timespec64 *ts, time64_t sec, s64 nsec)")
 def set_normalized_timespec64(k, ts, sec, nsec):
-    while nsec >= NSEC_PER_SEC:
-        nsec -= NSEC_PER_SEC
-        sec += 1
-    while nsec < 0:
-        nsec += NSEC_PER_SEC
-        sec -= 1
+    carry, nsec = divmod(nsec, NSEC_PER_SEC)     # what the kernel's two loops compute
+    sec += carry
     t = k.target
     k.machine.write_u64(ts + t.offset("timespec64.tv_sec"), sec & MASK64)
     k.machine.write_u64(ts + t.offset("timespec64.tv_nsec"), nsec)

@@ -128,7 +128,7 @@ def sock_kmalloc(k, sk, size, priority):
 
 def _sock_kfree(k, sk, mem, size, nullify):
     if not mem:
-        warn_once(k, "net/core/sock.c", "__sock_kfree_s")        # WARN_ON_ONCE(!mem)
+        warn_once(k, "net/core/sock.c:2703", "__sock_kfree_s")        # WARN_ON_ONCE(!mem)
         return
     if nullify:
         obj = k.heap.find(mem)

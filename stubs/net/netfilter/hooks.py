@@ -138,7 +138,7 @@ def nf_conntrack_destroy(k, nfct):
     if fn:
         yield k.call_request(fn, nfct)
     else:
-        warn(k, "net/netfilter/core.c", "nf_conntrack_destroy")      # WARN_ON(!ct_hook)
+        warn(k, "net/netfilter/core.c:706", "nf_conntrack_destroy")      # WARN_ON(!ct_hook)
 
 
 @export("void nf_ct_set_closing(struct nf_conntrack *nfct)")

@@ -39,9 +39,23 @@ class XTables:
         self.templates: dict[int, list[tuple[str, int, int]]] = {}
 
 
+def _family(k, xt, kind, addr) -> int:
+    """The object's family: an index into xt[NFPROTO_NUMPROTO] in Linux, which
+    locks xt[af].mutex past the array for a bad one; kemu stops the entry there."""
+    return _check_family(xt, kind, rd(k, addr, f"xt_{kind}.family", 1))
+
+
+def _check_family(xt, kind, af) -> int:
+    if (kind, af) not in xt.heads:
+        from kemu.errors import KernelBug
+        raise KernelBug(f"kemu: xt_{kind} family {af} is past xt[NFPROTO_NUMPROTO]: "
+                        "Linux would lock a mutex outside the array")
+    return af
+
+
 def _reg(k, kind, addr):
     xt = k.model(XTables)
-    af = rd(k, addr, f"xt_{kind}.family", 1)
+    af = _family(k, xt, kind, addr)
     list_add(k, addr + k.target.offset(f"xt_{kind}.list"), xt.heads[(kind, af)])
     xt.lists[(kind, af)].insert(0, addr)
     name = cstr(k, addr + k.target.offset(f"xt_{kind}.name"), 64)
@@ -53,7 +67,7 @@ def _reg(k, kind, addr):
 
 def _unreg(k, kind, addr):
     xt = k.model(XTables)
-    af = rd(k, addr, f"xt_{kind}.family", 1)
+    af = _family(k, xt, kind, addr)
     lst = xt.lists[(kind, af)]
     if addr in lst:
         lst.remove(addr)
@@ -124,6 +138,7 @@ def find(k, kind, af, name, revision):
     from ...fs.open import module_get
     xt = k.model(XTables)
     err = -errno.ENOENT
+    _check_family(xt, kind, af)
     for fam in (af, k.target.const("NFPROTO_UNSPEC")):
         for addr in xt.lists[(kind, fam)]:
             if cstr(k, addr + k.target.offset(f"xt_{kind}.name"), 64) != name:

@@ -61,7 +61,8 @@ def _validate_ops(k, fam) -> int:
     from ...lib.kemu_warn import warn
     if (_u8(k, fam, "n_ops") and not rd(k, fam, "genl_family.ops")) or \
             (_u8(k, fam, "n_small_ops") and not rd(k, fam, "genl_family.small_ops")):
-        warn(k, "net/netlink/genetlink.c", "genl_validate_ops")
+        line = 373 if _u8(k, fam, "n_ops") and not rd(k, fam, "genl_family.ops") else 374
+        warn(k, f"net/netlink/genetlink.c:{line}", "genl_validate_ops")
         return -errno.EINVAL
     ops = _ops(k, fam)
     resv = _u8(k, fam, "resv_start_op")
@@ -70,7 +71,7 @@ def _validate_ops(k, fam) -> int:
         if not doit and not dumpit:
             return -errno.EINVAL
         if cmd >= resv and validate:
-            warn(k, "net/netlink/genetlink.c", "genl_validate_ops")
+            warn(k, "net/netlink/genetlink.c:383", "genl_validate_ops")
             return -errno.EINVAL
         if cmd in seen:
             return -errno.EINVAL

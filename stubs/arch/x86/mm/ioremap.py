@@ -40,6 +40,8 @@ def do_ioremap(k, phys, size) -> int:
     offset = phys & (PAGE - 1)
     span = ((offset + size + PAGE - 1) // PAGE) * PAGE
     block = k.heap.alloc(span + PAGE, kind="ioremap", zero=False)
+    if not block:
+        return 0                       # ioremap() fails as when vmalloc space runs out
     base = (block + PAGE - 1) & ~(PAGE - 1)
     k.machine.write(base, b"\xff" * span)
     cookie = base + offset

@@ -34,7 +34,7 @@ def _request(k, fw, name, device, warn: bool) -> int:
     if not text:
         return -errno.EINVAL
     ret = -errno.ENOENT
-    failed = f"firmware: failed to load {text} ({ret})\n".encode()
+    failed = f"firmware: failed to load {text} ({ret})\n".encode("utf-8", "surrogateescape")
     dev_emit(k, 3, device, failed)
     log = k.model(FirmwareLog)
     if not log.hinted:
@@ -44,7 +44,7 @@ def _request(k, fw, name, device, warn: bool) -> int:
     dev_emit(k, 3, device, failed)
     if warn:
         dev_emit(k, 4, device, f"Direct firmware load for {text} failed with error "
-                               f"{ret}\n".encode())
+                               f"{ret}\n".encode("utf-8", "surrogateescape"))
     return ret
 
 

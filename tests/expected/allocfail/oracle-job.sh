@@ -1,0 +1,3 @@
+mark start
+insmod /mods/allocfail.ko
+mark end
