@@ -108,6 +108,7 @@ class Kernel:
         self._models: dict = {}
         self._noted: set = set()
         self.current_entry = None
+        self.process = ("insmod", 1)        # (comm, pid) of the process module code runs for
         self.findings: list[dict] = []
         self.oops_count = 0
         self.trace: list[dict] | None = None
@@ -555,7 +556,7 @@ class Kernel:
 
     def dump_stack(self) -> None:
         """dump_stack() as the kernel prints it for the current entry."""
-        self.log.emit(4, f"CPU: 0 PID: 1 Comm: insmod {self.taint_string()} "
+        self.log.emit(4, f"CPU: 0 PID: {self.process[1]} Comm: {self.process[0]} {self.taint_string()} "
                          f"{self.target.release} #1")
         self.log.emit(4, "Call Trace:")
         self.log.emit(4, " <TASK>")

@@ -27,6 +27,7 @@ FORMAT = 1
 _OP_FIELDS = {           # each journalled operation and the fields it must have (and types)
     "load": {"path": str, "file": str}, "unload": {"name": str},
     "cat": {"path": str}, "open": {"path": str}, "close": {"fd": int},
+    "lseek": {"fd": int, "offset": int, "whence": int},
     "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
     "packet": {"packet": dict}, "tick": {"ms": (int, float)},
 }
@@ -55,8 +56,14 @@ def _file(k, fd: int):
     return f
 
 
+def _process(k, op, comm: str):
+    """The process an operation runs as: ``comm``, as the uid the command gave."""
+    return k.as_process(comm, op.get("uid", 0))
+
+
 def _op_open(k, op):
-    f = k.open(op["path"], op.get("flags"))
+    with _process(k, op, "sh"):
+        f = k.open(op["path"], op.get("flags"))
     files = _files(k)
     fd = max(files, default=2) + 1
     files[fd] = f
@@ -66,24 +73,40 @@ def _op_open(k, op):
 def _op_close(k, op):
     f = _file(k, op["fd"])
     del _files(k)[op["fd"]]
-    return f.close()
+    with _process(k, op, "sh"):
+        return f.close()
 
 
 def _op_write(k, op):
     data = op["data"].encode("utf-8", "surrogateescape")
-    if isinstance(op["target"], int):
-        return _file(k, op["target"]).write(data)
-    return k.proc_write(op["target"], data)
+    with _process(k, op, "sh"):
+        if isinstance(op["target"], int):
+            return _file(k, op["target"]).write(data)
+        return k.write_file(op["target"], data)
+
+
+def _op_cat(k, op):
+    with _process(k, op, "cat"):
+        return k.read_file(op["path"])
+
+
+def _on_fd(what):
+    def run(k, op):
+        f = _file(k, op["fd"])
+        with _process(k, op, "sh"):
+            return what(f, op)
+    return run
 
 
 # What each journalled operation on files, packets and time does.
 FILE_OPS = {
-    "cat": lambda k, op: k.proc_read(op["path"]),
+    "cat": _op_cat,
     "open": _op_open,
     "close": _op_close,
-    "read": lambda k, op: _file(k, op["fd"]).read(op.get("size", 4096)),
+    "read": _on_fd(lambda f, op: f.read(op.get("size", 4096))),
     "write": _op_write,
-    "ioctl": lambda k, op: _file(k, op["fd"]).ioctl(op["cmd"], op.get("arg", 0)),
+    "ioctl": _on_fd(lambda f, op: f.ioctl(op["cmd"], op.get("arg", 0))),
+    "lseek": _on_fd(lambda f, op: f.llseek(op["offset"], op["whence"])),
     "packet": lambda k, op: k.packet(**op["packet"]),
     "tick": lambda k, op: k.advance(op["ms"]),
 }

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from kemu.exports import kernel_api
 
-from .drivers.base.core import dev_open
-from .fs.proc import proc_open, proc_read as _proc_read, proc_write as _proc_write
+from .fs.pathwalk import file_open, list_dir as _list_dir, read_file as _read_file
+from .fs.pathwalk import write_file as _write_file
+from .fs.proc import proc_read as _proc_read, proc_write as _proc_write
+from .kernel.process import as_process as _as_process
 from .net.netfilter import packet  # noqa: F401  (registers k.packet)
 
 
@@ -22,12 +24,39 @@ def proc_write(k, path: str, data) -> int:
 
 @kernel_api("open")
 def open_path(k, path: str, flags: int | None = None):
-    """open(2) of /dev/NAME or /proc/PATH: a file with read/write/ioctl/close.
+    """open(2) of a file under /dev, /proc, /sys or /sys/kernel/debug: a file with
+    read/write/ioctl/close, after the opener's permission check.
 
     Opening a device takes a reference on the module that owns its
     file_operations, as the kernel does; the open fails with -ENODEV once the
     module is going away.
     """
-    if path.startswith("/proc/"):
-        return proc_open(k, path, flags or 0)
-    return dev_open(k, path, flags)
+    if flags is None:
+        flags = k.target.const("O_RDWR") if path.startswith("/dev/") else 0
+    return file_open(k, path, flags)
+
+
+@kernel_api("read_file")
+def read_file(k, path: str) -> bytes:
+    """cat PATH for /proc, /sys (attributes, bin attributes, module parameters),
+    /sys/kernel/debug and /dev: open, read until end of file, close."""
+    return _read_file(k, path)
+
+
+@kernel_api("write_file")
+def write_file(k, path: str, data) -> int:
+    """echo DATA > PATH on any of those trees: bytes written."""
+    return _write_file(k, path, data)
+
+
+@kernel_api("list_dir")
+def list_dir(k, path: str) -> list:
+    """ls PATH: DirEntry(name, mode) of each name below the directory."""
+    return _list_dir(k, path)
+
+
+@kernel_api("as_process")
+def as_process(k, comm: str, uid: int = 0):
+    """``with k.as_process("cat", uid=1000):`` module code entered inside runs for
+    that process (current->comm, pid, credentials, mm)."""
+    return _as_process(k, comm, uid)

@@ -38,7 +38,10 @@ def pytest_configure(config):
     if release is None or release in available_targets():
         return
     cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
-    out = cache / "kemu" / "targets" / f"{release}.json"
+    # keyed by the generator's tables, so a member added to gen.py is in the description
+    import hashlib
+    tables = hashlib.sha256((ROOT / "kemu" / "target" / "gen.py").read_bytes()).hexdigest()[:12]
+    out = cache / "kemu" / "targets" / f"{release}-{tables}.json"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "kemu.target.gen", "--out", str(out)], check=True)

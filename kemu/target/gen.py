@@ -136,8 +136,14 @@ STRUCTS: dict[str, list[str]] = {
              "f_mode", "f_pos", "f_cred", "private_data", "f_mapping"],
     "inode": ["i_mode", "i_uid", "i_gid", "i_flags", "i_op", "i_sb",
               "i_mapping", "i_ino", "i_rdev", "i_size", "i_fop", "i_cdev",
-              "i_private", "__i_nlink", "i_state", "i_count"],
-    "super_block": ["s_time_gran", "s_time_min", "s_time_max", "s_remove_count"],
+              "i_private", "__i_nlink", "i_state", "i_count", "i_data"],
+    "super_block": ["s_time_gran", "s_time_min", "s_time_max", "s_remove_count",
+                    "s_dev", "s_blocksize", "s_blocksize_bits", "s_magic", "s_root",
+                    "s_type", "s_flags", "s_fs_info", "s_id"],
+    # the mounts and address spaces of files opened from the command line (stubs/fs/dcache.py)
+    "vfsmount": ["mnt_root", "mnt_sb", "mnt_flags"],
+    "address_space": ["host", "a_ops"],
+    "mm_struct": ["pgd", "task_size"],
     "match_token": ["token", "pattern"],
     "percpu_counter": ["lock", "count", "list", "counters"],
     "shrinker": ["count_objects", "scan_objects", "batch", "seeks", "flags",
@@ -602,6 +608,7 @@ EXTRA_INCLUDES = [
     "linux/dmapool.h",
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
+    "linux/magic.h", "linux/capability.h", "linux/mm_types.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -678,6 +685,11 @@ CONSTANTS: list[tuple[str, str]] = [
     ("FMODE_ATOMIC_POS", "macro"), ("FMODE_STREAM", "macro"),
     ("FMODE_CAN_READ", "macro"), ("FMODE_CAN_WRITE", "macro"),
     ("MAX_LFS_FILESIZE", "macro"), ("S_IFLNK", "macro"),
+    ("PROC_SUPER_MAGIC", "macro"), ("SYSFS_MAGIC", "macro"), ("DEBUGFS_MAGIC", "macro"),
+    ("TMPFS_MAGIC", "macro"), ("MAY_EXEC", "macro"), ("MAY_WRITE", "macro"),
+    ("MAY_READ", "macro"), ("CAP_DAC_OVERRIDE", "macro"), ("CAP_DAC_READ_SEARCH", "macro"),
+    ("CAP_SYS_ADMIN", "macro"), ("S_IRWXU", "macro"), ("S_IRWXG", "macro"),
+    ("S_IRWXO", "macro"), ("S_IFBLK", "macro"), ("S_IFIFO", "macro"), ("S_IFSOCK", "macro"),
     ("S_IXUGO", "macro"), ("S_IRWXUGO", "macro"), ("S_IALLUGO", "macro"),
     ("ITER_IOVEC", "enum"), ("ITER_KVEC", "enum"), ("ITER_UBUF", "enum"),
     ("ITER_DEST", "macro"), ("ITER_SOURCE", "macro"),

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kemu_files.c - every kind of file a module registers reads back, from module
+ * code, the objects the VFS handed it: a proc_ops file in /proc/kemu_files/,
+ * a misc device /dev/kemu_files, a debugfs file with fops and a sysfs bin
+ * attribute under /sys/kernel/kemu_files/.  Each open, read, write and release
+ * logs one line with file->f_path.dentry->d_name (and its parent's),
+ * the superblock magic, the mount's superblock, f_inode/f_mapping/i_mapping,
+ * f_cred's uid, f_flags, f_mode and current's comm, pid and mm.
+ * Writing "on" or "off" to any of them flips the static key kemu_files_key;
+ * reading "key" through proc shows which side of the static branch ran.
+ */
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/fs.h>
+#include <linux/proc_fs.h>
+#include <linux/miscdevice.h>
+#include <linux/debugfs.h>
+#include <linux/kobject.h>
+#include <linux/sysfs.h>
+#include <linux/mount.h>
+#include <linux/cred.h>
+#include <linux/sched.h>
+#include <linux/uaccess.h>
+#include <linux/jump_label.h>
+
+static DEFINE_STATIC_KEY_FALSE(kemu_files_key);
+
+static void report(const char *what, struct file *file)
+{
+	struct dentry *d = file->f_path.dentry;
+	struct inode *inode = file_inode(file);
+
+	pr_info("kemu_files: %s %s/%s sb=%lx mnt_sb=%d inode=%d mapping=%d ino=%d "
+		"uid=%u flags=%o mode=%x comm=%s pid>1=%d mm=%d\n",
+		what, d->d_parent->d_name.name, d->d_name.name,
+		inode->i_sb ? inode->i_sb->s_magic : 0UL,
+		file->f_path.mnt && file->f_path.mnt->mnt_sb == inode->i_sb,
+		d->d_inode == inode && file->f_inode == inode,
+		file->f_mapping && file->f_mapping == inode->i_mapping,
+		inode->i_ino != 0,
+		file->f_cred ? from_kuid(&init_user_ns, file->f_cred->fsuid) : 9999,
+		file->f_flags & O_ACCMODE, (unsigned)(file->f_mode & (FMODE_READ | FMODE_WRITE)),
+		current->comm, current->pid > 1, current->mm != NULL);
+}
+
+static int f_open(struct inode *inode, struct file *file)
+{
+	report("open", file);
+	return 0;
+}
+
+static int f_release(struct inode *inode, struct file *file)
+{
+	report("release", file);
+	return 0;
+}
+
+static ssize_t f_read(struct file *file, char __user *buf, size_t len, loff_t *off)
+{
+	char text[64];
+	int n;
+
+	report("read", file);
+	if (static_branch_unlikely(&kemu_files_key))
+		n = scnprintf(text, sizeof(text), "%s key on\n", file->f_path.dentry->d_name.name);
+	else
+		n = scnprintf(text, sizeof(text), "%s key off\n", file->f_path.dentry->d_name.name);
+	return simple_read_from_buffer(buf, len, off, text, n);
+}
+
+static ssize_t f_write(struct file *file, const char __user *buf, size_t len, loff_t *off)
+{
+	char text[8] = "";
+
+	report("write", file);
+	if (copy_from_user(text, buf, min(len, sizeof(text) - 1)))
+		return -EFAULT;
+	if (!strncmp(text, "on", 2))
+		static_branch_enable(&kemu_files_key);
+	else if (!strncmp(text, "off", 3))
+		static_branch_disable(&kemu_files_key);
+	else if (!strncmp(text, "root", 4) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return len;
+}
+
+static const struct proc_ops pops = {
+	.proc_open = f_open, .proc_read = f_read, .proc_write = f_write,
+	.proc_release = f_release, .proc_lseek = default_llseek,
+};
+
+static const struct file_operations fops = {
+	.owner = THIS_MODULE, .open = f_open, .read = f_read, .write = f_write,
+	.release = f_release, .llseek = default_llseek,
+};
+
+static struct miscdevice misc = {
+	.minor = MISC_DYNAMIC_MINOR, .name = "kemu_files", .fops = &fops, .mode = 0666,
+};
+
+static ssize_t bin_read(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
+			char *buf, loff_t off, size_t count)
+{
+	report("bin_read", file);
+	if (off >= 4)
+		return 0;
+	memcpy(buf, "bin\n", 4);
+	return 4;
+}
+
+static struct bin_attribute bin_attr = {
+	.attr = { .name = "blob", .mode = 0444 }, .size = 4, .read = bin_read,
+};
+
+static struct proc_dir_entry *dir;
+static struct dentry *ddir;
+static struct kobject *kobj;
+
+static int __init kemu_files_init(void)
+{
+	int ret;
+
+	dir = proc_mkdir("kemu_files", NULL);
+	if (!dir || !proc_create("entry", 0644, dir, &pops))
+		goto fail_proc;
+	ret = misc_register(&misc);
+	if (ret)
+		goto fail_proc;
+	ddir = debugfs_create_dir("kemu_files", NULL);
+	debugfs_create_file("entry", 0644, ddir, NULL, &fops);
+	kobj = kobject_create_and_add("kemu_files", kernel_kobj);
+	if (!kobj || sysfs_create_bin_file(kobj, &bin_attr))
+		goto fail_kobj;
+	return 0;
+fail_kobj:
+	kobject_put(kobj);
+	debugfs_remove_recursive(ddir);
+	misc_deregister(&misc);
+fail_proc:
+	proc_remove(dir);
+	return -ENOMEM;
+}
+
+static void __exit kemu_files_exit(void)
+{
+	sysfs_remove_bin_file(kobj, &bin_attr);
+	kobject_put(kobj);
+	debugfs_remove_recursive(ddir);
+	misc_deregister(&misc);
+	proc_remove(dir);
+}
+
+module_init(kemu_files_init);
+module_exit(kemu_files_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("kemu test: the objects every file callback gets");
