@@ -399,6 +399,9 @@ def debugfs_write(k, path: str, data: bytes) -> int:
     e = _lookup(k, path)
     if e is None:
         raise FileError(f"{path}: No such file or directory", errno.ENOENT)
+    if e.kind in _VALUE_KINDS or e.kind == "bool":
+        if not rd(k, e.inode, "inode.i_mode", 2) & 0o222:    # the _ro fops: attr->set NULL
+            raise FileError(f"{path}: write: Permission denied", errno.EACCES)
     if e.kind in _VALUE_KINDS:
         size, _fmt = _VALUE_KINDS[e.kind]
         err, val = kstrtoull(data[:23], 0)
@@ -418,7 +421,7 @@ def debugfs_write(k, path: str, data: bytes) -> int:
             return f.write(data)
         finally:
             f.close()
-    raise FileError(f"{path}: write: Permission denied", errno.EACCES)
+    raise FileError(f"{path}: write: Invalid argument", errno.EINVAL)   # fops_blob: no .write
 
 
 @static("int debugfs_devm_entry_open(struct inode *inode, struct file *f)")

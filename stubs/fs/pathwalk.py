@@ -19,6 +19,7 @@ import errno
 import stat
 
 from kemu.errors import strerror
+from kemu.params import read_params
 
 from ..kernel.process import cred_uid, current_cred, has_cap
 from .open import FileError
@@ -108,12 +109,12 @@ def normalize(path: str) -> str:
 def _param(k, path: str):
     """(module, KernelParam) of /sys/module/NAME/parameters/P, or None."""
     parts = path.split("/")
-    if len(parts) != 6 or parts[3] != "parameters":
+    if len(parts) != 6 or parts[4] != "parameters":       # "", sys, module, NAME, ...
         return None
-    mod = k.modules.get(parts[2])
+    mod = k.modules.get(parts[3])
     if mod is None:
         return None
-    for kp in mod.params:
+    for kp in read_params(k, mod):
         if kp.name == parts[5] and kp.perm:
             return mod, kp
     return None
@@ -124,7 +125,7 @@ def _param_dirs(k) -> dict:
     out = {}
     for mod in k.modules.values():
         out[f"/sys/module/{mod.name}"] = 0o755
-        if any(kp.perm for kp in mod.params):
+        if any(kp.perm for kp in read_params(k, mod)):
             out[f"/sys/module/{mod.name}/parameters"] = 0o755
     return out
 
@@ -441,6 +442,6 @@ def _all_paths(k):
     for d in _param_dirs(k):
         yield d
     for mod in k.modules.values():
-        for kp in mod.params:
+        for kp in read_params(k, mod):
             if kp.perm:
                 yield f"/sys/module/{mod.name}/parameters/{kp.name}"

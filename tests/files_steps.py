@@ -1,0 +1,39 @@
+"""The shell job of tests/test_files.py: teaching modules (testmods/lkmpg/) loaded,
+their proc, sysfs, debugfs, parameter and device files read and written as a
+shell does, unloaded.  ``oracle_job()`` is the same job for
+shared/tools/real-kernel-oracle.sh (busybox sh); tests/expected/files/ holds what
+the real kernel printed (regenerate: python3 tests/files_steps.py > job.sh, run
+the oracle with job.sh and testmods/lkmpg/*.ko, save its output as oracle.txt).
+"""
+from __future__ import annotations
+
+D = "/sys/kernel/debug/dbgfs"
+P = "/sys/module/dbgfs/parameters/level"
+STEPS = [
+    "insmod procfs1.ko", "cat /proc/helloworld", "rmmod procfs1",
+    "insmod procfs2.ko", "cat /proc/buffer1k", "echo hi > /proc/buffer1k",
+    "cat /proc/buffer1k", "rmmod procfs2",
+    "insmod chardev.ko", "cat /dev/chardev", "cat /dev/chardev", "echo x > /dev/chardev",
+    "rmmod chardev",
+    "insmod hello_sysfs.ko", "cat /sys/kernel/mymodule/myvariable",
+    "echo 32 > /sys/kernel/mymodule/myvariable", "cat /sys/kernel/mymodule/myvariable",
+    "rmmod hello_sysfs",
+    "insmod dbgfs.ko", f"cat {D}/u8", f"cat {D}/u16", f"cat {D}/u32", f"cat {D}/u64",
+    f"cat {D}/x32", f"cat {D}/bool", f"cat {D}/blob", f"cat {D}/text",
+    f"echo 7 > {D}/u32", f"cat {D}/u32", f"echo N > {D}/bool", f"cat {D}/bool",
+    f"echo new text > {D}/text", f"cat {D}/text", f"echo x > {D}/blob",
+    f"cat {P}", f"echo 5 > {P}", f"cat {P}", f"ls {D}", "cat /proc/nosuchfile",
+    "rmmod dbgfs",
+]
+
+
+def oracle_job() -> str:
+    lines = ["#!/bin/sh", "mount -t debugfs none /sys/kernel/debug 2>/dev/null", "cd /mods"]
+    for step in STEPS:
+        lines.append(f"mark '{step}'")
+        lines.append(f"sh -c '{step}'; echo \"rc=$?\"")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(oracle_job(), end="")

@@ -1,0 +1,173 @@
+"""Every file a module registers, driven as a process drives it (issue 14).
+
+* kemu_files.ko reads back, from module code, what each callback got: the
+  struct file as do_dentry_open() leaves it (f_path's dentry names and mount,
+  f_inode, f_mapping, f_cred), the inode's superblock, and current (the command,
+  a pid, credentials, an mm), for a proc_ops file, a misc device, a debugfs file
+  with fops and a sysfs bin attribute.
+* Teaching modules (testmods/lkmpg/) go through one shell job under kemu's CLI and
+  under the real kernel (tests/files_steps.py, golden tests/expected/files/):
+  each step's output and exit status, and the kernel log of each step, compared.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+import pytest
+
+import kemu
+from conftest import EXPECTED
+from files_steps import STEPS
+
+GOLDEN = EXPECTED / "files"
+STAMP = re.compile(rb"^\[\s*\d+\.\d{6}\] ?", re.M)
+REPORT = re.compile(r"kemu_files: (\w+) (\S+) sb=(\w+) mnt_sb=(\d) inode=(\d) mapping=(\d) "
+                    r"ino=(\d) uid=(\d+) flags=(\d) mode=(\d) comm=(\S+) pid>1=(\d) mm=(\d)")
+MAGIC = {"proc": "9fa0", "dev": "1021994", "debug": "64626720", "sys": "62656572"}
+FILES = {"/proc/kemu_files/entry": ("kemu_files/entry", "proc"),
+         "/dev/kemu_files": ("//kemu_files", "dev"),                # devtmpfs root is "/"
+         "/sys/kernel/debug/kemu_files/entry": ("kemu_files/entry", "debug")}
+
+
+def reports(k):
+    return [REPORT.search(line).groups() for line in k.dmesg if REPORT.search(line)]
+
+
+@pytest.fixture
+def files_kernel(testmods):
+    with kemu.Kernel() as k:
+        mod = k.load(str(testmods / "kemu_files.ko"))
+        yield k
+        k.unload(mod)
+
+
+@pytest.mark.parametrize("path", sorted(FILES))
+def test_every_callback_gets_complete_objects(files_kernel, path):
+    k = files_kernel
+    with k.as_process("cat"):
+        assert k.read_file(path).endswith(b" key off\n")
+    with k.as_process("sh", uid=0):
+        assert k.write_file(path, "x\n") == 2
+    name, fs = FILES[path]
+    got = reports(k)
+    assert [g[0] for g in got] == ["open", "read", "read", "release",
+                                   "open", "write", "release"]
+    for what, dname, sb, mnt_sb, inode, mapping, ino, uid, flags, mode, comm, pid, mm in got:
+        assert (dname, sb, mnt_sb, inode, mapping, ino, uid, pid, mm) == \
+            (name, MAGIC[fs], "1", "1", "1", "1", "0", "1", "1"), what
+        reading = what in ("open", "read", "release") and comm == "cat"
+        assert comm == ("cat" if reading else "sh")
+        assert (flags, mode) == (("0", "1") if reading else ("1", "2"))   # O_RDONLY/FMODE_READ
+
+
+def test_bin_attribute_gets_the_file(files_kernel):
+    k = files_kernel
+    with k.as_process("cat", uid=1000):
+        assert k.read_file("/sys/kernel/kemu_files/blob") == b"bin\n"
+    (what, dname, sb, *_rest, uid, flags, mode, comm, pid, mm), = reports(k)
+    assert (what, dname, sb, uid, comm, pid, mm) == \
+        ("bin_read", "kemu_files/blob", MAGIC["sys"], "1000", "cat", "1", "1")
+
+
+def test_uid_permission_bits_and_capable(files_kernel):
+    k = files_kernel
+    with k.as_process("cat", uid=1000):               # debugfs' root is 0700
+        with pytest.raises(kemu.KemuError) as denied:
+            k.read_file("/sys/kernel/debug/kemu_files/entry")
+    assert denied.value.errno == errno.EACCES
+    with k.as_process("sh", uid=1000):                # 0644, owned by root
+        with pytest.raises(kemu.KemuError) as denied:
+            k.write_file("/proc/kemu_files/entry", "on\n")
+    assert denied.value.errno == errno.EACCES
+    with k.as_process("sh", uid=1000):                # misc device 0666: capable() says no
+        with pytest.raises(kemu.KemuError) as denied:
+            k.write_file("/dev/kemu_files", "root\n")
+    assert denied.value.errno == errno.EPERM
+    with k.as_process("sh"):
+        assert k.write_file("/dev/kemu_files", "root\n") == 5
+
+
+def test_static_branch_follows_the_key(files_kernel):
+    k = files_kernel
+    assert k.read_file("/proc/kemu_files/entry") == b"entry key off\n"
+    k.write_file("/proc/kemu_files/entry", "on\n")
+    assert k.read_file("/proc/kemu_files/entry") == b"entry key on\n"   # code that already ran
+    k.write_file("/dev/kemu_files", "off\n")
+    assert k.read_file("/proc/kemu_files/entry") == b"entry key off\n"
+
+
+def test_ls_lists_as_ls(files_kernel):
+    k = files_kernel
+    assert [(e.name, oct(e.mode)) for e in k.list_dir("/sys/kernel/kemu_files")] == \
+        [("blob", "0o100444")]
+    assert [e.name for e in k.list_dir("/proc/kemu_files")] == ["entry"]
+    assert ("kemu_files", "0o20666") in [(e.name, oct(e.mode)) for e in k.list_dir("/dev")]
+
+
+# ------------------------------------------------------------------ against Linux
+def _oracle_steps():
+    raw = (GOLDEN / "lkmpg.job").read_bytes()
+    out = {}
+    for m in re.finditer(rb"### ([^\n]*)\n(.*?)rc=(\d+)\n", raw, re.S):
+        out.setdefault(m.group(1).decode(), []).append((m.group(2), int(m.group(3))))
+    return out
+
+
+def _oracle_dmesg():
+    """The real kernel's log of each step (between the job's marks), timestamps off."""
+    steps, cur = {}, None
+    for line in STAMP.sub(b"", (GOLDEN / "lkmpg.dmesg").read_bytes()).decode().splitlines():
+        if line.startswith("ORACLE: "):
+            cur = line[len("ORACLE: "):]
+            steps.setdefault(cur, []).append([])
+            continue
+        steps[cur][-1].append(line)
+    return steps
+
+
+def run_step(k, step: str, lkmpg) -> tuple[bytes, int]:
+    """One step of the job on kemu's kernel: (what the command printed, exit status);
+    a failed system call prints the errno's text, as the shell does."""
+    word, _, rest = step.partition(" ")
+    try:
+        if word == "insmod":
+            k.load(str(lkmpg / rest))
+        elif word == "rmmod":
+            k.unload(rest)
+        elif word == "cat":
+            with k.as_process("cat"):
+                return k.read_file(rest), 0
+        elif word == "echo":
+            data, _, path = rest.rpartition(" > ")
+            with k.as_process("sh"):
+                k.write_file(path, data + "\n")
+        elif word == "ls":
+            with k.as_process("ls"):
+                return "".join(e.name + "\n" for e in k.list_dir(rest)).encode(), 0
+        return b"", 0
+    except kemu.KemuError as exc:
+        return os.strerror(exc.errno).encode(), 1
+
+
+def test_teaching_modules_agree_with_linux(testmods):
+    """The shell job of tests/files_steps.py: outputs, exit statuses and the kernel
+    log of every step as the real kernel gave them."""
+    oracle, oracle_log = _oracle_steps(), _oracle_dmesg()
+    seen: dict = {}
+    disagree = []
+    with kemu.Kernel() as k:
+        for step in STEPS:
+            i = seen[step] = seen.get(step, -1) + 1
+            mark = len(k.dmesg)
+            out, rc = run_step(k, step, testmods / "lkmpg")
+            want_out, want_rc = oracle[step][i]
+            if step.startswith("ls "):                  # busybox ls in columns: the names
+                want_out = b"".join(name + b"\n" for name in sorted(want_out.split()))
+            if want_rc:                                  # "cat: can't open 'P': ERROR"
+                want_out = want_out.strip().rsplit(b": ", 1)[-1]
+            if (out, rc) != (want_out, want_rc):
+                disagree.append((step, "output", want_out, want_rc, out, rc))
+            if k.dmesg[mark:] != oracle_log[step][i]:
+                disagree.append((step, "log", oracle_log[step][i], k.dmesg[mark:]))
+    assert not disagree, "\n".join(map(repr, disagree))
