@@ -8,7 +8,9 @@
  * the superblock magic, the mount's superblock, f_inode/f_mapping/i_mapping,
  * f_cred's uid, f_flags, f_mode and current's comm, pid and mm.
  * Writing "on" or "off" to any of them flips the static key kemu_files_key;
- * reading "key" through proc shows which side of the static branch ran.
+ * reads show which side of the static branch ran.  Reading
+ * /proc/kemu_files/crash dereferences NULL (the oops names the reading process).
+ * One int, level, is a device attribute of the misc device and /proc/sys/kemu_files/level.
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -23,6 +25,7 @@
 #include <linux/sched.h>
 #include <linux/uaccess.h>
 #include <linux/jump_label.h>
+#include <linux/sysctl.h>
 
 static DEFINE_STATIC_KEY_FALSE(kemu_files_key);
 
@@ -90,13 +93,51 @@ static const struct proc_ops pops = {
 	.proc_release = f_release, .proc_lseek = default_llseek,
 };
 
+static ssize_t crash_read(struct file *file, char __user *buf, size_t len, loff_t *off)
+{
+	struct file *none = *(struct file * volatile *)&file->private_data;
+
+	return none->f_pos;
+}
+
+static const struct proc_ops crash_ops = {
+	.proc_read = crash_read,
+};
+
 static const struct file_operations fops = {
 	.owner = THIS_MODULE, .open = f_open, .read = f_read, .write = f_write,
 	.release = f_release, .llseek = default_llseek,
 };
 
+static int level = 7;
+
+static ssize_t level_show(struct device *dev, struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", level);
+}
+
+static ssize_t level_store(struct device *dev, struct device_attribute *attr,
+			   const char *buf, size_t count)
+{
+	int ret = kstrtoint(buf, 0, &level);
+
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(level);
+
+static struct attribute *misc_attrs[] = { &dev_attr_level.attr, NULL };
+ATTRIBUTE_GROUPS(misc);
+
+static struct ctl_table sysctls[] = {
+	{ .procname = "level", .data = &level, .maxlen = sizeof(int), .mode = 0644,
+	  .proc_handler = proc_dointvec },
+	{ }
+};
+static struct ctl_table_header *sysctl_header;
+
 static struct miscdevice misc = {
 	.minor = MISC_DYNAMIC_MINOR, .name = "kemu_files", .fops = &fops, .mode = 0666,
+	.groups = misc_groups,
 };
 
 static ssize_t bin_read(struct file *file, struct kobject *kobj, struct bin_attribute *attr,
@@ -122,7 +163,8 @@ static int __init kemu_files_init(void)
 	int ret;
 
 	dir = proc_mkdir("kemu_files", NULL);
-	if (!dir || !proc_create("entry", 0644, dir, &pops))
+	if (!dir || !proc_create("entry", 0644, dir, &pops) ||
+	    !proc_create("crash", 0444, dir, &crash_ops))
 		goto fail_proc;
 	ret = misc_register(&misc);
 	if (ret)
@@ -131,6 +173,9 @@ static int __init kemu_files_init(void)
 	debugfs_create_file("entry", 0644, ddir, NULL, &fops);
 	kobj = kobject_create_and_add("kemu_files", kernel_kobj);
 	if (!kobj || sysfs_create_bin_file(kobj, &bin_attr))
+		goto fail_kobj;
+	sysctl_header = register_sysctl("kemu_files", sysctls);
+	if (!sysctl_header)
 		goto fail_kobj;
 	return 0;
 fail_kobj:
@@ -144,6 +189,7 @@ fail_proc:
 
 static void __exit kemu_files_exit(void)
 {
+	unregister_sysctl_table(sysctl_header);
 	sysfs_remove_bin_file(kobj, &bin_attr);
 	kobject_put(kobj);
 	debugfs_remove_recursive(ddir);

@@ -106,18 +106,18 @@ def test_ls_lists_as_ls(files_kernel):
 
 
 # ------------------------------------------------------------------ against Linux
-def _oracle_steps():
-    raw = (GOLDEN / "lkmpg.job").read_bytes()
+def _oracle_steps(name="lkmpg"):
+    raw = (GOLDEN / f"{name}.job").read_bytes()
     out = {}
     for m in re.finditer(rb"### ([^\n]*)\n(.*?)rc=(\d+)\n", raw, re.S):
         out.setdefault(m.group(1).decode(), []).append((m.group(2), int(m.group(3))))
     return out
 
 
-def _oracle_dmesg():
+def _oracle_dmesg(name="lkmpg"):
     """The real kernel's log of each step (between the job's marks), timestamps off."""
     steps, cur = {}, None
-    for line in STAMP.sub(b"", (GOLDEN / "lkmpg.dmesg").read_bytes()).decode().splitlines():
+    for line in STAMP.sub(b"", (GOLDEN / f"{name}.dmesg").read_bytes()).decode().splitlines():
         if line.startswith("ORACLE: "):
             cur = line[len("ORACLE: "):]
             steps.setdefault(cur, []).append([])
@@ -146,6 +146,8 @@ def run_step(k, step: str, lkmpg) -> tuple[bytes, int]:
             with k.as_process("ls"):
                 return "".join(e.name + "\n" for e in k.list_dir(rest)).encode(), 0
         return b"", 0
+    except kemu.EmulationError:                     # an oops kills the process
+        return b"Killed\n", 137
     except kemu.KemuError as exc:
         return os.strerror(exc.errno).encode(), 1
 
@@ -171,3 +173,72 @@ def test_teaching_modules_agree_with_linux(testmods):
             if k.dmesg[mark:] != oracle_log[step][i]:
                 disagree.append((step, "log", oracle_log[step][i], k.dmesg[mark:]))
     assert not disagree, "\n".join(map(repr, disagree))
+
+
+def test_kemu_files_reports_agree_with_linux(testmods):
+    """What module code read back from each callback, byte for byte as under the real
+    kernel (tests/expected/files/kemu_files.sh), and the oops naming cat."""
+    raw = (GOLDEN / "kemu_files.job").read_bytes()
+    job = [m.group(1).decode() for m in re.finditer(rb"### ([^\n]*)\n", raw)]
+    oracle, oracle_log = _oracle_steps("kemu_files"), _oracle_dmesg("kemu_files")
+    seen: dict = {}
+    with kemu.Kernel() as k:
+        k.load(str(testmods / "kemu_files.ko"))
+        for step in job:                     # the crash is last
+            i = seen[step] = seen.get(step, -1) + 1
+            want_out, want_rc = oracle[step][i]
+            mark = len(k.dmesg)
+            out, rc = run_step(k, step, testmods)
+            if want_rc not in (0, 137):
+                want_out = want_out.strip().rsplit(b": ", 1)[-1]
+            assert (out, rc) == (want_out, want_rc), step
+            want = [line for line in oracle_log[step][i] if "kemu_files: " in line]
+            assert [line for line in k.dmesg[mark:] if "kemu_files: " in line] == want
+        oops = k.dmesg[mark:]
+    want = [re.sub(r"PID: \d+ ", "PID: N ", line).replace("  Debian 6.1.192-3", "")
+            for line in oracle_log["cat /proc/kemu_files/crash"][0][:6]]
+    got = [re.sub(r"PID: \d+ ", "PID: N ", line) for line in oops[:6]]
+    assert [g for g in got if "PGD" not in g] == [w for w in want if "PGD" not in w]
+
+
+# ------------------------------------------------------------------ the command line
+def test_cli_cat_write_ls_as_the_shell(tmp_path, testmods):
+    """kemu cat/write/ls: coreutils' output and errors, exit statuses, --uid, binary data."""
+    from test_session import Kemu
+    kemu_cli = Kemu(tmp_path / "session", testmods)
+    kemu_cli("load", testmods / "lkmpg" / "procfs1.ko", check=0)
+    kemu_cli("load", testmods / "kemu_files.ko", check=0)
+    got = kemu_cli("cat", "/proc/helloworld", "/proc/nope", "/proc/kemu_files/entry")
+    assert got.stdout == "HelloWorld!\n\0entry key off\n"          # the NUL procfs1 copies
+    assert "cat: /proc/nope: No such file or directory" in got.stderr
+    assert got.returncode == 1
+    assert kemu_cli("write", "/proc/helloworld", "x").stderr.strip().endswith(
+        "write: /proc/helloworld: Input/output error")             # proc_ops without write
+    data = tmp_path / "on.bin"
+    data.write_bytes(b"on")
+    kemu_cli("write", "/proc/kemu_files/entry", "--file", data, check=0)
+    assert kemu_cli("cat", "/proc/kemu_files/entry", check=0).stdout == "entry key on\n"
+    denied = kemu_cli("write", "--uid", "1000", "/proc/kemu_files/entry", "off", check=1)
+    assert "write: /proc/kemu_files/entry: Permission denied" in denied.stderr
+    kemu_cli("write", "--uid", "1000", "-n", "/dev/kemu_files", "off", check=0)
+    assert kemu_cli("cat", "/proc/kemu_files/entry", check=0).stdout == "entry key off\n"
+    assert kemu_cli("ls", "/proc/kemu_files", check=0).stdout == "crash\nentry\n"
+    assert "Permission denied" in kemu_cli("ls", "--uid", "7", "/sys/kernel/debug",
+                                           check=1).stderr
+    assert kemu_cli("ls", "/dev/nope", check=2).stderr.strip() == \
+        "ls: cannot access '/dev/nope': No such file or directory"
+
+
+def test_cli_oops_names_the_reading_process(tmp_path, testmods):
+    """Module code that oopses kills cat, as on Linux: the report says Comm: cat."""
+    from test_session import Kemu
+    kemu_cli = Kemu(tmp_path / "session", testmods)
+    kemu_cli("load", testmods / "kemu_files.ko", check=0)
+    got = kemu_cli("cat", "/proc/kemu_files/crash", check=137)
+    assert re.search(r"CPU: 0 PID: \d+ Comm: cat Tainted: G +OE ", got.stderr)
+    assert got.stderr.rstrip().endswith("Killed")
+    fd = kemu_cli("open", "/dev/kemu_files", check=0).stdout.strip()
+    assert kemu_cli("read", fd, "5", check=0).stdout == "kemu_"
+    assert kemu_cli("lseek", fd, "0", "SET", check=0).stdout == "0\n"
+    assert kemu_cli("read", fd, check=0).stdout == "kemu_files key off\n"
+    kemu_cli("close", fd, check=0)

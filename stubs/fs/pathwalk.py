@@ -143,6 +143,8 @@ def lookup(k, path: str) -> Attr | None:
             return None
         from .internal import rd
         return Attr(rd(k, e.inode, "inode.i_mode", 2))
+    if path == "/proc/sys" or path.startswith("/proc/sys/"):
+        return _sysctl_lookup(k, path)
     if path.startswith("/proc/"):
         from .proc import proc_lookup
         e = proc_lookup(k, path)
@@ -160,6 +162,8 @@ def lookup(k, path: str) -> Attr | None:
         if node is None:
             return None
         if node.kind in ("file", "bin"):
+            if not node.attr:                      # the device core's dev (0444), uevent (0644)
+                return Attr(IFREG | (0o444 if path.endswith("/dev") else 0o644))
             return Attr(IFREG | (node.mode & 0o7777))
         if node.kind == "link":
             return Attr(t.const("S_IFLNK") | 0o777)
@@ -170,6 +174,20 @@ def lookup(k, path: str) -> Attr | None:
         if node is None:
             return None
         return Attr(t.const("S_IFCHR") | ((node[1] or 0o600) & 0o7777))
+    return None
+
+
+def _sysctl_lookup(k, path: str) -> Attr | None:
+    """/proc/sys: a ctl_table entry's mode, or a directory on the way to one."""
+    from ..kernel.sysctl import Sysctl
+    from .internal import rd
+    t = k.target
+    rel = path[len("/proc/sys"):].strip("/")
+    hit = k.model(Sysctl).files.get(rel)
+    if hit is not None:
+        return Attr(t.const("S_IFREG") | (rd(k, hit[0], "ctl_table.mode", 2) & 0o7777))
+    if not rel or any(f.startswith(rel + "/") for f in k.model(Sysctl).files):
+        return Attr(t.const("S_IFDIR") | 0o555)
     return None
 
 
@@ -199,9 +217,28 @@ def permission(k, attr: Attr, mask: int) -> int:
     return -errno.EACCES
 
 
+def resolve(k, path: str) -> str:
+    """The path with sysfs symlinks on the way followed (/sys/class/X/Y -> /sys/devices/...)."""
+    from .sysfs import Sysfs
+    nodes = k.model(Sysfs).nodes
+    for _ in range(40):                                   # MAXSYMLINKS
+        if not path.startswith("/sys/"):
+            return path
+        parts = path.split("/")
+        for i in range(3, len(parts) + 1):
+            node = nodes.get("/" + "/".join(parts[2:i]))
+            if node is not None and node.kind == "link" and node.target:
+                path = "/sys" + node.target + "".join("/" + p for p in parts[i:])
+                break
+        else:
+            return path
+    _fail(path, errno.ELOOP)
+
+
 def _walk(k, path: str) -> Attr:
     """Each directory on the way needs search (x) permission: link_path_walk()."""
     t = k.target
+    path = resolve(k, path)
     parts = path.split("/")[1:]
     for i in range(1, len(parts)):
         d = "/" + "/".join(parts[:i])
@@ -219,12 +256,38 @@ def _walk(k, path: str) -> Attr:
 
 
 # ------------------------------------------------------------------ open
+def _device_file(k, path: str, node):
+    """The device core's own dev and uevent (dev_show(), dev_uevent() of a device node)."""
+    from ..drivers.base.core import Devices
+    from ..fs.char_dev import MAJOR, MINOR
+    dev = node.kobj - k.target.offset("device.kobj")
+    name = path.rsplit("/", 1)[-1]
+    for devname, (devt, mode, device) in k.model(Devices).nodes.items():
+        if device == dev:
+            if name == "dev":
+                text = f"{MAJOR(k, devt)}:{MINOR(k, devt)}\n"
+            else:
+                text = f"MAJOR={MAJOR(k, devt)}\nMINOR={MINOR(k, devt)}\nDEVNAME={devname}\n"
+                if mode:
+                    text += f"DEVMODE={mode & 0o7777:#o}\n".replace("0o", "0")
+            return FuncFile(path, reader=lambda: text.encode())
+    return FuncFile(path, reader=lambda: b"")
+
+
 def _sysfs_file(k, path: str, node, flags: int):
     from .sysfs import sysfs_read, sysfs_write
     if node.kind == "bin":
         return _bin_file(k, path, node, flags)
+    if not node.attr:
+        return _device_file(k, path, node)
     return FuncFile(path, reader=lambda: sysfs_read(k, path),
                     writer=lambda data: sysfs_write(k, path, data))
+
+
+def _bin_has(k, node, member: str) -> bool:
+    from .internal import rd
+    return bool(rd(k, node.attr - k.target.offset("bin_attribute.attr"),
+                   f"bin_attribute.{member}"))
 
 
 def _bin_file(k, path: str, node, flags: int):
@@ -340,7 +403,7 @@ def _debugfs_file(k, path: str, flags: int):
 def file_open(k, path: str, flags: int = 0):
     """open(2): an open file with read/write/close (FileError with the errno)."""
     t = k.target
-    path = normalize(path)
+    path = resolve(k, normalize(path))
     attr = _walk(k, path)
     acc = flags & t.const("O_ACCMODE")
     if stat.S_ISDIR(attr.mode):
@@ -353,6 +416,11 @@ def file_open(k, path: str, flags: int = 0):
         _fail(path, errno.EACCES)
     if path.startswith(DEBUGFS + "/"):
         return _debugfs_file(k, path, flags)
+    if path.startswith("/proc/sys/"):
+        from ..kernel.sysctl import sysctl_read, sysctl_write
+        rel = path[len("/proc/sys/"):]
+        return FuncFile(path, reader=lambda: sysctl_read(k, rel),
+                        writer=lambda data: sysctl_write(k, rel, data))
     if path.startswith("/proc/"):
         from .proc import proc_open
         return proc_open(k, path, flags)
@@ -360,7 +428,12 @@ def file_open(k, path: str, flags: int = 0):
         return _param_file(k, path, *_param(k, path))
     if path.startswith("/sys/"):
         from .sysfs import Sysfs
-        return _sysfs_file(k, path, k.model(Sysfs).nodes[path[4:]], flags)
+        node = k.model(Sysfs).nodes[path[4:]]
+        # kernfs_fop_open(): no read (write) bit or operation refuses the mode, root too
+        if acc != 1 and not attr.mode & 0o444 or acc and not attr.mode & 0o222 or \
+                node.kind == "bin" and not _bin_has(k, node, "write" if acc else "read"):
+            _fail(path, errno.EACCES)
+        return _sysfs_file(k, path, node, flags)
     from ..drivers.base.core import dev_open
     return dev_open(k, path, flags)
 
@@ -403,7 +476,7 @@ class DirEntry:
 def list_dir(k, path: str) -> list[DirEntry]:
     """readdir(): the names directly below ``path``, sorted as ls sorts them (C locale)."""
     t = k.target
-    path = normalize(path)
+    path = resolve(k, normalize(path))
     attr = _walk(k, path)
     if not stat.S_ISDIR(attr.mode):
         return [DirEntry(path.rsplit("/", 1)[-1], attr.mode)]
@@ -431,8 +504,11 @@ def _all_paths(k):
     from .debugfs import debugfs_list
     from .proc import proc_list
     from .sysfs import sysfs_list
+    from ..kernel.sysctl import Sysctl
     for p, *_ in proc_list(k):
         yield p
+    for rel in k.model(Sysctl).files:
+        yield "/proc/sys/" + rel
     for p, *_ in sysfs_list(k):
         yield p
     for p, *_ in debugfs_list(k):
