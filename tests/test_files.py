@@ -101,7 +101,9 @@ def test_ls_lists_as_ls(files_kernel):
     k = files_kernel
     assert [(e.name, oct(e.mode)) for e in k.list_dir("/sys/kernel/kemu_files")] == \
         [("blob", "0o100444")]
-    assert [e.name for e in k.list_dir("/proc/kemu_files")] == ["entry"]
+    assert [e.name for e in k.list_dir("/proc/kemu_files")] == ["crash", "entry"]
+    assert [e.name for e in k.list_dir("/sys/class/misc/kemu_files")] == ["dev", "level", "uevent"]
+    assert [e.name for e in k.list_dir("/proc/sys/kemu_files")] == ["level"]
     assert ("kemu_files", "0o20666") in [(e.name, oct(e.mode)) for e in k.list_dir("/dev")]
 
 
