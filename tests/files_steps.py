@@ -27,13 +27,34 @@ STEPS = [
 ]
 
 
-def oracle_job() -> str:
+def oracle_job(steps=None) -> str:
     lines = ["#!/bin/sh", "mount -t debugfs none /sys/kernel/debug 2>/dev/null", "cd /mods"]
-    for step in STEPS:
+    for step in steps or STEPS:
         lines.append(f"mark '{step}'")
         lines.append(f"sh -c '{step}'; echo \"rc=$?\"")
     return "\n".join(lines) + "\n"
 
 
+
+
+# Debian's own modules (tests/fetch-debian-modules.sh): misc devices, module
+# parameters with custom ops, /proc/net directories.
+F = "/sys/module/fuse/parameters/max_user_bgreq"
+R = "/sys/module/xt_recent/parameters/ip_list_tot"
+I = "/sys/module/ipmi_msghandler/parameters/panic_op"
+DEBIAN_MODULES = ["fs/fuse/fuse.ko", "fs/autofs/autofs4.ko", "net/netfilter/x_tables.ko",
+                  "net/netfilter/xt_recent.ko", "drivers/char/ipmi/ipmi_msghandler.ko"]
+DEBIAN_STEPS = [
+    "insmod fuse.ko", "cat /dev/fuse", f"cat {F}", f"echo 100 > {F}", f"cat {F}",
+    "cat /sys/class/misc/fuse/dev", "cat /sys/class/misc/fuse/uevent", "rmmod fuse",
+    "insmod autofs4.ko", "cat /dev/autofs", "cat /sys/class/misc/autofs/dev", "rmmod autofs4",
+    "insmod x_tables.ko", "insmod xt_recent.ko", f"cat {R}", f"echo 50 > {R}",
+    "ls /proc/net/xt_recent", "rmmod xt_recent", "rmmod x_tables",
+    "insmod ipmi_msghandler.ko", f"cat {I}", f"echo string > {I}", f"cat {I}",
+    f"echo bogus > {I}", f"cat {I}", "rmmod ipmi_msghandler",
+]
+
+
 if __name__ == "__main__":
-    print(oracle_job(), end="")
+    import sys
+    print(oracle_job(DEBIAN_STEPS if sys.argv[1:] == ["debian"] else STEPS), end="")

@@ -18,7 +18,7 @@ import pytest
 
 import kemu
 from conftest import EXPECTED
-from files_steps import STEPS
+from files_steps import DEBIAN_MODULES, DEBIAN_STEPS, STEPS
 
 GOLDEN = EXPECTED / "files"
 STAMP = re.compile(rb"^\[\s*\d+\.\d{6}\] ?", re.M)
@@ -128,13 +128,13 @@ def _oracle_dmesg(name="lkmpg"):
     return steps
 
 
-def run_step(k, step: str, lkmpg) -> tuple[bytes, int]:
+def run_step(k, step: str, modules) -> tuple[bytes, int]:
     """One step of the job on kemu's kernel: (what the command printed, exit status);
     a failed system call prints the errno's text, as the shell does."""
     word, _, rest = step.partition(" ")
     try:
         if word == "insmod":
-            k.load(str(lkmpg / rest))
+            k.load(str(modules[rest] if isinstance(modules, dict) else modules / rest))
         elif word == "rmmod":
             k.unload(rest)
         elif word == "cat":
@@ -154,17 +154,17 @@ def run_step(k, step: str, lkmpg) -> tuple[bytes, int]:
         return os.strerror(exc.errno).encode(), 1
 
 
-def test_teaching_modules_agree_with_linux(testmods):
-    """The shell job of tests/files_steps.py: outputs, exit statuses and the kernel
-    log of every step as the real kernel gave them."""
-    oracle, oracle_log = _oracle_steps(), _oracle_dmesg()
+def agree_with_linux(steps, golden: str, files: dict, **kernel) -> list:
+    """Run ``steps`` on a kernel; the steps whose output, status or log differ from
+    the real kernel's (tests/expected/files/GOLDEN.job and .dmesg)."""
+    oracle, oracle_log = _oracle_steps(golden), _oracle_dmesg(golden)
     seen: dict = {}
     disagree = []
-    with kemu.Kernel() as k:
-        for step in STEPS:
+    with kemu.Kernel(**kernel) as k:
+        for step in steps:
             i = seen[step] = seen.get(step, -1) + 1
             mark = len(k.dmesg)
-            out, rc = run_step(k, step, testmods / "lkmpg")
+            out, rc = run_step(k, step, files)
             want_out, want_rc = oracle[step][i]
             if step.startswith("ls "):                  # busybox ls in columns: the names
                 want_out = b"".join(name + b"\n" for name in sorted(want_out.split()))
@@ -174,6 +174,22 @@ def test_teaching_modules_agree_with_linux(testmods):
                 disagree.append((step, "output", want_out, want_rc, out, rc))
             if k.dmesg[mark:] != oracle_log[step][i]:
                 disagree.append((step, "log", oracle_log[step][i], k.dmesg[mark:]))
+    return disagree
+
+
+def test_teaching_modules_agree_with_linux(testmods):
+    """The shell job of tests/files_steps.py: outputs, exit statuses and the kernel
+    log of every step as the real kernel gave them."""
+    lkmpg = {p.name: p for p in (testmods / "lkmpg").glob("*.ko")}
+    disagree = agree_with_linux(STEPS, "lkmpg", lkmpg)
+    assert not disagree, "\n".join(map(repr, disagree))
+
+
+def test_debian_modules_agree_with_linux(debian_modules):
+    """Debian's fuse, autofs4, xt_recent and ipmi_msghandler: misc devices, parameters
+    with their own ops, /proc/net directories, as the real kernel showed them."""
+    mods = {p.rsplit("/", 1)[-1]: debian_modules / p for p in DEBIAN_MODULES}
+    disagree = agree_with_linux(DEBIAN_STEPS, "debian", mods, modules=str(debian_modules))
     assert not disagree, "\n".join(map(repr, disagree))
 
 

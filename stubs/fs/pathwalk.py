@@ -406,9 +406,7 @@ def file_open(k, path: str, flags: int = 0):
     path = resolve(k, normalize(path))
     attr = _walk(k, path)
     acc = flags & t.const("O_ACCMODE")
-    if stat.S_ISDIR(attr.mode):
-        if acc:
-            _fail(path, errno.EISDIR)
+    if stat.S_ISDIR(attr.mode):            # cat reads a directory: EISDIR from read(2)
         _fail(path, errno.EISDIR)
     mask = {0: t.const("MAY_READ"), 1: t.const("MAY_WRITE")}.get(
         acc, t.const("MAY_READ") | t.const("MAY_WRITE"))
@@ -416,6 +414,8 @@ def file_open(k, path: str, flags: int = 0):
         _fail(path, errno.EACCES)
     if path.startswith(DEBUGFS + "/"):
         return _debugfs_file(k, path, flags)
+    if path.startswith("/sys/"):
+        return _sysfs_open(k, path, attr, acc)
     if path.startswith("/proc/sys/"):
         from ..kernel.sysctl import sysctl_read, sysctl_write
         rel = path[len("/proc/sys/"):]
@@ -424,18 +424,21 @@ def file_open(k, path: str, flags: int = 0):
     if path.startswith("/proc/"):
         from .proc import proc_open
         return proc_open(k, path, flags)
-    if path.startswith("/sys/module/") and _param(k, path):
-        return _param_file(k, path, *_param(k, path))
-    if path.startswith("/sys/"):
-        from .sysfs import Sysfs
-        node = k.model(Sysfs).nodes[path[4:]]
-        # kernfs_fop_open(): no read (write) bit or operation refuses the mode, root too
-        if acc != 1 and not attr.mode & 0o444 or acc and not attr.mode & 0o222 or \
-                node.kind == "bin" and not _bin_has(k, node, "write" if acc else "read"):
-            _fail(path, errno.EACCES)
-        return _sysfs_file(k, path, node, flags)
     from ..drivers.base.core import dev_open
     return dev_open(k, path, flags)
+
+
+def _sysfs_open(k, path: str, attr: Attr, acc: int):
+    """kernfs_fop_open(): no read (write) bit in the mode refuses the open, root's too."""
+    if acc != 1 and not attr.mode & 0o444 or acc and not attr.mode & 0o222:
+        _fail(path, errno.EACCES)
+    if path.startswith("/sys/module/") and _param(k, path):
+        return _param_file(k, path, *_param(k, path))
+    from .sysfs import Sysfs
+    node = k.model(Sysfs).nodes[path[4:]]
+    if node.kind == "bin" and not _bin_has(k, node, "write" if acc else "read"):
+        _fail(path, errno.EACCES)
+    return _sysfs_file(k, path, node, acc)
 
 
 def read_file(k, path: str, chunk: int = 131072) -> bytes:
