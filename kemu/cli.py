@@ -414,6 +414,18 @@ def cmd_ls(args, console: Console) -> int:
     return status
 
 
+POLL_BITS = ("EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLNVAL",
+             "EPOLLRDNORM", "EPOLLRDBAND", "EPOLLWRNORM", "EPOLLWRBAND", "EPOLLMSG",
+             "EPOLLRDHUP")
+
+
+def cmd_poll(args, console: Console) -> int:
+    k, mask = _session_op(args, console, {"op": "poll", "fd": args.fd})
+    names = [n[1:] for n in POLL_BITS if mask & k.target.const(n)]   # POLLIN as poll(2) says
+    print(f"{mask:#x} " + ("|".join(names) or "0"))
+    return 0
+
+
 def cmd_lseek(args, console: Console) -> int:
     whence = {"SET": 0, "CUR": 1, "END": 2}[args.whence]
     op = {"op": "lseek", "fd": args.fd, "offset": args.offset, "whence": whence}
@@ -646,6 +658,10 @@ def build_parser() -> argparse.ArgumentParser:
     sk.add_argument("whence", nargs="?", default="SET", type=str.upper,
                     choices=("SET", "CUR", "END"))
     sk.set_defaults(func=cmd_lseek)
+    pl = sub.add_parser("poll", parents=[common], help="poll an open descriptor: the events "
+                        "ready now")
+    pl.add_argument("fd", type=int)
+    pl.set_defaults(func=cmd_poll)
     op = sub.add_parser("open", parents=[common, uid], help="open a file under /dev, /proc or "
                         "/sys and keep it open in the session; prints the descriptor")
     op.add_argument("path")

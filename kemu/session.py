@@ -27,7 +27,7 @@ FORMAT = 1
 _OP_FIELDS = {           # each journalled operation and the fields it must have (and types)
     "load": {"path": str, "file": str}, "unload": {"name": str},
     "cat": {"path": str}, "open": {"path": str}, "close": {"fd": int},
-    "lseek": {"fd": int, "offset": int, "whence": int},
+    "lseek": {"fd": int, "offset": int, "whence": int}, "poll": {"fd": int},
     "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
     "packet": {"packet": dict}, "tick": {"ms": (int, float)},
 }
@@ -107,6 +107,7 @@ FILE_OPS = {
     "write": _op_write,
     "ioctl": _on_fd(lambda f, op: f.ioctl(op["cmd"], op.get("arg", 0))),
     "lseek": _on_fd(lambda f, op: f.llseek(op["offset"], op["whence"])),
+    "poll": _on_fd(lambda f, op: f.poll()),
     "packet": lambda k, op: k.packet(**op["packet"]),
     "tick": lambda k, op: k.advance(op["ms"]),
 }

@@ -8,7 +8,8 @@
  * the superblock magic, the mount's superblock, f_inode/f_mapping/i_mapping,
  * f_cred's uid, f_flags, f_mode and current's comm, pid and mm.
  * Writing "on" or "off" to any of them flips the static key kemu_files_key;
- * reads show which side of the static branch ran.  Reading
+ * reads (and poll of the device: readable or writable) show which side of the
+ * static branch ran.  Reading
  * /proc/kemu_files/crash dereferences NULL (the oops names the reading process).
  * One int, level, is a device attribute of the misc device and /proc/sys/kemu_files/level.
  */
@@ -26,6 +27,7 @@
 #include <linux/uaccess.h>
 #include <linux/jump_label.h>
 #include <linux/sysctl.h>
+#include <linux/poll.h>
 
 static DEFINE_STATIC_KEY_FALSE(kemu_files_key);
 
@@ -88,6 +90,16 @@ static ssize_t f_write(struct file *file, const char __user *buf, size_t len, lo
 	return len;
 }
 
+static DECLARE_WAIT_QUEUE_HEAD(files_wait);
+
+static __poll_t f_poll(struct file *file, struct poll_table_struct *wait)
+{
+	poll_wait(file, &files_wait, wait);
+	if (static_branch_unlikely(&kemu_files_key))
+		return EPOLLIN | EPOLLRDNORM;
+	return EPOLLOUT | EPOLLWRNORM;
+}
+
 static const struct proc_ops pops = {
 	.proc_open = f_open, .proc_read = f_read, .proc_write = f_write,
 	.proc_release = f_release, .proc_lseek = default_llseek,
@@ -106,7 +118,7 @@ static const struct proc_ops crash_ops = {
 
 static const struct file_operations fops = {
 	.owner = THIS_MODULE, .open = f_open, .read = f_read, .write = f_write,
-	.release = f_release, .llseek = default_llseek,
+	.release = f_release, .llseek = default_llseek, .poll = f_poll,
 };
 
 static int level = 7;

@@ -44,7 +44,10 @@ def pytest_configure(config):
     out = cache / "kemu" / "targets" / f"{release}-{tables}.json"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "kemu.target.gen", "--out", str(out)], check=True)
+        headers = pathlib.Path(f"/usr/src/linux-headers-{release}")
+        cmd = [sys.executable, "-m", "kemu.target.gen", "--out", str(out)]
+        subprocess.run(cmd + (["--headers", str(headers)] if headers.is_dir() else []),
+                       check=True)
     os.environ["KEMU_TARGET"] = str(out)
 
 

@@ -259,4 +259,7 @@ def test_cli_oops_names_the_reading_process(tmp_path, testmods):
     assert kemu_cli("read", fd, "5", check=0).stdout == "kemu_"
     assert kemu_cli("lseek", fd, "0", "SET", check=0).stdout == "0\n"
     assert kemu_cli("read", fd, check=0).stdout == "kemu_files key off\n"
+    assert kemu_cli("poll", fd, check=0).stdout == "0x104 POLLOUT|POLLWRNORM\n"
+    kemu_cli("write", fd, "on", check=0)
+    assert kemu_cli("poll", fd, check=0).stdout == "0x41 POLLIN|POLLRDNORM\n"
     kemu_cli("close", fd, check=0)

@@ -608,7 +608,7 @@ EXTRA_INCLUDES = [
     "linux/dmapool.h",
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
-    "linux/magic.h", "linux/capability.h", "linux/mm_types.h",
+    "linux/magic.h", "linux/capability.h", "linux/mm_types.h", "linux/poll.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -690,6 +690,10 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MAY_READ", "macro"), ("CAP_DAC_OVERRIDE", "macro"), ("CAP_DAC_READ_SEARCH", "macro"),
     ("CAP_SYS_ADMIN", "macro"), ("S_IRWXU", "macro"), ("S_IRWXG", "macro"),
     ("S_IRWXO", "macro"), ("S_IFBLK", "macro"), ("S_IFIFO", "macro"), ("S_IFSOCK", "macro"),
+    ("EPOLLIN", "macro"), ("EPOLLPRI", "macro"), ("EPOLLOUT", "macro"), ("EPOLLERR", "macro"),
+    ("EPOLLHUP", "macro"), ("EPOLLNVAL", "macro"), ("EPOLLRDNORM", "macro"),
+    ("EPOLLRDBAND", "macro"), ("EPOLLWRNORM", "macro"), ("EPOLLWRBAND", "macro"),
+    ("EPOLLMSG", "macro"), ("EPOLLRDHUP", "macro"),
     ("S_IXUGO", "macro"), ("S_IRWXUGO", "macro"), ("S_IALLUGO", "macro"),
     ("ITER_IOVEC", "enum"), ("ITER_KVEC", "enum"), ("ITER_UBUF", "enum"),
     ("ITER_DEST", "macro"), ("ITER_SOURCE", "macro"),

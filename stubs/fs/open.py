@@ -293,6 +293,18 @@ class OpenFile:
                 return -errno.ESPIPE
         return s64(self._call("llseek", fn, self.file, offset & 0xFFFFFFFFFFFFFFFF, whence))
 
+    def poll(self) -> int:
+        """vfs_poll() with no poll_table (poll(2) with a zero timeout): the handler's
+        mask, DEFAULT_POLLMASK for a file without one."""
+        t = self.k.target
+        if self.dead:
+            return t.const("EPOLLERR")
+        fn = self.ops.get("poll")
+        if not fn:
+            return (t.const("EPOLLIN") | t.const("EPOLLOUT") | t.const("EPOLLRDNORM")
+                    | t.const("EPOLLWRNORM"))
+        return self._call("poll", fn, self.file, 0) & 0xFFFFFFFF
+
     # -------------------------------------------------------- release
     def close(self) -> int:
         """fput() -> __fput(): ->release, then the module references are dropped."""

@@ -38,8 +38,8 @@ class Attr:
 class FuncFile:
     """An open file whose reads and writes are Python calls (sysfs, parameters, values)."""
 
-    def __init__(self, path: str, reader=None, writer=None, closer=None):
-        self.path, self.reader, self.writer, self.closer = path, reader, writer, closer
+    def __init__(self, k, path: str, reader=None, writer=None, closer=None):
+        self.k, self.path, self.reader, self.writer, self.closer = k, path, reader, writer, closer
         self.buf = None
         self.pos = 0
         self.closed = False
@@ -71,6 +71,12 @@ class FuncFile:
             return -errno.EINVAL
         self.pos = base + offset
         return self.pos
+
+    def poll(self) -> int:
+        """kernfs_fop_poll() with nothing notified: DEFAULT_POLLMASK|EPOLLERR|EPOLLPRI."""
+        c = self.k.target.const
+        return (c("EPOLLIN") | c("EPOLLOUT") | c("EPOLLRDNORM") | c("EPOLLWRNORM")
+                | c("EPOLLERR") | c("EPOLLPRI"))
 
     def close(self) -> int:
         if not self.closed and self.closer:
@@ -270,8 +276,8 @@ def _device_file(k, path: str, node):
                 text = f"MAJOR={MAJOR(k, devt)}\nMINOR={MINOR(k, devt)}\nDEVNAME={devname}\n"
                 if mode:
                     text += f"DEVMODE={mode & 0o7777:#o}\n".replace("0o", "0")
-            return FuncFile(path, reader=lambda: text.encode())
-    return FuncFile(path, reader=lambda: b"")
+            return FuncFile(k, path, reader=lambda: text.encode())
+    return FuncFile(k, path, reader=lambda: b"")
 
 
 def _sysfs_file(k, path: str, node, flags: int):
@@ -280,7 +286,7 @@ def _sysfs_file(k, path: str, node, flags: int):
         return _bin_file(k, path, node, flags)
     if not node.attr:
         return _device_file(k, path, node)
-    return FuncFile(path, reader=lambda: sysfs_read(k, path),
+    return FuncFile(k, path, reader=lambda: sysfs_read(k, path),
                     writer=lambda data: sysfs_write(k, path, data))
 
 
@@ -351,7 +357,7 @@ def _bin_file(k, path: str, node, flags: int):
         release_open(k, file)
         kfree(k, file)
         kfree(k, inode)
-    return FuncFile(path, reader=reader, writer=writer, closer=closer)
+    return FuncFile(k, path, reader=reader, writer=writer, closer=closer)
 
 
 def _param_file(k, path: str, mod, kp):
@@ -388,7 +394,7 @@ def _param_file(k, path: str, mod, kp):
             raise FileError(f"{path}: write: {strerror(err)}", -err)
         return len(data)
     del t
-    return FuncFile(path, reader=reader, writer=writer)
+    return FuncFile(k, path, reader=reader, writer=writer)
 
 
 def _debugfs_file(k, path: str, flags: int):
@@ -396,7 +402,7 @@ def _debugfs_file(k, path: str, flags: int):
     e = _lookup(k, path)
     if e.kind == "file":
         return debugfs_open(k, path, flags)
-    return FuncFile(path, reader=lambda: debugfs_read(k, path),
+    return FuncFile(k, path, reader=lambda: debugfs_read(k, path),
                     writer=lambda data: debugfs_write(k, path, data))
 
 
@@ -419,7 +425,7 @@ def file_open(k, path: str, flags: int = 0):
     if path.startswith("/proc/sys/"):
         from ..kernel.sysctl import sysctl_read, sysctl_write
         rel = path[len("/proc/sys/"):]
-        return FuncFile(path, reader=lambda: sysctl_read(k, rel),
+        return FuncFile(k, path, reader=lambda: sysctl_read(k, rel),
                         writer=lambda data: sysctl_write(k, rel, data))
     if path.startswith("/proc/"):
         from .proc import proc_open
