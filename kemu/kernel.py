@@ -554,10 +554,14 @@ class Kernel:
         self.pending_bug = (file, line)
         return False
 
+    def cpu_line(self) -> str:
+        """dump_stack_print_info()'s first line: the CPU and the process module code runs for."""
+        comm, pid = self.process
+        return f"CPU: 0 PID: {pid} Comm: {comm} {self.taint_string()} {self.target.release} #1"
+
     def dump_stack(self) -> None:
         """dump_stack() as the kernel prints it for the current entry."""
-        self.log.emit(4, f"CPU: 0 PID: {self.process[1]} Comm: {self.process[0]} {self.taint_string()} "
-                         f"{self.target.release} #1")
+        self.log.emit(4, self.cpu_line())
         self.log.emit(4, "Call Trace:")
         self.log.emit(4, " <TASK>")
         self.log.emit(4, " dump_stack_lvl+0x44/0x5c")

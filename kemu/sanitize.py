@@ -63,7 +63,7 @@ def kfence_fault(k, kind: str, obj, access: str, addr: int, size: int) -> list[s
     regs = k.machine.registers()
     lines += [f" {frame_text(k, ret)}" for ret in unwind(k, regs)]
     lines += object_lines(k, obj, idx)
-    lines += ["", f"CPU: 0 PID: {k.process[1]} Comm: {k.process[0]} {k.taint_string()} {k.target.release} #1", _BAR]
+    lines += ["", k.cpu_line(), _BAR]
     return lines
 
 
@@ -101,7 +101,7 @@ def problem_report(k, p) -> tuple[str, list[str]]:
         lines = [_BAR, f"BUG: KFENCE: memory corruption in {where.split(' (')[0]}", "",
                  f"Corrupted memory at 0x{p.addr:016x} [ 0x{p.byte:02x} ] (in kfence-#{idx}):",
                  f" {where}"] + object_lines(k, obj, idx) + [
-                 "", f"CPU: 0 PID: {k.process[1]} Comm: {k.process[0]} {k.taint_string()} {k.target.release} #1", _BAR]
+                 "", k.cpu_line(), _BAR]
         return "out-of-bounds", lines
     title = "Right Redzone overwritten" if p.kind == "redzone" else "Poison overwritten"
     want = RED_ACTIVE if p.kind == "redzone" else POISON_FREE
