@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import sys
 
 from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
@@ -319,6 +320,9 @@ def _session_op(args, console: Console, op: dict, show_log: bool = True):
         return k, result
 
 
+KILLED = 128 + signal.SIGKILL    # the shell's status of a process killed by SIGKILL
+
+
 def _file_op(args, console: Console, op: dict, shown: str, who: str):
     """One journalled file operation for a command; (status, result).
 
@@ -338,7 +342,7 @@ def _file_op(args, console: Console, op: dict, shown: str, who: str):
         except EmulationError:
             k.log.flush()
             console.err.print("Killed", highlight=False, markup=False)
-            return 137, None
+            return KILLED, None
         except KemuError as exc:
             k.log.flush()
             err = getattr(exc, "errno", None)
@@ -364,6 +368,8 @@ def cmd_cat(args, console: Console) -> int:
         if data:
             sys.stdout.buffer.write(data)
             sys.stdout.flush()
+        if st == KILLED:                     # the oops killed cat: no further files
+            return st
         status = status or st
     return status
 

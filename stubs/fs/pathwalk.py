@@ -24,7 +24,6 @@ from kemu.params import read_params
 from ..kernel.process import cred_uid, current_cred, has_cap
 from .open import FileError
 
-PAGE_SIZE = 4096
 DEBUGFS = "/sys/kernel/debug"
 
 
@@ -302,6 +301,7 @@ def _bin_file(k, path: str, node, flags: int):
     from .internal import kfree, rd, s64
     from .open import alloc_file, alloc_inode
     t = k.target
+    page_size = t.const("PAGE_SIZE")
     battr = node.attr - t.offset("bin_attribute.attr")
     size = rd(k, battr, "bin_attribute.size")
     inode = alloc_inode(k, t.const("S_IFREG") | (node.mode & 0o7777), size=size)
@@ -317,11 +317,11 @@ def _bin_file(k, path: str, node, flags: int):
 
     def reader():
         out = bytearray()
-        buf = k.heap.alloc(PAGE_SIZE, kind="sysfs bin buffer", zero=True)
+        buf = k.heap.alloc(page_size, kind="sysfs bin buffer", zero=True)
         try:
             while True:
                 off = state["pos"]
-                count = PAGE_SIZE
+                count = page_size
                 if size:
                     if off >= size:
                         break
@@ -363,13 +363,13 @@ def _bin_file(k, path: str, node, flags: int):
 def _param_file(k, path: str, mod, kp):
     """param_attr_show()/param_attr_store() (kernel/params.c)."""
     from .internal import rd, s64
-    t = k.target
+    page_size = k.target.const("PAGE_SIZE")
 
     def reader():
         get = rd(k, kp.ops_addr, "kernel_param_ops.get")
         if not get:
             raise FileError(f"{path}: read: {strerror(errno.EPERM)}", errno.EPERM)
-        page = k.heap.alloc(PAGE_SIZE, kind="param page", zero=True)
+        page = k.heap.alloc(page_size, kind="param page", zero=True)
         try:
             n = s64(k.call(get, page, kp.addr, entry=f"{mod.name} param {kp.name} get",
                            module=mod))
@@ -383,9 +383,9 @@ def _param_file(k, path: str, mod, kp):
         set_ = rd(k, kp.ops_addr, "kernel_param_ops.set")
         if not set_:
             raise FileError(f"{path}: write: {strerror(errno.EPERM)}", errno.EPERM)
-        page = k.heap.alloc(PAGE_SIZE, kind="param page", zero=True)
+        page = k.heap.alloc(page_size, kind="param page", zero=True)
         try:
-            k.machine.write(page, data[:PAGE_SIZE - 1] + b"\0")
+            k.machine.write(page, data[:page_size - 1] + b"\0")
             err = s64(k.call(set_, page, kp.addr, entry=f"{mod.name} param {kp.name} set",
                              module=mod))
         finally:
@@ -393,7 +393,6 @@ def _param_file(k, path: str, mod, kp):
         if err < 0:
             raise FileError(f"{path}: write: {strerror(err)}", -err)
         return len(data)
-    del t
     return FuncFile(k, path, reader=reader, writer=writer)
 
 
@@ -464,12 +463,11 @@ def write_file(k, path: str, data) -> int:
     f = file_open(k, path, t.const("O_WRONLY") | t.const("O_CREAT") | t.const("O_TRUNC"))
     try:
         n = f.write(data)
-        if n < len(data) and n >= 0:      # a short write: the shell writes the rest
-            while 0 < n < len(data):
-                m = f.write(data[n:])
-                if m <= 0:
-                    break
-                n += m
+        while 0 < n < len(data):            # a short write: the shell writes the rest
+            more = f.write(data[n:])
+            if more <= 0:
+                break
+            n += more
         return n
     finally:
         f.close()
