@@ -16,7 +16,8 @@ missing=0
 for m in hello params formats cpuloop kcalls initfail positive noexit nongpl warnbug heapbugs canary \
          missingsym commonsym exporter user pinself percpu weakref spin oops \
          refs solo/dupexport solo/nongpl_user \
-         lkmpg/procfs1 lkmpg/procfs2 lkmpg/chardev lkmpg/hello_sysfs lkmpg/dbgfs \
+         lkmpg/procfs1 lkmpg/procfs2 lkmpg/procfs3 lkmpg/procfs4 lkmpg/chardev \
+         lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key \
          kemu_proc kemu_misc kemu_nf kemu_fs kemu_files \
          kemu_lib kemu_crypto \
          timerwork locking kthreads; do

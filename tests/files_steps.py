@@ -24,6 +24,12 @@ STEPS = [
     f"echo new text > {D}/text", f"cat {D}/text", f"echo x > {D}/blob",
     f"cat {P}", f"echo 5 > {P}", f"cat {P}", f"ls {D}", "cat /proc/nosuchfile",
     "rmmod dbgfs",
+    "insmod procfs3.ko", "cat /proc/buffer2k", "echo hello there > /proc/buffer2k",
+    "cat /proc/buffer2k", "rmmod procfs3",
+    "insmod procfs4.ko", "cat /proc/iter", "cat /proc/iter", "rmmod procfs4",
+    "insmod static_key.ko", "cat /dev/key_state", "echo enable > /dev/key_state",
+    "cat /dev/key_state", "echo bogus > /dev/key_state", "echo disable > /dev/key_state",
+    "cat /dev/key_state", "rmmod static_key",
 ]
 
 
