@@ -437,6 +437,14 @@ def cmd_poll(args, console: Console) -> int:
     return 0
 
 
+def cmd_mmap(args, console: Console) -> int:
+    op = {"op": "mmap", "fd": args.fd, "length": args.length, "offset": args.offset}
+    _k, data = _session_op(args, console, op)
+    sys.stdout.buffer.write(data)
+    sys.stdout.flush()
+    return 0
+
+
 def cmd_lseek(args, console: Console) -> int:
     whence = {"SET": 0, "CUR": 1, "END": 2}[args.whence]
     op = {"op": "lseek", "fd": args.fd, "offset": args.offset, "whence": whence}
@@ -701,6 +709,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "ready now")
     pl.add_argument("fd", type=int)
     pl.set_defaults(func=cmd_poll)
+    mm = sub.add_parser("mmap", parents=[common], help="map LENGTH bytes of an open device "
+                        "(MAP_SHARED) and print what the mapping holds")
+    mm.add_argument("fd", type=int)
+    mm.add_argument("length", type=int)
+    mm.add_argument("offset", type=int, nargs="?", default=0)
+    mm.set_defaults(func=cmd_mmap)
     op = sub.add_parser("open", parents=[common, uid], help="open a file under /dev, /proc or "
                         "/sys and keep it open in the session; prints the descriptor")
     op.add_argument("path")

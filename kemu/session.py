@@ -28,6 +28,7 @@ _OP_FIELDS = {           # each journalled operation and the fields it must have
     "load": {"path": str, "file": str}, "unload": {"name": str},
     "cat": {"path": str}, "open": {"path": str}, "close": {"fd": int},
     "lseek": {"fd": int, "offset": int, "whence": int}, "poll": {"fd": int},
+    "mmap": {"fd": int, "length": int},
     "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
     "packet": {"packet": dict}, "tick": {"ms": (int, float)},
 }
@@ -108,6 +109,7 @@ FILE_OPS = {
     "ioctl": _on_fd(lambda f, op: f.ioctl(op["cmd"], op.get("arg", 0))),
     "lseek": _on_fd(lambda f, op: f.llseek(op["offset"], op["whence"])),
     "poll": _on_fd(lambda f, op: f.poll()),
+    "mmap": _on_fd(lambda f, op: f.k.mmap_read(f, op["length"], op.get("offset", 0))),
     "packet": lambda k, op: k.packet(**op["packet"]),
     "tick": lambda k, op: k.advance(op["ms"]),
 }

@@ -7,6 +7,7 @@ from .fs.pathwalk import file_open, list_dir as _list_dir, read_file as _read_fi
 from .fs.pathwalk import write_file as _write_file
 from .fs.proc import proc_read as _proc_read, proc_write as _proc_write
 from .kernel.process import as_process as _as_process
+from .mm.mmap import mmap_view
 from .net.netfilter import packet  # noqa: F401  (registers k.packet)
 
 
@@ -60,3 +61,9 @@ def as_process(k, comm: str, uid: int = 0):
     """``with k.as_process("cat", uid=1000):`` module code entered inside runs for
     that process (current->comm, pid, credentials, mm)."""
     return _as_process(k, comm, uid)
+
+
+@kernel_api("mmap_read")
+def mmap_read(k, f, length: int, offset: int = 0) -> bytes:
+    """mmap(2) of open file ``f`` (MAP_SHARED, PROT_READ), every byte read, munmap."""
+    return mmap_view(k, f, length, offset)

@@ -11,7 +11,8 @@
  * reads (and poll of the device: readable or writable) show which side of the
  * static branch ran.  Reading
  * /proc/kemu_files/crash dereferences NULL (the oops names the reading process).
- * One int, level, is a device attribute of the misc device and /proc/sys/kemu_files/level.
+ * mmap of the device maps a page with remap_pfn_range() at offset 0 and faults
+ * in another at other offsets.  One int, level, is a device attribute of the misc device and /proc/sys/kemu_files/level.
  */
 #include <linux/module.h>
 #include <linux/kernel.h>
@@ -28,6 +29,8 @@
 #include <linux/jump_label.h>
 #include <linux/sysctl.h>
 #include <linux/poll.h>
+#include <linux/mm.h>
+#include <linux/io.h>
 
 static DEFINE_STATIC_KEY_FALSE(kemu_files_key);
 
@@ -100,6 +103,32 @@ static __poll_t f_poll(struct file *file, struct poll_table_struct *wait)
 	return EPOLLOUT | EPOLLWRNORM;
 }
 
+/* mmap: offset 0 maps page0 with remap_pfn_range(), other offsets fault in page1 */
+static char *page0, *page1;
+
+static vm_fault_t f_fault(struct vm_fault *vmf)
+{
+	pr_info("kemu_files: fault pgoff=%lu comm=%s\n", vmf->pgoff, current->comm);
+	get_page(virt_to_page(page1));
+	vmf->page = virt_to_page(page1);
+	return 0;
+}
+
+static const struct vm_operations_struct f_vm_ops = {
+	.fault = f_fault,
+};
+
+static int f_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	report("mmap", file);
+	if (vma->vm_pgoff)
+		vma->vm_ops = &f_vm_ops;
+	else if (remap_pfn_range(vma, vma->vm_start, virt_to_phys(page0) >> PAGE_SHIFT,
+				 PAGE_SIZE, vma->vm_page_prot))
+		return -EAGAIN;
+	return 0;
+}
+
 static const struct proc_ops pops = {
 	.proc_open = f_open, .proc_read = f_read, .proc_write = f_write,
 	.proc_release = f_release, .proc_lseek = default_llseek,
@@ -118,7 +147,7 @@ static const struct proc_ops crash_ops = {
 
 static const struct file_operations fops = {
 	.owner = THIS_MODULE, .open = f_open, .read = f_read, .write = f_write,
-	.release = f_release, .llseek = default_llseek, .poll = f_poll,
+	.release = f_release, .llseek = default_llseek, .poll = f_poll, .mmap = f_mmap,
 };
 
 static int level = 7;
@@ -174,6 +203,12 @@ static int __init kemu_files_init(void)
 {
 	int ret;
 
+	page0 = (char *)get_zeroed_page(GFP_KERNEL);
+	page1 = (char *)get_zeroed_page(GFP_KERNEL);
+	if (!page0 || !page1)
+		goto fail_pages;
+	strcpy(page0, "page 0 by remap_pfn_range\n");
+	strcpy(page1, "page 1 by fault\n");
 	dir = proc_mkdir("kemu_files", NULL);
 	if (!dir || !proc_create("entry", 0644, dir, &pops) ||
 	    !proc_create("crash", 0444, dir, &crash_ops))
@@ -196,6 +231,9 @@ fail_kobj:
 	misc_deregister(&misc);
 fail_proc:
 	proc_remove(dir);
+fail_pages:
+	free_page((unsigned long)page0);
+	free_page((unsigned long)page1);
 	return -ENOMEM;
 }
 
@@ -207,6 +245,8 @@ static void __exit kemu_files_exit(void)
 	debugfs_remove_recursive(ddir);
 	misc_deregister(&misc);
 	proc_remove(dir);
+	free_page((unsigned long)page0);
+	free_page((unsigned long)page1);
 }
 
 module_init(kemu_files_init);

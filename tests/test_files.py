@@ -41,6 +41,7 @@ def files_kernel(testmods):
         mod = k.load(str(testmods / "kemu_files.ko"))
         yield k
         k.unload(mod)
+        assert not k.findings, k.findings           # nothing leaked, nothing left registered
 
 
 @pytest.mark.parametrize("path", sorted(FILES))
@@ -265,3 +266,32 @@ def test_cli_oops_names_the_reading_process(tmp_path, testmods):
     kemu_cli("write", fd, "on", check=0)
     assert kemu_cli("poll", fd, check=0).stdout == "0x41 POLLIN|POLLRDNORM\n"
     kemu_cli("close", fd, check=0)
+
+
+def test_mmap_of_a_device(files_kernel):
+    """remap_pfn_range() at offset 0, vm_ops->fault elsewhere; the fault's page
+    reference is dropped at munmap."""
+    k = files_kernel
+    with k.as_process("sh"):
+        f = k.open("/dev/kemu_files")
+        try:
+            assert k.mmap_read(f, 4096).rstrip(b"\0") == b"page 0 by remap_pfn_range\n"
+            assert k.mmap_read(f, 16, 4096) == b"page 1 by fault\n"
+            with pytest.raises(kemu.KemuError) as bad:
+                k.mmap_read(f, 16, 100)                   # offset not page-aligned
+            assert bad.value.errno == errno.EINVAL
+        finally:
+            f.close()
+    assert "kemu_files: fault pgoff=1 comm=sh" in k.dmesg
+    from stubs.arch.x86.mm.kaslr import VMEMMAP_BASE
+    from kemu.machine import DIRECT_MAP_ADDR
+    page1 = k.machine.read_u64(k.modules["kemu_files"].symbol_addr("page1"))
+    page = VMEMMAP_BASE + (page1 - DIRECT_MAP_ADDR) // k.target.const("PAGE_SIZE") * \
+        k.target.sizeof("page")
+    assert k.machine.read_u32(page + k.target.offset("page._refcount")) == 1   # munmap put it
+    with k.as_process("sh"):
+        f = k.open("/proc/kemu_files/entry")
+        with pytest.raises(kemu.KemuError) as nodev:
+            k.mmap_read(f, 4096)
+        f.close()
+    assert nodev.value.errno == errno.ENODEV
