@@ -257,7 +257,7 @@ def test_cli_oops_names_the_reading_process(tmp_path, testmods):
     kemu_cli("load", testmods / "kemu_files.ko", check=0)
     got = kemu_cli("cat", "/proc/kemu_files/crash", check=137)
     assert re.search(r"CPU: 0 PID: \d+ Comm: cat Tainted: G +OE ", got.stderr)
-    assert got.stderr.rstrip().endswith("Killed")
+    assert "Killed" in got.stderr.splitlines()                # what the shell says
     fd = kemu_cli("open", "/dev/kemu_files", check=0).stdout.strip()
     assert kemu_cli("read", fd, "5", check=0).stdout == "kemu_"
     assert kemu_cli("lseek", fd, "0", "SET", check=0).stdout == "0\n"
