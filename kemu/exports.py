@@ -47,6 +47,8 @@ class ExportDef:
     convention: str | None = None  # a non-SysV register convention (see conventions)
     origin: str = ""               # "module.py:line" of the declaration
     prototype: str = ""            # the C prototype, parsed lazily into ``proto``
+    internal: bool = False         # a vmlinux symbol Linux does not export: reached by
+                                   # address only (kallsyms, kprobes), never linked against
 
     @property
     def proto(self) -> Prototype | None:
@@ -107,6 +109,19 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
                            prototype=prototype), override)
+        return fn
+    return deco
+
+
+def kernel_function(prototype: str):
+    """Decorator: model a vmlinux function that Linux does not export
+    (``kallsyms_lookup_name``): modules reach it only by its address, which
+    kallsyms and kprobes hand out; a module importing it gets ``Unknown symbol``."""
+    name = prototype_name(prototype)
+
+    def deco(fn):
+        register(ExportDef(name, "func", fn, origin=_origin(fn), prototype=prototype,
+                           internal=True))
         return fn
     return deco
 
