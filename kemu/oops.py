@@ -134,7 +134,7 @@ def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int
     out = []
     if not flags & k.target.const("BUGFLAG_NO_CUT_HERE"):
         out.append((4, "------------[ cut here ]------------"))
-    out.append((4, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
+    out.append((4, f"WARNING: CPU: 0 PID: {k.process[1]} at {file}:{line} {k.format_addr(rip)}"))
     out.append((4, "Modules linked in:" + modules_linked_in(k)))
     out += [(4, text) for text in cpu_lines(k)]
     out += [(4, text) for text in register_lines(k, rip, regs, cr2=0)]
