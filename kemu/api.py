@@ -1,5 +1,6 @@
 """The user's side of a kernel: what a program does to it from outside once
-modules are loaded (read and write /proc, open /dev nodes, send packets).
+modules are loaded (read, write and list files under /proc, /sys, debugfs and
+/dev, open them, map them, act as a process, send packets).
 
 These are declared here, explicitly, so that help(), IDEs and type checkers see
 them on :class:`~kemu.kernel.Kernel`; the kernel models that serve them
@@ -32,15 +33,38 @@ class UserAPI:
         return _served("proc_write")(self, path, data)
 
     def open(self, path: str, flags: int | None = None):
-        """open(2) of /dev/NAME or /proc/PATH: a file with read/write/ioctl/close.
+        """open(2) of a file under /dev, /proc, /sys or /sys/kernel/debug: a file with
+        read/write/ioctl/close, after the opener's permission check.
 
         Opening a device takes a reference on the module that owns its
         file_operations, as the kernel does; the open fails with -ENODEV once the
         module is going away.
         """
-        if path.startswith("/proc/"):
-            return _served("proc_open")(self, path, flags or 0)
-        return _served("dev_open")(self, path, flags)
+        if flags is None:
+            flags = self.target.const("O_RDWR") if path.startswith("/dev/") else 0
+        return _served("file_open")(self, path, flags)
+
+    def read_file(self, path: str) -> bytes:
+        """cat PATH for /proc, /sys (attributes, bin attributes, module parameters),
+        /sys/kernel/debug and /dev: open, read until end of file, close."""
+        return _served("read_file")(self, path)
+
+    def write_file(self, path: str, data) -> int:
+        """echo DATA > PATH on any of those trees: bytes written."""
+        return _served("write_file")(self, path, data)
+
+    def list_dir(self, path: str) -> list:
+        """ls PATH: DirEntry(name, mode) of each name below the directory."""
+        return _served("list_dir")(self, path)
+
+    def as_process(self, comm: str, uid: int = 0):
+        """``with k.as_process("cat", uid=1000):`` module code entered inside runs for
+        that process (current->comm, pid, credentials, mm)."""
+        return _served("as_process")(self, comm, uid)
+
+    def mmap_read(self, f, length: int, offset: int = 0) -> bytes:
+        """mmap(2) of open file ``f`` (MAP_SHARED, PROT_READ), every byte read, munmap."""
+        return _served("mmap_read")(self, f, length, offset)
 
     def listed_modules(self) -> set:
         """Names of the modules on the kernel's module list, as lsmod and

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import sys
 
 from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
@@ -411,37 +412,145 @@ def _session_op(args, console: Console, op: dict, show_log: bool = True):
         return k, result
 
 
+KILLED = 128 + signal.SIGKILL    # the shell's status of a process killed by SIGKILL
+
+
+def _file_op(args, console: Console, op: dict, shown: str, who: str):
+    """One journalled file operation for a command; (status, result).
+
+    A failed system call prints the errno as the shell shows it (``cat: PATH:
+    Permission denied``) and is status 1; module code that oopsed kills the
+    process, as on Linux (the shell says ``Killed``, status 137).
+    """
+    if getattr(args, "uid", 0):
+        op["uid"] = args.uid
+    with _session(args, console) as session:
+        k = session.kernel()
+        k.log.listeners.append(console.record_stderr)
+        try:
+            result = session.run(k, op)
+            k.log.flush()
+            return 0, result
+        except EmulationError:
+            k.log.flush()
+            console.err.print("Killed", highlight=False, markup=False)
+            return KILLED, None
+        except KemuError as exc:
+            k.log.flush()
+            err = getattr(exc, "errno", None)
+            if not err:
+                raise
+            console.err.print(f"{who}: {shown}: {os.strerror(err)}", highlight=False,
+                              markup=False)
+            return 1, None
+
+
 def cmd_cat(args, console: Console) -> int:
     from .procfs import proc_modules, proc_tainted
-    if args.path in KEMU_VIEWS:
-        with _session(args, console) as session:
-            k = session.kernel()
-        view = {"/proc/modules": proc_modules, "/proc/sys/kernel/tainted": proc_tainted}
-        sys.stdout.write(view[args.path](k))
-        return 0
-    if not args.path.startswith("/proc/"):
-        raise UsageError(f"cat: {args.path}: only /proc files can be read (use open/read "
-                         "for devices)")
-    _k, data = _session_op(args, console, {"op": "cat", "path": args.path})
+    status = 0
+    for path in args.paths:
+        if path in KEMU_VIEWS:
+            with _session(args, console) as session:
+                k = session.kernel()
+            view = {"/proc/modules": proc_modules, "/proc/sys/kernel/tainted": proc_tainted}
+            sys.stdout.write(view[path](k))
+            sys.stdout.flush()
+            continue
+        st, data = _file_op(args, console, {"op": "cat", "path": path}, path, "cat")
+        if data:
+            sys.stdout.buffer.write(data)
+            sys.stdout.flush()
+        if st == KILLED:                     # the oops killed cat: no further files
+            return st
+        status = status or st
+    return status
+
+
+def cmd_write(args, console: Console) -> int:
+    target = int(args.where) if args.where.isdigit() else args.where
+    if args.file is not None:
+        if args.data is not None:
+            raise UsageError("write: give DATA or --file F, not both")
+        try:
+            with open(args.file, "rb") as fh:
+                raw = fh.read()
+        except OSError as exc:
+            raise UsageError(f"write: {args.file}: {exc.strerror}") from None
+    elif args.data is None:
+        raise UsageError("write: give DATA or --file F")
+    else:
+        raw = args.data.encode("utf-8", "surrogateescape")
+        if not args.no_newline and not isinstance(target, int):
+            raw += b"\n"                          # echo DATA > PATH
+    data = raw.decode("utf-8", "surrogateescape")
+    if isinstance(target, str) and not target.startswith("/"):
+        raise UsageError(f"write: {target}: give an absolute path or a descriptor from "
+                         "'kemu open'")
+    status, n = _file_op(args, console, {"op": "write", "target": target, "data": data},
+                         str(target), "write")
+    if status == 0 and n is not None and isinstance(target, int):
+        console.info(f"kemu: wrote {n} bytes")
+    return status
+
+
+def cmd_ls(args, console: Console) -> int:
+    import stat
+    status = 0
+    with _session(args, console) as session:
+        k = session.kernel()
+        for path in args.paths:
+            try:
+                with k.as_process("ls", args.uid):
+                    entries = k.list_dir(path)
+            except KemuError as exc:
+                err = getattr(exc, "errno", None) or errno.ENOENT
+                console.err.print(f"ls: cannot access '{path}': {os.strerror(err)}"
+                                  if err == errno.ENOENT else
+                                  f"ls: cannot open directory '{path}': {os.strerror(err)}",
+                                  highlight=False, markup=False)
+                status = 2 if err == errno.ENOENT else 1
+                continue
+            if len(args.paths) > 1:
+                print(f"{path}:")
+            for e in entries:
+                print(f"{stat.filemode(e.mode)} {e.name}" if args.long else e.name)
+    return status
+
+
+POLL_BITS = ("EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLNVAL",
+             "EPOLLRDNORM", "EPOLLRDBAND", "EPOLLWRNORM", "EPOLLWRBAND", "EPOLLMSG",
+             "EPOLLRDHUP")
+
+
+def cmd_poll(args, console: Console) -> int:
+    k, mask = _session_op(args, console, {"op": "poll", "fd": args.fd})
+    names = [n[1:] for n in POLL_BITS if mask & k.target.const(n)]   # POLLIN as poll(2) says
+    print(f"{mask:#x} " + ("|".join(names) or "0"))
+    return 0
+
+
+def cmd_mmap(args, console: Console) -> int:
+    op = {"op": "mmap", "fd": args.fd, "length": args.length, "offset": args.offset}
+    _k, data = _session_op(args, console, op)
     sys.stdout.buffer.write(data)
     sys.stdout.flush()
     return 0
 
 
-def cmd_write(args, console: Console) -> int:
-    target = int(args.where) if args.where.isdigit() else args.where
-    if isinstance(target, str) and not target.startswith("/proc/"):
-        raise UsageError(f"write: {target}: give a /proc path or a descriptor from 'kemu open'")
-    data = args.data + ("" if args.no_newline or isinstance(target, int) else "\n")
-    _k, n = _session_op(args, console, {"op": "write", "target": target, "data": data})
-    if n is not None and isinstance(target, int):
-        console.info(f"kemu: wrote {n} bytes")
-    return 0
+def cmd_lseek(args, console: Console) -> int:
+    whence = {"SET": 0, "CUR": 1, "END": 2}[args.whence]
+    op = {"op": "lseek", "fd": args.fd, "offset": args.offset, "whence": whence}
+    _k, ret = _session_op(args, console, op)
+    print(ret)
+    return 0 if ret >= 0 else 1
 
 
 def cmd_open(args, console: Console) -> int:
     flags = {"r": 0, "w": 1, "rw": 2}[args.mode]
-    _k, fd = _session_op(args, console, {"op": "open", "path": args.path, "flags": flags})
+    op = {"op": "open", "path": args.path, "flags": flags}
+    if args.uid:
+        op["uid"] = args.uid
+    _k, fd = _session_op(args, console, op)
     print(fd)
     return 0
 
@@ -675,19 +784,45 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_lsmod)
     sub.add_parser("dmesg", parents=[common], help="print the session's kernel log"
                    ).set_defaults(func=cmd_dmesg)
-    cat = sub.add_parser("cat", parents=[common], help="read a /proc file (module entries run "
-                         "the module's code)")
-    cat.add_argument("path")
+    uid = argparse.ArgumentParser(add_help=False)
+    uid.add_argument("--uid", type=int, default=0, metavar="N",
+                     help="run as user N (gid N, no capabilities): permission bits and "
+                          "capable() decide as on Linux")
+    cat = sub.add_parser("cat", parents=[common, uid], help="read files as cat does: /proc, "
+                         "/sys, /sys/kernel/debug, /dev (module files run the module's code)")
+    cat.add_argument("paths", nargs="+", metavar="PATH")
     cat.set_defaults(func=cmd_cat)
-    wr = sub.add_parser("write", parents=[common], help="write DATA to a /proc file or to a "
-                        "descriptor from 'kemu open'")
+    wr = sub.add_parser("write", parents=[common, uid], help="write DATA to a file as "
+                        "'echo DATA > PATH' does, or to a descriptor from 'kemu open'")
     wr.add_argument("where", metavar="PATH|FD")
-    wr.add_argument("data")
+    wr.add_argument("data", nargs="?")
+    wr.add_argument("--file", metavar="F", help="write the bytes of file F instead of DATA")
     wr.add_argument("-n", "--no-newline", action="store_true",
-                    help="for /proc paths: do not append a newline (echo -n)")
+                    help="for paths: do not append a newline (echo -n)")
     wr.set_defaults(func=cmd_write)
-    op = sub.add_parser("open", parents=[common], help="open /dev/NAME or /proc/PATH and keep "
-                        "it open in the session; prints the descriptor")
+    lsp = sub.add_parser("ls", parents=[common, uid], help="list a directory of /proc, /sys, "
+                         "/sys/kernel/debug or /dev as ls does")
+    lsp.add_argument("paths", nargs="+", metavar="PATH")
+    lsp.add_argument("-l", dest="long", action="store_true", help="with each file's mode")
+    lsp.set_defaults(func=cmd_ls)
+    sk = sub.add_parser("lseek", parents=[common], help="lseek on an open descriptor")
+    sk.add_argument("fd", type=int)
+    sk.add_argument("offset", type=int)
+    sk.add_argument("whence", nargs="?", default="SET", type=str.upper,
+                    choices=("SET", "CUR", "END"))
+    sk.set_defaults(func=cmd_lseek)
+    pl = sub.add_parser("poll", parents=[common], help="poll an open descriptor: the events "
+                        "ready now")
+    pl.add_argument("fd", type=int)
+    pl.set_defaults(func=cmd_poll)
+    mm = sub.add_parser("mmap", parents=[common], help="map LENGTH bytes of an open device "
+                        "(MAP_SHARED) and print what the mapping holds")
+    mm.add_argument("fd", type=int)
+    mm.add_argument("length", type=int)
+    mm.add_argument("offset", type=int, nargs="?", default=0)
+    mm.set_defaults(func=cmd_mmap)
+    op = sub.add_parser("open", parents=[common, uid], help="open a file under /dev, /proc or "
+                        "/sys and keep it open in the session; prints the descriptor")
     op.add_argument("path")
     op.add_argument("--mode", choices=("r", "w", "rw"), default="rw")
     op.set_defaults(func=cmd_open)

@@ -115,6 +115,7 @@ class Kernel(UserAPI):
         self._models: dict = {}
         self._noted: set = set()
         self.current_entry: Entry | None = None
+        self.process = ("insmod", 1)        # (comm, pid) of the process module code runs for
         self.behaviour = Behaviour(self)    # tampering events, in order (the analysts' report)
         self.vmlinux = None                 # the kernel's kallsyms table, once a model loads it
         self.kernel_objects: dict = {}      # name -> (addr, size): vmlinux data kemu placed

@@ -149,7 +149,7 @@ def warn_report(k, rip: int, file: str, line: int, flags: int) -> list[tuple[int
     out = []
     if not flags & k.target.const("BUGFLAG_NO_CUT_HERE"):
         out.append((KERN_WARNING, "------------[ cut here ]------------"))
-    out.append((KERN_WARNING, f"WARNING: CPU: 0 PID: 1 at {file}:{line} {k.format_addr(rip)}"))
+    out.append((KERN_WARNING, f"WARNING: CPU: 0 PID: {k.process[1]} at {file}:{line} {k.format_addr(rip)}"))
     out.append((KERN_WARNING, "Modules linked in:" + modules_linked_in(k)))
     out += [(KERN_WARNING, text) for text in cpu_lines(k)]
     out += [(KERN_WARNING, text) for text in register_lines(k, rip, regs, cr2=0)]
@@ -174,10 +174,15 @@ def _entry_callers(k):
     return _ENTRY_CALLERS.get(entry.rsplit(" ", 1)[-1], ())
 
 
+def cpu_line(k) -> str:
+    """dump_stack_print_info()'s first line: the CPU and the process module code runs for."""
+    comm, pid = k.process
+    return f"CPU: 0 PID: {pid} Comm: {comm} {k.taint_string()} {k.target.release} #1"
+
+
 def cpu_lines(k) -> list[str]:
     """dump_stack_print_info(): the CPU and hardware lines."""
-    return [f"CPU: 0 PID: 1 Comm: insmod {k.taint_string()} {k.target.release} #1",
-            "Hardware name: kemu emulated x86_64 machine"]
+    return [cpu_line(k), "Hardware name: kemu emulated x86_64 machine"]
 
 
 def register_lines(k, rip: int, regs: dict, cr2: int) -> list[str]:

@@ -47,6 +47,8 @@ OLD_JOURNAL = "journal.json"            # format 1: one JSON document, rewritten
 _OP_FIELDS = {           # each journalled operation and the fields it must have (and types)
     "load": {"path": str, "file": str}, "unload": {"name": str},
     "cat": {"path": str}, "open": {"path": str}, "close": {"fd": int},
+    "lseek": {"fd": int, "offset": int, "whence": int}, "poll": {"fd": int},
+    "mmap": {"fd": int, "length": int},
     "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
     "packet": {"packet": dict}, "tick": {"ms": (int, float)},
 }
@@ -81,8 +83,14 @@ class SessionFiles:
         return f
 
 
+def _process(k, op, comm: str):
+    """The process an operation runs as: ``comm``, as the uid the command gave."""
+    return k.as_process(comm, op.get("uid", 0))
+
+
 def _op_open(k, op):
-    f = k.open(op["path"], op.get("flags"))
+    with _process(k, op, "sh"):
+        f = k.open(op["path"], op.get("flags"))
     files = k.model(SessionFiles).fds
     fd = max(files, default=2) + 1
     files[fd] = f
@@ -93,25 +101,42 @@ def _op_close(k, op):
     files = k.model(SessionFiles)
     f = files.get(op["fd"])
     del files.fds[op["fd"]]
-    return f.close()
+    with _process(k, op, "sh"):
+        return f.close()
 
 
 def _op_write(k, op):
     data = op["data"].encode("utf-8", "surrogateescape")
-    if isinstance(op["target"], int):
-        return k.model(SessionFiles).get(op["target"]).write(data)
-    return k.proc_write(op["target"], data)
+    with _process(k, op, "sh"):
+        if isinstance(op["target"], int):
+            return k.model(SessionFiles).get(op["target"]).write(data)
+        return k.write_file(op["target"], data)
+
+
+def _op_cat(k, op):
+    with _process(k, op, "cat"):
+        return k.read_file(op["path"])
+
+
+def _on_fd(what):
+    def run(k, op):
+        f = k.model(SessionFiles).get(op["fd"])
+        with _process(k, op, "sh"):
+            return what(f, op)
+    return run
 
 
 # What each journalled operation on files, packets and time does.
 FILE_OPS = {
-    "cat": lambda k, op: k.proc_read(op["path"]),
+    "cat": _op_cat,
     "open": _op_open,
     "close": _op_close,
-    "read": lambda k, op: k.model(SessionFiles).get(op["fd"]).read(op.get("size", 4096)),
+    "read": _on_fd(lambda f, op: f.read(op.get("size", 4096))),
     "write": _op_write,
-    "ioctl": lambda k, op: k.model(SessionFiles).get(op["fd"]).ioctl(op["cmd"],
-                                                                       op.get("arg", 0)),
+    "ioctl": _on_fd(lambda f, op: f.ioctl(op["cmd"], op.get("arg", 0))),
+    "lseek": _on_fd(lambda f, op: f.llseek(op["offset"], op["whence"])),
+    "poll": _on_fd(lambda f, op: f.poll()),
+    "mmap": _on_fd(lambda f, op: f.k.mmap_read(f, op["length"], op.get("offset", 0))),
     "packet": lambda k, op: k.packet(**op["packet"]),
     "tick": lambda k, op: k.advance(op["ms"]),
 }
@@ -183,7 +208,8 @@ def describe(op: dict) -> str:
     if what == "load":
         return f"load {os.path.basename(op['path'])}" + (f" {op['args']}" if op.get("args") else "")
     detail = {"unload": "name", "cat": "path", "open": "path", "close": "fd", "read": "fd",
-              "write": "target", "ioctl": "fd", "tick": "ms"}.get(what)
+              "write": "target", "ioctl": "fd", "tick": "ms", "lseek": "fd", "poll": "fd",
+              "mmap": "fd"}.get(what)
     return f"{what} {op[detail]}" if detail and detail in op else what
 
 

@@ -16,7 +16,9 @@ missing=0
 for m in hello params formats cpuloop kcalls initfail positive noexit nongpl warnbug heapbugs canary \
          missingsym commonsym exporter user pinself percpu weakref spin oops \
          refs allocfail solo/dupexport solo/nongpl_user rootkit/rk_hide rootkit/rk_sct rootkit/rk_root \
-         kemu_proc kemu_misc kemu_nf kemu_fs \
+         lkmpg/procfs1 lkmpg/procfs2 lkmpg/procfs3 lkmpg/procfs4 lkmpg/chardev \
+         lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key \
+         kemu_proc kemu_misc kemu_nf kemu_fs kemu_files \
          kemu_lib kemu_crypto \
          timerwork locking kthreads idlework leaky; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }

@@ -373,7 +373,7 @@ def chrdev_open(k, devt: int, flags: int | None = None, path: str = ""):
     if fowner:
         refs.append(fowner)
     inode = alloc_inode(k, t.const("S_IFCHR") | 0o600, rdev=devt, cdev=cdev, fop=0)
-    file = alloc_file(k, inode, fops, flags)
+    file = alloc_file(k, inode, fops, flags, path=path)
     ops = fops_table(k, fops)
     f = OpenFile(k, path, inode, file, ops, "fops", k.module_at(fowner) if fowner else None, refs)
     hook = cd.open_hooks.get(fops)

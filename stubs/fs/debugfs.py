@@ -361,9 +361,8 @@ def debugfs_open(k, path: str, flags: int = 0):
     if e.kind != "file":
         raise FileError(f"{path}: not a module file", errno.EINVAL)
     mode = rd(k, e.inode, "inode.i_mode", 2)
-    f = open_file(k, e.fops, mode, flags=flags, private_inode=e.data, path=path)
-    wr(k, f.file + k.target.offset("file.f_path"), "path.dentry", e.addr)
-    return f
+    return open_file(k, e.fops, mode, flags=flags, private_inode=e.data, path=e.path(),
+                     dentry=e.addr, inode=e.inode)
 
 
 def debugfs_read(k, path: str) -> bytes:
@@ -401,6 +400,9 @@ def debugfs_write(k, path: str, data: bytes) -> int:
     e = _lookup(k, path)
     if e is None:
         raise FileError(f"{path}: No such file or directory", errno.ENOENT)
+    if e.kind in _VALUE_KINDS or e.kind == "bool":
+        if not rd(k, e.inode, "inode.i_mode", 2) & 0o222:    # the _ro fops: attr->set NULL
+            raise FileError(f"{path}: write: Permission denied", errno.EACCES)
     if e.kind in _VALUE_KINDS:
         size, _fmt = _VALUE_KINDS[e.kind]
         err, val = kstrtoull(data[:23], 0)
@@ -420,7 +422,7 @@ def debugfs_write(k, path: str, data: bytes) -> int:
             return f.write(data)
         finally:
             f.close()
-    raise FileError(f"{path}: write: Permission denied", errno.EACCES)
+    raise FileError(f"{path}: write: Invalid argument", errno.EINVAL)   # fops_blob: no .write
 
 
 @static("int debugfs_devm_entry_open(struct inode *inode, struct file *f)")
@@ -433,7 +435,7 @@ def debugfs_devm_entry_open(k, inode, f):
 def _devm_read(k, e):
     from .open import OpenFile, alloc_file, alloc_inode
     inode = alloc_inode(k, rd(k, e.inode, "inode.i_mode", 2), private=e.addr)
-    file = alloc_file(k, inode, 0, 0)
+    file = alloc_file(k, inode, 0, 0, path=e.path(), dentry=e.addr)
     ops = {"open": static_addr(k, "debugfs_devm_entry_open"), "read": k.export_addr("seq_read"),
            "llseek": k.export_addr("seq_lseek"), "release": k.export_addr("single_release")}
     f = OpenFile(k, e.path(), inode, file, ops, "fops", e.owner)

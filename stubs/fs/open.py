@@ -25,6 +25,7 @@ from kemu import export
 from kemu.errors import KemuError, strerror
 
 from ..lib.usercopy import user_buffer
+from .dcache import complete_open, release_open
 from .internal import kfree, rd, s32, s64, wr
 
 ENOIOCTLCMD = 515
@@ -66,11 +67,13 @@ def open_fmode(k, flags: int) -> int:
     return mode | t.const("FMODE_LSEEK") | t.const("FMODE_PREAD") | t.const("FMODE_PWRITE")
 
 
-def alloc_file(k, inode: int, fop: int, flags: int, private: int = 0) -> int:
-    """A struct file as alloc_empty_file() + do_dentry_open() leave it before ->open."""
+def alloc_file(k, inode: int, fop: int, flags: int, private: int = 0, path: str = "",
+               dentry: int = 0, uid: int = 0, gid: int = 0) -> int:
+    """A struct file as alloc_empty_file() + do_dentry_open() leave it before ->open:
+    f_path (the dentry of ``path`` on its mount), f_inode, f_mapping, f_cred, ..."""
     t = k.target
     file = k.heap.alloc(t.sizeof("file"), kind="file", zero=True)
-    wr(k, file, "file.f_inode", inode)
+    complete_open(k, file, inode, path, dentry=dentry, uid=uid, gid=gid)
     wr(k, file, "file.f_op", fop)
     wr(k, file, "file.f_flags", flags, 4)
     wr(k, file, "file.f_mode", open_fmode(k, flags), 4)
@@ -111,11 +114,12 @@ class OpenFile:
     """
 
     def __init__(self, k, path: str, inode: int, file: int, ops: dict, kind: str = "fops",
-                 module=None, refs=(), on_close=None):
+                 module=None, refs=(), on_close=None, inode_owned=True):
         self.k, self.path, self.inode, self.file = k, path, inode, file
         self.ops, self.kind, self.module = dict(ops), kind, module
         self.refs = list(refs)            # struct module pointers to module_put at release
         self.on_close = on_close
+        self.inode_owned = inode_owned    # False: the filesystem's own inode (debugfs)
         self.closed = False
         self.dead = False                 # /proc: the entry was removed under the open file
         self._pos = k.heap.alloc(8, kind="loff_t", zero=True)
@@ -289,6 +293,18 @@ class OpenFile:
                 return -errno.ESPIPE
         return s64(self._call("llseek", fn, self.file, offset & 0xFFFFFFFFFFFFFFFF, whence))
 
+    def poll(self) -> int:
+        """vfs_poll() with no poll_table (poll(2) with a zero timeout): the handler's
+        mask, DEFAULT_POLLMASK for a file without one."""
+        t = self.k.target
+        if self.dead:
+            return t.const("EPOLLERR")
+        fn = self.ops.get("poll")
+        if not fn:
+            return (t.const("EPOLLIN") | t.const("EPOLLOUT") | t.const("EPOLLRDNORM")
+                    | t.const("EPOLLWRNORM"))
+        return self._call("poll", fn, self.file, 0) & 0xFFFFFFFF
+
     # -------------------------------------------------------- release
     def close(self) -> int:
         """fput() -> __fput(): ->release, then the module references are dropped."""
@@ -305,8 +321,10 @@ class OpenFile:
             for ptr in self.refs:
                 module_put(self.k, ptr)
             self.k.heap.free(self._pos)
+            release_open(self.k, self.file)
             kfree(self.k, self.file)
-            kfree(self.k, self.inode)
+            if self.inode_owned:
+                kfree(self.k, self.inode)
         return ret
 
     def __enter__(self):
@@ -317,16 +335,20 @@ class OpenFile:
 
 
 def open_file(k, fops: int, mode: int, rdev: int = 0, flags: int = 0, private_inode: int = 0,
-              path: str = "", file_private: int = 0) -> OpenFile:
-    """Open a file whose inode has ``i_fop = fops``: fops_get, ->open; FileError on failure."""
+              path: str = "", file_private: int = 0, dentry: int = 0,
+              inode: int = 0) -> OpenFile:
+    """Open a file whose inode has ``i_fop = fops``: fops_get, ->open; FileError on failure.
+    ``dentry``/``inode``: the filesystem's own (debugfs), else new ones for ``path``."""
     ops = fops_table(k, fops)
     owner = rd(k, fops, "file_operations.owner") if fops else 0
     if owner and not module_get(k, owner):
         raise FileError(f"{path}: open: {strerror(errno.ENXIO)}", errno.ENXIO)
-    inode = alloc_inode(k, mode, rdev=rdev, private=private_inode, fop=fops)
-    file = alloc_file(k, inode, fops, flags, private=file_private)
+    owned = not inode
+    if owned:
+        inode = alloc_inode(k, mode, rdev=rdev, private=private_inode, fop=fops)
+    file = alloc_file(k, inode, fops, flags, private=file_private, path=path, dentry=dentry)
     f = OpenFile(k, path or "file", inode, file, ops, "fops", k.module_at(owner) if owner else None,
-                 [owner] if owner else [])
+                 [owner] if owner else [], inode_owned=owned)
     ret = f.do_open()
     if ret:
         f.ops.pop("release", None)

@@ -780,9 +780,7 @@ def proc_open(k, path: str, flags: int = 0):
         return _KemuFile(e.reader(k).encode(), shown)
     t = k.target
     inode = alloc_inode(k, e.mode, private=e.data, ino=e.ino, size=e.size)
-    wr(k, inode, "inode.i_uid", e.uid, 4)
-    wr(k, inode, "inode.i_gid", e.gid, 4)
-    file = alloc_file(k, inode, 0, flags)
+    file = alloc_file(k, inode, 0, flags, path=shown, uid=e.uid, gid=e.gid)
     proc.by_inode[inode] = e
     ops = _ops_of(k, e)
     f = OpenFile(k, shown, inode, file, ops, "proc", e.owner,

@@ -1,4 +1,4 @@
-"""lib/genalloc.c, kernel/iomem.c, mm/memory.c's remap_pfn_range, and the USB
+"""lib/genalloc.c, kernel/iomem.c, and the USB
 async-I/O signal: what only a device's memory or a user's mmap reaches.
 
 No device has on-chip memory in kemu's machine and no user process maps a
@@ -20,8 +20,6 @@ for _proto, _result in (
          "int align)", 0),
         ("void *devm_memremap(struct device *dev, unsigned long long offset, size_t size, "
          "unsigned long flags)", -6 & ((1 << 64) - 1)),
-        ("int remap_pfn_range(struct vm_area_struct *vma, unsigned long addr, "
-         "unsigned long pfn, unsigned long size, unsigned long prot)", -11),
         ("int kill_pid_usb_asyncio(int sig, int errno_, void *addr, struct pid *pid, "
          "const struct cred *cred)", -3),
         ("int input_ff_event(struct input_dev *dev, unsigned int type, unsigned int code, "
