@@ -104,10 +104,13 @@ def _insert(args, console: Console, show_log: bool):
               "args": " ".join(params), "force": args.force,
               "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
               "max_insns": args.max_insns}
+        if args.fail_nth:
+            op["fail_nth"] = args.fail_nth
         try:
             mod = session.run(k, op)
         except (LoadError, InitError) as exc:
             k.log.flush()
+            _print_injection(k, args, console)
             _print_notes(k, console)
             console.error(f"kemu: ERROR: could not insert module {name}: "
                           f"{kmod_strerror(exc.errno)}")
@@ -124,12 +127,22 @@ def _insert(args, console: Console, show_log: bool):
             if not show_log:
                 for rec in k.log.records[mark:]:
                     console.record(rec)
+            _print_injection(k, args, console)
             console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
                           f"({exc})")
             return k, None, 1
         k.log.flush()
+        _print_injection(k, args, console)
         _print_notes(k, console)
         return k, mod, 0
+
+
+def _print_injection(k, args, console: Console) -> None:
+    """With --fail-nth: which call was failed (or that init made fewer)."""
+    if getattr(args, "fail_nth", 0):
+        from .faultinject import FaultInjection
+        console.err.print(f"kemu: {k.model(FaultInjection).describe()}", style="magenta",
+                          highlight=False, markup=False)
 
 
 def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
@@ -206,7 +219,13 @@ def _unload_previous_run(args, console: Console) -> int:
     return 0
 
 
+def _check_fail_nth(args) -> None:
+    if args.fail_nth < 0:
+        raise UsageError(f"--fail-nth {args.fail_nth}: must be at least 1")
+
+
 def cmd_run(args, console: Console) -> int:
+    _check_fail_nth(args)
     if _unload_previous_run(args, console):
         return 1
     k, mod, status = _insert(args, console, show_log=True)
@@ -234,6 +253,7 @@ def cmd_run(args, console: Console) -> int:
 
 
 def cmd_load(args, console: Console) -> int:
+    _check_fail_nth(args)
     k, mod, status = _insert(args, console, show_log=False)
     if args.json:
         _emit_json(json_report(args, console, k, mod, status, getattr(k, "json_mark", 0)))
@@ -428,6 +448,27 @@ def cmd_survey(args, console: Console) -> int:
     return 0
 
 
+def cmd_faultsweep(args, console: Console) -> int:
+    from .faultinject import faultsweep
+    path, params = _module_arg(args)
+    _read_module(path)
+
+    def progress(i, n, result):
+        if not args.json:
+            console.err.print(f"[{i}/{n}] fail-nth {result.call.nth}: {result.outcome}",
+                              style="dim", highlight=False, markup=False)
+    report = faultsweep(path, " ".join(params), scope=args.entry, progress=progress)
+    if args.json:
+        _emit_json(report.to_json())
+    else:
+        from rich.text import Text
+        for line in report.lines():
+            style = "bold red" if line.startswith("[FAIL]") else \
+                "red" if line.startswith("    ") else ""
+            console.out.print(Text(line, style=style))
+    return 0 if report.ok else 1
+
+
 def cmd_reset(args, console: Console) -> int:
     from .session import Session
     Session(args.session).reset()
@@ -510,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="target kernel of a new session (default: the shipped Debian 6.1)")
         sp.add_argument("--trace", action="store_true",
                         help="with --json: every export call with its arguments and result")
+        sp.add_argument("--fail-nth", type=int, default=0, metavar="N",
+                        help="fault injection: the N-th fallible kernel call of init (an "
+                             "allocation, a registration...) fails as it can in Linux")
         if run:
             sp.add_argument("--sample", action="store_true",
                             help="run the sample module shipped with kemu (hello.ko)")
@@ -594,6 +638,15 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                     help="survey N modules at a time, each in its own process")
     sv.set_defaults(func=cmd_survey)
+    fs = sub.add_parser("faultsweep", parents=[common], help="run the module once per "
+                        "fallible call site of its init (or exit), failing it; report leaks, "
+                        "oopses, WARNs and registrations left behind")
+    fs.add_argument("module", metavar="MOD.ko")
+    fs.add_argument("params", nargs="*", metavar="name=value",
+                    help="module parameters, as insmod takes them")
+    fs.add_argument("--entry", choices=("init", "exit"), default="init",
+                    help="whose fallible calls fail: init (default) or exit")
+    fs.set_defaults(func=cmd_faultsweep, sample=False)
     sub.add_parser("reset", parents=[common], help="forget the session"
                    ).set_defaults(func=cmd_reset)
     return p

@@ -115,6 +115,7 @@ class Kernel:
         self.registrations: dict = {}       # (kind, key) -> Registration
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
         self.pending_bug = None
+        self.fault_injection = None         # a kemu.faultinject.FaultInjection while armed
         self.machine.on_invalid_opcode = self._on_ud2
         from . import sanitize as _sanitize
         self.heap.on_problem = lambda problem: _sanitize.on_heap_problem(self, problem)
@@ -365,9 +366,10 @@ class Kernel:
     def check_leaks(self, mod) -> None:
         """After exit: heap objects the module allocated and never freed (kmemleak-style)."""
         for obj in list(self.heap.live.values()):
-            if obj.owner != mod.name or not (obj.kind in self.LEAK_KINDS
-                                              or obj.kind.startswith("kmem_cache:")):
+            if obj.owner != mod.name or obj.reported or not (
+                    obj.kind in self.LEAK_KINDS or obj.kind.startswith("kmem_cache:")):
                 continue
+            obj.reported = True
             try:
                 dump = self.machine.read(obj.addr, min(obj.size, 32))
             except EmulationError:

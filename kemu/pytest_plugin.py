@@ -12,6 +12,14 @@ Fixtures:
     ``kemu_build(sources, name=None, cflags="")`` builds a module from C
     sources (paths relative to the test file) against the installed headers,
     cached by content, and returns the path of the ``.ko``.
+
+``kemu_faultsweep``
+    ``kemu_faultsweep(ko, params="", entry="init", scenario=None)`` runs the
+    module once per fallible call site of ``entry`` ("init", "exit",
+    "callbacks": what ``scenario(kernel, mod)`` drives after init), failing
+    it (:func:`kemu.faultinject.faultsweep`), and fails the test with the
+    sweep's report when a failure path leaks, oopses, WARNs or leaves a
+    registration behind (``expect_clean=False``: just return the report).
 """
 from __future__ import annotations
 
@@ -44,6 +52,21 @@ def kemu_build(request):
     def build(sources, name=None, cflags=""):
         return build_module(sources, name=name, cflags=cflags, base=base)
     return build
+
+
+@pytest.fixture
+def kemu_faultsweep():
+    """Sweep a module's failure paths; fails the test when one misbehaves."""
+    from .faultinject import faultsweep
+
+    def sweep(ko, params: str = "", entry: str = "init", scenario=None,
+              expect_clean: bool = True):
+        report = faultsweep(str(ko), params, scope=entry, scenario=scenario)
+        if expect_clean and not report.ok:
+            raise AssertionError("kemu faultsweep: a failure path misbehaves:\n"
+                                 + "\n".join(report.lines()))
+        return report
+    return sweep
 
 
 def _format_findings(k) -> str:

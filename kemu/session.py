@@ -211,9 +211,16 @@ class Session:
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
-                return k.load(op["path"], op.get("args", ""), data=data,
-                              force=op.get("force", False),
-                              allow_missing=op.get("allow_missing", False))
+                if op.get("fail_nth"):           # kemu run --fail-nth N, replayed alike
+                    from .faultinject import FaultInjection
+                    k.model(FaultInjection).arm(op["path"], op["fail_nth"], "init")
+                try:
+                    return k.load(op["path"], op.get("args", ""), data=data,
+                                  force=op.get("force", False),
+                                  allow_missing=op.get("allow_missing", False))
+                finally:
+                    if k.fault_injection is not None:
+                        k.fault_injection.disarm()
             if op["op"] == "unload":
                 return k.unload(op["name"], force=op.get("force", False))
             handler = FILE_OPS.get(op["op"])
