@@ -100,6 +100,9 @@ def _insert(args, console: Console, show_log: bool):
             k.start_trace()
         if show_log:
             k.log.listeners.append(console.record)
+        if args.coverage:
+            from .coverage import LineCoverage
+            k.model(LineCoverage).arm([os.path.abspath(path)])
         op = {"op": "load", "path": os.path.abspath(path), "data": data,
               "args": " ".join(params), "force": args.force,
               "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
@@ -224,12 +227,35 @@ def _check_fail_nth(args) -> None:
         raise UsageError(f"--fail-nth {args.fail_nth}: must be at least 1")
 
 
+def _check_coverage(args) -> None:
+    if args.coverage:
+        where = os.path.dirname(os.path.abspath(args.coverage))
+        if not os.path.isdir(where):
+            raise UsageError(f"--coverage {args.coverage}: {where} is not a directory")
+
+
+def _write_coverage(args, console: Console, data) -> int:
+    """Write the lcov tracefile of --coverage; 1 if it cannot be written."""
+    try:
+        data.write_lcov(args.coverage)
+    except OSError as exc:
+        console.error(f"kemu: ERROR: could not write {args.coverage}: {exc.strerror}")
+        return 1
+    console.info(f"kemu: coverage: {data.summary()}, written to {args.coverage}")
+    return 0
+
+
 def cmd_run(args, console: Console) -> int:
     _check_fail_nth(args)
+    _check_coverage(args)
     if _unload_previous_run(args, console):
         return 1
     k, mod, status = _insert(args, console, show_log=True)
     mark = getattr(k, "json_mark", 0)
+    coverage = None
+    if args.coverage:
+        from .coverage import LineCoverage
+        coverage = k.model(LineCoverage).collect()
     if mod is not None:
         console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
                      f"taint {k.module_taint_letters(mod) or '-'}")
@@ -240,13 +266,19 @@ def cmd_run(args, console: Console) -> int:
                 k2.start_trace()
                 k2.trace = (k.trace or []) + k2.trace
             k2.log.listeners.append(console.record)
+            if coverage is not None:
+                k2.model(LineCoverage).arm([mod.path])
             try:
                 _remove(args, k2, session, mod.name, False, console)
                 console.info(f"kemu: {mod.name}: exit ran, module unloaded")
             except KemuError as exc:
                 console.error(f"kemu: ERROR: {exc}")
                 status = 1
+            if coverage is not None:
+                coverage.merge(k2.model(LineCoverage).collect())
             k = k2
+    if coverage is not None:
+        status = _write_coverage(args, console, coverage) or status
     if args.json:
         _emit_json(json_report(args, console, k, mod, status, mark))
     return status
@@ -254,7 +286,11 @@ def cmd_run(args, console: Console) -> int:
 
 def cmd_load(args, console: Console) -> int:
     _check_fail_nth(args)
+    _check_coverage(args)
     k, mod, status = _insert(args, console, show_log=False)
+    if args.coverage:
+        from .coverage import LineCoverage
+        status = _write_coverage(args, console, k.model(LineCoverage).collect()) or status
     if args.json:
         _emit_json(json_report(args, console, k, mod, status, getattr(k, "json_mark", 0)))
     return status
@@ -554,6 +590,9 @@ def build_parser() -> argparse.ArgumentParser:
         sp.add_argument("--fail-nth", type=int, default=0, metavar="N",
                         help="fault injection: the N-th fallible kernel call of init (an "
                              "allocation, a registration...) fails as it can in Linux")
+        sp.add_argument("--coverage", metavar="FILE",
+                        help="write the line coverage of the module's own sources (init, "
+                             "and exit with --unload) to FILE as an lcov tracefile")
         if run:
             sp.add_argument("--sample", action="store_true",
                             help="run the sample module shipped with kemu (hello.ko)")

@@ -8,6 +8,9 @@ Fixtures:
     marked ``@pytest.mark.kemu_findings`` or sets ``kernel.allow_findings = True``.
     A failing test's report shows the kernel log and the findings.
 
+    With ``--kemu-cov=FILE``, the line coverage of every module loaded into
+    these kernels is summed over the session and written to FILE as lcov.
+
 ``kemu_build``
     ``kemu_build(sources, name=None, cflags="")`` builds a module from C
     sources (paths relative to the test file) against the installed headers,
@@ -28,19 +31,51 @@ import pathlib
 import pytest
 
 
+_COVERAGE = pytest.StashKey()            # the session's merged CoverageData (--kemu-cov)
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("kemu")
+    group.addoption("--kemu-cov", metavar="FILE", default=None,
+                    help="line coverage of the modules loaded into the 'kernel' fixture's "
+                         "kernels, over the whole session, written to FILE as lcov")
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "kemu_findings: this test expects kemu findings "
                             "(an oops, a WARN, a leak...); they do not fail it")
+    if config.getoption("kemu_cov", None):
+        from .coverage import CoverageData
+        config.stash[_COVERAGE] = CoverageData()
 
 
 @pytest.fixture
-def kernel():
+def kernel(request):
     """A fresh emulated kernel (kemu.Kernel) for one test."""
     from .kernel import Kernel
     k = Kernel()
     k.allow_findings = False
+    coverage = request.config.stash.get(_COVERAGE, None)
+    if coverage is not None:
+        from .coverage import LineCoverage
+        k.model(LineCoverage).arm()
     yield k
+    if coverage is not None:
+        coverage.merge(k.model(LineCoverage).collect())
     k.close()
+
+
+def pytest_sessionfinish(session):
+    coverage = session.config.stash.get(_COVERAGE, None)
+    if coverage is not None:
+        coverage.write_lcov(session.config.getoption("kemu_cov"))
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    coverage = config.stash.get(_COVERAGE, None)
+    if coverage is not None:
+        terminalreporter.write_line(f"kemu coverage: {coverage.summary()}, written to "
+                                    f"{config.getoption('kemu_cov')}")
 
 
 @pytest.fixture
