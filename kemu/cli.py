@@ -259,6 +259,7 @@ def cmd_run(args, console: Console) -> int:
     if mod is not None:
         console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
                      f"taint {k.module_taint_letters(mod) or '-'}")
+        status = _kunit_status(k, mod, console) or status
     if mod is not None and args.unload:
         with _session(args) as session:
             k2 = session.kernel()
@@ -284,10 +285,28 @@ def cmd_run(args, console: Console) -> int:
     return status
 
 
+def _kunit_status(k, mod, console: Console) -> int:
+    """1 when a KUnit suite the module carried failed (its KTAP is in the log)."""
+    suites = k.kunit_results(mod)
+    if not suites:
+        return 0
+    cases = [c for suite in suites for c in suite.cases]
+    failed = [f"{c.suite}.{c.name}" for c in cases if c.status == "not ok"]
+    failed += [s.name for s in suites if s.status == "not ok" and not s.failed]
+    if not failed:
+        console.info(f"kemu: {mod.name}: KUnit: {len(cases)} test cases, none failed")
+        return 0
+    console.error(f"kemu: {mod.name}: KUnit: {len(failed)} of {len(cases)} test cases failed: "
+                  + ", ".join(failed))
+    return 1
+
+
 def cmd_load(args, console: Console) -> int:
     _check_fail_nth(args)
     _check_coverage(args)
     k, mod, status = _insert(args, console, show_log=False)
+    if mod is not None:
+        status = _kunit_status(k, mod, console) or status
     if args.coverage:
         from .coverage import LineCoverage
         status = _write_coverage(args, console, k.model(LineCoverage).collect()) or status

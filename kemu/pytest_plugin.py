@@ -1,5 +1,9 @@
 """pytest plugin: a fresh emulated kernel per test, and modules built from C.
 
+``pytest path/to/suite.ko`` runs the KUnit suites of a module (one test item
+per case: ``ok`` passes, ``not ok`` fails with the case's log, ``# SKIP``
+skips).
+
 Fixtures:
 
 ``kernel``
@@ -130,3 +134,75 @@ def pytest_runtest_makereport(item, call):
         if k.findings:
             report.sections.append(("kemu findings", _format_findings(k)))
     return report
+
+
+# ------------------------------------------------------- KUnit suites as tests
+def _kunit_sections(path) -> bool:
+    """True when a .ko file carries KUnit suites (a ``.kunit_test_suites`` section)."""
+    from . import elf as E
+    from .errors import KemuError
+    try:
+        data = pathlib.Path(path).read_bytes()
+        image = E.elf_validity_check(E.module_sig_check(data, lambda *a: None)[0],
+                                     lambda *a: None)
+    except (OSError, KemuError):
+        return False
+    return bool(image.find_any_sec(".kunit_test_suites"))
+
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".ko" and _kunit_sections(file_path):
+        return KUnitModule.from_parent(parent, path=file_path)
+    return None
+
+
+class KUnitFailure(Exception):
+    """A KUnit case reported ``not ok``; the message is its part of the kernel log."""
+
+
+class KUnitModule(pytest.File):
+    """A module with KUnit suites: loaded once into a fresh kernel (its suites
+    run as the module comes, as in Linux); each case becomes a test item."""
+
+    def collect(self):
+        from .errors import KemuError
+        from .kernel import Kernel
+        with Kernel() as k:
+            try:
+                mod = k.load(str(self.path))
+            except KemuError as exc:
+                k.log.flush()
+                yield KUnitCase.from_parent(self, name="load", outcome="not ok",
+                                            comment="", log=list(k.dmesg) + [f"kemu: {exc}"])
+                return
+            for suite in k.kunit_results(mod):
+                for case in suite.cases:
+                    yield KUnitCase.from_parent(self, name=f"{suite.name}.{case.name}",
+                                                outcome=case.status, comment=case.comment,
+                                                log=case.log)
+                if suite.status == "not ok" and not suite.cases:
+                    yield KUnitCase.from_parent(self, name=suite.name, outcome="not ok",
+                                                comment="", log=list(k.dmesg))
+
+
+class KUnitCase(pytest.Item):
+    """One KUnit case: passes on ``ok``, fails on ``not ok`` (showing its log),
+    is skipped on ``# SKIP``."""
+
+    def __init__(self, *, outcome: str, comment: str, log: list, **kwargs):
+        super().__init__(**kwargs)
+        self.outcome, self.comment, self.log = outcome, comment, log
+
+    def runtest(self):
+        if self.outcome == "skip":
+            pytest.skip(self.comment or "skipped by KUnit")
+        if self.outcome != "ok":
+            raise KUnitFailure("\n".join(self.log))
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, KUnitFailure):
+            return f"KUnit case {self.name} failed:\n{excinfo.value}"
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"kunit: {self.name}"

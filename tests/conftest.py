@@ -38,7 +38,10 @@ def pytest_configure(config):
     if release is None or release in available_targets():
         return
     cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
-    out = cache / "kemu" / "targets" / f"{release}.json"
+    import hashlib
+    gen = ROOT / "kemu" / "target"       # what this checkout's generator records
+    digest = hashlib.sha256((gen / "gen.py").read_bytes() + (gen / "probe.c").read_bytes())
+    out = cache / "kemu" / "targets" / f"{release}-{digest.hexdigest()[:12]}.json"
     if not out.exists():
         out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "kemu.target.gen", "--out", str(out)], check=True)
