@@ -9,6 +9,7 @@ import sys
 from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
 
+GDB_TIMEOUT_MS = 7 * 24 * 3600 * 1000   # --gdb: a week, not the soft-lockup 20 s
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
                 5: "bold", 6: "", 7: "dim"}
 
@@ -103,41 +104,62 @@ def _insert(args, console: Console, show_log: bool):
         if args.coverage:
             from .coverage import LineCoverage
             k.model(LineCoverage).arm([os.path.abspath(path)])
-        op = {"op": "load", "path": os.path.abspath(path), "data": data,
-              "args": " ".join(params), "force": args.force,
-              "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
-              "max_insns": args.max_insns}
-        if args.fail_nth:
-            op["fail_nth"] = args.fail_nth
+        stub = None
+        if getattr(args, "gdb", None):
+            from .gdbstub import GdbStub
+            stub = GdbStub(k, os.path.abspath(path), args.gdb, announce=lambda text:
+                           console.err.print(text, style="cyan", highlight=False, markup=False))
+            stub.listen()
+            stub.attach()
         try:
-            mod = session.run(k, op)
-        except (LoadError, InitError) as exc:
-            k.log.flush()
-            _print_injection(k, args, console)
-            _print_notes(k, console)
-            console.error(f"kemu: ERROR: could not insert module {name}: "
-                          f"{kmod_strerror(exc.errno)}")
-            if exc.errno == errno.EEXIST:
-                console.err.print(f"kemu: hint: it is loaded in session {session.dir}; "
-                                  "'kemu unload' or 'kemu reset' first", style="dim")
-            return k, None, 1
-        except Lockup as exc:
-            k.log.flush()
-            console.error(f"kemu: ERROR: could not insert module {name}: {exc}")
-            return k, None, 1
-        except EmulationError as exc:
-            k.log.flush()
-            if not show_log:
-                for rec in k.log.records[mark:]:
-                    console.record(rec)
-            _print_injection(k, args, console)
-            console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
-                          f"({exc})")
-            return k, None, 1
+            return _insert_op(args, console, show_log, session, k, path, params, data, name,
+                              mark)
+        finally:
+            if stub is not None:
+                stub.finish(stub.mod.init_ret if stub.mod is not None and
+                            stub.mod.init_ret is not None else None)
+
+
+def _insert_op(args, console: Console, show_log: bool, session, k, path, params, data, name,
+               mark):
+    """_insert(): the load operation itself, journalled; (kernel, module or None, status)."""
+    op = {"op": "load", "path": os.path.abspath(path), "data": data,
+          "args": " ".join(params), "force": args.force,
+          "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
+          "max_insns": args.max_insns}
+    if getattr(args, "gdb", None):       # stopped in GDB is not a soft lockup
+        op["timeout_ms"] = GDB_TIMEOUT_MS
+    if args.fail_nth:
+        op["fail_nth"] = args.fail_nth
+    try:
+        mod = session.run(k, op)
+    except (LoadError, InitError) as exc:
         k.log.flush()
         _print_injection(k, args, console)
         _print_notes(k, console)
-        return k, mod, 0
+        console.error(f"kemu: ERROR: could not insert module {name}: "
+                      f"{kmod_strerror(exc.errno)}")
+        if exc.errno == errno.EEXIST:
+            console.err.print(f"kemu: hint: it is loaded in session {session.dir}; "
+                              "'kemu unload' or 'kemu reset' first", style="dim")
+        return k, None, 1
+    except Lockup as exc:
+        k.log.flush()
+        console.error(f"kemu: ERROR: could not insert module {name}: {exc}")
+        return k, None, 1
+    except EmulationError as exc:
+        k.log.flush()
+        if not show_log:
+            for rec in k.log.records[mark:]:
+                console.record(rec)
+        _print_injection(k, args, console)
+        console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
+                      f"({exc})")
+        return k, None, 1
+    k.log.flush()
+    _print_injection(k, args, console)
+    _print_notes(k, console)
+    return k, mod, 0
 
 
 def _print_injection(k, args, console: Console) -> None:
@@ -613,6 +635,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the line coverage of the module's own sources (init, "
                              "and exit with --unload) to FILE as an lcov tracefile")
         if run:
+            sp.add_argument("--gdb", metavar="HOST:PORT",
+                            help="wait for GDB (target remote HOST:PORT) before init; GDB "
+                                 "finds the module's symbols itself")
             sp.add_argument("--sample", action="store_true",
                             help="run the sample module shipped with kemu (hello.ko)")
             sp.add_argument("--unload", action="store_true",
