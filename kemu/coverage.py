@@ -12,7 +12,12 @@ largest count of the line-table rows (``is_stmt``) it has, so a line never
 reached is counted 0. Functions (lcov ``FN``) are the DWARF subprograms with
 code, counted at their entry.
 
-Left out: branch coverage (``BRDA``; Unicorn reports blocks, not the edges
+Branches (lcov ``BRDA``) are written where the block counts determine them:
+a conditional jump's fall-through instruction that no other jump targets
+(capstone reads the jumps) began a block exactly as often as the jump fell
+through, and the jump was taken the rest of the times it ran.
+
+Left out: the edges of other branches (Unicorn reports blocks, not the edges
 between them), lines of kernel headers (only files in the directories of
 the module's own compilation units are reported), and counts of code that
 ran before coverage was switched on.
@@ -218,6 +223,11 @@ class CoverageData:
                 if path in own:
                     fc = out.setdefault(path, FileCoverage(path))
                     fc.lines[line] = max(fc.lines.get(line, 0), count)
+            for line_key, branches in _branch_counts(image, rows, counts, sizes).items():
+                path, line = line_key
+                if path in own:
+                    fc = out.setdefault(path, FileCoverage(path))
+                    fc.branches.setdefault(line, []).extend(branches)
             for name, path, line, sec, off in functions:
                 if path in own:
                     fc = out.setdefault(path, FileCoverage(path))
@@ -236,6 +246,15 @@ class CoverageData:
                 out.append(f"FNDA:{count},{name}")
             out += [f"FNF:{len(fc.functions)}",
                     f"FNH:{sum(1 for _l, c in fc.functions.values() if c)}"]
+            brda = []
+            for line, branches in sorted(fc.branches.items()):
+                for block, (not_taken, taken, ran) in enumerate(branches):
+                    for branch, count in enumerate((not_taken, taken)):
+                        brda.append(f"BRDA:{line},{block},{branch},{count if ran else '-'}")
+            out += brda
+            if brda:
+                out += [f"BRF:{len(brda)}",
+                        f"BRH:{sum(1 for b in brda if not b.endswith((',0', ',-')))}"]
             for line, count in sorted(fc.lines.items()):
                 out.append(f"DA:{line},{count}")
             out += [f"LF:{len(fc.lines)}", f"LH:{sum(1 for c in fc.lines.values() if c)}",
@@ -273,6 +292,7 @@ class FileCoverage:
 
     def __init__(self, path: str):
         self.path, self.lines, self.functions = path, {}, {}
+        self.branches: dict = {}    # line -> [(not taken, taken, ran)] per conditional jump
 
 
 def _count_at(counts, sizes, sec, off) -> int:
@@ -290,6 +310,79 @@ def _row_counts(rows, counts, sizes) -> list[int]:
         while i < len(keys) and keys[i][0] == sec and keys[i][1] < end:
             result[i] += count
             i += 1
+    return result
+
+
+def _branch_counts(image, rows, counts, sizes) -> dict:
+    """{(path, line): [(not taken, taken, ran)]} for the conditional jumps whose
+    edges the block counts determine: a jump executed c times whose
+    fall-through instruction nothing else jumps to fell through as often as
+    that instruction's block began, and was taken the rest of the time."""
+    info = _jumps(image)
+    out: dict = {}
+    keys = [(sec, off) for sec, off, _p, _l in rows]
+    for sec, (conditional, targets) in info.items():
+        starts = sorted(off for (s, off) in counts if s == sec)
+        for off, fall in conditional:
+            if fall in targets:
+                continue                      # entered from elsewhere too: edges unknown
+            ran = _count_at_offset(counts, sizes, starts, sec, off)
+            not_taken = counts.get((sec, fall), 0)
+            pos = bisect.bisect_right(keys, (sec, off)) - 1
+            if pos < 0 or keys[pos][0] != sec:
+                continue
+            where = (rows[pos][2], rows[pos][3])
+            out.setdefault(where, []).append((not_taken, ran - not_taken, ran > 0))
+    return out
+
+
+def _count_at_offset(counts, sizes, starts, sec, off) -> int:
+    """How often the instruction at sec+off ran (the blocks containing it)."""
+    total = 0
+    for start in starts[:bisect.bisect_right(starts, off)]:
+        if start + sizes.get((sec, start), 1) > off:
+            total += counts[(sec, start)]
+    return total
+
+
+_JUMPS: dict = {}
+
+
+def _jumps(image) -> dict:
+    """{section: ([(jcc offset, fall-through offset)], jump targets)} of the
+    image's code, from capstone; jumps whose displacement is relocated (to
+    another section or an export) are not targets in their section."""
+    key = _image_key(image)
+    if key in _JUMPS:
+        return _JUMPS[key]
+    result = {}
+    try:
+        import capstone
+    except ImportError:
+        _JUMPS[key] = result
+        return result
+    from . import elf as E
+    md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    for sec in image.sections:
+        if not (sec.sh_flags & E.SHF_EXECINSTR and sec.sh_flags & E.SHF_ALLOC) or \
+                sec.sh_type == E.SHT_NOBITS or not sec.sh_size:
+            continue
+        relocated = set()
+        for rel in image.sections:
+            if rel.sh_type == E.SHT_RELA and rel.sh_info == sec.index:
+                relocated.update(r_offset for r_offset, *_rest in image.iter_relas(rel.index))
+        conditional, targets = [], set()
+        for insn in md.disasm(image.section_data(sec.index), 0):
+            name = insn.mnemonic
+            if not name.startswith("j") or not insn.op_str.startswith("0x"):
+                continue
+            if any(o in relocated for o in range(insn.address + 1, insn.address + insn.size)):
+                continue
+            targets.add(int(insn.op_str, 16))
+            if name != "jmp":
+                conditional.append((insn.address, insn.address + insn.size))
+        result[sec.index] = (conditional, targets)
+    _JUMPS[key] = result
     return result
 
 

@@ -1,7 +1,7 @@
 """Line coverage of module code (kemu.coverage): lcov from executed blocks and DWARF.
 
 testmods/covered.c has known counts: init calls covered_step() ``n`` times
-(its loop condition runs n+1 times), prints the "big" line when the sum of
+(its loop condition runs n+1 times; its exit branch is not taken n times), prints the "big" line when the sum of
 i*i+1 exceeds 100 (n >= 7) and the "small" one otherwise; covered_unused()
 never runs; exit runs once when the module is unloaded.
 """
@@ -49,6 +49,12 @@ def expected_lcov(testmods, at, n: int, exit_ran: bool) -> str:
     out += [f"FN:{line},{name}" for line, name, _c in fns]
     out += [f"FNDA:{count},{name}" for _l, name, count in fns]
     out += ["FNF:4", f"FNH:{sum(1 for f in fns if f[2])}"]
+    # the loop's exit test falls through into the body n times and leaves once;
+    # "if (sum > 100)" falls through into the big line or jumps to the small one
+    loop, test = at("for (i = 0; i < n; i++)"), at("if (sum > 100)")
+    brda = [(loop, n), (loop, 1), (test, int(big)), (test, int(not big))]
+    out += [f"BRDA:{line},0,{i % 2},{count}" for i, (line, count) in enumerate(brda)]
+    out += ["BRF:4", f"BRH:{sum(1 for _l, c in brda if c)}"]
     out += [f"DA:{line},{count}" for line, count in lines]
     out += [f"LF:{len(lines)}", f"LH:{sum(1 for _l, c in lines if c)}", "end_of_record"]
     return "\n".join(out) + "\n"
