@@ -314,12 +314,14 @@ def _kunit_status(k, mod, console: Console) -> int:
         return 0
     cases = [c for suite in suites for c in suite.cases]
     failed = [f"{c.suite}.{c.name}" for c in cases if c.status == "not ok"]
-    failed += [s.name for s in suites if s.status == "not ok" and not s.failed]
-    if not failed:
+    broken = [s.name for s in suites if s.status == "not ok" and not s.cases]
+    if not failed and not broken:
         console.info(f"kemu: {mod.name}: KUnit: {len(cases)} test cases, none failed")
         return 0
-    console.error(f"kemu: {mod.name}: KUnit: {len(failed)} of {len(cases)} test cases failed: "
-                  + ", ".join(failed))
+    parts = [f"{len(failed)} of {len(cases)} test cases failed" +
+             (f": {', '.join(failed)}" if failed else "")]
+    parts += [f"suite {name} failed to initialize" for name in broken]
+    console.error(f"kemu: {mod.name}: KUnit: " + "; ".join(parts))
     return 1
 
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kunit_demo.c - two KUnit suites built against the distribution's headers
+ * kunit_demo.c - three KUnit suites built against the distribution's headers
  * (which export no KUnit: the build needs KBUILD_MODPOST_WARN=1). Suite
  * kemu_demo has passing, failing (EXPECT and ASSERT), skipped, allocating
- * and parameterised cases, with init/exit hooks; kemu_demo_ok passes.
+ * and parameterised cases, with init/exit hooks; kemu_demo_ok passes, with
+ * suite_init/suite_exit hooks; kemu_demo_bad's suite_init fails.
  */
 #include <kunit/test.h>
 #include <linux/module.h>
@@ -125,12 +126,36 @@ static struct kunit_case demo_ok_cases[] = {
 	{}
 };
 
+static int demo_ok_suite_init(struct kunit_suite *suite)
+{
+	pr_info("kunit_demo: suite init of %s\n", suite->name);
+	return 0;
+}
+
+static void demo_ok_suite_exit(struct kunit_suite *suite)
+{
+	pr_info("kunit_demo: suite exit of %s\n", suite->name);
+}
+
 static struct kunit_suite demo_ok_suite = {
 	.name = "kemu_demo_ok",
+	.suite_init = demo_ok_suite_init,
+	.suite_exit = demo_ok_suite_exit,
 	.test_cases = demo_ok_cases,
 };
 
-kunit_test_suites(&demo_suite, &demo_ok_suite);
+static int demo_bad_suite_init(struct kunit_suite *suite)
+{
+	return -EINVAL;
+}
+
+static struct kunit_suite demo_bad_suite = {
+	.name = "kemu_demo_bad",
+	.suite_init = demo_bad_suite_init,
+	.test_cases = demo_ok_cases,
+};
+
+kunit_test_suites(&demo_suite, &demo_ok_suite, &demo_bad_suite);
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("kemu project");

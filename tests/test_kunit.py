@@ -63,11 +63,15 @@ def expected_ktap(testmods) -> list[str]:
         "# kemu_demo: pass:2 fail:3 skip:1 total:6",
         "# Totals: pass:4 fail:3 skip:1 total:8",
         "not ok 1 kemu_demo",
+        "kunit_demo: suite init of kemu_demo_ok",
         "    KTAP version 1",
         "    # Subtest: kemu_demo_ok",
         "    1..1",
         "    ok 1 demo_ok",
+        "kunit_demo: suite exit of kemu_demo_ok",
         "ok 2 kemu_demo_ok",
+        "    # kemu_demo_bad:     # failed to initialize (-22)",
+        "not ok 3 kemu_demo_bad",
     ]
 
 
@@ -81,7 +85,8 @@ def test_suites_run_as_the_module_comes(testmods):
         assert not k.findings                               # kunit_kmalloc'd memory freed
         suites = k.kunit_results(mod)
         assert [(s.name, s.number, s.status) for s in suites] == [
-            ("kemu_demo", 1, "not ok"), ("kemu_demo_ok", 2, "ok")]
+            ("kemu_demo", 1, "not ok"), ("kemu_demo_ok", 2, "ok"), ("kemu_demo_bad", 3, "not ok")]
+        assert suites[2].cases == []
         assert [(c.name, c.status) for c in suites[0].cases] == [
             ("demo_pass", "ok"), ("demo_fail_expect", "not ok"), ("demo_fail_assert", "not ok"),
             ("demo_skip", "skip"), ("demo_alloc", "ok"), ("demo_param", "not ok")]
@@ -108,7 +113,7 @@ def test_cli_exits_non_zero_on_a_failing_case(testmods, tmp_path):
     assert log[2:-1] == expected_ktap(testmods)
     assert run.stderr == ("kemu: kunit_demo: KUnit: 3 of 7 test cases failed: "
                           "kemu_demo.demo_fail_expect, kemu_demo.demo_fail_assert, "
-                          "kemu_demo.demo_param\n")
+                          "kemu_demo.demo_param; suite kemu_demo_bad failed to initialize\n")
 
 
 def test_pytest_collects_each_case(testmods, tmp_path):
@@ -119,9 +124,10 @@ def test_pytest_collects_each_case(testmods, tmp_path):
                             cwd=tmp_path, env=env)
     out = result.stdout
     assert result.returncode == 1
-    assert "3 failed, 3 passed, 1 skipped" in out, out
+    assert "4 failed, 3 passed, 1 skipped" in out, out
     for name, word in (("kemu_demo.demo_pass", "PASSED"), ("kemu_demo.demo_fail_assert", "FAILED"),
-                       ("kemu_demo.demo_skip", "SKIPPED"), ("kemu_demo_ok.demo_ok", "PASSED")):
+                       ("kemu_demo.demo_skip", "SKIPPED"), ("kemu_demo_ok.demo_ok", "PASSED"),
+                       ("kemu_demo_bad", "FAILED")):
         assert re.search(rf"kunit_demo.ko::{re.escape(name)} {word}", out), (name, out)
     assert "KUnit case kemu_demo.demo_param failed:" in out
     assert "        *value == 7" in out

@@ -88,15 +88,14 @@ def _status(k, addr: int, member: str) -> int:
     return rd(k, addr, member, 4)
 
 
-def kunit_err(k, test: int, name_member: str, text: str) -> None:
-    """kunit_err(test, ...): KERN_ERR, "    # NAME: " and the text (no newline added)."""
-    name = cstr(k, rd(k, test, name_member)) if name_member.endswith(".name") else \
-        cstr(k, test + k.target.offset(name_member))
+def kunit_err(k, name: str, text: str) -> None:
+    """kunit_err(test_or_suite, ...): KERN_ERR, "    # NAME: " and the text (no
+    newline added); NAME is test->name, or a suite's name."""
     _printk(k, KERN_ERR, f"{SUBTEST_INDENT}# {name}: {text}")
 
 
 def _test_err(k, test: int, text: str) -> None:
-    kunit_err(k, test, "kunit.name", text)
+    kunit_err(k, cstr(k, rd(k, test, "kunit.name")), text)
 
 
 def _set_failure(k, test: int) -> None:
@@ -463,8 +462,7 @@ def kunit_run_tests(k, mod, suite: int) -> SuiteResult:
         init_err = s32(_call(k, mod, suite_init, suite, entry=entry))
         wr(k, suite, "kunit_suite.suite_init_err", init_err, 4)
         if init_err:
-            kunit_err(k, suite, "kunit_suite.name",
-                      f"{SUBTEST_INDENT}# failed to initialize ({init_err})")
+            kunit_err(k, name, f"{SUBTEST_INDENT}# failed to initialize ({init_err})")
     if not init_err:
         cases = _cases(k, suite)
         _printk(k, KERN_INFO, f"{SUBTEST_INDENT}KTAP version 1\n")
