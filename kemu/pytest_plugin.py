@@ -16,9 +16,11 @@ Fixtures:
     these kernels is summed over the session and written to FILE as lcov.
 
 ``kemu_build``
-    ``kemu_build(sources, name=None, cflags="")`` builds a module from C
-    sources (paths relative to the test file) against the installed headers,
-    cached by content, and returns the path of the ``.ko``.
+    ``kemu_build(sources, name=None, cflags="", kdir=None)`` builds a module
+    from C sources (paths relative to the test file) against the headers named
+    by ``kdir``, ``--kemu-kdir``, ``$KDIR``, or the one installed set, cached by
+    content, and returns the path of the ``.ko``. A ``kernel`` that loads it
+    becomes the kernel it was built for (its target follows the module).
 
 ``kemu_faultsweep``
     ``kemu_faultsweep(ko, params="", entry="init", scenario=None)`` runs the
@@ -39,10 +41,12 @@ _COVERAGE = pytest.StashKey()            # the session's merged CoverageData (--
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("kemu")
-    group.addoption("--kemu-cov", metavar="FILE", default=None,
-                    help="line coverage of the modules loaded into the 'kernel' fixture's "
-                         "kernels, over the whole session, written to FILE as lcov")
+    parser.addoption("--kemu-kdir", metavar="DIR", default=None,
+                     help="kemu_build: kernel headers to build modules against "
+                          "(default: $KDIR or the one installed set)")
+    parser.addoption("--kemu-cov", metavar="FILE", default=None,
+                     help="line coverage of the modules loaded into the 'kernel' fixture's "
+                          "kernels, over the whole session, written to FILE as lcov")
 
 
 def pytest_configure(config):
@@ -88,8 +92,11 @@ def kemu_build(request):
     from .testing import build_module
     base = pathlib.Path(str(request.fspath)).parent
 
-    def build(sources, name=None, cflags=""):
-        return build_module(sources, name=name, cflags=cflags, base=base)
+    default_kdir = request.config.getoption("--kemu-kdir")
+
+    def build(sources, name=None, cflags="", kdir=None):
+        return build_module(sources, name=name, cflags=cflags, base=base,
+                            kdir=kdir or default_kdir)
     return build
 
 

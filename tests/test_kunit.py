@@ -155,9 +155,9 @@ def test_kemu_build_builds_a_suite_against_stock_headers(tmp_path, testmods):
             assert kernel.dmesg[-5:] == ["    KTAP version 1", "    # Subtest: mini", "    1..1",
                                          "    ok 1 mini_case", "ok 1 mini"]
     """))
-    from conftest import _module_release          # the headers testmods/ was built with
-    kdir = f"/usr/src/linux-headers-{_module_release(testmods / 'hello.ko')}"
-    env = {**os.environ, "PYTHONPATH": str(testmods.parent), "KEMU_KDIR": kdir}
+    from conftest import module_release           # the headers testmods/ was built with
+    kdir = f"/usr/src/linux-headers-{module_release(testmods / 'hello.ko')}"
+    env = {**os.environ, "PYTHONPATH": str(testmods.parent), "KDIR": kdir}
     env.pop("PYTEST_ADDOPTS", None)
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                              str(tmp_path / "test_mini.py")], capture_output=True, text=True,
