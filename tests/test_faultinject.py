@@ -88,7 +88,7 @@ def test_fail_nth_reproduces_a_path_in_the_api(testmods):
         assert failed.value.errno == errno.ENOMEM
         assert fi.injected.nth == 2 and fi.injected.export == "kmalloc_trace"
         assert [f["kind"] for f in k.findings] == ["leak"]
-        assert f"    [<" in k.dmesg[-1] and k.dmesg[-1].endswith(f"(faulty.c:{first})")
+        assert "    [<" in k.dmesg[-1] and k.dmesg[-1].endswith(f"(faulty.c:{first})")
         assert "faulty" not in k.modules
 
 

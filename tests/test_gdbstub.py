@@ -8,8 +8,6 @@ import socket
 import subprocess
 import sys
 
-import pytest
-
 
 def free_port() -> int:
     with socket.socket() as s:

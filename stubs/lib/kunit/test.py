@@ -209,7 +209,7 @@ for _name in ASSERT_FORMATS:
                 why="kemu formats assertions inside kunit_do_failed_assertion()")
 
 
-def _fail(k, test: int, file: str, line: int, assert_type: int, fmt, text: str) -> None:
+def _fail(k, test: int, file: str, line: int, assert_type: int, text: str) -> None:
     """kunit_fail(): mark the test failed, print prologue and formatted assertion."""
     _set_failure(k, test)
     kind = "ASSERTION" if assert_type == k.target.const("KUNIT_ASSERTION") else "EXPECTATION"
@@ -224,7 +224,7 @@ def kunit_do_failed_assertion(k, test, loc, assert_type, assertion, assert_forma
     formatter = ASSERT_FORMATS.get(hit[0]) if hit and hit[1] == 0 else None
     text = formatter.format(k, assertion, message) if formatter else (message or "")
     _fail(k, test, cstr(k, rd(k, loc, "kunit_loc.file")), s32(rd(k, loc, "kunit_loc.line", 4)),
-          assert_type, fmt, text)
+          assert_type, text)
     if assert_type == k.target.const("KUNIT_ASSERTION"):
         raise KunitThrow()                                       # kunit_abort()
 
@@ -356,7 +356,7 @@ def kunit_kfree(k, test, ptr):
             return
     # KUNIT_FAIL(test, "kunit_kfree: %px already freed or not allocated by kunit", ptr)
     text = f"kunit_kfree: {ptr:016x} already freed or not allocated by kunit"
-    _fail(k, test, "lib/kunit/test.c", 741, k.target.const("KUNIT_EXPECTATION"), 1, text)
+    _fail(k, test, "lib/kunit/test.c", 741, k.target.const("KUNIT_EXPECTATION"), text)
 
 
 # ------------------------------------------------------------------ running
