@@ -20,6 +20,7 @@ and ``ignore-gfp-wait``; calls from other modules' code are not counted.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from .errors import EmulationError, InitError, KemuError, errno_name
@@ -91,12 +92,17 @@ class FaultInjection:
             return False
         m = k.machine
         caller = m.read_u64(m.reg("rsp"))
-        if not entry[1].within(caller):
-            return False              # called from another module's or the kernel's code
-        site = self._sites.get(caller)
+        site = self._sites.get((caller, defn.name))
         if site is None:
-            from .debuginfo import LazySite
-            site = self._sites[caller] = LazySite(k, caller)
+            if entry[1].within(caller):
+                from .debuginfo import LazySite
+                site = LazySite(k, caller)
+            elif k.module_containing(caller) is None:
+                # a tail call (jmp) from the entry's own function: no return address in it
+                site = f"a tail call ending {entry[0]}"
+            else:
+                return False          # another module's code called it
+            self._sites[(caller, defn.name)] = site
         call = FallibleCall(len(self.calls) + 1, defn.name, defn.fails.text, caller, site,
                             entry[0])
         self.calls.append(call)
@@ -182,15 +188,36 @@ class SweepReport:
                 "paths": [path(p) for p in self.paths]}
 
 
+def dependencies(path) -> tuple:
+    """(module tree root or None, paths of the modules ``path`` depends on, in
+    modprobe's order): the tree is ``$KEMU_MODULES`` or the one the file is in."""
+    from .modprobe import find_tree, modname, shared_tree
+    root = os.environ.get("KEMU_MODULES") or find_tree(os.path.dirname(os.path.abspath(path)))
+    if not root:
+        return None, []
+    tree = shared_tree(root)
+    name = modname(os.path.basename(str(path)))
+    if tree.entry(name) is None:
+        return root, []
+    hard = set(tree.depends(name)[:-1])
+    order = tree.modprobe_order(name, softdeps=False)
+    return root, [tree.path(dep) for dep in order if dep in hard and tree.path(dep)]
+
+
 def run_once(path, args: str = "", nth: int = 0, scope: str = "init", scenario=None,
-             kernel_factory=None, data: bytes | None = None):
+             kernel_factory=None, data: bytes | None = None, deps=(None, [])):
     """Load ``path`` in a fresh kernel with the ``nth`` fallible call in ``scope``
     failing, run ``scenario(k, mod)`` if init succeeded, unload; returns
-    (PathResult, FaultInjection). A load refused before init raises LoadError.
+    (PathResult, FaultInjection). ``deps`` is (module tree, dependencies loaded
+    first, without faults), as :func:`dependencies` gives. A load refused before
+    init raises LoadError.
     """
     from .kernel import Kernel
     from .unload import UnloadError
-    k = (kernel_factory or Kernel)()
+    root, needed = deps
+    k = kernel_factory() if kernel_factory else Kernel(modules=root)
+    for dep in needed:
+        k.load(dep)
     fi = k.model(FaultInjection).arm(str(path), nth, scope)
     init_ret, outcome, mod = None, "", None
     try:
@@ -233,19 +260,22 @@ def faultsweep(path, args: str = "", scope: str = "init", scenario=None,
     A path's findings are those the run without faults did not have.
 
     ``scenario(k, mod)`` exercises callbacks after a successful init (with
-    ``scope="callbacks"`` its calls are the ones failed). Raises LoadError when
-    the module does not even load without faults.
+    ``scope="callbacks"`` its calls are the ones failed). The modules it depends
+    on are loaded first, as modprobe would (see :func:`dependencies`). Raises
+    LoadError when the module does not even load without faults.
     """
     with open(path, "rb") as fh:
         data = fh.read()
-    baseline, fi = run_once(path, args, 0, scope, scenario, kernel_factory, data)
+    deps = dependencies(path)
+    baseline, fi = run_once(path, args, 0, scope, scenario, kernel_factory, data, deps)
     first: dict = {}
     for call in fi.calls:
         first.setdefault(call.site_key, call)
     known = {(f["kind"], f["message"]) for f in baseline.findings}
     paths = []
     for i, call in enumerate(first.values()):
-        result, _fi = run_once(path, args, call.nth, scope, scenario, kernel_factory, data)
+        result, _fi = run_once(path, args, call.nth, scope, scenario, kernel_factory, data,
+                               deps)
         # what the run without faults also found is the baseline's, reported once
         result.findings = [f for f in result.findings if (f["kind"], f["message"]) not in known]
         if result.call is None:          # the run went another way before reaching it

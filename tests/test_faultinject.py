@@ -198,3 +198,14 @@ def test_pytest_fixture(testmods, tmp_path):
     assert "1 failed, 1 passed" in result.stdout, result.stdout
     assert "kemu faultsweep: a failure path misbehaves" in result.stdout
     assert "[FAIL] fail-nth 2: kmalloc_trace() -> NULL" in result.stdout
+
+
+def test_faultsweep_of_a_debian_module_loads_its_dependencies(debian_modules):
+    """vfat.ko needs fat.ko (loaded first, as modprobe would); its init ends in a
+    tail call to register_filesystem(), which fails with -EBUSY."""
+    report = faultsweep(str(debian_modules / "fs" / "fat" / "vfat.ko"))
+    assert report.baseline.init_ret == 0 and report.baseline.ok
+    path, = report.paths
+    assert (path.call.export, path.call.failure, str(path.call.site)) == \
+        ("register_filesystem", "-EBUSY", "a tail call ending vfat init")
+    assert path.init_ret == -errno.EBUSY and path.ok
