@@ -52,8 +52,8 @@ def empty_executable() -> str:
     (post_create_inferior()); offered with ``qXfer:exec-file:read``, this one
     gives it none of its own symbols, so the module's are the only ones.
     """
-    from .testing import cache_dir
-    path = cache_dir().parent / "gdb-empty.elf"
+    from .paths import cache_root
+    path = cache_root() / "gdb-empty.elf"
     if not path.exists():
         header = (b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) +
                   struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0, 0, 0, 0, 64, 56, 0, 64, 0, 0))
