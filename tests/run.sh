@@ -32,6 +32,8 @@ export KDIR
 echo "tests/run.sh: building and testing against $KDIR"
 
 testmods/build.sh
+# describe the kernel of $KDIR now, so no test's output carries the one-time line
+python3 -m kemu targets --generate "$KDIR" >/dev/null
 # real modules from Debian's kernel package, for the tests that run them
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
 export KEMU_DEBIAN_MODULES
