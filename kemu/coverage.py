@@ -136,8 +136,9 @@ class LineCoverage:
         """Count the blocks of the modules loaded from ``paths`` (all if None),
         those loaded now and those loaded later."""
         self.paths = None if paths is None else {str(p) for p in paths}
-        if not self.armed:
+        if not self.armed:                   # a new measurement (a live session's next command)
             self.armed = True
+            self.data = CoverageData()
             self.k.state_listeners.append(self._on_state)
         for mod in self.k.modules.values():
             if mod.state in (ModuleState.COMING, ModuleState.LIVE) and self._wanted(mod):

@@ -162,8 +162,11 @@ def test_cli_faultsweep_and_fail_nth(testmods, tmp_path):
     err = run.stderr.splitlines()
     assert err[0].startswith("kemu: fault injected: call 2 of init, kmalloc_trace() returned "
                              "NULL at faulty_init+") and err[0].endswith(f"(faulty.c:{second})")
-    assert err[-1] == "kemu: ERROR: could not insert module " \
-        f"{testmods / 'faulty.ko'}: Cannot allocate memory"
+    assert err[1:] == [
+        f"kemu: ERROR: could not insert module {testmods / 'faulty.ko'}: Cannot allocate memory",
+        err[2]]
+    assert err[2].startswith("kemu: finding: leak: faulty leaked 64 bytes (kmalloc) allocated "
+                             "at faulty_init+") and err[2].endswith(f"(faulty.c:{first})")
     # the journal replays the injected fault: the next command's kernel has no faulty
     lsmod = kemu("lsmod", session=tmp_path / "s")
     assert "faulty" not in lsmod.stdout
