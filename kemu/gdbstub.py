@@ -142,6 +142,19 @@ class GdbStub:
         self.close()
 
     def close(self) -> None:
+        """Unhook the kernel (a live session's kernel outlives the command) and close."""
+        if self._on_state in self.k.state_listeners:
+            self.k.state_listeners.remove(self._on_state)
+        if self._on_fault in self.k.fault_handlers:
+            self.k.fault_handlers.remove(self._on_fault)
+        uc = self.m.uc
+        for handle in [*self.breakpoints.values(), *self.watchpoints.values()] + \
+                ([self.trace_hook] if self.trace_hook is not None else []):
+            try:
+                uc.hook_del(handle)
+            except Exception:         # already gone with its hook list
+                pass
+        self.breakpoints, self.watchpoints, self.trace_hook = {}, {}, None
         for sock in (self.conn, self.listener):
             if sock is not None:
                 try:
