@@ -114,10 +114,16 @@ def _findings_status(args, console, status: int) -> int:
     return status
 
 
-def _print_findings(console) -> None:
+# findings of a fault that ended module code: a failed command's error line names it already
+ENTRY_ENDING_FINDINGS = ("oops", "soft-lockup")
+
+
+def _print_findings(console, status: int) -> None:
     if console.json:
         return
     for f in _new_findings(console):
+        if status != 0 and f["kind"] in ENTRY_ENDING_FINDINGS:
+            continue
         console.err.print(f"kemu: finding: {f['kind']}: {f['message']}", style="bold yellow",
                           highlight=False, markup=False)
 
@@ -844,7 +850,7 @@ def main(argv=None, host=None) -> int:
     console.sessions = []
     try:
         status = args.func(args, console)
-        _print_findings(console)
+        _print_findings(console, status)
         return _findings_status(args, console, status)
     except UsageError as exc:
         console.error(f"kemu: {exc}")
