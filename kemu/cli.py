@@ -231,7 +231,9 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
                "tainted": sum(1 << TAINT_LETTERS[l] for l in k.taints)},
            "log": [{"time": r.ts_ns / 1e9, "level": r.level, "text": r.text}
                    for r in k.log.records[mark:]],
-           "findings": k.findings, "notes": k.notes}
+           "findings": k.findings, "notes": k.notes,
+           "behaviour": [{key: value for key, value in e.items() if key != "seq"}
+                         for e in behaviour_since(k, mark)]}
     if mod is not None:
         from .procfs import module_size
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
@@ -240,9 +242,48 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
                          "address": f"{mod.core.base_addr:#x}",
                          "holders": [h.name for h in mod.holders],
                          "uses": [u.name for u in mod.uses]}
+        verdict = module_signature(k, mod)
+        doc["module"]["signature"] = verdict.as_dict() if verdict else None
     if k.trace is not None:
         doc["trace"] = k.trace
     return doc
+
+
+def behaviour_since(k, mark: int = 0) -> list[dict]:
+    """Tampering events recorded since log record ``mark`` (``seq``: the log position)."""
+    return [e for e in k.behaviour if e["seq"] >= mark]
+
+
+def print_behaviour(console: Console, events: list[dict]) -> None:
+    """The human summary after the log: one line per event, then the notes once."""
+    if not events:
+        return
+    console.info("kemu: behaviour (what the module did to the kernel):")
+    notes = []
+    for e in events:
+        where = e["function"] or "?"
+        if e["line"]:
+            where += f" ({e['line']})"
+        console.info(f"  [{e['module'] or '-'} {e['when'] or '-'}] {e['what']}  <- {where}")
+        if e.get("note") and e["note"] not in notes:
+            notes.append(e["note"])
+    for note in notes:
+        console.info(f"  note: {note}")
+
+
+def module_signature(k, mod):
+    """The module file's signature verdict against the target kernel's own keys."""
+    from .kallsyms import KallsymsError, load_kallsyms
+    from .modsig import signature_verdict
+    try:
+        certificates = load_kallsyms(k.target.release).certificates
+    except (KallsymsError, OSError):
+        certificates = []
+    try:
+        with open(mod.path, "rb") as f:
+            return signature_verdict(f.read(), certificates)
+    except OSError:
+        return None
 
 
 def _emit_json(doc: dict) -> None:
@@ -342,10 +383,18 @@ def cmd_run(args, console: Console) -> int:
             console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state "
                          f"{mod.state.name}, taint {k.module_taint_letters(mod) or '-'}")
             status = _kunit_status(k, mod, console) or status
+        if not args.json:
+            verdict = module_signature(k, mod) if mod is not None else None
+            if verdict is not None:
+                console.info(f"kemu: {mod.name}: {verdict.text(k.target.release)}")
+            print_behaviour(console, behaviour_since(k, mark))
         if mod is not None and args.unload:
+            unload_mark = len(k.log.records)
             try:
                 _remove(args, k, session, mod.name, False, console)
                 console.info(f"kemu: {mod.name}: exit ran, module unloaded")
+                if not args.json:
+                    print_behaviour(console, behaviour_since(k, unload_mark))
             except KemuError as exc:
                 console.error(f"kemu: ERROR: {exc}")
                 status = 1
@@ -413,7 +462,7 @@ def cmd_lsmod(args, console: Console) -> int:
                           for m in reversed(list(k.modules.values()))]
         _emit_json(doc)
         return 0
-    sys.stdout.write(proc_modules(k) if args.proc else lsmod(k))
+    sys.stdout.write(proc_modules(k) if args.proc else lsmod(k, show_hidden=args.all))
     if k.taints and not args.proc:
         # lsmod's table has no taint column; the kernel's taint goes to stderr
         console.err.print(f"kemu: kernel {k.taint_string().strip()} "
@@ -631,6 +680,7 @@ def _print_notes(k, console: Console, session) -> None:
 
 def cmd_modinfo(args, console: Console) -> int:
     from . import elf as E
+    from .modsig import signature_info
     path = args.module
     data = _read_module(path)
     errors = []
@@ -638,6 +688,9 @@ def cmd_modinfo(args, console: Console) -> int:
     image = E.elf_validity_check(body, lambda lvl, text: errors.append(text))
     idx = image.find_any_sec(".modinfo")
     info = E.parse_modinfo(image.section_data(idx)) if idx else []
+    sig = signature_info(data)
+    if sig is not None:                    # kmod_module_get_info() appends these last
+        info = info + sig.modinfo()
     lines = [f"{'filename:':<16}{os.path.abspath(path)}"]
     parms, ptypes, order = {}, {}, []
     for key, value in info:
@@ -736,6 +789,8 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(func=cmd_unload)
     ls = sub.add_parser("lsmod", parents=[common], help="list loaded modules (as lsmod)")
     ls.add_argument("--proc", action="store_true", help="/proc/modules format, with taints")
+    ls.add_argument("--all", action="store_true", help="also the modules that unlinked "
+                    "themselves from the module list, marked [hidden]")
     ls.set_defaults(func=cmd_lsmod)
     sub.add_parser("dmesg", parents=[common], help="print the session's kernel log"
                    ).set_defaults(func=cmd_dmesg)

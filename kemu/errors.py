@@ -63,8 +63,10 @@ class EmulationError(KemuError):
 class MemoryFault(EmulationError):
     """An access to an address that is not mapped, or not with that permission."""
 
-    def __init__(self, addr: int, access: str, rip: int, message: str | None = None):
+    def __init__(self, addr: int, access: str, rip: int, message: str | None = None,
+                 prot: bool = False):
         self.addr, self.access, self.rip = addr, access, rip
+        self.prot = prot                # mapped, but not with that permission
         super().__init__(message or f"unable to handle page fault for address: {addr:#018x}")
 
 

@@ -119,6 +119,8 @@ class ExportDef:
     origin: str = ""               # "module.py:line" of the declaration
     prototype: str = ""            # the C prototype, parsed lazily into ``proto``
     fails: Failure | None = None   # how a call fails in Linux (fault injection), or None
+    internal: bool = False         # a vmlinux symbol Linux does not export: reached by
+                                   # address only (kallsyms, kprobes), never linked against
 
     @property
     def proto(self) -> Prototype | None:
@@ -184,6 +186,19 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
                            prototype=prototype, fails=failure), override)
+        return fn
+    return deco
+
+
+def kernel_function(prototype: str):
+    """Decorator: model a vmlinux function that Linux does not export
+    (``kallsyms_lookup_name``): modules reach it only by its address, which
+    kallsyms and kprobes hand out; a module importing it gets ``Unknown symbol``."""
+    name = prototype_name(prototype)
+
+    def deco(fn):
+        register(ExportDef(name, "func", fn, origin=_origin(fn), prototype=prototype,
+                           internal=True))
         return fn
     return deco
 

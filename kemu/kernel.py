@@ -115,6 +115,9 @@ class Kernel:
         self._noted: set = set()
         self.current_entry = None
         self.findings: list[dict] = []
+        self.behaviour: list[dict] = []     # tampering events (record_tamper), in order
+        self.vmlinux = None                 # the kernel's kallsyms table, once a model loads it
+        self.kernel_objects: dict = {}      # name -> (addr, size): vmlinux data kemu placed
         self.oops_count = 0
         self.trace: list[dict] | None = None
         self._tracer = None
@@ -255,7 +258,7 @@ class Kernel:
         from_module = self._exported_by_module(name)
         if include_modules and from_module:
             ksym = self._module_export(name)
-        if ksym is None:
+        if ksym is None and not getattr(REGISTRY.get(name), "internal", False):
             ksym = self._kernel_symbol(name)
             if ksym is not None and from_module and include_modules:
                 exporter = self.target.get_export(name).exporter.rsplit("/", 1)[-1]
@@ -316,8 +319,37 @@ class Kernel:
                 return hit[0], hit[1], hit[2], mod.name
         name = self.machine.slot_name(addr & ~(SLOT_SIZE - 1))
         if name:
-            return name, addr & (SLOT_SIZE - 1), SLOT_SIZE, None
+            return name, addr & (SLOT_SIZE - 1), self._vmlinux_size(name, SLOT_SIZE), None
+        for name, (start, size) in self.kernel_objects.items():
+            if start <= addr < start + size:
+                return name, addr - start, size, None
         return None
+
+    def _vmlinux_size(self, name: str, default: int) -> int:
+        """The size kallsyms gives a vmlinux symbol (to its next higher address)."""
+        if self.vmlinux is not None:
+            sym = self.vmlinux.get(name)
+            hit = self.vmlinux.lookup(sym.addr) if sym else None
+            if hit:
+                return hit[2]
+        return default
+
+    def record_tamper(self, kind: str, what: str, site: int = 0, **details) -> dict:
+        """Record a tampering event (a behaviour-report line): who did it (the running
+        entry's module, the function and source line at ``site``, a code address) and when."""
+        from .debuginfo import source_line
+        entry, mod = self.current_entry or ("", None)
+        if mod is None and site:
+            mod = self.module_containing(site)
+        hit = self.symbolize(site) if site else None
+        event = {"seq": len(self.log.records), "kind": kind, "what": what,
+                 "module": mod.name if mod else None,
+                 "function": hit[0] if hit else None,
+                 "line": source_line(self, site) if site else None,
+                 "when": entry.split(" ", 1)[1] if mod and entry.startswith(mod.name + " ")
+                 else entry, **details}
+        self.behaviour.append(event)
+        return event
 
     def unloaded_symbol(self, addr: int):
         """(module name, "func+0x0/0x40") if ``addr`` was in a module since unloaded."""

@@ -49,7 +49,7 @@ _lib = _binding.uclib
 _HOOK_CODE_CFUNC = _binding.HOOK_CODE_CFUNC
 
 from .errors import EmulationError, KernelBug, Lockup, MemoryFault
-from .memory import PAGE_SIZE, PROT_RX, Region, align, page_align
+from .memory import PAGE_SIZE, PROT_R, PROT_RX, Region, align, page_align
 
 DIRECT_MAP_ADDR = 0xFFFF888000000000
 VMALLOC_ADDR = 0xFFFFC90000000000
@@ -63,6 +63,8 @@ MODULES_ADDR = 0xFFFFFFFFC0000000
 USER_ADDR = 0x0000000000400000
 
 SLOT_SIZE = 16
+X86_CR0_WP = 1 << 16
+CR0_BOOT = 0x80050033               # PG|AM|WP|NE|ET|MP|PE, what Linux runs with (oops lines)
 NUM_SLOTS = 1 << 16
 THREAD_SIZE = 16384
 MSR_GS_BASE = 0xC0000101
@@ -189,6 +191,8 @@ class Machine:
     def __init__(self):
         uc = self.uc = Uc(UC_ARCH_X86, UC_MODE_64)
         uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        # with a virtual TLB Unicorn ignores PG; WP is kemu's to honour (on_write_protect)
+        uc.reg_write(X.UC_X86_REG_CR0, CR0_BOOT)
         # the direct map's first DIRECT_MAP_HEAP_OFFSET bytes alias the kernel image
         # (physical memory below it); the heap and page allocator start above
         self.direct_map = Region(uc, "direct map", DIRECT_MAP_ADDR + DIRECT_MAP_HEAP_OFFSET,
@@ -238,6 +242,9 @@ class Machine:
         self.running = False
         self.on_invalid_opcode = None  # callable(rip) -> True to continue past ud2
         self.on_fault = None           # callable(access, addr, size) -> True if handled
+        # callable(addr, size, value) -> True to let a write to a read-only page through
+        # (a write to kernel rodata with CR0.WP clear); the machine then stores the value
+        self.on_write_protect = None
         self.on_slot_error = None
         uc.hook_add(UC_HOOK_MEM_INVALID, self._on_fault)
         uc.hook_add(UC_HOOK_INSN_INVALID, self._on_insn_invalid)
@@ -370,11 +377,22 @@ class Machine:
             chunk = page_align(max(64 * 1024, size + alignment))
             # contiguous with the previous chunk; __va(__pa_symbol(x)) reads the same bytes
             start = self.kdata.map_aliased(chunk, image_alias)
-            if not self._kdata_end:
+            if start != self._kdata_end:          # first chunk, or rodata pages in between
                 addr = align(start, alignment)
             self._kdata_end = start + chunk
         self._kdata_next = addr + size
         return addr
+
+    def alloc_rodata(self, size: int) -> int:
+        """Page-aligned kernel data mapped read-only (the kernel's .rodata: a write
+        faults unless ``on_write_protect`` lets it through)."""
+        return self.kdata.map_aliased(size, image_alias, prot=PROT_R)
+
+    def cr0(self) -> int:
+        return self.uc.reg_read(X.UC_X86_REG_CR0)
+
+    def set_cr0(self, value: int) -> None:
+        self.uc.reg_write(X.UC_X86_REG_CR0, value)
 
     def alloc_percpu(self, size: int, alignment: int = 8) -> int:
         """Allocate a per-CPU variable; returns its offset from the GS base."""
@@ -476,6 +494,14 @@ class Machine:
 
     def _on_fault(self, uc, access, address, size, value, user_data):
         kind = self._ACCESS.get(access, "access")
+        if access == UC_MEM_WRITE_PROT and self.on_write_protect is not None:
+            try:
+                value &= (1 << (8 * size)) - 1         # Unicorn passes it signed
+                if self.on_write_protect(address, size, value):
+                    uc.mem_write(address, value.to_bytes(size, "little"))
+                    return True
+            except Exception as exc:            # a model's bug must not hide the fault
+                self._hook_exc = self._hook_exc or exc
         if self.on_fault is not None and access not in self._PROT:
             try:
                 if self.on_fault(kind, address, size):
@@ -507,7 +533,7 @@ class Machine:
             access, addr, prot, rip = fault
             if access == "fetch" and not prot:
                 rip = addr
-            return MemoryFault(addr, access, rip)
+            return MemoryFault(addr, access, rip, prot=prot)
         if err.errno in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED,
                          UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT):
             return MemoryFault(0, "access", self.uc.reg_read(RIP))

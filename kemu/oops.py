@@ -77,7 +77,7 @@ def fault_header(k, exc) -> tuple[list[str], int]:
                 "fetch": "instruction fetch"}.get(exc.access, "read access")
         code = (X86_PF_WRITE if exc.access == "write" else 0) | \
             (X86_PF_INSTR if exc.access == "fetch" else 0) | \
-            (X86_PF_PROT if getattr(exc, "prot", False) else 0)
+            (X86_PF_PROT if exc.prot else 0)
         lines.append(f"#PF: supervisor {kind} in kernel mode")
         lines.append(f"#PF: error_code(0x{code:04x}) - "
                      f"{'permissions violation' if code & X86_PF_PROT else 'not-present page'}")

@@ -11,8 +11,12 @@ def module_size(mod) -> int:
     return mod.init_layout.size + mod.core.size
 
 
-def _newest_first(k):
-    return [m for m in reversed(list(k.modules.values())) if m.state != ModuleState.UNFORMED]
+def _newest_first(k, hidden: bool = False):
+    """The formed modules, newest first; those on the kernel's module list only
+    (a module that unlinked itself is not shown) unless ``hidden``."""
+    listed = set(k.modules) if hidden else k.listed_modules()
+    return [m for m in reversed(list(k.modules.values()))
+            if m.state != ModuleState.UNFORMED and m.name in listed]
 
 
 def proc_modules(k) -> str:
@@ -31,14 +35,18 @@ def proc_modules(k) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def lsmod(k) -> str:
-    """kmod's lsmod: a header, then ``%-19s %8ld  %d`` and the holders."""
+def lsmod(k, show_hidden: bool = False) -> str:
+    """kmod's lsmod: a header, then ``%-19s %8ld  %d`` and the holders;
+    ``show_hidden`` adds the modules missing from the list, marked ``[hidden]``."""
     out = ["Module                  Size  Used by"]
-    for mod in _newest_first(k):
+    listed = k.listed_modules()
+    for mod in _newest_first(k, hidden=show_hidden):
         line = f"{mod.name:<19} {module_size(mod):8d}  {mod.refcount()}"
         holders = [h.name for h in reversed(mod.holders)]
         if holders:
             line += " " + ",".join(holders)
+        if mod.name not in listed:
+            line += " [hidden]"
         out.append(line)
     return "\n".join(out) + "\n"
 

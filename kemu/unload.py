@@ -13,17 +13,20 @@ class UnloadError(KemuError):
     """delete_module() refused; ``errno`` is what the syscall returns."""
 
 
-def find_module(k, name: str):
-    """The formed module called ``name`` (dashes and underscores alike), or None."""
+def find_module(k, name: str, in_sysfs: bool = False):
+    """find_module(): the formed module called ``name`` (dashes and underscores alike) on
+    the kernel's module list, or None; ``in_sysfs``: as /sys/module shows it (a module
+    that unlinked itself from the list is still there)."""
     mod = k.modules.get(name) or k.modules.get(name.replace("-", "_"))
     if mod is None or mod.state == ModuleState.UNFORMED:
         return None
-    return mod
+    return mod if in_sysfs or mod.name in k.listed_modules() else None
 
 
 def check_module_inuse(k, name: str) -> None:
-    """kmod rmmod's own checks before it calls delete_module (skipped by -f)."""
-    mod = find_module(k, name)
+    """kmod rmmod's own checks before it calls delete_module (skipped by -f); kmod
+    reads them from /sys/module/NAME."""
+    mod = find_module(k, name, in_sysfs=True)
     if mod is None:
         raise UnloadError(f"Module {name} is not currently loaded", errno.ENOENT)
     if mod.holders:

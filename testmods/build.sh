@@ -15,7 +15,7 @@ make all
 missing=0
 for m in hello params formats cpuloop kcalls initfail positive noexit nongpl warnbug heapbugs canary \
          missingsym commonsym exporter user pinself percpu weakref spin oops \
-         refs solo/dupexport solo/nongpl_user \
+         refs solo/dupexport solo/nongpl_user rootkit/rk_hide rootkit/rk_sct rootkit/rk_root \
          kemu_proc kemu_misc kemu_nf kemu_fs \
          kemu_lib kemu_crypto \
          timerwork locking kthreads idlework leaky faulty covered kunit_demo; do

@@ -2,7 +2,8 @@
 # Fetch the real modules of Debian's kernel package matching the headers in
 # $KDIR (default: the newest installed): lib/, crypto/, fs/, net/, drivers/ and
 # arch/ of linux-image-<release>, into a cache keyed by release,
-# and print the path of their kernel/ directory. Idempotent.
+# and print the path of their kernel/ directory. Idempotent. The package's boot/vmlinuz (kemu
+# reads the kernel's symbols from it, kemu/kallsyms.py) is kept in $cache/boot.
 set -euo pipefail
 hdr=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)}
 [ -n "$hdr" ] || { echo "fetch-debian-modules: no /usr/src/linux-headers-*-amd64" >&2; exit 1; }
@@ -26,5 +27,15 @@ if [ ! -d "$kernel/net" ] || [ ! -d "$kernel/drivers" ] || [ ! -d "$kernel/arch"
     mkdir -p "$(dirname "$cache")"
     rm -rf "$cache"
     mv "$tmp/x" "$cache"
+fi
+if [ ! -f "$cache/boot/vmlinuz-$release" ]; then
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+    (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1)
+    dpkg-deb --fsys-tarfile "$tmp"/linux-image-"$release"_*.deb |
+        tar -x -C "$tmp" "./boot/vmlinuz-$release"
+    mkdir -p "$cache/boot"
+    mv "$tmp/boot/vmlinuz-$release" "$cache/boot/.vmlinuz-$release.$$"
+    mv "$cache/boot/.vmlinuz-$release.$$" "$cache/boot/vmlinuz-$release"
 fi
 echo "$kernel"

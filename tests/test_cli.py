@@ -99,14 +99,15 @@ def assert_failed_cleanly(proc, status: int = 1) -> str:
 def test_run_hello(runs):
     proc = runs["hello"]
     assert proc.returncode == 0 and proc.stderr == ""
-    assert log_lines(proc)[-6:] == [
+    assert log_lines(proc)[-7:] == [
         "hello: hello, world (count=1)",
         'hello: snprintf gave "world*1" (7 chars)',
         "hello: greeting 1 of 1",
         "hello: this line is a KERN_WARNING",
         "hello: continued line",
-        "kemu: hello: init returned 0, state LIVE, taint OE"]
-    assert all(STAMP.match(line) for line in proc.stdout.splitlines()[:-1])
+        "kemu: hello: init returned 0, state LIVE, taint OE",
+        "kemu: hello: not signed"]
+    assert all(STAMP.match(line) for line in proc.stdout.splitlines()[:-2])
 
 
 def test_run_unload_prints_goodbye(runs):

@@ -123,6 +123,13 @@ def commit_creds(k, new):
     """Install ``new`` as the current task's credentials; drops the old ones."""
     ts = _current(k)
     old = rd(k, ts, "task_struct.real_cred")
+    ids = [(f, k.machine.read_u32(c + k.target.offset(f"cred.{f}"))) for c in (old, new)
+           for f in ("uid", "euid")]
+    comm = k.machine.read_cstr(ts + k.target.offset("task_struct.comm"), 16).decode("latin-1")
+    k.record_tamper("creds", f"commit_creds(): {comm}'s credentials replaced: uid "
+                    f"{ids[0][1]} -> {ids[2][1]}, euid {ids[1][1]} -> {ids[3][1]}",
+                    site=k.machine.read_u64(k.machine.reg("rsp")), task=comm,
+                    uid=ids[2][1], euid=ids[3][1])
     get_cred(k, new)
     wr(k, ts, "task_struct.real_cred", new)
     wr(k, ts, "task_struct.cred", new)

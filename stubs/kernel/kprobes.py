@@ -1,14 +1,19 @@
 """kernel/kprobes.c: registering kprobes and kretprobes.
 
-A probe is placed on a symbol kemu can resolve: a modelled kernel function or
-a function symbol of a loaded module (kallsyms_lookup_name()'s order); any
-other name fails with -ENOENT, as for a symbol the kernel does not have.
+A probe is placed on a symbol kemu can resolve: any function of vmlinux's
+kallsyms (modelled, or a not-modelled slot) or a function symbol of a loaded
+module (kallsyms_lookup_name()'s order); any other name fails with -ENOENT, as
+for a symbol the kernel does not have. ``kp.addr`` is then kemu's address of
+the function: the kprobe trick modules use to find ``kallsyms_lookup_name``
+works.
 kemu records the probe but never fires its handlers.
 """
 import errno
 
 from kemu import export
 from kemu.exports import REGISTRY
+
+from .kallsyms import module_lookup_name, vmlinux_addr
 
 KRETPROBE_MAX_DATA_SIZE = 4096
 
@@ -23,18 +28,15 @@ class Kprobes:
 
 
 def lookup_name(k, name: str) -> int:
-    """kprobe_lookup_name(): modelled kernel functions, then module symbols."""
+    """kprobe_lookup_name(): kallsyms_lookup_name(), vmlinux's symbols (modelled or
+    not: stubs/kernel/kallsyms.py) then the modules'; -1 for a vmlinux object."""
     defn = REGISTRY.get(name)
-    if defn is not None:
-        return k.export_addr(name) if defn.kind == "func" else -1
-    mod_name, _, sym = name.rpartition(":")
-    for mod in k.modules.values():
-        if mod_name and mod.name != mod_name:
-            continue
-        addr = mod.symbol_addr(sym)
-        if addr:
-            return addr
-    return 0
+    if defn is not None and defn.kind != "func":
+        return -1
+    addr = vmlinux_addr(k, name)
+    if not addr and defn is None and k.vmlinux is not None and k.vmlinux.get(name):
+        return -1                             # an object kemu does not place
+    return addr or module_lookup_name(k, name)
 
 
 def _is_text(k, addr: int) -> bool:
@@ -82,6 +84,8 @@ def register_one(k, p, what="kprobe") -> int:
     sym = m.read_u64(_kp(k, p, "symbol_name"))
     where = m.read_cstr(sym, 512).decode("latin-1") if sym else k.format_addr(addr)
     k.register("kprobe", p, k.current_module(), f"a {what} on {where}")
+    k.record_tamper("kprobe", f"{what} registered on {where}", site=m.read_u64(m.reg("rsp")),
+                    target=where)
     return 0
 
 

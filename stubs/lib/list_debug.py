@@ -5,6 +5,7 @@ kernel does: the running entry ends with "kernel BUG at lib/list_debug.c:N!".
 """
 from kemu import export
 
+from ..kernel.module import ModuleList
 from .kemu_warn import bug
 
 POISON_POINTER_DELTA = 0xDEAD000000000000          # CONFIG_ILLEGAL_POINTER_VALUE
@@ -73,4 +74,5 @@ def __list_del_entry_valid(k, entry):
     if np != entry:
         _corrupt(k, f"list_del corruption. next->prev should be {entry:016x}, but was "
                     f"{np:016x}. (next={next_:016x})", _DEL_LINES["next->prev"])
+    k.model(ModuleList).entry_deleted(entry, k.machine.read_u64(k.machine.reg("rsp")))
     return True

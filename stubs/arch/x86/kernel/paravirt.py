@@ -2,14 +2,16 @@
 
 Every op is an export slot; the interrupt-flag ops keep a model of IF so that
 ``local_irq_save``/``restore`` pairs behave, and cr0 reads and writes (the
-classic write-protect toggle of rootkits) are recorded.
+classic write-protect toggle of rootkits) go to the emulated CPU's CR0, the
+write through ``native_write_cr0`` (stubs/arch/x86/mm/fault.py: 6.1 pins WP).
 """
 from kemu import data
 from kemu.cproto import parse_prototype
 from kemu.exports import ExportDef, SlotBinding
 
+from ..mm.fault import native_write_cr0_model
+
 X86_EFLAGS_IF = 0x200
-CR0_DEFAULT = 0x80050033
 
 
 class CpuState:
@@ -17,8 +19,6 @@ class CpuState:
 
     def __init__(self, k):
         self.irq_flags = X86_EFLAGS_IF
-        self.cr0 = CR0_DEFAULT
-        self.cr0_writes = []
 
 
 def _irq_save_fl(k):
@@ -34,13 +34,11 @@ def _irq_enable(k):
 
 
 def _read_cr0(k):
-    return k.model(CpuState).cr0
+    return k.machine.cr0()
 
 
 def _write_cr0(k, value):
-    cpu = k.model(CpuState)
-    cpu.cr0 = value
-    cpu.cr0_writes.append(value)
+    native_write_cr0_model(k, value)
 
 
 def _zero(k, *args):

@@ -1,0 +1,155 @@
+"""Rootkit-style modules (testmods/rootkit/) against the real kernel's output
+(tests/expected/rootkit/, the oracle on Debian's 6.1.0-57): the kprobe trick to
+find kallsyms_lookup_name, sys_call_table patched under a cleared CR0.WP,
+6.1's pinned write_cr0(), a write with WP set, and a module that hides itself.
+Also what kemu tells an analyst: the behaviour events of each."""
+from __future__ import annotations
+
+import errno
+import hashlib
+import re
+
+import pytest
+
+from conftest import ROOT, TESTMODS
+from kemu import Kernel
+from kemu.errors import MemoryFault
+from kemu.procfs import lsmod, proc_modules
+from kemu.unload import UnloadError
+
+RK = TESTMODS / "rootkit"
+EXPECTED = ROOT / "tests" / "expected" / "rootkit"
+STAMP = re.compile(r"^\[ *\d+\.\d{6}\] ")
+
+
+def oracle_lines(name: str, mark: str, upto: str | None = None) -> list[str]:
+    """The dmesg of an oracle job after ``ORACLE: mark``, timestamps stripped."""
+    text = (EXPECTED / name).read_text()
+    dmesg = text.split("===ORACLE-DMESG-BEGIN===", 1)[1].split("===ORACLE-DMESG-END===")[0]
+    lines = [STAMP.sub("", line) for line in dmesg.strip("\n").split("\n")]
+    start = lines.index(f"ORACLE: {mark}") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("ORACLE: ")),
+               len(lines))
+    return [line for line in lines[start:end]
+            if "taints kernel" not in line and "verification failed" not in line]
+
+
+def log(k, since: int = 0) -> list[str]:
+    k.log.flush()
+    return [line for rec in k.log.records[since:] for line in rec.text.split("\n")
+            if "taints kernel" not in line and "verification failed" not in line]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def built_as_recorded(testmods):
+    """The goldens' %pS offsets hold for these very .ko files."""
+    for line in (EXPECTED / "modules.sha256").read_text().splitlines():
+        digest, name = line.split()
+        assert hashlib.sha256((RK / name).read_bytes()).hexdigest() == digest, \
+            f"{name} changed: re-record tests/expected/rootkit (README.md there)"
+
+
+@pytest.fixture
+def k():
+    kernel = Kernel()
+    yield kernel
+    kernel.close()
+
+
+def kinds(k):
+    return [(e["kind"], e["what"], e["function"], e["line"], e["when"]) for e in k.behaviour]
+
+
+def test_sys_call_table_hook_logs_as_linux(k):
+    mod = k.load(RK / "rk_sct.ko")
+    assert log(k) == oracle_lines("oracle-job-2.out", "insmod rk_sct")
+    mark = len(k.log.records)
+    k.unload(mod)
+    assert log(k, mark) == [line for line in oracle_lines("oracle-job-2.out", "after cat")
+                            if line.startswith("rk_sct:")]
+
+
+def test_sys_call_table_hook_behaviour(k):
+    mod = k.load(RK / "rk_sct.ko")
+    events = kinds(k)
+    assert events[0][:2] == ("kprobe", "kprobe registered on kallsyms_lookup_name")
+    assert events[1] == ("kallsyms", 'kallsyms_lookup_name("sys_call_table") = '
+                         "sys_call_table+0x0/0xe20", "rk_sct_init", "rk_sct.c:73", "init")
+    assert events[2:] == [
+        ("cr0", "CR0.WP cleared (mov to %cr0)", "set_entry.constprop.0", "rk_sct.c:52", "init"),
+        ("sys_call_table", "sys_call_table[257] (openat) = hook_openat+0x0/0xa8 [rk_sct]",
+         "set_entry.constprop.0", "rk_sct.c:53", "init"),
+        ("cr0", "CR0.WP set (mov to %cr0)", "set_entry.constprop.0", "rk_sct.c:55", "init")]
+    patch = k.behaviour[3]
+    assert (patch["nr"], patch["syscall"]) == (257, "openat")
+    assert "x64_sys_call()" in patch["note"]
+    del k.behaviour[:]
+    k.unload(mod)
+    assert [e[1] for e in kinds(k)] == [
+        "CR0.WP cleared (mov to %cr0)",
+        "sys_call_table[257] (openat) restored to __x64_sys_openat+0x0/0xa0",
+        "CR0.WP set (mov to %cr0)"]
+    assert {e["when"] for e in k.behaviour} == {"exit"}
+
+
+def test_write_with_wp_set_is_the_permissions_oops(k):
+    with pytest.raises(MemoryFault) as fault:
+        k.load(RK / "rk_sct.ko", wp=0)
+    assert fault.value.prot and fault.value.access == "write"
+    want = oracle_lines("oracle-job-1.out", "insmod rk_sct wp=0")
+    got = log(k)
+    for line in ("BUG: unable to handle page fault for address: ",
+                 "#PF: supervisor write access in kernel mode",
+                 "#PF: error_code(0x0003) - permissions violation",
+                 "Oops: 0003 [#1] PREEMPT SMP NOPTI",
+                 "RIP: 0010:set_entry.constprop.0+0x4f/0x62 [rk_sct]"):
+        assert any(g.startswith(line) for g in got), line
+        assert any(w.startswith(line) for w in want), line
+    assert got[:2] == want[:2]                   # the lines before the write
+    assert not any(e["kind"] == "sys_call_table" for e in k.behaviour)
+
+
+def test_pinned_write_cr0_warns_and_keeps_wp(k):
+    k.load(RK / "rk_sct.ko", pinned=1)
+    want = oracle_lines("oracle-job-2.out", "insmod rk_sct pinned=1")
+    got = log(k)
+    i, j = got.index("------------[ cut here ]------------"), \
+        want.index("------------[ cut here ]------------")
+    assert got[:i] == want[:j]
+    assert got[i + 1] == want[j + 1] == "CR0 WP bit went missing!?"
+    strip_pid = re.compile(r"PID: \d+ ")
+    assert strip_pid.sub("", got[i + 2]) == strip_pid.sub("", want[j + 2])
+    assert got[-1] == want[-2] == "rk_sct: openat now hook_openat [rk_sct]"
+    assert [e["what"] for e in k.behaviour if e["kind"] == "cr0"][0] == \
+        "write_cr0() tried to clear CR0.WP (pinned: 6.1 sets it back)"
+
+
+def test_hidden_module_as_linux_lists_it(k):
+    k.load(TESTMODS / "hello.ko")
+    k.load(RK / "rk_hide.ko")
+    assert log(k)[-1] == oracle_lines("oracle-job-1.out", "insmod rk_hide")[-1] == \
+        "rk_hide: hiding from the module list"
+    assert [line.split()[0] for line in proc_modules(k).splitlines()] == ["hello"]
+    assert lsmod(k).splitlines()[1:] == ["hello                  16384  0"]
+    assert lsmod(k, show_hidden=True).splitlines()[1:] == [
+        "rk_hide                16384  0 [hidden]", "hello                  16384  0"]
+    with pytest.raises(UnloadError) as failed:             # the oracle: rmmod ENOENT
+        k.unload("rk_hide")
+    assert failed.value.errno == errno.ENOENT
+    assert kinds(k) == [("module-hidden", "rk_hide unlinked from the module list: hidden "
+                         "from /proc/modules and lsmod", "rk_hide_init", "rk_hide.c:15", "init")]
+    k.unload("hello")                                       # the list still works
+
+
+def test_kallsyms_lookup_name_is_not_linkable(k, tmp_path):
+    """kallsyms_lookup_name is a kernel function kemu models but Linux does not export."""
+    from kemu.exports import REGISTRY
+    assert REGISTRY["kallsyms_lookup_name"].internal
+    assert k.find_symbol("kallsyms_lookup_name") is None
+
+
+def test_commit_creds_is_a_credential_change(k):
+    k.load(RK / "rk_root.ko")
+    assert log(k) == oracle_lines("oracle-job-3.out", "insmod rk_root")
+    assert kinds(k) == [("creds", "commit_creds(): insmod's credentials replaced: uid 0 -> 0, "
+                         "euid 0 -> 0", "rk_root_init", "rk_root.c:20", "init")]
