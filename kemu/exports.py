@@ -17,17 +17,88 @@ A handler that must call module code is a generator yielding
 ``k.call_request(fn_addr, *args)``; the value of each yield is the callback's
 RAX.
 
+A function that can fail in Linux says how, once, next to its prototype
+(``fails="NULL"``, ``fails="-EBUSY"``, ``fails="ERR_PTR(-ENOMEM)"``, or the
+name of a parameter whose value is returned, ``fails="n"`` for
+``_copy_from_user``): fault injection (:mod:`kemu.faultinject`) makes such a
+call return that instead of running the model.
+
 Data exports (``jiffies``, ``param_ops_int``) and per-CPU variables
 (``current_task``) are declared with :func:`data` and :func:`percpu`; their
 initialiser runs the first time a module links against them.
 """
 from __future__ import annotations
 
+import errno
 import sys
 import types
 from dataclasses import dataclass
 
 from .cproto import CType, Prototype, parse_prototype, parse_type
+
+
+class Failure:
+    """How a fallible export fails in Linux: what a failed call returns."""
+
+    text = ""
+
+    def value(self, args) -> int:
+        raise NotImplementedError
+
+
+class ReturnsNull(Failure):
+    """Allocators and constructors: NULL."""
+    text = "NULL"
+
+    def value(self, args) -> int:
+        return 0
+
+
+class ReturnsErrno(Failure):
+    """Registrations and the like: a negative errno."""
+
+    def __init__(self, name: str):
+        self.err, self.text = getattr(errno, name), f"-{name}"
+
+    def value(self, args) -> int:
+        return -self.err
+
+
+class ReturnsErrPtr(Failure):
+    """Constructors returning ``ERR_PTR(-E...)`` (kthread_create_on_node, class_create)."""
+
+    def __init__(self, name: str):
+        self.err, self.text = getattr(errno, name), f"ERR_PTR(-{name})"
+
+    def value(self, args) -> int:
+        return (-self.err) & 0xFFFFFFFFFFFFFFFF
+
+
+class ReturnsArgument(Failure):
+    """Copies returning how much was not copied: the whole length (an argument)."""
+
+    def __init__(self, index: int, name: str):
+        self.index, self.text = index, name
+
+    def value(self, args) -> int:
+        return args[self.index]
+
+
+def parse_failure(spec: str, prototype: str) -> Failure:
+    """A ``fails=`` declaration: ``NULL``, ``-EXXX``, ``ERR_PTR(-EXXX)`` or a parameter name."""
+    spec = spec.strip()
+    if spec == "NULL":
+        return ReturnsNull()
+    if spec.startswith("-E") and hasattr(errno, spec[1:]):
+        return ReturnsErrno(spec[1:])
+    if spec.startswith("ERR_PTR(-E") and spec.endswith(")") and hasattr(errno, spec[9:-1]):
+        return ReturnsErrPtr(spec[9:-1])
+    params = [p.strip() for p in prototype.split("(", 1)[1].rsplit(")", 1)[0].split(",")]
+    names = [p.replace("*", " ").split()[-1] if p else "" for p in params]
+    if spec in names:
+        return ReturnsArgument(names.index(spec), spec)
+    raise ValueError(f"{prototype_name(prototype)}: fails={spec!r} is not NULL, -EXXX, "
+                     "ERR_PTR(-EXXX) or a parameter name")
 
 
 @dataclass
@@ -48,6 +119,7 @@ class ExportDef:
     convention: str | None = None  # a non-SysV register convention (see conventions)
     origin: str = ""               # "module.py:line" of the declaration
     prototype: str = ""            # the C prototype, parsed lazily into ``proto``
+    fails: Failure | None = None   # how a call fails in Linux (fault injection), or None
     internal: bool = False         # a vmlinux symbol Linux does not export: reached by
                                    # address only (kallsyms, kprobes), never linked against
 
@@ -96,8 +168,12 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     return defn
 
 
-def export(prototype: str, *, convention: str | None = None, override: bool = False):
+def export(prototype: str, *, convention: str | None = None, override: bool = False,
+           fails: str | None = None):
     """Decorator: declare a function export by its C prototype.
+
+    ``fails`` says how the call fails in Linux (see :func:`parse_failure`);
+    only exports that declare it are failed by fault injection.
 
     ``convention`` names a non-System-V register convention from
     :data:`CONVENTIONS`: ``"put_user"`` calls ``fn(k, value, user_ptr) -> err``,
@@ -106,10 +182,11 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     name = prototype_name(prototype)
     if convention is not None and convention not in CONVENTIONS:
         raise ValueError(f"unknown calling convention {convention!r}")
+    failure = parse_failure(fails, prototype) if fails is not None else None
 
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
-                           prototype=prototype), override)
+                           prototype=prototype, fails=failure), override)
         return fn
     return deco
 
@@ -376,7 +453,7 @@ class SlotBinding:
     worked out here so that a call does only what its types demand.
     """
     __slots__ = ("defn", "kernel", "calls", "tracer", "_machine", "_fn", "_n", "_convs",
-                 "_variadic", "_to_raw", "_traced", "_pair")
+                 "_variadic", "_to_raw", "_traced", "_pair", "_fails")
 
     def __init__(self, defn: ExportDef, kernel, tracer=None):
         self.defn, self.kernel, self.tracer, self.calls = defn, kernel, tracer, 0
@@ -391,6 +468,7 @@ class SlotBinding:
         self._to_raw = None if proto.ret.is_void else proto.ret.to_raw
         self._pair = proto.ret.aggregate           # returned in RAX:RDX
         self._traced = []                 # args of calls in flight, for the tracer
+        self._fails = defn.fails
 
     def __call__(self):
         m = self._machine
@@ -404,6 +482,15 @@ class SlotBinding:
         if self._variadic:
             args.append(VarArgs(m, self._n))
         self.calls += 1
+        if self._fails is not None and self.kernel.fault_injection is not None and \
+                self.kernel.fault_injection.should_fail(self.defn):
+            result = self._fails.value(args)
+            if self.tracer is not None:
+                self._traced.append((list(args[:self._n]), m.read_u64(m.reg("rsp"))))
+                self.finish(result)
+            else:
+                self._set_return(self._to_raw(result))
+            return
         if self.tracer is not None:
             self._traced.append((list(args[:self._n]), m.read_u64(m.reg("rsp"))))
         result = self._fn(self.kernel, *args)

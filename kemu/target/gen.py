@@ -58,6 +58,20 @@ PROBE_SOURCE = HERE / "probe.c"
 # these names that exists (recorded under that name).  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    # lib/kunit (include/kunit/*.h): the KUnit core kemu runs suites with
+    "kunit": ["priv", "name", "log", "try_catch", "param_value", "param_index", "status",
+              "resources", "status_comment"],
+    "kunit_suite": ["name", "suite_init", "suite_exit", "init", "exit", "test_cases",
+                    "status_comment", "log", "suite_init_err"],
+    "kunit_case": ["run_case", "name", "generate_params", "status", "log"],
+    "kunit_loc": ["line", "file"],
+    "kunit_unary_assert": ["condition", "expected_true"],
+    "kunit_ptr_not_err_assert": ["text", "value"],
+    "kunit_binary_assert_text": ["operation", "left_text", "right_text"],
+    "kunit_binary_assert": ["text", "left_value", "right_value"],
+    "kunit_binary_ptr_assert": ["text", "left_value", "right_value"],
+    "kunit_binary_str_assert": ["text", "left_value", "right_value"],
+    "kunit_resource": ["data", "name", "free", "refcount", "node", "should_kfree"],
     "__kfifo": ["in", "out", "mask", "esize", "data"],
     "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
     "rb_root_cached": ["rb_root", "rb_leftmost"],
@@ -610,6 +624,8 @@ EXTRA_INCLUDES = [
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
     "linux/magic.h", "linux/capability.h", "linux/mm_types.h", "linux/poll.h",
+    # lib/kunit/test.c, lib/kunit/assert.c (stubs/lib/kunit)
+    "kunit/test.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -641,6 +657,11 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MODULES_LEN", "macro"), ("L1_CACHE_BYTES", "macro"),
     ("SMP_CACHE_BYTES", "macro"), ("NR_CPUS", "macro"), ("HZ", "macro"),
     ("BITS_PER_LONG", "macro"),
+    # lib/kunit
+    ("KUNIT_SUCCESS", "enum"), ("KUNIT_FAILURE", "enum"), ("KUNIT_SKIPPED", "enum"),
+    ("KUNIT_EXPECTATION", "enum"), ("KUNIT_ASSERTION", "enum"),
+    ("KUNIT_STATUS_COMMENT_SIZE", "macro"), ("KUNIT_PARAM_DESC_SIZE", "macro"),
+    ("KUNIT_LOG_SIZE", "macro"), ("TAINT_TEST", "macro"),
     # module states / flags
     ("MODULE_STATE_LIVE", "enum"), ("MODULE_STATE_COMING", "enum"),
     ("PG_head", "enum"), ("PG_reserved", "enum"), ("PG_slab", "enum"),

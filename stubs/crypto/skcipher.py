@@ -41,7 +41,7 @@ def unregister_skcipher(k, alg):
     yield from unregister_alg(k, alg + off(k, "skcipher_alg.base"))
 
 
-@export("int crypto_register_skcipher(struct skcipher_alg *alg)")
+@export("int crypto_register_skcipher(struct skcipher_alg *alg)", fails="-EEXIST")
 def crypto_register_skcipher(k, alg):
     return (yield from register_skcipher(k, alg))
 
@@ -51,7 +51,7 @@ def crypto_unregister_skcipher(k, alg):
     yield from unregister_skcipher(k, alg)
 
 
-@export("int crypto_register_skciphers(struct skcipher_alg *algs, int count)")
+@export("int crypto_register_skciphers(struct skcipher_alg *algs, int count)", fails="-EEXIST")
 def crypto_register_skciphers(k, algs, count):
     return (yield from register_many(k, algs, count, k.target.sizeof("skcipher_alg"),
                                      register_skcipher, unregister_skcipher))

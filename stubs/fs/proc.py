@@ -344,7 +344,7 @@ def _reg(k, name, mode, parent_addr, data, kind):
 
 
 @export("struct proc_dir_entry *proc_create_data(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops, void *data)")
+        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops, void *data)", fails="NULL")
 def proc_create_data(k, name, mode, parent, proc_ops, data):
     parent, e = _reg(k, name, mode, parent, data, "reg")
     if e is None:
@@ -356,14 +356,14 @@ def proc_create_data(k, name, mode, parent, proc_ops, data):
 
 
 @export("struct proc_dir_entry *proc_create(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops)")
+        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops)", fails="NULL")
 def proc_create(k, name, mode, parent, proc_ops):
     return proc_create_data(k, name, mode, parent, proc_ops, 0)
 
 
 @export("struct proc_dir_entry *proc_create_seq_private(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, const struct seq_operations *ops, "
-        "unsigned int state_size, void *data)")
+        "unsigned int state_size, void *data)", fails="NULL")
 def proc_create_seq_private(k, name, mode, parent, ops, state_size, data):
     parent, e = _reg(k, name, mode, parent, data, "seq")
     if e is None:
@@ -373,7 +373,7 @@ def proc_create_seq_private(k, name, mode, parent, ops, state_size, data):
 
 
 @export("struct proc_dir_entry *proc_create_single_data(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)")
+        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)", fails="NULL")
 def proc_create_single_data(k, name, mode, parent, show, data):
     parent, e = _reg(k, name, mode, parent, data, "single")
     if e is None:
@@ -392,34 +392,34 @@ def _net_create(k, name, mode, parent, data, kind, ops=0, show=0, write=0, state
 
 @export("struct proc_dir_entry *proc_create_net_data(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, const struct seq_operations *ops, "
-        "unsigned int state_size, void *data)")
+        "unsigned int state_size, void *data)", fails="NULL")
 def proc_create_net_data(k, name, mode, parent, ops, state_size, data):
     return _net_create(k, name, mode, parent, data, "net_seq", ops=ops, state_size=state_size)
 
 
 @export("struct proc_dir_entry *proc_create_net_data_write(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, const struct seq_operations *ops, int (*write)(struct file *, char *, size_t), "
-        "unsigned int state_size, void *data)")
+        "unsigned int state_size, void *data)", fails="NULL")
 def proc_create_net_data_write(k, name, mode, parent, ops, write, state_size, data):
     return _net_create(k, name, mode, parent, data, "net_seq", ops=ops, write=write,
                        state_size=state_size)
 
 
 @export("struct proc_dir_entry *proc_create_net_single(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)")
+        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)", fails="NULL")
 def proc_create_net_single(k, name, mode, parent, show, data):
     return _net_create(k, name, mode, parent, data, "net_single", show=show)
 
 
 @export("struct proc_dir_entry *proc_create_net_single_write(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), "
-        "int (*write)(struct file *, char *, size_t), void *data)")
+        "int (*write)(struct file *, char *, size_t), void *data)", fails="NULL")
 def proc_create_net_single_write(k, name, mode, parent, show, write, data):
     return _net_create(k, name, mode, parent, data, "net_single", show=show, write=write)
 
 
 @export("struct proc_dir_entry *_proc_mkdir(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, void *data, bool force_lookup)")
+        "struct proc_dir_entry *parent, void *data, bool force_lookup)", fails="NULL")
 def _proc_mkdir(k, name, mode, parent, data, force_lookup):
     t = k.target
     if mode == 0:
@@ -432,18 +432,18 @@ def _proc_mkdir(k, name, mode, parent, data, force_lookup):
 
 
 @export("struct proc_dir_entry *proc_mkdir_data(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, void *data)")
+        "struct proc_dir_entry *parent, void *data)", fails="NULL")
 def proc_mkdir_data(k, name, mode, parent, data):
     return _proc_mkdir(k, name, mode, parent, data, False)
 
 
 @export("struct proc_dir_entry *proc_mkdir_mode(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent)")
+        "struct proc_dir_entry *parent)", fails="NULL")
 def proc_mkdir_mode(k, name, mode, parent):
     return _proc_mkdir(k, name, mode, parent, 0, False)
 
 
-@export("struct proc_dir_entry *proc_mkdir(const char *name, struct proc_dir_entry *parent)")
+@export("struct proc_dir_entry *proc_mkdir(const char *name, struct proc_dir_entry *parent)", fails="NULL")
 def proc_mkdir(k, name, parent):
     return _proc_mkdir(k, name, 0, parent, 0, False)
 

@@ -205,12 +205,12 @@ def _alloc(k, nbits, flags):
     return kmalloc(k, 8 * _lim(nbits), flags, kind="bitmap")
 
 
-@export("unsigned long *bitmap_alloc(unsigned int nbits, gfp_t flags)")
+@export("unsigned long *bitmap_alloc(unsigned int nbits, gfp_t flags)", fails="NULL")
 def bitmap_alloc(k, nbits, flags):
     return _alloc(k, nbits, flags)
 
 
-@export("unsigned long *bitmap_zalloc(unsigned int nbits, gfp_t flags)")
+@export("unsigned long *bitmap_zalloc(unsigned int nbits, gfp_t flags)", fails="NULL")
 def bitmap_zalloc(k, nbits, flags):
     return _alloc(k, nbits, flags | k.target.const("__GFP_ZERO"))
 

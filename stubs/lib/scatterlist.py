@@ -221,7 +221,7 @@ def _table(k, member):
     return k.target.offset(f"sg_table.{member}")
 
 
-@export("int sg_alloc_table(struct sg_table *table, unsigned int nents, gfp_t gfp_mask)")
+@export("int sg_alloc_table(struct sg_table *table, unsigned int nents, gfp_t gfp_mask)", fails="-ENOMEM")
 def sg_alloc_table(k, table, nents, gfp_mask):
     """__sg_alloc_table() with SG_MAX_SINGLE_ALLOC-entry chunks chained together."""
     s, m = SG(k), k.machine

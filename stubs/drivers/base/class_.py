@@ -139,7 +139,7 @@ def class_create_release(k, cls):
 
 
 @export("struct class *__class_create(struct module *owner, const char *name, "
-        "struct lock_class_key *key)")
+        "struct lock_class_key *key)", fails="ERR_PTR(-ENOMEM)")
 def __class_create(k, owner, name, key):
     cls = kzalloc(k, k.target.sizeof("class"), "class")
     wr(k, cls, "class.name", name)
@@ -152,7 +152,7 @@ def __class_create(k, owner, name, key):
     return cls
 
 
-@export("int __class_register(struct class *cls, struct lock_class_key *key)")
+@export("int __class_register(struct class *cls, struct lock_class_key *key)", fails="-ENOMEM")
 def __class_register(k, cls, key):
     return (yield from register(k, cls))
 

@@ -77,7 +77,7 @@ def i2c_bus_type(k, addr):
     wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
 
 
-@export("int i2c_register_driver(struct module *owner, struct i2c_driver *driver)")
+@export("int i2c_register_driver(struct module *owner, struct i2c_driver *driver)", fails="-ENOMEM")
 def i2c_register_driver(k, owner, driver):
     from ..base.bus import driver_register_gen
     from ...fs.internal import init_list_head

@@ -74,7 +74,7 @@ _TYPE_BITS = {"EV_KEY": ("keybit", "KEY_CNT"), "EV_REL": ("relbit", "REL_CNT"),
               "EV_SND": ("sndbit", "SND_CNT"), "EV_FF": ("ffbit", "FF_CNT")}
 
 
-@export("struct input_dev *input_allocate_device(void)")
+@export("struct input_dev *input_allocate_device(void)", fails="NULL")
 def input_allocate_device(k):
     from ..base.class_ import Classes
     from ..base.core import initialize
@@ -214,7 +214,7 @@ def _connect(k, handler, idev):
                       f" to device {cstr(k, rd(k, _dev(k, idev) + k.target.offset('device.kobj'), 'kobject.name'))}, error: {err}")
 
 
-@export("int input_register_device(struct input_dev *dev)")
+@export("int input_register_device(struct input_dev *dev)", fails="-ENOMEM")
 def input_register_device(k, idev):
     from ..base.core import Devices, device_add_gen
     t = k.target
@@ -440,7 +440,7 @@ def _devm_input_release(k, dev, idev):
         yield from input_free_device(k, idev)
 
 
-@export("struct input_dev *devm_input_allocate_device(struct device *dev)")
+@export("struct input_dev *devm_input_allocate_device(struct device *dev)", fails="NULL")
 def devm_input_allocate_device(k, dev):
     from ..base.devres import add_py
     idev = input_allocate_device(k)

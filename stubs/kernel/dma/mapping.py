@@ -70,7 +70,7 @@ def free_coherent(k, cpu) -> None:
 
 
 @export("void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle, "
-        "gfp_t flag, unsigned long attrs)")
+        "gfp_t flag, unsigned long attrs)", fails="NULL")
 def dma_alloc_attrs(k, dev, size, dma_handle, flag, attrs):
     return alloc_coherent(k, dev, size, dma_handle)
 

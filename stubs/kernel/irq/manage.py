@@ -117,7 +117,7 @@ def setup_irq(k, irq, handler, thread_fn, flags, devname, dev_id) -> int:
 
 
 @export("int request_threaded_irq(unsigned int irq, void *handler, "
-        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)")
+        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)", fails="-EBUSY")
 def request_threaded_irq(k, irq, handler, thread_fn, irqflags, devname, dev_id):
     return setup_irq(k, irq, handler, thread_fn, irqflags, devname, dev_id)
 

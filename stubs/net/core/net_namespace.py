@@ -264,7 +264,7 @@ def _unregister(k, ops, device: bool):
     k.unregister("pernet device" if device else "pernet subsys", ops)
 
 
-@export("int register_pernet_subsys(struct pernet_operations *ops)")
+@export("int register_pernet_subsys(struct pernet_operations *ops)", fails="-ENOMEM")
 def register_pernet_subsys(k, ops):
     return (yield from _register(k, ops, False))
 
@@ -274,7 +274,7 @@ def unregister_pernet_subsys(k, ops):
     yield from _unregister(k, ops, False)
 
 
-@export("int register_pernet_device(struct pernet_operations *ops)")
+@export("int register_pernet_device(struct pernet_operations *ops)", fails="-ENOMEM")
 def register_pernet_device(k, ops):
     return (yield from _register(k, ops, True))
 
