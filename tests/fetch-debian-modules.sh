@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetch the real modules of Debian's kernel package matching the installed
-# headers (lib/, crypto/, fs/, net/, drivers/ and arch/ of linux-image-<release>) into a cache,
+# headers (lib/, crypto/, fs/, net/, drivers/, arch/, sound/, block/, mm/ and virt/ of
+# linux-image-<release>) into a cache,
 # and print the path of their kernel/ directory. Idempotent.
 set -euo pipefail
 hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
@@ -8,7 +9,10 @@ hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
 release=${hdr##*/linux-headers-}
 cache=${KEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kemu}/debian/$release
 kernel=$cache/lib/modules/$release/kernel
-if [ ! -d "$kernel/net" ] || [ ! -d "$kernel/drivers" ] || [ ! -d "$kernel/arch" ]; then
+dirs="lib crypto fs net drivers arch sound block mm virt"
+missing=""
+for d in $dirs; do [ -d "$kernel/$d" ] || missing="$missing $d"; done
+if [ -n "$missing" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     sudo=""
@@ -16,13 +20,20 @@ if [ ! -d "$kernel/net" ] || [ ! -d "$kernel/drivers" ] || [ ! -d "$kernel/arch"
     (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1) ||
         { $sudo apt-get update -q >/dev/null && (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1); }
     mkdir -p "$tmp/x"
+    pats=""
+    for d in $missing; do pats="$pats ./lib/modules/$release/kernel/$d"; done
+    # shellcheck disable=SC2086
     dpkg-deb --fsys-tarfile "$tmp"/linux-image-"$release"_*.deb |
-        tar -x -C "$tmp/x" --wildcards "./lib/modules/$release/kernel/lib" \
-            "./lib/modules/$release/kernel/crypto" "./lib/modules/$release/kernel/fs" \
-            "./lib/modules/$release/kernel/net" "./lib/modules/$release/kernel/drivers" \
-            "./lib/modules/$release/kernel/arch" "./lib/modules/$release/modules.*"
-    mkdir -p "$(dirname "$cache")"
-    rm -rf "$cache"
-    mv "$tmp/x" "$cache"
+        tar -x -C "$tmp/x" --wildcards $pats "./lib/modules/$release/modules.*"
+    mkdir -p "$kernel"
+    # Directories already cached stay as they are (others may be reading them);
+    # each missing one appears whole, by one rename.
+    for d in $missing; do
+        [ -d "$tmp/x/lib/modules/$release/kernel/$d" ] || continue
+        mv "$tmp/x/lib/modules/$release/kernel/$d" "$kernel/$d.tmp$$" && mv -T "$kernel/$d.tmp$$" "$kernel/$d"
+    done
+    for f in "$tmp/x/lib/modules/$release"/modules.*; do
+        [ -e "$cache/lib/modules/$release/${f##*/}" ] || mv "$f" "$cache/lib/modules/$release/"
+    done
 fi
 echo "$kernel"
