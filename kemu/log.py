@@ -6,6 +6,8 @@ from dataclasses import dataclass
 LEVEL_NAMES = ("emerg", "alert", "crit", "err", "warn", "notice", "info", "debug")
 DEFAULT_MESSAGE_LOGLEVEL = 4          # CONFIG_MESSAGE_LOGLEVEL_DEFAULT
 KERN_SOH = 0x01
+# include/linux/kern_levels.h: the levels by name
+KERN_EMERG, KERN_ALERT, KERN_CRIT, KERN_ERR, KERN_WARNING, KERN_NOTICE, KERN_INFO, KERN_DEBUG = range(8)
 # PRINTKRB_RECORD_MAX (1024) - 32: vscnprintf() into printk's buffer keeps at most
 # 991 bytes of text *including* the KERN_<LEVEL> prefix; the rest, newline too, is lost.
 PRINTK_TEXT_MAX = 991
