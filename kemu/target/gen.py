@@ -59,6 +59,11 @@ PROBE_SOURCE = HERE / "probe.c"
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
     "__kfifo": ["in", "out", "mask", "esize", "data"],
+    "fwnode_endpoint": ["port", "id", "local_fwnode"],
+    "fwnode_reference_args": ["fwnode", "nargs", "args"],
+    "class_interface": ["node", "class", "add_dev", "remove_dev"],
+    "ff_device": ["upload", "erase", "playback", "set_gain", "set_autocenter", "destroy",
+                  "private", "ffbit", "mutex", "max_effects", "effects", "effect_owners"],
     "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
     "rb_root_cached": ["rb_root", "rb_leftmost"],
     "nmiaction": ["list", "handler", "max_duration", "flags", "name"],
