@@ -60,6 +60,7 @@ PROBE_SOURCE = HERE / "probe.c"
 STRUCTS: dict[str, list[str]] = {
     "__kfifo": ["in", "out", "mask", "esize", "data"],
     "fwnode_endpoint": ["port", "id", "local_fwnode"],
+    "gpio": ["gpio", "flags", "label"],
     "fwnode_reference_args": ["fwnode", "nargs", "args"],
     "class_interface": ["node", "class", "add_dev", "remove_dev"],
     "ff_device": ["upload", "erase", "playback", "set_gain", "set_autocenter", "destroy",
@@ -607,6 +608,8 @@ EXTRA_INCLUDES = [
     "linux/dmapool.h",
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
+    # drivers/gpio/gpiolib-legacy.c (struct gpio), drivers/input/ff-core.c
+    "linux/gpio.h", "linux/input.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
