@@ -641,6 +641,11 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MODULES_LEN", "macro"), ("L1_CACHE_BYTES", "macro"),
     ("SMP_CACHE_BYTES", "macro"), ("NR_CPUS", "macro"), ("HZ", "macro"),
     ("BITS_PER_LONG", "macro"),
+    # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
+    ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
+    ("_PAGE_CACHE_MODE_UC_MINUS", "enum"), ("_PAGE_CACHE_MODE_UC", "enum"),
+    ("_PAGE_CACHE_MODE_WT", "enum"), ("_PAGE_CACHE_MODE_WP", "enum"),
+    ("_PAGE_PWT", "macro"), ("_PAGE_PCD", "macro"), ("_PAGE_PAT", "macro"),
     # module states / flags
     ("MODULE_STATE_LIVE", "enum"), ("MODULE_STATE_COMING", "enum"),
     ("PG_head", "enum"), ("PG_reserved", "enum"), ("PG_slab", "enum"),
