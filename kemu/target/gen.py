@@ -357,7 +357,18 @@ STRUCTS: dict[str, list[str]] = {
              "__sk_common.skc_prot", "sk_type", "sk_security"],
     "net_proto_family": ["family", "create", "owner"],
     "proto": ["name", "owner", "obj_size", "slab", "node"],
-    "net_device": ["name", "ifindex", "dev_list", "nd_net"],
+    "net_device": ["name", "ifindex", "dev_list", "nd_net", "state", "flags", "priv_flags",
+                   "netdev_ops", "ethtool_ops", "header_ops", "mtu", "min_mtu", "max_mtu",
+                   "type", "hard_header_len", "addr_len", "dev_addr", "broadcast",
+                   "tx_queue_len", "num_tx_queues", "real_num_tx_queues", "_tx",
+                   "num_rx_queues", "real_num_rx_queues", "_rx", "reg_state",
+                   "needs_free_netdev", "priv_destructor", "padded", "dev", "name_assign_type",
+                   "watchdog_timeo", "perm_addr", "addr_assign_type"],
+    "net_device_ops": ["ndo_init", "ndo_uninit", "ndo_open", "ndo_stop", "ndo_start_xmit"],
+    "netdev_queue": ["dev", "state"],
+    "netdev_rx_queue": ["dev"],
+    "netdev_hw_addr": ["list", "addr", "type"],
+    "netdev_notifier_info": ["dev", "extack"],
     "inet_frags": ["qsize", "constructor", "destructor", "frag_expire",
                    "frags_cachep", "frags_cache_name", "rhash_params",
                    "refcnt", "completion"],
@@ -610,6 +621,8 @@ EXTRA_INCLUDES = [
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
     # drivers/gpio/gpiolib-legacy.c (struct gpio), drivers/input/ff-core.c
     "linux/gpio.h", "linux/input.h",
+    # net/core/dev.c, net/ethernet/eth.c
+    "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -641,6 +654,19 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MODULES_LEN", "macro"), ("L1_CACHE_BYTES", "macro"),
     ("SMP_CACHE_BYTES", "macro"), ("NR_CPUS", "macro"), ("HZ", "macro"),
     ("BITS_PER_LONG", "macro"),
+    # net/core/dev.c: net_device allocation, registration, state
+    ("NETREG_UNINITIALIZED", "enum"), ("NETREG_REGISTERED", "enum"),
+    ("NETREG_UNREGISTERING", "enum"), ("NETREG_UNREGISTERED", "enum"),
+    ("NETREG_RELEASED", "enum"), ("NETREG_DUMMY", "enum"),
+    ("__LINK_STATE_START", "enum"), ("__LINK_STATE_PRESENT", "enum"),
+    ("__LINK_STATE_NOCARRIER", "enum"), ("__QUEUE_STATE_DRV_XOFF", "enum"),
+    ("NETDEV_ALIGN", "macro"), ("IFNAMSIZ", "macro"), ("MAX_ADDR_LEN", "macro"),
+    ("NETDEV_UNREGISTER", "enum"), ("NETDEV_POST_INIT", "enum"), ("NETDEV_CHANGE", "enum"),
+    ("ARPHRD_ETHER", "macro"), ("ETH_HLEN", "macro"), ("ETH_ALEN", "macro"),
+    ("ETH_DATA_LEN", "macro"), ("ETH_MIN_MTU", "macro"), ("ETH_MAX_MTU", "macro"),
+    ("IFF_BROADCAST", "enum"), ("IFF_MULTICAST", "enum"), ("IFF_UP", "enum"),
+    ("DEFAULT_TX_QUEUE_LEN", "macro"), ("NET_NAME_ENUM", "macro"), ("NET_ADDR_RANDOM", "macro"),
+    ("NET_ADDR_PERM", "macro"),
     # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
     ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
     ("_PAGE_CACHE_MODE_UC_MINUS", "enum"), ("_PAGE_CACHE_MODE_UC", "enum"),
