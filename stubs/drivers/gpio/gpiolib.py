@@ -35,8 +35,17 @@ def _validate(k, desc, name) -> int:
     return -errno.EINVAL
 
 
+def _valid(gpio: int) -> bool:
+    """gpio_is_valid() (it takes an int)."""
+    gpio = gpio - (1 << 32) if gpio >= 1 << 31 else gpio
+    return 0 <= gpio < ARCH_NR_GPIOS
+
+
 @export("struct gpio_desc *gpio_to_desc(unsigned gpio)")
 def gpio_to_desc(k, gpio):
+    """No chip covers any number; an invalid one is warned about."""
+    if not _valid(gpio):
+        k.log.emit(KERN_WARNING, f"invalid GPIO {gpio - (1 << 32) if gpio >= 1 << 31 else gpio}")
     return 0
 
 
@@ -119,8 +128,8 @@ def devm_gpiod_get_array_optional(k, dev, con_id, flags):
 
 # gpiolib-legacy.c: numbers name no descriptor; a valid one "will appear later"
 def _legacy_request(k, gpio) -> int:
-    gpio = gpio - (1 << 32) if gpio >= 1 << 31 else gpio     # gpio_is_valid() takes an int
-    if 0 <= gpio < ARCH_NR_GPIOS:
+    gpio_to_desc(k, gpio)
+    if _valid(gpio):
         return -EPROBE_DEFER
     return 0                                                  # gpiod_request(NULL): VALIDATE_DESC
 
@@ -150,6 +159,7 @@ def devm_gpio_request_one(k, dev, gpio, flags, label):
 @export("void gpio_free(unsigned gpio)")
 def gpio_free(k, gpio):
     """gpiod_free(gpio_to_desc(gpio)): NULL, nothing to free (extra_checks is off)."""
+    gpio_to_desc(k, gpio)
 
 
 @export("int gpio_request_array(const struct gpio *array, size_t num)")

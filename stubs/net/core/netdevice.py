@@ -233,6 +233,13 @@ def unregister_netdev(k, dev):
     yield from _unregister(k, dev)
 
 
+@export("void dev_addr_mod(struct net_device *dev, unsigned int offset, const void *addr, "
+        "size_t len)")
+def dev_addr_mod(k, dev, offset, addr, len_):
+    """net/core/dev_addr_lists.c: bytes of the device address (eth_hw_addr_set and friends)."""
+    k.machine.write(rd(k, dev, "net_device.dev_addr") + offset, k.machine.read(addr, len_))
+
+
 # ------------------------------------------------------------------ state
 def _state_bit(k, dev, bit: str, on: bool) -> bool:
     """Set or clear one bit of dev->state; returns whether it changed."""
