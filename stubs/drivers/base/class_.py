@@ -22,9 +22,10 @@ from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd,
                             static_addr, wr)
 from ...fs.sysfs import Node, Sysfs, create_groups
 
-# Classes a booted Debian 6.1 kernel has registered before modules load.
+# Classes a booted Debian 6.1 kernel has registered before modules load (not "watchdog":
+# CONFIG_WATCHDOG_CORE=m, watchdog.ko registers it).
 BOOT_CLASSES = ("bdi", "block", "dma", "graphics", "hwmon", "input", "leds", "mem", "misc", "net",
-                "pci_bus", "rtc", "tty", "vc", "vtconsole", "thermal", "watchdog")
+                "pci_bus", "rtc", "tty", "vc", "vtconsole", "thermal")
 
 
 class Cls:
