@@ -623,7 +623,7 @@ EXTRA_INCLUDES = [
     # drivers/gpio/gpiolib-legacy.c (struct gpio), drivers/input/ff-core.c
     "linux/gpio.h", "linux/input.h",
     # net/core/dev.c, net/ethernet/eth.c
-    "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h",
+    "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h", "linux/ethtool.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -667,6 +667,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("ETH_DATA_LEN", "macro"), ("ETH_MIN_MTU", "macro"), ("ETH_MAX_MTU", "macro"),
     ("IFF_BROADCAST", "enum"), ("IFF_MULTICAST", "enum"), ("IFF_UP", "enum"),
     ("NET_NAME_ENUM", "macro"), ("NET_ADDR_RANDOM", "macro"),
+    ("__ETHTOOL_LINK_MODE_MASK_NBITS", "enum"),
     ("NET_ADDR_PERM", "macro"),
     # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
     ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
