@@ -139,9 +139,15 @@ def _notify(k, val: int, dev: int):
     """call_netdevice_notifiers(): each block of netdev_chain, in priority order."""
     info = kzalloc(k, k.target.sizeof("netdev_notifier_info"), "netdev_notifier_info")
     wr(k, info, "netdev_notifier_info.dev", dev)
+    ret, stop, ok = 0, _c(k, "NOTIFY_STOP_MASK"), _c(k, "NOTIFY_OK")
     for nb in list(k.model(_NetdevChain).blocks):
-        yield k.call_request(rd(k, nb, "notifier_block.notifier_call"), nb, val, info)
+        ret = (yield k.call_request(rd(k, nb, "notifier_block.notifier_call"), nb, val,
+                                    info)) & 0xFFFFFFFF
+        if ret & stop:
+            break
     kfree(k, info)
+    ret &= ~stop
+    return ok - ret if ret > ok else 0                        # notifier_to_errno()
 
 
 def _alloc_name(k, dev) -> int:
@@ -163,6 +169,11 @@ def _alloc_name(k, dev) -> int:
         return -errno.EEXIST
     k.machine.write(dev + k.target.offset("net_device.name"), name.encode() + b"\0")
     return 0
+
+
+@export("int call_netdevice_notifiers(unsigned long val, struct net_device *dev)")
+def call_netdevice_notifiers(k, val, dev):
+    return (yield from _notify(k, val, dev))
 
 
 @export("int register_netdevice(struct net_device *dev)")
