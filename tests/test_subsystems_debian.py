@@ -12,6 +12,7 @@ initialise and unload strict with nothing left behind.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -79,3 +80,19 @@ def test_gate_modules_are_clean(tree, name):
     """modprobe (dependencies first), init, exit: no findings, nothing left registered."""
     [r] = survey_modules(tree, [name])
     assert (r.outcome, r.findings) == ("ok", []), f"{r.detail} {r.missing[:8]}"
+
+
+def test_library_calls_print_what_the_real_kernel_printed():
+    """bitmap_cut, xa_store_range, gcd, the ethtool link-mode conversions, __get_task_comm,
+    byte_rev_table, pgprot_writecombine (PAT), ip_compute_csum, crypto_has_skcipher,
+    flush_signals and input_ff_create: the log of tests/expected/subsys/lib16.c's init is
+    the oracle's (but the input device's number, which depends on the machine)."""
+    from kemu.testing import build_module
+    k = Kernel()
+    k.unload(k.load(build_module({"lib16.c": (GOLDEN / "lib16.c").read_text()})))
+    number = re.compile(r"^input input\d+: ")
+    got = [number.sub("input inputN: ", line) for line in _text_lines(k)]
+    want = [number.sub("input inputN: ", line)
+            for line in (GOLDEN / "lib16.dmesg").read_text().splitlines()]
+    assert got == want
+    assert k.findings == [] and k.registrations == {}
