@@ -171,6 +171,10 @@ class Proc:
                           "netdir")
             e.data = net
             self.net_dirs[net] = e
+            if net == self.k.export_addr("init_net"):
+                dev = self._new("dev", t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
+                dev.reader = _render_net_dev
+                self._insert(e, dev)
         return e
 
     def init_net_dir(self) -> ProcEntry:
@@ -239,6 +243,11 @@ def _render_crypto(k) -> str:
 def _render_devices(k) -> str:
     from .char_dev import proc_devices
     return proc_devices(k)
+
+
+def _render_net_dev(k) -> str:
+    from ..net.core.netdevice import proc_net_dev
+    return proc_net_dev(k)
 
 
 def _render_dma(k) -> str:

@@ -15,8 +15,8 @@ device when ``needs_free_netdev`` asks. A device still registered after its
 module's exit is reported. ``netif_carrier_on/off`` keep __LINK_STATE_NOCARRIER
 (the linkwatch event is not modelled); ``netdev_<level>()`` print as
 ``__netdev_printk`` does. Not modelled: opening a device (nothing brings it
-up), transmit and receive, ``eth_header_ops`` (header_ops stays NULL), sysfs
-and /proc/net/dev entries.
+up), transmit and receive (/proc/net/dev lists lo and the registered devices,
+every counter 0), ``eth_header_ops`` (header_ops stays NULL), sysfs entries.
 
 Python API: ``net_devices(k) -> [(name, ifindex, owner module name or None)]``.
 """
@@ -54,6 +54,20 @@ def net_devices(k) -> list:
 
 def _c(k, name):
     return k.target.const(name)
+
+
+def proc_net_dev(k) -> str:
+    """/proc/net/dev (dev_seq_show): lo, then the registered devices by ifindex.
+
+    No packet moves through kemu's devices, so every counter is 0 (a driver's own
+    ndo_get_stats64 is not consulted)."""
+    lines = ["Inter-|   Receive                                                |  Transmit",
+             " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
+             "packets errs drop fifo colls carrier compressed"]
+    fmt = "%6s: %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d"
+    for name, _ifindex, _owner in [("lo", 1, None)] + sorted(net_devices(k), key=lambda d: d[1]):
+        lines.append(fmt % ((name,) + (0,) * 16))
+    return "\n".join(lines) + "\n"
 
 
 def _align(value: int, a: int) -> int:
