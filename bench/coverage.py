@@ -86,6 +86,7 @@ def main() -> None:
         clean = [r.module for r in results if r.outcome == "ok" and not r.findings]
         wanted = collections.Counter(m for r in results for m in set(r.missing))
         report[cat] = {"modules": len(results), "ok": ok, "clean": len(clean),
+                       "clean_modules": sorted(clean),
                        "seconds": round(took, 1), "most_wanted": wanted.most_common(10),
                        "not_clean": {r.module: (r.outcome, r.first_missing or r.detail[:160],
                                                 r.findings[:3])

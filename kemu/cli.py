@@ -8,6 +8,7 @@ import sys
 
 from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
+from .target import TargetError
 
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
                 5: "bold", 6: "", 7: "dim"}
@@ -106,6 +107,10 @@ def _insert(args, console: Console, show_log: bool):
               "max_insns": args.max_insns}
         try:
             mod = session.run(k, op)
+        except TargetError as exc:
+            _print_notes(k, console)
+            console.error(f"kemu: ERROR: {exc}")
+            return k, None, 2
         except (LoadError, InitError) as exc:
             k.log.flush()
             _print_notes(k, console)
@@ -434,6 +439,33 @@ def cmd_reset(args, console: Console) -> int:
     return 0
 
 
+def cmd_targets(args, console: Console) -> int:
+    """The kernels kemu can be: shipped and cached descriptions, installed headers."""
+    from .target import (available_targets, cache_dir, cached_targets, generate_target,
+                         installed_headers, release_key)
+    if args.generate is not None:
+        from .target.gen import default_headers, GenError
+        try:
+            kdir = args.generate or default_headers()
+        except GenError as exc:
+            raise TargetError(str(exc)) from None
+        if not os.path.isdir(kdir):
+            raise UsageError(f"targets: {kdir}: not a directory")
+        out = generate_target(kdir, progress=lambda text: console.err.print(
+            text, style="dim", highlight=False, markup=False))
+        console.out.print(f"{out}", highlight=False, markup=False)
+        return 0
+    shipped, cached = available_targets(), cached_targets()
+    headers = installed_headers()
+    for release in sorted(set(shipped) | set(cached) | set(headers),
+                          key=release_key):
+        where = "shipped" if release in shipped else \
+            f"cached   {cache_dir() / (release + '.json')}" if release in cached else \
+            f"headers  {headers[release]} (described on first use)"
+        console.out.print(f"{release:<24} {where}", highlight=False, markup=False)
+    return 0
+
+
 def _print_notes(k, console: Console) -> None:
     for note in k.notes:
         console.err.print(f"kemu: note: {note}", style="dim", highlight=False)
@@ -507,7 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="instruction budget for each entry into module code "
                              "(default: none; counting slows emulation)")
         sp.add_argument("--target", metavar="RELEASE|FILE",
-                        help="target kernel of a new session (default: the shipped Debian 6.1)")
+                        help="kernel of a new session (default: the release the first "
+                             "module was built for, from its vermagic)")
         sp.add_argument("--trace", action="store_true",
                         help="with --json: every export call with its arguments and result")
         if run:
@@ -596,6 +629,12 @@ def build_parser() -> argparse.ArgumentParser:
     sv.set_defaults(func=cmd_survey)
     sub.add_parser("reset", parents=[common], help="forget the session"
                    ).set_defaults(func=cmd_reset)
+    tg = sub.add_parser("targets", parents=[common], help="list the kernels kemu can be "
+                        "(shipped, cached, installed headers)")
+    tg.add_argument("--generate", nargs="?", const="", metavar="DIR",
+                    help="describe the kernel of headers DIR now (default: the newest "
+                         "installed) and cache it")
+    tg.set_defaults(func=cmd_targets)
     return p
 
 
@@ -632,6 +671,9 @@ def main(argv=None) -> int:
         return args.func(args, console)
     except UsageError as exc:
         console.error(f"kemu: {exc}")
+        return 2
+    except TargetError as exc:
+        console.error(f"kemu: ERROR: {exc}")
         return 2
     except KemuError as exc:
         console.error(f"kemu: ERROR: {exc}")

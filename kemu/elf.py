@@ -229,3 +229,21 @@ def parse_modinfo(blob: bytes) -> list[tuple[str, str]]:
         key, _, value = item.partition(b"=")
         out.append((key.decode("latin-1"), value.decode("utf-8", "backslashreplace")))
     return out
+
+
+def image_vermagic(image: "ElfImage") -> str | None:
+    """The ``vermagic`` of a parsed module (None without one)."""
+    idx = image.find_any_sec(".modinfo")
+    if not idx:
+        return None
+    return dict(parse_modinfo(image.section_data(idx))).get("vermagic")
+
+
+def read_vermagic(data: bytes) -> str | None:
+    """The ``vermagic`` of a module file's bytes, or None when it has none or is
+    not a module ELF that the loader's checks accept."""
+    try:
+        body, signed = module_sig_check(data, lambda *a: None)
+        return image_vermagic(elf_validity_check(body, lambda *a: None, signed))
+    except LoadError:
+        return None

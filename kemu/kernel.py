@@ -14,7 +14,8 @@ from .log import KernelLog
 from .machine import SLOT_SIZE, CallRequest, Machine
 from .memory import Heap
 from .module import KernelSymbol, ModuleState
-from .target import load_target
+from . import elf as E
+from .target import TargetError, find_target, load_target, release_of_vermagic, resolve_target
 
 BOOT_NS = 2_000_000_000           # the virtual clock starts two seconds after boot
 TAINT_ORDER = "PFSRMBUDAWCIOELKXTN"
@@ -70,8 +71,12 @@ def import_stub_package(package: str = "stubs") -> None:
 class Kernel:
     """An emulated Linux kernel that modules can be loaded into.
 
-    ``target`` names the kernel to be (default: the shipped Debian 6.1 amd64
-    description, or ``$KEMU_TARGET``); ``allow_missing`` makes imports that no
+    ``target`` names the kernel to be: a release, a description file or a
+    :class:`~kemu.target.Target` (also ``$KEMU_TARGET``). Without one, the
+    first module loaded decides, as its vermagic names the release it was built
+    for (:func:`~kemu.target.find_target`: shipped, cached or generated from
+    that release's headers); until then the shipped Debian 6.1 description
+    stands in. ``allow_missing`` makes imports that no
     model provides return 0 instead of failing the load. ``modules`` is a
     directory of modules (default ``$KEMU_MODULES``) that ``request_module()``
     loads from, as modprobe would; without one, the tree a requesting module was
@@ -81,8 +86,9 @@ class Kernel:
 
     def __init__(self, target=None, allow_missing: bool = False, timeout_ms: int = 20_000,
                  stub_packages=("stubs",), sanitize: bool = True, modules=None):
-        self.target = target if hasattr(target, "offset") else \
-            load_target(target or os.environ.get("KEMU_TARGET") or None)
+        spec = target if target is not None else os.environ.get("KEMU_TARGET") or None
+        self._target = resolve_target(spec) if spec is not None else None
+        self.target_fixed = spec is not None       # False: the first module decides
         for package in stub_packages:
             import_stub_package(package)
         self.machine = Machine()
@@ -132,6 +138,39 @@ class Kernel:
         if tree is not None:
             self.set_module_tree(tree)
 
+    # ------------------------------------------------------------- target
+    @property
+    def target(self):
+        """The description of the kernel this is (see :mod:`kemu.target`)."""
+        if self._target is None:
+            self._target = load_target(None)
+        return self._target
+
+    def fix_target(self, image, path: str, force: bool = False) -> None:
+        """Before a module loads: the first one fixes the kernel's release (its
+        vermagic's); a later one built for another release fails as Linux fails it,
+        with a note naming both releases."""
+        release = release_of_vermagic(E.image_vermagic(image))
+        if self.target_fixed:
+            if release and release != self.target.release:
+                self.note(f"{path} was built for Linux {release}, this kernel is "
+                          f"{self.target.release}: 'kemu reset' (or a new Kernel) "
+                          f"starts a {release} one")
+            return
+        if release is None:
+            if not force:
+                raise TargetError(f"{path} has no vermagic, so kemu cannot tell which kernel "
+                                  "it was built for: pass --target RELEASE|FILE")
+        else:
+            try:
+                self._target = find_target(release, wanted_by=path)
+            except TargetError:
+                if not force:
+                    raise
+                self.note(f"{path} was built for Linux {release}, which kemu cannot "
+                          f"describe: forced into {self.target.release}")
+        self.target_fixed = True
+
     # ------------------------------------------------------------- models
     def model(self, cls):
         """The per-kernel instance of a stub's model class (created on first use)."""
@@ -178,7 +217,8 @@ class Kernel:
         m = self.machine
         if defn.kind == "func":
             return m.add_slot(defn.name, SlotBinding(defn, self, tracer=self._tracer))
-        size = defn.size if defn.size is not None else self.target.sizeof(defn.type_name)
+        size = defn.size(self.target) if callable(defn.size) else \
+            defn.size if defn.size is not None else self.target.sizeof(defn.type_name)
         if defn.kind == "data":
             addr = m.alloc_kdata(size, defn.align)
             self._exports[defn.name] = KernelSymbol(defn.name, addr, False, None, "", None)
@@ -647,6 +687,7 @@ class Kernel:
                 data = fh.read()
         if image is None:
             image = parsed_image(data, self.loader)
+        self.fix_target(image, path, force)
         if force:
             flags |= MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC
         saved = self.allow_missing

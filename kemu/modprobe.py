@@ -26,15 +26,14 @@ from dataclasses import asdict, dataclass, field
 
 from . import elf as E
 from .errors import KemuError
+from .paths import cache_root
 
 
 _PREFIX = 4                     # literal alias characters an index bucket is keyed by
 
 
 def _cache_dir() -> str:
-    base = os.environ.get("KEMU_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kemu")
-    return base
+    return str(cache_root())
 
 
 def modname(filename: str) -> str:

@@ -9,15 +9,23 @@ Fixtures:
     A failing test's report shows the kernel log and the findings.
 
 ``kemu_build``
-    ``kemu_build(sources, name=None, cflags="")`` builds a module from C
-    sources (paths relative to the test file) against the installed headers,
-    cached by content, and returns the path of the ``.ko``.
+    ``kemu_build(sources, name=None, cflags="", kdir=None)`` builds a module
+    from C sources (paths relative to the test file) against the headers named
+    by ``kdir``, ``--kemu-kdir``, ``$KDIR``, or the one installed set, cached by
+    content, and returns the path of the ``.ko``. A ``kernel`` that loads it
+    becomes the kernel it was built for (its target follows the module).
 """
 from __future__ import annotations
 
 import pathlib
 
 import pytest
+
+
+def pytest_addoption(parser):
+    parser.addoption("--kemu-kdir", metavar="DIR", default=None,
+                     help="kemu_build: kernel headers to build modules against "
+                          "(default: $KDIR or the one installed set)")
 
 
 def pytest_configure(config):
@@ -41,8 +49,11 @@ def kemu_build(request):
     from .testing import build_module
     base = pathlib.Path(str(request.fspath)).parent
 
-    def build(sources, name=None, cflags=""):
-        return build_module(sources, name=name, cflags=cflags, base=base)
+    default_kdir = request.config.getoption("--kemu-kdir")
+
+    def build(sources, name=None, cflags="", kdir=None):
+        return build_module(sources, name=name, cflags=cflags, base=base,
+                            kdir=kdir or default_kdir)
     return build
 
 

@@ -250,6 +250,8 @@ class Session:
             op["result"] = exc.errno or errno.EINVAL
             raise
         finally:
+            if self.target is None and k.target_fixed:
+                self.target = k.target.release       # the first module fixed the kernel
             if "result" in op:
                 self.ops.append(op)
                 self.commit()

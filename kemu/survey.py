@@ -16,8 +16,10 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
+from . import elf as E
 from .errors import EmulationError, InitError, KemuError, LoadError, Lockup
 from .modprobe import ModuleTree, default_trees, find_tree, shared_tree
+from .target import TargetError, find_target, release_of_vermagic, resolve_target
 
 
 @dataclass
@@ -121,13 +123,30 @@ _TREE: list = []          # the tree a forked survey worker reads
 def _fallback_tree(root: str, target=None) -> str | None:
     """Where a dependency the surveyed tree lacks is looked for: ``--modules``/
     ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, or kemu's copy of Debian's modules."""
-    from .target import load_target
-    t = target if hasattr(target, "release") else \
-        load_target(target or os.environ.get("KEMU_TARGET") or None)
-    for candidate in default_trees(t.release):
+    release = _tree_release(root, target)
+    if release is None:
+        return None
+    for candidate in default_trees(release):
         if not os.path.abspath(root).startswith(os.path.join(os.path.abspath(candidate), "")) \
                 and os.path.abspath(candidate) != os.path.abspath(root):
             return candidate
+    return None
+
+
+def _tree_release(root: str, target=None) -> str | None:
+    """The release the surveyed modules were built for: the target's when one is
+    given, else the vermagic of the first module under ``root``."""
+    spec = target if target is not None else os.environ.get("KEMU_TARGET") or None
+    if spec is not None:
+        return resolve_target(spec).release
+    for dirpath, _dirs, files in sorted(os.walk(root)):
+        for fname in sorted(files):
+            if fname.endswith(".ko"):
+                try:
+                    with open(os.path.join(dirpath, fname), "rb") as fh:
+                        return release_of_vermagic(E.read_vermagic(fh.read()))
+                except OSError:
+                    continue
     return None
 
 
@@ -141,6 +160,13 @@ def survey(root: str, allow_missing: bool = False, timeout_ms: int = 20_000, pro
     """Survey every module under ``root``; dependencies may come from the whole tree.
     ``jobs`` > 1 surveys that many modules at a time in forked processes."""
     tree = shared_tree(tree_root(root), _fallback_tree(tree_root(root), target))
+    if target is None and not os.environ.get("KEMU_TARGET") and jobs > 1:
+        release = _tree_release(root)
+        if release is not None:
+            try:
+                find_target(release)        # described (and parsed) once, before any fork
+            except TargetError:
+                pass                        # each module then fails saying why
     under = os.path.join(os.path.abspath(root), "")
     names = sorted(n for n, e in tree.entries.items()
                    if os.path.abspath(e.path).startswith(under))

@@ -10,6 +10,8 @@ import subprocess
 import tempfile
 
 from .errors import KemuError
+from .paths import cache_root
+from .target import installed_headers
 
 
 class BuildError(KemuError):
@@ -17,23 +19,31 @@ class BuildError(KemuError):
 
 
 def headers_dir(kdir: str | None = None) -> pathlib.Path:
-    """The kernel build directory: ``kdir``, ``$KEMU_KDIR`` or the newest
-    /usr/src/linux-headers-*-amd64."""
-    kdir = kdir or os.environ.get("KEMU_KDIR")
+    """The kernel build directory to build against: ``kdir``, else ``$KDIR`` or
+    ``$KEMU_KDIR``, else the one installed headers tree; with several installed,
+    the running kernel's, else an error that asks to choose."""
+    kdir = kdir or os.environ.get("KDIR") or os.environ.get("KEMU_KDIR")
     if kdir:
-        return pathlib.Path(kdir)
-    found = sorted(glob.glob("/usr/src/linux-headers-*-amd64"))
-    if not found:
+        path = pathlib.Path(kdir)
+        if not (path / "Makefile").is_file():
+            raise BuildError(f"{path}: not a kernel headers directory (no Makefile)")
+        return path
+    installed = installed_headers()
+    if not installed:
         raise BuildError("no kernel headers: apt-get install linux-headers-amd64 "
-                         "(or set KEMU_KDIR)")
-    return pathlib.Path(found[-1])
+                         "(or set KDIR)")
+    if len(installed) == 1:
+        return next(iter(installed.values()))
+    running = installed.get(os.uname().release)
+    if running is not None:
+        return running
+    raise BuildError(f"headers of {len(installed)} kernels are installed "
+                     f"({', '.join(installed)}): set KDIR to the one to build against")
 
 
 def cache_dir() -> pathlib.Path:
     """Where built modules are kept: ``$KEMU_CACHE/build`` or ~/.cache/kemu/build."""
-    base = os.environ.get("KEMU_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kemu")
-    return pathlib.Path(base) / "build"
+    return cache_root() / "build"
 
 
 def build_module(sources, name: str | None = None, kdir: str | None = None,

@@ -1,10 +1,8 @@
-"""Shared fixtures: the built test modules and a target matching their headers."""
+"""Shared fixtures: the built test modules, the oracle's release and the log as goldens keep it."""
 from __future__ import annotations
 
 import os
 import pathlib
-import subprocess
-import sys
 
 import pytest
 
@@ -13,36 +11,24 @@ TESTMODS = ROOT / "testmods"
 EXPECTED = ROOT / "tests" / "expected"
 
 
-def _module_release(ko: pathlib.Path) -> str | None:
+# The release of the real kernel that tests/expected/ was recorded from (the oracle).
+ORACLE_RELEASE = "6.1.0-56-amd64"
+
+
+def module_release(ko: pathlib.Path) -> str | None:
+    """The release a module was built for (its vermagic's first word)."""
     from kemu import elf as E
-    data = ko.read_bytes()
-    image = E.elf_validity_check(E.module_sig_check(data, lambda *a: None)[0], lambda *a: None)
-    idx = image.find_any_sec(".modinfo")
-    for key, value in E.parse_modinfo(image.section_data(idx)):
-        if key == "vermagic":
-            return value.split(" ")[0]
-    return None
+    from kemu.target import release_of_vermagic
+    return release_of_vermagic(E.read_vermagic(ko.read_bytes()))
 
 
-def pytest_configure(config):
-    """Point KEMU_TARGET at a description of the kernel testmods/ was built for.
-
-    The shipped description serves when the installed headers are the same
-    release; otherwise one is generated from the installed headers once.
-    """
-    hello = TESTMODS / "hello.ko"
-    if not hello.exists() or os.environ.get("KEMU_TARGET"):
-        return
-    from kemu.target import available_targets
-    release = _module_release(hello)
-    if release is None or release in available_targets():
-        return
-    cache = pathlib.Path(os.environ.get("XDG_CACHE_HOME", pathlib.Path.home() / ".cache"))
-    out = cache / "kemu" / "targets" / f"{release}.json"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "kemu.target.gen", "--out", str(out)], check=True)
-    os.environ["KEMU_TARGET"] = str(out)
+def as_built(golden: bytes | str) -> bytes | str:
+    """A golden recorded on the oracle's release, as it reads for the release
+    testmods/ were built for (kemu's target follows the module)."""
+    release = module_release(TESTMODS / "hello.ko") or ORACLE_RELEASE
+    if isinstance(golden, bytes):
+        return golden.replace(ORACLE_RELEASE.encode(), release.encode())
+    return golden.replace(ORACLE_RELEASE, release)
 
 
 @pytest.fixture(scope="session")

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Fetch the real modules of Debian's kernel package matching the installed
-# headers (lib/, crypto/, fs/, net/, drivers/, arch/, sound/, block/, mm/ and virt/ of
-# linux-image-<release>) into a cache,
+# Fetch the real modules of Debian's kernel package matching the headers in
+# $KDIR (default: the newest installed): lib/, crypto/, fs/, net/, drivers/,
+# arch/, sound/, block/, mm/ and virt/ of linux-image-<release>, into a cache
+# keyed by release,
 # and print the path of their kernel/ directory. Idempotent.
 set -euo pipefail
-hdr=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)
+hdr=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)}
 [ -n "$hdr" ] || { echo "fetch-debian-modules: no /usr/src/linux-headers-*-amd64" >&2; exit 1; }
-release=${hdr##*/linux-headers-}
+release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$hdr/include/generated/utsrelease.h" 2>/dev/null)
+release=${release:-${hdr##*/linux-headers-}}
 cache=${KEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kemu}/debian/$release
 kernel=$cache/lib/modules/$release/kernel
 dirs="lib crypto fs net drivers arch sound block mm virt"

@@ -7,14 +7,30 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install -q -e '.[test]'
 
-if ! ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1; then
+if ! ls -d /usr/src/linux-headers-6.1.*-amd64 >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -q
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q linux-headers-amd64
 fi
 
+# One headers tree for everything the tests build and fetch: $KDIR, else the
+# one Debian's linux-headers-amd64 brings, else the newest 6.1 installed (kemu
+# itself picks by each module's release, never by age).
+if [ -z "${KDIR:-}" ]; then
+    meta=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null | sed -n 's/^\(linux-headers-[^ ,]*\).*/\1/p' || true)
+    if [ -n "$meta" ] && [ -d "/usr/src/$meta" ]; then
+        KDIR=/usr/src/$meta
+    else
+        KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
+    fi
+fi
+export KDIR
+echo "tests/run.sh: building and testing against $KDIR"
+
 testmods/build.sh
+# describe the kernel of $KDIR now, so no test's output carries the one-time line
+python3 -m kemu targets --generate "$KDIR" >/dev/null
 # real modules from Debian's kernel package, for the tests that run them
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
 export KEMU_DEBIAN_MODULES

@@ -15,7 +15,7 @@ import struct
 
 import pytest
 
-from conftest import EXPECTED, TESTMODS, dmesg_lines
+from conftest import EXPECTED, TESTMODS, as_built, dmesg_lines
 from kemu.errors import InitError, KemuError, LoadError, MemoryFault
 from kemu.module import ModuleState
 from kemu.unload import UnloadError
@@ -84,7 +84,7 @@ def write_patched_copies(directory) -> list:
 
 def golden(name: str) -> list[bytes]:
     """A golden file's lines (bytes)."""
-    return (EXPECTED / name).read_bytes().splitlines()
+    return as_built((EXPECTED / name).read_bytes()).splitlines()
 
 
 def golden_errno(step: str) -> int:

@@ -20,29 +20,54 @@ sizes by the struct or typedef name ("module", "spinlock_t").  A leading
 
 Everything is loaded lazily: the JSON is parsed on first use and the export
 index is built on the first export lookup.
+
+Which description serves a module is decided by the module itself: its
+``vermagic`` names the release it was built for, and :func:`find_target`
+returns the description of that release: the one shipped in this package,
+else one cached in ``$KEMU_CACHE/targets`` (``~/.cache/kemu/targets``), else
+one generated from that release's headers (``/usr/src/linux-headers-RELEASE``
+or ``/lib/modules/RELEASE/build``) and cached. Headers of several releases
+side by side are fine: the release picks, never "the newest".
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
 import json
 import os
 import re
+import sys
+import tempfile
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Iterator, Mapping, NamedTuple
 
+import errno as _errno
+
+from ..errors import LoadError
+from ..paths import cache_root
+
 __all__ = [
-    "DEFAULT_TARGET", "Export", "ExportInfo", "Target", "TargetKeyError",
+    "DEFAULT_TARGET", "Export", "ExportInfo", "Target", "TargetError", "TargetKeyError",
     "UnknownConstant", "UnknownMember", "UnknownType", "available_targets",
-    "load_target",
+    "cached_targets", "find_target", "generate_target", "headers_for", "load_target",
+    "release_of_vermagic",
 ]
 
 #: Release of the target used when load_target() gets no argument.
 DEFAULT_TARGET = "6.1.0-56-amd64"
 
 SUPPORTED_FORMATS = (1,)
+
+
+class TargetError(LoadError):
+    """No usable description of a kernel: none for the release a module wants
+    and no headers to make one, a damaged cached one, a failed generation.
+    The message is one line that names the file or release and the fix."""
+    errno = _errno.ENOEXEC
 
 
 class TargetKeyError(KeyError):
@@ -362,3 +387,198 @@ def load_target(name_or_path: str | os.PathLike | None = None) -> Target:
             f"no shipped target {text!r} (shipped: "
             f"{', '.join(available_targets()) or 'none'})")
     return _load("resource", text)
+
+
+# -- finding the description of a release -------------------------------------
+
+def release_of_vermagic(vermagic: str | None) -> str | None:
+    """The release a module was built for: the first word of its vermagic."""
+    words = (vermagic or "").split()
+    return words[0] if words else None
+
+
+def cache_dir() -> Path:
+    """Where generated descriptions are kept: ``$KEMU_CACHE/targets``."""
+    return cache_root() / "targets"
+
+
+def cached_targets() -> list[str]:
+    """Releases with a description in the cache."""
+    try:
+        names = [p.name[:-5] for p in cache_dir().iterdir()
+                 if p.name.endswith(".json") and not p.name.startswith(".")]
+    except OSError:
+        return []
+    return sorted(names, key=release_key)
+
+
+def release_key(s: str):
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", s)]
+
+
+def headers_dirs(release: str) -> list[Path]:
+    """Where the headers (kernel build directory) of ``release`` may be, as Kbuild
+    and DKMS look: ``/usr/src/linux-headers-RELEASE``, ``/lib/modules/RELEASE/build``."""
+    return [Path("/usr/src") / f"linux-headers-{release}",
+            Path("/lib/modules") / release / "build"]
+
+
+def headers_for(release: str) -> Path | None:
+    """The installed build directory of ``release`` (one with Module.symvers), or None."""
+    for path in headers_dirs(release):
+        if (path / "Module.symvers").is_file():
+            return path
+    return None
+
+
+def installed_headers() -> dict[str, Path]:
+    """Release -> build directory of every installed headers tree."""
+    from .gen import GenError, read_release
+    found: dict[str, Path] = {}
+    for pattern in ("/usr/src/linux-headers-*", "/lib/modules/*/build"):
+        for d in sorted(Path("/").glob(pattern.lstrip("/"))):
+            if not (d / "Module.symvers").is_file():
+                continue
+            try:
+                found.setdefault(read_release(d), d)
+            except GenError:
+                continue
+    return dict(sorted(found.items(), key=lambda kv: release_key(kv[0])))
+
+
+def _checked(target: Target, path: Path, release: str | None) -> Target:
+    """Parse a cached description now, so damage is reported with its file."""
+    fix = f"remove it ('rm {path}') and kemu makes it again"
+    try:
+        data = target.data
+        if release is not None and data.get("release") != release:
+            raise ValueError(f"it describes {data.get('release')!r}, not {release!r}")
+        for key in ("vermagic", "offsets", "sizes", "consts", "symbols"):
+            if key not in data:
+                raise ValueError(f"no {key!r}")
+    except (ValueError, OSError, AttributeError, TypeError) as exc:
+        _load.cache_clear()
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TargetError(f"kernel description {path} is damaged ({reason}); {fix}") from None
+    return target
+
+
+def no_target_message(release: str, wanted_by: str = "") -> str:
+    """The one-line error for a release kemu has no description or headers of."""
+    have = available_targets() + [r for r in cached_targets() if r not in available_targets()]
+    who = f"{wanted_by} was built for Linux {release}" if wanted_by else \
+        f"no description of Linux {release}"
+    return (f"{who}; kemu has {', '.join(have) or 'no kernel description'} and finds no "
+            f"headers of {release} ({' or '.join(map(str, headers_dirs(release)))}): "
+            f"'apt-get install linux-headers-{release}' lets kemu describe it, "
+            "or pass --target RELEASE|FILE")
+
+
+def find_target(release: str, *, generate: bool = True, progress=None,
+                wanted_by: str = "") -> Target:
+    """The description of ``release``: shipped, cached, or generated from its headers.
+
+    Generation (a Kbuild probe build, a few seconds) happens once per release and
+    user; ``progress(text)`` hears about it (default: a line on stderr). Raises
+    :class:`TargetError` when there is no way to describe ``release``.
+    """
+    if release in available_targets():
+        return _load("resource", release)
+    cached = cache_dir() / f"{release}.json"
+    kdir = headers_for(release)
+    if cached.is_file():
+        target = _checked(_load("path", str(cached.resolve())), cached, release)
+        if target.data.get("generator") == generator_digest() or kdir is None \
+                or not generate:
+            return target                 # current, or the best there is
+        _load.cache_clear()               # made by another kemu: describe again
+    elif kdir is None or not generate:
+        raise TargetError(no_target_message(release, wanted_by))
+    generate_target(kdir, cached, release=release, progress=progress)
+    return _checked(_load("path", str(cached.resolve())), cached, release)
+
+
+@functools.lru_cache(maxsize=None)
+def generator_digest() -> str:
+    """What a generated description depends on besides the headers: the
+    generator's tables and probe (a new model's members make a new digest)."""
+    import hashlib
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in ("gen.py", "probe.c"):
+        h.update((here / name).read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def generate_target(kdir: Path, out: Path | None = None, *, release: str | None = None,
+                    progress=None) -> Path:
+    """Describe the kernel of build directory ``kdir`` into ``out`` (default: the
+    cache), atomically and once: concurrent callers wait for the first one."""
+    from .gen import GenError, dumps, generate, read_release, write_atomic
+    kdir = Path(kdir)
+    try:
+        release = release or read_release(kdir)
+    except GenError as exc:
+        raise TargetError(f"{kdir}: not a kernel headers directory ({exc})") from None
+    out = Path(out) if out is not None else cache_dir() / f"{release}.json"
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock_fd = os.open(out.parent / f".{out.name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise TargetError(f"cannot write kernel descriptions to {out.parent}: "
+                          f"{exc.strerror}; set KEMU_CACHE to a writable directory "
+                          "or pass --target FILE") from None
+    try:
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        if out.is_file() and out.parent == cache_dir() and _current(out):
+            return out                       # another process made it meanwhile
+        (progress or _say)(f"kemu: describing Linux {release} from {kdir} "
+                           f"(once; kept in {out.parent})")
+        quiet = contextlib.redirect_stdout(sys.stderr)
+        try:
+            with tempfile.TemporaryFile("w+") as noise, contextlib.redirect_stderr(noise), \
+                    quiet:
+                data = generate(kdir)
+        except GenError as exc:
+            raise TargetError(f"cannot describe Linux {release} from {kdir}: {exc}; "
+                              f"'python3 -m kemu.target.gen --headers {kdir} -v' shows "
+                              "the build") from None
+        except OSError as exc:
+            raise TargetError(f"cannot describe Linux {release} from {kdir}: "
+                              f"{exc.strerror or exc}") from None
+        data["generator"] = generator_digest()
+        try:
+            write_atomic(out, dumps(data))
+        except OSError as exc:
+            raise TargetError(f"cannot write {out}: {exc.strerror}; set KEMU_CACHE to a "
+                              "writable directory or pass --target FILE") from None
+        return out
+    finally:
+        os.close(lock_fd)
+
+
+def _current(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh).get("generator") == generator_digest()
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def resolve_target(spec, *, progress=None) -> Target:
+    """A Target from what a user gives: a Target, a description file, or a release
+    (found as :func:`find_target` finds it). Raises :class:`TargetError`."""
+    if hasattr(spec, "offset"):
+        return spec
+    text = os.fspath(spec)
+    if isinstance(spec, os.PathLike) or text.endswith(".json") or os.sep in text:
+        path = Path(text)
+        if not path.is_file():
+            raise TargetError(f"no kernel description at {path}: 'kemu targets' lists "
+                              "what kemu has")
+        return _checked(_load("path", str(path.resolve())), path, None)
+    return find_target(text, progress=progress)

@@ -170,17 +170,8 @@ def nf_hook_entries_delete_raw(k, pp, reg):
     free_entries(k, old)
 
 
-def _target():
-    import os
-    from kemu.target import load_target
-    return load_target(os.environ.get("KEMU_TARGET") or None)
-
-
-_T = _target()
-
-
 @data("struct static_key nf_hooks_needed[13][5]",
-      size=_T.sizeof("static_key") * _T.const("NFPROTO_NUMPROTO") * _T.const("NF_MAX_HOOKS"))
+      size=lambda t: t.sizeof("static_key") * t.const("NFPROTO_NUMPROTO") * t.const("NF_MAX_HOOKS"))
 def nf_hooks_needed(k, addr):
     pass        # every key starts disabled (enabled == 0)
 
