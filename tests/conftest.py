@@ -22,6 +22,11 @@ def module_release(ko: pathlib.Path) -> str | None:
     return release_of_vermagic(E.read_vermagic(ko.read_bytes()))
 
 
+def pytest_configure(config):
+    # every test session's server (kemu/server.py) goes away soon after its test
+    os.environ.setdefault("KEMU_IDLE", "10")
+
+
 def as_built(golden: bytes | str) -> bytes | str:
     """A golden recorded on the oracle's release, as it reads for the release
     testmods/ were built for (kemu's target follows the module)."""
