@@ -64,7 +64,7 @@ STRUCTS: dict[str, list[str]] = {
     "fwnode_reference_args": ["fwnode", "nargs", "args"],
     "class_interface": ["node", "class", "add_dev", "remove_dev"],
     "ff_device": ["upload", "erase", "playback", "set_gain", "set_autocenter", "destroy",
-                  "private", "ffbit", "mutex", "max_effects", "effects", "effect_owners"],
+                  "private", "ffbit", "mutex", "max_effects", "effects"],
     "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
     "rb_root_cached": ["rb_root", "rb_leftmost"],
     "nmiaction": ["list", "handler", "max_duration", "flags", "name"],

@@ -52,7 +52,8 @@ def input_ff_create(k, idev, max_effects):
         dev_emit(k, KERN_ERR, _dev(k, idev),
                  b"cannot allocate more than FF_MAX_EFFECTS effects\n")
         return -errno.EINVAL
-    ff = kzalloc(k, t.offset("ff_device.effect_owners") + 8 * max_effects, "ff_device")
+    # struct_size(ff, effect_owners, max_effects): the flexible array starts at sizeof
+    ff = kzalloc(k, t.sizeof("ff_device") + 8 * max_effects, "ff_device")
     wr(k, ff, "ff_device.effects", kzalloc(k, max_effects * t.sizeof("ff_effect"), "ff_effect"))
     wr(k, ff, "ff_device.max_effects", max_effects, 4)
     wr(k, idev, "input_dev.ff", ff)
