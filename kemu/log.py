@@ -15,6 +15,8 @@ KERN_INFO = 6         # informational
 KERN_DEBUG = 7        # debug-level messages
 DEFAULT_MESSAGE_LOGLEVEL = KERN_WARNING   # CONFIG_MESSAGE_LOGLEVEL_DEFAULT
 KERN_SOH = 0x01
+# include/linux/kern_levels.h: the levels by name
+KERN_EMERG, KERN_ALERT, KERN_CRIT, KERN_ERR, KERN_WARNING, KERN_NOTICE, KERN_INFO, KERN_DEBUG = range(8)
 # PRINTKRB_RECORD_MAX (1024) - 32: vscnprintf() into printk's buffer keeps at most
 # 991 bytes of text *including* the KERN_<LEVEL> prefix; the rest, newline too, is lost.
 PRINTK_TEXT_MAX = 991

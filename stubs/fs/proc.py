@@ -113,7 +113,7 @@ class Proc:
                       mode=t.const("S_IFDIR") | 0o500)
         for name, reader in (("filesystems", _render_filesystems), ("modules", _render_modules),
                              ("devices", _render_devices), ("misc", _render_misc),
-                             ("crypto", _render_crypto)):
+                             ("crypto", _render_crypto), ("dma", _render_dma)):
             e = self._new(name, t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
             e.reader = reader
             self._insert(self.root, e)
@@ -172,6 +172,10 @@ class Proc:
                           "netdir")
             e.data = net
             self.net_dirs[net] = e
+            if net == self.k.export_addr("init_net"):
+                dev = self._new("dev", t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
+                dev.reader = _render_net_dev
+                self._insert(e, dev)
         return e
 
     def init_net_dir(self) -> ProcEntry:
@@ -240,6 +244,16 @@ def _render_crypto(k) -> str:
 def _render_devices(k) -> str:
     from .char_dev import proc_devices
     return proc_devices(k)
+
+
+def _render_net_dev(k) -> str:
+    from ..net.core.netdevice import proc_net_dev
+    return proc_net_dev(k)
+
+
+def _render_dma(k) -> str:
+    from ..kernel.dma.isa import proc_dma
+    return proc_dma(k)
 
 
 def _render_misc(k) -> str:

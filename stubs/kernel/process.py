@@ -74,8 +74,8 @@ def has_cap(k, cred: int, cap: int) -> bool:
     return bool(rd(k, cred, "cred.cap_effective") >> cap & 1)
 
 
-@contextlib.contextmanager
 @kernel_api("as_process")
+@contextlib.contextmanager
 def as_process(k, comm: str, uid: int = 0):
     """Run what follows as a new process ``comm`` of user ``uid`` (exec'd by a shell)."""
     t, m = k.target, k.machine

@@ -369,3 +369,15 @@ def sg_miter_next(k, miter):
                 page_address(k, page) + m.read_u32(miter + _mi(k, "__offset")))
     return True
 
+
+
+# Page iterators over a mapped table walk DMA buffers of devices kemu's machine lacks.
+from ..drivers.base.link_only import link_only  # noqa: E402
+
+for _p, _r in (
+        ("void __sg_page_iter_start(struct sg_page_iter *piter, struct scatterlist *sglist, "
+         "unsigned int nents, unsigned long pgoffset)", None),
+        ("bool __sg_page_iter_next(struct sg_page_iter *piter)", False),
+        ("bool __sg_page_iter_dma_next(struct sg_dma_page_iter *dma_iter)", False),
+):
+    link_only(_p, _r, "kemu's page iterators are not modelled (no device DMA)")

@@ -25,6 +25,7 @@ from kemu.log import KERN_ERR, KERN_INFO
 
 from ...fs.internal import (cstr, init_list_head, kfree, kzalloc, list_add_tail,
                             list_del, rd, s32, static, static_addr, wr)
+from .ff_core import input_ff_destroy
 
 BOOT_INPUTS = 5          # input0..input4 on a booted QEMU PC
 
@@ -96,6 +97,7 @@ def input_allocate_device(k):
 @static("void input_dev_release(struct device *device)")
 def input_dev_release(k, device):
     idev = device - k.target.offset("input_dev.dev")
+    yield from input_ff_destroy(k, idev)
     poller = rd(k, idev, "input_dev.poller")
     k.model(Inputs).pollers.pop(idev, None)
     kfree(k, poller)

@@ -42,10 +42,11 @@ class Action:
 
 class Desc:
     """An irq_desc: its actions and disable depth."""
-    __slots__ = ("irq", "actions", "depth", "wake")
+    __slots__ = ("irq", "actions", "depth", "wake", "handler", "handler_name", "chained")
 
     def __init__(self, irq):
         self.irq, self.actions, self.depth, self.wake = irq, [], 1, 0
+        self.handler, self.handler_name, self.chained = 0, "", False
 
 
 class Irqs:
