@@ -20,6 +20,22 @@ RAX.
 Data exports (``jiffies``, ``param_ops_int``) and per-CPU variables
 (``current_task``) are declared with :func:`data` and :func:`percpu`; their
 initialiser runs the first time a module links against them.
+
+Kernel lines (5.10, 6.1, 6.12: :mod:`kemu.target.lines`): a declaration holds
+on every line unless it says ``since="6.4"`` (from that version on) or
+``until="6.4"`` (before it). One model serves every line whose behaviour is
+the same; where Linux renamed an export or changed its prototype, the model
+carries one declaration per form::
+
+    @export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t flags, size_t size)",
+            until="6.1")
+    @export("void *kmalloc_trace(struct kmem_cache *s, gfp_t flags, size_t size)",
+            since="6.1", until="6.10")
+    def kmalloc_trace(k, s, flags, size): ...
+
+A kernel links a module only against the declarations of its own line
+(:func:`lookup`); 6.10's allocation profiling, which renamed every allocator
+``X`` to ``X_noprof``, is one rule there instead of forty declarations.
 """
 from __future__ import annotations
 
@@ -27,6 +43,7 @@ import types
 from dataclasses import dataclass
 
 from .cproto import CType, Prototype, parse_prototype, parse_type
+from .target.lines import version_tuple
 
 
 @dataclass
@@ -47,6 +64,13 @@ class ExportDef:
     convention: str | None = None  # a non-SysV register convention (see conventions)
     origin: str = ""               # "module.py:line" of the declaration
     prototype: str = ""            # the C prototype, parsed lazily into ``proto``
+    since: str | None = None       # first kernel version with this form ("6.4")
+    until: str | None = None       # first kernel version without it
+
+    def on(self, version: tuple[int, int]) -> bool:
+        """True when this declaration holds on kernel (MAJOR, PATCHLEVEL)."""
+        return (self.since is None or version >= version_tuple(self.since)) and \
+            (self.until is None or version < version_tuple(self.until))
 
     @property
     def proto(self) -> Prototype | None:
@@ -67,6 +91,8 @@ def prototype_name(prototype: str) -> str:
 
 
 REGISTRY: dict[str, ExportDef] = {}
+#: name -> the other declarations of that name, for other kernel lines
+LINE_VARIANTS: dict[str, list[ExportDef]] = {}
 STATIC_CALLS: dict[str, str] = {}      # static call key name -> default target export
 OVERRIDES: list[tuple[str, str, str]] = []
 
@@ -85,6 +111,9 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     """Add an export definition; a second one of the same name must say ``override``
     (third-party stubs loaded with load_user_stubs() may override, with a warning)."""
     old = REGISTRY.get(defn.name)
+    if old is not None and _disjoint(old, defn):
+        LINE_VARIANTS.setdefault(defn.name, []).append(defn)
+        return defn
     if old is not None and old.origin != defn.origin:
         if not (override or _USER_STUBS[0]):
             raise ValueError(f"export {defn.name} is declared twice: {old.origin} and {defn.origin}")
@@ -93,12 +122,39 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     return defn
 
 
-def export(prototype: str, *, convention: str | None = None, override: bool = False):
+def _disjoint(a: ExportDef, b: ExportDef) -> bool:
+    """True when two declarations of one name hold on no common kernel line."""
+    def span(d):
+        return (version_tuple(d.since) if d.since else (0, 0),
+                version_tuple(d.until) if d.until else (999, 0))
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return (a.since or a.until or b.since or b.until) is not None and (a1 <= b0 or b1 <= a0)
+
+
+def lookup(name: str, version: tuple[int, int]) -> ExportDef | None:
+    """The declaration of ``name`` on kernel (MAJOR, PATCHLEVEL), or None:
+    an export a line does not have is an unknown symbol there, as in Linux."""
+    for defn in (REGISTRY.get(name), *LINE_VARIANTS.get(name, ())):
+        if defn is not None and defn.on(version):
+            return defn
+    # 6.10 (memory allocation profiling): the allocators are exported as X_noprof
+    if name.endswith("_noprof") and version >= (6, 10):
+        defn = REGISTRY.get(name[:-len("_noprof")])
+        if defn is not None and defn.on(version):
+            return defn
+    return None
+
+
+def export(prototype: str, *, convention: str | None = None, override: bool = False,
+           since: str | None = None, until: str | None = None):
     """Decorator: declare a function export by its C prototype.
 
     ``convention`` names a non-System-V register convention from
     :data:`CONVENTIONS`: ``"put_user"`` calls ``fn(k, value, user_ptr) -> err``,
-    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``.
+    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``. ``since`` and
+    ``until`` limit the declaration to the kernel lines from ``since`` on and
+    before ``until`` (versions as "6.4"); several declarations, one per form,
+    may decorate one model.
     """
     name = prototype_name(prototype)
     if convention is not None and convention not in CONVENTIONS:
@@ -106,7 +162,7 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
 
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
-                           prototype=prototype), override)
+                           prototype=prototype, since=since, until=until), override)
         return fn
     return deco
 

@@ -9,7 +9,7 @@ import os
 import pkgutil
 
 from .errors import EmulationError, LoadError, Lockup
-from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding
+from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding, lookup
 from .log import KernelLog
 from .machine import SLOT_SIZE, CallRequest, Machine
 from .memory import Heap
@@ -197,7 +197,7 @@ class Kernel:
         ksym = self._exports.get(name)
         if ksym is not None:
             return ksym
-        defn = REGISTRY.get(name)
+        defn = lookup(name, self.target.line.version)
         m = self.machine
         if defn is not None:
             addr = self._materialize(defn)

@@ -57,7 +57,9 @@ PROBE_SOURCE = HERE / "probe.c"
 
 # struct name -> member paths.  "a.b" walks into the named member a; members
 # of anonymous structs/unions are found directly.  "x|y" means: the first of
-# these names that exists (recorded under that name).  The sizeof of every
+# these names that exists, recorded under the first name (6.1's), so that a
+# member renamed between kernel lines (task_struct.state of 5.10 is 6.1's
+# __state) is read under one name on every line.  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
     "__kfifo": ["in", "out", "mask", "esize", "data"],
@@ -1633,7 +1635,7 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
                 if hit is None:
                     continue
                 off, _, bit, bits = hit
-                key = f"{struct}.{member}"
+                key = f"{struct}.{alts[0]}"
                 if bits is not None:
                     res.bitfields[key] = [bit, bits]
                     if bit % 8 == 0 and bits % 8 == 0:

@@ -488,6 +488,12 @@ def proc_set_user(k, de, uid, gid):
         e.uid, e.gid = uid, gid
 
 
+@export("void *PDE_DATA(const struct inode *inode)", until="5.17")   # pde_data() is inline after
+def PDE_DATA(k, inode):
+    e = k.model(Proc).by_inode.get(inode)
+    return e.data if e is not None else 0
+
+
 @export("void *proc_get_parent_data(const struct inode *inode)")
 def proc_get_parent_data(k, inode):
     e = k.model(Proc).by_inode.get(inode)

@@ -139,6 +139,12 @@ def __rcu_read_lock(k):
     r.set_nesting(task, task.rcu_nesting + 1)
 
 
+@export("void rcu_read_unlock_strict(void)", until="6.1")
+def rcu_read_unlock_strict(k):
+    """5.10 without PREEMPT_RCU: rcu_read_unlock() calls this, which does
+    nothing unless CONFIG_RCU_STRICT_GRACE_PERIOD (Debian leaves it off)."""
+
+
 @export("void __rcu_read_unlock(void)")
 def __rcu_read_unlock(k):
     r = rcu(k)

@@ -847,6 +847,7 @@ def caller(k) -> int:
 
 
 # ---------------------------------------------------------------- exports
+@export("int _cond_resched(void)", until="6.1")      # 5.10's name
 @export("int __cond_resched(void)")
 def __cond_resched(k):
     return 0
