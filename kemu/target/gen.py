@@ -73,7 +73,9 @@ STRUCTS: dict[str, list[str]] = {
     "fasync_struct": ["fa_lock", "magic", "fa_fd", "fa_next", "fa_file", "fa_rcu"],
     "static_key_false": ["key"],
     "static_key_true": ["key"],
-    "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns"],
+    # the namespace's refcount: ns.count since 5.11, the outer struct's before
+    "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns",
+                       "ns.count|count"],
     "uts_namespace": ["name", "user_ns", "ns"],
     "new_utsname": ["sysname", "nodename", "release", "version", "machine", "domainname"],
     "module": [
@@ -201,7 +203,7 @@ STRUCTS: dict[str, list[str]] = {
                    "refcount"],
     "pernet_operations": ["list", "init", "pre_exit", "exit", "exit_batch",
                           "id", "size"],
-    "net": ["ns", "list", "user_ns", "proc_net", "proc_net_stat",
+    "net": ["ns", "ns.count|count", "list", "user_ns", "proc_net", "proc_net_stat",
             "loopback_dev", "gen", "passive", "exit_list", "ifindex", "nf",
             "nf.hooks_ipv4", "nf.hooks_ipv6", "nf.hooks_arp",
             "nf.hooks_bridge", "nf.nf_loggers"],
@@ -558,7 +560,7 @@ STRUCTS: dict[str, list[str]] = {
     "pid": ["count", "level", "lock", "tasks", "inodes", "wait_pidfd", "rcu"],
     "upid": ["nr", "ns"],
     "pid_namespace": ["idr", "pid_allocated", "child_reaper", "level", "parent",
-                      "user_ns", "ns"],
+                      "user_ns", "ns", "ns.count|kref"],      # a kref before 5.11
     "z_stream_s": ["next_in", "avail_in", "total_in", "next_out", "avail_out",
                    "total_out", "msg", "state", "workspace", "data_type",
                    "adler"],

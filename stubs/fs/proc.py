@@ -598,12 +598,12 @@ def _pde(k, inode) -> ProcEntry:
 
 
 def _get_net(k, net):
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) + 1)
 
 
 def _put_net(k, net):
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) - 1)
 
 
