@@ -170,6 +170,7 @@ class Kernel:
                 self.note(f"{path} was built for Linux {release}, which kemu cannot "
                           f"describe: forced into {self.target.release}")
         self.target_fixed = True
+        self.log.text_max = self.target.line.printk_text_max
 
     # ------------------------------------------------------------- models
     def model(self, cls):

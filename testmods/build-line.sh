@@ -18,5 +18,6 @@ mkdir -p "$out/solo" "$out/native"
     mkdir -p "$out/$(dirname "$f")"
     cp -u "$here/$f" "$out/$f"
 done
+printf '%s\n' "$kdir" >"$out/KDIR"     # regenerate.sh and rebuilds use the same headers
 KDIR=$kdir "$out/build.sh" >&2
 echo "$out"

@@ -15,9 +15,11 @@ if ! ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1; then
 fi
 
 # One headers tree for everything the tests build and fetch: $KDIR, else the
-# newest installed (kemu itself picks by each module's release, never by age).
+# newest installed of the 6.1 line, whose goldens are tests/expected/ (kemu
+# itself picks by each module's release, never by age).
 if [ -z "${KDIR:-}" ]; then
-    KDIR=$(ls -d /usr/src/linux-headers-*-amd64 | sort -V | tail -n 1)
+    KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$KDIR" ] || KDIR=$(tests/install-kernel-line.sh 6.1)
 fi
 export KDIR
 
@@ -26,3 +28,13 @@ testmods/build.sh
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
 export KEMU_DEBIAN_MODULES
 python3 -m pytest -q "$@"
+
+# The other kernel lines (5.10, 6.12): their headers, testmods/ built against
+# them, and the core tests against that line's goldens (tests/expected/lines/).
+# KEMU_LINES="" skips them.
+for line in ${KEMU_LINES-5.10 6.12}; do
+    kdir=$(tests/install-kernel-line.sh "$line")
+    mods=$(testmods/build-line.sh "$kdir")
+    echo "== kernel line $line: $mods"
+    KEMU_TESTMODS=$mods python3 -m pytest -q tests/test_golden.py tests/test_lines.py
+done

@@ -50,6 +50,22 @@ class Line:
         init_layout."""
         return self.at_least("6.4")
 
+    # -- printk (kernel/printk/printk.c) -----------------------------------
+
+    @property
+    def printk_text_max(self) -> int:
+        """Bytes of one printk() kept, KERN_<LEVEL> prefix included: 5.10 and
+        6.1 format into PRINTKRB_RECORD_MAX - PREFIX_MAX (992, one for the
+        NUL); 6.12 formats into all of PRINTKRB_RECORD_MAX (1024)."""
+        return 1023 if self.at_least("6.12") else 991
+
+    @property
+    def ptr_key_waits_for_crng(self) -> bool:
+        """5.10 prints a hashed %p as "(____ptrval____)" until the crng is
+        ready to fill its siphash key, and it is not yet when the oracle's
+        modules load; 6.1 fills the key at boot."""
+        return not self.at_least("6.1")
+
 
 #: 6.4 "module: replace module_layout with module_memory"
 _BEFORE_6_4 = frozenset({

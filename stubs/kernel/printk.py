@@ -30,7 +30,8 @@ def vformat(k, fmt_addr: int, args) -> bytes:
     """Format a kernel format string at ``fmt_addr`` with ``args`` (VarArgs or VaList)."""
     fmt = k.machine.read_cstr(fmt_addr)
     return format_string(fmt, args, _Mem(k.machine), _Sym(k),
-                         va_format=lambda ptr: _va_format(k, ptr))
+                         va_format=lambda ptr: _va_format(k, ptr),
+                         version=k.target.line.version)
 
 
 def _va_format(k, ptr: int) -> bytes:
