@@ -66,6 +66,7 @@ class ExportDef:
     prototype: str = ""            # the C prototype, parsed lazily into ``proto``
     since: str | None = None       # first kernel version with this form ("6.4")
     until: str | None = None       # first kernel version without it
+    within: tuple[str, str | None] | None = None  # percpu: (container, "struct.member")
 
     def on(self, version: tuple[int, int]) -> bool:
         """True when this declaration holds on kernel (MAJOR, PATCHLEVEL)."""
@@ -237,14 +238,22 @@ def data(decl: str, *, size: int | None = None, align: int = 8, override: bool =
     return deco
 
 
-def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False):
-    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset."""
+def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False,
+           since: str | None = None, until: str | None = None,
+           within: tuple[str, str | None] | None = None):
+    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset.
+
+    ``within=(container, "struct.member")`` places it inside another per-CPU
+    export (6.2 gathered current_task and its neighbours into ``pcpu_hot``):
+    its offset is the container's plus the member's, and ``init`` does not run.
+    """
     name, type_text, ctype, struct, array = _parse_decl(decl)
 
     def deco(fn):
         register(ExportDef(name, "percpu", fn, ctype=ctype, type_name=struct or type_text,
                            size=size if size is not None else _static_size(ctype, array),
-                           align=align, origin=_origin(fn)), override)
+                           align=align, origin=_origin(fn), since=since, until=until,
+                           within=within), override)
         return fn
     return deco
 

@@ -19,6 +19,11 @@ from .target import TargetError, find_target, load_target, release_of_vermagic, 
 
 BOOT_NS = 2_000_000_000           # the virtual clock starts two seconds after boot
 TAINT_ORDER = "PFSRMBUDAWCIOELKXTN"
+# kernel/panic.c taint_flags[].desc: print_tainted_verbose() names them (6.12's dump_stack)
+TAINT_NAMES = dict(zip(TAINT_ORDER, (
+    "PROPRIETARY_MODULE", "FORCED_MODULE", "CPU_OUT_OF_SPEC", "FORCED_RMMOD", "MACHINE_CHECK",
+    "BAD_PAGE", "USER", "DIE", "OVERRIDDEN_ACPI_TABLE", "WARN", "CRAP", "FIRMWARE_WORKAROUND",
+    "OOT_MODULE", "UNSIGNED_MODULE", "SOFTLOCKUP", "LIVEPATCH", "AUX", "RANDSTRUCT", "TEST")))
 MODULE_TAINTS = "PFCOEKXTN"
 # taints added with LOCKDEP_NOW_UNRELIABLE by the module loader and rmmod -f
 LOCKDEP_UNRELIABLE = set("PFRD")
@@ -200,7 +205,10 @@ class Kernel:
             return ksym
         defn = lookup(name, self.target.line.version)
         m = self.machine
-        if defn is not None:
+        if defn is not None and defn.within:
+            container, member = defn.within
+            addr = self.export_addr(container) + (self.target.offset(member) if member else 0)
+        elif defn is not None:
             addr = self._materialize(defn)
         elif name in m.thunk_addrs:
             addr = m.thunk_addrs[name]
@@ -594,10 +602,22 @@ class Kernel:
         self.pending_bug = (file, line)
         return False
 
+    def cpu_header(self) -> list[str]:
+        """dump_stack_print_info()'s CPU line; 6.12 adds the UID and, when
+        tainted, a line naming each taint (Line.dump_stack_taint_names)."""
+        if not self.target.line.dump_stack_taint_names:
+            return [f"CPU: 0 PID: 1 Comm: insmod {self.taint_string()} {self.target.release} #1"]
+        lines = [f"CPU: 0 UID: 0 PID: 1 Comm: insmod {self.taint_string()} "
+                 f"{self.target.release} #1"]
+        if self.taints:
+            lines.append("Tainted: " + ", ".join(f"[{t}]={TAINT_NAMES[t]}" for t in TAINT_ORDER
+                                                 if t in self.taints))
+        return lines
+
     def dump_stack(self) -> None:
         """dump_stack() as the kernel prints it for the current entry."""
-        self.log.emit(4, f"CPU: 0 PID: 1 Comm: insmod {self.taint_string()} "
-                         f"{self.target.release} #1")
+        for line in self.cpu_header():
+            self.log.emit(4, line)
         self.log.emit(4, "Call Trace:")
         self.log.emit(4, " <TASK>")
         self.log.emit(4, " dump_stack_lvl+0x44/0x5c")

@@ -161,8 +161,7 @@ def _entry_callers(k):
 
 def cpu_lines(k) -> list[str]:
     """dump_stack_print_info(): the CPU and hardware lines."""
-    return [f"CPU: 0 PID: 1 Comm: insmod {k.taint_string()} {k.target.release} #1",
-            "Hardware name: kemu emulated x86_64 machine"]
+    return [*k.cpu_header(), "Hardware name: kemu emulated x86_64 machine"]
 
 
 def register_lines(k, rip: int, regs: dict, cr2: int) -> list[str]:

@@ -121,6 +121,10 @@ STRUCTS: dict[str, list[str]] = {
     "hlist_head": ["first"],
     "hlist_node": ["next", "pprev"],
     "fixed_percpu_data": ["gs_base", "stack_canary"],
+    # 6.2+ (arch/x86/include/asm/current.h): current_task and its neighbours
+    "pcpu_hot": ["current_task", "preempt_count", "cpu_number", "call_depth",
+                 "top_of_stack", "hardirq_stack_ptr", "softirq_pending",
+                 "hardirq_stack_inuse"],
     "task_struct": ["thread_info", "__state|state", "stack", "usage",
                     "flags", "prio", "mm", "active_mm", "pid", "tgid",
                     "stack_canary", "real_parent", "parent", "real_cred",

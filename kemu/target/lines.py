@@ -50,6 +50,19 @@ class Line:
         init_layout."""
         return self.at_least("6.4")
 
+    @property
+    def license_taint_summary(self) -> bool:
+        """6.12's module_augment_kernel_taints() ends, after the signature
+        check, with "M: module license taints kernel." when this load set
+        TAINT_PROPRIETARY_MODULE (not in 6.1's check_modinfo())."""
+        return self.at_least("6.12")
+
+    @property
+    def dump_stack_taint_names(self) -> bool:
+        """6.12's dump_stack_print_info(): "CPU: 0 UID: 0 PID: ..." and, when
+        tainted, "Tainted: [O]=OOT_MODULE, ..." (print_tainted_verbose())."""
+        return self.at_least("6.12")
+
     # -- printk (kernel/printk/printk.c) -----------------------------------
 
     @property
@@ -69,6 +82,10 @@ class Line:
 
 #: 6.4 "module: replace module_layout with module_memory"
 _BEFORE_6_4 = frozenset({
+    # 6.2: struct pcpu_hot
+    "pcpu_hot", "pcpu_hot.current_task", "pcpu_hot.preempt_count", "pcpu_hot.cpu_number",
+    "pcpu_hot.call_depth", "pcpu_hot.top_of_stack", "pcpu_hot.hardirq_stack_ptr",
+    "pcpu_hot.softirq_pending", "pcpu_hot.hardirq_stack_inuse",
     "module.mem", "module_memory", "MOD_TEXT", "MOD_DATA", "MOD_RODATA",
     "MOD_RO_AFTER_INIT", "MOD_INIT_TEXT", "MOD_INIT_DATA", "MOD_INIT_RODATA",
     "MOD_MEM_NUM_TYPES",
