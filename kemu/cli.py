@@ -33,6 +33,7 @@ class Console:
 
     json = False                  # --json: nothing human-readable on stdout
     errors: list = []
+    sessions: list = []           # the sessions the command used (for its findings)
 
     def record_stderr(self, rec) -> None:
         """As record(), on stderr: for commands whose stdout is data (open, read, cat)."""
@@ -72,9 +73,52 @@ def _read_module(path: str) -> bytes:
         raise KemuError(f"could not load module {path}: {os.strerror(err)}", err) from None
 
 
-def _session(args):
-    from .session import Session
-    return Session(args.session, target=getattr(args, "target", None))
+FINDINGS_EXIT = 3             # the command worked, but kemu found a bug (README)
+BENIGN_FINDINGS = ("not-modelled",)      # kemu's own limits, not the module's bugs
+
+
+def stub_dirs(args) -> list:
+    """--stubs DIR..., then $KEMU_STUBS."""
+    dirs = list(getattr(args, "stubs", []) or [])
+    return dirs + [d for d in os.environ.get("KEMU_STUBS", "").split(":") if d]
+
+
+def _session(args, console=None):
+    """The session this command works on: the server's live one, else a new one."""
+    host = getattr(args, "host", None)
+    if host is not None:
+        session = host.session(args)
+    else:
+        from .session import Session
+        session = Session(args.session, target=getattr(args, "target", None),
+                          stubs=stub_dirs(args))
+    if console is not None:
+        console.sessions = console.sessions + [session]
+    return session
+
+
+def _new_findings(console) -> list:
+    """What kemu found during this command, on every session it used."""
+    found = []
+    for session in console.sessions:
+        found += [f for f in session.new_findings()
+                  if f["kind"] not in BENIGN_FINDINGS and f not in found]
+    return found
+
+
+def _findings_status(args, console, status: int) -> int:
+    """A command that found a bug fails with FINDINGS_EXIT (unless --allow-findings)."""
+    if status == 0 and _new_findings(console) and not getattr(args, "allow_findings", False):
+        return FINDINGS_EXIT
+    return status
+
+
+def _print_findings(console) -> None:
+    if console.json:
+        return
+    for f in _new_findings(console):
+        console.err.print(f"kemu: finding: {f['kind']}: {f['message']}", style="bold yellow",
+                          highlight=False, markup=False)
 
 
 def _module_arg(args):
@@ -88,53 +132,49 @@ def _module_arg(args):
     return path, params
 
 
-def _insert(args, console: Console, show_log: bool):
-    """insmod into the session; returns (kernel, module or None, status)."""
+def _insert(args, console: Console, session, k, show_log: bool):
+    """insmod into the session's kernel ``k``; returns (module or None, status)."""
     path, params = _module_arg(args)
     data = _read_module(path)
     name = path                 # insmod names the module file as it was given
-    with _session(args) as session:
-        k = session.kernel()
-        mark = len(k.log.records)
-        k.json_mark = mark
-        if getattr(args, "trace", False):
-            k.start_trace()
-        if show_log:
-            k.log.listeners.append(console.record)
-        op = {"op": "load", "path": os.path.abspath(path), "data": data,
-              "args": " ".join(params), "force": args.force,
-              "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
-              "max_insns": args.max_insns}
-        try:
-            mod = session.run(k, op)
-        except TargetError as exc:
-            _print_notes(k, console)
-            console.error(f"kemu: ERROR: {exc}")
-            return k, None, 2
-        except (LoadError, InitError) as exc:
-            k.log.flush()
-            _print_notes(k, console)
-            console.error(f"kemu: ERROR: could not insert module {name}: "
-                          f"{kmod_strerror(exc.errno)}")
-            if exc.errno == errno.EEXIST:
-                console.err.print(f"kemu: hint: it is loaded in session {session.dir}; "
-                                  "'kemu unload' or 'kemu reset' first", style="dim")
-            return k, None, 1
-        except Lockup as exc:
-            k.log.flush()
-            console.error(f"kemu: ERROR: could not insert module {name}: {exc}")
-            return k, None, 1
-        except EmulationError as exc:
-            k.log.flush()
-            if not show_log:
-                for rec in k.log.records[mark:]:
-                    console.record(rec)
-            console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
-                          f"({exc})")
-            return k, None, 1
+    if getattr(args, "trace", False):
+        k.start_trace()
+    if show_log:
+        k.log.listeners.append(console.record)
+    op = {"op": "load", "path": os.path.abspath(path), "data": data,
+          "args": " ".join(params), "force": args.force,
+          "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
+          "max_insns": args.max_insns}
+    try:
+        mod = session.run(k, op)
+    except TargetError as exc:
+        _print_notes(k, console, session)
+        console.error(f"kemu: ERROR: {exc}")
+        return None, 2
+    except (LoadError, InitError) as exc:
         k.log.flush()
-        _print_notes(k, console)
-        return k, mod, 0
+        _print_notes(k, console, session)
+        console.error(f"kemu: ERROR: could not insert module {name}: "
+                      f"{kmod_strerror(exc.errno)}")
+        if exc.errno == errno.EEXIST:
+            console.err.print(f"kemu: hint: it is loaded in session {session.dir}; "
+                              "'kemu unload' or 'kemu reset' first", style="dim")
+        return None, 1
+    except Lockup as exc:
+        k.log.flush()
+        console.error(f"kemu: ERROR: could not insert module {name}: {exc}")
+        return None, 1
+    except EmulationError as exc:
+        k.log.flush()
+        if not show_log:
+            for rec in k.log.records[session.mark.log:]:
+                console.record(rec)
+        console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
+                      f"({exc})")
+        return None, 1
+    k.log.flush()
+    _print_notes(k, console, session)
+    return mod, 0
 
 
 def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
@@ -151,6 +191,7 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
     """The --json document: module, kernel, log, findings and (with --trace) calls."""
     from .loader import TAINT_LETTERS
     k.log.flush()
+    status = _findings_status(args, console, status)
     doc = {"command": args.command, "exit_status": status, "errors": console.errors,
            "kernel": {"release": k.target.release, "taints": "".join(
                l for l in "PFSRMBUDAWCIOELKXTN" if l in k.taints),
@@ -188,66 +229,64 @@ def _module_name(path: str) -> str | None:
     return dict(E.parse_modinfo(image.section_data(idx))).get("name") if idx else None
 
 
-def _unload_previous_run(args, console: Console) -> int:
+def _unload_previous_run(args, console: Console, session, k) -> int:
     """kemu run re-runs a module: an instance already in the session is unloaded first."""
     from .unload import find_module
     path, _params = _module_arg(args)
     name = _module_name(path)
-    if not name:
+    if not name or find_module(k, name) is None:
         return 0
-    with _session(args) as session:
-        k = session.kernel()
-        if find_module(k, name) is None:
-            return 0
-        console.err.print(f"kemu: note: {name} is loaded in this session; unloading it "
-                          "first ('kemu load' keeps insmod's File exists)", style="dim",
-                          highlight=False)
-        k.log.listeners.append(console.record)
-        try:
-            _remove(args, k, session, name, False, console)
-        except KemuError as exc:
-            console.error(f"kemu: ERROR: {exc}")
-            return 1
+    console.err.print(f"kemu: note: {name} is loaded in this session; unloading it "
+                      "first ('kemu load' keeps insmod's File exists)", style="dim",
+                      highlight=False)
+    k.log.listeners.append(console.record)
+    try:
+        _remove(args, k, session, name, False, console)
+    except KemuError as exc:
+        console.error(f"kemu: ERROR: {exc}")
+        return 1
+    finally:
+        k.log.listeners.remove(console.record)
     return 0
 
 
 def cmd_run(args, console: Console) -> int:
-    if _unload_previous_run(args, console):
-        return 1
-    k, mod, status = _insert(args, console, show_log=True)
-    mark = getattr(k, "json_mark", 0)
-    if mod is not None:
-        console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state {mod.state.name}, "
-                     f"taint {k.module_taint_letters(mod) or '-'}")
-    if mod is not None and args.unload:
-        with _session(args) as session:
-            k2 = session.kernel()
-            if args.trace:
-                k2.start_trace()
-                k2.trace = (k.trace or []) + k2.trace
-            k2.log.listeners.append(console.record)
+    _module_arg(args)
+    with _session(args, console) as session:
+        k = session.kernel()
+        if _unload_previous_run(args, console, session, k):
+            return 1
+        mark = len(k.log.records)
+        mod, status = _insert(args, console, session, k, show_log=True)
+        if mod is not None:
+            console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state "
+                         f"{mod.state.name}, taint {k.module_taint_letters(mod) or '-'}")
+        if mod is not None and args.unload:
             try:
-                _remove(args, k2, session, mod.name, False, console)
+                _remove(args, k, session, mod.name, False, console)
                 console.info(f"kemu: {mod.name}: exit ran, module unloaded")
             except KemuError as exc:
                 console.error(f"kemu: ERROR: {exc}")
                 status = 1
-            k = k2
-    if args.json:
-        _emit_json(json_report(args, console, k, mod, status, mark))
+        if args.json:
+            _emit_json(json_report(args, console, k, mod, status, mark))
     return status
 
 
 def cmd_load(args, console: Console) -> int:
-    k, mod, status = _insert(args, console, show_log=False)
-    if args.json:
-        _emit_json(json_report(args, console, k, mod, status, getattr(k, "json_mark", 0)))
+    _module_arg(args)
+    with _session(args, console) as session:
+        k = session.kernel()
+        mark = len(k.log.records)
+        mod, status = _insert(args, console, session, k, show_log=False)
+        if args.json:
+            _emit_json(json_report(args, console, k, mod, status, mark))
     return status
 
 
 def cmd_unload(args, console: Console) -> int:
     from .procfs import _newest_first
-    with _session(args) as session:
+    with _session(args, console) as session:
         k = session.kernel()
         name = args.name
         if name is None:
@@ -273,7 +312,7 @@ def cmd_unload(args, console: Console) -> int:
 
 def cmd_lsmod(args, console: Console) -> int:
     from .procfs import lsmod, proc_modules
-    with _session(args) as session:
+    with _session(args, console) as session:
         k = session.kernel()
     if args.json:
         doc = json_report(args, console, k, None, 0, len(k.log.records))
@@ -290,7 +329,7 @@ def cmd_lsmod(args, console: Console) -> int:
 
 
 def cmd_dmesg(args, console: Console) -> int:
-    with _session(args) as session:
+    with _session(args, console) as session:
         k = session.kernel()
     k.log.flush()
     if args.json:
@@ -306,7 +345,7 @@ KEMU_VIEWS = ("/proc/modules", "/proc/sys/kernel/tainted")
 
 def _session_op(args, console: Console, op: dict, show_log: bool = True):
     """Run one journalled operation on the session's kernel; (kernel, result)."""
-    with _session(args) as session:
+    with _session(args, console) as session:
         k = session.kernel()
         if show_log:
             k.log.listeners.append(console.record_stderr)
@@ -322,7 +361,7 @@ def _session_op(args, console: Console, op: dict, show_log: bool = True):
 def cmd_cat(args, console: Console) -> int:
     from .procfs import proc_modules, proc_tainted
     if args.path in KEMU_VIEWS:
-        with _session(args) as session:
+        with _session(args, console) as session:
             k = session.kernel()
         view = {"/proc/modules": proc_modules, "/proc/sys/kernel/tainted": proc_tainted}
         sys.stdout.write(view[args.path](k))
@@ -434,8 +473,9 @@ def cmd_survey(args, console: Console) -> int:
 
 
 def cmd_reset(args, console: Console) -> int:
-    from .session import Session
-    Session(args.session).reset()
+    _session(args).reset()
+    if getattr(args, "host", None) is not None:
+        args.host.stop()                    # the session's server ends with it
     return 0
 
 
@@ -466,9 +506,13 @@ def cmd_targets(args, console: Console) -> int:
     return 0
 
 
-def _print_notes(k, console: Console) -> None:
-    for note in k.notes:
-        console.err.print(f"kemu: note: {note}", style="dim", highlight=False)
+def _print_notes(k, console: Console, session) -> None:
+    """kemu's remarks from this command (findings are printed on their own)."""
+    found = {f"{f['kind']}: {f['message']}" for f in k.findings[session.mark.findings:]
+             if f["kind"] not in BENIGN_FINDINGS}
+    for note in k.notes[session.mark.notes:]:
+        if note not in found:
+            console.err.print(f"kemu: note: {note}", style="dim", highlight=False)
 
 
 def cmd_modinfo(args, console: Console) -> int:
@@ -519,6 +563,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--modules", metavar="DIR",
                         help="module tree that request_module() loads from, as modprobe "
                              "would (also $KEMU_MODULES)")
+    common.add_argument("--allow-findings", action="store_true",
+                        help=f"exit 0 even when kemu found a bug (a leak, something left "
+                             f"registered, a WARN, a lock held); else exit {FINDINGS_EXIT}")
     common.add_argument("--json", action="store_true",
                         help="print a machine-readable report instead (module, kernel, log, "
                              "findings)")
@@ -638,8 +685,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv=None) -> int:
+def main(argv=None, host=None) -> int:
+    """The command line; ``host`` is the session server's (kemu/server.py), whose
+    live sessions the commands then use."""
     parser = build_parser()
+    parser.set_defaults(host=host)
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
@@ -653,13 +703,11 @@ def main(argv=None) -> int:
             console.error(f"kemu: --modules {args.modules}: not a directory")
             return 2
         os.environ["KEMU_MODULES"] = os.path.abspath(args.modules)
-    stub_dirs = list(getattr(args, "stubs", []) or [])
-    stub_dirs += [d for d in os.environ.get("KEMU_STUBS", "").split(":") if d]
     try:
         from .exports import load_user_stubs
         from .kernel import import_stub_package
         import_stub_package()
-        for warning in load_user_stubs(stub_dirs):
+        for warning in load_user_stubs(stub_dirs(args)):
             console.err.print(f"kemu: warning: {warning}", style="yellow", highlight=False)
     except FileNotFoundError as exc:
         console.error(f"kemu: {exc}")
@@ -667,8 +715,11 @@ def main(argv=None) -> int:
     except Exception as exc:                      # a broken third-party stub file
         console.error(f"kemu: could not load stubs: {type(exc).__name__}: {exc}")
         return 2
+    console.sessions = []
     try:
-        return args.func(args, console)
+        status = args.func(args, console)
+        _print_findings(console)
+        return _findings_status(args, console, status)
     except UsageError as exc:
         console.error(f"kemu: {exc}")
         return 2

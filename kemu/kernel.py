@@ -125,6 +125,7 @@ class Kernel:
         self._tracer = None
         self.registrations: dict = {}       # (kind, key) -> Registration
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
+        self.runnable_checks: list = []     # fn() -> True while something can run now
         self.pending_bug = None
         self.machine.on_invalid_opcode = self._on_ud2
         from . import sanitize as _sanitize
@@ -347,6 +348,14 @@ class Kernel:
             if isinstance(fn, SlotBinding):
                 fn.tracer = self._trace_call
 
+    def stop_trace(self) -> None:
+        """Stop recording export calls (``self.trace`` becomes None)."""
+        self.trace = None
+        self._tracer = None
+        for fn in self.machine.slot_fns:
+            if isinstance(fn, SlotBinding):
+                fn.tracer = None
+
     def _trace_call(self, defn, args, result, caller) -> None:
         decoded = {}
         for param, value in zip(defn.proto.params, args):
@@ -464,6 +473,17 @@ class Kernel:
         self.clock_ns += max(0, ns)
         for listener in list(self.clock_listeners):
             listener(self)
+
+    IDLE_ROUNDS = 64               # a task that never sleeps ends an idle period here
+
+    def idle(self) -> None:
+        """The CPU once a syscall has returned to a waiting shell: runnable tasks,
+        softirqs and work due now run until nothing is runnable. The clock does not
+        move for them; timers and delayed work wait for :meth:`advance`."""
+        for _ in range(self.IDLE_ROUNDS):
+            if not any(check() for check in self.runnable_checks):
+                return
+            self.advance_ns(0)
 
     # -------------------------------------------------------------- taint
     def add_taint(self, letter: str, lockdep_unreliable: bool | None = None) -> None:

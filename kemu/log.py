@@ -85,6 +85,12 @@ class KernelLog:
         self.printk(bytes([KERN_SOH, 0x30 + level]) + text.encode() + b"\n", caller="kernel")
         self.records[-1].facility = facility
 
+    def restore(self, records: list) -> None:
+        """Start from records kept from an earlier boot of the same session."""
+        self.records[:0] = records
+        if records:
+            self._seq = max(self._seq, records[-1].seq)
+
     def flush(self) -> None:
         """Close a pending line that has no newline yet (at the end of a run)."""
         if self.records and not self.records[-1].final:

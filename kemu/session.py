@@ -1,13 +1,28 @@
-"""A persistent kernel across kemu commands: a journal of operations, replayed.
+"""A persistent kernel across kemu commands: a live kernel, and a journal.
 
-The emulator is deterministic (virtual clock, fixed stack canary, no
-randomness), so a session is stored as the list of operations that reached
-the kernel — loads with their parameters and unloads — plus a copy of every
-module file, addressed by content. Each command replays the journal into a
-fresh kernel, performs its own operation and, only if that completes, writes
-the new journal atomically (temporary file, fsync, rename). A crash or kill
-during a command therefore leaves the previous state intact, and the module
-files can change or vanish on disk without changing the session.
+Linux keeps one kernel running between the shell's commands; a kemu session
+does the same in its server (kemu/server.py), whose :class:`Session` keeps
+its kernel alive. The durable record is the journal (``journal.jsonl``): a
+header line (format, kemu's version, the user stub set, the target and, after
+a compaction, the state that must survive: clock, taints, log) and one line
+per operation that reached the kernel, with its outcome. Each operation is
+appended and fsync'ed before its answer is printed; a torn last line (a crash
+mid-append) was never acknowledged and is dropped.
+
+When no live kernel matches the journal (no server, the server was killed,
+kemu was upgraded), the kernel is rebuilt by replaying the journal into a
+fresh kernel (the emulator is deterministic: virtual clock, fixed canary, no
+randomness) and every replayed outcome is checked against the recorded one: a
+divergence is an error naming the operation. When nothing is loaded and
+nothing is open, the journal is compacted to its header.
+
+After every operation the machine idles as Linux does after a syscall returns
+to the shell: runnable tasks, softirqs and pending work run until nothing is
+runnable (``Kernel.idle``); timers and delayed work wait for ``kemu tick``.
+
+Left out: the state a compaction keeps is the clock, the taints, the log and
+the one-time signature warning; other once-per-boot state of the models
+(pid numbers, heap layout) restarts, as after a reboot that kept dmesg.
 """
 from __future__ import annotations
 
@@ -20,10 +35,14 @@ import os
 import pathlib
 import shutil
 import tempfile
+import time
+from dataclasses import dataclass
 
 from .errors import EmulationError, KemuError, Lockup, UsageError
 
-FORMAT = 1
+FORMAT = 2
+JOURNAL = "journal.jsonl"
+OLD_JOURNAL = "journal.json"            # format 1: one JSON document, rewritten per command
 _OP_FIELDS = {           # each journalled operation and the fields it must have (and types)
     "load": {"path": str, "file": str}, "unload": {"name": str},
     "cat": {"path": str}, "open": {"path": str}, "close": {"fd": int},
@@ -31,10 +50,16 @@ _OP_FIELDS = {           # each journalled operation and the fields it must have
     "packet": {"packet": dict}, "tick": {"ms": (int, float)},
 }
 REPLAY_LOCKUP_MS = 100        # an operation that locked up is replayed with this limit
+SESSION_FILES = ("modules", "lock", JOURNAL, OLD_JOURNAL, "server.lock", "server.sock",
+                 "server.log")
 
 
 class SessionError(KemuError):
     """The session directory cannot be used."""
+
+
+class ReplayDivergence(SessionError):
+    """A replayed operation did not give the outcome the journal recorded."""
 
 
 class BadFd(KemuError):
@@ -42,37 +67,38 @@ class BadFd(KemuError):
     errno = errno.EBADF
 
 
-def _files(k) -> dict:
-    if not hasattr(k, "session_files"):
-        k.session_files = {}
-    return k.session_files
+class SessionFiles:
+    """The descriptors ``kemu open`` gave out, per kernel."""
 
+    def __init__(self, k):
+        self.fds: dict = {}
 
-def _file(k, fd: int):
-    f = _files(k).get(fd)
-    if f is None:
-        raise BadFd(f"{fd}: Bad file descriptor")
-    return f
+    def get(self, fd: int):
+        f = self.fds.get(fd)
+        if f is None:
+            raise BadFd(f"{fd}: Bad file descriptor")
+        return f
 
 
 def _op_open(k, op):
     f = k.open(op["path"], op.get("flags"))
-    files = _files(k)
+    files = k.model(SessionFiles).fds
     fd = max(files, default=2) + 1
     files[fd] = f
     return fd
 
 
 def _op_close(k, op):
-    f = _file(k, op["fd"])
-    del _files(k)[op["fd"]]
+    files = k.model(SessionFiles)
+    f = files.get(op["fd"])
+    del files.fds[op["fd"]]
     return f.close()
 
 
 def _op_write(k, op):
     data = op["data"].encode("utf-8", "surrogateescape")
     if isinstance(op["target"], int):
-        return _file(k, op["target"]).write(data)
+        return k.model(SessionFiles).get(op["target"]).write(data)
     return k.proc_write(op["target"], data)
 
 
@@ -81,9 +107,10 @@ FILE_OPS = {
     "cat": lambda k, op: k.proc_read(op["path"]),
     "open": _op_open,
     "close": _op_close,
-    "read": lambda k, op: _file(k, op["fd"]).read(op.get("size", 4096)),
+    "read": lambda k, op: k.model(SessionFiles).get(op["fd"]).read(op.get("size", 4096)),
     "write": _op_write,
-    "ioctl": lambda k, op: _file(k, op["fd"]).ioctl(op["cmd"], op.get("arg", 0)),
+    "ioctl": lambda k, op: k.model(SessionFiles).get(op["fd"]).ioctl(op["cmd"],
+                                                                       op.get("arg", 0)),
     "packet": lambda k, op: k.packet(**op["packet"]),
     "tick": lambda k, op: k.advance(op["ms"]),
 }
@@ -99,6 +126,14 @@ def default_dir() -> pathlib.Path:
     return pathlib.Path(state) / "kemu" / "session"
 
 
+def _fsync_dir(path: pathlib.Path) -> None:
+    dfd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
 def _atomic_write(path: pathlib.Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -111,33 +146,97 @@ def _atomic_write(path: pathlib.Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    dfd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    _fsync_dir(path.parent)
+
+
+def stub_set(dirs) -> list:
+    """The user stub files a command runs with: each directory's ``*.py`` by content."""
+    out = []
+    for directory in dirs:
+        root = pathlib.Path(directory)
+        files = {}
+        for path in sorted(root.glob("*.py")) if root.is_dir() else ():
+            with contextlib.suppress(OSError):
+                files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        out.append({"dir": str(root.resolve()), "files": files})
+    return out
+
+
+def outcome_of(result):
+    """What a replay of an operation is checked against: the part of its result
+    that does not depend on memory layout (numbers, sizes, verdicts)."""
+    if result is None or isinstance(result, (bool, int, str)):
+        return result
+    if isinstance(result, (bytes, bytearray)):
+        return {"bytes": len(result)}
+    if hasattr(result, "init_ret"):
+        return {"init_ret": result.init_ret}
+    if hasattr(result, "final"):
+        return {"verdict": str(result.final)}
+    return None
+
+
+def describe(op: dict) -> str:
+    """An operation as the user typed it, for messages."""
+    what = op["op"]
+    if what == "load":
+        return f"load {os.path.basename(op['path'])}" + (f" {op['args']}" if op.get("args") else "")
+    detail = {"unload": "name", "cat": "path", "open": "path", "close": "fd", "read": "fd",
+              "write": "target", "ioctl": "fd", "tick": "ms"}.get(what)
+    return f"{what} {op[detail]}" if detail and detail in op else what
+
+
+@dataclass
+class Replay:
+    """What rebuilding a kernel from the journal did (for the one note line)."""
+    ops: int
+    seconds: float
+    written_by: str          # "" when the journal's kemu version and stub set are this one's
+
+
+@dataclass
+class Mark:
+    """Where the kernel's log, notes and findings stood when a command began."""
+    log: int
+    notes: int
+    findings: int
 
 
 class Session:
-    """One session directory: ``journal.json``, ``modules/<sha256>.ko``, ``lock``."""
+    """One session directory: ``journal.jsonl``, ``modules/<sha256>.ko``, ``lock``.
 
-    def __init__(self, path=None, target=None):
+    One object can serve many commands (the server keeps it): its kernel stays
+    alive as long as the journal on disk is the one it wrote."""
+
+    def __init__(self, path=None, target=None, stubs=()):
         self.dir = pathlib.Path(path) if path else default_dir()
-        self.journal_path = self.dir / "journal.json"
+        self.journal_path = self.dir / JOURNAL
         self.modules_dir = self.dir / "modules"
         self.target = target
+        self.stubs = stub_set(stubs)
+        self.header: dict = {}
         self.ops: list[dict] = []
         self._lock_fd = None
+        self._kernel = None
+        self._sig = None              # the journal file's identity when self.ops was read
+        self.replayed: Replay | None = None
+        self.mark: Mark | None = None
 
     # ------------------------------------------------------------ storage
     def __enter__(self):
         try:
             self.modules_dir.mkdir(parents=True, exist_ok=True)
-            self._lock_fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+            self._lock_fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as exc:
             raise SessionError(f"cannot use session directory {self.dir}: {exc.strerror}") from None
         fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-        self.ops = self._read_journal()
+        try:
+            if self._sig is None or self._signature() != self._sig:
+                self._kernel = None          # someone else wrote the journal: replay it
+                self._read_journal()
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc):
@@ -146,31 +245,103 @@ class Session:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def _read_journal(self) -> list[dict]:
+    def _signature(self):
+        try:
+            st = os.stat(self.journal_path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _damaged(self, why) -> SessionError:
+        return SessionError(f"session journal {self.journal_path} is damaged ({why}); "
+                            "'kemu reset' starts a new session")
+
+    @staticmethod
+    def _check_op(op) -> None:
+        if not isinstance(op, dict) or op.get("op") not in _OP_FIELDS or \
+                not all(isinstance(op.get(key), kind)
+                        for key, kind in _OP_FIELDS[op["op"]].items()):
+            raise ValueError(f"bad operation {op!r:.60}")
+
+    def _read_journal(self) -> None:
+        self.header, self.ops = {}, []
         try:
             raw = self.journal_path.read_bytes()
         except FileNotFoundError:
-            return []
+            self._read_old_journal()
+            self._sig = self._signature()
+            return
+        lines = raw.split(b"\n")
+        torn = lines.pop()                  # after the last newline: a torn append, or b""
+        try:
+            if not lines:
+                raise ValueError("no header")
+            header = json.loads(lines[0])
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                raise ValueError("unknown format")
+            ops = [json.loads(line) for line in lines[1:]]
+            for op in ops:
+                self._check_op(op)
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise self._damaged(exc) from None
+        if torn:                            # never acknowledged: drop it for good
+            with open(self.journal_path, "r+b") as fh:
+                fh.truncate(len(raw) - len(torn))
+                os.fsync(fh.fileno())
+        self.header, self.ops = header, ops
+        if self.target is None or not self.ops and not header.get("state"):
+            self.target = header.get("target", self.target)
+        self._sig = self._signature()
+
+    def _read_old_journal(self) -> None:
+        """A format-1 journal (kemu before the server): taken over as format 2."""
+        try:
+            raw = (self.dir / OLD_JOURNAL).read_bytes()
+        except FileNotFoundError:
+            return
         try:
             doc = json.loads(raw)
-            if doc.get("format") != FORMAT or not isinstance(doc.get("ops"), list):
+            if doc.get("format") != 1 or not isinstance(doc.get("ops"), list):
                 raise ValueError("unknown format")
             for op in doc["ops"]:
-                if not isinstance(op, dict) or op.get("op") not in _OP_FIELDS or \
-                        not all(isinstance(op.get(key), kind)
-                                for key, kind in _OP_FIELDS[op["op"]].items()):
-                    raise ValueError(f"bad operation {op!r:.60}")
-            if self.target is None:
-                self.target = doc.get("target")
-            return doc["ops"]
-        except (ValueError, AttributeError) as exc:
-            raise SessionError(f"session journal {self.journal_path} is damaged ({exc}); "
-                               "'kemu reset' starts a new session") from None
+                self._check_op(op)
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise self._damaged(exc) from None
+        self.target = self.target or doc.get("target")
+        self.header = {"format": FORMAT, "kemu": "", "stubs": None, "target": self.target}
+        self.ops = doc["ops"]
+        self._rewrite()
+        os.unlink(self.dir / OLD_JOURNAL)
 
-    def commit(self) -> None:
-        """Write the journal atomically."""
-        doc = {"format": FORMAT, "target": self.target, "ops": self.ops}
-        _atomic_write(self.journal_path, json.dumps(doc, indent=1).encode())
+    def _new_header(self, state=None) -> dict:
+        from . import __version__
+        header = {"format": FORMAT, "kemu": __version__, "stubs": self.stubs,
+                  "target": self.target}
+        if state:
+            header["state"] = state
+        return header
+
+    def _rewrite(self) -> None:
+        """The whole journal, atomically (a new session, a compaction)."""
+        text = "".join(json.dumps(doc) + "\n" for doc in [self.header, *self.ops])
+        _atomic_write(self.journal_path, text.encode())
+        self._sig = self._signature()
+
+    def _append(self, op: dict) -> None:
+        """One operation, appended and fsync'ed (a torn line is dropped on reading)."""
+        if not self.header:
+            self.header = self._new_header()
+            self.ops.append(op)
+            self._rewrite()
+            return
+        self.ops.append(op)
+        fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(fd, (json.dumps(op) + "\n").encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._sig = self._signature()
 
     def store_module(self, data: bytes) -> str:
         """Keep a copy of a module file; returns its name inside the session."""
@@ -190,14 +361,89 @@ class Session:
 
     # ------------------------------------------------------------- replay
     def kernel(self):
-        """A kernel with every journalled operation replayed (quietly)."""
-        from .kernel import Kernel
-        k = Kernel(target=self.target)
-        for op in self.ops:
-            self._apply(k, op, replay=True)
+        """The session's kernel: the live one, else one rebuilt from the journal."""
+        if self._kernel is None:
+            self._kernel = self._replay()
+        k = self._kernel
+        if self.mark is None:
+            self.mark = Mark(len(k.log.records), len(k.notes), len(k.findings))
         return k
 
+    @property
+    def live_kernel(self):
+        """The kernel if one is alive (built or replayed), else None."""
+        return self._kernel
+
+    def forget_kernel(self) -> None:
+        """Drop the live kernel: the next command rebuilds it from the journal."""
+        self._kernel = None
+
+    def new_findings(self) -> list:
+        """The findings of the current command (since :meth:`kernel` first returned)."""
+        if self._kernel is None or self.mark is None:
+            return []
+        return self._kernel.findings[self.mark.findings:]
+
+    def begin_command(self) -> None:
+        """A new command starts: its notes and findings are counted from here."""
+        self.mark = None
+        self.replayed = None
+
+    def _replay(self):
+        from .kernel import Kernel
+        t0 = time.monotonic()
+        k = Kernel(target=self.target)
+        state = self.header.get("state")
+        if state:
+            self._restore(k, state)
+        for index, op in enumerate(self.ops):
+            self._apply(k, op, replay=True)
+            self._check_replay(index, op)
+        if self.ops or state:
+            written = ""
+            if self.header.get("kemu") != self._new_header()["kemu"] or \
+                    self.header.get("stubs") != self.stubs:
+                stubs = self.header.get("stubs")
+                written = f"kemu {self.header.get('kemu') or '(unrecorded)'}" + \
+                    (f" with stubs from {', '.join(s['dir'] for s in stubs)}" if stubs else "")
+            self.replayed = Replay(len(self.ops), time.monotonic() - t0, written)
+        return k
+
+    def _check_replay(self, index: int, op: dict) -> None:
+        got = (self._last_result, self._last_outcome)
+        want = (op.get("result"), op.get("outcome", self._last_outcome))
+        if got != want:
+            raise ReplayDivergence(
+                f"replaying the session diverged at operation {index + 1} "
+                f"({describe(op)}): it gave {self._show(*got)} where the journal recorded "
+                f"{self._show(*want)}; 'kemu reset' starts a new session")
+
+    @staticmethod
+    def _show(result, outcome) -> str:
+        text = {0: "success", "lockup": "a soft lockup", "fault": "a fault"}.get(
+            result, f"error {result}")
+        return text if outcome is None or result != 0 else f"{text} ({outcome})"
+
+    @staticmethod
+    def _restore(k, state: dict) -> None:
+        """A compacted journal's state: the clock, the taints, the log."""
+        from .log import Record
+        k.advance_ns(state.get("clock_ns", k.clock_ns) - k.clock_ns)
+        k.taints.update(state.get("taints", ""))
+        k.sig_warned = state.get("sig_warned", k.sig_warned)
+        k.last_unloaded = state.get("last_unloaded", k.last_unloaded)
+        k.log.restore([Record(seq, ts_ns, level, text, True, facility, "kernel")
+                       for seq, ts_ns, level, text, facility in state.get("log", [])])
+
+    @staticmethod
+    def _state(k) -> dict:
+        k.log.flush()
+        return {"clock_ns": k.clock_ns, "taints": "".join(sorted(k.taints)),
+                "sig_warned": k.sig_warned, "last_unloaded": k.last_unloaded,
+                "log": [[r.seq, r.ts_ns, r.level, r.text, r.facility] for r in k.log.records]}
+
     def _apply(self, k, op: dict, replay: bool = False):
+        """Perform one operation; the machine idles afterwards (also when it failed)."""
         timeout = op.get("timeout_ms", 20_000)
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
@@ -208,27 +454,52 @@ class Session:
             k.module_tree = None
             if op["modules"]:
                 k.set_module_tree(op["modules"])
+        self._last_result, self._last_outcome = None, None
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
-                return k.load(op["path"], op.get("args", ""), data=data,
-                              force=op.get("force", False),
-                              allow_missing=op.get("allow_missing", False))
-            if op["op"] == "unload":
-                return k.unload(op["name"], force=op.get("force", False))
-            handler = FILE_OPS.get(op["op"])
-            if handler is None:
-                raise SessionError(f"unknown journal operation {op['op']!r}")
-            return handler(k, op)
+                result = k.load(op["path"], op.get("args", ""), data=data,
+                                force=op.get("force", False),
+                                allow_missing=op.get("allow_missing", False))
+            elif op["op"] == "unload":
+                result = k.unload(op["name"], force=op.get("force", False))
+            else:
+                handler = FILE_OPS.get(op["op"])
+                if handler is None:
+                    raise SessionError(f"unknown journal operation {op['op']!r}")
+                result = handler(k, op)
+            self._last_result, self._last_outcome = 0, outcome_of(result)
+            return result
         except SessionError:
             raise                    # the session itself is unusable, also on replay
-        except KemuError:
+        except Lockup:
+            self._last_result = "lockup"
+            if not replay:
+                raise
+        except EmulationError:
+            self._last_result = "fault"
+            if not replay:
+                raise
+        except KemuError as exc:
+            self._last_result = exc.errno or errno.EINVAL
             if not replay:
                 raise
         finally:
             k.timeout_ms = 20_000
             k.max_insns = 0
             k.module_tree = saved_tree
+            self._idle(k, op)
+
+    @staticmethod
+    def _idle(k, op) -> None:
+        """The shell's next command comes after the CPU went idle."""
+        k.timeout_ms = op.get("timeout_ms", 20_000)
+        try:
+            k.idle()
+        except KemuError:
+            pass                     # reported in the log (an oops, a lockup) by the kernel
+        finally:
+            k.timeout_ms = 20_000
 
     def run(self, k, op: dict):
         """Perform a new operation on ``k`` and journal it (also when it fails)."""
@@ -237,29 +508,32 @@ class Session:
         # replays must see the same module tree whatever --modules says then
         op["modules"] = k.module_tree.root if k.module_tree is not None else None
         try:
-            result = self._apply(k, op)
-            op["result"] = 0
-            return result
-        except Lockup:
-            op["result"] = "lockup"
-            raise
-        except EmulationError:
-            op["result"] = "fault"
-            raise
-        except KemuError as exc:
-            op["result"] = exc.errno or errno.EINVAL
-            raise
+            return self._apply(k, op)
         finally:
             if self.target is None and k.target_fixed:
                 self.target = k.target.release       # the first module fixed the kernel
-            if "result" in op:
-                self.ops.append(op)
-                self.commit()
+            if self._last_result is None:    # not the kernel's answer: a kemu bug
+                self._kernel = None          # the next command rebuilds from the journal
+            else:
+                op["result"] = self._last_result
+                if self._last_outcome is not None:
+                    op["outcome"] = self._last_outcome
+                self._append(op)
+                self._maybe_compact(k)
+
+    def _maybe_compact(self, k) -> None:
+        """Nothing loaded, nothing open: the history is not needed any more."""
+        if k.modules or k.model(SessionFiles).fds or not self.ops:
+            return
+        self.header = self._new_header(self._state(k))
+        self.ops = []
+        self._rewrite()
 
     def reset(self) -> None:
         """Forget the session: remove its directory."""
         if self.dir.exists():
-            if not (self.dir / "journal.json").exists() and any(
-                    p.name not in ("modules", "lock") for p in self.dir.iterdir()):
+            if not (self.dir / JOURNAL).exists() and not (self.dir / OLD_JOURNAL).exists() \
+                    and any(p.name not in SESSION_FILES for p in self.dir.iterdir()):
                 raise UsageError(f"{self.dir} does not look like a kemu session; not removing it")
             shutil.rmtree(self.dir)
+        self._kernel, self._sig, self.header, self.ops = None, None, {}, []

@@ -18,7 +18,7 @@ for m in hello params formats cpuloop kcalls initfail positive noexit nongpl war
          refs solo/dupexport solo/nongpl_user \
          kemu_proc kemu_misc kemu_nf kemu_fs \
          kemu_lib kemu_crypto \
-         timerwork locking kthreads; do
+         timerwork locking kthreads idlework leaky; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }
 done
 [ -x native/cpuloop_native ] || { echo "build.sh: native/cpuloop_native was not built" >&2; missing=1; }

@@ -37,6 +37,11 @@ def _expected_dir() -> tuple[pathlib.Path, str]:
 EXPECTED, ORACLE_RELEASE = _expected_dir()
 
 
+def pytest_configure(config):
+    # every test session's server (kemu/server.py) goes away soon after its test
+    os.environ.setdefault("KEMU_IDLE", "10")
+
+
 def as_built(golden: bytes | str) -> bytes | str:
     """A golden recorded on the oracle's release, as it reads for the release
     testmods/ were built for (kemu's target follows the module)."""

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 python3 -m pip install -q -e '.[test]'
 
-if ! ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1; then
+if ! ls -d /usr/src/linux-headers-6.1.*-amd64 >/dev/null 2>&1; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -q
@@ -15,15 +15,22 @@ if ! ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1; then
 fi
 
 # One headers tree for everything the tests build and fetch: $KDIR, else the
-# newest installed of the 6.1 line, whose goldens are tests/expected/ (kemu
+# one Debian's linux-headers-amd64 brings, else the newest 6.1 installed (kemu
 # itself picks by each module's release, never by age).
 if [ -z "${KDIR:-}" ]; then
-    KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 2>/dev/null | sort -V | tail -n 1)
-    [ -n "$KDIR" ] || KDIR=$(tests/install-kernel-line.sh 6.1)
+    meta=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null | sed -n 's/^\(linux-headers-[^ ,]*\).*/\1/p' || true)
+    if [ -n "$meta" ] && [ -d "/usr/src/$meta" ]; then
+        KDIR=/usr/src/$meta
+    else
+        KDIR=$(ls -d /usr/src/linux-headers-6.1.*-amd64 | sort -V | tail -n 1)
+    fi
 fi
 export KDIR
+echo "tests/run.sh: building and testing against $KDIR"
 
 testmods/build.sh
+# describe the kernel of $KDIR now, so no test's output carries the one-time line
+python3 -m kemu targets --generate "$KDIR" >/dev/null
 # real modules from Debian's kernel package, for the tests that run them
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
 export KEMU_DEBIAN_MODULES
@@ -35,6 +42,7 @@ python3 -m pytest -q "$@"
 for line in ${KEMU_LINES-5.10 6.12}; do
     kdir=$(tests/install-kernel-line.sh "$line")
     mods=$(testmods/build-line.sh "$kdir")
+    python3 -m kemu targets --generate "$kdir" >/dev/null
     echo "== kernel line $line: $mods"
     KEMU_TESTMODS=$mods python3 -m pytest -q tests/test_golden.py tests/test_lines.py
 done

@@ -51,7 +51,7 @@ def cache(tmp_path, monkeypatch):
     monkeypatch.delenv("KEMU_TARGET", raising=False)
     monkeypatch.setattr(target_mod, "available_targets", lambda: [])
     target_mod._load.cache_clear()
-    yield tmp_path / "cache" / "targets"
+    yield target_mod.cache_dir()
     target_mod._load.cache_clear()
 
 
@@ -133,7 +133,7 @@ def test_damaged_cache_is_named_with_its_fix(testmods, release, described, cache
 def test_unwritable_cache(testmods, release, cache, monkeypatch):
     monkeypatch.setenv("KEMU_CACHE", "/dev/null/kemu")
     with pytest.raises(TargetError, match="cannot write kernel descriptions to "
-                                          "/dev/null/kemu/targets: .*KEMU_CACHE"):
+                                          "/dev/null/kemu/targets/[0-9a-f]+: .*KEMU_CACHE"):
         Kernel().load(testmods / "hello.ko")
 
 
@@ -167,7 +167,7 @@ def kemu(*args, env, check=None):
 
 @pytest.fixture
 def env(tmp_path, described):
-    cache = tmp_path / "cache" / "targets"
+    cache = tmp_path / "cache" / "targets" / target_mod.generator_digest()
     cache.mkdir(parents=True)
     shutil.copy(described, cache)
     return dict(os.environ, KEMU_CACHE=str(tmp_path / "cache"),
@@ -176,7 +176,7 @@ def env(tmp_path, described):
 
 def test_cli_session_keeps_the_release_of_its_first_module(testmods, release, env, tmp_path):
     kemu("run", testmods / "hello.ko", env=env, check=0)
-    journal = json.loads((tmp_path / "session" / "journal.json").read_text())
+    journal = json.loads((tmp_path / "session" / "journal.jsonl").read_text().splitlines()[0])
     assert journal["target"] == release
     assert kemu("lsmod", env=env, check=0).stdout.splitlines()[1].startswith("hello ")
     fake = tmp_path / "params.ko"
@@ -206,7 +206,7 @@ def test_cli_targets_lists_and_generates(release, env, tmp_path):
     assert [line.split()[0] for line in shipped] == target_mod.available_targets()
     mine = [line for line in listing if line.split()[0] == release]
     assert len(mine) == 1 and (mine[0].endswith(" shipped") or " cached " in mine[0])
-    out = tmp_path / "cache" / "targets" / f"{release}.json"
+    out = tmp_path / "cache" / "targets" / target_mod.generator_digest() / f"{release}.json"
     out.unlink()
     made = kemu("targets", "--generate", target_mod.headers_for(release), env=env, check=0)
     assert made.stdout.strip() == str(out)

@@ -12,7 +12,6 @@ itself ("file:line function+off/size"), with the PID and %p values (hashed or
 """
 from __future__ import annotations
 
-import os
 import pathlib
 import re
 import shutil
@@ -20,7 +19,7 @@ import subprocess
 
 import pytest
 
-from conftest import EXPECTED, dmesg_lines
+from conftest import EXPECTED, TESTMODS, dmesg_lines, module_release
 from kemu import Kernel
 
 SITES = EXPECTED / "warn_sites"
@@ -66,15 +65,15 @@ def warn_reports(lines: list[str]) -> dict[str, list[tuple[str, ...]]]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> pathlib.Path:
     """The trigger modules, built from tests/expected/warn_sites against the installed headers."""
-    kdirs = sorted(pathlib.Path("/usr/src").glob("linux-headers-*-amd64"))
-    if not kdirs:
-        pytest.fail("no /usr/src/linux-headers-*-amd64 to build the warn-site modules against")
+    from kemu.target import headers_for
+    kdir = headers_for(module_release(TESTMODS / "hello.ko"))    # the headers of testmods/
+    if kdir is None:
+        pytest.fail("no headers of testmods' release to build the warn-site modules against")
     out = tmp_path_factory.mktemp("warn_sites")
     for src in [*SITES.glob("ws_*.c"), SITES / "Kbuild"]:
         if not src.name.endswith(".mod.c"):          # Kbuild output, never a source
             shutil.copy(src, out)
-    kdir = os.environ.get("KDIR") or str(kdirs[-1])     # run.sh names the 6.1 headers
-    subprocess.run(["make", "-s", "-C", kdir, f"M={out}", "modules"], check=True,
+    subprocess.run(["make", "-s", "-C", str(kdir), f"M={out}", "modules"], check=True,
                    capture_output=True)
     return out
 

@@ -407,8 +407,10 @@ def release_of_vermagic(vermagic: str | None) -> str | None:
 
 
 def cache_dir() -> Path:
-    """Where generated descriptions are kept: ``$KEMU_CACHE/targets``."""
-    return cache_root() / "targets"
+    """Where generated descriptions are kept: ``$KEMU_CACHE/targets/DIGEST``, the
+    digest of the generator that made them (kemu versions that describe kernels
+    differently never overwrite each other's descriptions)."""
+    return cache_root() / "targets" / generator_digest()
 
 
 def cached_targets() -> list[str]:
@@ -494,14 +496,10 @@ def find_target(release: str, *, generate: bool = True, progress=None,
     if release in available_targets():
         return _load("resource", release)
     cached = cache_dir() / f"{release}.json"
-    kdir = headers_for(release)
     if cached.is_file():
-        target = _checked(_load("path", str(cached.resolve())), cached, release)
-        if target.data.get("generator") == generator_digest() or kdir is None \
-                or not generate:
-            return target                 # current, or the best there is
-        _load.cache_clear()               # made by another kemu: describe again
-    elif kdir is None or not generate:
+        return _checked(_load("path", str(cached.resolve())), cached, release)
+    kdir = headers_for(release)
+    if kdir is None or not generate:
         raise TargetError(no_target_message(release, wanted_by))
     generate_target(kdir, cached, release=release, progress=progress)
     return _checked(_load("path", str(cached.resolve())), cached, release)
@@ -543,7 +541,7 @@ def generate_target(kdir: Path, out: Path | None = None, *, release: str | None 
                           "or pass --target FILE") from None
     try:
         fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        if out.is_file() and out.parent == cache_dir() and _current(out):
+        if out.is_file() and out.parent == cache_dir():
             return out                       # another process made it meanwhile
         (progress or _say)(f"kemu: describing Linux {release} from {kdir} "
                            f"(once; kept in {out.parent})")
@@ -559,7 +557,6 @@ def generate_target(kdir: Path, out: Path | None = None, *, release: str | None 
         except OSError as exc:
             raise TargetError(f"cannot describe Linux {release} from {kdir}: "
                               f"{exc.strerror or exc}") from None
-        data["generator"] = generator_digest()
         try:
             write_atomic(out, dumps(data))
         except OSError as exc:
@@ -568,14 +565,6 @@ def generate_target(kdir: Path, out: Path | None = None, *, release: str | None 
         return out
     finally:
         os.close(lock_fd)
-
-
-def _current(path: Path) -> bool:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh).get("generator") == generator_digest()
-    except (OSError, ValueError, AttributeError):
-        return False
 
 
 def resolve_target(spec, *, progress=None) -> Target:

@@ -222,6 +222,7 @@ class Scheduler:
         self.softirq.state = IDLE
         k.clock_listeners.append(self._on_clock)
         k.state_listeners.append(self._on_module_state)
+        k.runnable_checks.append(self.runnable_now)
 
     # ------------------------------------------------------------ tasks
     def new_task(self, comm: str, kind: str, owner=None, state: int | None = None) -> Task:
@@ -798,6 +799,13 @@ class Scheduler:
     def has_work(self, until: int) -> bool:
         """Whether running idle until ``until`` would do anything."""
         return bool(self.runq or self.soft_ready or self.busy or self._due_by(until)
+                    or any(pending() for pending, _ in self.idle_hooks))
+
+    def runnable_now(self) -> bool:
+        """Whether a task, a softirq or work can run without the clock moving."""
+        now = self.k.clock_ns
+        return bool(self.soft_ready or self._due_by(now)
+                    or any(t.state == RUNNABLE for t in self.runq)
                     or any(pending() for pending, _ in self.idle_hooks))
 
     def _on_clock(self, k) -> None:

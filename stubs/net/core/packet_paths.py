@@ -30,6 +30,8 @@ for _proto, _result in [
         ("struct sk_buff *__skb_gso_segment(struct sk_buff *skb, u64 features, "
          "bool tx_path)", (-errno.EPROTONOSUPPORT) & 0xFFFFFFFFFFFFFFFF),
         ("void __skb_get_hash_net(const struct net *net, struct sk_buff *skb)", None),
+        # its name before the 6.1 point releases of 2025 (6.1.176 still exports this one)
+        ("void __skb_get_hash(struct sk_buff *skb)", None),
         ("u32 __skb_get_hash_symmetric(const struct sk_buff *skb)", 0),
         ("void skb_tx_error(struct sk_buff *skb)", None),
         ("unsigned int skb_zerocopy_headlen(const struct sk_buff *from)", 0),
