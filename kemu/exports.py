@@ -26,6 +26,22 @@ call return that instead of running the model.
 Data exports (``jiffies``, ``param_ops_int``) and per-CPU variables
 (``current_task``) are declared with :func:`data` and :func:`percpu`; their
 initialiser runs the first time a module links against them.
+
+Kernel lines (5.10, 6.1, 6.12: :mod:`kemu.target.lines`): a declaration holds
+on every line unless it says ``since="6.4"`` (from that version on) or
+``until="6.4"`` (before it). One model serves every line whose behaviour is
+the same; where Linux renamed an export or changed its prototype, the model
+carries one declaration per form::
+
+    @export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t flags, size_t size)",
+            until="6.1")
+    @export("void *kmalloc_trace(struct kmem_cache *s, gfp_t flags, size_t size)",
+            since="6.1", until="6.10")
+    def kmalloc_trace(k, s, flags, size): ...
+
+A kernel links a module only against the declarations of its own line
+(:func:`lookup`); 6.10's allocation profiling, which renamed every allocator
+``X`` to ``X_noprof``, is one rule there instead of forty declarations.
 """
 from __future__ import annotations
 
@@ -35,6 +51,7 @@ import types
 from dataclasses import dataclass
 
 from .cproto import CType, Prototype, parse_prototype, parse_type
+from .target.lines import version_tuple
 
 
 class Failure:
@@ -122,6 +139,14 @@ class ExportDef:
     fails: Failure | None = None   # how a call fails in Linux (fault injection), or None
     internal: bool = False         # a vmlinux symbol Linux does not export: reached by
                                    # address only (kallsyms, kprobes), never linked against
+    since: str | None = None       # first kernel version with this form ("6.4")
+    until: str | None = None       # first kernel version without it
+    within: tuple[str, str | None] | None = None  # percpu: (container, "struct.member")
+
+    def on(self, version: tuple[int, int]) -> bool:
+        """True when this declaration holds on kernel (MAJOR, PATCHLEVEL)."""
+        return (self.since is None or version >= version_tuple(self.since)) and \
+            (self.until is None or version < version_tuple(self.until))
 
     @property
     def proto(self) -> Prototype | None:
@@ -142,6 +167,8 @@ def prototype_name(prototype: str) -> str:
 
 
 REGISTRY: dict[str, ExportDef] = {}
+#: name -> the other declarations of that name, for other kernel lines
+LINE_VARIANTS: dict[str, list[ExportDef]] = {}
 STATIC_CALLS: dict[str, str] = {}      # static call key name -> default target export
 OVERRIDES: list[tuple[str, str, str]] = []
 
@@ -160,6 +187,9 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     """Add an export definition; a second one of the same name must say ``override``
     (third-party stubs loaded with load_user_stubs() may override, with a warning)."""
     old = REGISTRY.get(defn.name)
+    if old is not None and _disjoint(old, defn):
+        LINE_VARIANTS.setdefault(defn.name, []).append(defn)
+        return defn
     if old is not None and old.origin != defn.origin:
         if not (override or _USER_STUBS[0]):
             raise ValueError(f"export {defn.name} is declared twice: {old.origin} and {defn.origin}")
@@ -168,8 +198,31 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     return defn
 
 
+def _disjoint(a: ExportDef, b: ExportDef) -> bool:
+    """True when two declarations of one name hold on no common kernel line."""
+    def span(d):
+        return (version_tuple(d.since) if d.since else (0, 0),
+                version_tuple(d.until) if d.until else (999, 0))
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return (a.since or a.until or b.since or b.until) is not None and (a1 <= b0 or b1 <= a0)
+
+
+def lookup(name: str, version: tuple[int, int]) -> ExportDef | None:
+    """The declaration of ``name`` on kernel (MAJOR, PATCHLEVEL), or None:
+    an export a line does not have is an unknown symbol there, as in Linux."""
+    for defn in (REGISTRY.get(name), *LINE_VARIANTS.get(name, ())):
+        if defn is not None and defn.on(version):
+            return defn
+    # 6.10 (memory allocation profiling): the allocators are exported as X_noprof
+    if name.endswith("_noprof") and version >= (6, 10):
+        defn = REGISTRY.get(name[:-len("_noprof")])
+        if defn is not None and defn.on(version):
+            return defn
+    return None
+
+
 def export(prototype: str, *, convention: str | None = None, override: bool = False,
-           fails: str | None = None):
+           fails: str | None = None, since: str | None = None, until: str | None = None):
     """Decorator: declare a function export by its C prototype.
 
     ``fails`` says how the call fails in Linux (see :func:`parse_failure`);
@@ -177,7 +230,10 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
 
     ``convention`` names a non-System-V register convention from
     :data:`CONVENTIONS`: ``"put_user"`` calls ``fn(k, value, user_ptr) -> err``,
-    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``.
+    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``. ``since`` and
+    ``until`` limit the declaration to the kernel lines from ``since`` on and
+    before ``until`` (versions as "6.4"); several declarations, one per form,
+    may decorate one model.
     """
     name = prototype_name(prototype)
     if convention is not None and convention not in CONVENTIONS:
@@ -186,7 +242,8 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
 
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
-                           prototype=prototype, fails=failure), override)
+                           prototype=prototype, fails=failure, since=since,
+                           until=until), override)
         return fn
     return deco
 
@@ -298,14 +355,22 @@ def data(decl: str, *, size: int | None = None, align: int = 8, override: bool =
     return deco
 
 
-def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False):
-    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset."""
+def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False,
+           since: str | None = None, until: str | None = None,
+           within: tuple[str, str | None] | None = None):
+    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset.
+
+    ``within=(container, "struct.member")`` places it inside another per-CPU
+    export (6.2 gathered current_task and its neighbours into ``pcpu_hot``):
+    its offset is the container's plus the member's, and ``init`` does not run.
+    """
     name, type_text, ctype, struct, array = _parse_decl(decl)
 
     def deco(fn):
         register(ExportDef(name, "percpu", fn, ctype=ctype, type_name=struct or type_text,
                            size=size if size is not None else _static_size(ctype, array),
-                           align=align, origin=_origin(fn)), override)
+                           align=align, origin=_origin(fn), since=since, until=until,
+                           within=within), override)
         return fn
     return deco
 

@@ -60,15 +60,16 @@ def split_level(raw: bytes) -> tuple[int | None, bool, bytes]:
 class KernelLog:
     """The dmesg ring with printk's continuation-line rules."""
 
-    def __init__(self, clock):
+    def __init__(self, clock, text_max: int = PRINTK_TEXT_MAX):
         self.clock = clock                 # callable -> nanoseconds
+        self.text_max = text_max           # the kernel line's (Line.printk_text_max)
         self.records: list[Record] = []
         self.listeners: list = []          # called with each record once it is final
         self._seq = 0
 
     def printk(self, raw: bytes, caller: str = "") -> int:
         """Store one printk() call's formatted bytes; returns the text length."""
-        level, cont, text = split_level(raw[:PRINTK_TEXT_MAX])
+        level, cont, text = split_level(raw[:self.text_max])
         newline = text.endswith(b"\n")
         if newline:
             text = text[:-1]

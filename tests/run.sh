@@ -38,3 +38,14 @@ python3 -m kemu targets --generate "$KDIR" >/dev/null
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
 export KEMU_DEBIAN_MODULES
 python3 -m pytest -q "$@"
+
+# The other kernel lines (5.10, 6.12): their headers, testmods/ built against
+# them, and the core tests against that line's goldens (tests/expected/lines/).
+# KEMU_LINES="" skips them.
+for line in ${KEMU_LINES-5.10 6.12}; do
+    kdir=$(tests/install-kernel-line.sh "$line")
+    mods=$(testmods/build-line.sh "$kdir")
+    python3 -m kemu targets --generate "$kdir" >/dev/null
+    echo "== kernel line $line: $mods"
+    KEMU_TESTMODS=$mods python3 -m pytest -q tests/test_golden.py tests/test_lines.py
+done

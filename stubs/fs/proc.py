@@ -503,6 +503,12 @@ def proc_set_user(k, de, uid, gid):
         e.uid, e.gid = uid, gid
 
 
+@export("void *PDE_DATA(const struct inode *inode)", until="5.17")   # pde_data() is inline after
+def PDE_DATA(k, inode):
+    e = k.model(Proc).by_inode.get(inode)
+    return e.data if e is not None else 0
+
+
 @export("void *proc_get_parent_data(const struct inode *inode)")
 def proc_get_parent_data(k, inode):
     e = k.model(Proc).by_inode.get(inode)
@@ -607,12 +613,12 @@ def _pde(k, inode) -> ProcEntry:
 
 
 def _get_net(k, net):
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) + 1)
 
 
 def _put_net(k, net):
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) - 1)
 
 

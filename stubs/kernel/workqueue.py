@@ -394,6 +394,7 @@ def drain_workqueue(k, wq_addr):
         yield from _drain(k, wq, "drain_workqueue", caller(k))
 
 
+@export("void flush_workqueue(struct workqueue_struct *wq)", until="6.1")   # 5.10's name
 @export("void __flush_workqueue(struct workqueue_struct *wq)")
 def __flush_workqueue(k, wq_addr):
     w = wqs(k)

@@ -10,6 +10,14 @@ KMALLOC_SHIFT_HIGH = 13          # PAGE_SHIFT + 1 (SLUB)
 NR_KMALLOC_TYPES = 4             # NORMAL, DMA, CGROUP, RECLAIM (ZONE_DMA, MEMCG_KMEM on)
 KMALLOC_INDEX_SIZE = {0: 0, 1: 96, 2: 192, **{i: 1 << i for i in range(3, KMALLOC_SHIFT_HIGH + 1)}}
 ZERO_SIZE_PTR = 16
+# 6.8 moved struct kmem_cache into mm/slab.h: modules of later lines hold only
+# pointers to it, and kemu gives it a size of its own
+OPAQUE_KMEM_CACHE_SIZE = 256
+
+
+def _struct_size(t) -> int:
+    """sizeof(struct kmem_cache) where the headers define it, else kemu's."""
+    return t.sizeof("kmem_cache") if "kmem_cache" in t.sizes else OPAQUE_KMEM_CACHE_SIZE
 
 
 class Slab:
@@ -21,7 +29,7 @@ class Slab:
 
     def new_cache(self, name: str, size: int, align: int = 8, ctor: int = 0, owner=None):
         t = self.k.target
-        addr = self.k.heap.alloc(t.sizeof("kmem_cache"), kind="kmem_cache", zero=True)
+        addr = self.k.heap.alloc(_struct_size(t), kind="kmem_cache", zero=True)
         m = self.k.machine
         for member, value in (("object_size", size), ("size", size), ("align", align)):
             if t.has_offset(f"kmem_cache.{member}"):
@@ -82,7 +90,7 @@ def kmalloc_caches(k, addr):
     prefixes = ("kmalloc", "dma-kmalloc", "kmalloc-cg", "kmalloc-rcl")
     specs = [(typ, idx, f"{prefix}-{size}", size) for typ, prefix in enumerate(prefixes)
              for idx, size in KMALLOC_INDEX_SIZE.items() if size]
-    csize = t.sizeof("kmem_cache")
+    csize = _struct_size(t)
     base = m.alloc_kdata(csize * len(specs), 64)
     names = b"".join(name.encode() + b"\0" for _, _, name, _ in specs)
     names_addr = m.alloc_kdata(len(names), 8)
@@ -117,7 +125,12 @@ def __kmalloc_node(k, size, flags, node):
     return kmalloc(k, size, flags)
 
 
-@export("void *kmalloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)", fails="NULL")
+@export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
+        until="6.1", fails="NULL")
+@export("void *kmalloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
+        since="6.1", until="6.11", fails="NULL")
+@export("void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
+        since="6.11", fails="NULL")
 def kmalloc_trace(k, s, gfpflags, size):
     return kmalloc(k, size, gfpflags)
 
