@@ -27,11 +27,12 @@ class Formats:
 @export("char *__get_task_comm(char *buf, size_t buf_size, struct task_struct *tsk)")
 def __get_task_comm(k, buf, buf_size, tsk):
     """strscpy_pad(buf, tsk->comm, buf_size): NUL-terminated, zero-padded."""
-    if buf_size:
+    if buf_size and buf_size <= 0x7FFFFFFF:          # strscpy(): WARN_ON_ONCE(count > INT_MAX)
         comm = k.machine.read(tsk + k.target.offset("task_struct.comm"),
                               k.target.const("TASK_COMM_LEN")).split(b"\0")[0]
-        comm = comm[:buf_size - 1]
-        k.machine.write(buf, comm + bytes(buf_size - len(comm)))
+        comm = comm[:buf_size - 1] + b"\0"
+        k.machine.write(buf, comm)
+        k.machine.fill(buf + len(comm), 0, buf_size - len(comm))
     return buf
 
 

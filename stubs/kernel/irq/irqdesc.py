@@ -63,8 +63,8 @@ def __irq_alloc_descs(k, irq, from_, cnt, node, owner, affinity):
 @export("void irq_free_descs(unsigned int irq, unsigned int cnt)")
 def irq_free_descs(k, irq, cnt):
     irqs = k.model(Irqs)
-    for i in range(irq, irq + cnt):
-        if i in irqs.descs and k.unregister("irq desc", i) is not None:
+    for i in [i for i in sorted(irqs.descs) if irq <= i < irq + cnt]:   # the allocated ones
+        if k.unregister("irq desc", i) is not None:
             del irqs.descs[i]
 
 

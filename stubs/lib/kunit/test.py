@@ -23,7 +23,7 @@ import errno
 from dataclasses import dataclass, field
 
 from kemu import export
-from kemu.errors import EmulationError
+from kemu.errors import EmulationError, KemuError
 from kemu.exports import kernel_api, module_notifier, unreachable
 from kemu.module import ModuleState
 
@@ -37,8 +37,12 @@ SUBSUBTEST_INDENT = "        "       # KUNIT_SUBSUBTEST_INDENT
 STATUS_WORDS = {0: "ok", 1: "not ok", 2: "ok"}      # kunit_status_to_ok_not_ok()
 
 
-class KunitThrow(Exception):
-    """kunit_try_catch_throw(): the case's thread ends (-EFAULT), the catch runs."""
+class KunitThrow(KemuError):
+    """kunit_try_catch_throw(): the case's thread ends (-EFAULT), the catch runs.
+    Outside a case (no try-catch to run) it ends the entry with this error."""
+
+    def __init__(self):
+        super().__init__("kunit_try_catch_throw() outside a KUnit test case", errno.EFAULT)
 
 
 @dataclass

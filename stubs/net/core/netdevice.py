@@ -302,7 +302,7 @@ def netdev_prefix(k, dev) -> bytes:
     suffix = next((s for c, s in _REG_STATE.items() if _c(k, c) == state), " (unknown)")
     if suffix == " (unknown)":
         from ...lib.kemu_warn import warn_once
-        warn_once(k, "include/linux/netdevice.h:netdev_reg_state", "netdev_reg_state",
+        warn_once(k, "include/linux/netdevice.h:5190", "netdev_reg_state",
                   f"{name}: unknown reg_state {state}")
     parent = rd(k, dev + k.target.offset("net_device.dev"), "device.parent")
     text = f"{name}{suffix}: "
