@@ -3,7 +3,9 @@
 Each module is modprobed into a fresh kernel (soft and hard dependencies
 first, request_module() served from the tree), initialised and unloaded, in
 strict mode. A module counts as *clean* when all of that worked and nothing
-was found left behind. The categories are those of issue 4's held-out set.
+was found left behind. The categories are those of issue 4's held-out set,
+then the subsystem families of issue 16 (sound/, iio, hid, watchdog, media
+core).
 
 usage: python3 bench/coverage.py [--jobs N] [--json FILE] [KERNEL_DIR]
 (KERNEL_DIR defaults to what tests/fetch-debian-modules.sh fetched)
@@ -37,6 +39,12 @@ CATEGORIES = {
     "misc drivers": ["drivers/misc/*.ko", "drivers/misc/*/*.ko"],
     "char drivers": ["drivers/char/*.ko", "drivers/char/*/*.ko"],
     "lib": ["lib/*.ko", "lib/*/*.ko"],
+    # issue 16's subsystems
+    "sound": ["sound/*.ko", "sound/*/*.ko", "sound/*/*/*.ko", "sound/*/*/*/*.ko"],
+    "iio drivers": ["drivers/iio/*.ko", "drivers/iio/*/*.ko", "drivers/iio/*/*/*.ko"],
+    "hid drivers": ["drivers/hid/*.ko", "drivers/hid/*/*.ko"],
+    "watchdog drivers": ["drivers/watchdog/*.ko"],
+    "media core": ["drivers/media/mc/*.ko", "drivers/media/v4l2-core/*.ko"],
 }
 
 

@@ -71,6 +71,11 @@ class UserAPI:
         /proc/modules see them (a module that unlinked itself is not there)."""
         return _served("listed_modules")(self)
 
+    def kunit_results(self, mod=None) -> list:
+        """The KUnit suites modules ran when they loaded (``mod``'s only, if given):
+        each suite with its cases' results, as KTAP reported them."""
+        return _served("kunit_results")(self, mod)
+
     def packet(self, proto: str = "udp", src: str = "10.0.0.1", dst: str = "10.0.0.2",
                sport: int = 40000, dport: int = 53, payload: bytes = b"",
                hook: str = "LOCAL_IN"):

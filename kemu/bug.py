@@ -13,7 +13,7 @@ import traceback
 
 from .errors import EmulationError, Lockup, MemoryFault, ModelError
 from .log import KERN_ALERT, KERN_CRIT, KERN_EMERG, KERN_WARNING
-from .oops import call_trace, cpu_lines, oops_report, warn_report
+from .oops import call_trace, cpu_header, cpu_lines, oops_report, warn_report
 
 
 class Bug:
@@ -120,8 +120,7 @@ class Bug:
         """The dump_stack() of do_init_module() when init returned a positive value:
         no module code runs then, so the trace is Linux 6.1's own (from the oracle)."""
         k = self.k
-        for line in (f"CPU: 0 PID: 1 Comm: insmod {k.taint_string()} {k.target.release} #1",
-                     "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c",
+        for line in (*cpu_header(k), "Call Trace:", " <TASK>", " dump_stack_lvl+0x44/0x5c",
                      " do_init_module.cold+0x22/0x28", " load_module+0x2a2c/0x2be0",
                      " __do_sys_finit_module+0xac/0x120", " do_syscall_64+0x55/0xb0",
                      " entry_SYSCALL_64_after_hwframe+0x6e/0xd8", " </TASK>"):

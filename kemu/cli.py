@@ -12,6 +12,7 @@ from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, Us
 from .taint import module_flags_taint, taint_letters, taint_mask
 from .target import TargetError
 
+GDB_TIMEOUT_MS = 7 * 24 * 3600 * 1000   # --gdb: a week, not the soft-lockup 20 s
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
                 5: "bold", 6: "", 7: "dim"}
 
@@ -152,6 +153,17 @@ def _insert(args, console: Console, session, k, show_log: bool):
           "args": " ".join(params), "force": args.force,
           "allow_missing": args.allow_missing, "timeout_ms": int(args.timeout * 1000),
           "max_insns": args.max_insns}
+    if getattr(args, "gdb", None):       # stopped in GDB is not a soft lockup
+        op["timeout_ms"] = GDB_TIMEOUT_MS
+    if args.fail_nth:
+        op["fail_nth"] = args.fail_nth
+    stub = None
+    if getattr(args, "gdb", None):
+        from .gdbstub import GdbStub
+        stub = GdbStub(k, os.path.abspath(path), args.gdb, announce=lambda text:
+                       console.err.print(text, style="cyan", highlight=False, markup=False))
+        stub.listen()
+        stub.attach()
     try:
         mod = session.run(k, op)
     except TargetError as exc:
@@ -160,6 +172,7 @@ def _insert(args, console: Console, session, k, show_log: bool):
         return None, 2
     except (LoadError, InitError) as exc:
         k.log.flush()
+        _print_injection(k, args, console)
         _print_notes(k, console, session)
         console.error(f"kemu: ERROR: could not insert module {name}: "
                       f"{kmod_strerror(exc.errno)}")
@@ -176,12 +189,26 @@ def _insert(args, console: Console, session, k, show_log: bool):
         if not show_log:
             for rec in k.log.records[session.mark.log:]:
                 console.record(rec)
+        _print_injection(k, args, console)
         console.error(f"kemu: ERROR: could not insert module {name}: module code faulted "
                       f"({exc})")
         return None, 1
+    finally:
+        if stub is not None:
+            stub.finish(stub.mod.init_ret if stub.mod is not None and
+                        stub.mod.init_ret is not None else None)
     k.log.flush()
+    _print_injection(k, args, console)
     _print_notes(k, console, session)
     return mod, 0
+
+
+def _print_injection(k, args, console: Console) -> None:
+    """With --fail-nth: which call was failed (or that init made fewer)."""
+    if getattr(args, "fail_nth", 0):
+        from .faultinject import FaultInjection
+        console.err.print(f"kemu: {k.model(FaultInjection).describe()}", style="magenta",
+                          highlight=False, markup=False)
 
 
 def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
@@ -296,17 +323,65 @@ def _unload_previous_run(args, console: Console, session, k) -> int:
     return 0
 
 
+def _check_fail_nth(args) -> None:
+    if args.fail_nth < 0:
+        raise UsageError(f"--fail-nth {args.fail_nth}: must be at least 1")
+
+
+def _check_coverage(args) -> None:
+    if args.coverage:
+        where = os.path.dirname(os.path.abspath(args.coverage))
+        if not os.path.isdir(where):
+            raise UsageError(f"--coverage {args.coverage}: {where} is not a directory")
+
+
+def _write_coverage(args, console: Console, data) -> int:
+    """Write the lcov tracefile of --coverage; 1 if it cannot be written."""
+    try:
+        data.write_lcov(args.coverage)
+    except OSError as exc:
+        console.error(f"kemu: ERROR: could not write {args.coverage}: {exc.strerror}")
+        return 1
+    console.info(f"kemu: coverage: {data.summary()}, written to {args.coverage}")
+    return 0
+
+
+def _kunit_status(k, mod, console: Console) -> int:
+    """1 when a KUnit suite the module carried failed (its KTAP is in the log)."""
+    suites = k.kunit_results(mod)
+    if not suites:
+        return 0
+    cases = [c for suite in suites for c in suite.cases]
+    failed = [f"{c.suite}.{c.name}" for c in cases if c.status == "not ok"]
+    broken = [s.name for s in suites if s.status == "not ok" and not s.cases]
+    if not failed and not broken:
+        console.info(f"kemu: {mod.name}: KUnit: {len(cases)} test cases, none failed")
+        return 0
+    parts = [f"{len(failed)} of {len(cases)} test cases failed" +
+             (f": {', '.join(failed)}" if failed else "")]
+    parts += [f"suite {name} failed to initialize" for name in broken]
+    console.error(f"kemu: {mod.name}: KUnit: " + "; ".join(parts))
+    return 1
+
+
 def cmd_run(args, console: Console) -> int:
     _module_arg(args)
+    _check_fail_nth(args)
+    _check_coverage(args)
     with _session(args, console) as session:
         k = session.kernel()
         if _unload_previous_run(args, console, session, k):
             return 1
         mark = len(k.log.records)
+        coverage = None
+        if args.coverage:
+            from .coverage import LineCoverage
+            coverage = k.model(LineCoverage).arm([os.path.abspath(_module_arg(args)[0])])
         mod, status = _insert(args, console, session, k, show_log=True)
         if mod is not None:
             console.info(f"kemu: {mod.name}: init returned {mod.init_ret}, state "
                          f"{mod.state.name}, taint {module_flags_taint(mod) or '-'}")
+            status = _kunit_status(k, mod, console) or status
         if not args.json:
             verdict = module_signature(k, mod) if mod is not None else None
             if verdict is not None:
@@ -322,6 +397,8 @@ def cmd_run(args, console: Console) -> int:
             except KemuError as exc:
                 console.error(f"kemu: ERROR: {exc}")
                 status = 1
+        if coverage is not None:
+            status = _write_coverage(args, console, coverage.collect()) or status
         if args.json:
             _emit_json(json_report(args, console, k, mod, status, mark))
     return status
@@ -329,10 +406,20 @@ def cmd_run(args, console: Console) -> int:
 
 def cmd_load(args, console: Console) -> int:
     _module_arg(args)
+    _check_fail_nth(args)
+    _check_coverage(args)
     with _session(args, console) as session:
         k = session.kernel()
         mark = len(k.log.records)
+        coverage = None
+        if args.coverage:
+            from .coverage import LineCoverage
+            coverage = k.model(LineCoverage).arm([os.path.abspath(_module_arg(args)[0])])
         mod, status = _insert(args, console, session, k, show_log=False)
+        if mod is not None:
+            status = _kunit_status(k, mod, console) or status
+        if coverage is not None:
+            status = _write_coverage(args, console, coverage.collect()) or status
         if args.json:
             _emit_json(json_report(args, console, k, mod, status, mark))
     return status
@@ -634,6 +721,27 @@ def cmd_survey(args, console: Console) -> int:
     return 0
 
 
+def cmd_faultsweep(args, console: Console) -> int:
+    from .faultinject import faultsweep
+    path, params = _module_arg(args)
+    _read_module(path)
+
+    def progress(i, n, result):
+        if not args.json:
+            console.err.print(f"[{i}/{n}] fail-nth {result.call.nth}: {result.outcome}",
+                              style="dim", highlight=False, markup=False)
+    report = faultsweep(path, " ".join(params), scope=args.entry, progress=progress)
+    if args.json:
+        _emit_json(report.to_json())
+    else:
+        from rich.text import Text
+        for line in report.lines():
+            style = "bold red" if line.startswith("[FAIL]") else \
+                "red" if line.startswith("    ") else ""
+            console.out.print(Text(line, style=style))
+    return 0 if report.ok else 1
+
+
 def cmd_reset(args, console: Console) -> int:
     _session(args).reset()
     if getattr(args, "host", None) is not None:
@@ -756,7 +864,16 @@ def build_parser() -> argparse.ArgumentParser:
                              "module was built for, from its vermagic)")
         sp.add_argument("--trace", action="store_true",
                         help="with --json: every export call with its arguments and result")
+        sp.add_argument("--fail-nth", type=int, default=0, metavar="N",
+                        help="fault injection: the N-th fallible kernel call of init (an "
+                             "allocation, a registration...) fails as it can in Linux")
+        sp.add_argument("--coverage", metavar="FILE",
+                        help="write the line coverage of the module's own sources (init, "
+                             "and exit with --unload) to FILE as an lcov tracefile")
         if run:
+            sp.add_argument("--gdb", metavar="HOST:PORT",
+                            help="wait for GDB (target remote HOST:PORT) before init; GDB "
+                                 "finds the module's symbols itself")
             sp.add_argument("--sample", action="store_true",
                             help="run the sample module shipped with kemu (hello.ko)")
             sp.add_argument("--unload", action="store_true",
@@ -868,6 +985,15 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                     help="survey N modules at a time, each in its own process")
     sv.set_defaults(func=cmd_survey)
+    fs = sub.add_parser("faultsweep", parents=[common], help="run the module once per "
+                        "fallible call site of its init (or exit), failing it; report leaks, "
+                        "oopses, WARNs and registrations left behind")
+    fs.add_argument("module", metavar="MOD.ko")
+    fs.add_argument("params", nargs="*", metavar="name=value",
+                    help="module parameters, as insmod takes them")
+    fs.add_argument("--entry", choices=("init", "exit"), default="init",
+                    help="whose fallible calls fail: init (default) or exit")
+    fs.set_defaults(func=cmd_faultsweep, sample=False)
     sub.add_parser("reset", parents=[common], help="forget the session"
                    ).set_defaults(func=cmd_reset)
     tg = sub.add_parser("targets", parents=[common], help="list the kernels kemu can be "

@@ -23,7 +23,7 @@ import struct
 import sys
 import time
 
-LOCAL = ("modinfo", "survey", "targets")      # commands without a session
+LOCAL = ("modinfo", "survey", "targets", "faultsweep")   # commands without a session
 NO_START = ("reset",)                    # forwarded to a running server, never start one
 ACCEPTED, RESTART = b"A", b"R"          # the server's first byte: running it, or not me
 STATUS = struct.Struct("!i")

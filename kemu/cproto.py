@@ -47,7 +47,9 @@ _TYPEDEFS = {
     "dma_addr_t": "unsigned long long", "resource_size_t": "unsigned long long",
     "sector_t": "unsigned long long", "blkcnt_t": "unsigned long long",
     "atomic_t": "int", "atomic_long_t": "long", "atomic64_t": "long long",
-    "irqreturn_t": "int", "netdev_tx_t": "int",
+    "irqreturn_t": "int", "netdev_tx_t": "int", "__sum16": "unsigned short",
+    # struct { pgprotval_t pgprot; }: one INTEGER eightbyte, passed and returned in a register
+    "pgprot_t": "unsigned long",
     "nf_hookfn": "void", "wait_queue_entry_t": "void", "poll_table": "void",
 "spinlock_t": "void", "raw_spinlock_t": "void", "rwlock_t": "void",
     "wait_queue_head_t": "void", "cpumask_t": "void", "seqlock_t": "void",

@@ -17,17 +17,105 @@ A handler that must call module code is a generator yielding
 ``k.call_request(fn_addr, *args)``; the value of each yield is the callback's
 RAX.
 
+A function that can fail in Linux says how, once, next to its prototype
+(``fails="NULL"``, ``fails="-EBUSY"``, ``fails="ERR_PTR(-ENOMEM)"``, or the
+name of a parameter whose value is returned, ``fails="n"`` for
+``_copy_from_user``): fault injection (:mod:`kemu.faultinject`) makes such a
+call return that instead of running the model.
+
 Data exports (``jiffies``, ``param_ops_int``) and per-CPU variables
 (``current_task``) are declared with :func:`data` and :func:`percpu`; their
 initialiser runs the first time a module links against them.
+
+Kernel lines (5.10, 6.1, 6.12: :mod:`kemu.target.lines`): a declaration holds
+on every line unless it says ``since="6.4"`` (from that version on) or
+``until="6.4"`` (before it). One model serves every line whose behaviour is
+the same; where Linux renamed an export or changed its prototype, the model
+carries one declaration per form::
+
+    @export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t flags, size_t size)",
+            until="6.1")
+    @export("void *kmalloc_trace(struct kmem_cache *s, gfp_t flags, size_t size)",
+            since="6.1", until="6.10")
+    def kmalloc_trace(k, s, flags, size): ...
+
+A kernel links a module only against the declarations of its own line
+(:func:`lookup`); 6.10's allocation profiling, which renamed every allocator
+``X`` to ``X_noprof``, is one rule there instead of forty declarations.
 """
 from __future__ import annotations
 
+import errno
 import sys
 import types
 from dataclasses import dataclass
 
 from .cproto import CType, Prototype, parse_prototype, parse_type
+from .target.lines import version_tuple
+
+
+class Failure:
+    """How a fallible export fails in Linux: what a failed call returns."""
+
+    text = ""
+
+    def value(self, args) -> int:
+        raise NotImplementedError
+
+
+class ReturnsNull(Failure):
+    """Allocators and constructors: NULL."""
+    text = "NULL"
+
+    def value(self, args) -> int:
+        return 0
+
+
+class ReturnsErrno(Failure):
+    """Registrations and the like: a negative errno."""
+
+    def __init__(self, name: str):
+        self.err, self.text = getattr(errno, name), f"-{name}"
+
+    def value(self, args) -> int:
+        return -self.err
+
+
+class ReturnsErrPtr(Failure):
+    """Constructors returning ``ERR_PTR(-E...)`` (kthread_create_on_node, class_create)."""
+
+    def __init__(self, name: str):
+        self.err, self.text = getattr(errno, name), f"ERR_PTR(-{name})"
+
+    def value(self, args) -> int:
+        return (-self.err) & 0xFFFFFFFFFFFFFFFF
+
+
+class ReturnsArgument(Failure):
+    """Copies returning how much was not copied: the whole length (an argument)."""
+
+    def __init__(self, index: int, name: str):
+        self.index, self.text = index, name
+
+    def value(self, args) -> int:
+        return args[self.index]
+
+
+def parse_failure(spec: str, prototype: str) -> Failure:
+    """A ``fails=`` declaration: ``NULL``, ``-EXXX``, ``ERR_PTR(-EXXX)`` or a parameter name."""
+    spec = spec.strip()
+    if spec == "NULL":
+        return ReturnsNull()
+    if spec.startswith("-E") and hasattr(errno, spec[1:]):
+        return ReturnsErrno(spec[1:])
+    if spec.startswith("ERR_PTR(-E") and spec.endswith(")") and hasattr(errno, spec[9:-1]):
+        return ReturnsErrPtr(spec[9:-1])
+    params = [p.strip() for p in prototype.split("(", 1)[1].rsplit(")", 1)[0].split(",")]
+    names = [p.replace("*", " ").split()[-1] if p else "" for p in params]
+    if spec in names:
+        return ReturnsArgument(names.index(spec), spec)
+    raise ValueError(f"{prototype_name(prototype)}: fails={spec!r} is not NULL, -EXXX, "
+                     "ERR_PTR(-EXXX) or a parameter name")
 
 
 @dataclass
@@ -48,8 +136,17 @@ class ExportDef:
     convention: str | None = None  # a non-SysV register convention (see conventions)
     origin: str = ""               # "module.py:line" of the declaration
     prototype: str = ""            # the C prototype, parsed lazily into ``proto``
+    fails: Failure | None = None   # how a call fails in Linux (fault injection), or None
     internal: bool = False         # a vmlinux symbol Linux does not export: reached by
                                    # address only (kallsyms, kprobes), never linked against
+    since: str | None = None       # first kernel version with this form ("6.4")
+    until: str | None = None       # first kernel version without it
+    within: tuple[str, str | None] | None = None  # percpu: (container, "struct.member")
+
+    def on(self, version: tuple[int, int]) -> bool:
+        """True when this declaration holds on kernel (MAJOR, PATCHLEVEL)."""
+        return (self.since is None or version >= version_tuple(self.since)) and \
+            (self.until is None or version < version_tuple(self.until))
 
     @property
     def proto(self) -> Prototype | None:
@@ -70,6 +167,8 @@ def prototype_name(prototype: str) -> str:
 
 
 REGISTRY: dict[str, ExportDef] = {}
+#: name -> the other declarations of that name, for other kernel lines
+LINE_VARIANTS: dict[str, list[ExportDef]] = {}
 STATIC_CALLS: dict[str, str] = {}      # static call key name -> default target export
 OVERRIDES: list[tuple[str, str, str]] = []
 
@@ -88,6 +187,9 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     """Add an export definition; a second one of the same name must say ``override``
     (third-party stubs loaded with load_user_stubs() may override, with a warning)."""
     old = REGISTRY.get(defn.name)
+    if old is not None and _disjoint(old, defn):
+        LINE_VARIANTS.setdefault(defn.name, []).append(defn)
+        return defn
     if old is not None and old.origin != defn.origin:
         if not (override or _USER_STUBS[0]):
             raise ValueError(f"export {defn.name} is declared twice: {old.origin} and {defn.origin}")
@@ -96,20 +198,52 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     return defn
 
 
-def export(prototype: str, *, convention: str | None = None, override: bool = False):
+def _disjoint(a: ExportDef, b: ExportDef) -> bool:
+    """True when two declarations of one name hold on no common kernel line."""
+    def span(d):
+        return (version_tuple(d.since) if d.since else (0, 0),
+                version_tuple(d.until) if d.until else (999, 0))
+    (a0, a1), (b0, b1) = span(a), span(b)
+    return (a.since or a.until or b.since or b.until) is not None and (a1 <= b0 or b1 <= a0)
+
+
+def lookup(name: str, version: tuple[int, int]) -> ExportDef | None:
+    """The declaration of ``name`` on kernel (MAJOR, PATCHLEVEL), or None:
+    an export a line does not have is an unknown symbol there, as in Linux."""
+    for defn in (REGISTRY.get(name), *LINE_VARIANTS.get(name, ())):
+        if defn is not None and defn.on(version):
+            return defn
+    # 6.10 (memory allocation profiling): the allocators are exported as X_noprof
+    if name.endswith("_noprof") and version >= (6, 10):
+        defn = REGISTRY.get(name[:-len("_noprof")])
+        if defn is not None and defn.on(version):
+            return defn
+    return None
+
+
+def export(prototype: str, *, convention: str | None = None, override: bool = False,
+           fails: str | None = None, since: str | None = None, until: str | None = None):
     """Decorator: declare a function export by its C prototype.
+
+    ``fails`` says how the call fails in Linux (see :func:`parse_failure`);
+    only exports that declare it are failed by fault injection.
 
     ``convention`` names a non-System-V register convention from
     :data:`CONVENTIONS`: ``"put_user"`` calls ``fn(k, value, user_ptr) -> err``,
-    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``.
+    ``"get_user"`` calls ``fn(k, user_ptr) -> (err, value)``. ``since`` and
+    ``until`` limit the declaration to the kernel lines from ``since`` on and
+    before ``until`` (versions as "6.4"); several declarations, one per form,
+    may decorate one model.
     """
     name = prototype_name(prototype)
     if convention is not None and convention not in CONVENTIONS:
         raise ValueError(f"unknown calling convention {convention!r}")
+    failure = parse_failure(fails, prototype) if fails is not None else None
 
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
-                           prototype=prototype), override)
+                           prototype=prototype, fails=failure, since=since,
+                           until=until), override)
         return fn
     return deco
 
@@ -221,14 +355,22 @@ def data(decl: str, *, size: int | None = None, align: int = 8, override: bool =
     return deco
 
 
-def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False):
-    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset."""
+def percpu(decl: str, *, size: int | None = None, align: int = 8, override: bool = False,
+           since: str | None = None, until: str | None = None,
+           within: tuple[str, str | None] | None = None):
+    """Decorator: declare a per-CPU variable; ``init(k, offset)`` gets its %gs offset.
+
+    ``within=(container, "struct.member")`` places it inside another per-CPU
+    export (6.2 gathered current_task and its neighbours into ``pcpu_hot``):
+    its offset is the container's plus the member's, and ``init`` does not run.
+    """
     name, type_text, ctype, struct, array = _parse_decl(decl)
 
     def deco(fn):
         register(ExportDef(name, "percpu", fn, ctype=ctype, type_name=struct or type_text,
                            size=size if size is not None else _static_size(ctype, array),
-                           align=align, origin=_origin(fn)), override)
+                           align=align, origin=_origin(fn), since=since, until=until,
+                           within=within), override)
         return fn
     return deco
 
@@ -376,7 +518,7 @@ class SlotBinding:
     worked out here so that a call does only what its types demand.
     """
     __slots__ = ("defn", "kernel", "calls", "tracer", "_machine", "_fn", "_n", "_convs",
-                 "_variadic", "_to_raw", "_traced", "_pair")
+                 "_variadic", "_to_raw", "_traced", "_pair", "_fails")
 
     def __init__(self, defn: ExportDef, kernel, tracer=None):
         self.defn, self.kernel, self.tracer, self.calls = defn, kernel, tracer, 0
@@ -391,6 +533,7 @@ class SlotBinding:
         self._to_raw = None if proto.ret.is_void else proto.ret.to_raw
         self._pair = proto.ret.aggregate           # returned in RAX:RDX
         self._traced = []                 # args of calls in flight, for the tracer
+        self._fails = defn.fails
 
     def __call__(self):
         m = self._machine
@@ -404,6 +547,15 @@ class SlotBinding:
         if self._variadic:
             args.append(VarArgs(m, self._n))
         self.calls += 1
+        if self._fails is not None and self.kernel.fault_injection is not None and \
+                self.kernel.fault_injection.should_fail(self.defn):
+            result = self._fails.value(args)
+            if self.tracer is not None:
+                self._traced.append((list(args[:self._n]), m.read_u64(m.reg("rsp"))))
+                self.finish(result)
+            else:
+                self._set_return(self._to_raw(result))
+            return
         if self.tracer is not None:
             self._traced.append((list(args[:self._n]), m.read_u64(m.reg("rsp"))))
         result = self._fn(self.kernel, *args)

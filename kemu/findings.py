@@ -58,9 +58,10 @@ class Findings(list):
         from .oops import frame_text
         k = self.k
         for obj in list(k.heap.live.values()):
-            if obj.owner != mod.name or not (obj.kind in self.LEAK_KINDS
-                                              or obj.kind.startswith("kmem_cache:")):
+            if obj.owner != mod.name or obj.reported or not (
+                    obj.kind in self.LEAK_KINDS or obj.kind.startswith("kmem_cache:")):
                 continue
+            obj.reported = True
             try:
                 dump = k.machine.read(obj.addr, min(obj.size, 32))
             except EmulationError:

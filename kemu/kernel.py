@@ -128,6 +128,7 @@ class Kernel(UserAPI):
         self.bug = Bug(self)
         self.clock_listeners: list = []     # called as fn(k) after the clock moved
         self.runnable_checks: list = []     # fn() -> True while something can run now
+        self.fault_injection = None         # a kemu.faultinject.FaultInjection while armed
         self.machine.on_invalid_opcode = self.bug.report_bug
         self.heap.on_problem = lambda problem: kasan.on_heap_problem(self, problem)
         # fn(access, addr, size) -> True when a model made the access valid (it is retried)

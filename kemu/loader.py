@@ -46,6 +46,7 @@ class LoadInfo:
     init_buf: bytearray = field(default_factory=bytearray)
     versions: dict = field(default_factory=dict)       # __versions: name -> crc
     taints: set = field(default_factory=set)           # taints added before the module exists
+    prev_proprietary: bool = False                      # TAINT_PROPRIETARY_MODULE before this load
     mod: Module | None = None
 
     def get_modinfo(self, key: str) -> str | None:
@@ -202,6 +203,7 @@ class Loader:
 
     def check_modinfo(self, mod: Module, info: LoadInfo) -> None:
         k = self.k
+        info.prev_proprietary = "P" in k.taints
         modmagic = info.get_modinfo("vermagic")
         if info.flags & MODULE_INIT_IGNORE_VERMAGIC:
             modmagic = None
@@ -339,6 +341,9 @@ class Loader:
                 self.pr(KERN_NOTICE, f"{mod.name}: module verification failed: signature and/or "
                            "required key missing - tainting kernel")
             self.k.taint.add_module(mod, "E")
+        if self.k.target.line.license_taint_summary and not info.prev_proprietary \
+                and "P" in self.k.taints:
+            self.pr(KERN_WARNING, f"{mod.name}: module license taints kernel.")
 
     def percpu_modalloc(self, mod: Module, info: LoadInfo) -> None:
         if not info.index_pcpu:

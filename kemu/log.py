@@ -15,6 +15,8 @@ KERN_INFO = 6         # informational
 KERN_DEBUG = 7        # debug-level messages
 DEFAULT_MESSAGE_LOGLEVEL = KERN_WARNING   # CONFIG_MESSAGE_LOGLEVEL_DEFAULT
 KERN_SOH = 0x01
+# include/linux/kern_levels.h: the levels by name
+KERN_EMERG, KERN_ALERT, KERN_CRIT, KERN_ERR, KERN_WARNING, KERN_NOTICE, KERN_INFO, KERN_DEBUG = range(8)
 # PRINTKRB_RECORD_MAX (1024) - 32: vscnprintf() into printk's buffer keeps at most
 # 991 bytes of text *including* the KERN_<LEVEL> prefix; the rest, newline too, is lost.
 PRINTK_TEXT_MAX = 991
@@ -58,15 +60,16 @@ def split_level(raw: bytes) -> tuple[int | None, bool, bytes]:
 class KernelLog:
     """The dmesg ring with printk's continuation-line rules."""
 
-    def __init__(self, clock):
+    def __init__(self, clock, text_max: int = PRINTK_TEXT_MAX):
         self.clock = clock                 # callable -> nanoseconds
+        self.text_max = text_max           # the kernel line's (Line.printk_text_max)
         self.records: list[Record] = []
         self.listeners: list = []          # called with each record once it is final
         self._seq = 0
 
     def printk(self, raw: bytes, caller: str = "") -> int:
         """Store one printk() call's formatted bytes; returns the text length."""
-        level, cont, text = split_level(raw[:PRINTK_TEXT_MAX])
+        level, cont, text = split_level(raw[:self.text_max])
         newline = text.endswith(b"\n")
         if newline:
             text = text[:-1]

@@ -103,6 +103,7 @@ class Allocation:
     free_text: str = ""
     kfence: bool = False
     freed: bool = False
+    reported: bool = False      # kmemleak reported it (each unreferenced object once)
 
 
 RED_ACTIVE = 0xCC          # SLUB_RED_ACTIVE: redzone bytes of a live object

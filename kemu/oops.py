@@ -11,7 +11,7 @@ from __future__ import annotations
 from .errors import DivideError, Lockup, MemoryFault
 from .log import KERN_WARNING
 from .memory import PAGE_SIZE
-from .taint import module_flags_taint
+from .taint import TAINT_FLAGS, module_flags_taint
 from .unwind import unwind
 
 X86_PF_PROT, X86_PF_WRITE, X86_PF_INSTR = 1 << 0, 1 << 1, 1 << 4
@@ -174,15 +174,24 @@ def _entry_callers(k):
     return _ENTRY_CALLERS.get(entry.rsplit(" ", 1)[-1], ())
 
 
-def cpu_line(k) -> str:
-    """dump_stack_print_info()'s first line: the CPU and the process module code runs for."""
+def cpu_header(k) -> list[str]:
+    """dump_stack_print_info()'s CPU line, for the process module code runs for;
+    6.12 adds the UID and, when tainted, a line naming each taint
+    (print_tainted_verbose(); Line.dump_stack_taint_names)."""
     comm, pid = k.process
-    return f"CPU: 0 PID: {pid} Comm: {comm} {k.taint_string()} {k.target.release} #1"
+    if not k.target.line.dump_stack_taint_names:
+        return [f"CPU: 0 PID: {pid} Comm: {comm} {k.taint_string()} {k.target.release} #1"]
+    lines = [f"CPU: 0 UID: 0 PID: {pid} Comm: {comm} {k.taint_string()} "
+             f"{k.target.release} #1"]
+    if k.taints:
+        lines.append("Tainted: " + ", ".join(f"[{f.c_true}]={f.name.removeprefix('TAINT_')}"
+                                             for f in TAINT_FLAGS if f.c_true in k.taints))
+    return lines
 
 
 def cpu_lines(k) -> list[str]:
     """dump_stack_print_info(): the CPU and hardware lines."""
-    return [cpu_line(k), "Hardware name: kemu emulated x86_64 machine"]
+    return [*cpu_header(k), "Hardware name: kemu emulated x86_64 machine"]
 
 
 def register_lines(k, rip: int, regs: dict, cr2: int) -> list[str]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .log import KERN_ERR
 from .memory import KFENCE_CANARY, PAGE_SIZE, POISON_FREE, RED_ACTIVE
-from .oops import cpu_line
+from .oops import cpu_header
 
 _BAR = "=" * 66
 _SLUB_BAR = "=" * 77
@@ -65,7 +65,7 @@ def kfence_fault(k, kind: str, obj, access: str, addr: int, size: int) -> list[s
     regs = k.machine.registers()
     lines += [f" {frame_text(k, ret)}" for ret in unwind(k, regs)]
     lines += object_lines(k, obj, idx)
-    lines += ["", cpu_line(k), _BAR]
+    lines += ["", *cpu_header(k), _BAR]
     return lines
 
 
@@ -103,7 +103,7 @@ def problem_report(k, p) -> tuple[str, list[str]]:
         lines = [_BAR, f"BUG: KFENCE: memory corruption in {where.split(' (')[0]}", "",
                  f"Corrupted memory at 0x{p.addr:016x} [ 0x{p.byte:02x} ] (in kfence-#{idx}):",
                  f" {where}"] + object_lines(k, obj, idx) + [
-                 "", cpu_line(k), _BAR]
+                 "", *cpu_header(k), _BAR]
         return "out-of-bounds", lines
     title = "Right Redzone overwritten" if p.kind == "redzone" else "Poison overwritten"
     want = RED_ACTIVE if p.kind == "redzone" else POISON_FREE

@@ -490,9 +490,16 @@ class Session:
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
-                result = k.load(op["path"], op.get("args", ""), data=data,
-                                force=op.get("force", False),
-                                allow_missing=op.get("allow_missing", False))
+                if op.get("fail_nth"):           # kemu run --fail-nth N, replayed alike
+                    from .faultinject import FaultInjection
+                    k.model(FaultInjection).arm(op["path"], op["fail_nth"], "init")
+                try:
+                    result = k.load(op["path"], op.get("args", ""), data=data,
+                                    force=op.get("force", False),
+                                    allow_missing=op.get("allow_missing", False))
+                finally:
+                    if k.fault_injection is not None:
+                        k.fault_injection.disarm()
             elif op["op"] == "unload":
                 result = k.unload(op["name"], force=op.get("force", False))
             else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import errno
 
 from .errors import LoadError
-from .exports import REGISTRY, STATIC_CALLS, ExportDef, SlotBinding
+from .exports import ExportDef, REGISTRY, STATIC_CALLS, SlotBinding, lookup
 from .machine import SLOT_SIZE
 from .module import KernelSymbol, ModuleState
 
@@ -38,9 +38,12 @@ class Symbols:
         if ksym is not None:
             return ksym
         k = self.k
-        defn = REGISTRY.get(name)
+        defn = lookup(name, k.target.line.version)
         m = k.machine
-        if defn is not None:
+        if defn is not None and defn.within:
+            container, member = defn.within
+            addr = self.export_addr(container) + (k.target.offset(member) if member else 0)
+        elif defn is not None:
             addr = self._materialize(defn)
         elif name in m.thunk_addrs:
             addr = m.thunk_addrs[name]

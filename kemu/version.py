@@ -50,3 +50,4 @@ class Version:
                 k.note(f"{path} was built for Linux {release}, which kemu cannot "
                        f"describe: forced into {self.current().release}")
         self.fixed = True
+        k.log.text_max = k.target.line.printk_text_max

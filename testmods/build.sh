@@ -20,7 +20,7 @@ for m in hello params formats cpuloop kcalls initfail positive noexit nongpl war
          lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key \
          kemu_proc kemu_misc kemu_nf kemu_fs kemu_files \
          kemu_lib kemu_crypto \
-         timerwork locking kthreads idlework leaky; do
+         timerwork locking kthreads idlework leaky faulty covered kunit_demo kemu_subsys; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }
 done
 [ -x native/cpuloop_native ] || { echo "build.sh: native/cpuloop_native was not built" >&2; missing=1; }

@@ -16,7 +16,9 @@
 #include <crypto/hash.h>
 #include <crypto/algapi.h>
 #include <crypto/scatterwalk.h>
+#if __has_include(<crypto/internal/cipher.h>)	/* 5.12+; linux/crypto.h before */
 #include <crypto/internal/cipher.h>
+#endif
 #include <crypto/skcipher.h>
 
 MODULE_IMPORT_NS(CRYPTO_INTERNAL);

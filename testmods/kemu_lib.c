@@ -28,6 +28,15 @@
 #include <linux/random.h>
 #include <linux/mm.h>
 #include <asm/cpufeature.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+#define get_random_u32_below(n) prandom_u32_max(n)	/* renamed in 6.2 */
+#endif
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/crc-itu-t.h>
+#define crc_ccitt_false(crc, buf, len) crc_itu_t(crc, buf, len)	/* gone by 6.12 */
+#endif
 
 static int mode;
 module_param(mode, int, 0444);

@@ -15,6 +15,13 @@
 #include <linux/miscdevice.h>
 #include <linux/uaccess.h>
 #include <linux/ioctl.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define kemu_class_create(name) class_create(name)	/* lost its owner in 6.4 */
+#else
+#define kemu_class_create(name) class_create(THIS_MODULE, name)
+#endif
 
 #define KEMU_IOC_GET	_IOR('k', 1, int)
 #define KEMU_IOC_SET	_IOW('k', 2, int)
@@ -120,7 +127,7 @@ static int __init kemu_misc_init(void)
 	err = cdev_add(&chr_cdev, chr_dev, 2);
 	if (err)
 		goto out_region;
-	chr_class = class_create(THIS_MODULE, "kemu_class");
+	chr_class = kemu_class_create("kemu_class");
 	if (IS_ERR(chr_class)) {
 		err = PTR_ERR(chr_class);
 		goto out_cdev;
@@ -131,7 +138,7 @@ static int __init kemu_misc_init(void)
 		goto out_class;
 	}
 	pr_info("kemu_misc: chr major=%d minor=%d dup_class=%ld\n", MAJOR(chr_dev),
-		MINOR(chr_dev), PTR_ERR(class_create(THIS_MODULE, "kemu_class")));
+		MINOR(chr_dev), PTR_ERR(kemu_class_create("kemu_class")));
 	return 0;
 out_class:
 	class_destroy(chr_class);

@@ -14,6 +14,11 @@
 #include <linux/uaccess.h>
 #include <linux/string.h>
 #include <net/net_namespace.h>
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 17, 0)
+#define pde_data(inode) PDE_DATA(inode)		/* renamed in 5.17 */
+#endif
 
 static int items = 300;
 module_param(items, int, 0444);

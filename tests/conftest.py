@@ -7,12 +7,9 @@ import pathlib
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-TESTMODS = ROOT / "testmods"
-EXPECTED = ROOT / "tests" / "expected"
-
-
-# The release of the real kernel that tests/expected/ was recorded from (the oracle).
-ORACLE_RELEASE = "6.1.0-56-amd64"
+# testmods/ built against another kernel line's headers sit in a directory of
+# their own (testmods/build-line.sh KDIR prints it): KEMU_TESTMODS=DIR
+TESTMODS = pathlib.Path(os.environ.get("KEMU_TESTMODS") or ROOT / "testmods")
 
 
 def module_release(ko: pathlib.Path) -> str | None:
@@ -20,6 +17,24 @@ def module_release(ko: pathlib.Path) -> str | None:
     from kemu import elf as E
     from kemu.target import release_of_vermagic
     return release_of_vermagic(E.read_vermagic(ko.read_bytes()))
+
+
+def _expected_dir() -> tuple[pathlib.Path, str]:
+    """The goldens of the kernel line testmods/ were built for, and the release
+    the oracle recorded them on: tests/expected/ for 6.1, tests/expected/lines/
+    LINE/ (with its RELEASE file) for the others."""
+    from kemu.target.lines import line_of
+    base = ROOT / "tests" / "expected"
+    hello = TESTMODS / "hello.ko"
+    line = line_of(module_release(hello)).name if hello.exists() else "6.1"
+    other = base / "lines" / line
+    if line != "6.1" and (other / "RELEASE").exists():
+        return other, (other / "RELEASE").read_text().strip()
+    return base, "6.1.0-56-amd64"
+
+
+# The goldens, and the release of the real kernel they were recorded from (the oracle).
+EXPECTED, ORACLE_RELEASE = _expected_dir()
 
 
 def pytest_configure(config):

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fetch the real modules of Debian's kernel package matching the headers in
-# $KDIR (default: the newest installed): lib/, crypto/, fs/, net/, drivers/ and
-# arch/ of linux-image-<release>, into a cache keyed by release,
-# and print the path of their kernel/ directory. Idempotent. The package's boot/vmlinuz (kemu
-# reads the kernel's symbols from it, kemu/kallsyms.py) is kept in $cache/boot.
+# $KDIR (default: the newest installed): lib/, crypto/, fs/, net/, drivers/,
+# arch/, sound/, block/, mm/ and virt/ of linux-image-<release>, into a cache
+# keyed by release, and print the path of their kernel/ directory. Idempotent.
+# The package's boot/vmlinuz (kemu reads the kernel's symbols from it,
+# kemu/kallsyms.py) is kept in $cache/boot.
 set -euo pipefail
 hdr=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)}
 [ -n "$hdr" ] || { echo "fetch-debian-modules: no /usr/src/linux-headers-*-amd64" >&2; exit 1; }
@@ -11,7 +12,10 @@ release=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$hdr/include/generated
 release=${release:-${hdr##*/linux-headers-}}
 cache=${KEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kemu}/debian/$release
 kernel=$cache/lib/modules/$release/kernel
-if [ ! -d "$kernel/net" ] || [ ! -d "$kernel/drivers" ] || [ ! -d "$kernel/arch" ]; then
+dirs="lib crypto fs net drivers arch sound block mm virt"
+missing=""
+for d in $dirs; do [ -d "$kernel/$d" ] || missing="$missing $d"; done
+if [ -n "$missing" ]; then
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' EXIT
     sudo=""
@@ -19,14 +23,21 @@ if [ ! -d "$kernel/net" ] || [ ! -d "$kernel/drivers" ] || [ ! -d "$kernel/arch"
     (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1) ||
         { $sudo apt-get update -q >/dev/null && (cd "$tmp" && apt-get download -q "linux-image-$release" >/dev/null 2>&1); }
     mkdir -p "$tmp/x"
+    pats=""
+    for d in $missing; do pats="$pats ./lib/modules/$release/kernel/$d"; done
+    # shellcheck disable=SC2086
     dpkg-deb --fsys-tarfile "$tmp"/linux-image-"$release"_*.deb |
-        tar -x -C "$tmp/x" --wildcards "./lib/modules/$release/kernel/lib" \
-            "./lib/modules/$release/kernel/crypto" "./lib/modules/$release/kernel/fs" \
-            "./lib/modules/$release/kernel/net" "./lib/modules/$release/kernel/drivers" \
-            "./lib/modules/$release/kernel/arch" "./lib/modules/$release/modules.*"
-    mkdir -p "$(dirname "$cache")"
-    rm -rf "$cache"
-    mv "$tmp/x" "$cache"
+        tar -x -C "$tmp/x" --wildcards $pats "./lib/modules/$release/modules.*"
+    mkdir -p "$kernel"
+    # Directories already cached stay as they are (others may be reading them);
+    # each missing one appears whole, by one rename.
+    for d in $missing; do
+        [ -d "$tmp/x/lib/modules/$release/kernel/$d" ] || continue
+        mv "$tmp/x/lib/modules/$release/kernel/$d" "$kernel/$d.tmp$$" && mv -T "$kernel/$d.tmp$$" "$kernel/$d"
+    done
+    for f in "$tmp/x/lib/modules/$release"/modules.*; do
+        [ -e "$cache/lib/modules/$release/${f##*/}" ] || mv "$f" "$cache/lib/modules/$release/"
+    done
 fi
 if [ ! -f "$cache/boot/vmlinuz-$release" ]; then
     tmp=$(mktemp -d)

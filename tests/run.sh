@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # Install what the tests need, build testmods/ against the installed Debian
-# kernel headers (installing linux-headers-amd64 when none are there), and
+# kernel headers (installing linux-headers-amd64 when none are there, and gdb), and
 # run the whole suite. This is the README's second command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 -m pip install -q -e '.[test]'
 
-if ! ls -d /usr/src/linux-headers-6.1.*-amd64 >/dev/null 2>&1; then
+missing=""
+ls -d /usr/src/linux-headers-6.1.*-amd64 >/dev/null 2>&1 || missing="linux-headers-amd64"
+command -v gdb >/dev/null 2>&1 || missing="$missing gdb"      # tests/test_gdbstub.py
+if [ -n "$missing" ]; then
     sudo=""
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q linux-headers-amd64
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q $missing
 fi
 
 # One headers tree for everything the tests build and fetch: $KDIR, else the
@@ -35,3 +38,14 @@ python3 -m kemu targets --generate "$KDIR" >/dev/null
 KEMU_DEBIAN_MODULES=$(tests/fetch-debian-modules.sh)
 export KEMU_DEBIAN_MODULES
 python3 -m pytest -q "$@"
+
+# The other kernel lines (5.10, 6.12): their headers, testmods/ built against
+# them, and the core tests against that line's goldens (tests/expected/lines/).
+# KEMU_LINES="" skips them.
+for line in ${KEMU_LINES-5.10 6.12}; do
+    kdir=$(tests/install-kernel-line.sh "$line")
+    mods=$(testmods/build-line.sh "$kdir")
+    python3 -m kemu targets --generate "$kdir" >/dev/null
+    echo "== kernel line $line: $mods"
+    KEMU_TESTMODS=$mods python3 -m pytest -q tests/test_golden.py tests/test_lines.py
+done

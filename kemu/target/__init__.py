@@ -49,6 +49,7 @@ import errno as _errno
 
 from ..errors import LoadError
 from ..paths import cache_root
+from .lines import Line, line_of
 
 __all__ = [
     "DEFAULT_TARGET", "Export", "ExportInfo", "Target", "TargetError", "TargetKeyError",
@@ -132,6 +133,7 @@ class Target:
         self._data: dict | None = None
         self._exports: dict[str, tuple] | None = None
         self._offset_cache: dict[str, int] = {}
+        self._line = None
 
     def __repr__(self) -> str:
         return f"<kemu Target {self._label}>"
@@ -162,6 +164,13 @@ class Target:
     def kernel_version(self) -> str | None:
         """The upstream version, e.g. '6.1.192' (None if unknown)."""
         return self.data.get("kernel_version")
+
+    @property
+    def line(self) -> Line:
+        """The kernel line (:class:`kemu.target.lines.Line`) and its facts."""
+        if self._line is None:
+            self._line = line_of(self.kernel_version or self.release)
+        return self._line
 
     @property
     def arch(self) -> str:

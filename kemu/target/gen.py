@@ -44,6 +44,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .lines import known_line, line_of
+
 FORMAT_VERSION = 1
 
 HERE = Path(__file__).resolve().parent
@@ -55,10 +57,32 @@ PROBE_SOURCE = HERE / "probe.c"
 
 # struct name -> member paths.  "a.b" walks into the named member a; members
 # of anonymous structs/unions are found directly.  "x|y" means: the first of
-# these names that exists (recorded under that name).  The sizeof of every
+# these names that exists, recorded under the first name (6.1's), so that a
+# member renamed between kernel lines (task_struct.state of 5.10 is 6.1's
+# __state) is read under one name on every line.  The sizeof of every
 # struct listed is recorded as sizes[struct].
 STRUCTS: dict[str, list[str]] = {
+    # lib/kunit (include/kunit/*.h): the KUnit core kemu runs suites with
+    "kunit": ["priv", "name", "log", "try_catch", "param_value", "param_index", "status",
+              "resources", "status_comment"],
+    "kunit_suite": ["name", "suite_init", "suite_exit", "init", "exit", "test_cases",
+                    "status_comment", "log", "suite_init_err"],
+    "kunit_case": ["run_case", "name", "generate_params", "status", "log"],
+    "kunit_loc": ["line", "file"],
+    "kunit_unary_assert": ["condition", "expected_true"],
+    "kunit_ptr_not_err_assert": ["text", "value"],
+    "kunit_binary_assert_text": ["operation", "left_text", "right_text"],
+    "kunit_binary_assert": ["text", "left_value", "right_value"],
+    "kunit_binary_ptr_assert": ["text", "left_value", "right_value"],
+    "kunit_binary_str_assert": ["text", "left_value", "right_value"],
+    "kunit_resource": ["data", "name", "free", "refcount", "node", "should_kfree"],
     "__kfifo": ["in", "out", "mask", "esize", "data"],
+    "fwnode_endpoint": ["port", "id", "local_fwnode"],
+    "gpio": ["gpio", "flags", "label"],
+    "fwnode_reference_args": ["fwnode", "nargs", "args"],
+    "class_interface": ["node", "class", "add_dev", "remove_dev"],
+    "ff_device": ["upload", "erase", "playback", "set_gain", "set_autocenter", "destroy",
+                  "private", "ffbit", "mutex", "max_effects", "effects"],
     "interval_tree_node": ["rb", "start", "last", "__subtree_last"],
     "rb_root_cached": ["rb_root", "rb_leftmost"],
     "nmiaction": ["list", "handler", "max_duration", "flags", "name"],
@@ -69,7 +93,9 @@ STRUCTS: dict[str, list[str]] = {
     "fasync_struct": ["fa_lock", "magic", "fa_fd", "fa_next", "fa_file", "fa_rcu"],
     "static_key_false": ["key"],
     "static_key_true": ["key"],
-    "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns"],
+    # the namespace's refcount: ns.count since 5.11, the outer struct's before
+    "user_namespace": ["uid_map", "gid_map", "level", "owner", "group", "ns",
+                       "ns.count|count"],
     "uts_namespace": ["name", "user_ns", "ns"],
     "new_utsname": ["sysname", "nodename", "release", "version", "machine", "domainname"],
     "module": [
@@ -94,7 +120,10 @@ STRUCTS: dict[str, list[str]] = {
         "ftrace_callsites", "kprobes_text_start", "kprobes_text_size",
         "kprobe_blacklist", "num_kprobe_blacklist", "num_static_call_sites",
         "static_call_sites", "source_list", "target_list", "exit", "refcnt",
+        "mem",                          # 6.4+: struct module_memory mem[]
     ],
+    # 6.4+ (kernel/module/main.c): one per enum mod_mem_type
+    "module_memory": ["base", "size", "mtn"],
     "module_layout": ["base", "size", "text_size", "ro_size",
                       "ro_after_init_size", "mtn"],
     "module_kobject": ["kobj", "mod", "drivers_dir", "mp",
@@ -112,6 +141,10 @@ STRUCTS: dict[str, list[str]] = {
     "hlist_head": ["first"],
     "hlist_node": ["next", "pprev"],
     "fixed_percpu_data": ["gs_base", "stack_canary"],
+    # 6.2+ (arch/x86/include/asm/current.h): current_task and its neighbours
+    "pcpu_hot": ["current_task", "preempt_count", "cpu_number", "call_depth",
+                 "top_of_stack", "hardirq_stack_ptr", "softirq_pending",
+                 "hardirq_stack_inuse"],
     "task_struct": ["thread_info", "__state|state", "stack", "usage",
                     "flags", "prio", "mm", "active_mm", "pid", "tgid",
                     "stack_canary", "real_parent", "parent", "real_cred",
@@ -201,7 +234,7 @@ STRUCTS: dict[str, list[str]] = {
                    "refcount"],
     "pernet_operations": ["list", "init", "pre_exit", "exit", "exit_batch",
                           "id", "size"],
-    "net": ["ns", "list", "user_ns", "proc_net", "proc_net_stat",
+    "net": ["ns", "ns.count|count", "list", "user_ns", "proc_net", "proc_net_stat",
             "loopback_dev", "gen", "passive", "exit_list", "ifindex", "nf",
             "nf.hooks_ipv4", "nf.hooks_ipv6", "nf.hooks_arp",
             "nf.hooks_bridge", "nf.nf_loggers"],
@@ -232,7 +265,7 @@ STRUCTS: dict[str, list[str]] = {
     # fs, proc, seq_file, devices, sysfs, netns (stubs/fs, stubs/drivers, stubs/net)
     "kiocb": ["ki_filp", "ki_pos", "ki_complete", "private", "ki_flags"],
     "iov_iter": ["iter_type", "nofault", "data_source", "user_backed",
-                 "iov_offset", "count", "iov", "kvec", "ubuf", "nr_segs",
+                 "iov_offset", "count", "iov|__iov", "kvec", "ubuf", "nr_segs",
                  "bvec", "xarray", "pipe", "xarray_start"],
     "iovec": ["iov_base", "iov_len"],
     "kvec": ["iov_base", "iov_len"],
@@ -295,7 +328,8 @@ STRUCTS: dict[str, list[str]] = {
                   "setkeycode", "getkeycode", "ff", "poller", "rep", "mt", "absinfo", "key",
                   "led", "snd", "sw", "open", "close", "event", "users", "going_away", "dev",
                   "h_list", "node", "num_vals", "max_vals", "vals", "devres_managed",
-                  "inhibited"],
+                  "inhibited", "flush"],
+    "ff_effect": ["type", "id"],
     "input_device_id": ["flags", "bustype", "vendor", "product", "version", "evbit", "keybit",
                         "relbit", "absbit", "mscbit", "ledbit", "sndbit", "ffbit", "swbit",
                         "propbit", "driver_info"],
@@ -358,7 +392,18 @@ STRUCTS: dict[str, list[str]] = {
              "__sk_common.skc_prot", "sk_type", "sk_security"],
     "net_proto_family": ["family", "create", "owner"],
     "proto": ["name", "owner", "obj_size", "slab", "node"],
-    "net_device": ["name", "ifindex", "dev_list", "nd_net"],
+    "net_device": ["name", "ifindex", "dev_list", "nd_net", "state", "flags", "priv_flags",
+                   "netdev_ops", "ethtool_ops", "header_ops", "mtu", "min_mtu", "max_mtu",
+                   "type", "hard_header_len", "addr_len", "dev_addr", "broadcast",
+                   "tx_queue_len", "num_tx_queues", "real_num_tx_queues", "_tx",
+                   "num_rx_queues", "real_num_rx_queues", "_rx", "reg_state",
+                   "needs_free_netdev", "priv_destructor", "padded", "dev", "name_assign_type",
+                   "watchdog_timeo", "perm_addr", "addr_assign_type"],
+    "net_device_ops": ["ndo_init", "ndo_uninit", "ndo_open", "ndo_stop", "ndo_start_xmit"],
+    "netdev_queue": ["dev", "state"],
+    "netdev_rx_queue": ["dev"],
+    "netdev_hw_addr": ["list", "addr", "type"],
+    "netdev_notifier_info": ["dev", "extack"],
     "inet_frags": ["qsize", "constructor", "destructor", "frag_expire",
                    "frags_cachep", "frags_cache_name", "rhash_params",
                    "refcnt", "completion"],
@@ -558,7 +603,7 @@ STRUCTS: dict[str, list[str]] = {
     "pid": ["count", "level", "lock", "tasks", "inodes", "wait_pidfd", "rcu"],
     "upid": ["nr", "ns"],
     "pid_namespace": ["idr", "pid_allocated", "child_reaper", "level", "parent",
-                      "user_ns", "ns"],
+                      "user_ns", "ns", "ns.count|kref"],      # a kref before 5.11
     "z_stream_s": ["next_in", "avail_in", "total_in", "next_out", "avail_out",
                    "total_out", "msg", "state", "workspace", "data_type",
                    "adler"],
@@ -597,6 +642,55 @@ STRUCTS: dict[str, list[str]] = {
                                "eds_op", "verify_signature"],
 }
 
+# Headers probe.c includes after <linux/module.h>, in this order.  Each is
+# included only where the kernel line has it (__has_include), so a header
+# that appeared or moved between 5.10, 6.1 and 6.12 (linux/panic.h is 6.1+)
+# costs only the members and constants it would have defined.
+PROBE_INCLUDES = [
+    "linux/utsname.h", "linux/user_namespace.h", "linux/moduleparam.h",
+    "linux/export.h", "linux/kernel.h", "linux/panic.h", "linux/init.h",
+    "linux/types.h", "linux/stddef.h", "linux/gfp.h", "linux/slab.h",
+    '"kemu_slub_def.h"', "linux/sched.h", "linux/cred.h", "linux/fs.h",
+    "linux/fs_context.h", "linux/proc_fs.h", "linux/seq_file.h", "linux/cdev.h",
+    "linux/miscdevice.h", "linux/device.h", "linux/kobject.h", "linux/sysfs.h",
+    "linux/debugfs.h", "linux/uio.h", "linux/seq_file_net.h", "linux/netfilter_arp.h",
+    "linux/mutex.h", "linux/rwsem.h", "linux/semaphore.h", "linux/swait.h",
+    "linux/wait_bit.h", "linux/hrtimer.h", "linux/timekeeping.h", "linux/jiffies.h",
+    "linux/delay.h", "linux/kthread.h", "linux/preempt.h", "linux/errno.h",
+    "linux/rcupdate.h", "linux/rcuwait.h", "linux/spinlock.h", "linux/completion.h",
+    "linux/wait.h", "linux/timer.h", "linux/workqueue.h", "linux/interrupt.h",
+    "linux/kprobes.h", "linux/printk.h", "linux/kallsyms.h", "linux/jump_label.h",
+    "linux/static_call.h", "linux/static_call_types.h", "linux/nls.h", "linux/skbuff.h",
+    "linux/netdevice.h", "linux/netfilter.h", "linux/netfilter_ipv4.h",
+    "linux/netfilter/x_tables.h", "net/netlink.h", "net/sock.h", "net/ipv6.h",
+    "net/inet_frag.h", "net/netfilter/nf_log.h", "net/netfilter/nf_queue.h",
+    "net/netfilter/nf_conntrack_zones.h", "linux/sysctl.h", "linux/btf.h",
+    "linux/netlink.h", "linux/once.h", "linux/time.h", "net/net_namespace.h",
+    "net/netns/generic.h", "crypto/hash.h", "crypto/internal/hash.h",
+    "crypto/skcipher.h", "crypto/aead.h", "crypto/akcipher.h", "crypto/kpp.h",
+    "crypto/rng.h", "crypto/algapi.h", "crypto/internal/scompress.h",
+    "crypto/internal/acompress.h", "linux/scatterlist.h", "linux/textsearch.h",
+    "linux/ratelimit.h", "linux/refcount.h", "crypto/internal/cipher.h",
+    "linux/rtnetlink.h", "linux/xxhash.h", "crypto/aes.h", "crypto/sha1.h",
+    "crypto/sha2.h", "crypto/md5.h", "crypto/internal/skcipher.h",
+    "crypto/internal/aead.h", "crypto/internal/hash.h", "crypto/scatterwalk.h",
+    "linux/crypto.h", "linux/bug.h", "uapi/linux/module.h", "uapi/linux/netfilter.h",
+    "asm/bug.h", "asm/extable.h", "asm/orc_types.h", "asm/processor.h", "asm/page.h",
+    "asm/pgtable_types.h", "linux/parser.h", "linux/percpu_counter.h",
+    "linux/shrinker.h", "linux/sysctl.h", "linux/quota.h", "linux/binfmts.h",
+    "linux/mempool.h", "linux/bio.h", "linux/backing-dev.h", "linux/pipe_fs_i.h",
+    "linux/xattr.h", "linux/quotaops.h", "linux/lockref.h", "linux/percpu-rwsem.h",
+    "linux/pid.h", "linux/pid_namespace.h", "linux/zlib.h", "linux/xz.h", "linux/lzo.h",
+    "linux/xarray.h", "linux/interval_tree.h", "linux/bvec.h", "linux/errseq.h",
+    "linux/uuid.h", "linux/freezer.h", "asm/cpufeatures.h", "asm/alternative.h",
+    "asm/paravirt_types.h",
+    # device model, buses, resources (stubs/drivers, stubs/kernel/irq, resource.py)
+    "linux/platform_device.h", "linux/mod_devicetable.h", "linux/pm_runtime.h",
+    "linux/ioport.h", "linux/idr.h", "linux/i2c.h", "linux/pci.h", "linux/spi/spi.h",
+    "linux/hw_random.h", "linux/tty_driver.h", "linux/hwmon.h", "linux/input.h",
+    "linux/leds.h", "linux/watchdog.h", "linux/acpi.h", "linux/pnp.h",
+]
+
 # Headers the probe includes besides probe.c's own (types and constants above
 # that live in headers probe.c does not include).
 EXTRA_INCLUDES = [
@@ -610,6 +704,12 @@ EXTRA_INCLUDES = [
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
     "linux/rhashtable.h", "net/gen_stats.h", "net/genetlink.h",
     "linux/magic.h", "linux/capability.h", "linux/mm_types.h", "linux/poll.h",
+    # lib/kunit/test.c, lib/kunit/assert.c (stubs/lib/kunit)
+    "kunit/test.h",
+    # drivers/gpio/gpiolib-legacy.c (struct gpio), drivers/input/ff-core.c
+    "linux/gpio.h", "linux/input.h",
+    # net/core/dev.c, net/ethernet/eth.c
+    "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h", "linux/ethtool.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -641,11 +741,40 @@ CONSTANTS: list[tuple[str, str]] = [
     ("MODULES_LEN", "macro"), ("L1_CACHE_BYTES", "macro"),
     ("SMP_CACHE_BYTES", "macro"), ("NR_CPUS", "macro"), ("HZ", "macro"),
     ("BITS_PER_LONG", "macro"),
+    # lib/kunit
+    ("KUNIT_SUCCESS", "enum"), ("KUNIT_FAILURE", "enum"), ("KUNIT_SKIPPED", "enum"),
+    ("KUNIT_EXPECTATION", "enum"), ("KUNIT_ASSERTION", "enum"),
+    ("KUNIT_STATUS_COMMENT_SIZE", "macro"), ("KUNIT_PARAM_DESC_SIZE", "macro"),
+    ("KUNIT_LOG_SIZE", "macro"), ("TAINT_TEST", "macro"),
+    # net/core/dev.c: net_device allocation, registration, state
+    ("NETREG_UNINITIALIZED", "enum"), ("NETREG_REGISTERED", "enum"),
+    ("NETREG_UNREGISTERING", "enum"), ("NETREG_UNREGISTERED", "enum"),
+    ("NETREG_RELEASED", "enum"), ("NETREG_DUMMY", "enum"),
+    ("__LINK_STATE_START", "enum"), ("__LINK_STATE_PRESENT", "enum"),
+    ("__LINK_STATE_NOCARRIER", "enum"), ("__QUEUE_STATE_DRV_XOFF", "enum"),
+    ("NETDEV_ALIGN", "macro"), ("IFNAMSIZ", "macro"), ("MAX_ADDR_LEN", "macro"),
+    ("NETDEV_UNREGISTER", "enum"), ("NETDEV_POST_INIT", "enum"), ("NETDEV_CHANGE", "enum"),
+    ("ARPHRD_ETHER", "macro"), ("ETH_HLEN", "macro"), ("ETH_ALEN", "macro"),
+    ("ETH_DATA_LEN", "macro"), ("ETH_MIN_MTU", "macro"), ("ETH_MAX_MTU", "macro"),
+    ("IFF_BROADCAST", "enum"), ("IFF_MULTICAST", "enum"), ("IFF_UP", "enum"),
+    ("NET_NAME_ENUM", "macro"), ("NET_ADDR_RANDOM", "macro"),
+    ("__ETHTOOL_LINK_MODE_MASK_NBITS", "enum"),
+    ("NET_ADDR_PERM", "macro"),
+    # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
+    ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
+    ("_PAGE_CACHE_MODE_UC_MINUS", "enum"), ("_PAGE_CACHE_MODE_UC", "enum"),
+    ("_PAGE_CACHE_MODE_WT", "enum"), ("_PAGE_CACHE_MODE_WP", "enum"),
+    ("_PAGE_PWT", "macro"), ("_PAGE_PCD", "macro"), ("_PAGE_PAT", "macro"),
     # module states / flags
     ("MODULE_STATE_LIVE", "enum"), ("MODULE_STATE_COMING", "enum"),
     ("PG_head", "enum"), ("PG_reserved", "enum"), ("PG_slab", "enum"),
     ("MODULE_STATE_GOING", "enum"), ("MODULE_STATE_UNFORMED", "enum"),
     ("MODULE_INIT_IGNORE_MODVERSIONS", "macro"),
+    # 6.4+ enum mod_mem_type
+    ("MOD_TEXT", "enum"), ("MOD_DATA", "enum"), ("MOD_RODATA", "enum"),
+    ("MOD_RO_AFTER_INIT", "enum"), ("MOD_INIT_TEXT", "enum"),
+    ("MOD_INIT_DATA", "enum"), ("MOD_INIT_RODATA", "enum"),
+    ("MOD_MEM_NUM_TYPES", "enum"),
     ("MODULE_INIT_IGNORE_VERMAGIC", "macro"),
     ("MODULE_INIT_COMPRESSED_FILE", "macro"),
     ("KERNEL_PARAM_OPS_FL_NOARG", "enum"),
@@ -945,6 +1074,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("EV_REP", "macro"), ("EV_FF", "macro"), ("EV_PWR", "macro"), ("EV_FF_STATUS", "macro"),
     ("EV_MAX", "macro"), ("EV_CNT", "macro"), ("KEY_RESERVED", "macro"), ("KEY_CNT", "macro"),
     ("REL_CNT", "macro"), ("ABS_CNT", "macro"), ("MSC_CNT", "macro"), ("LED_CNT", "macro"),
+    ("FF_MAX_EFFECTS", "macro"), ("FF_PERIODIC", "macro"), ("FF_RUMBLE", "macro"),
+    ("FF_GAIN", "macro"), ("FF_AUTOCENTER", "macro"),
     ("SND_CNT", "macro"), ("FF_CNT", "macro"), ("SW_CNT", "macro"), ("REP_DELAY", "macro"),
     ("REP_PERIOD", "macro"), ("REP_CNT", "macro"), ("ABS_MT_SLOT", "macro"),
     ("INPUT_DEVICE_ID_MATCH_BUS", "macro"), ("INPUT_DEVICE_ID_MATCH_VENDOR", "macro"),
@@ -1023,10 +1154,19 @@ class Result:
     consts: dict[str, int] = field(default_factory=dict)
     missing: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    #: what the kernel line is known not to have (kemu.target.lines)
+    absent: frozenset[str] = frozenset()
 
     def warn(self, msg: str) -> None:
         self.warnings.append(msg)
         print(f"warning: {msg}", file=sys.stderr)
+
+    def lack(self, name: str, msg: str) -> None:
+        """name is not in these headers: a warning and recorded as missing,
+        unless the line's table (kemu.target.lines) says it does not have it."""
+        if name not in self.absent:
+            self.missing.add(name)
+            self.warn(msg)
 
 
 # ---------------------------------------------------------------------------
@@ -1276,15 +1416,26 @@ def all_structs() -> dict[str, list[str]]:
         specs = merged.setdefault(struct, [])
         specs += [n for n in names if n not in specs]
     return merged
+def _include(header: str) -> str:
+    """An #include of header, guarded where it is a system header: it is
+    skipped on a kernel line that does not have it."""
+    if header.startswith('"'):
+        return f"#include {header}"
+    return f"#if __has_include(<{header}>)\n#include <{header}>\n#endif"
 
 
 def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
-                        slub_def: str = ""):
+                        slub_def: str = "", absent: frozenset[str] = frozenset()):
     """Generate kemu_probe_types.h, kemu_probe_consts.h and
     kemu_slub_def.h in tmp."""
     (tmp / "kemu_slub_def.h").write_text(slub_def)
     lines = ["/* generated by kemu.target.gen */"]
-    lines += [f"#include <{h}>" for h in EXTRA_INCLUDES]
+    lines += [_include(h) for h in PROBE_INCLUDES]
+    (tmp / "kemu_probe_includes.h").write_text("\n".join(lines) + "\n")
+    lines = ["/* generated by kemu.target.gen */"]
+    lines += [_include(h) for h in EXTRA_INCLUDES]
+    # probe.c's own cross-checks skip a struct the line does not define
+    lines += [f"#define KEMU_ABSENT_{s} 1" for s in sorted(absent) if s in STRUCTS]
     lines += ["struct kemu_probe_anchors {"]
     for i, s in enumerate(sorted(all_structs())):
         lines.append(f"\tstruct {s} *s{i};")
@@ -1298,7 +1449,9 @@ def write_probe_headers(tmp: Path, const_names: list[tuple[str, str]],
 
     lines = ["/* generated by kemu.target.gen */"]
     for name, kind in const_names:
-        if kind == "enum":
+        if kind == "absent":
+            lines.append(f'KEMU_MISSING("{name}");')
+        elif kind == "enum":
             lines.append(f'KEMU_CONST("{name}", {name});')
         else:
             lines += [f"#ifdef {name}",
@@ -1315,7 +1468,7 @@ def build_probe(kdir: Path, tmp: Path, const_names, res: Result,
     """Build probe.ko (and probe.o) in tmp through Kbuild."""
     shutil.copyfile(PROBE_SOURCE, tmp / "probe.c")
     (tmp / "Kbuild").write_text("obj-m := probe.o\n")
-    write_probe_headers(tmp, const_names, slub_def_header(kdir, res))
+    write_probe_headers(tmp, const_names, slub_def_header(kdir, res), res.absent)
     env = dict(os.environ, LC_ALL="C")
     for k in ("ARCH", "CROSS_COMPILE", "KBUILD_OUTPUT", "O", "M", "V",
               "KBUILD_EXTRA_SYMBOLS", "KCFLAGS"):
@@ -1329,6 +1482,13 @@ def build_probe(kdir: Path, tmp: Path, const_names, res: Result,
     if verbose or proc.returncode != 0:
         sys.stderr.write(proc.stdout)
     if proc.returncode != 0:
+        undeclared = sorted(set(re.findall(
+            r"kemu_probe_consts\.h:\d+:\d+: error: .(\w+). undeclared",
+            proc.stdout)))
+        if undeclared:
+            raise GenError(
+                f"these headers have no enumerator {', '.join(undeclared)}: "
+                f"name it in its line's absent set in kemu/target/lines.py")
         raise GenError(f"probe build failed ({' '.join(cmd)}), "
                        f"exit {proc.returncode}")
     for f in ("probe.o", "probe.ko"):
@@ -1364,9 +1524,8 @@ def parse_probe_consts(obj: Path, res: Result,
             # Names scanned from header text may sit in another #ifdef
             # branch (e.g. 32-bit only): not worth a warning.
             if name[1:] not in quiet:
-                res.warn(f"constant {name[1:]} is not defined by these "
-                         f"headers; skipped")
-                res.missing.add(name[1:])
+                res.lack(name[1:], f"constant {name[1:]} is not defined by "
+                         f"these headers; skipped")
             continue
         val = ((hi & 0xFFFFFFFF) << 32) | (lo & 0xFFFFFFFF)
         if unsigned:
@@ -1587,8 +1746,7 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
         if die is None:
             why = "opaque (only declared)" if struct in dw.declared \
                 else "not found"
-            res.warn(f"struct {struct} is {why} in these headers; skipped")
-            res.missing.add(struct)
+            res.lack(struct, f"struct {struct} is {why} in these headers; skipped")
             continue
         res.sizes[struct] = dw.size(die)
         for spec in specs[struct]:
@@ -1598,7 +1756,7 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
                 if hit is None:
                     continue
                 off, _, bit, bits = hit
-                key = f"{struct}.{member}"
+                key = f"{struct}.{alts[0]}"
                 if bits is not None:
                     res.bitfields[key] = [bit, bits]
                     if bit % 8 == 0 and bits % 8 == 0:
@@ -1610,9 +1768,8 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
                     res.offsets[key] = off
                 break
             else:
-                res.warn(f"struct {struct} has no member "
+                res.lack(f"{struct}.{alts[0]}", f"struct {struct} has no member "
                          f"{' or '.join(alts)}; skipped")
-                res.missing.add(f"{struct}.{alts[0]}")
         if struct == PV_TEMPLATE:
             for path, off in dw.fn_leaves(die, PV_TEMPLATE, 0):
                 res.offsets[path] = off
@@ -1620,8 +1777,7 @@ def extract_layouts(dw: Dwarf, res: Result) -> None:
         die = dw.typedefs.get(name)
         size = dw.size(die) if die is not None else None
         if size is None:
-            res.warn(f"typedef {name} not found / has no size; skipped")
-            res.missing.add(name)
+            res.lack(name, f"typedef {name} not found / has no size; skipped")
             continue
         res.sizes[name] = size
 
@@ -1711,9 +1867,11 @@ def generate(kdir: Path, verbose: bool = False) -> dict:
     kdir = Path(kdir).resolve()
     if not (kdir / "Module.symvers").is_file():
         raise GenError(f"{kdir}: no Module.symvers (not a kernel build dir)")
-    res = Result()
     cfg = read_config(kdir)
     release = read_release(kdir)
+    version = read_kernel_version(kdir)
+    line = line_of(version)
+    res = Result(absent=line.absent)
     symbols = read_symvers(kdir, res)
     layout_crc = next((r[1] for r in symbols if r[0] == "module_layout"),
                       None)
@@ -1726,6 +1884,9 @@ def generate(kdir: Path, verbose: bool = False) -> dict:
     const_names += [(n, "macro") for n in scanned]
     known.update(scanned)
     const_names += [(n, "enum") for n in scan_enum_names(kdir, res) if n not in known]
+    # an enumerator cannot be #ifdef'd: the line's table says which it lacks
+    const_names = [(n, "absent" if kind == "enum" and n in line.absent else kind)
+                   for n, kind in const_names]
 
     with tempfile.TemporaryDirectory(prefix="kemu-probe-") as td:
         tmp = Path(td)
@@ -1740,6 +1901,14 @@ def generate(kdir: Path, verbose: bool = False) -> dict:
         check_layouts(checks, res)
         ko_info = inspect_ko(tmp / "probe.ko", res)
     check_ko(ko_info, res, layout_crc)
+    if res.missing and known_line(version) is None:
+        raise GenError(
+            f"{release} is kernel line {line.name}, which kemu does not know "
+            f"(kemu.target.lines), and its headers lack "
+            f"{', '.join(sorted(res.missing)[:8])}"
+            f"{' ...' if len(res.missing) > 8 else ''}: say in LINES what "
+            f"this line does not have, or give the member's new name as "
+            f"\"old|new\" in gen.py")
 
     vermagic = ko_info["vermagic"]
     rebuilt = reconstruct_vermagic(kdir, release, cfg)
@@ -1755,7 +1924,7 @@ def generate(kdir: Path, verbose: bool = False) -> dict:
     return {
         "format": FORMAT_VERSION,
         "release": release,
-        "kernel_version": read_kernel_version(kdir),
+        "kernel_version": version,
         "arch": arch,
         "headers": kdir.name,
         "vermagic": vermagic,

@@ -18,159 +18,12 @@
  * its tables (and from a scan of a few header files), next to this file.
  */
 #include <linux/module.h>
-#include <linux/utsname.h>
-#include <linux/user_namespace.h>
-#include <linux/moduleparam.h>
-#include <linux/export.h>
-#include <linux/kernel.h>
-#include <linux/panic.h>
-#include <linux/init.h>
-#include <linux/types.h>
-#include <linux/stddef.h>
-#include <linux/gfp.h>
-#include <linux/slab.h>
-#include "kemu_slub_def.h"	/* struct kmem_cache, see gen.py */
-#include <linux/sched.h>
-#include <linux/cred.h>
-#include <linux/fs.h>
-#include <linux/fs_context.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
-#include <linux/cdev.h>
-#include <linux/miscdevice.h>
-#include <linux/device.h>
-#include <linux/kobject.h>
-#include <linux/sysfs.h>
-#include <linux/debugfs.h>
-#include <linux/uio.h>
-#include <linux/seq_file_net.h>
-#include <linux/netfilter_arp.h>
-#include <linux/mutex.h>
-#include <linux/rwsem.h>
-#include <linux/semaphore.h>
-#include <linux/swait.h>
-#include <linux/wait_bit.h>
-#include <linux/hrtimer.h>
-#include <linux/timekeeping.h>
-#include <linux/jiffies.h>
-#include <linux/delay.h>
-#include <linux/kthread.h>
-#include <linux/preempt.h>
-#include <linux/errno.h>
-#include <linux/rcupdate.h>
-#include <linux/rcuwait.h>
-#include <linux/spinlock.h>
-#include <linux/completion.h>
-#include <linux/wait.h>
-#include <linux/timer.h>
-#include <linux/workqueue.h>
-#include <linux/interrupt.h>
-#include <linux/kprobes.h>
-#include <linux/printk.h>
-#include <linux/kallsyms.h>
-#include <linux/jump_label.h>
-#include <linux/static_call.h>
-#include <linux/static_call_types.h>
-#include <linux/nls.h>
-#include <linux/skbuff.h>
-#include <linux/netdevice.h>
-#include <linux/netfilter.h>
-#include <linux/netfilter_ipv4.h>
-#include <linux/netfilter/x_tables.h>
-#include <net/netlink.h>
-#include <net/sock.h>
-#include <net/ipv6.h>
-#include <net/inet_frag.h>
-#include <net/netfilter/nf_log.h>
-#include <net/netfilter/nf_queue.h>
-#include <net/netfilter/nf_conntrack_zones.h>
-#include <linux/sysctl.h>
-#include <linux/btf.h>
-#include <linux/netlink.h>
-#include <linux/once.h>
-#include <linux/time.h>
-#include <net/net_namespace.h>
-#include <net/netns/generic.h>
-#include <crypto/hash.h>
-#include <crypto/internal/hash.h>
-#include <crypto/skcipher.h>
-#include <crypto/aead.h>
-#include <crypto/akcipher.h>
-#include <crypto/kpp.h>
-#include <crypto/rng.h>
-#include <crypto/algapi.h>
-#include <crypto/internal/scompress.h>
-#include <crypto/internal/acompress.h>
-#include <linux/scatterlist.h>
-#include <linux/textsearch.h>
-#include <linux/ratelimit.h>
-#include <linux/refcount.h>
-#include <crypto/internal/cipher.h>
-#include <linux/rtnetlink.h>
-#include <linux/xxhash.h>
-#include <crypto/aes.h>
-#include <crypto/sha1.h>
-#include <crypto/sha2.h>
-#include <crypto/md5.h>
-#include <crypto/internal/skcipher.h>
-#include <crypto/internal/aead.h>
-#include <crypto/internal/hash.h>
-#include <crypto/scatterwalk.h>
-#include <linux/crypto.h>
-#include <linux/bug.h>
-#include <uapi/linux/module.h>
-#include <uapi/linux/netfilter.h>
-#include <asm/bug.h>
-#include <asm/extable.h>
-#include <asm/orc_types.h>
-#include <asm/processor.h>
-#include <asm/page.h>
-#include <asm/pgtable_types.h>
-#include <linux/parser.h>
-#include <linux/percpu_counter.h>
-#include <linux/shrinker.h>
-#include <linux/sysctl.h>
-#include <linux/quota.h>
-#include <linux/binfmts.h>
-#include <linux/mempool.h>
-#include <linux/bio.h>
-#include <linux/backing-dev.h>
-#include <linux/pipe_fs_i.h>
-#include <linux/xattr.h>
-#include <linux/quotaops.h>
-#include <linux/lockref.h>
-#include <linux/percpu-rwsem.h>
-#include <linux/pid.h>
-#include <linux/pid_namespace.h>
-#include <linux/zlib.h>
-#include <linux/xz.h>
-#include <linux/lzo.h>
-#include <linux/xarray.h>
-#include <linux/interval_tree.h>
-#include <linux/bvec.h>
-#include <linux/errseq.h>
-#include <linux/uuid.h>
-#include <linux/freezer.h>
-#include <asm/cpufeatures.h>
-#include <asm/alternative.h>
-#include <asm/paravirt_types.h>
-/* device model, buses, resources (stubs/drivers, stubs/kernel/irq, resource.py) */
-#include <linux/platform_device.h>
-#include <linux/mod_devicetable.h>
-#include <linux/pm_runtime.h>
-#include <linux/ioport.h>
-#include <linux/idr.h>
-#include <linux/i2c.h>
-#include <linux/pci.h>
-#include <linux/spi/spi.h>
-#include <linux/hw_random.h>
-#include <linux/tty_driver.h>
-#include <linux/hwmon.h>
-#include <linux/input.h>
-#include <linux/leds.h>
-#include <linux/watchdog.h>
-#include <linux/acpi.h>
-#include <linux/pnp.h>
+/*
+ * Every other header, each only where this kernel line has it (generated
+ * by gen.py from PROBE_INCLUDES: a header that moved or does not exist yet
+ * on a line is skipped, and what it would have defined is reported missing).
+ */
+#include "kemu_probe_includes.h"
 
 /*
  * One string per constant in a non-allocated section of probe.o:
@@ -221,7 +74,9 @@ void kemu_probe_consts(void)
 	KEMU_CHECK_OFF("kernel_param.ops", struct kernel_param, ops);
 	KEMU_CHECK_OFF("kernel_param.perm", struct kernel_param, perm);
 	KEMU_CHECK_OFF("kernel_param.arg", struct kernel_param, arg);
+#ifndef KEMU_ABSENT_kernel_symbol	/* private to kernel/module/ since 6.5 */
 	KEMU_CHECK_SIZE("kernel_symbol", struct kernel_symbol);
+#endif
 	KEMU_CHECK_SIZE("list_head", struct list_head);
 	KEMU_CHECK_SIZE("spinlock_t", spinlock_t);
 	KEMU_CHECK_OFF("sk_buff.data", struct sk_buff, data);

@@ -11,7 +11,7 @@ from .internal import (const, crypto, cstr, list_add, list_del_init, off, owner_
                        register_alg, register_many, unregister_alg, unregister_many)
 
 
-@export("int crypto_register_alg(struct crypto_alg *alg)")
+@export("int crypto_register_alg(struct crypto_alg *alg)", fails="-EEXIST")
 def crypto_register_alg(k, alg):
     kind = "cipher" if (k.machine.read_u32(alg + off(k, "crypto_alg.cra_flags")) &
                         const(k, "CRYPTO_ALG_TYPE_MASK")) == const(k, "CRYPTO_ALG_TYPE_CIPHER") \
@@ -28,7 +28,7 @@ def _register_one(k, alg):
     return (yield from crypto_register_alg(k, alg))
 
 
-@export("int crypto_register_algs(struct crypto_alg *algs, int count)")
+@export("int crypto_register_algs(struct crypto_alg *algs, int count)", fails="-EEXIST")
 def crypto_register_algs(k, algs, count):
     return (yield from register_many(k, algs, count, k.target.sizeof("crypto_alg"),
                                      _register_one, unregister_alg))
@@ -68,7 +68,7 @@ def unregister_template(k, tmpl):
     yield from unregister_template_instances(k, tmpl)
 
 
-@export("int crypto_register_template(struct crypto_template *tmpl)")
+@export("int crypto_register_template(struct crypto_template *tmpl)", fails="-EEXIST")
 def crypto_register_template(k, tmpl):
     return register_template(k, tmpl)
 

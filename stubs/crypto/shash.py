@@ -267,7 +267,7 @@ def unregister_shash(k, alg):
     yield from unregister_alg(k, alg + off(k, "shash_alg.base"))
 
 
-@export("int crypto_register_shash(struct shash_alg *alg)")
+@export("int crypto_register_shash(struct shash_alg *alg)", fails="-EEXIST")
 def crypto_register_shash(k, alg):
     return (yield from register_shash(k, alg))
 
@@ -277,7 +277,7 @@ def crypto_unregister_shash(k, alg):
     yield from unregister_shash(k, alg)
 
 
-@export("int crypto_register_shashes(struct shash_alg *algs, int count)")
+@export("int crypto_register_shashes(struct shash_alg *algs, int count)", fails="-EEXIST")
 def crypto_register_shashes(k, algs, count):
     return (yield from register_many(k, algs, count, k.target.sizeof("shash_alg"),
                                      register_shash, unregister_shash))

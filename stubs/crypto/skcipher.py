@@ -3,7 +3,8 @@ import errno
 
 from kemu import export
 
-from .internal import (alg_field, alg_of_tfm, alloc_tfm, const, member, off, prepare_base,
+from .internal import (alg_field, alg_of_tfm, alloc_tfm, const, cstr, find_alg, member,
+                       mod_put, off, prepare_base,
                        register_alg, register_many, s32, set_tfm_flags, simple_frontend,
                        temp_buffer, tfm_alg, tfm_flags, unregister_alg, unregister_many)
 
@@ -41,7 +42,7 @@ def unregister_skcipher(k, alg):
     yield from unregister_alg(k, alg + off(k, "skcipher_alg.base"))
 
 
-@export("int crypto_register_skcipher(struct skcipher_alg *alg)")
+@export("int crypto_register_skcipher(struct skcipher_alg *alg)", fails="-EEXIST")
 def crypto_register_skcipher(k, alg):
     return (yield from register_skcipher(k, alg))
 
@@ -51,7 +52,7 @@ def crypto_unregister_skcipher(k, alg):
     yield from unregister_skcipher(k, alg)
 
 
-@export("int crypto_register_skciphers(struct skcipher_alg *algs, int count)")
+@export("int crypto_register_skciphers(struct skcipher_alg *algs, int count)", fails="-EEXIST")
 def crypto_register_skciphers(k, algs, count):
     return (yield from register_many(k, algs, count, k.target.sizeof("skcipher_alg"),
                                      register_skcipher, unregister_skcipher))
@@ -77,6 +78,16 @@ def _alg(k, tfm):
 
 def _base(k, tfm):
     return tfm + off(k, "crypto_skcipher.base")
+
+
+@export("int crypto_has_skcipher(const char *alg_name, u32 type, u32 mask)")
+def crypto_has_skcipher(k, alg_name, type_, mask):
+    """crypto_type_has_alg(): 1 when an skcipher of that name is (or can be made) there."""
+    rec = yield from find_alg(k, FRONTEND, cstr(k, alg_name), type_, mask)
+    if isinstance(rec, int):
+        return 0
+    yield from mod_put(k, rec.addr)
+    return 1
 
 
 @export("struct crypto_skcipher *crypto_alloc_skcipher(const char *alg_name, u32 type, u32 mask)")

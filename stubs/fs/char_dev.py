@@ -154,7 +154,7 @@ def _unregister_region(k, major, baseminor, minorct):
     return None
 
 
-@export("int register_chrdev_region(dev_t from, unsigned count, const char *name)")
+@export("int register_chrdev_region(dev_t from, unsigned count, const char *name)", fails="-EBUSY")
 def register_chrdev_region(k, frm, count, name):
     text = cstr(k, name, 64)
     to = (frm + count) & 0xFFFFFFFF      # dev_t arithmetic wraps at 32 bits
@@ -173,7 +173,7 @@ def register_chrdev_region(k, frm, count, name):
     return 0
 
 
-@export("int alloc_chrdev_region(dev_t *dev, unsigned baseminor, unsigned count, const char *name)")
+@export("int alloc_chrdev_region(dev_t *dev, unsigned baseminor, unsigned count, const char *name)", fails="-EBUSY")
 def alloc_chrdev_region(k, dev, baseminor, count, name):
     reg = _register_region(k, 0, baseminor, count, cstr(k, name, 64))
     if isinstance(reg, int):
@@ -194,7 +194,7 @@ def unregister_chrdev_region(k, frm, count):
 
 
 @export("int __register_chrdev(unsigned int major, unsigned int baseminor, unsigned int count, "
-        "const char *name, const struct file_operations *fops)")
+        "const char *name, const struct file_operations *fops)", fails="-EBUSY")
 def __register_chrdev(k, major, baseminor, count, name, fops):
     text = cstr(k, name, 64)
     reg = _register_region(k, major, baseminor, count, text)
@@ -241,7 +241,7 @@ def _cdev_alloc(k) -> int:
     return p
 
 
-@export("struct cdev *cdev_alloc(void)")
+@export("struct cdev *cdev_alloc(void)", fails="NULL")
 def cdev_alloc(k):
     return _cdev_alloc(k)
 
@@ -270,7 +270,7 @@ def _cdev_add(k, cdev, dev, count) -> int:
     return 0
 
 
-@export("int cdev_add(struct cdev *p, dev_t dev, unsigned count)")
+@export("int cdev_add(struct cdev *p, dev_t dev, unsigned count)", fails="-ENOMEM")
 def cdev_add(k, p, dev, count):
     return _cdev_add(k, p, dev, count)
 

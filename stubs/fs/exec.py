@@ -3,7 +3,7 @@
 ``__register_binfmt`` puts a ``struct linux_binfmt`` at the front (insert)
 or the back of the kernel's ``formats`` list, a real list in kernel memory;
 ``unregister_binfmt`` takes it off. A format left registered after its
-module's exit is reported. Executing a program (``open_exec``,
+module's exit is reported. ``__get_task_comm`` copies a task's comm as strscpy_pad does. Executing a program (``open_exec``,
 ``copy_string_kernel``...) is not something kemu does: link-only.
 """
 from __future__ import annotations
@@ -22,6 +22,18 @@ class Formats:
     def __init__(self, k):
         self.head = k.machine.alloc_kdata(k.target.sizeof("list_head"), 8)
         init_list_head(k, self.head)
+
+
+@export("char *__get_task_comm(char *buf, size_t buf_size, struct task_struct *tsk)")
+def __get_task_comm(k, buf, buf_size, tsk):
+    """strscpy_pad(buf, tsk->comm, buf_size): NUL-terminated, zero-padded."""
+    if buf_size and buf_size <= 0x7FFFFFFF:          # strscpy(): WARN_ON_ONCE(count > INT_MAX)
+        comm = k.machine.read(tsk + k.target.offset("task_struct.comm"),
+                              k.target.const("TASK_COMM_LEN")).split(b"\0")[0]
+        comm = comm[:buf_size - 1] + b"\0"
+        k.machine.write(buf, comm)
+        k.machine.fill(buf + len(comm), 0, buf_size - len(comm))
+    return buf
 
 
 @export("void __register_binfmt(struct linux_binfmt *fmt, int insert)")

@@ -73,7 +73,7 @@ class FileSystems:
         return 0
 
 
-@export("int register_filesystem(struct file_system_type *fs)")
+@export("int register_filesystem(struct file_system_type *fs)", fails="-EBUSY")
 def register_filesystem(k, fs):
     model = k.model(FileSystems)
     name = cstr(k, rd(k, fs, "file_system_type.name"))

@@ -256,6 +256,12 @@ def no_seek_end_llseek_size(k, file, offset, whence, size):
     return -errno.EINVAL
 
 
+@export("loff_t no_llseek(struct file *file, loff_t offset, int whence)", until="6.1")
+def no_llseek(k, file, offset, whence):
+    """5.10: the llseek of a file that cannot seek (fs/read_write.c)."""
+    return -errno.ESPIPE
+
+
 @export("loff_t noop_llseek(struct file *file, loff_t offset, int whence)")
 def noop_llseek(k, file, offset, whence):
     return s64(rd(k, file, "file.f_pos"))

@@ -431,7 +431,7 @@ def file_open(k, path: str, flags: int = 0):
     if path.startswith("/proc/"):
         from .proc import proc_open
         return proc_open(k, path, flags)
-    from ..drivers.base.core import dev_open
+    from ..drivers.base.devtmpfs import dev_open
     return dev_open(k, path, flags)
 
 

@@ -113,7 +113,7 @@ class Proc:
                       mode=t.const("S_IFDIR") | 0o500)
         for name, reader in (("filesystems", _render_filesystems), ("modules", _render_modules),
                              ("devices", _render_devices), ("misc", _render_misc),
-                             ("crypto", _render_crypto)):
+                             ("crypto", _render_crypto), ("dma", _render_dma)):
             e = self._new(name, t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
             e.reader = reader
             self._insert(self.root, e)
@@ -172,6 +172,10 @@ class Proc:
                           "netdir")
             e.data = net
             self.net_dirs[net] = e
+            if net == self.k.export_addr("init_net"):
+                dev = self._new("dev", t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
+                dev.reader = _render_net_dev
+                self._insert(e, dev)
         return e
 
     def init_net_dir(self) -> ProcEntry:
@@ -240,6 +244,16 @@ def _render_crypto(k) -> str:
 def _render_devices(k) -> str:
     from .char_dev import proc_devices
     return proc_devices(k)
+
+
+def _render_net_dev(k) -> str:
+    from ..net.core.netdevice import proc_net_dev
+    return proc_net_dev(k)
+
+
+def _render_dma(k) -> str:
+    from ..kernel.dma.isa import proc_dma
+    return proc_dma(k)
 
 
 def _render_misc(k) -> str:
@@ -344,7 +358,7 @@ def _reg(k, name, mode, parent_addr, data, kind):
 
 
 @export("struct proc_dir_entry *proc_create_data(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops, void *data)")
+        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops, void *data)", fails="NULL")
 def proc_create_data(k, name, mode, parent, proc_ops, data):
     parent, e = _reg(k, name, mode, parent, data, "reg")
     if e is None:
@@ -356,14 +370,14 @@ def proc_create_data(k, name, mode, parent, proc_ops, data):
 
 
 @export("struct proc_dir_entry *proc_create(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops)")
+        "struct proc_dir_entry *parent, const struct proc_ops *proc_ops)", fails="NULL")
 def proc_create(k, name, mode, parent, proc_ops):
     return proc_create_data(k, name, mode, parent, proc_ops, 0)
 
 
 @export("struct proc_dir_entry *proc_create_seq_private(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, const struct seq_operations *ops, "
-        "unsigned int state_size, void *data)")
+        "unsigned int state_size, void *data)", fails="NULL")
 def proc_create_seq_private(k, name, mode, parent, ops, state_size, data):
     parent, e = _reg(k, name, mode, parent, data, "seq")
     if e is None:
@@ -373,7 +387,7 @@ def proc_create_seq_private(k, name, mode, parent, ops, state_size, data):
 
 
 @export("struct proc_dir_entry *proc_create_single_data(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)")
+        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)", fails="NULL")
 def proc_create_single_data(k, name, mode, parent, show, data):
     parent, e = _reg(k, name, mode, parent, data, "single")
     if e is None:
@@ -392,34 +406,34 @@ def _net_create(k, name, mode, parent, data, kind, ops=0, show=0, write=0, state
 
 @export("struct proc_dir_entry *proc_create_net_data(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, const struct seq_operations *ops, "
-        "unsigned int state_size, void *data)")
+        "unsigned int state_size, void *data)", fails="NULL")
 def proc_create_net_data(k, name, mode, parent, ops, state_size, data):
     return _net_create(k, name, mode, parent, data, "net_seq", ops=ops, state_size=state_size)
 
 
 @export("struct proc_dir_entry *proc_create_net_data_write(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, const struct seq_operations *ops, int (*write)(struct file *, char *, size_t), "
-        "unsigned int state_size, void *data)")
+        "unsigned int state_size, void *data)", fails="NULL")
 def proc_create_net_data_write(k, name, mode, parent, ops, write, state_size, data):
     return _net_create(k, name, mode, parent, data, "net_seq", ops=ops, write=write,
                        state_size=state_size)
 
 
 @export("struct proc_dir_entry *proc_create_net_single(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)")
+        "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), void *data)", fails="NULL")
 def proc_create_net_single(k, name, mode, parent, show, data):
     return _net_create(k, name, mode, parent, data, "net_single", show=show)
 
 
 @export("struct proc_dir_entry *proc_create_net_single_write(const char *name, umode_t mode, "
         "struct proc_dir_entry *parent, int (*show)(struct seq_file *, void *), "
-        "int (*write)(struct file *, char *, size_t), void *data)")
+        "int (*write)(struct file *, char *, size_t), void *data)", fails="NULL")
 def proc_create_net_single_write(k, name, mode, parent, show, write, data):
     return _net_create(k, name, mode, parent, data, "net_single", show=show, write=write)
 
 
 @export("struct proc_dir_entry *_proc_mkdir(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, void *data, bool force_lookup)")
+        "struct proc_dir_entry *parent, void *data, bool force_lookup)", fails="NULL")
 def _proc_mkdir(k, name, mode, parent, data, force_lookup):
     t = k.target
     if mode == 0:
@@ -432,18 +446,18 @@ def _proc_mkdir(k, name, mode, parent, data, force_lookup):
 
 
 @export("struct proc_dir_entry *proc_mkdir_data(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent, void *data)")
+        "struct proc_dir_entry *parent, void *data)", fails="NULL")
 def proc_mkdir_data(k, name, mode, parent, data):
     return _proc_mkdir(k, name, mode, parent, data, False)
 
 
 @export("struct proc_dir_entry *proc_mkdir_mode(const char *name, umode_t mode, "
-        "struct proc_dir_entry *parent)")
+        "struct proc_dir_entry *parent)", fails="NULL")
 def proc_mkdir_mode(k, name, mode, parent):
     return _proc_mkdir(k, name, mode, parent, 0, False)
 
 
-@export("struct proc_dir_entry *proc_mkdir(const char *name, struct proc_dir_entry *parent)")
+@export("struct proc_dir_entry *proc_mkdir(const char *name, struct proc_dir_entry *parent)", fails="NULL")
 def proc_mkdir(k, name, parent):
     return _proc_mkdir(k, name, 0, parent, 0, False)
 
@@ -487,6 +501,12 @@ def proc_set_user(k, de, uid, gid):
     e = k.model(Proc).entry(de)
     if e is not None:
         e.uid, e.gid = uid, gid
+
+
+@export("void *PDE_DATA(const struct inode *inode)", until="5.17")   # pde_data() is inline after
+def PDE_DATA(k, inode):
+    e = k.model(Proc).by_inode.get(inode)
+    return e.data if e is not None else 0
 
 
 @export("void *proc_get_parent_data(const struct inode *inode)")
@@ -593,12 +613,12 @@ def _pde(k, inode) -> ProcEntry:
 
 
 def _get_net(k, net):
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) + 1)
 
 
 def _put_net(k, net):
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) - 1)
 
 

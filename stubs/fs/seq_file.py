@@ -16,7 +16,7 @@ from kemu.exports import VaList
 from kemu.log import KERN_INFO
 
 from ..lib.usercopy import access_ok, copy_out, iter_copy_to, iter_count
-from ..lib.vsprintf import isascii, isprint, string_escape_mem
+from ..lib.vsprintf import ESCAPE_OCTAL, isascii, isprint, string_escape_mem
 from .internal import (cstr, err_ptr, is_err, kfree, kzalloc, init_list_head, rd, s32, s64,
                        static, static_addr, vformat, wr)
 
@@ -606,6 +606,14 @@ def _commit(k, m, data: bytes) -> None:
         _s(k, m, "count", count + len(data))
     else:
         _set_overflow(k, m)
+
+
+@export("void seq_escape(struct seq_file *m, const char *s, const char *esc)", until="6.1")
+def seq_escape(k, m, s, esc):
+    """5.10: seq_escape_mem() of the whole string, ESCAPE_OCTAL (fs/seq_file.c)."""
+    src = k.machine.read_cstr(s, 1 << 20)
+    only = k.machine.read_cstr(esc, 4096) if esc else None
+    _commit(k, m, string_escape_mem(src, ESCAPE_OCTAL, only))
 
 
 @export("void seq_escape_mem(struct seq_file *m, const char *src, size_t len, "

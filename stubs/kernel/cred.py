@@ -98,7 +98,7 @@ def _copy(k, old: int) -> int:
         _add(k, groups, "group_info.usage", 1, 4)
     ns = rd(k, new, "cred.user_ns")
     if ns:
-        _add(k, ns + k.target.offset("user_namespace.ns"), "ns_common.count", 1, 4)
+        _add(k, ns, "user_namespace.ns.count", 1, 4)
     return new
 
 
@@ -175,5 +175,5 @@ def __put_cred(k, cred):
         kfree_addr(k, groups, "groups_free")
     ns = rd(k, cred, "cred.user_ns")
     if ns:
-        _add(k, ns + k.target.offset("user_namespace.ns"), "ns_common.count", -1, 4)
+        _add(k, ns, "user_namespace.ns.count", -1, 4)
     kfree_addr(k, cred, "kmem_cache_free")

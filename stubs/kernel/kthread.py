@@ -122,7 +122,7 @@ def _current_kthread(k):
 
 
 @export("struct task_struct *kthread_create_on_node(int (*threadfn)(void *data), void *data, "
-        "int node, const char namefmt[], ...)")
+        "int node, const char namefmt[], ...)", fails="ERR_PTR(-ENOMEM)")
 def kthread_create_on_node(k, threadfn, data, node, namefmt, va):
     name = vformat(k, namefmt, va).decode("utf-8", "replace")
     return create_kthread(k, threadfn, data, name).ts
@@ -454,7 +454,7 @@ def _create_worker(k, flags, name):
 
 
 @export("struct kthread_worker *kthread_create_worker(unsigned int flags, "
-        "const char namefmt[], ...)")
+        "const char namefmt[], ...)", fails="ERR_PTR(-ENOMEM)")
 def kthread_create_worker(k, flags, namefmt, va):
     return _create_worker(k, flags, vformat(k, namefmt, va).decode("utf-8", "replace"))
 

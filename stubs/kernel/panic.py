@@ -25,6 +25,25 @@ def fortify_panic(k, name):
     raise KernelBug(f"kernel BUG: detected buffer overflow in {func}")
 
 
+# include/linux/fortify-string.h EACH_FORTIFY_FUNC (6.12)
+FORTIFY_FUNCS = ("strncpy", "strnlen", "strlen", "strscpy", "strlcat", "strcat", "strncat",
+                 "memset", "memcpy", "memmove", "memscan", "memcmp", "memchr", "memchr_inv",
+                 "kmemdup", "strcpy", "UNKNOWN")
+
+
+@export("void __fortify_panic(const u8 reason, const size_t avail, const size_t size)",
+        since="6.9")
+def __fortify_panic(k, reason, avail, size):
+    """lib/string_helpers.c: __fortify_report()'s WARN, then BUG() (partial: the
+    WARN's register dump and backtrace are not printed)."""
+    name = FORTIFY_FUNCS[min(reason >> 1, len(FORTIFY_FUNCS) - 1)]
+    k.log.emit(4, "------------[ cut here ]------------")
+    msg = (f"{name}: detected buffer overflow: {size} byte "
+           f"{'write' if reason & 1 else 'read'} of buffer size {avail}")
+    k.log.emit(4, msg)
+    raise KernelBug(f"kernel BUG: {msg}")
+
+
 @export("void __warn_printk(const char *fmt, ...)")
 def __warn_printk(k, fmt, va):
     """WARN(cond, fmt, ...): the cut-here line, then the message; __warn() follows."""

@@ -103,7 +103,7 @@ def init_pid_ns(k, addr):
     wr(k, addr, "pid_namespace.child_reaper", sched(k).main.ts)
     ns = addr + t.offset("pid_namespace.ns")
     wr(k, ns, "ns_common.inum", PROC_PID_INIT_INO, 4)
-    wr(k, ns, "ns_common.count", 2, 4)
+    wr(k, addr, "pid_namespace.ns.count", 2, 4)
 
 
 def _task(k, ts: int):

@@ -11,7 +11,8 @@ def vprintk_emit(k, text: bytes) -> int:
     return k.log.printk(text, caller=entry)
 
 
-@export("int _printk(const char *fmt, ...)")
+@export("int printk(const char *fmt, ...)", until="5.15")
+@export("int _printk(const char *fmt, ...)", since="5.15")
 def _printk(k, fmt, va):
     return vprintk_emit(k, vformat(k, fmt, va))
 
@@ -30,7 +31,8 @@ def _vprintk_emit(k, facility, level, dev_info, fmt, args):
     return vprintk_emit(k, text)
 
 
-@export("int _printk_deferred(const char *fmt, ...)")
+@export("int printk_deferred(const char *fmt, ...)", until="5.15")
+@export("int _printk_deferred(const char *fmt, ...)", since="5.15")
 def _printk_deferred(k, fmt, va):
     return vprintk_emit(k, vformat(k, fmt, va))
 

@@ -70,7 +70,10 @@ def cred_uid(k, cred: int) -> tuple[int, int]:
 
 
 def has_cap(k, cred: int, cap: int) -> bool:
-    """cap_raised(cred->cap_effective, cap)."""
+    """cap_raised(cred->cap_effective, cap); a capability number the kernel does
+    not have (cap_valid() fails) is never raised."""
+    if not 0 <= cap < 64:
+        return False
     return bool(rd(k, cred, "cred.cap_effective") >> cap & 1)
 
 

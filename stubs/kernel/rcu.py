@@ -22,7 +22,11 @@ class Rcu:
     def __init__(self, k):
         self.k = k
         self.s = sched(k)
-        self.o_nesting = k.target.offset("task_struct.rcu_read_lock_nesting")
+        # only with CONFIG_PREEMPT_RCU (not Debian's 5.10, whose readers
+        # disable preemption instead): kemu's count is then its own
+        t = k.target
+        self.o_nesting = t.offset("task_struct.rcu_read_lock_nesting") \
+            if t.has_offset("task_struct.rcu_read_lock_nesting") else None
         self.callbacks: list = []        # (seq, head, func, owner, ssp) waiting for a GP
         self.kfree: list = []            # objects to free after a GP
         self.outstanding: dict = {}      # seq -> ssp of callbacks not yet invoked
@@ -48,7 +52,8 @@ class Rcu:
 
     def set_nesting(self, task, value: int) -> None:
         task.rcu_nesting = value
-        self.k.machine.write_u32(task.ts + self.o_nesting, value & 0xFFFFFFFF)
+        if self.o_nesting is not None:
+            self.k.machine.write_u32(task.ts + self.o_nesting, value & 0xFFFFFFFF)
 
     def wake_waiters(self) -> None:
         waiters, self.waiters = self.waiters, []
@@ -137,6 +142,12 @@ def __rcu_read_lock(k):
     r = rcu(k)
     task = r.s.current()
     r.set_nesting(task, task.rcu_nesting + 1)
+
+
+@export("void rcu_read_unlock_strict(void)", until="6.1")
+def rcu_read_unlock_strict(k):
+    """5.10 without PREEMPT_RCU: rcu_read_unlock() calls this, which does
+    nothing unless CONFIG_RCU_STRICT_GRACE_PERIOD (Debian leaves it off)."""
 
 
 @export("void __rcu_read_unlock(void)")

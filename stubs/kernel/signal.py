@@ -1,4 +1,4 @@
-"""kernel/signal.c: recalc_sigpending(), and send_sig() for linking.
+"""kernel/signal.c: recalc_sigpending(), flush_signals(), and send_sig() for linking.
 
 kemu's only signal is the SIGKILL its scheduler sends to a task stuck in an
 interruptible or killable wait (``Task.sigkill``), so a task's
@@ -21,6 +21,16 @@ def recalc_sigpending(k):
     if task.sigkill:                      # recalc_sigpending_tsk(): a signal is pending
         s.set_tif(task, s.TIF_SIGPENDING)
     elif not freezing(k, task.ts):
+        s.set_tif(task, s.TIF_SIGPENDING, on=False)
+
+
+@export("void flush_signals(struct task_struct *t)")
+def flush_signals(k, t):
+    """Drop what is pending (kemu's SIGKILL) and clear TIF_SIGPENDING."""
+    s = sched(k)
+    task = s.task_of(t)
+    if task is not None:
+        task.sigkill = False
         s.set_tif(task, s.TIF_SIGPENDING, on=False)
 
 

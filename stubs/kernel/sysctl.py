@@ -136,12 +136,12 @@ def _register(k, path, table, tree):
     return header
 
 
-@export("struct ctl_table_header *register_sysctl(const char *path, struct ctl_table *table)")
+@export("struct ctl_table_header *register_sysctl(const char *path, struct ctl_table *table)", fails="NULL")
 def register_sysctl(k, path, table):
     return _register(k, cstr(k, path).strip("/"), table, False)
 
 
-@export("struct ctl_table_header *register_sysctl_table(struct ctl_table *table)")
+@export("struct ctl_table_header *register_sysctl_table(struct ctl_table *table)", fails="NULL")
 def register_sysctl_table(k, table):
     return _register(k, "", table, True)
 

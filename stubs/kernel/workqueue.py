@@ -351,7 +351,7 @@ for _var, _name in (("system_wq", "events"), ("system_highpri_wq", "events_highp
 
 # ------------------------------------------------------------------ exports
 @export("struct workqueue_struct *alloc_workqueue(const char *fmt, unsigned int flags, "
-        "int max_active, ...)")
+        "int max_active, ...)", fails="NULL")
 def alloc_workqueue(k, fmt, flags, max_active, va):
     name = vformat(k, fmt, va).decode("utf-8", "replace")[:WQ_NAME_LEN - 1]
     w = wqs(k)
@@ -394,6 +394,7 @@ def drain_workqueue(k, wq_addr):
         yield from _drain(k, wq, "drain_workqueue", caller(k))
 
 
+@export("void flush_workqueue(struct workqueue_struct *wq)", until="6.1")   # 5.10's name
 @export("void __flush_workqueue(struct workqueue_struct *wq)")
 def __flush_workqueue(k, wq_addr):
     w = wqs(k)

@@ -205,12 +205,12 @@ def _alloc(k, nbits, flags):
     return kmalloc(k, 8 * _lim(nbits), flags, kind="bitmap")
 
 
-@export("unsigned long *bitmap_alloc(unsigned int nbits, gfp_t flags)")
+@export("unsigned long *bitmap_alloc(unsigned int nbits, gfp_t flags)", fails="NULL")
 def bitmap_alloc(k, nbits, flags):
     return _alloc(k, nbits, flags)
 
 
-@export("unsigned long *bitmap_zalloc(unsigned int nbits, gfp_t flags)")
+@export("unsigned long *bitmap_zalloc(unsigned int nbits, gfp_t flags)", fails="NULL")
 def bitmap_zalloc(k, nbits, flags):
     return _alloc(k, nbits, flags | k.target.const("__GFP_ZERO"))
 
@@ -249,3 +249,13 @@ def bitmap_print_to_pagebuf(k, list_, buf, maskp, nmaskbits):
     text = text[:room - 1]
     k.machine.write(buf, text + b"\0")
     return len(text)
+
+
+@export("void bitmap_cut(unsigned long *dst, const unsigned long *src, unsigned int first, "
+        "unsigned int cut, unsigned int nbits)")
+def bitmap_cut(k, dst, src, first, cut, nbits):
+    """Remove bits [first, first + cut): the bits above move down, zeroes come in on top
+    (of the BITS_TO_LONGS(nbits) words, as the kernel's word loop does)."""
+    value = read_bitmap(k, src, nbits)
+    keep = value & ((1 << first) - 1)
+    write_bitmap(k, dst, nbits, keep | ((value >> (first + cut)) << first))

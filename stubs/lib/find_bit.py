@@ -32,6 +32,8 @@ def _next(k, word_of, nbits, start):
     return _first_set(value & ((1 << nbits) - 1), start, nbits)
 
 
+@export("unsigned long find_next_bit(const unsigned long *addr1, unsigned long nbits, "
+        "unsigned long start)", until="6.1")                # 5.10's names, no underscore
 @export("unsigned long _find_next_bit(const unsigned long *addr1, unsigned long nbits, "
         "unsigned long start)")
 def _find_next_bit(k, addr1, nbits, start):
@@ -50,12 +52,15 @@ def _find_next_andnot_bit(k, addr1, addr2, nbits, start):
     return _next(k, lambda n: read_bitmap(k, addr1, n) & ~read_bitmap(k, addr2, n), nbits, start)
 
 
+@export("unsigned long find_next_zero_bit(const unsigned long *addr, unsigned long nbits, "
+        "unsigned long start)", until="6.1")
 @export("unsigned long _find_next_zero_bit(const unsigned long *addr, unsigned long nbits, "
         "unsigned long start)")
 def _find_next_zero_bit(k, addr, nbits, start):
     return _next(k, lambda n: ~read_bitmap(k, addr, n), nbits, start)
 
 
+@export("unsigned long find_first_bit(const unsigned long *addr, unsigned long size)", until="6.1")
 @export("unsigned long _find_first_bit(const unsigned long *addr, unsigned long size)")
 def _find_first_bit(k, addr, size):
     return _next(k, lambda n: read_bitmap(k, addr, n), size, 0)
@@ -67,11 +72,14 @@ def _find_first_and_bit(k, addr1, addr2, size):
     return _next(k, lambda n: read_bitmap(k, addr1, n) & read_bitmap(k, addr2, n), size, 0)
 
 
+@export("unsigned long find_first_zero_bit(const unsigned long *addr, unsigned long size)",
+        until="6.1")
 @export("unsigned long _find_first_zero_bit(const unsigned long *addr, unsigned long size)")
 def _find_first_zero_bit(k, addr, size):
     return _next(k, lambda n: ~read_bitmap(k, addr, n), size, 0)
 
 
+@export("unsigned long find_last_bit(const unsigned long *addr, unsigned long size)", until="6.1")
 @export("unsigned long _find_last_bit(const unsigned long *addr, unsigned long size)")
 def _find_last_bit(k, addr, size):
     if not size:

@@ -98,7 +98,7 @@ def _warn_once(k, where, fn):
     warn_once(k, where, fn)
 
 
-@export("int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp)")
+@export("int idr_alloc(struct idr *idr, void *ptr, int start, int end, gfp_t gfp)", fails="-ENOMEM")
 def idr_alloc(k, idr, ptr, start, end, gfp):
     start, end = s32(start), s32(end)
     if start < 0:
@@ -208,7 +208,7 @@ def idr_preload(k, gfp_mask):
 
 
 # ------------------------------------------------------------ IDA
-@export("int ida_alloc_range(struct ida *ida, unsigned int min, unsigned int max, gfp_t gfp)")
+@export("int ida_alloc_range(struct ida *ida, unsigned int min, unsigned int max, gfp_t gfp)", fails="-ENOMEM")
 def ida_alloc_range(k, ida, min_, max_, gfp):
     if s32(min_) < 0:
         return -errno.ENOSPC

@@ -63,7 +63,7 @@ class _F:
         wr(self.k, self.fifo, f"__kfifo.{field}", value & U32, 4)
 
 
-@export("int __kfifo_alloc(struct __kfifo *fifo, unsigned int size, size_t esize, gfp_t gfp_mask)")
+@export("int __kfifo_alloc(struct __kfifo *fifo, unsigned int size, size_t esize, gfp_t gfp_mask)", fails="-ENOMEM")
 def __kfifo_alloc(k, fifo, size, esize, gfp_mask):
     size = _roundup_pow_of_two(size)
     for field, value in (("in", 0), ("out", 0), ("esize", esize)):

@@ -274,7 +274,7 @@ def kobject_init_and_add(k, kobj, ktype, parent, fmt, va):
     return (yield from add(k, kobj, parent, name))
 
 
-@export("struct kobject *kobject_create_and_add(const char *name, struct kobject *parent)")
+@export("struct kobject *kobject_create_and_add(const char *name, struct kobject *parent)", fails="NULL")
 def kobject_create_and_add(k, name, parent):
     kobj = kzalloc(k, k.target.sizeof("kobject"), "kobject")
     init(k, kobj, k.model(KObjects).dynamic_ktype, dynamic=True)
@@ -323,7 +323,7 @@ def kobject_uevent_env(k, kobj, action, envp):
 
 
 @export("struct kset *kset_create_and_add(const char *name, const struct kset_uevent_ops *u, "
-        "struct kobject *parent_kobj)")
+        "struct kobject *parent_kobj)", fails="NULL")
 def kset_create_and_add(k, name, u, parent_kobj):
     t = k.target
     kset = kzalloc(k, t.sizeof("kset"), "kset")

@@ -40,6 +40,7 @@ def get_random_u16(k):
     return k.model(Crng).bits(16)
 
 
+@export("u32 prandom_u32(void)", until="6.1")        # 5.10's pseudo-random, same model
 @export("u32 get_random_u32(void)")
 def get_random_u32(k):
     return k.model(Crng).bits(32)

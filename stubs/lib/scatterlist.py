@@ -221,7 +221,7 @@ def _table(k, member):
     return k.target.offset(f"sg_table.{member}")
 
 
-@export("int sg_alloc_table(struct sg_table *table, unsigned int nents, gfp_t gfp_mask)")
+@export("int sg_alloc_table(struct sg_table *table, unsigned int nents, gfp_t gfp_mask)", fails="-ENOMEM")
 def sg_alloc_table(k, table, nents, gfp_mask):
     """__sg_alloc_table() with SG_MAX_SINGLE_ALLOC-entry chunks chained together."""
     s, m = SG(k), k.machine
@@ -369,3 +369,15 @@ def sg_miter_next(k, miter):
                 page_address(k, page) + m.read_u32(miter + _mi(k, "__offset")))
     return True
 
+
+
+# Page iterators over a mapped table walk DMA buffers of devices kemu's machine lacks.
+from ..drivers.base.link_only import link_only  # noqa: E402
+
+for _p, _r in (
+        ("void __sg_page_iter_start(struct sg_page_iter *piter, struct scatterlist *sglist, "
+         "unsigned int nents, unsigned long pgoffset)", None),
+        ("bool __sg_page_iter_next(struct sg_page_iter *piter)", False),
+        ("bool __sg_page_iter_dma_next(struct sg_dma_page_iter *dma_iter)", False),
+):
+    link_only(_p, _r, "kemu's page iterators are not modelled (no device DMA)")

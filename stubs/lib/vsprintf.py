@@ -292,10 +292,11 @@ class _Ctx:
     """Bundles the caller's memory reader, symbolizer and ``%pV`` hook."""
 
     def __init__(self, mem: MemReader, sym: Optional[Symbolizer],
-                 va_hook: Optional[Callable[[int], bytes]]):
+                 va_hook: Optional[Callable[[int], bytes]], version=(6, 1)):
         self.mem = mem
         self.sym = sym
         self.va_hook = va_hook
+        self.version = version      # the kernel line's (MAJOR, PATCHLEVEL)
 
     def read(self, addr: int, size: int) -> bytes:
         """Read exactly ``size`` bytes or raise :class:`_Fault`."""
@@ -657,10 +658,20 @@ def _unsupported(ctx, buf, fmt, ptr, spec):
     """Extensions needing kernel objects we cannot decode: check, then hash."""
     if check_pointer(buf, ptr, spec):
         return
-    default_pointer(buf, ptr, spec)
+    _default_pointer_ext(ctx, buf, fmt, ptr, spec)
+
+
+# 5.10's ptr_to_id() before its siphash key is filled (Line.ptr_key_waits_for_crng)
+PTRVAL = b"(____ptrval____)"
+PTR_KEY_AT_BOOT = (6, 1)
 
 
 def _default_pointer_ext(ctx, buf, fmt, ptr, spec):
+    if ctx.version < PTR_KEY_AT_BOOT and not NO_HASH_POINTERS and ptr and \
+            not _is_err_value(ptr):
+        spec.field_width = 2 * PTR_SIZE
+        error_string(buf, PTRVAL, spec)
+        return
     default_pointer(buf, ptr, spec)
 
 
@@ -1402,6 +1413,14 @@ POINTER_EXTENSIONS: "dict[int, _PointerHandler]" = {
 }
 
 
+# Extensions younger than the oldest kernel line kemu knows: before these
+# versions the kernel prints such a pointer as a plain (hashed) %p.
+POINTER_EXTENSION_SINCE = {
+    ord("4"): (5, 14),      # %p4cc
+    ord("A"): (6, 1),       # %pA, Rust's fmt::Arguments
+}
+
+
 def pointer(ctx: _Ctx, buf: bytearray, fmt: bytes, ptr: int, spec: Spec) -> None:
     """Port of ``pointer()``: dispatch a ``%p`` conversion on its extension.
 
@@ -1411,6 +1430,8 @@ def pointer(ctx: _Ctx, buf: bytearray, fmt: bytes, ptr: int, spec: Spec) -> None
     real kernel would oops).
     """
     handler = POINTER_EXTENSIONS.get(fmt[0], _default_pointer_ext)
+    if ctx.version < POINTER_EXTENSION_SINCE.get(fmt[0], (0, 0)):
+        handler = _default_pointer_ext          # not yet on this kernel line
     mark = len(buf)
     try:
         handler(ctx, buf, fmt, ptr & MASK64, spec.copy())
@@ -1604,7 +1625,8 @@ def _fetch_integer(args: ArgReader, spec: Spec) -> int:
 
 
 def format_string(fmt: bytes, args: ArgReader, mem: MemReader, sym=None,
-                  va_format: Optional[Callable[[int], bytes]] = None) -> bytes:
+                  va_format: Optional[Callable[[int], bytes]] = None,
+                  version: tuple = (6, 1)) -> bytes:
     """Format like the kernel's ``vsnprintf(buf, INT_MAX, fmt, args)``.
 
     :param fmt: the format string (bytes; anything after a NUL is ignored).
@@ -1613,6 +1635,7 @@ def format_string(fmt: bytes, args: ArgReader, mem: MemReader, sym=None,
     :param sym: optional Symbolizer for ``%pS``/``%ps``/``%pB``.
     :param va_format: optional hook ``va_format(ptr) -> bytes`` that renders
         the ``struct va_format`` at ``ptr`` (used by ``%pV``).
+    :param version: the kernel line (MAJOR, PATCHLEVEL) whose vsprintf this is.
     :returns: the complete output, without the trailing NUL.  Output stops
         at the first invalid conversion (e.g. ``%n``), like the kernel.
     """
@@ -1621,7 +1644,7 @@ def format_string(fmt: bytes, args: ArgReader, mem: MemReader, sym=None,
     if nul >= 0:
         fmt = fmt[:nul]
     fmt += b"\0" * 8  # NUL termination + safe look-ahead for pointer()
-    ctx = _Ctx(mem, sym, va_format)
+    ctx = _Ctx(mem, sym, va_format, version)
     buf = bytearray()
     spec = Spec()
     pos = 0
@@ -1697,7 +1720,8 @@ def vformat(k, fmt_addr: int, args) -> bytes:
     """Format a kernel format string at ``fmt_addr`` with ``args`` (VarArgs or VaList)."""
     fmt = k.machine.read_cstr(fmt_addr)
     return format_string(fmt, args, _Mem(k.machine), _Sym(k),
-                         va_format=lambda ptr: _va_format(k, ptr))
+                         va_format=lambda ptr: _va_format(k, ptr),
+                         version=k.target.line.version)
 
 
 def _va_format(k, ptr: int) -> bytes:

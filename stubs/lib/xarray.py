@@ -181,6 +181,33 @@ def xa_store(k, xa, index, entry, gfp):
     return curr
 
 
+# Past this many indices a range store is refused as not modelled (entries are per index here).
+XA_RANGE_MODELLED = 1 << 16
+
+
+@export("void *xa_store_range(struct xarray *xa, unsigned long first, unsigned long last, "
+        "void *entry, gfp_t gfp)")
+def xa_store_range(k, xa, first, last, entry, gfp):
+    """Every index of [first, last] reads as ``entry`` (NULL erases them)."""
+    X = _x(k)
+    if (entry & 3) == 2:                              # xa_is_internal()
+        return _einval(k, "xa_store_range", "lib/xarray.c:1726")   # offset in it unknown
+    if last < first:
+        return xa_mk_internal(-errno.EINVAL)
+    if last - first >= XA_RANGE_MODELLED:
+        from ..drivers.base.link_only import called
+        called(k, "xa_store_range", f"kemu keeps xarray entries per index (range of "
+                                    f"{last - first + 1})")
+        return xa_mk_internal(-errno.ENOMEM)
+    _lock(k, xa)
+    arr = X.of(xa)
+    for index in range(first, last + 1):
+        arr.put(index, entry)
+    X.sync(xa, arr)
+    _unlock(k, xa)
+    return 0
+
+
 def erase(k, xa: int, index: int) -> int:
     X = _x(k)
     arr = X.of(xa)

@@ -183,12 +183,12 @@ def pages(k) -> Pages:
     return k.model(Pages)
 
 
-@export("unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order)")
+@export("unsigned long __get_free_pages(gfp_t gfp_mask, unsigned int order)", fails="NULL")
 def __get_free_pages(k, gfp_mask, order):
     return pages(k).get(order, gfp_mask)                   # fresh mappings are zeroed
 
 
-@export("unsigned long get_zeroed_page(gfp_t gfp_mask)")
+@export("unsigned long get_zeroed_page(gfp_t gfp_mask)", fails="NULL")
 def get_zeroed_page(k, gfp_mask):
     return pages(k).get(0)
 
@@ -199,7 +199,7 @@ def free_pages(k, addr, order):
         pages(k).put(addr, order, "free_pages")
 
 
-@export("struct page *alloc_pages(gfp_t gfp, unsigned int order)")
+@export("struct page *alloc_pages(gfp_t gfp, unsigned int order)", fails="NULL")
 def alloc_pages(k, gfp, order):
     p = pages(k)
     addr = p.get(order, gfp)
@@ -207,7 +207,7 @@ def alloc_pages(k, gfp, order):
 
 
 @export("struct page *__alloc_pages(gfp_t gfp, unsigned int order, int preferred_nid, "
-        "nodemask_t *nodemask)")
+        "nodemask_t *nodemask)", fails="NULL")
 def __alloc_pages(k, gfp, order, preferred_nid, nodemask):
     return alloc_pages(k, gfp, order)
 
@@ -226,7 +226,7 @@ def __free_pages(k, page, order):
         p.put(p.addr_of(page), order, "__free_pages")
 
 
-@export("void *alloc_pages_exact(size_t size, gfp_t gfp_mask)")
+@export("void *alloc_pages_exact(size_t size, gfp_t gfp_mask)", fails="NULL")
 def alloc_pages_exact(k, size, gfp_mask):
     order = max(0, (max(size, 1) - 1).bit_length() - PAGE_SHIFT)
     return pages(k).get(order, gfp_mask)

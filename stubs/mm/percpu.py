@@ -43,12 +43,12 @@ def _alloc(k, size, align, gfp=None):
     return offset
 
 
-@export("void *__alloc_percpu(size_t size, size_t align)")
+@export("void *__alloc_percpu(size_t size, size_t align)", fails="NULL")
 def __alloc_percpu(k, size, align):
     return _alloc(k, size, align)
 
 
-@export("void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)")
+@export("void *__alloc_percpu_gfp(size_t size, size_t align, gfp_t gfp)", fails="NULL")
 def __alloc_percpu_gfp(k, size, align, gfp):
     return _alloc(k, size, align, gfp)
 

@@ -65,7 +65,7 @@ def free_prealloced_shrinker(k, shrinker):
     wr(k, shrinker, "shrinker.nr_deferred", 0)
 
 
-@export("int register_shrinker(struct shrinker *shrinker, const char *fmt, ...)")
+@export("int register_shrinker(struct shrinker *shrinker, const char *fmt, ...)", fails="-ENOMEM")
 def register_shrinker(k, shrinker, fmt, va):
     err = _prealloc(k, shrinker)
     if err:

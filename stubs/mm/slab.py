@@ -10,6 +10,14 @@ KMALLOC_SHIFT_HIGH = 13          # PAGE_SHIFT + 1 (SLUB)
 NR_KMALLOC_TYPES = 4             # NORMAL, DMA, CGROUP, RECLAIM (ZONE_DMA, MEMCG_KMEM on)
 KMALLOC_INDEX_SIZE = {0: 0, 1: 96, 2: 192, **{i: 1 << i for i in range(3, KMALLOC_SHIFT_HIGH + 1)}}
 ZERO_SIZE_PTR = 16
+# 6.8 moved struct kmem_cache into mm/slab.h: modules of later lines hold only
+# pointers to it, and kemu gives it a size of its own
+OPAQUE_KMEM_CACHE_SIZE = 256
+
+
+def _struct_size(t) -> int:
+    """sizeof(struct kmem_cache) where the headers define it, else kemu's."""
+    return t.sizeof("kmem_cache") if "kmem_cache" in t.sizes else OPAQUE_KMEM_CACHE_SIZE
 
 
 class Slab:
@@ -21,7 +29,7 @@ class Slab:
 
     def new_cache(self, name: str, size: int, align: int = 8, ctor: int = 0, owner=None):
         t = self.k.target
-        addr = self.k.heap.alloc(t.sizeof("kmem_cache"), kind="kmem_cache", zero=True)
+        addr = self.k.heap.alloc(_struct_size(t), kind="kmem_cache", zero=True)
         m = self.k.machine
         for member, value in (("object_size", size), ("size", size), ("align", align)):
             if t.has_offset(f"kmem_cache.{member}"):
@@ -82,7 +90,7 @@ def kmalloc_caches(k, addr):
     prefixes = ("kmalloc", "dma-kmalloc", "kmalloc-cg", "kmalloc-rcl")
     specs = [(typ, idx, f"{prefix}-{size}", size) for typ, prefix in enumerate(prefixes)
              for idx, size in KMALLOC_INDEX_SIZE.items() if size]
-    csize = t.sizeof("kmem_cache")
+    csize = _struct_size(t)
     base = m.alloc_kdata(csize * len(specs), 64)
     names = b"".join(name.encode() + b"\0" for _, _, name, _ in specs)
     names_addr = m.alloc_kdata(len(names), 8)
@@ -107,37 +115,42 @@ def kmalloc_caches(k, addr):
     m.write(addr, bytes(table))
 
 
-@export("void *__kmalloc(size_t size, gfp_t flags)")
+@export("void *__kmalloc(size_t size, gfp_t flags)", fails="NULL")
 def __kmalloc(k, size, flags):
     return kmalloc(k, size, flags)
 
 
-@export("void *__kmalloc_node(size_t size, gfp_t flags, int node)")
+@export("void *__kmalloc_node(size_t size, gfp_t flags, int node)", fails="NULL")
 def __kmalloc_node(k, size, flags, node):
     return kmalloc(k, size, flags)
 
 
-@export("void *kmalloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)")
+@export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
+        until="6.1", fails="NULL")
+@export("void *kmalloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
+        since="6.1", until="6.11", fails="NULL")
+@export("void *__kmalloc_cache_noprof(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
+        since="6.11", fails="NULL")
 def kmalloc_trace(k, s, gfpflags, size):
     return kmalloc(k, size, gfpflags)
 
 
-@export("void *kmalloc_node_trace(struct kmem_cache *s, gfp_t gfpflags, int node, size_t size)")
+@export("void *kmalloc_node_trace(struct kmem_cache *s, gfp_t gfpflags, int node, size_t size)", fails="NULL")
 def kmalloc_node_trace(k, s, gfpflags, node, size):
     return kmalloc(k, size, gfpflags)
 
 
-@export("void *kmalloc_large(size_t size, gfp_t flags)")
+@export("void *kmalloc_large(size_t size, gfp_t flags)", fails="NULL")
 def kmalloc_large(k, size, flags):
     return kmalloc(k, size, flags, kind="kmalloc_large")
 
 
-@export("void *kmalloc_large_node(size_t size, gfp_t flags, int node)")
+@export("void *kmalloc_large_node(size_t size, gfp_t flags, int node)", fails="NULL")
 def kmalloc_large_node(k, size, flags, node):
     return kmalloc(k, size, flags, kind="kmalloc_large")
 
 
-@export("void *__kmalloc_node_track_caller(size_t size, gfp_t gfpflags, int node, unsigned long caller)")
+@export("void *__kmalloc_node_track_caller(size_t size, gfp_t gfpflags, int node, unsigned long caller)", fails="NULL")
 def __kmalloc_node_track_caller(k, size, gfpflags, node, caller):
     return kmalloc(k, size, gfpflags)
 
@@ -166,7 +179,7 @@ def ksize(k, objp):
     return __ksize(k, objp)
 
 
-@export("void *krealloc(const void *p, size_t new_size, gfp_t flags)")
+@export("void *krealloc(const void *p, size_t new_size, gfp_t flags)", fails="NULL")
 def krealloc(k, p, new_size, flags):
     if p <= ZERO_SIZE_PTR:
         return kmalloc(k, new_size, flags)
@@ -186,7 +199,7 @@ def krealloc(k, p, new_size, flags):
 
 
 @export("struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, "
-        "unsigned int align, slab_flags_t flags, void (*ctor)(void *))")
+        "unsigned int align, slab_flags_t flags, void (*ctor)(void *))", fails="NULL")
 def kmem_cache_create(k, name, size, align, flags, ctor):
     label = k.machine.read_cstr(name, 256).decode("latin-1")
     return k.model(Slab).new_cache(label, size, align, ctor, _owner(k)).addr
@@ -194,7 +207,7 @@ def kmem_cache_create(k, name, size, align, flags, ctor):
 
 @export("struct kmem_cache *kmem_cache_create_usercopy(const char *name, unsigned int size, "
         "unsigned int align, slab_flags_t flags, unsigned int useroffset, "
-        "unsigned int usersize, void (*ctor)(void *))")
+        "unsigned int usersize, void (*ctor)(void *))", fails="NULL")
 def kmem_cache_create_usercopy(k, name, size, align, flags, useroffset, usersize, ctor):
     return kmem_cache_create(k, name, size, align, flags, ctor)
 
@@ -213,17 +226,17 @@ def _cache_alloc(k, s, flags):
     return addr
 
 
-@export("void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfpflags)")
+@export("void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfpflags)", fails="NULL")
 def kmem_cache_alloc(k, s, gfpflags):
     return (yield from _cache_alloc(k, s, gfpflags))
 
 
-@export("void *kmem_cache_alloc_lru(struct kmem_cache *s, struct list_lru *lru, gfp_t gfpflags)")
+@export("void *kmem_cache_alloc_lru(struct kmem_cache *s, struct list_lru *lru, gfp_t gfpflags)", fails="NULL")
 def kmem_cache_alloc_lru(k, s, lru, gfpflags):
     return (yield from _cache_alloc(k, s, gfpflags))
 
 
-@export("void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node)")
+@export("void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfpflags, int node)", fails="NULL")
 def kmem_cache_alloc_node(k, s, gfpflags, node):
     return (yield from _cache_alloc(k, s, gfpflags))
 
@@ -254,7 +267,7 @@ def kmem_cache_size(k, s):
     return cache.size if cache else 0
 
 
-@export("char *kstrdup(const char *s, gfp_t gfp)")
+@export("char *kstrdup(const char *s, gfp_t gfp)", fails="NULL")
 def kstrdup(k, s, gfp):
     if not s:
         return 0
@@ -264,7 +277,7 @@ def kstrdup(k, s, gfp):
     return addr
 
 
-@export("const char *kstrdup_const(const char *s, gfp_t gfp)")
+@export("const char *kstrdup_const(const char *s, gfp_t gfp)", fails="NULL")
 def kstrdup_const(k, s, gfp):
     return kstrdup(k, s, gfp)
 
@@ -285,7 +298,7 @@ def kstrndup(k, s, max_, gfp):
     return addr
 
 
-@export("void *kmemdup(const void *src, size_t len, gfp_t gfp)")
+@export("void *kmemdup(const void *src, size_t len, gfp_t gfp)", fails="NULL")
 def kmemdup(k, src, length, gfp):
     addr = kmalloc(k, length, gfp)
     if addr > ZERO_SIZE_PTR:
@@ -293,14 +306,14 @@ def kmemdup(k, src, length, gfp):
     return addr
 
 
-@export("char *kmemdup_nul(const char *s, size_t len, gfp_t gfp)")
+@export("char *kmemdup_nul(const char *s, size_t len, gfp_t gfp)", fails="NULL")
 def kmemdup_nul(k, s, length, gfp):
     addr = kmalloc(k, length + 1, gfp)
     k.machine.write(addr, k.machine.read(s, length) + b"\0")
     return addr
 
 
-@export("void *memdup_user(const void *src, size_t len)")
+@export("void *memdup_user(const void *src, size_t len)", fails="ERR_PTR(-ENOMEM)")
 def memdup_user(k, src, length):
     addr = kmalloc(k, length, 0)
     try:

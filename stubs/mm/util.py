@@ -8,7 +8,7 @@ from ..lib.usercopy import access_ok, copy_in
 from .slab import kfree_addr, kmalloc
 
 
-@export("void *vmemdup_user(const void __user *src, size_t len)")
+@export("void *vmemdup_user(const void __user *src, size_t len)", fails="ERR_PTR(-ENOMEM)")
 def vmemdup_user(k, src, length):
     """kvmalloc(len, GFP_USER) and copy_from_user(); ERR_PTR(-EFAULT) on a fault."""
     p = kmalloc(k, length, k.target.const("GFP_USER"))
@@ -23,7 +23,7 @@ def vmemdup_user(k, src, length):
     return p
 
 
-@export("char *memdup_user_nul(const void *src, size_t len)")
+@export("char *memdup_user_nul(const void *src, size_t len)", fails="ERR_PTR(-ENOMEM)")
 def memdup_user_nul(k, src, length):
     """A NUL-terminated kmalloc'd copy of user memory, or ERR_PTR(-EFAULT)."""
     if not access_ok(src, length):

@@ -22,27 +22,27 @@ def _vmalloc(k, size: int, zero: bool = True, gfp: int | None = None) -> int:
                         owner=_owner(k))
 
 
-@export("void *vmalloc(unsigned long size)")
+@export("void *vmalloc(unsigned long size)", fails="NULL")
 def vmalloc(k, size):
     return _vmalloc(k, size, zero=False)
 
 
-@export("void *vzalloc(unsigned long size)")
+@export("void *vzalloc(unsigned long size)", fails="NULL")
 def vzalloc(k, size):
     return _vmalloc(k, size)
 
 
-@export("void *vmalloc_node(unsigned long size, int node)")
+@export("void *vmalloc_node(unsigned long size, int node)", fails="NULL")
 def vmalloc_node(k, size, node):
     return _vmalloc(k, size, zero=False)
 
 
-@export("void *vzalloc_node(unsigned long size, int node)")
+@export("void *vzalloc_node(unsigned long size, int node)", fails="NULL")
 def vzalloc_node(k, size, node):
     return _vmalloc(k, size)
 
 
-@export("void *__vmalloc(unsigned long size, gfp_t gfp_mask)")
+@export("void *__vmalloc(unsigned long size, gfp_t gfp_mask)", fails="NULL")
 def __vmalloc(k, size, gfp_mask):
     return _vmalloc(k, size, zero=bool(gfp_mask & k.target.const("__GFP_ZERO")), gfp=gfp_mask)
 
@@ -52,7 +52,7 @@ def vfree(k, addr):
     kfree_addr(k, addr, "vfree")
 
 
-@export("void *kvmalloc_node(size_t size, gfp_t flags, int node)")
+@export("void *kvmalloc_node(size_t size, gfp_t flags, int node)", fails="NULL")
 def kvmalloc_node(k, size, flags, node):
     """kmalloc first (quietly above a page, kmalloc_gfp_adjust()), then vmalloc."""
     if size <= KMALLOC_MAX_SIZE:
@@ -73,7 +73,7 @@ def kvfree_sensitive(k, addr, length):
     kfree_addr(k, addr, "kvfree_sensitive")
 
 
-@export("void *kvrealloc(const void *p, size_t oldsize, size_t newsize, gfp_t flags)")
+@export("void *kvrealloc(const void *p, size_t oldsize, size_t newsize, gfp_t flags)", fails="NULL")
 def kvrealloc(k, p, oldsize, newsize, flags):
     new = kmalloc(k, newsize, flags)
     if p > ZERO_SIZE_PTR and new > ZERO_SIZE_PTR:

@@ -50,7 +50,7 @@ def test_one_input(data: bytes) -> None:
     except ModelError:
         raise
     except KemuError:
-        _state["k"] = None if k.oops_count else k
+        _state["k"] = None if k.bug.oops_count else k
         return
     try:
         k.unload(mod)

@@ -239,10 +239,15 @@ class Fuzzer:
 
     def run(self, rounds: int, names=None, first_round: int = 0) -> Result:
         """``rounds`` rounds over ``names`` (default: every function export)."""
-        from kemu.exports import REGISTRY
+        from kemu.exports import REGISTRY, lookup
         from kemu.kernel import import_stub_package
         import_stub_package("stubs")
-        names = sorted(names or [n for n, d in REGISTRY.items() if d.kind == "func"])
+        from kemu.elf import read_vermagic
+        from kemu.target import find_target, release_of_vermagic
+        release = release_of_vermagic(read_vermagic(pathlib.Path(self.module).read_bytes()))
+        version = find_target(release).line.version    # the exports of the module's line
+        names = sorted(names or [n for n, d in REGISTRY.items() if d.kind == "func"
+                                 and lookup(n, version) is not None])
         result = Result()
         start = time.monotonic()
 

@@ -185,7 +185,7 @@ def _dir_groups(k, key, path, groups):
         del objs[key]
 
 
-@export("int bus_register(struct bus_type *bus)")
+@export("int bus_register(struct bus_type *bus)", fails="-ENOMEM")
 def bus_register(k, bus):
     return (yield from bus_register_gen(k, bus))
 
@@ -461,7 +461,7 @@ def driver_unregister_gen(k, drv):
     k.unregister("driver", drv)
 
 
-@export("int driver_register(struct device_driver *drv)")
+@export("int driver_register(struct device_driver *drv)", fails="-ENOMEM")
 def driver_register(k, drv):
     return (yield from driver_register_gen(k, drv))
 

@@ -6,6 +6,10 @@ A class is registered under /sys/class/NAME (a name already taken fails
 ``class_create_release`` kfree for created classes). Devices of the class are
 found by dev_t for ``device_destroy``.
 
+Class interfaces (``class_interface_register``) see the class's present
+devices through ``add_dev`` and are recorded (reported if left registered);
+devices added to the class later are not offered to them.
+
 Python API: ``classes(k) -> [(name, owner module name or None, [device names])]``.
 """
 from __future__ import annotations
@@ -19,9 +23,10 @@ from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd,
                             static_addr, wr)
 from ...fs.sysfs import Node, Sysfs, create_groups
 
-# Classes a booted Debian 6.1 kernel has registered before modules load.
+# Classes a booted Debian 6.1 kernel has registered before modules load (not "watchdog":
+# CONFIG_WATCHDOG_CORE=m, watchdog.ko registers it).
 BOOT_CLASSES = ("bdi", "block", "dma", "graphics", "hwmon", "input", "leds", "mem", "misc", "net",
-                "pci_bus", "rtc", "tty", "vc", "vtconsole", "thermal", "watchdog")
+                "pci_bus", "rtc", "tty", "vc", "vtconsole", "thermal")
 
 
 class Cls:
@@ -139,7 +144,7 @@ def class_create_release(k, cls):
 
 
 @export("struct class *__class_create(struct module *owner, const char *name, "
-        "struct lock_class_key *key)")
+        "struct lock_class_key *key)", fails="ERR_PTR(-ENOMEM)")
 def __class_create(k, owner, name, key):
     cls = kzalloc(k, k.target.sizeof("class"), "class")
     wr(k, cls, "class.name", name)
@@ -152,7 +157,7 @@ def __class_create(k, owner, name, key):
     return cls
 
 
-@export("int __class_register(struct class *cls, struct lock_class_key *key)")
+@export("int __class_register(struct class *cls, struct lock_class_key *key)", fails="-ENOMEM")
 def __class_register(k, cls, key):
     return (yield from register(k, cls))
 
@@ -259,3 +264,29 @@ def show_class_attr_string(k, cls, attr, buf):
     text = text[:4095]
     k.machine.write(buf, text + b"\0")
     return len(text)
+
+
+@export("int class_interface_register(struct class_interface *class_intf)")
+def class_interface_register(k, intf):
+    """add_dev() for each device the class has now; the interface is recorded."""
+    if not intf or not rd(k, intf, "class_interface.class"):
+        return -errno.ENODEV
+    cls = rd(k, intf, "class_interface.class")
+    add_dev = rd(k, intf, "class_interface.add_dev")
+    for dev in (_class_devices(k, cls, 0) or []) if add_dev else []:
+        yield k.call_request(add_dev, dev, intf)
+    rec = k.model(Classes).by_addr.get(cls)
+    name = rec.name if rec else cstr(k, rd(k, cls, "class.name"), 256)
+    k.register("class interface", intf, k.current_module(), f"class interface of class {name}")
+    return 0
+
+
+@export("void class_interface_unregister(struct class_interface *class_intf)")
+def class_interface_unregister(k, intf):
+    cls = rd(k, intf, "class_interface.class")
+    if not cls:
+        return
+    k.unregister("class interface", intf)
+    remove_dev = rd(k, intf, "class_interface.remove_dev")
+    for dev in (_class_devices(k, cls, 0) or []) if remove_dev else []:
+        yield k.call_request(remove_dev, dev, intf)

@@ -294,7 +294,7 @@ def device_add(k, dev):
     return (yield from device_add_gen(k, dev))
 
 
-@export("int device_register(struct device *dev)")
+@export("int device_register(struct device *dev)", fails="-ENOMEM")
 def device_register(k, dev):
     initialize(k, dev)
     return (yield from device_add_gen(k, dev))
@@ -345,7 +345,7 @@ def create_device(k, cls, parent, devt, drvdata, groups, name):
 
 
 @export("struct device *device_create(struct class *cls, struct device *parent, dev_t devt, "
-        "void *drvdata, const char *fmt, ...)")
+        "void *drvdata, const char *fmt, ...)", fails="ERR_PTR(-ENOMEM)")
 def device_create(k, cls, parent, devt, drvdata, fmt, va):
     name = vformat(k, fmt, va).decode("utf-8", "surrogateescape")
     return (yield from create_device(k, cls, parent, devt, drvdata, 0, name))
@@ -367,7 +367,7 @@ def device_destroy(k, cls, devt):
         yield from put_device_gen(k, dev)
 
 
-@export("int device_create_file(struct device *dev, const struct device_attribute *attr)")
+@export("int device_create_file(struct device *dev, const struct device_attribute *attr)", fails="-ENOMEM")
 def device_create_file(k, dev, attr):
     from ...fs.sysfs import sysfs_create_file_ns
     from ...lib.kemu_warn import warn

@@ -72,7 +72,7 @@ def release_all(k, dev):
 
 # ------------------------------------------------------------ generic devres
 @export("void *__devres_alloc_node(void (*release)(struct device *dev, void *res), size_t size, gfp_t gfp, int nid, "
-        "const char *name)")
+        "const char *name)", fails="NULL")
 def __devres_alloc_node(k, release, size, gfp, nid, name):
     data = _alloc(k, size, gfp, "devres")
     if not data:
@@ -154,7 +154,7 @@ def devres_release(k, dev, release, match, match_data):
 
 
 # ------------------------------------------------------------ managed memory
-@export("void *devm_kmalloc(struct device *dev, size_t size, gfp_t gfp)")
+@export("void *devm_kmalloc(struct device *dev, size_t size, gfp_t gfp)", fails="NULL")
 def devm_kmalloc(k, dev, size, gfp):
     if not size:
         return k.target.const("ZERO_SIZE_PTR")
@@ -184,7 +184,7 @@ def devm_kfree(k, dev, p):
     kfree(k, p)
 
 
-@export("void *devm_krealloc(struct device *dev, void *ptr, size_t new_size, gfp_t gfp)")
+@export("void *devm_krealloc(struct device *dev, void *ptr, size_t new_size, gfp_t gfp)", fails="NULL")
 def devm_krealloc(k, dev, ptr, new_size, gfp):
     if ptr <= k.target.const("ZERO_SIZE_PTR"):
         return devm_kmalloc(k, dev, new_size, gfp)
@@ -208,7 +208,7 @@ def _dup(k, dev, raw: bytes, gfp):
     return p
 
 
-@export("char *devm_kstrdup(struct device *dev, const char *s, gfp_t gfp)")
+@export("char *devm_kstrdup(struct device *dev, const char *s, gfp_t gfp)", fails="NULL")
 def devm_kstrdup(k, dev, s, gfp):
     return _dup(k, dev, k.machine.read_cstr(s) + b"\0", gfp) if s else 0
 
@@ -218,7 +218,7 @@ def devm_kstrdup_const(k, dev, s, gfp):
     return devm_kstrdup(k, dev, s, gfp)
 
 
-@export("void *devm_kmemdup(struct device *dev, const void *src, size_t len, gfp_t gfp)")
+@export("void *devm_kmemdup(struct device *dev, const void *src, size_t len, gfp_t gfp)", fails="NULL")
 def devm_kmemdup(k, dev, src, len_, gfp):
     return _dup(k, dev, k.machine.read(src, len_), gfp)
 
@@ -278,7 +278,7 @@ def _irq_release(k, dev, data):
 
 
 @export("int devm_request_threaded_irq(struct device *dev, unsigned int irq, void *handler, "
-        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)")
+        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)", fails="-EBUSY")
 def devm_request_threaded_irq(k, dev, irq, handler, thread_fn, irqflags, devname, dev_id):
     from ...kernel.irq.manage import setup_irq
     from .dev_printk import dev_emit

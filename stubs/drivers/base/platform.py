@@ -119,7 +119,7 @@ class Platform:
 
 
 # ------------------------------------------------------------ drivers
-@export("int __platform_driver_register(struct platform_driver *drv, struct module *owner)")
+@export("int __platform_driver_register(struct platform_driver *drv, struct module *owner)", fails="-ENOMEM")
 def __platform_driver_register(k, drv, owner):
     from .bus import driver_register_gen
     d = drv + k.target.offset("platform_driver.driver")
@@ -157,7 +157,7 @@ def __platform_driver_probe(k, drv, probe, module):
 
 
 # ------------------------------------------------------------ devices
-@export("struct platform_device *platform_device_alloc(const char *name, int id)")
+@export("struct platform_device *platform_device_alloc(const char *name, int id)", fails="NULL")
 def platform_device_alloc(k, name, id_):
     from .core import initialize
     t = k.target
@@ -318,7 +318,7 @@ def platform_device_put(k, pdev):
         yield from put_device_gen(k, pdev + k.target.offset("platform_device.dev"))
 
 
-@export("int platform_device_register(struct platform_device *pdev)")
+@export("int platform_device_register(struct platform_device *pdev)", fails="-ENOMEM")
 def platform_device_register(k, pdev):
     from .core import initialize
     t = k.target

@@ -141,3 +141,46 @@ def is_acpi_device_node(k, fwnode):
     if fwnode:
         called(k, "is_acpi_device_node", _WHY)
     return False
+
+
+@export("struct fwnode_handle *fwnode_get_parent(const struct fwnode_handle *fwnode)")
+def fwnode_get_parent(k, fwnode):
+    """fwnode_call_ptr_op(fwnode, get_parent): NULL for no node."""
+    if fwnode:
+        called(k, "fwnode_get_parent", _WHY)
+    return 0
+
+
+@export("struct fwnode_handle *fwnode_get_next_parent(struct fwnode_handle *fwnode)")
+def fwnode_get_next_parent(k, fwnode):
+    parent = fwnode_get_parent(k, fwnode)
+    fwnode_handle_put(k, fwnode)
+    return parent
+
+
+@export("int fwnode_property_match_string(const struct fwnode_handle *fwnode, "
+        "const char *propname, const char *string)")
+def fwnode_property_match_string(k, fwnode, propname, string):
+    """fwnode_property_read_string_array(fwnode, propname, NULL, 0)'s -EINVAL."""
+    if fwnode:
+        called(k, "fwnode_property_match_string", _WHY)
+    return -errno.EINVAL
+
+
+@export("int fwnode_property_get_reference_args(const struct fwnode_handle *fwnode, "
+        "const char *prop, const char *nargs_prop, unsigned int nargs, unsigned int index, "
+        "struct fwnode_reference_args *args)")
+def fwnode_property_get_reference_args(k, fwnode, prop, nargs_prop, nargs, index, args):
+    if fwnode:
+        called(k, "fwnode_property_get_reference_args", _WHY)
+    return -errno.ENOENT
+
+
+@export("int fwnode_graph_parse_endpoint(const struct fwnode_handle *fwnode, "
+        "struct fwnode_endpoint *endpoint)")
+def fwnode_graph_parse_endpoint(k, fwnode, endpoint):
+    """The endpoint is zeroed; fwnode_call_int_op() on no node is -EINVAL."""
+    k.machine.write(endpoint, bytes(k.target.sizeof("fwnode_endpoint")))
+    if fwnode:
+        called(k, "fwnode_graph_parse_endpoint", _WHY)
+    return -errno.EINVAL

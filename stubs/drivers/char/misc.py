@@ -84,7 +84,7 @@ def misc_open(k, f):
     return f
 
 
-@export("int misc_register(struct miscdevice *misc)")
+@export("int misc_register(struct miscdevice *misc)", fails="-EBUSY")
 def misc_register(k, misc):
     from ..base.core import create_device
     from ..base.class_ import Classes

@@ -5,7 +5,8 @@ driver core's checks) and walks the adapters for detection: kemu's machine
 has no I2C adapter, so there is none and no client, and no probe runs.
 ``i2c_get_adapter`` finds nothing; ``i2c_match_id`` is the kernel's name
 match. Transfers, SMBus accessors and client creation need an adapter or a
-client, which never exist here: they are link-only (a ``not-modelled``
+client, which never exist here, and adapters are added by bus controllers' probes:
+they are link-only (a ``not-modelled``
 finding, and the kernel's failure: -ENODEV / ERR_PTR(-ENODEV)).
 """
 from __future__ import annotations
@@ -77,7 +78,7 @@ def i2c_bus_type(k, addr):
     wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
 
 
-@export("int i2c_register_driver(struct module *owner, struct i2c_driver *driver)")
+@export("int i2c_register_driver(struct module *owner, struct i2c_driver *driver)", fails="-ENOMEM")
 def i2c_register_driver(k, owner, driver):
     from ..base.bus import driver_register_gen
     from ...fs.internal import init_list_head
@@ -179,3 +180,12 @@ for _proto, _res in (
         ("const void *i2c_get_match_data(const struct i2c_client *client)", 0),
 ):
     link_only(_proto, _res, _WHY)
+
+# Adapters are added by the probe of a bus controller kemu's machine does not have
+# (i2c-algo-bit and the SMBus drivers only link them); adding one is not modelled.
+for _proto, _res in (
+        ("int i2c_add_adapter(struct i2c_adapter *adapter)", -errno.ENODEV),
+        ("int i2c_add_numbered_adapter(struct i2c_adapter *adap)", -errno.ENODEV),
+        ("void i2c_del_adapter(struct i2c_adapter *adap)", None),
+):
+    link_only(_proto, _res, "kemu's machine has no I2C bus controller to add an adapter for")

@@ -25,6 +25,7 @@ from kemu.log import KERN_ERR, KERN_INFO
 
 from ...fs.internal import (cstr, init_list_head, kfree, kzalloc, list_add_tail,
                             list_del, rd, s32, static, static_addr, wr)
+from .ff_core import input_ff_destroy
 
 BOOT_INPUTS = 5          # input0..input4 on a booted QEMU PC
 
@@ -74,7 +75,7 @@ _TYPE_BITS = {"EV_KEY": ("keybit", "KEY_CNT"), "EV_REL": ("relbit", "REL_CNT"),
               "EV_SND": ("sndbit", "SND_CNT"), "EV_FF": ("ffbit", "FF_CNT")}
 
 
-@export("struct input_dev *input_allocate_device(void)")
+@export("struct input_dev *input_allocate_device(void)", fails="NULL")
 def input_allocate_device(k):
     from ..base.class_ import Classes
     from ..base.core import initialize
@@ -96,6 +97,7 @@ def input_allocate_device(k):
 @static("void input_dev_release(struct device *device)")
 def input_dev_release(k, device):
     idev = device - k.target.offset("input_dev.dev")
+    yield from input_ff_destroy(k, idev)
     poller = rd(k, idev, "input_dev.poller")
     k.model(Inputs).pollers.pop(idev, None)
     kfree(k, poller)
@@ -214,7 +216,7 @@ def _connect(k, handler, idev):
                       f" to device {cstr(k, rd(k, _dev(k, idev) + k.target.offset('device.kobj'), 'kobject.name'))}, error: {err}")
 
 
-@export("int input_register_device(struct input_dev *dev)")
+@export("int input_register_device(struct input_dev *dev)", fails="-ENOMEM")
 def input_register_device(k, idev):
     from ..base.core import Devices, device_add_gen
     t = k.target
@@ -440,7 +442,7 @@ def _devm_input_release(k, dev, idev):
         yield from input_free_device(k, idev)
 
 
-@export("struct input_dev *devm_input_allocate_device(struct device *dev)")
+@export("struct input_dev *devm_input_allocate_device(struct device *dev)", fails="NULL")
 def devm_input_allocate_device(k, dev):
     from ..base.devres import add_py
     idev = input_allocate_device(k)

@@ -32,7 +32,7 @@ deviceless_bus("pci", _WHY, "pci_bus_match")
 
 
 @export("int __pci_register_driver(struct pci_driver *drv, struct module *owner, "
-        "const char *mod_name)")
+        "const char *mod_name)", fails="-ENOMEM")
 def __pci_register_driver(k, drv, owner, mod_name):
     from ..base.bus import driver_register_gen
     t = k.target

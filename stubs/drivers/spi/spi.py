@@ -22,7 +22,7 @@ _WHY = "kemu's machine has no SPI controller, so no SPI device exists"
 deviceless_bus("spi", _WHY, "spi_match_device")
 
 
-@export("int __spi_register_driver(struct module *owner, struct spi_driver *sdrv)")
+@export("int __spi_register_driver(struct module *owner, struct spi_driver *sdrv)", fails="-ENOMEM")
 def __spi_register_driver(k, owner, sdrv):
     from ..base.bus import driver_register_gen
     d = sdrv + k.target.offset("spi_driver.driver")

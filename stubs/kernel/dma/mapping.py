@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import errno
 
-from kemu import export
+from kemu import data, export
 
 from ...fs.internal import rd, wr
 from ...lib.scatterlist import SG, pa
@@ -70,7 +70,7 @@ def free_coherent(k, cpu) -> None:
 
 
 @export("void *dma_alloc_attrs(struct device *dev, size_t size, dma_addr_t *dma_handle, "
-        "gfp_t flag, unsigned long attrs)")
+        "gfp_t flag, unsigned long attrs)", fails="NULL")
 def dma_alloc_attrs(k, dev, size, dma_handle, flag, attrs):
     return alloc_coherent(k, dev, size, dma_handle)
 
@@ -173,3 +173,34 @@ from ...drivers.base.link_only import link_only  # noqa: E402
 link_only("int dma_mmap_attrs(struct device *dev, struct vm_area_struct *vma, void *cpu_addr, "
           "dma_addr_t dma_addr, size_t size, unsigned long attrs)", -errno.ENXIO,
           "kemu maps no user memory")
+
+
+@data("const struct dma_map_ops *dma_ops", size=8)
+def dma_ops(k, addr):
+    """NULL: x86's direct mapping (no IOMMU ops installed on kemu's machine)."""
+
+
+# Page-granular and non-contiguous DMA buffers are mapped to user space and synced
+# around transfers by hardware kemu's machine does not have (mmap/hw_params paths).
+for _p, _r in (
+        ("bool dma_can_mmap(struct device *dev)", False),
+        ("struct page *dma_alloc_pages(struct device *dev, size_t size, dma_addr_t *dma_handle, "
+         "enum dma_data_direction dir, gfp_t gfp)", 0),
+        ("void dma_free_pages(struct device *dev, size_t size, struct page *page, "
+         "dma_addr_t dma_handle, enum dma_data_direction dir)", None),
+        ("int dma_mmap_pages(struct device *dev, struct vm_area_struct *vma, size_t size, "
+         "struct page *page)", -errno.ENXIO),
+        ("struct sg_table *dma_alloc_noncontiguous(struct device *dev, size_t size, "
+         "enum dma_data_direction dir, gfp_t gfp, unsigned long attrs)", 0),
+        ("void dma_free_noncontiguous(struct device *dev, size_t size, struct sg_table *sgt, "
+         "enum dma_data_direction dir)", None),
+        ("void *dma_vmap_noncontiguous(struct device *dev, size_t size, struct sg_table *sgt)", 0),
+        ("void dma_vunmap_noncontiguous(struct device *dev, void *vaddr)", None),
+        ("int dma_mmap_noncontiguous(struct device *dev, struct vm_area_struct *vma, size_t size, "
+         "struct sg_table *sgt)", -errno.ENXIO),
+        ("void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg, int nelems, "
+         "enum dma_data_direction dir)", None),
+        ("void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nelems, "
+         "enum dma_data_direction dir)", None),
+):
+    link_only(_p, _r, "kemu's machine has no DMA-capable device to map or sync buffers for")

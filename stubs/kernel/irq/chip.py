@@ -45,7 +45,6 @@ for _p, _r in (
         ("void irq_set_chip_and_handler_name(unsigned int irq, const struct irq_chip *chip, "
          "void (*handle)(struct irq_desc *desc), const char *name)", None),
         ("struct irq_data *irq_get_irq_data(unsigned int irq)", 0),
-        ("void irq_free_descs(unsigned int irq, unsigned int cnt)", None),
         ("int __devm_irq_alloc_descs(struct device *dev, int irq, unsigned int from, "
          "unsigned int cnt, int node, struct module *owner, const struct irq_affinity_desc "
          "*affinity)", -errno.ENOMEM),

@@ -42,10 +42,11 @@ class Action:
 
 class Desc:
     """An irq_desc: its actions and disable depth."""
-    __slots__ = ("irq", "actions", "depth", "wake")
+    __slots__ = ("irq", "actions", "depth", "wake", "handler", "handler_name", "chained")
 
     def __init__(self, irq):
         self.irq, self.actions, self.depth, self.wake = irq, [], 1, 0
+        self.handler, self.handler_name, self.chained = 0, "", False
 
 
 class Irqs:
@@ -117,7 +118,7 @@ def setup_irq(k, irq, handler, thread_fn, flags, devname, dev_id) -> int:
 
 
 @export("int request_threaded_irq(unsigned int irq, void *handler, "
-        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)")
+        "void *thread_fn, unsigned long irqflags, const char *devname, void *dev_id)", fails="-EBUSY")
 def request_threaded_irq(k, irq, handler, thread_fn, irqflags, devname, dev_id):
     return setup_irq(k, irq, handler, thread_fn, irqflags, devname, dev_id)
 

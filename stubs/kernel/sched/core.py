@@ -243,7 +243,8 @@ class Scheduler:
         m.write_u64(ts + t.offset("task_struct.stack"), lo)
         m.write_u32(ts + t.offset("task_struct.flags"), t.const("PF_KTHREAD"))
         m.write_u32(ts + t.offset("task_struct.usage"), 1)
-        m.write_u32(ts + t.offset("task_struct.rcu_read_lock_nesting"), 0)
+        if t.has_offset("task_struct.rcu_read_lock_nesting"):          # PREEMPT_RCU
+            m.write_u32(ts + t.offset("task_struct.rcu_read_lock_nesting"), 0)
         m.write_u64(ts + self.off_tif, 0)
         for member in ("mm", "active_mm"):
             m.write_u64(ts + t.offset(f"task_struct.{member}"), 0)
@@ -858,6 +859,7 @@ def caller(k) -> int:
 
 
 # ---------------------------------------------------------------- exports
+@export("int _cond_resched(void)", until="6.1")      # 5.10's name
 @export("int __cond_resched(void)")
 def __cond_resched(k):
     return 0

@@ -79,7 +79,7 @@ def init_net(k, addr):
     t, m = k.target, k.machine
     head = k.export_addr("net_namespace_list")
     list_add_tail(k, addr + t.offset("net.list"), head)
-    m.write_u32(addr + t.offset("net.ns") + t.offset("ns_common.count"), 1)
+    m.write_u32(addr + t.offset("net.ns.count"), 1)
     m.write_u32(addr + t.offset("net.ns") + t.offset("ns_common.inum"), PROC_NET_INIT_INO)
     m.write_u32(addr + t.offset("net.passive"), 1)
     m.write_u32(addr + t.offset("net.ifindex"), 1)         # lo took the first index
@@ -264,7 +264,7 @@ def _unregister(k, ops, device: bool):
     k.unregister("pernet device" if device else "pernet subsys", ops)
 
 
-@export("int register_pernet_subsys(struct pernet_operations *ops)")
+@export("int register_pernet_subsys(struct pernet_operations *ops)", fails="-ENOMEM")
 def register_pernet_subsys(k, ops):
     return (yield from _register(k, ops, False))
 
@@ -274,7 +274,7 @@ def unregister_pernet_subsys(k, ops):
     yield from _unregister(k, ops, False)
 
 
-@export("int register_pernet_device(struct pernet_operations *ops)")
+@export("int register_pernet_device(struct pernet_operations *ops)", fails="-ENOMEM")
 def register_pernet_device(k, ops):
     return (yield from _register(k, ops, True))
 
@@ -296,7 +296,7 @@ def get_net_ns_by_pid(k, pid):
     if pid != 1:
         return err_ptr(-errno.ESRCH)
     net = init_net_addr(k)
-    count = net + k.target.offset("net.ns") + k.target.offset("ns_common.count")
+    count = net + k.target.offset("net.ns.count")
     k.machine.write_u32(count, k.machine.read_u32(count) + 1)
     return net
 

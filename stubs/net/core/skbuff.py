@@ -212,7 +212,7 @@ def _kfree_skb(k, skb):
 
 
 # ------------------------------------------------------------ exports
-@export("struct sk_buff *__alloc_skb(unsigned int size, gfp_t gfp_mask, int flags, int node)")
+@export("struct sk_buff *__alloc_skb(unsigned int size, gfp_t gfp_mask, int flags, int node)", fails="NULL")
 def __alloc_skb(k, size, gfp_mask, flags, node):
     return alloc_skb_(k, size)
 

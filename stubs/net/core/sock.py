@@ -53,7 +53,7 @@ def release_sock(k, sk):
     k.machine.write_u32(_owned(k, sk), 0)
 
 
-@export("int sock_register(const struct net_proto_family *ops)")
+@export("int sock_register(const struct net_proto_family *ops)", fails="-EEXIST")
 def sock_register(k, ops):
     st = k.model(Sockets)
     family = rd(k, ops, "net_proto_family.family", 4)
@@ -88,7 +88,7 @@ def _pf_name(family: int) -> str:
     return str(family)
 
 
-@export("int proto_register(struct proto *prot, int alloc_slab)")
+@export("int proto_register(struct proto *prot, int alloc_slab)", fails="-ENOBUFS")
 def proto_register(k, prot, alloc_slab):
     st = k.model(Sockets)
     st.protos.append(prot)
@@ -113,7 +113,7 @@ def _omem(k, sk) -> int:
     return sk + k.target.offset("sock.sk_omem_alloc")
 
 
-@export("void *sock_kmalloc(struct sock *sk, int size, gfp_t priority)")
+@export("void *sock_kmalloc(struct sock *sk, int size, gfp_t priority)", fails="NULL")
 def sock_kmalloc(k, sk, size, priority):
     m = k.machine
     used = m.read_s32(_omem(k, sk))

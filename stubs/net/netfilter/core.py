@@ -268,7 +268,7 @@ def unregister_hook(k, net, reg) -> None:
         unregister_one(k, net, pf, reg)
 
 
-@export("int nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops)")
+@export("int nf_register_net_hook(struct net *net, const struct nf_hook_ops *ops)", fails="-ENOMEM")
 def nf_register_net_hook(k, net, ops):
     return register_hook(k, net, ops)
 
@@ -278,7 +278,7 @@ def nf_unregister_net_hook(k, net, ops):
     unregister_hook(k, net, ops)
 
 
-@export("int nf_register_net_hooks(struct net *net, const struct nf_hook_ops *reg, unsigned int n)")
+@export("int nf_register_net_hooks(struct net *net, const struct nf_hook_ops *reg, unsigned int n)", fails="-ENOMEM")
 def nf_register_net_hooks(k, net, reg, n):
     size = k.target.sizeof("nf_hook_ops")
     for i in range(n):
@@ -367,7 +367,7 @@ def _overlap(a1, b1, a2, b2):
     return b1 > a2 and a1 < b2
 
 
-@export("int nf_register_sockopt(struct nf_sockopt_ops *reg)")
+@export("int nf_register_sockopt(struct nf_sockopt_ops *reg)", fails="-EBUSY")
 def nf_register_sockopt(k, reg):
     nf = k.model(Netfilter)
 

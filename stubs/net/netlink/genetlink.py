@@ -91,7 +91,7 @@ def find_family(k, name: str) -> int:
     return 0
 
 
-@export("int genl_register_family(struct genl_family *family)")
+@export("int genl_register_family(struct genl_family *family)", fails="-ENOMEM")
 def genl_register_family(k, family):
     g = k.model(Genl)
     err = _validate_ops(k, family)

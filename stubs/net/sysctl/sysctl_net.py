@@ -50,7 +50,7 @@ def _entries(k, table):
 
 
 @export("struct ctl_table_header *register_net_sysctl(struct net *net, const char *path, "
-        "struct ctl_table *table)")
+        "struct ctl_table *table)", fails="NULL")
 def register_net_sysctl(k, net, path, table):
     st = k.model(NetSysctl)
     text = cstr(k, path, 256).strip("/")

@@ -17,19 +17,36 @@ class CurrentTask:
         m.write_u64(self.addr + t.offset("task_struct.stack"), m.stack_addr)
 
 
-@percpu("struct task_struct *current_task")
+@percpu("struct task_struct *current_task", until="6.2")
+@percpu("struct task_struct *current_task", since="6.2", within=("pcpu_hot", "pcpu_hot.current_task"))
 def current_task(k, offset):
     k.machine.write_u64(k.machine.percpu_addr + offset, k.model(CurrentTask).addr)
 
 
-@percpu("int __preempt_count")
+@percpu("int __preempt_count", until="6.2")
+@percpu("int __preempt_count", since="6.2", within=("pcpu_hot", "pcpu_hot.preempt_count"))
 def __preempt_count(k, offset):
     k.machine.write_u32(k.machine.percpu_addr + offset, 0)
 
 
-@percpu("int cpu_number")
+@percpu("int cpu_number", until="6.2")
+@percpu("int cpu_number", since="6.2", within=("pcpu_hot", "pcpu_hot.cpu_number"))
 def cpu_number(k, offset):
     k.machine.write_u32(k.machine.percpu_addr + offset, 0)
+
+
+@percpu("struct pcpu_hot pcpu_hot", size=64, align=64, since="6.2")
+def pcpu_hot(k, offset):
+    """6.2+: current_task, preempt_count, cpu_number, top_of_stack in one line."""
+    m, t = k.machine, k.target
+    base = m.percpu_addr + offset
+    m.write_u64(base + t.offset("pcpu_hot.current_task"), k.model(CurrentTask).addr)
+    m.write_u64(base + t.offset("pcpu_hot.top_of_stack"), m.stack_addr + 16384)
+
+
+@percpu("struct pcpu_hot const_pcpu_hot", since="6.2", within=("pcpu_hot", None))
+def const_pcpu_hot(k, offset):
+    """The const alias the linker gives pcpu_hot (6.7+)."""
 
 
 @percpu("unsigned long this_cpu_off")
@@ -37,7 +54,9 @@ def this_cpu_off(k, offset):
     k.machine.write_u64(k.machine.percpu_addr + offset, k.machine.percpu_addr)
 
 
-@percpu("unsigned long cpu_current_top_of_stack")
+@percpu("unsigned long cpu_current_top_of_stack", until="6.2")
+@percpu("unsigned long cpu_current_top_of_stack", since="6.2",
+        within=("pcpu_hot", "pcpu_hot.top_of_stack"))
 def cpu_current_top_of_stack(k, offset):
     k.machine.write_u64(k.machine.percpu_addr + offset, k.machine.stack_addr + 16384)
 

@@ -49,3 +49,10 @@ def csum_ipv6_magic(k, saddr, daddr, len, proto, sum):
                              (proto & 0xFF) << 8), sum)          # htonl(len) + htons(proto)
     return fold(partial(bytes(k.machine.read(saddr, 16)) + bytes(k.machine.read(daddr, 16)),
                         rest))
+
+
+@export("__sum16 ip_compute_csum(const void *buff, int len)")
+def ip_compute_csum(k, buff, len):
+    """csum_fold(csum_partial(buff, len, 0))."""
+    n = len - (1 << 32) if len >> 31 else len
+    return fold(partial(k.machine.read(buff, max(n, 0)), 0))
