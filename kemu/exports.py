@@ -187,6 +187,8 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     """Add an export definition; a second one of the same name must say ``override``
     (third-party stubs loaded with load_user_stubs() may override, with a warning)."""
     old = REGISTRY.get(defn.name)
+    if old is not None and old.origin == defn.origin and old.fn.__module__ != defn.fn.__module__:
+        return old        # the same declaration imported again under another module name
     if old is not None and _disjoint(old, defn):
         LINE_VARIANTS.setdefault(defn.name, []).append(defn)
         return defn

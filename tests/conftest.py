@@ -1,6 +1,7 @@
 """Shared fixtures: the built test modules, the oracle's release and the log as goldens keep it."""
 from __future__ import annotations
 
+import hashlib
 import os
 import pathlib
 
@@ -40,6 +41,19 @@ EXPECTED, ORACLE_RELEASE = _expected_dir()
 def pytest_configure(config):
     # every test session's server (kemu/server.py) goes away soon after its test
     os.environ.setdefault("KEMU_IDLE", "10")
+
+
+def text_digest(path) -> str:
+    """sha256 of a module's executable sections: what a golden's %pS offsets and code
+    depend on (the whole file also holds its build's paths, which differ per checkout)."""
+    from elftools.elf.constants import SH_FLAGS
+    from elftools.elf.elffile import ELFFile
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for sec in ELFFile(fh).iter_sections():
+            if sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR:
+                h.update(sec.name.encode() + b"\0" + sec.data())
+    return h.hexdigest()
 
 
 def as_built(golden: bytes | str) -> bytes | str:

@@ -6,14 +6,11 @@ Also what kemu tells an analyst: the behaviour events of each."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import re
 
 import pytest
-from elftools.elf.constants import SH_FLAGS
-from elftools.elf.elffile import ELFFile
 
-from conftest import ROOT, TESTMODS
+from conftest import ROOT, TESTMODS, text_digest
 from kemu import Kernel
 from kemu.errors import MemoryFault
 from kemu.procfs import lsmod, proc_modules
@@ -40,17 +37,6 @@ def log(k, since: int = 0) -> list[str]:
     k.log.flush()
     return [line for rec in k.log.records[since:] for line in rec.text.split("\n")
             if "taints kernel" not in line and "verification failed" not in line]
-
-
-def text_digest(path) -> str:
-    """sha256 of a module's executable sections: what %pS offsets depend on (the
-    whole file also holds the build's paths, which differ from checkout to checkout)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for sec in ELFFile(fh).iter_sections():
-            if sec["sh_flags"] & SH_FLAGS.SHF_EXECINSTR:
-                h.update(sec.name.encode() + b"\0" + sec.data())
-    return h.hexdigest()
 
 
 @pytest.fixture(scope="module", autouse=True)
