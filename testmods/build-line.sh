@@ -1,6 +1,6 @@
 #!/bin/sh
-# Build testmods/ against another kernel line's headers, in a directory of its
-# own, so that the modules of several lines sit side by side:
+# Build testmods/' core (KEMU_LINE_CORE: what 5.10 and 6.12 compile too) against
+# another kernel line's headers, in a directory of its own, so that the modules of several lines sit side by side:
 #   testmods/build-line.sh KDIR      e.g. /usr/src/linux-headers-5.10.0-32-amd64
 # Builds in $KEMU_CACHE/testmods/RELEASE (default ~/.cache/kemu/testmods/RELEASE)
 # and prints that directory: point the tests at it with KEMU_TESTMODS=DIR.
@@ -19,5 +19,5 @@ mkdir -p "$out/solo" "$out/native"
     cp -u "$here/$f" "$out/$f"
 done
 printf '%s\n' "$kdir" >"$out/KDIR"     # regenerate.sh and rebuilds use the same headers
-KDIR=$kdir "$out/build.sh" >&2
+KDIR=$kdir KEMU_LINE_CORE=1 "$out/build.sh" >&2
 echo "$out"

@@ -94,6 +94,17 @@ _BEFORE_6_4 = frozenset({
 #: The lines, oldest first.
 LINES: tuple[Line, ...] = (
     Line("5.10", absent=_BEFORE_6_4 | frozenset({
+        # lib/kunit as 6.1 has it: enum kunit_status and skips (5.12), parameterised
+        # cases (5.11), suite_init/suite_exit (6.0), struct kunit_loc (6.0),
+        # the assertion text structs (6.0), TAINT_TEST (5.17)
+        "KUNIT_FAILURE", "KUNIT_SKIPPED", "KUNIT_SUCCESS",
+        "KUNIT_PARAM_DESC_SIZE", "KUNIT_STATUS_COMMENT_SIZE", "TAINT_TEST",
+        "kunit.param_index", "kunit.param_value", "kunit.status", "kunit.status_comment",
+        "kunit_binary_assert.text", "kunit_binary_assert_text", "kunit_binary_ptr_assert.text",
+        "kunit_binary_str_assert.text", "kunit_case.generate_params", "kunit_case.status",
+        "kunit_loc", "kunit_resource.should_kfree", "kunit_suite.status_comment",
+        "kunit_suite.suite_exit", "kunit_suite.suite_init", "kunit_suite.suite_init_err",
+        "vfsmount",                             # no member of it is read on 5.10's mounts
         "ITER_XARRAY",                          # 5.14
         "ITER_UBUF",                            # 6.0
         "NLA_BE16", "NLA_BE32",                 # 5.19
@@ -118,6 +129,9 @@ LINES: tuple[Line, ...] = (
     })),
     Line("6.1", absent=_BEFORE_6_4),
     Line("6.12", absent=frozenset({
+        "KUNIT_LOG_SIZE",                       # 6.6: the log is a string_stream
+        "net_device.padded",                    # 6.9: net_device no longer padded
+        "netdev_rx_queue",                      # 6.6: moved to net/netdev_rx_queue.h
         "ITER_PIPE",                            # removed in 6.5
         "PG_slab",                              # a page type (PGTY_slab) since 6.10
         "kernel_symbol",                        # private to kernel/module/ since 6.5
