@@ -188,7 +188,12 @@ def register(defn: ExportDef, override: bool = False) -> ExportDef:
     (third-party stubs loaded with load_user_stubs() may override, with a warning)."""
     old = REGISTRY.get(defn.name)
     if old is not None and old.origin == defn.origin and old.fn.__module__ != defn.fn.__module__:
-        return old        # the same declaration imported again under another module name
+        # the same declaration imported under two module names (a test loads a model's
+        # file on its own): the package's import serves, its relative imports work
+        if "." not in defn.fn.__module__:
+            return old
+        REGISTRY[defn.name] = defn
+        return defn
     if old is not None and _disjoint(old, defn):
         LINE_VARIANTS.setdefault(defn.name, []).append(defn)
         return defn
