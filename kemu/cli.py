@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import errno
 import os
 import signal
@@ -1005,10 +1006,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@functools.lru_cache(maxsize=1)
+def _parser() -> argparse.ArgumentParser:
+    """The parser, built once per process: a session server answers many commands."""
+    return build_parser()
+
+
 def main(argv=None, host=None) -> int:
     """The command line; ``host`` is the session server's (kemu/server.py), whose
     live sessions the commands then use."""
-    parser = build_parser()
+    parser = _parser()
     parser.set_defaults(host=host)
     args = parser.parse_args(argv)
     if not args.command:

@@ -58,8 +58,8 @@ def session_dir(argv: list) -> str:
     given = [value for opt, value in _options(argv) if opt == "--session"]
     if given:
         return os.path.abspath(given[-1])
-    from .session import default_dir
-    return os.path.abspath(default_dir())
+    from .paths import default_session
+    return os.path.abspath(default_session())
 
 
 class NotOurs(OSError):

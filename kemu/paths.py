@@ -12,3 +12,15 @@ def cache_root() -> pathlib.Path:
     base = os.environ.get("KEMU_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kemu")
     return pathlib.Path(base)
+
+
+def default_session() -> str:
+    """The default session directory: ``$KEMU_SESSION``, else
+    ``$XDG_STATE_HOME/kemu/session`` (``~/.local/state/kemu/session``). Only ``os``:
+    the thin client asks for it before every command."""
+    env = os.environ.get("KEMU_SESSION")
+    if env:
+        return env
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
+                                                             ".local", "state")
+    return os.path.join(state, "kemu", "session")

@@ -40,6 +40,7 @@ from dataclasses import dataclass
 
 from .errors import EmulationError, KemuError, Lockup, UsageError
 from .modprobe import shared_tree
+from .paths import default_session
 
 FORMAT = 2
 JOURNAL = "journal.jsonl"
@@ -144,12 +145,7 @@ FILE_OPS = {
 
 def default_dir() -> pathlib.Path:
     """``$KEMU_SESSION``, else ``$XDG_STATE_HOME/kemu/session`` (``~/.local/state``)."""
-    env = os.environ.get("KEMU_SESSION")
-    if env:
-        return pathlib.Path(env)
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"),
-                                                             ".local", "state")
-    return pathlib.Path(state) / "kemu" / "session"
+    return pathlib.Path(default_session())
 
 
 def _fsync_dir(path: pathlib.Path) -> None:
