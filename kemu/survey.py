@@ -121,10 +121,9 @@ def tree_root(root: str) -> str:
 _TREE: list = []          # the tree a forked survey worker reads
 
 
-def _fallback_tree(root: str, target=None) -> str | None:
+def _fallback_tree(root: str, release: str | None) -> str | None:
     """Where a dependency the surveyed tree lacks is looked for: ``--modules``/
     ``$KEMU_MODULES``, ``/lib/modules/RELEASE``, or kemu's copy of Debian's modules."""
-    release = _tree_release(root, target)
     if release is None:
         return None
     for candidate in default_trees(release):
@@ -136,11 +135,12 @@ def _fallback_tree(root: str, target=None) -> str | None:
 
 def _tree_release(root: str, target=None) -> str | None:
     """The release the surveyed modules were built for: the target's when one is
-    given, else the vermagic of the first module under ``root``."""
+    given, else the vermagic of the first module under ``root`` (in name order)."""
     spec = target if target is not None else os.environ.get("KEMU_TARGET") or None
     if spec is not None:
         return resolve_target(spec).release
-    for dirpath, _dirs, files in sorted(os.walk(root)):
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()                          # depth-first in name order, stopping early
         for fname in sorted(files):
             if fname.endswith(".ko"):
                 try:
@@ -160,14 +160,14 @@ def survey(root: str, allow_missing: bool = False, timeout_ms: int = 20_000, pro
            target=None, jobs: int = 1) -> list[Outcome]:
     """Survey every module under ``root``; dependencies may come from the whole tree.
     ``jobs`` > 1 surveys that many modules at a time in forked processes."""
-    tree = shared_tree(tree_root(root), _fallback_tree(tree_root(root), target))
-    if target is None and not os.environ.get("KEMU_TARGET") and jobs > 1:
-        release = _tree_release(root)
-        if release is not None:
-            try:
-                find_target(release)        # described (and parsed) once, before any fork
-            except TargetError:
-                pass                        # each module then fails saying why
+    release = _tree_release(root, target)
+    tree = shared_tree(tree_root(root), _fallback_tree(tree_root(root), release))
+    if target is None and not os.environ.get("KEMU_TARGET") and jobs > 1 \
+            and release is not None:
+        try:
+            find_target(release)            # described (and parsed) once, before any fork
+        except TargetError:
+            pass                            # each module then fails saying why
     under = os.path.join(os.path.abspath(root), "")
     names = sorted(n for n, e in tree.entries.items()
                    if os.path.abspath(e.path).startswith(under))

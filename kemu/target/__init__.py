@@ -351,8 +351,7 @@ def available_targets() -> list[str]:
     """Releases of the target descriptions shipped in this package."""
     names = [p.name[:-5] for p in _package_files().iterdir()
              if p.name.endswith(".json") and not p.name.startswith(".")]
-    return sorted(names, key=lambda s: [int(t) if t.isdigit() else t
-                                        for t in re.split(r"(\d+)", s)])
+    return sorted(names, key=release_key)
 
 
 @functools.lru_cache(maxsize=None)
@@ -476,7 +475,8 @@ def _checked(target: Target, path: Path, release: str | None) -> Target:
 
 def no_target_message(release: str, wanted_by: str = "") -> str:
     """The one-line error for a release kemu has no description or headers of."""
-    have = available_targets() + [r for r in cached_targets() if r not in available_targets()]
+    shipped = available_targets()
+    have = shipped + [r for r in cached_targets() if r not in shipped]
     who = f"{wanted_by} was built for Linux {release}" if wanted_by else \
         f"no description of Linux {release}"
     return (f"{who}; kemu has {', '.join(have) or 'no kernel description'} and finds no "
@@ -545,10 +545,9 @@ def generate_target(kdir: Path, out: Path | None = None, *, release: str | None 
             return out                       # another process made it meanwhile
         (progress or _say)(f"kemu: describing Linux {release} from {kdir} "
                            f"(once; kept in {out.parent})")
-        quiet = contextlib.redirect_stdout(sys.stderr)
-        try:
+        try:                                 # the generator's own chatter is not the user's
             with tempfile.TemporaryFile("w+") as noise, contextlib.redirect_stderr(noise), \
-                    quiet:
+                    contextlib.redirect_stdout(noise):
                 data = generate(kdir)
         except GenError as exc:
             raise TargetError(f"cannot describe Linux {release} from {kdir}: {exc}; "
