@@ -19,8 +19,8 @@ from unicorn import UC_ARCH_X86, UC_MODE_64, UC_TLB_VIRTUAL, Uc
 from unicorn import x86_const as X
 
 from kemu import Kernel
-from kemu.loader import Loader
-from kemu.machine import MSR_GS_BASE, THREAD_SIZE
+from kemu.module.loader import Loader
+from kemu.machine.emulator import MSR_GS_BASE, THREAD_SIZE
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

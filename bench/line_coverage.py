@@ -17,7 +17,7 @@ import time
 
 from kemu import Kernel
 from kemu.coverage import LineCoverage
-from kemu.loader import Loader
+from kemu.module.loader import Loader
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -36,7 +36,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=5)
     p.add_argument("--kdir", default=os.environ.get("KDIR"))
     args = p.parse_args()
-    from kemu.elf import read_vermagic
+    from kemu.module.elf import read_vermagic
     from kemu.target import headers_for, release_of_vermagic
     with open(HELLO, "rb") as fh:
         release = release_of_vermagic(read_vermagic(fh.read()))

@@ -2,12 +2,12 @@
 
 The names below are imported on first use, so that ``kemu``'s thin command
 line client (kemu/client.py) starts without loading the emulator."""
-from .errors import EmulationError, InitError, KemuError, LoadError  # noqa: F401
+from kemu.errors import EmulationError, InitError, KemuError, LoadError  # noqa: F401
 
 __version__ = "0.1.0"
 
-_LAZY = {"data": "exports", "export": "exports", "percpu": "exports",
-         "static_call": "exports", "Kernel": "kernel"}
+_LAZY = {"data": "abi.exports", "export": "abi.exports", "percpu": "abi.exports",
+         "static_call": "abi.exports", "Kernel": "kernel.facade"}
 
 
 def __getattr__(name: str):

@@ -1,5 +1,5 @@
 import sys
 
-from .client import main
+from kemu.client import main
 
 sys.exit(main())

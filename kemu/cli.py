@@ -8,10 +8,10 @@ import os
 import signal
 import sys
 
-from .errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
+from kemu.errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
-from .taint import module_flags_taint, taint_letters, taint_mask
-from .target import TargetError
+from kemu.kernel.taint import module_flags_taint, taint_letters, taint_mask
+from kemu.target import TargetError
 
 GDB_TIMEOUT_MS = 7 * 24 * 3600 * 1000   # --gdb: a week, not the soft-lockup 20 s
 LEVEL_STYLES = {0: "bold red", 1: "bold red", 2: "bold red", 3: "red", 4: "yellow",
@@ -92,7 +92,7 @@ def _session(args, console=None):
     if host is not None:
         session = host.session(args)
     else:
-        from .session import Session
+        from kemu.session import Session
         session = Session(args.session, target=getattr(args, "target", None),
                           stubs=stub_dirs(args))
     if console is not None:
@@ -160,7 +160,7 @@ def _insert(args, console: Console, session, k, show_log: bool):
         op["fail_nth"] = args.fail_nth
     stub = None
     if getattr(args, "gdb", None):
-        from .gdbstub import GdbStub
+        from kemu.gdbstub import GdbStub
         stub = GdbStub(k, os.path.abspath(path), args.gdb, announce=lambda text:
                        console.err.print(text, style="cyan", highlight=False, markup=False))
         stub.listen()
@@ -207,14 +207,14 @@ def _insert(args, console: Console, session, k, show_log: bool):
 def _print_injection(k, args, console: Console) -> None:
     """With --fail-nth: which call was failed (or that init made fewer)."""
     if getattr(args, "fail_nth", 0):
-        from .faultinject import FaultInjection
+        from kemu.kernel.faultinject import FaultInjection
         console.err.print(f"kemu: {k.model(FaultInjection).describe()}", style="magenta",
                           highlight=False, markup=False)
 
 
 def _remove(args, k, session, name: str, force: bool, console: Console) -> int:
     """rmmod: kmod's checks (unless forced), then delete_module."""
-    from .unload import check_module_inuse
+    from kemu.module.unload import check_module_inuse
     if not force:
         check_module_inuse(k, name)
     session.run(k, {"op": "unload", "name": name, "force": force})
@@ -235,7 +235,7 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
            "behaviour": [{key: value for key, value in e.items() if key != "seq"}
                          for e in behaviour_since(k, mark)]}
     if mod is not None:
-        from .procfs import module_size
+        from kemu.module.procfs import module_size
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
                          "init_ret": mod.init_ret, "taints": module_flags_taint(mod),
                          "size": module_size(mod), "refcount": mod.refcount(),
@@ -273,8 +273,8 @@ def print_behaviour(console: Console, events: list[dict]) -> None:
 
 def module_signature(k, mod):
     """The module file's signature verdict against the target kernel's own keys."""
-    from .kallsyms import KallsymsError, load_kallsyms
-    from .modsig import signature_verdict
+    from kemu.kernel.kallsyms import KallsymsError, load_kallsyms
+    from kemu.module.modsig import signature_verdict
     try:
         certificates = load_kallsyms(k.target.release).certificates
     except (KallsymsError, OSError):
@@ -293,7 +293,7 @@ def _emit_json(doc: dict) -> None:
 
 def _module_name(path: str) -> str | None:
     """The name a module file will load as (.modinfo name=), or None."""
-    from . import elf as E
+    from kemu.module import elf as E
     try:
         image = E.elf_validity_check(E.module_sig_check(_read_module(path), lambda *a: None)[0],
                                      lambda *a: None)
@@ -305,7 +305,7 @@ def _module_name(path: str) -> str | None:
 
 def _unload_previous_run(args, console: Console, session, k) -> int:
     """kemu run re-runs a module: an instance already in the session is unloaded first."""
-    from .unload import find_module
+    from kemu.module.unload import find_module
     path, _params = _module_arg(args)
     name = _module_name(path)
     if not name or find_module(k, name) is None:
@@ -376,7 +376,7 @@ def cmd_run(args, console: Console) -> int:
         mark = len(k.log.records)
         coverage = None
         if args.coverage:
-            from .coverage import LineCoverage
+            from kemu.coverage import LineCoverage
             coverage = k.model(LineCoverage).arm([os.path.abspath(_module_arg(args)[0])])
         mod, status = _insert(args, console, session, k, show_log=True)
         if mod is not None:
@@ -414,7 +414,7 @@ def cmd_load(args, console: Console) -> int:
         mark = len(k.log.records)
         coverage = None
         if args.coverage:
-            from .coverage import LineCoverage
+            from kemu.coverage import LineCoverage
             coverage = k.model(LineCoverage).arm([os.path.abspath(_module_arg(args)[0])])
         mod, status = _insert(args, console, session, k, show_log=False)
         if mod is not None:
@@ -427,7 +427,7 @@ def cmd_load(args, console: Console) -> int:
 
 
 def cmd_unload(args, console: Console) -> int:
-    from .procfs import _newest_first
+    from kemu.module.procfs import _newest_first
     with _session(args, console) as session:
         k = session.kernel()
         name = args.name
@@ -453,7 +453,7 @@ def cmd_unload(args, console: Console) -> int:
 
 
 def cmd_lsmod(args, console: Console) -> int:
-    from .procfs import lsmod, proc_modules
+    from kemu.module.procfs import lsmod, proc_modules
     with _session(args, console) as session:
         k = session.kernel()
     if args.json:
@@ -534,7 +534,7 @@ def _file_op(args, console: Console, op: dict, shown: str, who: str):
 
 
 def cmd_cat(args, console: Console) -> int:
-    from .procfs import proc_modules, proc_tainted
+    from kemu.module.procfs import proc_modules, proc_tainted
     status = 0
     for path in args.paths:
         if path in KEMU_VIEWS:
@@ -690,7 +690,7 @@ def cmd_tick(args, console: Console) -> int:
 
 def cmd_survey(args, console: Console) -> int:
     from rich.table import Table
-    from .survey import summarize, survey, to_json
+    from kemu.survey import summarize, survey, to_json
     if not os.path.isdir(args.dir):
         raise UsageError(f"survey: {args.dir}: not a directory")
 
@@ -723,7 +723,7 @@ def cmd_survey(args, console: Console) -> int:
 
 
 def cmd_faultsweep(args, console: Console) -> int:
-    from .faultinject import faultsweep
+    from kemu.kernel.faultinject import faultsweep
     path, params = _module_arg(args)
     _read_module(path)
 
@@ -752,10 +752,10 @@ def cmd_reset(args, console: Console) -> int:
 
 def cmd_targets(args, console: Console) -> int:
     """The kernels kemu can be: shipped and cached descriptions, installed headers."""
-    from .target import (available_targets, cache_dir, cached_targets, generate_target,
+    from kemu.target import (available_targets, cache_dir, cached_targets, generate_target,
                          installed_headers, release_key)
     if args.generate is not None:
-        from .target.gen import default_headers, GenError
+        from kemu.target.gen import default_headers, GenError
         try:
             kdir = args.generate or default_headers()
         except GenError as exc:
@@ -787,8 +787,8 @@ def _print_notes(k, console: Console, session) -> None:
 
 
 def cmd_modinfo(args, console: Console) -> int:
-    from . import elf as E
-    from .modsig import signature_info
+    from kemu.module import elf as E
+    from kemu.module.modsig import signature_info
     path = args.module
     data = _read_module(path)
     errors = []
@@ -822,7 +822,7 @@ def cmd_modinfo(args, console: Console) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from kemu import __version__
     p = argparse.ArgumentParser(prog="kemu", description="Run real Linux kernel modules "
                                 "under emulation, in a persistent emulated kernel.")
     p.add_argument("--version", action="version", version=f"kemu {__version__}")
@@ -1031,8 +1031,8 @@ def main(argv=None, host=None) -> int:
             return 2
         os.environ["KEMU_MODULES"] = os.path.abspath(args.modules)
     try:
-        from .exports import load_user_stubs
-        from .kernel import import_stub_package
+        from kemu.abi.exports import load_user_stubs
+        from kemu.kernel.facade import import_stub_package
         import_stub_package()
         for warning in load_user_stubs(stub_dirs(args)):
             console.err.print(f"kemu: warning: {warning}", style="yellow", highlight=False)

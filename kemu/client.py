@@ -58,7 +58,7 @@ def session_dir(argv: list) -> str:
     given = [value for opt, value in _options(argv) if opt == "--session"]
     if given:
         return os.path.abspath(given[-1])
-    from .paths import default_session
+    from kemu.paths import default_session
     return os.path.abspath(default_session())
 
 
@@ -155,7 +155,7 @@ def _recv_exact(sock, n: int) -> bytes:
 
 
 def request(argv: list) -> dict:
-    from . import __version__
+    from kemu import __version__
     stdout = getattr(sys.stdout, "encoding", None) or "utf-8"
     return {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ),
             "stubs": [os.path.abspath(d) for d in stub_dirs(argv)],
@@ -242,7 +242,7 @@ def main(argv=None) -> int:
     command = argv[0] if argv and not argv[0].startswith("-") else None
     if command is None or command in LOCAL or os.environ.get("KEMU_NO_SERVER") or \
             "-h" in argv or "--help" in argv:
-        from .cli import main as cli_main
+        from kemu.cli import main as cli_main
         return cli_main(argv)
     try:
         status = run_served(argv, session_dir(argv), command)
@@ -252,7 +252,7 @@ def main(argv=None) -> int:
         _error(f"kemu: ERROR: {exc}")
         return 1
     if status is None:
-        from .cli import main as cli_main
+        from kemu.cli import main as cli_main
         return cli_main(argv)
     return status
 

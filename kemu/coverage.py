@@ -31,7 +31,7 @@ import os
 import platform
 import re
 
-from .module import ModuleState
+from kemu.module.module import ModuleState
 
 # The host-side block hook (System V x86_64): fn(uc, address, size, user_data),
 # user_data -> {u64 base, u64 length, u64 *counts, u32 *sizes} of one text region.
@@ -362,7 +362,7 @@ def _jumps(image) -> dict:
     except ImportError:
         _JUMPS[key] = result
         return result
-    from . import elf as E
+    from kemu.module import elf as E
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     for sec in image.sections:
         if not (sec.sh_flags & E.SHF_EXECINSTR and sec.sh_flags & E.SHF_ALLOC) or \
@@ -413,7 +413,7 @@ def image_lines(image):
 
 def _read_lines(image):
     from elftools.elf.elffile import ELFFile
-    from .debuginfo import SECTION_SHIFT, _relocated_copy
+    from kemu.machine.debuginfo import SECTION_SHIFT, _relocated_copy
     if not (image.find_any_sec(".debug_line") and image.find_any_sec(".debug_info")):
         return None
     dwarf = ELFFile(io.BytesIO(_relocated_copy(image))).get_dwarf_info(

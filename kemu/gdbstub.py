@@ -31,8 +31,8 @@ import tempfile
 
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
-from . import elf as E
-from .errors import EmulationError, KemuError, UsageError
+from kemu.module import elf as E
+from kemu.errors import EmulationError, KemuError, UsageError
 
 SIGTRAP, SIGSEGV = 5, 11
 # The 'g' packet of GDB's default amd64 description (amd64.c, i386-64bit core + sse).
@@ -52,7 +52,7 @@ def empty_executable() -> str:
     (post_create_inferior()); offered with ``qXfer:exec-file:read``, this one
     gives it none of its own symbols, so the module's are the only ones.
     """
-    from .paths import cache_root
+    from kemu.paths import cache_root
     path = cache_root() / "gdb-empty.elf"
     if not path.exists():
         header = (b"\x7fELF" + bytes([2, 1, 1, 0]) + bytes(8) +
@@ -116,7 +116,7 @@ class GdbStub:
         self.k.fault_handlers.append(self._on_fault)
 
     def _on_state(self, mod) -> None:
-        from .module import ModuleState
+        from kemu.module.module import ModuleState
         if mod.state == ModuleState.COMING and mod.path == self.path and self.mod is None:
             self.mod = mod
             if self.announce:

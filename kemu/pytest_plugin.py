@@ -26,7 +26,7 @@ Fixtures:
     ``kemu_faultsweep(ko, params="", entry="init", scenario=None)`` runs the
     module once per fallible call site of ``entry`` ("init", "exit",
     "callbacks": what ``scenario(kernel, mod)`` drives after init), failing
-    it (:func:`kemu.faultinject.faultsweep`), and fails the test with the
+    it (:func:`kemu.kernel.faultinject.faultsweep`), and fails the test with the
     sweep's report when a failure path leaks, oopses, WARNs or leaves a
     registration behind (``expect_clean=False``: just return the report).
 """
@@ -53,18 +53,18 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "kemu_findings: this test expects kemu findings "
                             "(an oops, a WARN, a leak...); they do not fail it")
     if config.getoption("kemu_cov", None):
-        from .coverage import CoverageData
+        from kemu.coverage import CoverageData
         config.stash[_COVERAGE] = CoverageData()
 
 
 @pytest.fixture
 def kernel(request):
     """A fresh emulated kernel (kemu.Kernel) for one test."""
-    from .kernel import Kernel
+    from kemu.kernel.facade import Kernel
     k = Kernel()
     coverage = request.config.stash.get(_COVERAGE, None)
     if coverage is not None:
-        from .coverage import LineCoverage
+        from kemu.coverage import LineCoverage
         k.model(LineCoverage).arm()
     yield k
     if coverage is not None:
@@ -88,7 +88,7 @@ def pytest_terminal_summary(terminalreporter, config):
 @pytest.fixture
 def kemu_build(request):
     """Build a module from C sources, cached by content; returns the .ko path."""
-    from .testing import build_module
+    from kemu.testing import build_module
     base = pathlib.Path(str(request.fspath)).parent
 
     default_kdir = request.config.getoption("--kemu-kdir")
@@ -102,7 +102,7 @@ def kemu_build(request):
 @pytest.fixture
 def kemu_faultsweep():
     """Sweep a module's failure paths; fails the test when one misbehaves."""
-    from .faultinject import faultsweep
+    from kemu.kernel.faultinject import faultsweep
 
     def sweep(ko, params: str = "", entry: str = "init", scenario=None,
               expect_clean: bool = True):
@@ -145,8 +145,8 @@ def pytest_runtest_makereport(item, call):
 # ------------------------------------------------------- KUnit suites as tests
 def _kunit_sections(path) -> bool:
     """True when a .ko file carries KUnit suites (a ``.kunit_test_suites`` section)."""
-    from . import elf as E
-    from .errors import KemuError
+    from kemu.module import elf as E
+    from kemu.errors import KemuError
     try:
         data = pathlib.Path(path).read_bytes()
         image = E.elf_validity_check(E.module_sig_check(data, lambda *a: None)[0],
@@ -171,8 +171,8 @@ class KUnitModule(pytest.File):
     run as the module comes, as in Linux); each case becomes a test item."""
 
     def collect(self):
-        from .errors import KemuError
-        from .kernel import Kernel
+        from kemu.errors import KemuError
+        from kemu.kernel.facade import Kernel
         with Kernel() as k:
             try:
                 mod = k.load(str(self.path))

@@ -29,7 +29,7 @@ import socket
 import sys
 import time
 
-from .client import ACCEPTED, PEERCRED, RESTART, STATUS
+from kemu.client import ACCEPTED, PEERCRED, RESTART, STATUS
 
 DEFAULT_IDLE_S = 600
 POLL_S = 2.0                      # how often an idle server looks at its directory
@@ -40,9 +40,9 @@ def code_stamp() -> int:
     """The newest modification of kemu's and the models' sources: a server whose code
     changed on disk ends after its command, and the next command starts a new one."""
     import kemu
-    import stubs
+    import kemu.stubs
     newest = 0
-    todo = [os.path.dirname(kemu.__file__), os.path.dirname(stubs.__file__)]
+    todo = [os.path.dirname(kemu.__file__), os.path.dirname(kemu.stubs.__file__)]
     while todo:
         with os.scandir(todo.pop()) as entries:
             for entry in entries:
@@ -72,8 +72,8 @@ class Host:
 
     def session(self, args):
         """The session ``args`` names: the live one when it is this server's."""
-        from .cli import stub_dirs
-        from .session import Session, default_dir
+        from kemu.cli import stub_dirs
+        from kemu.session import Session, default_dir
         path = pathlib.Path(args.session) if args.session else default_dir()
         if path.resolve() != self.dir.resolve():
             return Session(path, target=getattr(args, "target", None), stubs=stub_dirs(args))
@@ -90,7 +90,7 @@ class Host:
 
     # -------------------------------------------------------- one command
     def run(self, msg: dict, fds: list) -> int:
-        from . import cli
+        from kemu import cli
         live = self.live
         k = live.live_kernel if live is not None else None
         listeners = list(k.log.listeners) if k is not None else None
@@ -182,8 +182,8 @@ def _serve(sdir: str) -> int:
                 return 0                               # another server serves the session
             time.sleep(0.02)
     # the heavy part, before anyone can connect: the emulator and the kernel models
-    from . import cli  # noqa: F401
-    from .kernel import import_stub_package
+    from kemu import cli  # noqa: F401
+    from kemu.kernel.facade import import_stub_package
     import_stub_package()
     stamp = code_stamp()
     path = os.path.join(sdir, "server.sock")

@@ -38,9 +38,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from .errors import EmulationError, KemuError, Lockup, UsageError
-from .modprobe import shared_tree
-from .paths import default_session
+from kemu.errors import EmulationError, KemuError, Lockup, UsageError
+from kemu.module.modprobe import shared_tree
+from kemu.paths import default_session
 
 FORMAT = 2
 JOURNAL = "journal.jsonl"
@@ -337,7 +337,7 @@ class Session:
         os.unlink(self.dir / OLD_JOURNAL)
 
     def _new_header(self, state=None) -> dict:
-        from . import __version__
+        from kemu import __version__
         header = {"format": FORMAT, "kemu": __version__, "stubs": self.stubs,
                   "target": self.target}
         if state:
@@ -413,7 +413,7 @@ class Session:
         self.replayed = None
 
     def _replay(self):
-        from .kernel import Kernel
+        from kemu.kernel.facade import Kernel
         t0 = time.monotonic()
         k = Kernel(target=self.target)
         state = self.header.get("state")
@@ -450,7 +450,7 @@ class Session:
     @staticmethod
     def _restore(k, state: dict) -> None:
         """A compacted journal's state: the clock, the taints, the log."""
-        from .log import Record
+        from kemu.kernel.log import Record
         k.advance(ns=state.get("clock_ns", k.clock_ns) - k.clock_ns)
         k.taints.update(state.get("taints", ""))
         k.sig_warned = state.get("sig_warned", k.sig_warned)
@@ -470,7 +470,7 @@ class Session:
         timeout = op.get("timeout_ms", 20_000)
         if replay and op.get("result") == "lockup":
             timeout = REPLAY_LOCKUP_MS
-        from .kernel import overriding
+        from kemu.kernel.facade import overriding
         tree = k.kmod.tree
         if "modules" in op:                  # the tree request_module() used, recorded
             tree = shared_tree(op["modules"]) if op["modules"] else None
@@ -487,7 +487,7 @@ class Session:
             if op["op"] == "load":
                 data = self.module_data(op["file"])
                 if op.get("fail_nth"):           # kemu run --fail-nth N, replayed alike
-                    from .faultinject import FaultInjection
+                    from kemu.kernel.faultinject import FaultInjection
                     k.model(FaultInjection).arm(op["path"], op["fail_nth"], "init")
                 try:
                     result = k.load(op["path"], op.get("args", ""), data=data,
@@ -523,8 +523,8 @@ class Session:
     @staticmethod
     def _idle(k, op) -> None:
         """The shell's next command comes after the CPU went idle."""
-        from .idle import do_idle
-        from .kernel import overriding
+        from kemu.kernel.idle import do_idle
+        from kemu.kernel.facade import overriding
         with overriding(k, timeout_ms=op.get("timeout_ms", 20_000)):
             try:
                 do_idle(k)

@@ -17,10 +17,10 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
-from . import elf as E
-from .errors import EmulationError, InitError, KemuError, LoadError, Lockup
-from .modprobe import ModuleTree, default_trees, find_tree, shared_tree
-from .target import TargetError, find_target, release_of_vermagic, resolve_target
+from kemu.module import elf as E
+from kemu.errors import EmulationError, InitError, KemuError, LoadError, Lockup
+from kemu.module.modprobe import ModuleTree, default_trees, find_tree, shared_tree
+from kemu.target import TargetError, find_target, release_of_vermagic, resolve_target
 
 
 @dataclass
@@ -41,7 +41,7 @@ def survey_one(name: str, tree: ModuleTree, allow_missing: bool = False,
                timeout_ms: int = 20_000, target=None) -> Outcome:
     """modprobe ``name`` into a fresh kernel (soft and hard dependencies first,
     further modules on request_module()), then unload it; report what happened."""
-    from .kernel import Kernel
+    from kemu.kernel.facade import Kernel
     out = Outcome(name, tree.path(name))
     t0 = time.perf_counter()
     try:

@@ -9,9 +9,9 @@ import shutil
 import subprocess
 import tempfile
 
-from .errors import KemuError
-from .paths import cache_root
-from .target import installed_headers
+from kemu.errors import KemuError
+from kemu.paths import cache_root
+from kemu.target import installed_headers
 
 
 class BuildError(KemuError):

@@ -15,7 +15,7 @@ TESTMODS = pathlib.Path(os.environ.get("KEMU_TESTMODS") or ROOT / "testmods")
 
 def module_release(ko: pathlib.Path) -> str | None:
     """The release a module was built for (its vermagic's first word)."""
-    from kemu import elf as E
+    from kemu.module import elf as E
     from kemu.target import release_of_vermagic
     return release_of_vermagic(E.read_vermagic(ko.read_bytes()))
 

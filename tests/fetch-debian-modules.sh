@@ -4,7 +4,7 @@
 # arch/, sound/, block/, mm/ and virt/ of linux-image-<release>, into a cache
 # keyed by release, and print the path of their kernel/ directory. Idempotent.
 # The package's boot/vmlinuz (kemu reads the kernel's symbols from it,
-# kemu/kallsyms.py) is kept in $cache/boot.
+# kemu/kernel/kallsyms.py) is kept in $cache/boot.
 set -euo pipefail
 hdr=${KDIR:-$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -1)}
 [ -n "$hdr" ] || { echo "fetch-debian-modules: no /usr/src/linux-headers-*-amd64" >&2; exit 1; }

@@ -1,5 +1,5 @@
 """Module code that polls a clock sees time pass (Scheduler.poll_clock())."""
-from kemu.kernel import Kernel
+from kemu.kernel.facade import Kernel
 
 
 def _strict(k, path):
@@ -29,8 +29,8 @@ def test_raid6_benchmark_on_jiffies_finishes_deterministically(debian_modules):
 
 
 def test_a_clock_read_moves_time_only_if_nothing_else_did(debian_modules):
-    from stubs.kernel.sched.core import sched
-    from stubs.kernel.time.timekeeping import now
+    from kemu.stubs.kernel.sched.core import sched
+    from kemu.stubs.kernel.time.timekeeping import now
     k = Kernel()
     s = sched(k)
     t0 = now(k)

@@ -16,7 +16,7 @@ import pytest
 
 from kemu import Kernel
 from kemu.errors import InitError
-from kemu.modprobe import shared_tree
+from kemu.module.modprobe import shared_tree
 
 U64 = (1 << 64) - 1
 
@@ -111,7 +111,7 @@ def test_avx_modules_refuse_a_cpu_without_avx(debian_modules, name):
 
 
 def test_x86_match_cpu_reads_boot_cpu_data(debian_modules):
-    from stubs.arch.x86.kernel.cpu import cpu_has
+    from kemu.stubs.arch.x86.kernel.cpu import cpu_has
     k = Kernel()
     t, m = k.target, k.machine
     size = t.sizeof("x86_cpu_id")
@@ -171,7 +171,7 @@ def _der(tag, body):
 
 
 def _oid(dotted):
-    from stubs.lib.oid_registry import encode_oid
+    from kemu.stubs.lib.oid_registry import encode_oid
     return _der(0x06, encode_oid(dotted))
 
 
@@ -229,7 +229,7 @@ def test_asn1_decoder_and_oid_registry_through_ecrdsa(debian_modules):
 
 
 def test_sprint_oid_and_look_up_oid():
-    from stubs.lib.oid_registry import encode_oid
+    from kemu.stubs.lib.oid_registry import encode_oid
     k = Kernel()
     data = k.heap.alloc(64, kind="test")
     buf = k.heap.alloc(64, kind="test")
@@ -410,7 +410,7 @@ def test_zstd_compresses_in_module_code_and_round_trips(debian_modules):
 
 
 def test_check_zeroed_user():
-    from stubs.lib.usercopy import user_buffer
+    from kemu.stubs.lib.usercopy import user_buffer
     k = Kernel()
     fn = k.export_addr("check_zeroed_user")
     data = bytes(13) + b"\x01" + bytes(10)
@@ -425,7 +425,7 @@ def test_check_zeroed_user():
 def test_crypto_remove_spawns_and_final_free_instances(debian_modules):
     """What crypto_user's update does: instances on an algorithm go onto a list, dead,
     and crypto_remove_final() frees them through their template."""
-    from stubs.crypto.internal import crypto
+    from kemu.stubs.crypto.internal import crypto
     k = Kernel()
     order = _load(k, debian_modules, "ctr")
     m, t = k.machine, k.target

@@ -22,9 +22,9 @@ import pytest
 
 from kemu import Kernel
 from kemu.errors import InitError, LoadError
-from kemu.modprobe import shared_tree
-from kemu.unload import UnloadError
-from stubs.fs.proc import proc_list
+from kemu.module.modprobe import shared_tree
+from kemu.module.unload import UnloadError
+from kemu.stubs.fs.proc import proc_list
 
 from conftest import EXPECTED
 
@@ -44,7 +44,7 @@ TESTMGR_ALG_REFCNT = {"ansi_cprng": (2, 1),
                       "aes-fixed-time": (2, 1)}
 # testmgr's alg_test_descs[] is not in kemu: no "No test for" line.
 TESTMGR_LOG = {"<6>alg: No test for fips(ansi_cprng) (fips_ansi_cprng)"}
-# kemu models x_tables' exports so xt_* modules load alone (kemu/kernel.py
+# kemu models x_tables' exports so xt_* modules load alone (kemu/kernel/facade.py
 # find_symbol); Linux refuses xt_mark without x_tables.
 XT_MODELS_RC = {("insmod-nodeps", "xt_mark"): (2, 0)}
 XT_MODELS_LOG = re.compile(r"<4>xt_mark: Unknown symbol xt_(un)?register_(match|targets) \(err -2\)")

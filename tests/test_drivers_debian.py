@@ -78,11 +78,11 @@ def test_bus_driver_registered_and_removed(debian_modules, rel, what):
         assert drivers, f"{rel} registered no driver"
         if what is not None:
             assert what in drivers
-        from stubs.drivers.base.bus import buses
+        from kemu.stubs.drivers.base.bus import buses
         bus, name = drivers[0].split(" driver ")
         assert name in buses(k)[bus][1]
     k = _strict_cycle(debian_modules, rel, check)
-    from stubs.drivers.base.bus import buses
+    from kemu.stubs.drivers.base.bus import buses
     assert all(not drvs for _devs, drvs in buses(k).values())
 
 
@@ -97,7 +97,7 @@ def test_led_trigger_modules(debian_modules, name):
 
 
 def test_led_trigger_name_taken_by_the_boot_kernel():
-    from stubs.drivers.leds.led_class import led_trigger_register
+    from kemu.stubs.drivers.leds.led_class import led_trigger_register
     k = Kernel()
     trig = k.heap.alloc(k.target.sizeof("led_trigger"), zero=True)
     k.machine.write_u64(trig + k.target.offset("led_trigger.name"), _cstr(k, "disk-activity"))
@@ -116,8 +116,8 @@ def test_adcxx_registers_its_spi_drivers(debian_modules):
 
 def test_tlclk_region_platform_device_and_misc_device(debian_modules):
     def check(k, mod):
-        from stubs.kernel.resource import resource_tree
-        from stubs.drivers.base.core import device_list
+        from kemu.stubs.kernel.resource import resource_tree
+        from kemu.stubs.drivers.base.core import device_list
         regions = [r.what for r in k.registered("resource") if r.owner is mod]
         assert regions == ["I/O ports 0xa08-0xa0f (telco_clock)"]
         assert any(n == "telco_clock" for _d, s, e, n in resource_tree(k, "ioport")
@@ -125,7 +125,7 @@ def test_tlclk_region_platform_device_and_misc_device(debian_modules):
         paths = [p for p, _devt, _c, owner in device_list(k) if owner == "tlclk"]
         assert "/devices/platform/telco_clock" in paths
     k = _strict_cycle(debian_modules, "drivers/char/tlclk.ko", check)
-    from stubs.kernel.resource import resource_tree
+    from kemu.stubs.kernel.resource import resource_tree
     assert not [n for *_r, n in resource_tree(k, "ioport") if n == "telco_clock"]
 
 
@@ -141,7 +141,7 @@ def test_c2port_device_with_idr_and_region(debian_modules):
 def test_duplicate_driver_name_refused(debian_modules):
     k = Kernel()
     k.load(str(debian_modules / "drivers/misc/ds1682.ko"))
-    from stubs.drivers.base.bus import Buses, driver_register_gen
+    from kemu.stubs.drivers.base.bus import Buses, driver_register_gen
     drv = next(r.key for r in k.registered("driver"))
     # a second struct device_driver with the same name on the same bus
     t = k.target
@@ -168,7 +168,7 @@ def _cstr(k, text):
 
 
 def test_request_region_conflicts_with_boot_ports():
-    from stubs.kernel.resource import __release_region, __request_region, resource_tree
+    from kemu.stubs.kernel.resource import __release_region, __request_region, resource_tree
     k = Kernel()
     io = k.export_addr("ioport_resource")
     name = _cstr(k, "kemu-test")
@@ -189,7 +189,7 @@ def test_request_region_conflicts_with_boot_ports():
 
 
 def test_irq_lines_shared_busy_and_double_free():
-    from stubs.kernel.irq.manage import free_irq, irq_actions, setup_irq
+    from kemu.stubs.kernel.irq.manage import free_irq, irq_actions, setup_irq
     k = Kernel()
     c = k.target.const
     name = _cstr(k, "kemu-test")
@@ -214,7 +214,7 @@ def test_irq_lines_shared_busy_and_double_free():
 
 
 def test_idr_and_ida():
-    from stubs.lib import idr as I
+    from kemu.stubs.lib import idr as I
     k = Kernel()
     t = k.target
     idr = k.heap.alloc(t.sizeof("idr"), zero=True)
@@ -348,10 +348,10 @@ MODULE_LICENSE("GPL");
 
 def test_platform_device_of_a_module_is_matched_probed_and_removed():
     from kemu.testing import build_module
-    from stubs.drivers.base.core import device_list
-    from stubs.drivers.input.input import input_devices
-    from stubs.drivers.leds.led_class import leds
-    from stubs.kernel.resource import resource_tree
+    from kemu.stubs.drivers.base.core import device_list
+    from kemu.stubs.drivers.input.input import input_devices
+    from kemu.stubs.drivers.leds.led_class import leds
+    from kemu.stubs.kernel.resource import resource_tree
     ko = build_module({"kemu_plat.c": PLATFORM_SOURCE})
     k = Kernel()
     k.load(str(ko))

@@ -21,7 +21,7 @@ from conftest import TESTMODS
 from elfpatch import (SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, SHT_REL, SHT_SYMTAB, ElfPatch)
 from kemu import Kernel
 from kemu.errors import KemuError, LoadError
-from kemu.taint import module_flags_taint
+from kemu.kernel.taint import module_flags_taint
 
 ENOEXEC = errno.ENOEXEC
 EM_386, EM_AARCH64 = 3, 183

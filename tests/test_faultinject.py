@@ -17,9 +17,9 @@ import textwrap
 import pytest
 
 from kemu import InitError, Kernel
-from kemu.exports import REGISTRY, parse_failure
-from kemu.faultinject import FaultInjection, faultsweep
-from kemu.kernel import import_stub_package
+from kemu.abi.exports import REGISTRY, parse_failure
+from kemu.kernel.faultinject import FaultInjection, faultsweep
+from kemu.kernel.facade import import_stub_package
 
 STAMP = re.compile(r"^\[\s*\d+\.\d{6}\] ")
 

@@ -283,8 +283,8 @@ def test_mmap_of_a_device(files_kernel):
         finally:
             f.close()
     assert "kemu_files: fault pgoff=1 comm=sh" in k.dmesg
-    from stubs.arch.x86.mm.kaslr import VMEMMAP_BASE
-    from kemu.machine import DIRECT_MAP_ADDR
+    from kemu.stubs.arch.x86.mm.kaslr import VMEMMAP_BASE
+    from kemu.machine.emulator import DIRECT_MAP_ADDR
     page1 = k.machine.read_u64(k.modules["kemu_files"].symbol_addr("page1"))
     page = VMEMMAP_BASE + (page1 - DIRECT_MAP_ADDR) // k.target.const("PAGE_SIZE") * \
         k.target.sizeof("page")

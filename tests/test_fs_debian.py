@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from kemu import Kernel
-from kemu.cproto import PrototypeError, parse_prototype
+from kemu.abi.cproto import PrototypeError, parse_prototype
 from kemu.errors import KemuError
 
 # module -> (path, dependencies in load order)
@@ -64,7 +64,7 @@ def _clean(k):
 
 @pytest.mark.parametrize("name", sorted(FS))
 def test_filesystem_strict_cycle(debian_modules, name):
-    from stubs.fs.filesystems import filesystems, proc_filesystems
+    from kemu.stubs.fs.filesystems import filesystems, proc_filesystems
     path, deps = FS[name]
     k = Kernel()
     for dep in deps:
@@ -86,7 +86,7 @@ def test_filesystem_strict_cycle(debian_modules, name):
 
 
 def test_requires_dev_shows_in_proc_filesystems(debian_modules):
-    from stubs.fs.filesystems import proc_filesystems
+    from kemu.stubs.fs.filesystems import proc_filesystems
     k = Kernel()
     _load(k, debian_modules, "fs/minix/minix.ko")
     text = "\n" + proc_filesystems(k)
@@ -94,7 +94,7 @@ def test_requires_dev_shows_in_proc_filesystems(debian_modules):
 
 
 def test_quota_formats_register_and_go(debian_modules):
-    from stubs.fs.quota import quota_formats
+    from kemu.stubs.fs.quota import quota_formats
     k = Kernel()
     _load(k, debian_modules, "fs/quota/quota_v1.ko")
     _load(k, debian_modules, "fs/quota/quota_tree.ko")
@@ -109,7 +109,7 @@ def test_quota_formats_register_and_go(debian_modules):
 
 
 def test_mbcache_shrinker_is_registered_by_its_owner(debian_modules):
-    from stubs.mm.shrinker import shrinkers
+    from kemu.stubs.mm.shrinker import shrinkers
     k = Kernel()
     _load(k, debian_modules, "fs/mbcache.ko")
     assert shrinkers(k) == []          # mbcache registers one per cache, at mount time
@@ -118,7 +118,7 @@ def test_mbcache_shrinker_is_registered_by_its_owner(debian_modules):
 
 
 def test_cdrom_sysctl_table(debian_modules):
-    from stubs.kernel.sysctl import sysctl_entries, sysctl_read, sysctl_write
+    from kemu.stubs.kernel.sysctl import sysctl_entries, sysctl_read, sysctl_write
     k = Kernel()
     _load(k, debian_modules, "drivers/cdrom/cdrom.ko")
     entries = sysctl_entries(k)
@@ -143,7 +143,7 @@ def test_sysctl_table_left_registered_is_reported(debian_modules):
 
 # ------------------------------------------------ match_token (lib/parser.c)
 def test_match_one_patterns():
-    from stubs.lib.parser import match_one, wildcard
+    from kemu.stubs.lib.parser import match_one, wildcard
     assert match_one(b"uid=1000", b"uid=%u") == [(4, 8)]
     assert match_one(b"uid=", b"uid=%u") is None
     assert match_one(b"mode=0755", b"mode=%o") == [(5, 9)]
@@ -180,7 +180,7 @@ def test_match_token_on_a_table_in_kernel_memory():
 
 
 def test_full_name_hash_matches_the_kernel_for_short_and_long_names():
-    from stubs.fs.namei import name_hash
+    from kemu.stubs.fs.namei import name_hash
     assert name_hash(0, b"") == 0                         # fold_hash(0, 0)
     assert name_hash(0, b"a") != name_hash(0, b"b")
     # a trailing NUL is masked in as zero bytes: the kernel hashes these alike too
@@ -202,7 +202,7 @@ def test_struct_return_prototypes():
 
 
 def test_current_time_in_rax_rdx_truncated_to_granularity():
-    from stubs.kernel.time.timekeeping import REALTIME_AT_BOOT
+    from kemu.stubs.kernel.time.timekeeping import REALTIME_AT_BOOT
     k = Kernel()
     t, m = k.target, k.machine
     inode = k.heap.alloc(t.sizeof("inode"), zero=True)

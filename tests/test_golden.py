@@ -15,7 +15,7 @@ import pytest
 
 from conftest import EXPECTED, TESTMODS, dmesg_lines
 from kemu.errors import KemuError
-from kemu.taint import module_flags_taint
+from kemu.kernel.taint import module_flags_taint
 
 # the plain load steps (issue 2); lifecycle steps have their own tests
 LOAD_STEP = re.compile(r"^(hello-(default|set)|params-[^.]*|formats|initfail|positive|percpu|"

@@ -15,16 +15,16 @@ import pytest
 from conftest import ROOT
 from kemu import Kernel
 from kemu.errors import KernelBug, Lockup, MemoryFault, ModelError
-from kemu.exports import REGISTRY, lookup
+from kemu.abi.exports import REGISTRY, lookup
 from kemu.target import find_target
-from kemu.kernel import import_stub_package
-from kemu.memory import PAGE_SIZE
+from kemu.kernel.facade import import_stub_package
+from kemu.machine.memory import PAGE_SIZE
 
 
 def test_export_fuzzer_bounded_run_finds_nothing(testmods):
     """Every function export, three rounds of hostile arguments (seed 0): no
     internal error, no hang, and every call made."""
-    import_stub_package("stubs")
+    import_stub_package("kemu.stubs")
     from conftest import module_release
     version = find_target(module_release(testmods / "hello.ko")).line.version
     funcs = sum(1 for n, d in REGISTRY.items() if d.kind == "func" and lookup(n, version))
@@ -300,7 +300,7 @@ def test_loader_fuzzer_findings_stay_fixed(testmods):
 def test_a_jump_into_the_slot_region_faults(hello):
     """Module code jumping past the last export slot, or into a slot's padding,
     never runs a model: a fetch fault, or the padding's int3."""
-    from kemu.machine import SLOT_SIZE, SLOTS_ADDR
+    from kemu.machine.emulator import SLOT_SIZE, SLOTS_ADDR
     k, mod = hello
     beyond = SLOTS_ADDR + (len(k.machine.slot_fns) + 5) * SLOT_SIZE
     with pytest.raises(MemoryFault) as info:

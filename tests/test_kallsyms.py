@@ -1,4 +1,4 @@
-"""The target kernel's symbol table read out of Debian's vmlinuz (kemu/kallsyms.py),
+"""The target kernel's symbol table read out of Debian's vmlinuz (kemu/kernel/kallsyms.py),
 compared with the real kernel's /proc/kallsyms (tests/expected/kallsyms/, recorded
 with the oracle: a nokaslr boot, root, kptr_restrict=0)."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ import os
 import pytest
 
 from conftest import ROOT
-from kemu import kallsyms as KS
+from kemu.kernel import kallsyms as KS
 
 EXPECTED = ROOT / "tests" / "expected" / "kallsyms"
 

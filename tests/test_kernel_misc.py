@@ -115,7 +115,7 @@ def test_add_uevent_var_limits_as_the_real_kernel(kernel):
 
 def test_interval_tree_matches_a_brute_force_search(kernel):
     import random
-    from stubs.lib.interval_tree import (interval_tree_insert, interval_tree_iter_first,
+    from kemu.stubs.lib.interval_tree import (interval_tree_insert, interval_tree_iter_first,
                                          interval_tree_iter_next, interval_tree_remove)
     k, t, m = kernel, kernel.target, kernel.machine
     rng = random.Random(7)
@@ -173,7 +173,7 @@ def _result(gen):
 
 
 def test_wait_on_bit_lock_takes_a_clear_bit_and_timeouts_expire(kernel):
-    from stubs.kernel.sched.wait import bit_wait_timeout, out_of_line_wait_on_bit_lock
+    from kemu.stubs.kernel.sched.wait import bit_wait_timeout, out_of_line_wait_on_bit_lock
     k, m = kernel, kernel.machine
     m.set_reg("rsp", m.stack_addr + 0x3000)              # as if called from module code
     word = k.heap.alloc(8, zero=True)

@@ -173,7 +173,7 @@ def test_kemu_build_builds_a_suite_against_stock_headers(tmp_path, testmods):
 @pytest.mark.parametrize("nth", [1, 2])
 def test_a_failing_kunit_allocation_fails_the_case_cleanly(testmods, nth):
     """kunit_kzalloc in the suite's init returns NULL: "failed to initialize: -12"."""
-    from kemu.faultinject import FaultInjection
+    from kemu.kernel.faultinject import FaultInjection
     with Kernel() as k:
         fi = k.model(FaultInjection).arm(str(testmods / "kunit_demo.ko"), nth, scope="all")
         mod = k.load(testmods / "kunit_demo.ko")

@@ -2,8 +2,8 @@
 rc-core (the cores hundreds of Debian's driver modules depend on) strict."""
 import pytest
 
-from kemu.kernel import Kernel
-from kemu.modprobe import shared_tree
+from kemu.kernel.facade import Kernel
+from kemu.module.modprobe import shared_tree
 from kemu.testing import build_module
 
 SOURCE = r'''#include <linux/module.h>

@@ -17,9 +17,9 @@ import pytest
 
 from conftest import EXPECTED, TESTMODS, as_built, dmesg_lines
 from kemu.errors import InitError, KemuError, LoadError, MemoryFault
-from kemu.module import ModuleState
-from kemu.taint import module_flags_taint
-from kemu.unload import UnloadError
+from kemu.module.module import ModuleState
+from kemu.kernel.taint import module_flags_taint
+from kemu.module.unload import UnloadError
 
 # ------------------------------------------------------------ patched copies
 # The oracle job (tests/expected/regenerate-lifecycle.sh) loads exactly these
@@ -108,13 +108,13 @@ class Steps:
 def proc_modules_masked(k) -> list[bytes]:
     """/proc/modules with the address masked, as the oracle job's proc_modules() does."""
     import re
-    from kemu.procfs import proc_modules
+    from kemu.module.procfs import proc_modules
     return [re.sub(r" 0x[0-9a-f]*", " 0xADDR", line, count=1).encode()
             for line in proc_modules(k).splitlines()]
 
 
 def tainted_value(k) -> list[bytes]:
-    from kemu.procfs import proc_tainted
+    from kemu.module.procfs import proc_tainted
     return proc_tainted(k).encode().splitlines()
 
 
@@ -150,7 +150,7 @@ def test_states_coming_live_going(testmods, tainted_kernel):
 
 def test_unformed_module_is_invisible(testmods, tainted_kernel, monkeypatch):
     """While its symbols are resolved a module is UNFORMED: not listed, not removable."""
-    from kemu.procfs import proc_modules
+    from kemu.module.procfs import proc_modules
     k = tainted_kernel()
     seen = {}
     real = k.find_symbol

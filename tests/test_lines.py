@@ -10,8 +10,8 @@ import pathlib
 
 import pytest
 
-from kemu.exports import REGISTRY, lookup
-from kemu.kernel import import_stub_package
+from kemu.abi.exports import REGISTRY, lookup
+from kemu.kernel.facade import import_stub_package
 from kemu.target import gen
 from kemu.target.lines import LINES, Line, known_line, line_of
 

@@ -8,7 +8,7 @@ import os
 import pytest
 
 from kemu import Kernel
-from kemu.modprobe import shared_tree
+from kemu.module.modprobe import shared_tree
 
 
 @pytest.fixture

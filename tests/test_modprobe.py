@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from kemu.kernel import Kernel
-from kemu.modprobe import ModuleTree, parse_softdep, shared_tree
+from kemu.kernel.facade import Kernel
+from kemu.module.modprobe import ModuleTree, parse_softdep, shared_tree
 
 
 @pytest.fixture(scope="module")
@@ -58,9 +58,9 @@ def test_request_module_loads_from_the_tree(debian_modules):
 def test_request_module_without_a_tree_fails_with_a_note(debian_modules, monkeypatch,
                                                          tmp_path):
     # a loose copy, no module tree above it and none on the system: the request fails
-    import kemu.modprobe
+    import kemu.module.modprobe
     monkeypatch.delenv("KEMU_MODULES", raising=False)
-    monkeypatch.setattr(kemu.modprobe, "default_trees", lambda release: [])
+    monkeypatch.setattr(kemu.module.modprobe, "default_trees", lambda release: [])
     loose = tmp_path / "nls_euc-jp.ko"
     loose.write_bytes((debian_modules / "fs/nls/nls_euc-jp.ko").read_bytes())
     k = Kernel()
@@ -75,9 +75,9 @@ def test_request_module_defaults_to_the_tree_the_module_came_from(debian_modules
                                                                  monkeypatch):
     # as modprobe reads /lib/modules/RELEASE: libcrc32c's crypto_alloc_shash("crc32c")
     # requests crypto-crc32c, found in the tree libcrc32c.ko itself was loaded from
-    import kemu.modprobe
+    import kemu.module.modprobe
     monkeypatch.delenv("KEMU_MODULES", raising=False)
-    monkeypatch.setattr(kemu.modprobe, "default_trees", lambda release: [])
+    monkeypatch.setattr(kemu.module.modprobe, "default_trees", lambda release: [])
     k = Kernel()
     k.load(str(debian_modules / "lib/libcrc32c.ko"))
     assert "crc32c_generic" in k.modules
@@ -87,7 +87,7 @@ def test_request_module_defaults_to_the_tree_the_module_came_from(debian_modules
 
 
 def test_request_module_of_an_unknown_name_returns_modprobes_status(debian_modules):
-    from stubs.kernel.kmod import request_module
+    from kemu.stubs.kernel.kmod import request_module
     k = Kernel(modules=str(debian_modules))
     gen = request_module(k, "no-such-module-anywhere")
     with pytest.raises(StopIteration) as stop:

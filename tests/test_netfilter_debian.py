@@ -21,8 +21,8 @@ import pytest
 
 from kemu import Kernel
 from kemu.errors import KemuError
-from kemu.exports import REGISTRY
-from kemu.modprobe import shared_tree
+from kemu.abi.exports import REGISTRY
+from kemu.module.modprobe import shared_tree
 
 
 def _tree(debian_modules):
@@ -137,7 +137,7 @@ def test_xt_module_with_debian_x_tables(debian_modules, name):
 
 
 def test_nf_log_syslog_loggers_and_references(debian_modules):
-    from stubs.net.netfilter.nf_log import loggers
+    from kemu.stubs.net.netfilter.nf_log import loggers
     tree = _tree(debian_modules)
     k = Kernel(modules=tree)
     for dep in _load_order(tree, "xt_LOG", skip={"x_tables"}):
@@ -176,7 +176,7 @@ def test_nf_defrag_ipv6_fragment_dir(debian_modules):
 
 def test_siphash_vectors():
     """lib/test_siphash.c's first vectors: key 00..0f, input 00..n-1."""
-    from stubs.lib.siphash import siphash_bytes
+    from kemu.stubs.lib.siphash import siphash_bytes
     k = Kernel()
     key = k.heap.alloc(16)
     k.machine.write(key, bytes(range(16)))
@@ -203,7 +203,7 @@ def test_siphash_vectors():
 
 
 def _u8_table(k, value, lo=None, hi=None):
-    from stubs.fs.internal import wr
+    from kemu.stubs.fs.internal import wr
     size = k.target.sizeof("ctl_table")
     table = k.heap.alloc(2 * size, zero=True)
     val = k.heap.alloc(8, zero=True)
@@ -224,7 +224,7 @@ def _u8_table(k, value, lo=None, hi=None):
 
 
 def test_proc_dou8vec_minmax_and_sysctl_vals():
-    from stubs.kernel.sysctl import SysctlError, sysctl_read, sysctl_write
+    from kemu.stubs.kernel.sysctl import SysctlError, sysctl_read, sysctl_write
     k = Kernel()
     table, val = _u8_table(k, 7, lo=1, hi=2)          # SYSCTL_ONE .. SYSCTL_TWO
     path = k.heap.alloc(16)
@@ -249,14 +249,14 @@ def test_proc_dou8vec_minmax_and_sysctl_vals():
 
 # ------------------------------------------------------------ helpers
 def _skb(k, payload: bytes):
-    from stubs.net.core.skbuff import alloc_skb_, skb_put_
+    from kemu.stubs.net.core.skbuff import alloc_skb_, skb_put_
     skb = alloc_skb_(k, 512)
     k.machine.write(skb_put_(k, skb, len(payload)), payload)
     return skb
 
 
 def test_nla_put_parse_and_compare():
-    from stubs.lib.nlattr import attrs, nla_put_
+    from kemu.stubs.lib.nlattr import attrs, nla_put_
     k = Kernel()
     skb = _skb(k, b"")
     assert nla_put_(k, skb, 1, b"eth0\0") == 0
@@ -281,7 +281,7 @@ def test_nla_put_parse_and_compare():
 
 
 def test_in_pton():
-    from stubs.net.core.inet_pton import _Src, pton4, pton6
+    from kemu.stubs.net.core.inet_pton import _Src, pton4, pton6
     k = Kernel()
     buf = k.heap.alloc(64)
     for text, ok in [("192.168.1.1", True), ("1.2.3.256", False), ("1.2.3", False)]:
@@ -299,8 +299,8 @@ def test_in_pton():
 
 
 def test_ipv6_exthdrs_and_addr_type():
-    from stubs.net.ipv6.addrconf_core import addr_type
-    from stubs.net.ipv6.exthdrs_core import skip_exthdr
+    from kemu.stubs.net.ipv6.addrconf_core import addr_type
+    from kemu.stubs.net.ipv6.exthdrs_core import skip_exthdr
     k = Kernel()
     # hop-by-hop (8 bytes) -> fragment (offset 0) -> TCP
     hbh = bytes([44, 0]) + bytes(6)
@@ -321,7 +321,7 @@ def test_ipv6_exthdrs_and_addr_type():
 # ------------------------------------------------------------ round 2 models
 def test_rbtree_insert_erase_keep_red_black_invariants():
     import random
-    from stubs.lib.rbtree import inorder, rb_erase_node, rb_insert
+    from kemu.stubs.lib.rbtree import inorder, rb_erase_node, rb_insert
     k = Kernel()
     m, t = k.machine, k.target
     root = k.heap.alloc(8, zero=True)
@@ -418,7 +418,7 @@ def test_gen_estimator_rates_and_kill():
 
 
 def test_routing_answers_with_no_device_up():
-    from stubs.arch.x86.lib.csum import fold, partial
+    from kemu.stubs.arch.x86.lib.csum import fold, partial
     k = Kernel()
     c = k.target.const
     addr_type = REGISTRY["inet_addr_type"].fn
@@ -452,7 +452,7 @@ def test_routing_answers_with_no_device_up():
 
 
 def test_nf_hook_entries_raw_keep_priority_order():
-    from stubs.net.netfilter.core import entries_ops
+    from kemu.stubs.net.netfilter.core import entries_ops
     k = Kernel()
     size = k.target.sizeof("nf_hook_ops")
     ops = []
@@ -490,7 +490,7 @@ def test_inetaddr_notifier_chain():
 def test_rhashtable_insert_grow_walk_destroy():
     """rhashtable_init/insert_slow/the deferred rehash/walk/destroy on a u32-keyed table,
     checked against an inline lookup as modules do it (jhash2, hash_rnd, nulls markers)."""
-    from stubs.lib.rhashtable import _l, is_nulls, jhash2_words, jhash_bytes
+    from kemu.stubs.lib.rhashtable import _l, is_nulls, jhash2_words, jhash_bytes
     assert jhash_bytes(b"", 0) == 0xDEADBEEF and jhash2_words([], 0) == 0xDEADBEEF
     assert jhash_bytes(bytes(range(8)), 1) == jhash2_words(
         [0x03020100, 0x07060504], 1)                 # the same words, the same initval
@@ -572,7 +572,7 @@ def test_llc_packet_handlers(debian_modules):
 
 
 def test_genetlink_family_register_unregister():
-    from stubs.net.netlink.genetlink import find_family
+    from kemu.stubs.net.netlink.genetlink import find_family
     k = Kernel()
     m, t = k.machine, k.target
 

@@ -44,9 +44,9 @@ def test_null_deref_in_helper(kernel, testmods):
 
 
 def test_orc_constants_match_installed_headers():
-    """kemu/unwind.py's ORC register numbers are those of orc_types.h."""
+    """kemu/machine/unwind.py's ORC register numbers are those of orc_types.h."""
     from conftest import TESTMODS, module_release
-    from kemu import unwind
+    from kemu.machine import unwind
     from kemu.target import headers_for
     from kemu.target.gen import find_header
     kdir = headers_for(module_release(TESTMODS / "hello.ko"))

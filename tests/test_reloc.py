@@ -1,4 +1,4 @@
-"""kemu/reloc.py against the x86_64 relocations of arch/x86/kernel/module.c (Linux 6.1).
+"""kemu/module/reloc.py against the x86_64 relocations of arch/x86/kernel/module.c (Linux 6.1).
 
 The kernel computes ``val = sym->st_value + r_addend`` as u64, subtracts the
 place for PC32/PLT32/PC64, and checks overflow only for R_X86_64_32
@@ -15,9 +15,10 @@ import pytest
 
 from conftest import TESTMODS
 from elfpatch import ElfPatch
-from kemu import Kernel, reloc
+from kemu import Kernel
+from kemu.module import reloc
 from kemu.errors import LoadError
-from kemu.memory import Region
+from kemu.machine.memory import Region
 
 U64 = 2**64 - 1
 S, A, P = 0xFFFFFFFFC0001234, -4, 0xFFFFFFFFC0000010

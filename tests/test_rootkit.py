@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT, TESTMODS, text_digest
 from kemu import Kernel
 from kemu.errors import MemoryFault
-from kemu.procfs import lsmod, proc_modules
-from kemu.unload import UnloadError
+from kemu.module.procfs import lsmod, proc_modules
+from kemu.module.unload import UnloadError
 
 RK = TESTMODS / "rootkit"
 EXPECTED = ROOT / "tests" / "expected" / "rootkit"
@@ -142,7 +142,7 @@ def test_hidden_module_as_linux_lists_it(k):
 
 def test_kallsyms_lookup_name_is_not_linkable(k, tmp_path):
     """kallsyms_lookup_name is a kernel function kemu models but Linux does not export."""
-    from kemu.exports import REGISTRY
+    from kemu.abi.exports import REGISTRY
     assert REGISTRY["kallsyms_lookup_name"].internal
     assert k.find_symbol("kallsyms_lookup_name") is None
 

@@ -2,9 +2,9 @@
 import pytest
 
 import kemu
-from stubs.net.core import skbuff
-from stubs.net.netfilter.packet import build_ipv4, build_skb
-from stubs.lib.nlattr import nla_put_
+from kemu.stubs.net.core import skbuff
+from kemu.stubs.net.netfilter.packet import build_ipv4, build_skb
+from kemu.stubs.lib.nlattr import nla_put_
 
 NOW_LOADING = ["nfnetlink", "xt_DSCP", "xt_HL", "xt_NFQUEUE", "xt_dccp", "xt_ecn", "xt_esp",
                "xt_ipcomp", "xt_multiport", "xt_sctp", "xt_tcpmss", "xt_tcpudp", "xt_u32"]

@@ -252,7 +252,7 @@ def _digest(k, tfm, data: bytes, size: int) -> bytes:
 
 
 def _crc32c(data: bytes, crc: int = 0xFFFFFFFF) -> int:
-    from stubs.lib.crc32 import crc32c_le
+    from kemu.stubs.lib.crc32 import crc32c_le
     return crc32c_le(crc, data)
 
 
@@ -292,7 +292,7 @@ def test_shash_module_pinned_while_transform_lives(debian_modules):
 
 def _skcipher_encrypt(k, alg, key, iv, data):
     """crypto_alloc_skcipher() + setkey + encrypt over a two-entry scatterlist, from Python."""
-    from stubs.lib.scatterlist import SG
+    from kemu.stubs.lib.scatterlist import SG
     t, m = k.target, k.machine
     name = k.heap.alloc(64, kind="test")
     m.write(name, alg.encode() + b"\0")
@@ -341,7 +341,7 @@ def test_templates_instantiate_and_encrypt_like_python(debian_modules):
     assert _skcipher_encrypt(k, "ctr(aes)", key[:24], iv, data[:90]) == want
     want = Cipher(algorithms.AES(key), modes.XTS(iv)).encryptor().update(data)
     assert _skcipher_encrypt(k, "xts(aes)", key, iv, data) == want
-    from stubs.crypto.internal import crypto
+    from kemu.stubs.crypto.internal import crypto
     assert {"ecb(aes-generic)", "ctr(aes-generic)", "xts(ecb(aes-generic))"} <= \
         {a.driver for a in crypto(k).algs}
     k.unload("xts")
@@ -412,7 +412,7 @@ def test_libcrc32c_uses_the_registered_crc32c(debian_modules):
 
 
 def test_failed_self_test_is_reported_and_alg_unusable(debian_modules, monkeypatch):
-    import stubs.crypto.testmgr as T
+    import kemu.stubs.crypto.testmgr as T
     monkeypatch.setitem(T.REFERENCES, "sha384", lambda d: b"\0" * 48)
     k = Kernel()
     k.load(str(debian_modules / "crypto/sha512_generic.ko"))
@@ -446,8 +446,8 @@ def test_static_keys_selftest(debian_modules):
 
 
 def test_static_keys_selftest_with_coming_patch(debian_modules, monkeypatch):
-    """What the COMING notification would do: stubs.kernel.jump_label.jump_label_add_module()."""
-    from stubs.kernel.jump_label import jump_label_add_module
+    """What the COMING notification would do: kemu.stubs.kernel.jump_label.jump_label_add_module()."""
+    from kemu.stubs.kernel.jump_label import jump_label_add_module
     k = Kernel()
     k.load(str(debian_modules / "lib/test_static_key_base.ko"))
     real_init = k.loader.do_init_module
@@ -464,7 +464,7 @@ def test_static_keys_selftest_with_coming_patch(debian_modules, monkeypatch):
 
 # ----------------------------------------------------------- model details
 def test_vsscanf_port_edge_cases():
-    from stubs.lib.vsscanf import simple_strntoll, simple_strntoull
+    from kemu.stubs.lib.vsscanf import simple_strntoll, simple_strntoull
     assert simple_strntoull(b"0x1fz\0", 0, 100, 0) == (31, 4)
     assert simple_strntoull(b"0x\0\0\0", 0, 100, 0) == (0, 1)
     assert simple_strntoll(b"-17\0", 0, 2, 10) == ((-1) & ((1 << 64) - 1), 2)
@@ -473,13 +473,13 @@ def test_vsscanf_port_edge_cases():
 
 
 def test_hex_dump_line_overflow_rules():
-    from stubs.lib.hexdump import hex_dump_line
+    from kemu.stubs.lib.hexdump import hex_dump_line
     assert hex_dump_line(bytes(range(16)), 16, 1, 0, True) == (b"", 65)
     written, ret = hex_dump_line(bytes(range(16)), 16, 4, 10, False)
     assert (written, ret) == (b"03020100 \0", 35)
 
 
 def test_ctype_table_is_lib_ctype_c():
-    from stubs.lib.ctype import CTYPE
+    from kemu.stubs.lib.ctype import CTYPE
     assert len(CTYPE) == 256 and CTYPE[0xA0] == 0x20 | 0x80 and CTYPE[0xD7] == 0x10
     assert CTYPE[0xDF] == 0x02 and CTYPE[0xF7] == 0x10 and CTYPE[0x80] == 0

@@ -9,18 +9,18 @@ import pytest
 
 from kemu import Kernel
 
-from stubs.drivers.base.class_ import classes
-from stubs.drivers.base.core import device_list
-from stubs.drivers.base.devtmpfs import dev_open, devices
-from stubs.drivers.char.misc import misc_devices
-from stubs.fs.debugfs import debugfs_list, debugfs_read, debugfs_write
-from stubs.fs.filesystems import filesystems, proc_filesystems
-from stubs.fs.open import FileError
-from stubs.fs.proc import proc_list, proc_open, proc_read, proc_write
-from stubs.fs.sysfs import SysfsError, sysfs_list, sysfs_read, sysfs_write
-from stubs.lib.usercopy import user_buffer
-from stubs.net.netfilter.core import nf_hook_entries, nf_hook_run, nf_hooks
-from stubs.net.netfilter.x_tables import xt_matches, xt_targets
+from kemu.stubs.drivers.base.class_ import classes
+from kemu.stubs.drivers.base.core import device_list
+from kemu.stubs.drivers.base.devtmpfs import dev_open, devices
+from kemu.stubs.drivers.char.misc import misc_devices
+from kemu.stubs.fs.debugfs import debugfs_list, debugfs_read, debugfs_write
+from kemu.stubs.fs.filesystems import filesystems, proc_filesystems
+from kemu.stubs.fs.open import FileError
+from kemu.stubs.fs.proc import proc_list, proc_open, proc_read, proc_write
+from kemu.stubs.fs.sysfs import SysfsError, sysfs_list, sysfs_read, sysfs_write
+from kemu.stubs.lib.usercopy import user_buffer
+from kemu.stubs.net.netfilter.core import nf_hook_entries, nf_hook_run, nf_hooks
+from kemu.stubs.net.netfilter.x_tables import xt_matches, xt_targets
 
 NFPROTO_IPV4, NFPROTO_IPV6 = 2, 10
 NF_INET_LOCAL_IN, NF_INET_LOCAL_OUT = 1, 3

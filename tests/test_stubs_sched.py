@@ -15,8 +15,8 @@ import pytest
 
 from kemu import Kernel
 from kemu.errors import EmulationError, InitError, Lockup
-from stubs.kernel.locking import held_locks
-from stubs.kernel.sched.core import Deadlock, sched, wheel_bucket
+from kemu.stubs.kernel.locking import held_locks
+from kemu.stubs.kernel.sched.core import Deadlock, sched, wheel_bucket
 
 
 def _lines(k) -> list[str]:

@@ -45,14 +45,14 @@ def test_kemu_subsys_log_is_the_real_kernels(testmods):
 def test_net_device_and_channel_left_registered_are_reported(testmods):
     k = Kernel()
     mod = k.load(str(testmods / "kemu_subsys.ko"), "leave=1")
-    from stubs.net.core.netdevice import net_devices
+    from kemu.stubs.net.core.netdevice import net_devices
     assert net_devices(k) == [("eth0", 2, "kemu_subsys")]
     assert k.proc_read("/proc/dma") == b" 3: kemu_subsys\n 4: cascade\n"
     net_dev = k.proc_read("/proc/net/dev").decode().splitlines()
     assert [line.split(":")[0].strip() for line in net_dev[2:]] == ["lo", "eth0"]
     assert net_dev[3] == "  eth0:" + " %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d" \
         % ((0,) * 16)
-    from stubs.kernel.dma.isa import proc_dma
+    from kemu.stubs.kernel.dma.isa import proc_dma
     k.unload(mod.name)
     left = sorted(f["message"] for f in k.findings)
     assert "kemu_subsys left net device eth0 registered after its exit" in left, left
@@ -63,7 +63,7 @@ def test_net_device_and_channel_left_registered_are_reported(testmods):
 def test_irq_descriptors_are_allocated_past_the_ioapic_and_freed(testmods):
     k = Kernel()
     k.load(str(testmods / "kemu_subsys.ko"))
-    from stubs.kernel.irq.manage import Irqs
+    from kemu.stubs.kernel.irq.manage import Irqs
     descs = sorted(k.model(Irqs).descs)
     assert descs == list(range(16)) + [24, 25, 26, 27]
     assert [r.what for r in k.registered("irq desc")] == \

@@ -234,7 +234,7 @@ def test_regenerate_from_the_installed_headers(tmp_path, testmods):
     and vermagic as the modules carry them, every member and constant the shipped
     description has; on the shipped release, byte for byte the shipped file."""
     from conftest import module_release
-    from kemu.elf import read_vermagic
+    from kemu.module.elf import read_vermagic
     release = module_release(testmods / "hello.ko")
     kdir = target_mod.headers_for(release)
     assert kdir is not None, f"testmods/ were built for {release}, whose headers are gone"
@@ -256,8 +256,8 @@ def test_regenerate_from_the_installed_headers(tmp_path, testmods):
 
 def test_every_modelled_prototype_parses_and_names_its_export():
     # prototypes are parsed lazily at link time; this keeps a typo from waiting for one
-    from kemu.exports import REGISTRY
-    from kemu.kernel import import_stub_package
+    from kemu.abi.exports import REGISTRY
+    from kemu.kernel.facade import import_stub_package
     import_stub_package()
     bad = {}
     for name, defn in REGISTRY.items():

@@ -4,7 +4,7 @@ import errno
 import pytest
 
 import kemu
-from stubs.fs import vfs_mount
+from kemu.stubs.fs import vfs_mount
 
 NOW_LOADING = ["qnx4"]
 
@@ -48,7 +48,7 @@ def test_generic_read_dir_and_get_next_ino():
 
 
 def test_link_only_exports_exist_with_vmlinux_exporter():
-    from kemu.exports import REGISTRY
+    from kemu.abi.exports import REGISTRY
     with kemu.Kernel() as k:
         for name in ("d_make_root", "new_inode", "iget_locked", "iput", "set_nlink",
                      "__bread_gfp", "d_splice_alias", "page_symlink_inode_operations",
@@ -58,7 +58,7 @@ def test_link_only_exports_exist_with_vmlinux_exporter():
 
 
 def test_link_only_calls_are_reported_and_fail_like_a_refused_mount():
-    from kemu.exports import REGISTRY
+    from kemu.abi.exports import REGISTRY
     with kemu.Kernel() as k:
         assert REGISTRY["d_make_root"].fn(k, 0) == 0
         assert REGISTRY["d_splice_alias"].fn(k, 0, 0) == (-errno.ENOMEM) & (2**64 - 1)

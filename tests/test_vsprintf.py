@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-_PATH = pathlib.Path(__file__).resolve().parents[1] / "stubs" / "lib" / "vsprintf.py"
+_PATH = pathlib.Path(__file__).resolve().parents[1] / "kemu" / "stubs" / "lib" / "vsprintf.py"
 _SPEC = importlib.util.spec_from_file_location("kemu_test_vsprintf", _PATH)
 vs = importlib.util.module_from_spec(_SPEC)
 sys.modules[_SPEC.name] = vs

@@ -47,9 +47,9 @@ from typing import Iterator, Mapping, NamedTuple
 
 import errno as _errno
 
-from ..errors import LoadError
-from ..paths import cache_root
-from .lines import Line, line_of
+from kemu.errors import LoadError
+from kemu.paths import cache_root
+from kemu.target.lines import Line, line_of
 
 __all__ = [
     "DEFAULT_TARGET", "Export", "ExportInfo", "Target", "TargetError", "TargetKeyError",
@@ -443,7 +443,7 @@ def headers_for(release: str) -> Path | None:
 
 def installed_headers() -> dict[str, Path]:
     """Release -> build directory of every installed headers tree."""
-    from .gen import GenError, read_release
+    from kemu.target.gen import GenError, read_release
     found: dict[str, Path] = {}
     for pattern in ("/usr/src/linux-headers-*", "/lib/modules/*/build"):
         for d in sorted(Path("/").glob(pattern.lstrip("/"))):
@@ -525,7 +525,7 @@ def generate_target(kdir: Path, out: Path | None = None, *, release: str | None 
                     progress=None) -> Path:
     """Describe the kernel of build directory ``kdir`` into ``out`` (default: the
     cache), atomically and once: concurrent callers wait for the first one."""
-    from .gen import GenError, dumps, generate, read_release, write_atomic
+    from kemu.target.gen import GenError, dumps, generate, read_release, write_atomic
     kdir = Path(kdir)
     try:
         release = release or read_release(kdir)

@@ -44,7 +44,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .lines import known_line, line_of
+from kemu.target.lines import known_line, line_of
 
 FORMAT_VERSION = 1
 
@@ -1388,12 +1388,12 @@ def slub_def_header(kdir: Path, res: Result) -> str:
                      + lines[:end + 1] + ["#endif", ""])
 
 
-STUBS = HERE.parent.parent / "stubs"
+STUBS = HERE.parent / "stubs"
 
 
 def declared_members(root: Path = STUBS) -> dict[str, list[str]]:
     """``members("struct x", "a", "b")`` declarations of the models under ``root``
-    (kemu.exports.members), found by a static scan, in file order."""
+    (kemu.abi.exports.members), found by a static scan, in file order."""
     import ast
     out: dict[str, list[str]] = {}
     for path in sorted(root.rglob("*.py")):

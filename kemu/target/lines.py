@@ -4,7 +4,7 @@ Debian builds three lines for a Debian 12 machine: 5.10 (bullseye), 6.1
 (bookworm) and 6.12 (bookworm-backports).  What differs between them and
 matters to kemu is held here, once, each fact naming the upstream version it
 comes from; the generator (:mod:`kemu.target.gen`), the loader and the
-export declarations (:mod:`kemu.exports`) read it through :func:`line_of`.
+export declarations (:mod:`kemu.abi.exports`) read it through :func:`line_of`.
 
 Leaves out: lines Debian does not build for Debian 12 (a release of another
 line is still described and loaded, under the facts of the nearest older

@@ -1,6 +1,6 @@
 """Coverage-guided fuzzing of the ELF parsing and the loader steps (atheris).
 
-kemu.elf, kemu.loader, kemu.reloc and kemu.params are instrumented; each input
+kemu.module.elf, kemu.module.loader, kemu.module.reloc and kemu.module.params are instrumented; each input
 is a module image loaded into a kemu kernel (init runs; a module that loads is
 unloaded). kemu's own reported errors (any KemuError but a ModelError) are
 answers; any other exception is a crash, which atheris saves as
@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:
 
 import atheris  # noqa: E402
 
-with atheris.instrument_imports(include=["kemu.elf", "kemu.loader", "kemu.reloc",
-                                         "kemu.params"]):
+with atheris.instrument_imports(include=["kemu.module.elf", "kemu.module.loader", "kemu.module.reloc",
+                                         "kemu.module.params"]):
     from kemu import Kernel
     from kemu.errors import KemuError, ModelError
 

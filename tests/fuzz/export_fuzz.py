@@ -138,7 +138,7 @@ class Fuzzer:
 
     def hostile_named(self) -> dict:
         """The values a parameter is drawn from, by name (buffers of this kernel)."""
-        from kemu.machine import DIRECT_MAP_ADDR, VMALLOC_ADDR
+        from kemu.machine.emulator import DIRECT_MAP_ADDR, VMALLOC_ADDR
         z, o = self.zeroed, self.ones
         return {
             "0": 0, "1": 1, "-1": U64, "-EINVAL": -errno.EINVAL & U64, "INT_MAX": 0x7FFFFFFF,
@@ -175,7 +175,7 @@ class Fuzzer:
     # ----------------------------------------------------------------- run
     def call(self, name: str, rnd: int, result: Result) -> None:
         """Call export ``name`` once with the arguments of round ``rnd``."""
-        from kemu.exports import REGISTRY
+        from kemu.abi.exports import REGISTRY
         if self.k is None or self.calls_here >= CALLS_PER_KERNEL or self.k.machine.running:
             self._fresh_kernel()
         k = self.k
@@ -191,7 +191,7 @@ class Fuzzer:
         self._call_with(name, rnd, args, result)
 
     def _call_with(self, name: str, rnd: int, args: list, result: Result) -> None:
-        from kemu.exports import REGISTRY
+        from kemu.abi.exports import REGISTRY
         k, defn = self.k, REGISTRY[name]
         if defn.convention is not None:               # put_user/get_user: value/pointer in RAX, RCX
             k.machine.set_reg("rax", args[0])
@@ -239,10 +239,10 @@ class Fuzzer:
 
     def run(self, rounds: int, names=None, first_round: int = 0) -> Result:
         """``rounds`` rounds over ``names`` (default: every function export)."""
-        from kemu.exports import REGISTRY, lookup
-        from kemu.kernel import import_stub_package
-        import_stub_package("stubs")
-        from kemu.elf import read_vermagic
+        from kemu.abi.exports import REGISTRY, lookup
+        from kemu.kernel.facade import import_stub_package
+        import_stub_package("kemu.stubs")
+        from kemu.module.elf import read_vermagic
         from kemu.target import find_target, release_of_vermagic
         release = release_of_vermagic(read_vermagic(pathlib.Path(self.module).read_bytes()))
         version = find_target(release).line.version    # the exports of the module's line

@@ -3,7 +3,7 @@ lib/modules/RELEASE) for tests/test_debian_oracle.py; see README.md."""
 import os, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', '..', '..'))
-from kemu.modprobe import shared_tree
+from kemu.module.modprobe import shared_tree
 root = os.path.expanduser('~/.cache/kemu/debian/6.1.0-56-amd64/lib/modules/6.1.0-56-amd64')
 tree = shared_tree(root)
 WANT = """

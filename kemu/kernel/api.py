@@ -1,0 +1,85 @@
+"""The user's side of a kernel: what a program does to it from outside once
+modules are loaded (read, write and list files under /proc, /sys, debugfs and
+/dev, open them, map them, act as a process, send packets).
+
+These are declared here, explicitly, so that help(), IDEs and type checkers see
+them on :class:`~kemu.kernel.facade.Kernel`; the kernel models that serve them
+(stubs/fs/proc.py, stubs/drivers/base/core.py, stubs/net/netfilter/packet.py)
+register their implementation with :func:`~kemu.abi.exports.kernel_api`, as a
+notifier would, so that kemu never imports its models.
+"""
+from __future__ import annotations
+
+from kemu.errors import KemuError
+from kemu.abi.exports import API
+
+
+def _served(name: str):
+    fn = API.get(name)
+    if fn is None:
+        raise KemuError(f"no kernel model serves k.{name}() (stub packages not imported?)")
+    return fn
+
+
+class UserAPI:
+    """Calls on a :class:`~kemu.kernel.facade.Kernel` that act as a user program would."""
+
+    def proc_read(self, path: str) -> bytes:
+        """cat /proc/PATH: the whole content, read as cat(1) reads it."""
+        return _served("proc_read")(self, path)
+
+    def proc_write(self, path: str, data) -> int:
+        """echo DATA > /proc/PATH: bytes written."""
+        return _served("proc_write")(self, path, data)
+
+    def open(self, path: str, flags: int | None = None):
+        """open(2) of a file under /dev, /proc, /sys or /sys/kernel/debug: a file with
+        read/write/ioctl/close, after the opener's permission check.
+
+        Opening a device takes a reference on the module that owns its
+        file_operations, as the kernel does; the open fails with -ENODEV once the
+        module is going away.
+        """
+        if flags is None:
+            flags = self.target.const("O_RDWR") if path.startswith("/dev/") else 0
+        return _served("file_open")(self, path, flags)
+
+    def read_file(self, path: str) -> bytes:
+        """cat PATH for /proc, /sys (attributes, bin attributes, module parameters),
+        /sys/kernel/debug and /dev: open, read until end of file, close."""
+        return _served("read_file")(self, path)
+
+    def write_file(self, path: str, data) -> int:
+        """echo DATA > PATH on any of those trees: bytes written."""
+        return _served("write_file")(self, path, data)
+
+    def list_dir(self, path: str) -> list:
+        """ls PATH: DirEntry(name, mode) of each name below the directory."""
+        return _served("list_dir")(self, path)
+
+    def as_process(self, comm: str, uid: int = 0):
+        """``with k.as_process("cat", uid=1000):`` module code entered inside runs for
+        that process (current->comm, pid, credentials, mm)."""
+        return _served("as_process")(self, comm, uid)
+
+    def mmap_read(self, f, length: int, offset: int = 0) -> bytes:
+        """mmap(2) of open file ``f`` (MAP_SHARED, PROT_READ), every byte read, munmap."""
+        return _served("mmap_read")(self, f, length, offset)
+
+    def listed_modules(self) -> set:
+        """Names of the modules on the kernel's module list, as lsmod and
+        /proc/modules see them (a module that unlinked itself is not there)."""
+        return _served("listed_modules")(self)
+
+    def kunit_results(self, mod=None) -> list:
+        """The KUnit suites modules ran when they loaded (``mod``'s only, if given):
+        each suite with its cases' results, as KTAP reported them."""
+        return _served("kunit_results")(self, mod)
+
+    def packet(self, proto: str = "udp", src: str = "10.0.0.1", dst: str = "10.0.0.2",
+               sport: int = 40000, dport: int = 53, payload: bytes = b"",
+               hook: str = "LOCAL_IN"):
+        """Pass an IPv4 packet through the netfilter hooks of one hook point
+        (``kemu packet``); returns each hook's verdict."""
+        return _served("packet")(self, proto=proto, src=src, dst=dst, sport=sport,
+                                 dport=dport, payload=payload, hook=hook)

@@ -1,0 +1,723 @@
+"""load_module(), as kernel/module/main.c does it, one named step at a time.
+
+Every step works on a :class:`LoadInfo` (the kernel's ``struct load_info``)
+and either succeeds or raises :class:`~kemu.errors.LoadError` carrying the
+errno that init_module(2) returns, after logging the kernel's own message.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+from dataclasses import dataclass, field
+
+from kemu.module import elf as E
+from kemu.errors import EmulationError, InitError, LoadError
+from kemu.abi.exports import notify_module_state
+from kemu.kernel.log import KERN_ERR, KERN_NOTICE, KERN_WARNING
+from kemu.machine.memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
+from kemu.module.module import Entry, KernelSymbol, Layout, Module, ModuleState, get_modinfo, set_state
+from kemu.module.reloc import RELOCATION_TYPES, U64
+
+INIT_OFFSET_MASK = 1 << 63
+GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
+                  "Dual MIT/GPL", "Dual MPL/GPL"}
+MODULE_INIT_IGNORE_MODVERSIONS = 1
+MODULE_INIT_IGNORE_VERMAGIC = 2
+FTRACE_NOP5 = bytes.fromhex("0f1f440000")
+
+@dataclass
+class LoadInfo:
+    """struct load_info: the temporary state of one load."""
+    path: str
+    image: E.ElfImage
+    args: str
+    flags: int
+    name: str = ""
+    modinfo: list = field(default_factory=list)
+    index_mod: int = 0
+    index_vers: int = 0
+    index_info: int = 0
+    index_pcpu: int = 0
+    sec_flags: dict = field(default_factory=dict)      # working copy of sh_flags
+    sec_offset: dict = field(default_factory=dict)     # section -> offset (| INIT_OFFSET_MASK)
+    sec_addr: dict = field(default_factory=dict)       # section -> final address
+    sym_values: list = field(default_factory=list)
+    core_buf: bytearray = field(default_factory=bytearray)
+    init_buf: bytearray = field(default_factory=bytearray)
+    versions: dict = field(default_factory=dict)       # __versions: name -> crc
+    taints: set = field(default_factory=set)           # taints added before the module exists
+    prev_proprietary: bool = False                      # TAINT_PROPRIETARY_MODULE before this load
+    mod: Module | None = None
+
+    def get_modinfo(self, key: str) -> str | None:
+        """First ``.modinfo`` value for ``key``."""
+        return get_modinfo(self.modinfo, key)
+
+
+class Loader:
+    """Runs load_module() for one :class:`~kemu.kernel.facade.Kernel`."""
+
+    def __init__(self, kernel):
+        self.k = kernel
+        self.m = kernel.machine
+
+    def pr(self, level: int, text: str) -> None:
+        self.k.log.emit(level, text)
+
+    # ------------------------------------------------------------ the steps
+    def load_module(self, path: str, data: bytes, args: str = "", flags: int = 0,
+                    image: E.ElfImage | None = None) -> Module:
+        """Load, link and initialise a module; returns it LIVE or raises."""
+        mod = self.prepare_module(path, data, args, flags, image)
+        self.do_init_module(mod)
+        return mod
+
+    def load_module_request(self, path: str, data: bytes, args: str = "", flags: int = 0,
+                            image: E.ElfImage | None = None):
+        """load_module() from inside a hook (request_module()): a generator that
+        yields the call of init as a CallRequest; returns the LIVE module or raises."""
+        mod = self.prepare_module(path, data, args, flags, image)
+        ret = 0
+        if mod.init_addr:
+            saved = self.k.current_entry
+            self.k.current_entry = Entry(f"{mod.name} init", mod)
+            try:
+                ret = yield self.k.call_request(mod.init_addr)
+            finally:
+                self.k.current_entry = saved
+        self.init_module_done(mod, ret)
+        return mod
+
+    def prepare_module(self, path: str, data: bytes, args: str = "", flags: int = 0,
+                       image: E.ElfImage | None = None) -> Module:
+        """load_module() up to do_init_module(): the module formed, COMING, args parsed."""
+        if image is None:
+            image = self.parse(data)
+        info = LoadInfo(path, image, args, flags)
+        self.setup_load_info(info)
+        self.rewrite_section_headers(info)
+        self.check_modstruct_version(info)
+        mod = self.layout_and_allocate(info)
+        self.add_unformed_module(mod)
+        try:
+            self.module_sig_taint(mod, info)
+            self.percpu_modalloc(mod, info)
+            self.module_unload_init(mod)
+            self.find_module_sections(mod, info)
+            self.check_module_license_and_versions(mod, info)
+            self.simplify_symbols(mod, info)
+            self.apply_relocations(mod, info)
+            self.post_relocation(mod, info)
+            self.move_to_memory(mod, info)
+            self.complete_formation(mod, info)
+            self.parse_args(mod, info)
+        except BaseException:
+            self.free_module(mod)
+            raise
+        return mod
+
+    def parse(self, data: bytes) -> E.ElfImage:
+        """module_sig_check + elf_validity_check: the file as a validated image."""
+        body, signed = E.module_sig_check(data, self.pr)
+        image = E.elf_validity_check(body, self.pr, signed)
+        E.read_symbols(image)
+        return image
+
+    def setup_load_info(self, info: LoadInfo) -> None:
+        img = info.image
+        info.index_info = img.find_sec(".modinfo")          # find_sec: ALLOC'd only
+        if info.index_info:
+            info.modinfo = E.parse_modinfo(img.section_data(info.index_info))
+            info.name = info.get_modinfo("name") or ""
+        if not img.symtab_index:
+            raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
+                             "module has no symbols (stripped?)", level=KERN_WARNING)
+        info.index_mod = img.find_sec(".gnu.linkonce.this_module")
+        if not info.index_mod:
+            raise self._fail(f"{info.name or '(missing .modinfo section or name field)'}: "
+                             "No module found in object", level=KERN_WARNING)
+        if not info.name:
+            mod_data = img.section_data(info.index_mod)
+            off = self.k.target.offset("module.name")
+            info.name = mod_data[off:off + 56].split(b"\0")[0].decode("latin-1")
+        if not info.flags & MODULE_INIT_IGNORE_MODVERSIONS:
+            info.index_vers = img.find_any_sec("__versions")
+        info.index_pcpu = img.find_sec(".data..percpu")
+
+    def rewrite_section_headers(self, info: LoadInfo) -> None:
+        info.sec_flags = {s.index: s.sh_flags for s in info.image.sections}
+        for idx in (info.index_vers, info.index_info):
+            if idx:
+                info.sec_flags[idx] &= ~E.SHF_ALLOC
+        if info.index_vers:
+            blob = info.image.section_data(info.index_vers)
+            for off in range(0, len(blob) - 63, 64):            # struct modversion_info
+                crc = int.from_bytes(blob[off:off + 8], "little")
+                name = blob[off + 8:off + 64].split(b"\0")[0].decode("latin-1")
+                info.versions[name] = crc
+
+    def check_modstruct_version(self, info: LoadInfo) -> None:
+        """The ``module_layout`` CRC in ``__versions`` against the kernel's."""
+        if not self.check_version(info, "module_layout", self.k.target.module_layout_crc):
+            raise LoadError(f"{info.name}: disagrees about version of symbol module_layout",
+                            errno.ENOEXEC)
+
+    def check_version(self, info: LoadInfo, name: str, crc: int | None) -> bool:
+        """check_version(): a CRC in ``__versions`` must match the exporter's.
+
+        Without ``__versions`` (insmod -f, or a kernel built without
+        MODVERSIONS) the load is forced, tainting F.
+        """
+        if crc is None:
+            return True
+        if not info.index_vers:
+            self.try_to_force_load(info, name)
+            return True
+        have = info.versions.get(name)
+        if have is None:
+            # Debian's 6.1 refuses an import without a version (the oracle shows
+            # "no symbol version for X" then "Unknown symbol X (err -22)" on every load)
+            self.pr(KERN_WARNING, f"{info.name}: no symbol version for {name}")
+            return False
+        if have == crc:
+            return True
+        self.pr(KERN_WARNING, f"{info.name}: disagrees about version of symbol {name}")
+        return False
+
+    def layout_and_allocate(self, info: LoadInfo) -> Module:
+        mod = Module(info.name, info.path, modinfo=info.modinfo, image=info.image)
+        mod.args = info.args
+        mod.taints |= info.taints
+        info.mod = mod
+        self.check_modinfo(mod, info)
+        self.module_enforce_rwx_sections(mod, info)
+        for name in (".data..ro_after_init", "__jump_table"):
+            idx = info.image.find_sec(name)
+            if idx:
+                info.sec_flags[idx] |= E.SHF_RO_AFTER_INIT
+        if info.index_pcpu:
+            info.sec_flags[info.index_pcpu] &= ~E.SHF_ALLOC
+        self.layout_sections(mod, info)
+        self.layout_symtab(mod, info)
+        return mod
+
+    def check_modinfo(self, mod: Module, info: LoadInfo) -> None:
+        k = self.k
+        info.prev_proprietary = "P" in k.taints
+        modmagic = info.get_modinfo("vermagic")
+        if info.flags & MODULE_INIT_IGNORE_VERMAGIC:
+            modmagic = None
+        if not modmagic:
+            self.try_to_force_load(info, "bad vermagic")
+        elif not self.same_magic(modmagic, k.target.vermagic, bool(info.index_vers)):
+            raise self._fail(f"{info.name}: version magic '{modmagic}' should be "
+                             f"'{k.target.vermagic}'")
+        if not info.get_modinfo("intree"):
+            if "O" not in k.taints:
+                self.pr(KERN_WARNING, f"{mod.name}: loading out-of-tree module taints kernel.")
+            k.taint.add_module(mod, "O")
+        if info.get_modinfo("retpoline") != "Y":
+            self.pr(KERN_WARNING, f"{mod.name}: loading module not compiled with retpoline compiler.")
+        if info.get_modinfo("staging"):
+            k.taint.add_module(mod, "C")
+            self.pr(KERN_WARNING, f"{mod.name}: module is from the staging directory, the quality is "
+                       "unknown, you have been warned.")
+        license_ = info.get_modinfo("license") or "unspecified"
+        if license_ not in GPL_COMPATIBLE:
+            if "P" not in k.taints:
+                self.pr(KERN_WARNING, f"{mod.name}: module license '{license_}' taints kernel.")
+            k.taint.add_module(mod, "P")
+        if info.get_modinfo("test"):
+            if "N" not in k.taints:
+                self.pr(KERN_WARNING, f"{mod.name}: loading test module taints kernel.")
+            k.taint.add_module(mod, "N")
+
+    @staticmethod
+    def same_magic(amagic: str, bmagic: str, has_crcs: bool) -> bool:
+        """same_magic(): with modversions only the part after the release counts."""
+        if has_crcs:
+            amagic = amagic[len(amagic.split(" ")[0]):]
+            bmagic = bmagic[len(bmagic.split(" ")[0]):]
+        return amagic == bmagic
+
+    def try_to_force_load(self, info: LoadInfo, reason: str) -> None:
+        """try_to_force_load() (CONFIG_MODULE_FORCE_LOAD): warn once, taint F."""
+        if "F" not in self.k.taints:
+            self.pr(KERN_WARNING, f"{info.name}: {reason}: kernel tainted.")
+        self.k.add_taint("F")
+        if info.mod is not None:
+            info.mod.taints.add("F")
+        else:
+            info.taints.add("F")
+
+    def module_enforce_rwx_sections(self, mod: Module, info: LoadInfo) -> None:
+        for sec in info.image.sections:
+            if sec.sh_flags & (E.SHF_WRITE | E.SHF_EXECINSTR) == E.SHF_WRITE | E.SHF_EXECINSTR:
+                raise self._fail(f"{mod.name}: section {sec.name} (index {sec.index}) has "
+                                 "invalid WRITE|EXEC flags")
+
+    def layout_sections(self, mod: Module, info: LoadInfo) -> None:
+        """layout_sections(): core then init, four passes each, page-aligned (STRICT_RWX)."""
+        masks = ((E.SHF_EXECINSTR | E.SHF_ALLOC, 0), (E.SHF_ALLOC, E.SHF_WRITE),
+                 (E.SHF_RO_AFTER_INIT | E.SHF_ALLOC, 0), (E.SHF_WRITE | E.SHF_ALLOC, 0),
+                 (E.SHF_ALLOC, 0))
+        secs = info.image.sections
+        for layout, is_init, tag in ((mod.core, False, 0), (mod.init_layout, True, INIT_OFFSET_MASK)):
+            size = 0
+            for m, (want, not_want) in enumerate(masks):
+                for sec in secs[1:]:
+                    fl = info.sec_flags[sec.index]
+                    if (fl & want) != want or fl & not_want or sec.index in info.sec_offset \
+                            or sec.name.startswith(".init") != is_init:
+                        continue
+                    size = (size + max(sec.sh_addralign, 1) - 1) // max(sec.sh_addralign, 1) \
+                        * max(sec.sh_addralign, 1)
+                    info.sec_offset[sec.index] = size | tag
+                    size += sec.sh_size
+                if m == 0:
+                    size = page_align(size)
+                    layout.text_size = size
+                elif m == 1:
+                    size = page_align(size)
+                    layout.ro_size = size
+                elif m == 2:
+                    size = page_align(size)
+                    layout.ro_after_init_size = size if not is_init else layout.ro_size
+                elif m == 4:
+                    size = page_align(size)
+            layout.size = size
+
+    def layout_symtab(self, mod: Module, info: LoadInfo) -> None:
+        """layout_symtab(): room for the core symbols at the end of core, the full
+        table and its strings at the end of init (kernel/module/kallsyms.c)."""
+        img = info.image
+        symsect = img.sections[img.symtab_index]
+        strsect = img.sections[symsect.sh_link]
+        kallsyms_all = self.k.target.config_enabled("CONFIG_KALLSYMS_ALL")
+
+        def get_offset(size: int, sec) -> int:
+            a = max(sec.sh_addralign, 1)
+            return (size + a - 1) // a * a
+
+        def is_core_symbol(sym) -> bool:
+            if sym.st_shndx == E.SHN_UNDEF or sym.st_shndx >= len(img.sections) or not sym.name:
+                return False
+            if kallsyms_all and sym.st_shndx == info.index_pcpu and info.index_pcpu:
+                return True
+            sec = img.sections[sym.st_shndx]
+            off = info.sec_offset.get(sym.st_shndx)
+            return bool(info.sec_flags[sec.index] & E.SHF_ALLOC) and off is not None and \
+                not off & INIT_OFFSET_MASK and \
+                (kallsyms_all or bool(sec.sh_flags & E.SHF_EXECINSTR))
+
+        init = mod.init_layout
+        sym_off = get_offset(init.size, symsect)
+        init.size = sym_off + symsect.sh_size
+        core = [s for s in img.symbols if s.index == 0 or is_core_symbol(s)]
+        strtab_size = sum(len(s.name.encode("latin-1")) + 1 for s in core)
+        nsrc = len(img.symbols)
+        info.symoffs = get_offset(mod.core.size, symsect)
+        mod.core.size = info.symoffs + 24 * len(core) + strtab_size + len(core)
+        mod.core.size = page_align(mod.core.size)
+        str_off = get_offset(init.size, strsect)
+        init.size = (str_off + strsect.sh_size + 7) // 8 * 8
+        init.size += self.k.target.sizes.get("mod_kallsyms", 32)
+        init.size = page_align(init.size + nsrc)
+
+    def add_unformed_module(self, mod: Module) -> None:
+        old = self.k.modules.get(mod.name)
+        if old is not None:
+            if old.state in (ModuleState.COMING, ModuleState.UNFORMED):
+                raise LoadError(f"{mod.name}: module is already being loaded", errno.EBUSY)
+            raise LoadError(f"{mod.name}: module is already loaded", errno.EEXIST)
+        set_state(self.k, mod, ModuleState.UNFORMED)
+        self.k.modules[mod.name] = mod
+
+    def module_sig_taint(self, mod: Module, info: LoadInfo) -> None:
+        mod.sig_ok = info.image.signed and info.flags == 0   # flags skip the signature check
+        if not mod.sig_ok:
+            if not self.k.sig_warned:
+                self.k.sig_warned = True
+                self.pr(KERN_NOTICE, f"{mod.name}: module verification failed: signature and/or "
+                           "required key missing - tainting kernel")
+            self.k.taint.add_module(mod, "E")
+        if self.k.target.line.license_taint_summary and not info.prev_proprietary \
+                and "P" in self.k.taints:
+            self.pr(KERN_WARNING, f"{mod.name}: module license taints kernel.")
+
+    def percpu_modalloc(self, mod: Module, info: LoadInfo) -> None:
+        if not info.index_pcpu:
+            return
+        sec = info.image.sections[info.index_pcpu]
+        if not sec.sh_size:
+            return
+        align = sec.sh_addralign
+        if align > PAGE_SIZE:
+            self.pr(KERN_WARNING, f"{mod.name}: per-cpu alignment {align} > {PAGE_SIZE}")
+            align = PAGE_SIZE
+        mod.percpu_offset = self.m.alloc_percpu(sec.sh_size, max(align, 8))
+        if mod.percpu_offset is None:
+            raise self._fail(f"{mod.name}: Could not allocate {sec.sh_size} bytes percpu data",
+                             errno.ENOMEM, level=KERN_WARNING) from None
+        mod.percpu_size = sec.sh_size
+
+    def module_unload_init(self, mod: Module) -> None:
+        mod.refcnt = 2          # MODULE_REF_BASE + the reference init holds
+
+    def find_module_sections(self, mod: Module, info: LoadInfo) -> None:
+        """Allocate both regions and fix each section's final address (move_module)."""
+        m = self.m
+        try:                       # module_alloc() fails quietly past MODULES_LEN
+            if mod.core.size:
+                mod.core.base_addr = m.modules.map(mod.core.size)
+            if mod.init_layout.size:
+                mod.init_layout.base_addr = m.modules.map(mod.init_layout.size)
+        except MemoryError:
+            raise LoadError(f"{mod.name}: cannot allocate {mod.core.size} + "
+                            f"{mod.init_layout.size} bytes of module memory", errno.ENOMEM) from None
+        info.core_buf = bytearray(mod.core.size)
+        info.init_buf = bytearray(mod.init_layout.size)
+        for idx, off in info.sec_offset.items():
+            sec = info.image.sections[idx]
+            if off & INIT_OFFSET_MASK:
+                base, buf, off = mod.init_layout.base_addr, info.init_buf, off & ~INIT_OFFSET_MASK
+            else:
+                base, buf = mod.core.base_addr, info.core_buf
+            info.sec_addr[idx] = base + off
+            mod.sections[sec.name] = base + off
+            mod.section_spans[idx] = (base + off, sec.sh_size)
+            if sec.sh_type != E.SHT_NOBITS:
+                buf[off:off + sec.sh_size] = info.image.section_data(idx)
+        mod.struct_addr = info.sec_addr[info.index_mod]
+
+    def check_module_license_and_versions(self, mod: Module, info: LoadInfo) -> None:
+        if mod.name in ("ndiswrapper", "driverloader"):
+            self.k.taint.add_module(mod, "P")
+
+    def simplify_symbols(self, mod: Module, info: LoadInfo) -> None:
+        err = None
+        values = []
+        missing = []
+        gplok = "P" not in mod.taints
+        for sym in info.image.symbols:
+            value = sym.st_value
+            if sym.index == 0:
+                pass
+            elif sym.st_shndx == E.SHN_COMMON:
+                if not sym.name.startswith("__gnu_lto"):
+                    self.pr(KERN_WARNING, f"{mod.name}: please compile with -fno-common")
+                    err = LoadError(f"{mod.name}: please compile with -fno-common", errno.ENOEXEC)
+            elif sym.st_shndx in (E.SHN_ABS, E.SHN_LIVEPATCH):
+                pass
+            elif sym.st_shndx == E.SHN_UNDEF:
+                try:
+                    value = self.resolve_symbol(mod, info, sym.name, gplok)
+                except LoadError as exc:
+                    if exc.errno == errno.ENOENT and sym.bind == E.STB_WEAK:
+                        value = 0
+                    else:
+                        missing.append(sym.name)
+                        self.pr(KERN_WARNING, f"{mod.name}: Unknown symbol {sym.name} (err -{exc.errno})")
+                        err = LoadError(f"{mod.name}: Unknown symbol {sym.name} "
+                                        f"(err -{exc.errno})" + getattr(exc, "hint", ""),
+                                        exc.errno)
+            elif sym.st_shndx == info.index_pcpu and info.index_pcpu:
+                value += mod.percpu_offset
+            elif sym.st_shndx < len(info.image.sections):
+                value += info.sec_addr.get(sym.st_shndx, 0)
+            values.append(value)
+        info.sym_values = values
+        if err is not None:
+            err.missing = missing
+            raise err
+
+    def resolve_symbol(self, mod: Module, info: LoadInfo, name: str, gplok: bool) -> int:
+        """find_symbol + check_version + ref_module; raises LoadError(-ENOENT/-EINVAL)."""
+        ksym = self.k.find_symbol(name, gplok)
+        if ksym is None:
+            raise self.k.symbols.unknown_symbol(name)
+        if ksym.gpl:
+            mod.using_gplonly_symbols = True
+        if not self.inherit_taint(mod, ksym):
+            raise LoadError(f"{mod.name}: Unknown symbol {name}", errno.ENOENT)
+        if not self.check_version(info, name, ksym.crc):
+            raise LoadError(f"{mod.name}: disagrees about version of symbol {name}", errno.EINVAL)
+        if ksym.owner is not None:
+            self.ref_module(mod, ksym.owner)
+        return ksym.addr
+
+    def inherit_taint(self, mod: Module, ksym) -> bool:
+        """inherit_taint(): using a proprietary module's symbols makes a module P."""
+        owner = ksym.owner
+        if owner is None or "P" not in owner.taints:
+            return True
+        if mod.using_gplonly_symbols:
+            self.pr(KERN_ERR, f"{mod.name}: module using GPL-only symbols uses symbols {ksym.name} "
+                       f"from proprietary module {owner.name}.")
+            return False
+        if "P" not in mod.taints:
+            self.pr(KERN_WARNING, f"{mod.name}: module uses symbols {ksym.name} from proprietary module "
+                       f"{owner.name}, inheriting taint.")
+            self.k.taint.add_module(mod, "P")
+        return True
+
+    def ref_module(self, mod: Module, owner: Module) -> None:
+        """Record that ``mod`` uses ``owner`` (holders show in lsmod's Used by)."""
+        if owner in mod.uses:
+            return
+        # strong_try_module_get(): a module still in its init cannot be used yet
+        if owner.state == ModuleState.COMING:
+            raise LoadError(f"{owner.name} is still initialising", errno.EBUSY)
+        if owner.state == ModuleState.GOING or owner.refcnt == 0:
+            raise LoadError(f"{owner.name} is going away", errno.ENOENT)
+        owner.refcnt += 1
+        mod.uses.append(owner)
+        owner.holders.append(mod)
+
+    def apply_relocations(self, mod: Module, info: LoadInfo) -> None:
+        img = info.image
+        nsec = len(img.sections)
+        for sec in img.sections[1:]:
+            target = sec.sh_info
+            if sec.sh_type not in (E.SHT_RELA, E.SHT_REL) or target >= nsec:
+                continue
+            if not info.sec_flags[target] & E.SHF_ALLOC:
+                continue                           # .rela.debug_*, .rela.data..percpu, ...
+            if sec.sh_flags & E.SHF_RELA_LIVEPATCH:
+                raise self._fail(f"{mod.name}: livepatch relocations are not supported")
+            if sec.sh_type == E.SHT_REL:
+                raise self._fail(f"module {mod.name}: REL relocation unsupported")
+            self.apply_relocate_add(mod, info, sec.index, target)
+
+    def apply_relocate_add(self, mod: Module, info: LoadInfo, relsec: int, target: int) -> None:
+        """__apply_relocate_add() of arch/x86/kernel/module.c (Linux 6.1).
+
+        That file prints through ``pr_fmt`` = ``"module: "``. Per entry, 6.1
+        first refuses a nonzero target (printing ``val`` = S + A, before P is
+        subtracted), then checks 32/32S overflow.
+        """
+        off = info.sec_offset[target]
+        buf = info.init_buf if off & INIT_OFFSET_MASK else info.core_buf
+        off &= ~INIT_OFFSET_MASK
+        sec_addr = info.sec_addr[target]
+        values = info.sym_values
+        for r_offset, r_sym, r_type, r_addend in info.image.iter_relas(relsec):
+            cls = RELOCATION_TYPES.get(r_type)
+            if cls is None:
+                raise self._fail(f"module: {mod.name}: Unknown rela relocation: {r_type}")
+            if r_sym >= len(values):
+                raise self._fail(f"{mod.name}: relocation refers to symbol {r_sym} of "
+                                 f"{len(values)}")
+            size = cls.size
+            if not size:
+                continue
+            loc = sec_addr + r_offset
+            pos = off + r_offset
+            if pos + size > len(buf) or pos < 0:
+                raise self._fail(f"{mod.name}: relocation offset {r_offset:#x} outside its section")
+            if any(buf[pos:pos + size]):
+                raise self._fail(
+                    "module: x86/modules: Skipping invalid relocation target, existing value is "
+                    f"nonzero for type {r_type}, loc {self.k.hash_pointer(loc)}, "
+                    f"val {(values[r_sym] + r_addend) & U64:x}")
+            val = cls.value(values[r_sym], r_addend, loc)
+            if cls.overflows(val):
+                self.pr(KERN_ERR, f"module: overflow in relocation type {r_type} val {val:x}")
+                raise self._fail(f"module: `{mod.name}' likely not compiled with -mcmodel=kernel")
+            buf[pos:pos + size] = (val & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+
+    def post_relocation(self, mod: Module, info: LoadInfo) -> None:
+        """percpu_modcopy, kallsyms, ftrace's nops for ``call __fentry__`` sites."""
+        if info.index_pcpu:
+            self.m.write(self.m.percpu_addr + mod.percpu_offset,
+                         info.image.section_data(info.index_pcpu).ljust(mod.percpu_size, b"\0"))
+        entries = []
+        for sym, value in zip(info.image.symbols, info.sym_values):
+            if not sym.name or sym.name[0] == "$" or sym.st_shndx == E.SHN_UNDEF:
+                continue
+            if sym.st_shndx in info.sec_addr:
+                is_core = not info.sec_offset[sym.st_shndx] & INIT_OFFSET_MASK
+            elif sym.st_shndx == info.index_pcpu and info.index_pcpu:
+                is_core = True
+            else:
+                continue           # non-loaded sections (.modinfo) and SHN_ABS
+            entries.append((value, sym.index, sym.name, is_core))
+        mod.add_kallsyms(entries)
+        self.ftrace_module_init(mod, info)
+
+    def ftrace_module_init(self, mod: Module, info: LoadInfo) -> None:
+        """Turn each ``call __fentry__`` listed in __mcount_loc into a 5-byte nop."""
+        idx = info.image.find_sec("__mcount_loc")
+        if not idx:
+            return
+        off = info.sec_offset[idx]
+        buf = info.init_buf if off & INIT_OFFSET_MASK else info.core_buf
+        off &= ~INIT_OFFSET_MASK
+        fentry = self.k.find_symbol("__fentry__", True)
+        for i in range(0, info.image.sections[idx].sh_size, 8):
+            site = int.from_bytes(buf[off + i:off + i + 8], "little")
+            for layout, sbuf in ((mod.core, info.core_buf), (mod.init_layout, info.init_buf)):
+                if layout.contains(site):
+                    pos = site - layout.base_addr
+                    if sbuf[pos] == 0xE8 and fentry is not None:
+                        rel = int.from_bytes(sbuf[pos + 1:pos + 5], "little", signed=True)
+                        if site + 5 + rel == fentry.addr:
+                            sbuf[pos:pos + 5] = FTRACE_NOP5
+
+    def move_to_memory(self, mod: Module, info: LoadInfo) -> None:
+        """Write both regions into the emulator with their permissions (module_enable_*)."""
+        m = self.m
+        for layout, buf in ((mod.core, info.core_buf), (mod.init_layout, info.init_buf)):
+            if not layout.size:
+                continue
+            m.write(layout.base_addr, bytes(buf))
+            self.set_permissions(layout, ro_after_init_done=False)
+
+    def set_permissions(self, layout: Layout, ro_after_init_done: bool) -> None:
+        """RX text, R rodata, ro_after_init (RW until init is done), RW data."""
+        uc = self.m.uc
+        base = layout.base_addr
+        spans = ((0, layout.text_size, PROT_RX), (layout.text_size, layout.ro_size, PROT_R),
+                 (layout.ro_size, layout.ro_after_init_size,
+                  PROT_R if ro_after_init_done else PROT_RW),
+                 (layout.ro_after_init_size, layout.size, PROT_RW))
+        for start, end, prot in spans:
+            if end > start:
+                uc.mem_protect(base + start, end - start, prot)
+
+    def complete_formation(self, mod: Module, info: LoadInfo) -> None:
+        """Read the export tables, refuse duplicates, read init/exit; state COMING."""
+        self.read_ksymtab(mod, info)
+        for name in mod.syms:
+            owner = self.k.symbols.owner(name)
+            if owner is not None:
+                raise self._fail(f"{mod.name}: exports duplicate symbol {name} (owned by {owner})")
+        t = self.k.target
+        mod.init_addr = self.m.read_u64(mod.struct_addr + t.offset("module.init"))
+        mod.exit_addr = self.m.read_u64(mod.struct_addr + t.offset("module.exit"))
+        set_state(self.k, mod, ModuleState.COMING)
+        notify_module_state(self.k, mod)          # prepare_coming_module(): jump labels, ...
+
+    def read_ksymtab(self, mod: Module, info: LoadInfo) -> None:
+        """The ``__ksymtab``/``__ksymtab_gpl`` tables (PREL32 struct kernel_symbol)."""
+        m = self.m
+        for table, crcs, gpl in (("__ksymtab", "__kcrctab", False),
+                                 ("__ksymtab_gpl", "__kcrctab_gpl", True)):
+            idx = info.image.find_sec(table)
+            if not idx:
+                continue
+            base = info.sec_addr[idx]
+            crc_idx = info.image.find_sec(crcs)
+            for i in range(info.image.sections[idx].sh_size // 12):
+                entry = base + 12 * i
+                value = entry + m.read_s32(entry)
+                name = m.read_cstr(entry + 4 + m.read_s32(entry + 4), 512).decode("latin-1")
+                ns_off = m.read_s32(entry + 8)
+                ns = m.read_cstr(entry + 8 + ns_off, 512).decode("latin-1") if ns_off else ""
+                crc = m.read_u32(info.sec_addr[crc_idx] + 4 * i) if crc_idx else None
+                mod.syms[name] = KernelSymbol(name, value, gpl, crc, ns, mod)
+
+    def parse_args(self, mod: Module, info: LoadInfo) -> None:
+        from kemu.module.params import parse_args
+        parse_args(self.k, mod, info)
+
+    def do_init_module(self, mod: Module) -> None:
+        """Run init; LIVE on success, or GOING and freed (exit never runs) on failure."""
+        k = self.k
+        ret = 0
+        if mod.init_addr:
+            try:
+                ret = k.call(mod.init_addr, entry=f"{mod.name} init", module=mod)
+            except EmulationError:
+                self._going(mod)
+                raise
+        self.init_module_done(mod, ret)
+
+    def init_module_done(self, mod: Module, ret: int) -> None:
+        """do_init_module() after init returned ``ret``: LIVE, or GOING and freed."""
+        k = self.k
+        ret = ret & 0xFFFFFFFF
+        ret = ret - (1 << 32) if ret >> 31 else ret
+        mod.init_ret = ret
+        if ret < 0:
+            self._going(mod)
+            raise InitError(f"{mod.name}: init returned {ret}", -ret)
+        if ret > 0:
+            self.pr(KERN_WARNING, f"do_init_module: '{mod.name}'->init suspiciously returned {ret}, it "
+                       "should follow 0/-E convention\ndo_init_module: loading module anyway...")
+            k.bug.init_returned_stack()
+        set_state(k, mod, ModuleState.LIVE)
+        notify_module_state(k, mod)
+        mod.refcnt -= 1                              # module_put() of init's reference
+        self.resolve_init_callers(mod)
+        mod.drop_init_kallsyms()
+        if mod.init_layout.size:
+            self.m.modules.unmap(mod.init_layout.base_addr, mod.init_layout.size)
+            mod.init_layout = Layout()
+        self.set_permissions(mod.core, ro_after_init_done=True)
+
+    def resolve_init_callers(self, mod: Module) -> None:
+        """Name the call sites in init code of live heap objects before init is freed."""
+        from kemu.machine.debuginfo import LazySite
+        heap = self.k.heap
+        for obj in [*heap.live.values(), *heap.quarantine.values(), *heap.kfence_pages.values()]:
+            if obj.caller_addr and not obj.caller_text and mod.init_layout.contains(obj.caller_addr):
+                obj.caller_text = LazySite(self.k, obj.caller_addr)
+            if obj.free_caller and not obj.free_text and mod.init_layout.contains(obj.free_caller):
+                obj.free_text = LazySite(self.k, obj.free_caller)
+
+    def _going(self, mod: Module) -> None:
+        set_state(self.k, mod, ModuleState.GOING)
+        notify_module_state(self.k, mod)
+        self.k.findings.check_left_behind(mod)
+        mod.refcnt -= 1
+        self.free_module(mod)
+
+    def free_module(self, mod: Module) -> None:
+        """Unlink and unmap a module (free_module)."""
+        k = self.k
+        if k.modules.get(mod.name) is mod:
+            del k.modules[mod.name]
+        args_addr = k.module_args.pop(mod.name, None)     # kfree(mod->args)
+        if args_addr is not None and k.heap.find(args_addr) is not None:
+            k.heap.free(args_addr)
+        for owner in mod.uses:                  # module_unload_free(): drop our references
+            if mod in owner.holders:
+                owner.holders.remove(mod)
+                owner.refcnt -= 1
+        mod.uses = []
+        for layout in (mod.core, mod.init_layout):
+            if layout.size and layout.base_addr:
+                try:
+                    self.m.modules.unmap(layout.base_addr, layout.size)
+                except Exception:       # already unmapped (init region after a fault)
+                    pass
+        k.freed_modules.append(mod)
+
+    def _fail(self, message: str, err: int = errno.ENOEXEC, level: int = 3) -> LoadError:
+        self.pr(level, message)
+        return LoadError(message, err)
+
+
+_IMAGE_CACHE: dict = {}
+_IMAGE_CACHE_MAX = 64
+
+
+def parsed_image(data: bytes, loader):
+    """The validated ElfImage of a module file, parsed once per process.
+
+    Parsing is deterministic and the image is never modified by a load, so
+    identical bytes share one image. Files that fail the checks are parsed
+    (and fail, with the kernel's messages) every time.
+    """
+    key = hashlib.sha256(data).digest()
+    image = _IMAGE_CACHE.get(key)
+    if image is None:
+        logged = len(loader.k.log.records)
+        image = loader.parse(data)
+        if len(loader.k.log.records) != logged:
+            return image              # parsing printed something: it must print it every time
+        if len(_IMAGE_CACHE) >= _IMAGE_CACHE_MAX:
+            _IMAGE_CACHE.pop(next(iter(_IMAGE_CACHE)))
+        _IMAGE_CACHE[key] = image
+    return image

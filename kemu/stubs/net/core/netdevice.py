@@ -1,0 +1,337 @@
+"""net/core/dev.c, net/ethernet/eth.c: allocating and registering network devices.
+
+A ``struct net_device`` is laid out as ``alloc_netdev_mqs`` lays it out: one
+zeroed allocation, the device aligned to NETDEV_ALIGN and its private area
+after it (``netdev_priv``), ``padded`` recording the alignment, the TX and RX
+queue arrays, ``dev_addr`` pointing into a ``netdev_hw_addr`` as
+``dev_addr_init`` sets it, then the driver's ``setup`` (``ether_setup`` for
+``alloc_etherdev_mqs``: Ethernet type, lengths, MTU range, broadcast
+address, flags and queue length). ``register_netdev`` (rtnl held) resolves a
+``%d`` name to the lowest free unit, refuses a taken name (-EEXIST), calls
+``ndo_init``, gives the next ifindex (1 is lo), marks the device present and
+registered and runs the netdevice notifier chain (NETDEV_REGISTER);
+``unregister_netdev`` runs NETDEV_UNREGISTER, ``ndo_uninit``, and frees the
+device when ``needs_free_netdev`` asks. A device still registered after its
+module's exit is reported. ``netif_carrier_on/off`` keep __LINK_STATE_NOCARRIER
+(the linkwatch event is not modelled); ``netdev_<level>()`` print as
+``__netdev_printk`` does. Not modelled: opening a device (nothing brings it
+up), transmit and receive (/proc/net/dev lists lo and the registered devices,
+every counter 0), ``eth_header_ops`` (header_ops stays NULL), sysfs entries.
+
+Python API: ``net_devices(k) -> [(name, ifindex, owner module name or None)]``.
+"""
+from __future__ import annotations
+
+import errno
+import re
+
+from kemu import export
+from kemu.kernel.log import KERN_ERR
+
+from ...fs.internal import cstr, kfree, kzalloc, rd, rd_s32, vformat, wr
+from .dev import _NetdevChain
+
+FIRST_IFINDEX = 2          # dev_new_index() on a machine whose only device is lo (1)
+
+
+class NetDevices:
+    """Per-kernel registered net devices: address -> name, and the ifindex counter."""
+
+    def __init__(self, k):
+        self.k = k
+        self.names: dict[int, str] = {}
+        self.owner: dict[int, object] = {}
+        self.ifindex = FIRST_IFINDEX - 1
+        self.eth_fmt = k.machine.alloc_kdata(len(b"eth%d\0"), 1)     # alloc_etherdev's name
+        k.machine.write(self.eth_fmt, b"eth%d\0")
+
+
+def net_devices(k) -> list:
+    nd = k.model(NetDevices)
+    return [(name, rd_s32(k, dev, "net_device.ifindex"),
+             getattr(nd.owner.get(dev), "name", None)) for dev, name in nd.names.items()]
+
+
+def _c(k, name):
+    return k.target.const(name)
+
+
+def proc_net_dev(k) -> str:
+    """/proc/net/dev (dev_seq_show): lo, then the registered devices by ifindex.
+
+    No packet moves through kemu's devices, so every counter is 0 (a driver's own
+    ndo_get_stats64 is not consulted)."""
+    lines = ["Inter-|   Receive                                                |  Transmit",
+             " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
+             "packets errs drop fifo colls carrier compressed"]
+    fmt = "%6s: %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d"
+    for name, _ifindex, _owner in [("lo", 1, None)] + sorted(net_devices(k), key=lambda d: d[1]):
+        lines.append(fmt % ((name,) + (0,) * 16))
+    return "\n".join(lines) + "\n"
+
+
+def _align(value: int, a: int) -> int:
+    return (value + a - 1) & ~(a - 1)
+
+
+# ------------------------------------------------------------------ allocation
+@export("struct net_device *alloc_netdev_mqs(int sizeof_priv, const char *name, "
+        "unsigned char name_assign_type, void (*setup)(struct net_device *), "
+        "unsigned int txqs, unsigned int rxqs)")
+def alloc_netdev_mqs(k, sizeof_priv, name, name_assign_type, setup, txqs, rxqs):
+    t = k.target
+    if txqs < 1:
+        k.log.emit(KERN_ERR, "alloc_netdev: Unable to allocate device with zero queues")
+        return 0
+    if rxqs < 1:
+        k.log.emit(KERN_ERR, "alloc_netdev: Unable to allocate device with zero RX queues")
+        return 0
+    align = _c(k, "NETDEV_ALIGN")
+    alloc_size = _align(t.sizeof("net_device"), align) + sizeof_priv + align - 1
+    p = kzalloc(k, alloc_size)
+    dev = _align(p, align)
+    wr(k, dev, "net_device.padded", dev - p, 2)
+    # dev_addr_init(): the device address lives in a netdev_hw_addr of MAX_ADDR_LEN bytes
+    ha = kzalloc(k, t.sizeof("netdev_hw_addr"))
+    wr(k, dev, "net_device.dev_addr", ha + t.offset("netdev_hw_addr.addr"))
+    wr(k, dev, "net_device.reg_state", _c(k, "NETREG_UNINITIALIZED"), 1)
+    k.machine.write(dev + t.offset("net_device.name"),
+                    k.machine.read_cstr(name, _c(k, "IFNAMSIZ") - 1) + b"\0")
+    wr(k, dev, "net_device.name_assign_type", name_assign_type, 1)
+    for kind, n, qtype in (("tx", txqs, "netdev_queue"), ("rx", rxqs, "netdev_rx_queue")):
+        qs = kzalloc(k, n * t.sizeof(qtype))
+        for i in range(n):
+            wr(k, qs + i * t.sizeof(qtype), f"{qtype}.dev", dev)
+        wr(k, dev, f"net_device._{kind}", qs)
+        wr(k, dev, f"net_device.num_{kind}_queues", n, 4)
+        wr(k, dev, f"net_device.real_num_{kind}_queues", n, 4)
+    yield k.call_request(setup, dev)
+    return dev
+
+
+@export("struct net_device *alloc_etherdev_mqs(int sizeof_priv, unsigned int txqs, "
+        "unsigned int rxqs)")
+def alloc_etherdev_mqs(k, sizeof_priv, txqs, rxqs):
+    return (yield from alloc_netdev_mqs(k, sizeof_priv, k.model(NetDevices).eth_fmt,
+                                        _c(k, "NET_NAME_ENUM"), k.export_addr("ether_setup"),
+                                        txqs, rxqs))
+
+
+@export("void ether_setup(struct net_device *dev)")
+def ether_setup(k, dev):
+    wr(k, dev, "net_device.type", _c(k, "ARPHRD_ETHER"), 2)
+    wr(k, dev, "net_device.hard_header_len", _c(k, "ETH_HLEN"), 2)
+    wr(k, dev, "net_device.min_mtu", _c(k, "ETH_MIN_MTU"), 4)
+    wr(k, dev, "net_device.max_mtu", _c(k, "ETH_DATA_LEN"), 4)
+    wr(k, dev, "net_device.mtu", _c(k, "ETH_DATA_LEN"), 4)
+    wr(k, dev, "net_device.addr_len", _c(k, "ETH_ALEN"), 1)
+    wr(k, dev, "net_device.tx_queue_len", 1000, 4)     # DEFAULT_TX_QUEUE_LEN (pkt_sched.h)
+    wr(k, dev, "net_device.flags", _c(k, "IFF_BROADCAST") | _c(k, "IFF_MULTICAST"), 4)
+    k.machine.write(dev + k.target.offset("net_device.broadcast"), b"\xff" * _c(k, "ETH_ALEN"))
+
+
+@export("void free_netdev(struct net_device *dev)")
+def free_netdev(k, dev):
+    if not dev:
+        return
+    state = rd(k, dev, "net_device.reg_state", 1)
+    if state not in (_c(k, "NETREG_UNINITIALIZED"), _c(k, "NETREG_UNREGISTERED"),
+                     _c(k, "NETREG_RELEASED"), _c(k, "NETREG_DUMMY")):
+        k.finding("net device", f"free_netdev() of {cstr(k, dev)} while it is registered",
+                  k.current_module())
+        return
+    t = k.target
+    kfree(k, rd(k, dev, "net_device._tx"))
+    kfree(k, rd(k, dev, "net_device._rx"))
+    kfree(k, rd(k, dev, "net_device.dev_addr") - t.offset("netdev_hw_addr.addr"))
+    wr(k, dev, "net_device.reg_state", _c(k, "NETREG_RELEASED"), 1)
+    kfree(k, dev - rd(k, dev, "net_device.padded", 2))
+
+
+# ------------------------------------------------------------------ registration
+def _notify(k, val: int, dev: int):
+    """call_netdevice_notifiers(): each block of netdev_chain, in priority order."""
+    info = kzalloc(k, k.target.sizeof("netdev_notifier_info"), "netdev_notifier_info")
+    wr(k, info, "netdev_notifier_info.dev", dev)
+    ret, stop, ok = 0, _c(k, "NOTIFY_STOP_MASK"), _c(k, "NOTIFY_OK")
+    for nb in list(k.model(_NetdevChain).blocks):
+        ret = (yield k.call_request(rd(k, nb, "notifier_block.notifier_call"), nb, val,
+                                    info)) & 0xFFFFFFFF
+        if ret & stop:
+            break
+    kfree(k, info)
+    ret &= ~stop
+    return ok - ret if ret > ok else 0                        # notifier_to_errno()
+
+
+def _alloc_name(k, dev) -> int:
+    """dev_get_valid_name(): 0 with the name resolved, or -errno."""
+    nd = k.model(NetDevices)
+    name = cstr(k, dev + k.target.offset("net_device.name"), 16)
+    if not name or len(name) >= _c(k, "IFNAMSIZ") or name in (".", "..") or \
+            any(ch in name for ch in "/: ") or name.count("%") > 1:
+        return -errno.EINVAL
+    if "%" in name:
+        if not re.fullmatch(r"[^%]*%d[^%]*", name):
+            return -errno.EINVAL
+        taken = set(nd.names.values())
+        unit = next(i for i in range(len(taken) + 1) if name.replace("%d", str(i)) not in taken)
+        name = name.replace("%d", str(unit))
+        if len(name) >= _c(k, "IFNAMSIZ"):
+            return -errno.ENFILE
+    elif name in nd.names.values() or name == "lo":
+        return -errno.EEXIST
+    k.machine.write(dev + k.target.offset("net_device.name"), name.encode() + b"\0")
+    return 0
+
+
+@export("int call_netdevice_notifiers(unsigned long val, struct net_device *dev)")
+def call_netdevice_notifiers(k, val, dev):
+    return (yield from _notify(k, val, dev))
+
+
+@export("int register_netdevice(struct net_device *dev)")
+def register_netdevice(k, dev):
+    nd = k.model(NetDevices)
+    err = _alloc_name(k, dev)
+    if err:
+        return err
+    ops = rd(k, dev, "net_device.netdev_ops")
+    init = rd(k, ops, "net_device_ops.ndo_init") if ops else 0
+    if init:
+        from ...fs.internal import s32
+        ret = s32((yield k.call_request(init, dev)))
+        if ret:
+            return -errno.EIO if ret > 0 else ret
+    nd.ifindex += 1
+    wr(k, dev, "net_device.ifindex", nd.ifindex, 4)
+    state = rd(k, dev, "net_device.state")
+    wr(k, dev, "net_device.state", state | 1 << _c(k, "__LINK_STATE_PRESENT"))
+    wr(k, dev, "net_device.reg_state", _c(k, "NETREG_REGISTERED"), 1)
+    name = cstr(k, dev + k.target.offset("net_device.name"), 16)
+    nd.names[dev] = name
+    nd.owner[dev] = k.current_module()
+    k.register("net device", dev, k.current_module(), f"net device {name}")
+    yield from _notify(k, _c(k, "NETDEV_REGISTER"), dev)
+    return 0
+
+
+@export("int register_netdev(struct net_device *dev)")
+def register_netdev(k, dev):
+    """rtnl_lock(); register_netdevice(); rtnl_unlock()."""
+    return (yield from register_netdevice(k, dev))
+
+
+def _unregister(k, dev):
+    nd = k.model(NetDevices)
+    if dev not in nd.names:
+        k.finding("net device", f"unregister of {cstr(k, dev)}, which is not registered",
+                  k.current_module())
+        return
+    wr(k, dev, "net_device.reg_state", _c(k, "NETREG_UNREGISTERING"), 1)
+    yield from _notify(k, _c(k, "NETDEV_UNREGISTER"), dev)
+    ops = rd(k, dev, "net_device.netdev_ops")
+    uninit = rd(k, ops, "net_device_ops.ndo_uninit") if ops else 0
+    if uninit:
+        yield k.call_request(uninit, dev)
+    del nd.names[dev]
+    nd.owner.pop(dev, None)
+    k.unregister("net device", dev)
+    state = rd(k, dev, "net_device.state")
+    wr(k, dev, "net_device.state", state & ~(1 << _c(k, "__LINK_STATE_PRESENT")))
+    wr(k, dev, "net_device.reg_state", _c(k, "NETREG_UNREGISTERED"), 1)
+    # netdev_run_todo()
+    destructor = rd(k, dev, "net_device.priv_destructor")
+    if destructor:
+        yield k.call_request(destructor, dev)
+    if rd(k, dev, "net_device.needs_free_netdev", 1):
+        free_netdev(k, dev)
+
+
+@export("void unregister_netdevice_queue(struct net_device *dev, struct list_head *head)")
+def unregister_netdevice_queue(k, dev, head):
+    yield from _unregister(k, dev)
+
+
+@export("void unregister_netdev(struct net_device *dev)")
+def unregister_netdev(k, dev):
+    yield from _unregister(k, dev)
+
+
+@export("void dev_addr_mod(struct net_device *dev, unsigned int offset, const void *addr, "
+        "size_t len)")
+def dev_addr_mod(k, dev, offset, addr, len_):
+    """net/core/dev_addr_lists.c: bytes of the device address (eth_hw_addr_set and friends)."""
+    k.machine.write(rd(k, dev, "net_device.dev_addr") + offset, k.machine.read(addr, len_))
+
+
+# ------------------------------------------------------------------ state
+def _state_bit(k, dev, bit: str, on: bool) -> bool:
+    """Set or clear one bit of dev->state; returns whether it changed."""
+    state = rd(k, dev, "net_device.state")
+    mask = 1 << _c(k, bit)
+    new = state | mask if on else state & ~mask
+    wr(k, dev, "net_device.state", new)
+    return new != state
+
+
+@export("void netif_carrier_on(struct net_device *dev)")
+def netif_carrier_on(k, dev):
+    _state_bit(k, dev, "__LINK_STATE_NOCARRIER", False)
+
+
+@export("void netif_carrier_off(struct net_device *dev)")
+def netif_carrier_off(k, dev):
+    _state_bit(k, dev, "__LINK_STATE_NOCARRIER", True)
+
+
+# ------------------------------------------------------------------ netdev_printk
+_REG_STATE = {"NETREG_UNINITIALIZED": " (uninitialized)", "NETREG_REGISTERED": "",
+              "NETREG_UNREGISTERING": " (unregistering)", "NETREG_UNREGISTERED": " (unregistered)",
+              "NETREG_RELEASED": " (released)", "NETREG_DUMMY": " (dummy)"}
+
+
+def netdev_prefix(k, dev) -> bytes:
+    """__netdev_printk()'s prefix (with or without a parent device)."""
+    if not dev:
+        return b"(NULL net_device): "
+    name = cstr(k, dev + k.target.offset("net_device.name"), 16)
+    if not name or "%" in name:
+        name = "(unnamed net_device)"                      # netdev_name()
+    state = rd(k, dev, "net_device.reg_state", 1)
+    suffix = next((s for c, s in _REG_STATE.items() if _c(k, c) == state), " (unknown)")
+    if suffix == " (unknown)":
+        from ...lib.kemu_warn import warn_once
+        warn_once(k, "include/linux/netdevice.h:5190", "netdev_reg_state",
+                  f"{name}: unknown reg_state {state}")
+    parent = rd(k, dev + k.target.offset("net_device.dev"), "device.parent")
+    text = f"{name}{suffix}: "
+    if parent:
+        from ...drivers.base.core import dev_driver_string_of, dev_name
+        text = f"{dev_driver_string_of(k, parent)} {dev_name(k, parent)} {text}"
+    return text.encode("utf-8", "surrogateescape")
+
+
+def _netdev_level(name: str, level: int):
+    def fn(k, dev, fmt, va):
+        from ...kernel.printk import vprintk_emit
+        vprintk_emit(k, bytes([1, 0x30 + level]) + netdev_prefix(k, dev) + vformat(k, fmt, va))
+    fn.__name__ = name
+    fn.__doc__ = f"{name}(): __netdev_printk at KERN_{level}."
+    export(f"void {name}(const struct net_device *dev, const char *format, ...)")(fn)
+
+
+for _name, _level in (("netdev_emerg", 0), ("netdev_alert", 1), ("netdev_crit", 2),
+                      ("netdev_err", 3), ("netdev_warn", 4), ("netdev_notice", 5),
+                      ("netdev_info", 6)):
+    _netdev_level(_name, _level)
+
+
+@export("void netdev_printk(const char *level, const struct net_device *dev, "
+        "const char *format, ...)")
+def netdev_printk(k, level, dev, fmt, va):
+    from ...drivers.base.dev_printk import _level_of
+    from ...kernel.printk import vprintk_emit
+    lvl, _rest = _level_of(k, level)
+    head = bytes([1, 0x30 + lvl]) if lvl >= 0 else b""
+    vprintk_emit(k, head + netdev_prefix(k, dev) + vformat(k, fmt, va))
