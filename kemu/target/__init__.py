@@ -514,6 +514,12 @@ def generator_digest() -> str:
     h = hashlib.sha256()
     for name in ("gen.py", "probe.c"):
         h.update((here / name).read_bytes())
+    # the members models declare next to themselves (gen.declared_members())
+    call = re.compile(r"^members\([^)]*\)", re.M)
+    for path in sorted((here.parent / "stubs").rglob("*.py")):
+        text = path.read_text()
+        if "members(" in text:
+            h.update("".join(call.findall(text)).encode())
     return h.hexdigest()[:16]
 
 

@@ -2,11 +2,18 @@
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import (FRONTENDS, alg_field, alg_of_tfm, alloc_tfm, const, member, off,
                        prepare_base, register_alg, register_many, s32, set_tfm_flags,
                        simple_frontend, temp_buffer, tfm_alg, tfm_flags, unregister_alg,
                        unregister_many)
+
+members("struct crypto_async_request", "tfm")
+members("struct aead_alg", "setkey", "setauthsize", "encrypt", "decrypt", "ivsize",
+        "maxauthsize", "chunksize", "base")
+members("struct crypto_aead", "authsize", "base")
+members("struct aead_request", "base", "cryptlen")
 
 PAGE_SIZE = 4096
 ENOKEY = 126

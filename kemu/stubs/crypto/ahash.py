@@ -2,6 +2,7 @@
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import const, member, off, prepare_base, register_alg, register_many, \
     unregister_alg, unregister_many
@@ -60,6 +61,17 @@ from .internal import (FRONTENDS, Frontend, TypeObjects, alg_extsize, alg_field,
                        create_tfm, cstr, destroy_tfm, find_alg, is_err, mod_put, private,
                        private_addr, ptr_err, s32, set_tfm_flags, temp_buffer, tfm_alg,
                        tfm_ctx, tfm_field, tfm_flags)
+
+members("struct shash_alg", "base")
+members("struct crypto_shash", "base")
+members("struct shash_desc", "tfm")
+members("struct hash_alg_common", "digestsize", "statesize", "base")
+members("struct ahash_alg", "finup", "setkey", "halg", "init", "update", "final", "digest",
+        "export", "import", "init_tfm", "exit_tfm")
+members("struct crypto_ahash", "base", "init", "update", "final", "finup", "digest", "export",
+        "import", "setkey", "reqsize")
+members("struct ahash_request", "base", "result", "nbytes", "src", "priv")
+members("struct crypto_async_request", "tfm", "complete")
 
 ENOKEY = 126
 PAGE_SIZE = 4096

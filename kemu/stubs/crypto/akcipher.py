@@ -2,9 +2,17 @@
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import (alloc_tfm, member, off, prepare_base, private, private_addr,
                        register_alg, simple_frontend, unregister_alg)
+
+members("struct akcipher_alg", "set_priv_key", "base", "sign", "verify", "encrypt", "decrypt",
+        "set_pub_key", "max_size", "init", "exit", "reqsize")
+members("struct kpp_alg", "base", "set_secret", "generate_public_key", "compute_shared_secret",
+        "max_size", "init", "exit", "reqsize")
+members("struct crypto_kpp", "base")
+members("struct crypto_akcipher", "base")
 
 
 @private("int akcipher_default_op(struct akcipher_request *req)")

@@ -5,10 +5,16 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ..lib.kemu_warn import bug
 from .internal import (const, crypto, cstr, list_add, list_del_init, off, owner_of,
                        register_alg, register_many, unregister_alg, unregister_many)
+
+members("struct crypto_alg", "cra_list", "cra_flags", "cra_refcnt")
+members("struct crypto_template", "list", "module", "name", "instances")
+members("struct crypto_async_request", "list", "flags")
+members("struct crypto_queue", "list", "backlog", "qlen", "max_qlen")
 
 
 @export("int crypto_register_alg(struct crypto_alg *alg)", fails="-EEXIST")

@@ -4,10 +4,15 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from .internal import (Alg, Frontend, alg_extsize, alg_field, alg_lookup, const, create_tfm,
                        crypto, cstr, destroy_tfm, err_ptr, is_err, list_init, mod_get, mod_put,
                        off)
+
+members("struct crypto_alg", "cra_name", "cra_driver_name")
+members("struct crypto_async_request", "data")
+members("struct crypto_wait", "completion", "err")
 
 
 @data("struct list_head crypto_alg_list")

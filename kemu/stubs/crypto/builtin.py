@@ -12,10 +12,22 @@ from __future__ import annotations
 import struct
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..lib import aes as AES
 from .internal import (CRYPTO_MSG_BOOT, Alg, const, crypto_notifier, list_add, list_init, off,
                        private, private_addr, tfm_ctx)
+
+members("struct shash_alg", "descsize", "digestsize", "statesize", "base", "init", "update",
+        "final", "finup", "digest", "export", "import", "setkey", "init_tfm", "exit_tfm")
+members("struct crypto_alg", "cra_list", "cra_users", "cra_flags", "cra_blocksize",
+        "cra_ctxsize", "cra_priority", "cra_refcnt", "cra_name", "cra_driver_name", "cra_type",
+        "cra_u", "cra_alignmask", "cra_init", "cra_exit", "cra_destroy")
+members("struct cipher_alg", "cia_min_keysize", "cia_max_keysize", "cia_setkey", "cia_encrypt",
+        "cia_decrypt")
+members("struct sha256_state", "state", "count", "buf")
+members("struct sha1_state", "state", "count", "buffer")
+members("struct md5_state", "hash", "block", "byte_count")
 
 M = 0xFFFFFFFF
 

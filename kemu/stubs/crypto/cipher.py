@@ -2,8 +2,11 @@
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import alg_field, off, s32, temp_buffer, tfm_alg
+
+members("struct crypto_alg", "cra_u")
 
 
 def _cia(k, tfm, member):

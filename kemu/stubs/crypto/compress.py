@@ -1,8 +1,15 @@
 """crypto/scompress.c and crypto/acompress.c: compression algorithms."""
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import off, prepare_base, register_alg, register_many, unregister_alg, \
     unregister_many
+
+members("struct scomp_alg", "base", "alloc_ctx", "free_ctx", "compress", "decompress")
+members("struct acomp_alg", "base", "compress", "decompress", "dst_free", "init", "exit",
+        "reqsize")
+members("struct crypto_scomp", "base")
+members("struct crypto_acomp", "compress", "decompress", "dst_free", "reqsize", "base")
 
 
 def register_scomp(k, alg):

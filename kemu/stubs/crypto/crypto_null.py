@@ -8,9 +8,20 @@ functions modules reach through the algorithm structures.
 from __future__ import annotations
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import (Alg, const, destroy_tfm, is_err, list_add, list_init, off, private,
                        private_addr, temp_buffer)
+
+members("struct shash_alg", "digestsize", "base")
+members("struct crypto_alg", "cra_list", "cra_users", "cra_flags", "cra_blocksize",
+        "cra_priority", "cra_refcnt", "cra_name", "cra_driver_name", "cra_u")
+members("struct skcipher_alg", "base", "encrypt", "decrypt")
+members("struct crypto_skcipher", "reqsize", "base")
+members("struct skcipher_walk", "src", "src.virt.addr", "dst", "dst.virt.addr",
+        "src.virt.page", "src.phys.page", "src.phys.offset", "dst.virt.page", "dst.phys.page",
+        "dst.phys.offset", "in", "nbytes", "out", "total", "buffers", "page", "buffer", "oiv",
+        "iv", "ivsize", "flags", "blocksize", "stride", "alignmask")
 
 NULL_BLOCK_SIZE, NULL_KEY_SIZE, NULL_IV_SIZE, NULL_DIGEST_SIZE = 1, 0, 0, 0
 

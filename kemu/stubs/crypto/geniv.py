@@ -9,12 +9,25 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..mm.slab import kfree_addr, kmalloc
 from .internal import (TypeObjects, alg_field, const, cstr, err_ptr, is_err, off, private,
                        private_addr, ptr_err, s32, tfm_alg, tfm_ctx)
 from .template import (_crypto_instance, crypto_attr_alg_name, crypto_check_attr_type,
                        drop_spawn, grab_spawn)
+
+members("struct crypto_alg", "cra_ctxsize")
+members("struct crypto_template", "name")
+members("struct crypto_spawn", "alg", "frontend", "list", "inst", "next", "mask", "dead",
+        "registered")
+members("struct aead_alg", "setkey", "setauthsize", "ivsize", "maxauthsize", "base")
+members("struct crypto_aead", "reqsize", "base")
+members("struct rng_alg", "generate", "base")
+members("struct crypto_rng", "base")
+members("struct aead_instance", "free", "alg")
+members("struct crypto_aead_spawn", "base")
+members("struct aead_geniv_ctx", "lock", "child", "sknull")
 
 
 def _aead_ctx(k, aead):

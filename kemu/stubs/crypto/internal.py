@@ -13,10 +13,17 @@ import errno
 from dataclasses import dataclass
 
 from kemu.abi.toolkit import err_ptr, is_err, ptr_err, s32, static, static_addr  # noqa: F401
+from kemu.abi.exports import members
 
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn
 from ..mm.slab import kfree_addr, kmalloc
+
+members("struct crypto_alg", "cra_list", "cra_users", "cra_flags", "cra_refcnt", "cra_name",
+        "cra_driver_name", "cra_type")
+# crypto, scatterlists, lib (stubs/crypto, stubs/lib, stubs/fs/nls.py)
+members("struct crypto_tfm", "refcnt", "crt_flags", "node", "exit", "__crt_alg")
+members("struct crypto_type", "type", "maskclear", "maskset", "tfmsize")
 
 U64 = (1 << 64) - 1
 NUMA_NO_NODE = -1

@@ -13,6 +13,15 @@ Python API: ``proc_crypto(k) -> str`` (the /proc/crypto text).
 from __future__ import annotations
 
 from .internal import alg_field, const, crypto, cstr, off, rd32, TypeObjects
+from kemu.abi.exports import members
+
+members("struct shash_alg", "digestsize")
+members("struct crypto_alg", "cra_list", "cra_refcnt", "cra_name", "cra_driver_name", "cra_u")
+members("struct cipher_alg", "cia_min_keysize", "cia_max_keysize")
+members("struct hash_alg_common", "digestsize", "base")
+members("struct skcipher_alg", "min_keysize", "max_keysize", "ivsize", "chunksize", "walksize")
+members("struct aead_alg", "ivsize", "maxauthsize", "init", "exit")
+members("struct rng_alg", "seedsize", "set_ent")
 
 
 def _yes_no(flag: bool) -> str:

@@ -2,12 +2,16 @@
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from .internal import (FRONTENDS, Frontend, alloc_tfm, destroy_tfm, is_err, member, off,
                        prepare_base, register_alg, register_many, s32, tfm_alg, unregister_alg,
                        unregister_many)
 from ..lib.random import Crng
 from ..mm.slab import kfree_addr, kmalloc
+
+members("struct rng_alg", "seed", "seedsize", "base")
+members("struct crypto_rng", "base")
 
 PAGE_SIZE = 4096
 

@@ -5,11 +5,19 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import (FRONTENDS, Frontend, alg_field, alloc_tfm, const, destroy_tfm, find_alg,
                        is_err, mod_put, off, private, private_addr, register_alg, register_many,
                        s32, set_tfm_flags, temp_buffer, tfm_alg, tfm_field, tfm_flags,
                        unregister_alg, unregister_many)
+
+members("struct shash_alg", "descsize", "digestsize", "statesize", "base")
+members("struct crypto_alg", "cra_flags", "cra_type")
+members("struct crypto_type", "extsize", "ctxsize", "init", "init_tfm", "show", "report",
+        "free")
+members("struct crypto_shash", "descsize", "base")
+members("struct shash_desc", "tfm")
 
 ENOKEY = 126
 

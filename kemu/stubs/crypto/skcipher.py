@@ -2,11 +2,18 @@
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import (alg_field, alg_of_tfm, alloc_tfm, const, cstr, find_alg, member,
                        mod_put, off, prepare_base,
                        register_alg, register_many, s32, set_tfm_flags, simple_frontend,
                        temp_buffer, tfm_alg, tfm_flags, unregister_alg, unregister_many)
+
+members("struct crypto_async_request", "tfm")
+members("struct skcipher_alg", "setkey", "min_keysize", "max_keysize", "ivsize", "chunksize",
+        "walksize", "base")
+members("struct crypto_skcipher", "base")
+members("struct skcipher_request", "base")
 
 PAGE_SIZE = 4096
 ENOKEY = 126

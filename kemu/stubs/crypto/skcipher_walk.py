@@ -10,10 +10,19 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..lib.scatterlist import SG, nth_page, page_address
 from ..mm.slab import kfree_addr, kmalloc
 from .internal import alg_field, const, member, off, tfm_alg
+
+members("struct crypto_async_request", "tfm", "flags")
+members("struct skcipher_alg", "ivsize", "walksize", "base")
+members("struct skcipher_request", "cryptlen", "iv", "src", "dst", "base")
+members("struct aead_alg", "ivsize", "chunksize", "base")
+members("struct crypto_aead", "authsize", "base")
+members("struct aead_request", "base", "assoclen", "cryptlen", "iv", "src", "dst")
+members("struct scatter_walk", "sg", "offset")
 
 PAGE_SIZE, PAGE_SHIFT = 4096, 12
 # enum in crypto/skcipher.c (not in the headers)

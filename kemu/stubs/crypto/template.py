@@ -12,6 +12,7 @@ import errno
 from dataclasses import dataclass, field
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn_once
@@ -21,6 +22,22 @@ from .internal import (CRYPTO_MSG_ALG_REQUEST, CRYPTO_MSG_ALG_UNREGISTER, FRONTE
                        crypto, crypto_notifier, cstr, err_ptr, find_alg, is_err, list_add,
                        list_del_init, list_init, mod_get, mod_put, off, owner_of, private,
                        private_addr, ptr_err, s32, set_alg_flags)
+
+members("struct crypto_alg", "cra_list", "cra_users", "cra_ctxsize", "cra_refcnt", "cra_name",
+        "cra_driver_name", "cra_u", "cra_module")
+members("struct crypto_template", "module", "create", "name")
+members("struct crypto_instance", "tmpl", "spawns", "alg", "list", "free_work")
+members("struct cipher_alg", "cia_min_keysize", "cia_max_keysize")
+members("struct hash_alg_common", "base")
+members("struct ahash_alg", "halg")
+members("struct skcipher_alg", "setkey", "init", "exit", "min_keysize", "max_keysize",
+        "ivsize", "base")
+members("struct crypto_skcipher", "base")
+members("struct crypto_attr_alg", "name")
+members("struct crypto_attr_type", "type", "mask")
+members("struct skcipher_instance", "free", "alg")
+members("struct crypto_cipher_spawn", "base")
+members("struct rtattr", "rta_len", "rta_type")
 
 # enum { CRYPTOA_UNSPEC, CRYPTOA_TYPE, CRYPTOA_ALG } of crypto/internal.h (not in headers)
 CRYPTOA_TYPE, CRYPTOA_ALG = 1, 2

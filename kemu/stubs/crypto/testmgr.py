@@ -15,12 +15,16 @@ import hashlib
 import struct
 
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
+from kemu.abi.exports import members
 
 from ..lib.crc32 import crc32_le, crc32c_le
 from ..lib.kemu_warn import warn
 from ..lib.xxhash import xxh64_bytes as _xxh64
 from .internal import (CRYPTO_MSG_ALG_REGISTER, alg_field, const, crypto_notifier, destroy_tfm,
                        is_err, ptr_err, s32, temp_buffer)
+
+members("struct crypto_shash", "base")
+members("struct shash_desc", "tfm")
 
 VECTORS = [b"", b"abc",
            b"abcdbcdecdefdefgefghfghighijhijkijkljklmjklmnklmnolmnopmnopqnopq",

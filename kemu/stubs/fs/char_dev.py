@@ -25,6 +25,9 @@ from kemu.kernel.log import KERN_ERR
 from ..lib.kemu_warn import warn
 from .internal import cstr, init_list_head, kfree, kzalloc, owner_of, rd, sym, wr
 
+members("struct file_operations", "owner")
+members("struct device", "kobj", "devt")
+
 CHRDEV_MAJOR_HASH_SIZE = 255
 # Character majors a booted Debian 6.1 kernel has before any module registers one:
 # the oracle VM's /proc/devices (majors 254 down to 247 are dynamic ones the boot

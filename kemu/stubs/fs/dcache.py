@@ -18,6 +18,22 @@ from __future__ import annotations
 
 from .internal import rd, wr
 from .namei import name_hash
+from kemu.abi.exports import members
+
+members("struct file", "f_path", "f_inode", "f_cred", "f_mapping")
+members("struct inode", "i_uid", "i_gid", "i_sb", "i_mapping", "i_ino", "__i_nlink", "i_count",
+        "i_data")
+members("struct super_block", "s_dev", "s_blocksize", "s_blocksize_bits", "s_magic", "s_root",
+        "s_type", "s_id", "s_flags", "s_fs_info")
+# the mounts and address spaces of files opened from the command line (stubs/fs/dcache.py)
+members("struct vfsmount", "mnt_root", "mnt_sb", "mnt_flags")
+members("struct address_space", "host", "a_ops")
+members("struct file_system_type", "name", "init_fs_context", "parameters", "mount", "kill_sb",
+        "fs_supers")
+members("struct dentry", "d_parent", "d_name", "d_inode", "d_iname", "d_sb", "d_flags",
+        "d_fsdata")
+members("struct qstr", "hash_len", "name")
+members("struct path", "mnt", "dentry")
 
 DNAME_INLINE_LEN = 32                         # dentry.d_iname (x86_64)
 MOUNTS = (                                    # longest mount point first

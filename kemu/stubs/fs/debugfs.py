@@ -23,9 +23,17 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ..lib.kstrtox import kstrtobool, kstrtoull
 from .internal import cstr, err_ptr, is_err, kfree, rd, static, static_addr, wr
+
+members("struct file", "f_path", "f_inode")
+members("struct inode", "i_mode", "i_size", "i_fop", "i_private")
+members("struct dentry", "d_parent", "d_name", "d_inode", "d_iname")
+members("struct debugfs_blob_wrapper", "data", "size")
+members("struct qstr", "hash_len", "name")
+members("struct path", "dentry")
 
 ROOT = "/sys/kernel/debug"
 

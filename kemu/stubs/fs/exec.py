@@ -11,9 +11,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import err_ptr, init_list_head, link_only_table, list_add, list_add_tail, \
     list_del, owner_of, rd, sym
+
+members("struct task_struct", "comm")
+members("struct linux_binfmt", "lh", "module", "load_binary", "load_shlib", "core_dump",
+        "min_coredump")
 
 
 class Formats:

@@ -14,8 +14,11 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .internal import cstr, rd, wr
+
+members("struct file_system_type", "name", "fs_flags", "owner", "next")
 
 # Built into Debian's 6.1 amd64 kernel (CONFIG_*=y), in registration order, with
 # FS_REQUIRES_DEV where the type needs a block device. (bdev is mounted with

@@ -12,10 +12,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..lib.kstrtox import kstrtoll, kstrtoull
 from ..lib.usercopy import access_ok, copy_in, copy_out
 from .internal import FormatArgs, kfree, kzalloc, rd, s32, s64, vformat, wr
+
+members("struct file", "f_inode", "f_mode", "f_pos", "private_data")
+members("struct inode", "i_size", "i_private")
 
 LLONG_MAX = (1 << 63) - 1
 

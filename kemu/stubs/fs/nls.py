@@ -9,10 +9,14 @@ of modprobe as ``nls_<charset>`` first (try_then_request_module()).
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..crypto.internal import private, private_addr
 from ..kernel.kmod import request_module
 from ..kernel.module import module_put, try_module_get
+
+members("struct nls_table", "charset", "uni2char", "char2uni", "charset2lower",
+        "charset2upper", "alias", "owner", "next")
 
 UNICODE_MAX = 0x0010FFFF
 PLANE_SIZE = 0x00010000

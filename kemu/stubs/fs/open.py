@@ -23,10 +23,19 @@ import errno
 
 from kemu import export
 from kemu.errors import KemuError, strerror
+from kemu.abi.exports import members
 
 from ..lib.usercopy import user_buffer
 from .dcache import complete_open, release_open
 from .internal import kfree, rd, s32, s64, wr
+
+members("struct file_operations", "owner")
+members("struct file", "f_op", "f_count", "f_flags", "f_mode", "f_pos", "private_data")
+members("struct inode", "i_mode", "i_ino", "i_rdev", "i_size", "i_fop", "i_cdev", "i_private")
+# fs, proc, seq_file, devices, sysfs, netns (stubs/fs, stubs/drivers, stubs/net)
+members("struct kiocb", "ki_filp", "ki_pos")
+members("struct iov_iter", "iter_type", "data_source", "user_backed", "count", "ubuf",
+        "nr_segs", "nofault", "kvec", "bvec", "xarray", "pipe")
 
 ENOIOCTLCMD = 515
 MAX_RW_COUNT = 0x7FFFF000          # INT_MAX & PAGE_MASK

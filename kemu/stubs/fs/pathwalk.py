@@ -18,12 +18,18 @@ from __future__ import annotations
 import errno
 import stat
 
-from kemu.abi.exports import kernel_api
+from kemu.abi.exports import kernel_api, members
 from kemu.errors import strerror
 from kemu.module.params import read_params
 
 from ..kernel.process import cred_uid, current_cred, has_cap
 from .open import FileError
+
+members("struct kernel_param_ops", "get")
+members("struct inode", "i_mode", "i_flags", "i_op")
+members("struct ctl_table", "mode", "poll")
+members("struct device", "kobj")
+members("struct bin_attribute", "attr", "size", "private", "read", "write")
 
 DEBUGFS = "/sys/kernel/debug"
 

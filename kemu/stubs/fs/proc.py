@@ -29,12 +29,20 @@ from __future__ import annotations
 import errno
 
 from kemu import export
-from kemu.abi.exports import kernel_api
+from kemu.abi.exports import kernel_api, members
 
 from ..lib.kemu_warn import warn, warn_once
 from ..lib.usercopy import copy_in, access_ok
 from .internal import cstr, kfree, rd, s32, static, static_addr, wr
 from .open import FileError, OpenFile, alloc_file, alloc_inode
+
+members("struct proc_ops", "proc_read_iter", "proc_flags", "proc_open", "proc_read",
+        "proc_write", "proc_lseek", "proc_release", "proc_poll", "proc_ioctl",
+        "proc_compat_ioctl", "proc_mmap")
+members("struct seq_file", "private")
+members("struct file", "f_inode", "f_mode", "private_data")
+members("struct net", "ns", "ns.count|count", "loopback_dev")
+members("struct seq_net_private", "net")
 
 PDE_OBJECT_SIZE = 128            # opaque to modules: only its address matters
 PROC_DYNAMIC_FIRST = 0xF0000000

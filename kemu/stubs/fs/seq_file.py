@@ -12,13 +12,23 @@ from __future__ import annotations
 import errno
 
 from kemu import export
-from kemu.abi.exports import VaList
+from kemu.abi.exports import VaList, members
 from kemu.kernel.log import KERN_INFO
 
 from ..lib.usercopy import access_ok, copy_out, iter_copy_to, iter_count
 from ..lib.vsprintf import ESCAPE_OCTAL, isascii, isprint, string_escape_mem
 from .internal import (cstr, err_ptr, is_err, kfree, kzalloc, init_list_head, rd, s32, s64,
                        static, static_addr, vformat, wr)
+
+members("struct hlist_head", "first")
+members("struct hlist_node", "next")
+members("struct seq_file", "index", "lock", "buf", "size", "from", "count", "pad_until",
+        "read_pos", "op", "poll_event", "file")
+members("struct seq_operations", "start", "stop", "next", "show")
+members("struct file", "f_mode", "f_pos", "private_data", "f_lock")
+members("struct mutex", "wait_list", "owner", "wait_lock", "osq")
+# fs, proc, seq_file, devices, sysfs, netns (stubs/fs, stubs/drivers, stubs/net)
+members("struct kiocb", "ki_filp", "ki_pos", "ki_complete", "private", "ki_flags")
 
 SEQ_START_TOKEN = 1
 PAGE_SIZE = 4096

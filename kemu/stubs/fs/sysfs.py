@@ -19,9 +19,17 @@ import errno
 from kemu import export
 from kemu.errors import KemuError, strerror
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ..lib.kemu_warn import warn
 from .internal import cstr, rd, s64, static, vformat
+
+members("struct attribute", "name", "mode")
+members("struct attribute_group", "name", "is_visible", "is_bin_visible", "attrs", "bin_attrs")
+members("struct bin_attribute", "attr")
+members("struct kobj_attribute", "attr", "show", "store")
+members("struct kobj_type", "sysfs_ops")
+members("struct sysfs_ops", "show", "store")
 
 PAGE_SIZE = 4096
 SYSFS_PREALLOC = 0o10000

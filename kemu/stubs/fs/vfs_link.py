@@ -13,8 +13,12 @@ from __future__ import annotations
 import errno
 
 from kemu import data
+from kemu.abi.exports import members
 
 from .internal import err_ptr, link_only_table, wr
+
+members("struct xattr_handler", "name", "prefix", "flags", "list", "get", "set")
+members("struct qstr", "hash_len", "name")
 
 _ENOTSUP = -errno.EOPNOTSUPP
 _ERRPTR = err_ptr(-errno.EOPNOTSUPP)

@@ -6,8 +6,11 @@ it as on Linux. Left out: the LSM hook (no security module is loaded), audit,
 and user namespaces other than init_user_ns (every ns argument is taken as it).
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from .process import current_cred, has_cap
+
+members("struct file", "f_cred")
 
 
 @export("bool capable(int cap)")

@@ -14,11 +14,21 @@ done by then, the kernel waits for an RCU grace period).
 from __future__ import annotations
 
 from kemu import export
-from kemu.abi.exports import module_notifier
+from kemu.abi.exports import members, module_notifier
 
 from ..fs.internal import rd, wr
 from ..mm.slab import kfree_addr, kmalloc
 from .sched.core import sched
+
+# the namespace's refcount: ns.count since 5.11, the outer struct's before
+members("struct user_namespace", "ns", "ns.count|count")
+members("struct task_struct", "real_cred", "cred", "comm", "prio", "mm", "active_mm",
+        "stack_canary", "real_parent", "parent", "files", "thread", "signal", "pending",
+        "blocked", "jobctl")
+members("struct cred", "usage", "user_ns", "group_info", "non_rcu", "uid", "gid", "suid",
+        "sgid", "euid", "securebits", "cap_inheritable", "cap_permitted", "cap_ambient",
+        "user", "ucounts", "rcu")
+members("struct group_info", "usage", "ngroups")
 
 CAP_FULL_SET = (0x1FF << 32) | 0xFFFFFFFF   # {~0, CAP_LAST_U32_VALID_MASK}, CAP_LAST_CAP 40
 INIT_CRED_USAGE = 4                        # init_cred's ATOMIC_INIT(4)

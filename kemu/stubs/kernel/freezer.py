@@ -7,8 +7,11 @@ does when no freeze is under way. ``freezer_active`` is the static key a
 freeze would enable.
 """
 from kemu import data, export
+from kemu.abi.exports import members
 
 from .sched.core import sched
+
+members("struct task_struct", "flags")
 
 
 @data("struct static_key_false freezer_active")

@@ -5,8 +5,12 @@ kemu's tasks run with the initial credentials, whose ``group_info`` is
 test followed by an empty ``groups_search``.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import rd
+
+members("struct task_struct", "cred")
+members("struct cred", "egid", "fsgid")
 
 
 @export("int in_group_p(kgid_t grp)")

@@ -5,10 +5,13 @@ every change that flips a key rewrites the ``__jump_table`` sites of every
 loaded module that uses it (jmp <-> nop, 2 or 5 bytes, as
 arch/x86/kernel/jump_label.c does).
 """
-from kemu.abi.exports import module_notifier
+from kemu.abi.exports import members, module_notifier
 from kemu import data, export
 
 from ..lib.kemu_warn import warn_once
+
+members("struct jump_entry", "code", "target", "key")
+members("struct static_key", "enabled", "type")
 
 NOP2 = b"\x66\x90"
 NOP5 = b"\x0f\x1f\x44\x00\x00"

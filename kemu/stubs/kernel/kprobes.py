@@ -11,9 +11,14 @@ kemu records the probe but never fires its handlers.
 import errno
 
 from kemu import export
-from kemu.abi.exports import REGISTRY
+from kemu.abi.exports import REGISTRY, members
 
 from .kallsyms import module_lookup_name, vmlinux_addr
+
+members("struct kprobe", "hlist", "list", "nmissed", "addr", "symbol_name", "offset",
+        "pre_handler", "post_handler", "opcode", "ainsn", "flags")
+members("struct kretprobe", "kp", "handler", "entry_handler", "maxactive", "nmissed",
+        "data_size")
 
 KRETPROBE_MAX_DATA_SIZE = 4096
 

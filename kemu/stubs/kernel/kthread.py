@@ -15,9 +15,15 @@ import errno
 from kemu import export
 from kemu.kernel.log import KERN_INFO
 from kemu.module.module import Entry
+from kemu.abi.exports import members
 
 from .printk import vformat
 from .sched.core import DEAD, caller, sched
+
+members("struct kthread_worker", "flags", "lock", "work_list", "delayed_work_list", "task",
+        "current_work")
+members("struct kthread_work", "node", "func", "worker", "canceling")
+members("struct kthread_delayed_work", "work", "timer")
 
 PF_EXITING_MSG = "note: {comm}[{pid}] exited with preempt_count {count}"
 

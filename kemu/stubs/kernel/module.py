@@ -9,13 +9,15 @@ itself (``list_del(&THIS_MODULE->list)``, the classic hiding trick) is gone
 from lsmod and cannot be removed, as on Linux; kemu records the unlinking.
 """
 from kemu import export
-from kemu.abi.exports import kernel_api, module_notifier
+from kemu.abi.exports import kernel_api, members, module_notifier
 from kemu.module.module import ModuleState
 from kemu.machine.oops import modules_linked_in
 
 from ..lib.kemu_warn import warn
 
 from .kallsyms import vmlinux_object
+
+members("struct module", "list")
 
 
 class ModuleList:

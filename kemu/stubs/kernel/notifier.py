@@ -14,9 +14,14 @@ handler chains (kemu never reboots). ``emergency_restart()`` is unreachable.
 from __future__ import annotations
 
 from kemu import data, export
-from kemu.abi.exports import unreachable
+from kemu.abi.exports import members, unreachable
 
 from .notifier_chain import Chain
+
+members("struct notifier_block", "notifier_call")
+members("struct atomic_notifier_head", "lock", "head")
+members("struct blocking_notifier_head", "rwsem", "head")
+members("struct raw_notifier_head", "head")
 
 
 class HeadChain(Chain):

@@ -7,6 +7,9 @@ from __future__ import annotations
 import errno
 
 from ..lib.kemu_warn import warn
+from kemu.abi.exports import members
+
+members("struct notifier_block", "notifier_call", "next", "priority")
 
 
 class Chain:

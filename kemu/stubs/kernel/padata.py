@@ -13,9 +13,19 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import init_list_head, kfree, kzalloc, rd, static, static_addr, wr
 from ..lib.kemu_warn import warn
+
+members("struct kobj_type", "release")
+members("struct padata_priv", "pd", "cb_cpu", "seq_nr", "parallel", "serial", "list", "info")
+members("struct padata_shell", "pinst", "pd", "list", "opd")
+members("struct parallel_data", "ps", "refcnt", "seq_nr", "processed", "cpu", "cpumask",
+        "reorder_list", "squeue")
+members("struct padata_instance", "parallel_wq", "serial_wq", "pslist", "cpumask",
+        "validate_cpumask", "kobj", "lock", "flags", "cpuhp_node")
+members("struct padata_cpumask", "pcpu", "cbcpu")
 
 
 class Padata:

@@ -37,10 +37,10 @@ def __fortify_panic(k, reason, avail, size):
     """lib/string_helpers.c: __fortify_report()'s WARN, then BUG() (partial: the
     WARN's register dump and backtrace are not printed)."""
     name = FORTIFY_FUNCS[min(reason >> 1, len(FORTIFY_FUNCS) - 1)]
-    k.log.emit(4, "------------[ cut here ]------------")
+    k.log.emit(KERN_WARNING, "------------[ cut here ]------------")
     msg = (f"{name}: detected buffer overflow: {size} byte "
            f"{'write' if reason & 1 else 'read'} of buffer size {avail}")
-    k.log.emit(4, msg)
+    k.log.emit(KERN_WARNING, msg)
     raise KernelBug(f"kernel BUG: {msg}")
 
 

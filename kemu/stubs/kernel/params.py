@@ -4,8 +4,13 @@ import errno
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR
 from kemu.module.params import KERNEL_PARAM_OPS_FL_NOARG
+from kemu.abi.exports import members
 
 from ..lib.kstrtox import kstrto, kstrtobool
+
+members("struct kernel_param_ops", "get", "free")
+members("struct kparam_string", "maxlen", "string")
+members("struct kparam_array", "max", "elemsize", "num", "ops", "elem")
 
 # name -> (C type, kstrto kind, size, get format)
 _STANDARD = {

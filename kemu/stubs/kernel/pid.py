@@ -10,10 +10,18 @@ kthreadd's children). ``put_pid`` of the last reference releases the pid.
 from __future__ import annotations
 
 from kemu import data, export
-from kemu.abi.exports import module_notifier
+from kemu.abi.exports import members, module_notifier
 
 from ..fs.internal import init_list_head, rd, wr
 from .sched.core import sched
+
+members("struct task_struct", "usage", "thread_pid")
+members("struct wait_queue_head", "head")
+members("struct ns_common", "inum", "stashed", "ops", "count")
+members("struct pid", "count", "level", "wait_pidfd", "lock", "tasks", "inodes", "rcu")
+members("struct upid", "nr", "ns")
+members("struct pid_namespace", "pid_allocated", "child_reaper", "level", "user_ns", "ns",
+        "ns.count|kref", "idr", "parent")
 
 PIDNS_ADDING = 1 << 31
 PROC_PID_INIT_INO = 0xEFFFFFFC

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import contextlib
 
-from kemu.abi.exports import kernel_api
+from kemu.abi.exports import kernel_api, members
 
 from ..fs.internal import rd, wr
 from .cred import CAP_FULL_SET, init_cred, install_init_cred
 from .sched.core import sched
+
+members("struct task_struct", "cred", "comm")
+members("struct cred", "usage", "fsuid", "fsgid", "cap_effective", "cap_bset")
+members("struct mm_struct", "task_size", "pgd")
 
 FIRST_PID = 300                    # a command's pid: after boot's processes, as under the oracle
 TASK_SIZE_MAX = (1 << 47) - 4096   # x86_64 4-level paging: the top of user space

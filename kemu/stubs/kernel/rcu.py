@@ -14,8 +14,11 @@ synchronize_rcu() or synchronize_srcu() inside one can never return.
 import itertools
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .sched.core import PRIO_RCU, SoftItem, caller, sched
+
+members("struct task_struct", "rcu_read_lock_nesting")
 
 
 class Rcu:

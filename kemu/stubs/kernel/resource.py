@@ -20,8 +20,12 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ..fs.internal import cstr, kfree, kzalloc, rd, wr
+
+members("struct resource", "start", "end", "name", "flags", "desc", "parent", "sibling",
+        "child")
 
 # (start, end, name, busy, children) as /proc/ioports of a booted PC (QEMU/KVM, Debian 6.1)
 BOOT_IOPORTS = (

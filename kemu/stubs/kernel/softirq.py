@@ -10,8 +10,12 @@ has returned is reported.
 """
 from kemu import export
 from kemu.kernel.log import KERN_NOTICE, KERN_WARNING
+from kemu.abi.exports import members
 
 from .sched.core import PRIO_HI, PRIO_TASKLET, SoftItem, caller, sched
+
+members("struct tasklet_struct", "next", "state", "count", "use_callback", "func", "callback",
+        "data")
 
 
 class Tasklets:

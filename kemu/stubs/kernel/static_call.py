@@ -7,8 +7,11 @@ key->func and rewrite the trampoline as arch_static_call_transform() does, a
 "SCT" signature as __static_call_validate() does.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ..lib.kemu_warn import bug
+
+members("struct static_call_key", "func", "type", "mods", "sites")
 
 JMP32 = 0xE9
 RET = 0xC3

@@ -25,8 +25,14 @@ import errno
 from kemu import data, export
 from kemu.errors import KemuError
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ..fs.internal import cstr, kfree, kzalloc, rd, s32, s64, sym, wr
+
+members("struct ctl_table", "procname", "data", "maxlen", "mode", "child", "proc_handler",
+        "extra1", "extra2")
+members("struct ctl_table_header", "ctl_table", "count", "nreg", "ctl_table_arg", "used",
+        "unregistering", "root", "set", "parent", "node")
 
 PAGE_SIZE = 4096
 INT_MAX, UINT_MAX = (1 << 31) - 1, (1 << 32) - 1

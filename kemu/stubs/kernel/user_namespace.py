@@ -4,6 +4,13 @@ Only the initial user namespace exists, whose map is the identity, so a
 kuid_t is the uid itself.
 """
 from kemu import data, export
+from kemu.abi.exports import members
+
+# the namespace's refcount: ns.count since 5.11, the outer struct's before
+members("struct user_namespace", "level", "uid_map", "gid_map", "owner", "group")
+members("struct uts_namespace", "name", "user_ns", "ns")
+members("struct new_utsname", "sysname", "nodename", "release", "version", "machine",
+        "domainname")
 
 
 @data("struct user_namespace init_user_ns")

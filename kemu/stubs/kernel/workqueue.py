@@ -18,10 +18,14 @@ import collections
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 from kemu.module.module import Entry
+from kemu.abi.exports import members
 
 from .printk import vformat
 from .sched.core import IDLE, RUNNABLE, RUNNING, caller, sched
 from .time.timer import timers
+
+members("struct work_struct", "data", "func")
+members("struct delayed_work", "work", "timer", "wq", "cpu")
 
 WORK_BUSY_PENDING, WORK_BUSY_RUNNING = 1 << 0, 1 << 1      # include/linux/workqueue.h
 WQ_NAME_LEN = 24

@@ -7,6 +7,9 @@ order); aes_encrypt()/aes_decrypt() run FIPS-197 on those round keys.
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
+
+members("struct crypto_aes_ctx", "key_enc", "key_dec", "key_length")
 
 
 def _xtime(b):

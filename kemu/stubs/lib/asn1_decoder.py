@@ -11,8 +11,11 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ..crypto.internal import s32
+
+members("struct asn1_decoder", "machine", "machlen", "actions")
 
 U64 = (1 << 64) - 1
 NR_CONS_STACK = 10

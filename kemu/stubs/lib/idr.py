@@ -17,8 +17,13 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import err_ptr, rd, s32, wr
+
+members("struct idr", "idr_rt", "idr_base", "idr_next")
+members("struct xarray", "xa_head")
+members("struct ida", "xa")
 
 INT_MAX = 0x7FFFFFFF
 

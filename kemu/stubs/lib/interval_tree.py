@@ -8,8 +8,13 @@ Insertion keeps it up to date on the way down and through the rotations;
 after an erase the affected values are recomputed.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from .rbtree import _erase_augmented, _erase_color, _insert, _t, rb_next
+
+members("struct interval_tree_node", "rb", "start", "last", "__subtree_last")
+members("struct rb_root_cached", "rb_root", "rb_leftmost")
+members("struct rb_root", "rb_node")
 
 
 class _Node:

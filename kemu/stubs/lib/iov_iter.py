@@ -13,10 +13,17 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import link_only, rd, wr
 from .kemu_warn import warn, warn_once
 from .usercopy import _mapped_prefix, access_ok, copy_in, copy_out
+
+members("struct iov_iter", "iter_type", "data_source", "user_backed", "iov_offset", "count",
+        "iov|__iov", "ubuf", "nr_segs", "xarray_start")
+members("struct bio_vec", "bv_page", "bv_len", "bv_offset")
+members("struct iovec", "iov_base", "iov_len")
+members("struct kvec", "iov_base", "iov_len")
 
 PAGE_SIZE = 4096
 MAX_RW_COUNT = 0x7FFFFFFF & ~(PAGE_SIZE - 1)

@@ -8,9 +8,12 @@ the inline kfifo_len()/kfifo_is_empty() module code uses stay right.
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import kfree, kzalloc, rd, wr
 from .usercopy import copy_in, copy_out
+
+members("struct __kfifo", "in", "out", "mask", "esize", "data")
 
 U32 = 0xFFFFFFFF
 

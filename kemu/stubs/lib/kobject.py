@@ -22,6 +22,11 @@ from ..fs.internal import (cstr, init_list_head, kfree, kstrdup, kzalloc, rd, st
                            static_addr, vformat, wr)
 from ..fs.sysfs import Node, Sysfs, remove_groups, create_groups
 
+members("struct kobj_type", "release", "sysfs_ops", "default_groups")
+members("struct sysfs_ops", "show", "store")
+members("struct kset", "list", "kobj", "uevent_ops", "list_lock")
+members("struct kref", "refcount")
+
 
 members("struct kobject", "name", "entry", "parent", "kset", "ktype", "sd", "kref")
 

@@ -7,9 +7,12 @@ as Linux lays it out, with the same limits and warnings.
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from .kemu_warn import warn
 from .vsprintf import vformat
+
+members("struct kobj_uevent_env", "envp", "envp_idx", "buf", "buflen", "argv")
 
 
 @export("int add_uevent_var(struct kobj_uevent_env *env, const char *format, ...)")

@@ -9,9 +9,15 @@ show when the current task holds it itself). ``lockref_put_or_lock`` returns
 with the lock held when it would drop the last reference, as the kernel's.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import rd, wr
 from ..kernel.locking.spinlock import _raw_spin_lock, _raw_spin_unlock
+
+# lib and kernel helpers of the filesystems (stubs/lib/{lockref,xarray,iov_iter,
+# decompress,interval_tree}.py, stubs/kernel/{pid,cred,freezer}.py,
+# stubs/kernel/locking/percpu_rwsem.py)
+members("struct lockref", "lock", "count")
 
 LOCKREF_DEAD = -128                         # lockref_mark_dead()
 

@@ -20,9 +20,21 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ..fs.internal import err_ptr, rd, s32, wr
 from ..net.core.skbuff import skb_put_
+
+members("struct sk_buff", "data_len", "tail", "end", "next", "prev", "dev", "sk", "tstamp",
+        "cb", "len", "mac_len", "hdr_len", "protocol", "truesize")
+members("struct nlattr", "nla_len", "nla_type")
+# netlink, nf_log, sockets, fragments, conntrack (stubs/lib/nlattr.py, stubs/net)
+members("struct nla_policy", "type", "validation_type", "len", "strict_start_type",
+        "bitfield32_valid", "mask", "reject_message", "nested_policy", "range", "range_signed",
+        "min", "max", "validate")
+members("struct netlink_ext_ack", "_msg", "bad_attr", "policy")
+members("struct netlink_range_validation", "min", "max")
+members("struct netlink_range_validation_signed", "min", "max")
 
 NLA_ALIGNTO = 4
 NLA_HDRLEN = 4                      # NLA_ALIGN(sizeof(struct nlattr))

@@ -10,8 +10,11 @@ that work does as soon as it runs).
 from __future__ import annotations
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..kernel.jump_label import static_key_disable_cpuslocked
+
+members("struct static_key_true", "key")
 
 
 class _Once:

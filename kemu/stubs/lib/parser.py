@@ -15,9 +15,12 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import rd, wr
 from .kstrtox import _simple_strtoull, kstrto
+
+members("struct match_token", "token", "pattern")
 
 MAX_OPT_ARGS = 3                     # include/linux/parser.h
 INT_MIN, INT_MAX = -(1 << 31), (1 << 31) - 1

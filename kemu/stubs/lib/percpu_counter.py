@@ -12,8 +12,11 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ..fs.internal import init_list_head, list_add, list_del, rd, wr
+
+members("struct percpu_counter", "lock", "count", "list", "counters")
 
 NR_ONLINE_CPUS = 1
 

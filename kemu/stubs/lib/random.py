@@ -6,6 +6,9 @@ of the same modules draw the same "random" bytes. The crng is always ready.
 import random as _random
 
 from kemu import export
+from kemu.abi.exports import members
+
+members("struct rnd_state", "s1", "s2", "s3", "s4")
 
 SEED = 0x6B656D75                  # "kemu"
 

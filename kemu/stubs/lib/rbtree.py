@@ -17,6 +17,10 @@ Python API: ``rb_insert(k, node, root)``, ``rb_erase_node(k, node, root)``,
 from __future__ import annotations
 
 from kemu import export
+from kemu.abi.exports import members
+
+members("struct rb_node", "__rb_parent_color", "rb_right", "rb_left")
+members("struct rb_root", "rb_node")
 
 RB_RED, RB_BLACK = 0, 1
 

@@ -27,8 +27,22 @@ import errno
 import types
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import kfree, kzalloc, static, static_addr
+
+members("struct work_struct", "data", "entry", "func")
+members("struct rhashtable", "tbl", "key_len", "max_elems", "p", "rhlist", "run_work", "mutex",
+        "lock", "nelems")
+members("struct rhashtable_params", "nelem_hint", "key_len", "key_offset", "head_offset",
+        "max_size", "min_size", "automatic_shrinking", "hashfn", "obj_hashfn", "obj_cmpfn")
+# buckets[] is the flexible array at the end: at sizeof(struct bucket_table)
+members("struct bucket_table", "size", "nest", "hash_rnd", "walkers", "rcu", "future_tbl")
+members("struct rhashtable_iter", "ht", "p", "list", "walker", "slot", "skip", "end_of_table")
+members("struct rhashtable_walker", "list", "tbl")
+members("struct rhash_head", "next")
+members("struct rhlist_head", "next", "rhead")
+members("struct rhashtable_compare_arg", "ht", "key")
 
 HASH_DEFAULT_SIZE, HASH_MIN_SIZE = 64, 4
 RHT_ELASTICITY = 16

@@ -7,6 +7,7 @@ into direct-map addresses, so buffers from kmalloc round-trip exactly.
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..arch.x86.mm.kaslr import PHYS_BASE, VMEMMAP_BASE
 from ..mm.slab import kfree_addr, kmalloc
@@ -373,6 +374,12 @@ def sg_miter_next(k, miter):
 
 # Page iterators over a mapped table walk DMA buffers of devices kemu's machine lacks.
 from ..drivers.base.link_only import link_only  # noqa: E402
+
+members("struct scatterlist", "page_link", "offset", "length")
+members("struct sg_mapping_iter", "piter", "page", "addr", "length", "consumed", "__offset",
+        "__remaining", "__flags")
+members("struct sg_table", "sgl", "nents", "orig_nents")
+members("struct sg_page_iter", "sg", "sg_pgoffset", "__nents", "__pg_advance")
 
 for _p, _r in (
         ("void __sg_page_iter_start(struct sg_page_iter *piter, struct scatterlist *sglist, "

@@ -3,11 +3,16 @@ and the search entry points around their ops."""
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..crypto.internal import (err_ptr, is_err, list_add, list_del_init, list_init, private,
                                private_addr)
 from ..kernel.module import module_put, try_module_get
 from ..mm.slab import kfree_addr
+
+members("struct ts_ops", "list")
+members("struct ts_config", "ops", "get_next_block", "finish")
+members("struct ts_state", "cb")
 
 # struct ts_linear_state (local to lib/textsearch.c) kept in ts_state.cb:
 # { unsigned int len; const void *data; }, natural x86_64 alignment

@@ -23,6 +23,9 @@ import errno
 
 from kemu import export
 from kemu.errors import MemoryFault
+from kemu.abi.exports import members
+
+members("struct iov_iter", "iter_type", "iov_offset", "count", "iov|__iov", "ubuf", "nr_segs")
 
 PAGE_SIZE = 4096
 TASK_SIZE_MAX = (1 << 47) - PAGE_SIZE      # arch/x86/include/asm/page_64_types.h, 4-level

@@ -1690,7 +1690,9 @@ def format_string(fmt: bytes, args: ArgReader, mem: MemReader, sym=None,
 # Exports: the sprintf family over format_string (lib/vsprintf.c)
 # ---------------------------------------------------------------------------
 from kemu import export  # noqa: E402
-from kemu.abi.exports import VaList  # noqa: E402
+from kemu.abi.exports import VaList, members
+
+members("struct va_format", "fmt", "va")
 
 INT_MAX = 2**31 - 1
 

@@ -25,10 +25,17 @@ import bisect
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import rd, wr
 from ..kernel.locking.spinlock import _raw_spin_lock, _raw_spin_unlock
 from .kemu_warn import warn_once
+
+members("struct xarray", "xa_lock", "xa_flags", "xa_head")
+members("struct xa_state", "xa_index", "xa_node", "xa", "xa_shift", "xa_sibs", "xa_offset",
+        "xa_pad", "xa_alloc", "xa_update", "xa_lru")
+members("struct xa_limit", "max", "min")
+members("struct xa_node", "shift", "offset", "count", "nr_values", "parent", "array", "slots")
 
 XAS_BOUNDS, XAS_POSITIONED, XAS_RESTART = 1, 2, 3
 MASK64 = (1 << 64) - 1

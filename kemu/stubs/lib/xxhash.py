@@ -1,5 +1,10 @@
 """lib/xxhash.c: xxHash32/64, one-shot and streaming, states in module memory."""
 from kemu import export
+from kemu.abi.exports import members
+
+members("struct xxh32_state", "total_len_32", "large_len", "v1", "v2", "v3", "v4", "mem32",
+        "memsize")
+members("struct xxh64_state", "total_len", "v1", "v2", "v3", "v4", "mem64", "memsize")
 
 M32, M64 = 0xFFFFFFFF, (1 << 64) - 1
 P32 = (2654435761, 2246822519, 3266489917, 668265263, 374761393)

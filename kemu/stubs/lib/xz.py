@@ -14,9 +14,12 @@ from __future__ import annotations
 import lzma
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import rd, wr
 from ..mm.slab import kfree_addr, kmalloc
+
+members("struct xz_buf", "in_pos", "out_pos", "in", "in_size", "out", "out_size")
 
 FEED = 16                                # host decoder input per step
 XZ_DEC_OBJECT_SIZE = 64

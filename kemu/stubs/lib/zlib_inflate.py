@@ -15,8 +15,12 @@ from __future__ import annotations
 import zlib
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import rd, wr
+
+members("struct z_stream_s", "next_in", "avail_in", "total_in", "next_out", "avail_out",
+        "total_out", "msg", "state", "workspace", "data_type", "adler")
 
 # sizeof(struct inflate_workspace): struct inflate_state (9544 bytes on x86_64:
 # lib/zlib_inflate/inflate.h, codes[ENOUGH = 2048]) + the 32 KiB window

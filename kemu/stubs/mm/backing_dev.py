@@ -11,9 +11,13 @@ never put, is reported.
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import kfree, kzalloc, rd, wr
 from ..kernel.printk import vformat
+
+members("struct backing_dev_info", "ra_pages", "io_pages", "refcnt", "min_ratio", "max_ratio",
+        "id", "dev", "dev_name", "capabilities", "owner")
 
 
 @export("struct backing_dev_info *bdi_alloc(int node_id)")

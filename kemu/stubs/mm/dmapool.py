@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from kemu import export
 from kemu.machine.emulator import DIRECT_MAP_ADDR
+from kemu.kernel.log import KERN_ERR
 
 from ..fs.internal import cstr, kfree, kzalloc
 
@@ -73,7 +74,7 @@ def dma_pool_free(k, pool, vaddr, dma):
     p = k.model(Pools).pools.get(pool)
     if p is None or vaddr not in p["blocks"]:
         from ..drivers.base.dev_printk import dev_emit
-        dev_emit(k, 3, p["dev"] if p else 0,
+        dev_emit(k, KERN_ERR, p["dev"] if p else 0,
                  f"dma_pool_free {p['name'] if p else '?'}, {vaddr:#x}/{dma:#x} (bad dma)\n"
                  .encode("utf-8", "surrogateescape"))
         return
@@ -88,6 +89,6 @@ def dma_pool_destroy(k, pool):
         return
     if p["blocks"]:
         from ..drivers.base.dev_printk import dev_emit
-        dev_emit(k, 3, p["dev"], f"dma_pool_destroy {p['name']}, {pool:#x} busy\n".encode("utf-8", "surrogateescape"))
+        dev_emit(k, KERN_ERR, p["dev"], f"dma_pool_destroy {p['name']}, {pool:#x} busy\n".encode("utf-8", "surrogateescape"))
     k.unregister("dma pool", pool)
     kfree(k, pool)

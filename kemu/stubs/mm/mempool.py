@@ -16,9 +16,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..fs.internal import kfree, kzalloc, link_only, rd, wr
 from .slab import kfree_addr, kmalloc
+
+members("struct mempool_s", "min_nr", "curr_nr", "elements", "pool_data", "alloc", "free",
+        "wait", "lock")
+members("struct wait_queue_head", "head")
 
 
 def _add(k, pool, element):

@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 
 from kemu import export
-from kemu.abi.exports import kernel_api
+from kemu.abi.exports import kernel_api, members
 from kemu.errors import strerror
 from kemu.machine.emulator import DIRECT_MAP_ADDR
 
@@ -26,6 +26,14 @@ from ..arch.x86.mm.kaslr import VMEMMAP_BASE
 from ..fs.internal import rd, s32, wr
 from ..fs.open import FileError
 from .page_alloc import __free_pages
+
+# mmap(2) of a device file (stubs/mm/mmap.py)
+members("struct vm_area_struct", "vm_start", "vm_end", "vm_mm", "vm_flags", "vm_pgoff",
+        "vm_file", "vm_ops", "vm_page_prot", "vm_private_data")
+members("struct vm_operations_struct", "close", "fault", "open")
+members("struct vm_fault", "vma", "pgoff", "address", "flags", "page", "gfp_mask")
+members("struct page", "_refcount", "flags", "_mapcount", "compound_head", "mapping", "index",
+        "private", "lru")
 
 USER_MAP_BASE = 0x7F0000000000          # where mmap() puts a mapping (below TASK_SIZE)
 

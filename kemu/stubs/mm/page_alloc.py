@@ -14,11 +14,15 @@ The machine has :data:`TOTALRAM_PAGES` pages of RAM, the oracle VM's
 and ``si_meminfo()``.
 """
 from kemu import data, export
-from kemu.abi.exports import unreachable
-from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members, unreachable
+from kemu.kernel.log import KERN_INFO, KERN_WARNING
 from kemu.machine.emulator import DIRECT_MAP_ADDR
 
 from ..arch.x86.mm.kaslr import VMEMMAP_BASE
+
+members("struct page", "_refcount")
+members("struct sysinfo", "totalram", "freeram", "sharedram", "bufferram", "totalhigh",
+        "freehigh", "mem_unit", "uptime", "loads", "totalswap", "freeswap", "procs")
 
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
@@ -78,14 +82,14 @@ def warn_alloc(k, gfp: int, message: str, callers=()) -> None:
     mode = {k.target.const("GFP_KERNEL"): "GFP_KERNEL",
             k.target.const("GFP_KERNEL") | k.target.const("__GFP_ZERO"):
                 "GFP_KERNEL|__GFP_ZERO"}.get(gfp, "?")
-    k.log.emit(4, f"insmod: {message}, mode:{gfp:#x}({mode}), nodemask=(null),cpuset=/,"
+    k.log.emit(KERN_WARNING, f"insmod: {message}, mode:{gfp:#x}({mode}), nodemask=(null),cpuset=/,"
                   "mems_allowed=0")
     for line in cpu_lines(k) + call_trace(k, k.machine.registers(),
                                           (" dump_stack_lvl+0x44/0x5c",
                                            " warn_alloc+0x151/0x170", *callers)):
-        k.log.emit(4, line)
+        k.log.emit(KERN_WARNING, line)
     for line in SHOW_MEM:
-        k.log.emit(6, line)
+        k.log.emit(KERN_INFO, line)
 
 
 class Pages:

@@ -32,7 +32,7 @@ def _alloc(k, size, align, gfp=None):
     if offset is None:
         is_atomic = not gfp & k.target.const("__GFP_DIRECT_RECLAIM")
         if not is_atomic and do_warn:
-            k.log.emit(4, f"percpu: allocation failed, size={size} align={align} atomic=0, "
+            k.log.emit(KERN_WARNING, f"percpu: allocation failed, size={size} align={align} atomic=0, "
                           "failed to allocate new chunk")
         return 0
     k.machine.write(k.machine.percpu_addr + offset, bytes(size))

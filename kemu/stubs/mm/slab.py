@@ -3,8 +3,13 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from .page_alloc import KMALLOC_MAX_SIZE, warn_order
+
+members("struct kmem_cache", "name", "cpu_slab", "flags", "min_partial", "size", "object_size",
+        "offset", "ctor", "inuse", "align", "red_left_pad", "list", "useroffset", "usersize",
+        "refcount")
 
 KMALLOC_SHIFT_HIGH = 13          # PAGE_SHIFT + 1 (SLUB)
 NR_KMALLOC_TYPES = 4             # NORMAL, DMA, CGROUP, RECLAIM (ZONE_DMA, MEMCG_KMEM on)

@@ -12,8 +12,13 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_NOTICE
+from kemu.abi.exports import members
 
 from ..internal import cstr, list_add, list_del_init, list_init, owner_of, private, private_addr
+
+members("struct asymmetric_key_parser", "link", "owner", "name", "parse")
+members("struct asymmetric_key_subtype", "name", "name_len", "owner", "describe", "destroy",
+        "query", "eds_op", "verify_signature")
 
 PUBLIC_KEY_NAME = b"public_key"
 

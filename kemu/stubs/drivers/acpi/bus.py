@@ -17,10 +17,16 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_INFO
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, err_ptr, rd, wr
 from ..base.bus import deviceless_bus
 from ..base.link_only import link_only
+
+# device model, buses (stubs/drivers)
+members("struct device_driver", "name", "bus", "owner")
+members("struct acpi_driver", "name", "drv", "owner", "class", "ids", "flags", "ops")
+members("struct acpi_bus_type", "name", "match", "find_companion", "list", "setup")
 
 ACPI_ROOT_OBJECT = (1 << 64) - 1          # ((acpi_handle) ACPI_TO_POINTER(ACPI_MAX_PTR))
 

@@ -8,9 +8,17 @@ class_.py keep their own records).
 from __future__ import annotations
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, rd
 from ...lib import kobject as ko
+
+members("struct class", "name")
+members("struct device", "kobj", "init_name", "bus", "driver", "class")
+# device model, buses (stubs/drivers)
+members("struct device_driver", "name", "of_match_table", "acpi_match_table", "sync_state",
+        "shutdown", "suspend", "resume", "dev_groups", "coredump")
+members("struct bus_type", "name")
 
 
 class _EmptyString:

@@ -22,9 +22,17 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, kfree, kzalloc, rd, s32, wr
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
+
+members("struct device", "kobj", "bus", "driver", "driver_data")
+# device model, buses (stubs/drivers)
+members("struct device_driver", "name", "bus", "owner", "probe", "remove", "groups", "p")
+members("struct bus_type", "name", "bus_groups", "dev_groups", "drv_groups", "match", "probe",
+        "remove", "p")
+members("struct notifier_block", "notifier_call", "priority")
 
 EPROBE_DEFER = 517
 

@@ -18,10 +18,18 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
+from kemu.abi.exports import members
 
 from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd, static,
                             static_addr, wr)
 from ...fs.sysfs import Node, Sysfs, create_groups
+
+members("struct class_interface", "class", "add_dev", "remove_dev", "node")
+members("struct class", "name", "owner", "class_groups", "dev_kobj", "class_release", "p",
+        "dev_uevent")
+members("struct device", "devt", "p", "power.child_count")
+members("struct class_attribute", "attr", "show", "store")
+members("struct class_attribute_string", "str", "attr")
 
 # Classes a booted Debian 6.1 kernel has registered before modules load (not "watchdog":
 # CONFIG_WATCHDOG_CORE=m, watchdog.ko registers it).

@@ -19,11 +19,24 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
+from kemu.abi.exports import members
 
 from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
                             static, static_addr, vformat, wr)
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
 from .base import _kobj, dev_driver_string, dev_driver_string_of, dev_name, get_device  # noqa: F401
+
+members("struct mutex", "wait_list")
+members("struct class", "name", "dev_groups", "devnode", "dev_release")
+members("struct device", "kobj", "parent", "init_name", "type", "bus", "driver_data", "devt",
+        "id", "class", "groups", "release", "mutex", "devres_head", "dma_pools", "numa_node",
+        "of_node", "fwnode")
+members("struct device_type", "groups", "devnode", "release", "name", "uevent")
+members("struct bus_type", "dev_name", "dev_root", "uevent", "sync_state", "shutdown", "pm")
+members("struct attribute", "name", "mode")
+members("struct device_attribute", "attr", "show", "store")
+members("struct kobj_type", "release", "sysfs_ops")
+members("struct sysfs_ops", "show", "store")
 
 
 class Dev:
@@ -508,7 +521,7 @@ def __suspend_report_result(k, function, dev, fn, ret):
         hit = k.symbolize(fn)
         where = f"{hit[0]}+{hit[1]:#x}/{hit[2]:#x}" + (f" [{hit[3]}]" if hit[3] else "") \
             if hit else f"{fn:#x}"
-        dev_emit(k, 3, dev, f"{cstr(k, function, 64)}(): {where} returns {ret}\n"
+        dev_emit(k, KERN_ERR, dev, f"{cstr(k, function, 64)}(): {where} returns {ret}\n"
                  .encode("utf-8", "surrogateescape"))
 
 

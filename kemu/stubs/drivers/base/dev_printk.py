@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kemu import export
 from kemu.abi.exports import VaList
+from kemu.kernel.log import KERN_ERR
 
 from ...fs.internal import vformat
 from ...lib.vsprintf import errname
@@ -92,7 +93,7 @@ def _errname(err: int) -> str:
 def dev_err_probe(k, dev, err, fmt, va):
     text = vformat(k, fmt, va)
     if err != -EPROBE_DEFER:
-        dev_emit(k, 3, dev, f"error {_errname(err)}: ".encode("utf-8", "surrogateescape") + text)
+        dev_emit(k, KERN_ERR, dev, f"error {_errname(err)}: ".encode("utf-8", "surrogateescape") + text)
     else:
         k.model(DeferredReasons).reasons[dev] = text.decode("utf-8", "surrogateescape")
     return err

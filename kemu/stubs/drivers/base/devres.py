@@ -15,6 +15,8 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
+from kemu.kernel.log import KERN_ERR
 
 from ...fs.internal import cstr, kfree, rd, s32, vformat
 
@@ -285,7 +287,7 @@ def devm_request_threaded_irq(k, dev, irq, handler, thread_fn, irqflags, devname
     name = devname or rd(k, dev + k.target.offset("device.kobj"), "kobject.name")
     rc = setup_irq(k, irq, handler, thread_fn, irqflags, name, dev_id)
     if rc:
-        dev_emit(k, 3, dev, f"error {rc}: request_irq({irq}) {k.format_addr(handler)} "
+        dev_emit(k, KERN_ERR, dev, f"error {rc}: request_irq({irq}) {k.format_addr(handler)} "
                             f"{k.format_addr(thread_fn)} {irqflags:#x} "
                             f"{cstr(k, name, 64)}\n".encode("utf-8", "surrogateescape"))
         return rc
@@ -393,25 +395,28 @@ def devm_ioremap_resource(k, dev, res):
     t = k.target
     if not res or rd(k, res, "resource.flags") & t.const("IORESOURCE_TYPE_BITS") != \
             t.const("IORESOURCE_MEM"):
-        dev_emit(k, 3, dev, b"invalid resource\n")
+        dev_emit(k, KERN_ERR, dev, b"invalid resource\n")
         return err_ptr(-errno.EINVAL)
     start, end = rd(k, res, "resource.start"), rd(k, res, "resource.end")
     name = rd(k, res, "resource.name") or rd(k, dev + t.offset("device.kobj"), "kobject.name")
     region = __devm_request_region(k, dev, k.export_addr("iomem_resource"), start,
                                               end - start + 1, name)
     if not region:
-        dev_emit(k, 3, dev, f"can't request region for resource [mem {start:#010x}-{end:#010x}]\n"
+        dev_emit(k, KERN_ERR, dev, f"can't request region for resource [mem {start:#010x}-{end:#010x}]\n"
                  .encode("utf-8", "surrogateescape"))
         return err_ptr(-errno.EBUSY)
     addr = devm_ioremap(k, dev, start, end - start + 1)
     if not addr:
-        dev_emit(k, 3, dev, f"ioremap failed for resource [mem {start:#010x}-{end:#010x}]\n"
+        dev_emit(k, KERN_ERR, dev, f"ioremap failed for resource [mem {start:#010x}-{end:#010x}]\n"
                  .encode("utf-8", "surrogateescape"))
         return err_ptr(-errno.ENOMEM)
     return addr
 
 
 from .link_only import link_only  # noqa: E402
+
+members("struct device", "kobj")
+members("struct resource", "start", "end", "name", "flags")
 
 # Resource groups are opened and released around a driver's probe of a device;
 # kemu's machine has no device to probe.

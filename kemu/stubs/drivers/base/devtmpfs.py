@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import errno
 
-from kemu.abi.exports import kernel_api
+from kemu.abi.exports import kernel_api, members
 
 from ...fs.char_dev import cdev_lookup, chrdev_open
 from ...fs.internal import rd
 from ...fs.open import FileError
 from ..char.misc import misc_lookup
 from .core import Devices
+
+members("struct file_operations", "owner", "llseek", "read", "write", "read_iter",
+        "write_iter", "poll", "unlocked_ioctl", "compat_ioctl", "mmap", "open", "flush",
+        "release", "fsync", "fasync")
 
 
 def devices(k) -> dict:

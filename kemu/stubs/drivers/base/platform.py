@@ -14,11 +14,26 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
-from kemu.kernel.log import KERN_ERR
+from kemu.kernel.log import KERN_ERR, KERN_WARNING
+from kemu.abi.exports import members
 
 from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, rd, s32, static,
                             static_addr, wr)
 from .bus import builtin_bus
+
+members("struct device", "kobj", "parent", "bus", "platform_data", "release", "dma_mask",
+        "coherent_dma_mask")
+# device model, buses (stubs/drivers)
+members("struct device_driver", "name", "bus", "owner", "suppress_bind_attrs", "probe_type")
+members("struct bus_type", "name", "p")
+members("struct platform_driver", "probe", "remove", "remove_new", "driver", "id_table",
+        "prevent_deferred_probe", "shutdown")
+members("struct platform_device", "name", "id", "id_auto", "dev", "platform_dma_mask",
+        "num_resources", "resource", "id_entry", "driver_override", "mfd_cell")
+members("struct platform_device_id", "name", "driver_data")
+members("struct resource", "start", "end", "name", "flags", "parent")
+members("struct platform_device_info", "parent", "fwnode", "of_node_reused", "name", "id",
+        "res", "num_res", "data", "size_data", "dma_mask", "properties")
 
 DMA_BIT_MASK_32 = 0xFFFFFFFF
 
@@ -66,7 +81,7 @@ def platform_probe(k, dev, drv):
     probe = rd(k, pdrv, "platform_driver.probe")
     ret = s32((yield k.call_request(probe, _pdev(k, dev)))) if probe else 0
     if rd(k, pdrv, "platform_driver.prevent_deferred_probe", 1) and ret == -517:
-        dev_emit(k, 4, dev, b"probe deferral not supported\n")
+        dev_emit(k, KERN_WARNING, dev, b"probe deferral not supported\n")
         ret = -errno.ENXIO
     return ret
 
@@ -81,7 +96,7 @@ def platform_remove(k, dev, drv):
     elif remove:
         ret = s32((yield k.call_request(remove, _pdev(k, dev))))
         if ret:
-            dev_emit(k, 4, dev, b"remove callback returned a non-zero value. This will be "
+            dev_emit(k, KERN_WARNING, dev, b"remove callback returned a non-zero value. This will be "
                                 b"ignored.\n")
     return 0
 
@@ -273,7 +288,7 @@ def platform_device_add_gen(k, pdev):
         if p and _insert_conflict(k, p, r):
             s, e = rd(k, r, "resource.start"), rd(k, r, "resource.end")
             kind = "mem" if typ == t.const("IORESOURCE_MEM") else "io"
-            dev_emit(k, 3, dev, f"failed to claim resource {i}: [{kind} {s:#010x}-{e:#010x}]\n"
+            dev_emit(k, KERN_ERR, dev, f"failed to claim resource {i}: [{kind} {s:#010x}-{e:#010x}]\n"
                      .encode("utf-8", "surrogateescape"))
             _release_resources(k, pdev, upto=i)
             _drop_auto(k, pdev, auto)
@@ -418,7 +433,7 @@ def platform_get_irq(k, pdev, num):
     from .dev_printk import dev_emit
     ret = _get_irq_optional(k, pdev, num)
     if ret < 0 and ret != -517:
-        dev_emit(k, 3, pdev + k.target.offset("platform_device.dev"),
+        dev_emit(k, KERN_ERR, pdev + k.target.offset("platform_device.dev"),
                  f"IRQ index {num} not found\n".encode("utf-8", "surrogateescape"))
     return ret
 
@@ -452,7 +467,7 @@ def platform_get_irq_byname(k, pdev, name):
     r = platform_get_resource_byname(k, pdev, k.target.const("IORESOURCE_IRQ"), name)
     if r:
         return rd(k, r, "resource.start") & 0x7FFFFFFF
-    dev_emit(k, 3, pdev + k.target.offset("platform_device.dev"),
+    dev_emit(k, KERN_ERR, pdev + k.target.offset("platform_device.dev"),
              f"IRQ {cstr(k, name, 64)} not found\n".encode("utf-8", "surrogateescape"))
     return -errno.ENXIO
 

@@ -12,9 +12,13 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, wr
 from .link_only import called
+
+members("struct device", "of_node", "fwnode")
+members("struct fwnode_endpoint", "port", "id", "local_fwnode")
 
 _WHY = "kemu's devices have no firmware node properties"
 

@@ -22,6 +22,10 @@ from ...fs.char_dev import CharDevs, MKDEV, chrdev_probe
 from ...fs.internal import (cstr, init_list_head, is_err, list_add, list_del, owner_of, ptr_err,
                             rd, wr)
 
+members("struct file_operations", "owner")
+members("struct file", "f_op", "private_data")
+members("struct inode", "i_rdev")
+
 members("struct miscdevice", "minor", "name", "fops", "list", "parent", "this_device",
         "groups", "nodename", "mode")
 

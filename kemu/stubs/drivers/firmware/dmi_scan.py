@@ -16,9 +16,13 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, rd, s32
 from ..base.link_only import link_only
+
+members("struct dmi_system_id", "callback", "matches", "ident", "driver_data")
+members("struct dmi_strmatch", "substr", "slot", "exact_match")
 
 QEMU_DMI = {
     "DMI_BIOS_VENDOR": "SeaBIOS",

@@ -14,6 +14,7 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ...fs.internal import err_ptr, is_err
 from ..base.bus import EPROBE_DEFER
@@ -257,6 +258,8 @@ def desc_to_gpio(k, desc):
 
 # gpiochips are added by probes on devices kemu's machine does not have
 from ..base.link_only import link_only  # noqa: E402
+
+members("struct gpio", "gpio", "flags", "label")
 
 for _p, _r in (
         ("int gpiochip_add_data_with_key(struct gpio_chip *gc, void *data, "

@@ -15,8 +15,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
+from kemu.kernel.log import KERN_ERR, KERN_WARNING
 
 from ...fs.internal import cstr, err_ptr, is_err, kfree, kzalloc, rd, static, static_addr, wr
+
+members("struct device", "kobj", "parent", "driver_data", "class", "groups", "release")
+members("struct hwmon_chip_info", "ops", "info")
+members("struct hwmon_ops", "is_visible", "read", "read_string", "write")
 
 
 class Hwmon:
@@ -36,7 +42,7 @@ def _register(k, dev, name, drvdata, chip, groups):
     from ...lib import kobject as ko
     text = cstr(k, name, 256)
     if name and (not text or any(c in text for c in "-* \t\n")):
-        dev_emit(k, 4, dev, f"hwmon: '{text}' is not a valid name attribute, please fix\n"
+        dev_emit(k, KERN_WARNING, dev, f"hwmon: '{text}' is not a valid name attribute, please fix\n"
                  .encode("utf-8", "surrogateescape"))
     if chip:
         ops = rd(k, chip, "hwmon_chip_info.ops")
@@ -115,7 +121,7 @@ def hwmon_device_register_for_thermal(k, dev, name, drvdata):
 @export("struct device *hwmon_device_register(struct device *dev)")
 def hwmon_device_register(k, dev):
     from ..base.dev_printk import dev_emit
-    dev_emit(k, 4, dev, b"hwmon_device_register() is deprecated. Please convert the driver to "
+    dev_emit(k, KERN_WARNING, dev, b"hwmon_device_register() is deprecated. Please convert the driver to "
                         b"use hwmon_device_register_with_info().\n")
     return (yield from _register(k, dev, 0, 0, 0, 0))
 
@@ -128,7 +134,7 @@ def unregister(k, hdev):
         yield from put_device_gen(k, hdev)
     else:
         from ..base.dev_printk import dev_emit
-        dev_emit(k, 3, rd(k, hdev, "device.parent") if hdev else 0,
+        dev_emit(k, KERN_ERR, rd(k, hdev, "device.parent") if hdev else 0,
                  b"hwmon_device_unregister() failed: bad class ID!\n")
 
 

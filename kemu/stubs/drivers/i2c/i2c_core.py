@@ -14,10 +14,19 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, err_ptr, is_err, rd, s32, wr
 from ..base.bus import builtin_bus
 from ..base.link_only import link_only
+
+# device model, buses (stubs/drivers)
+members("struct device_driver", "bus", "owner")
+members("struct bus_type", "name", "p")
+members("struct i2c_driver", "probe", "remove", "probe_new", "driver", "id_table", "clients",
+        "class", "shutdown", "detect", "address_list")
+members("struct i2c_device_id", "name", "driver_data")
+members("struct i2c_client", "name", "dev", "flags", "addr", "adapter", "init_irq", "irq")
 
 _WHY = "kemu's machine has no I2C adapter, so no client exists"
 

@@ -15,9 +15,18 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ...fs.internal import kfree, kzalloc, rd, static, static_addr, wr
 from ..base.dev_printk import dev_emit
+
+members("struct ff_device", "destroy", "private", "ffbit", "max_effects", "effects", "upload",
+        "erase", "playback", "set_gain", "set_autocenter", "mutex")
+members("struct input_dev", "ff", "event", "dev", "flush", "phys", "uniq", "propbit", "evbit",
+        "keybit", "relbit", "absbit", "mscbit", "ledbit", "sndbit", "ffbit", "swbit",
+        "keycodemax", "keycodesize", "keycode", "setkeycode", "getkeycode", "mt", "key", "led",
+        "snd", "sw", "num_vals")
+members("struct ff_effect", "type", "id")
 
 
 def _c(k, name):

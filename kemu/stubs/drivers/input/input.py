@@ -22,10 +22,24 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_ERR, KERN_INFO
+from kemu.abi.exports import members
 
 from ...fs.internal import (cstr, init_list_head, kfree, kzalloc, list_add_tail,
                             list_del, rd, s32, static, static_addr, wr)
 from .ff_core import input_ff_destroy
+
+members("struct device", "kobj", "parent", "class", "release")
+members("struct input_dev", "name", "id", "hint_events_per_packet", "poller", "rep", "absinfo",
+        "open", "close", "users", "going_away", "dev", "h_list", "node", "max_vals", "vals",
+        "devres_managed", "inhibited")
+members("struct input_device_id", "flags", "driver_info", "bustype", "vendor", "product",
+        "version", "evbit", "keybit", "relbit", "absbit", "mscbit", "ledbit", "sndbit",
+        "ffbit", "swbit", "propbit")
+members("struct input_handler", "event", "match", "connect", "disconnect", "start", "name",
+        "id_table", "h_list", "node", "private", "events", "filter", "legacy_minors", "minor")
+members("struct input_handle", "open", "dev", "handler", "d_node", "h_node", "private", "name")
+members("struct input_id", "bustype", "vendor", "product", "version")
+members("struct input_absinfo", "value", "minimum", "maximum", "fuzz", "flat", "resolution")
 
 BOOT_INPUTS = 5          # input0..input4 on a booted QEMU PC
 

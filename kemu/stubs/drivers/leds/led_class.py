@@ -21,8 +21,18 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, is_err, kfree, kstrdup, kzalloc, rd, s32, wr
+
+members("struct led_classdev", "name", "brightness", "max_brightness", "flags",
+        "brightness_set", "brightness_set_blocking", "brightness_get", "blink_set", "dev",
+        "groups", "default_trigger", "trigger", "trigger_data", "activated", "blink_delay_on",
+        "blink_delay_off", "pattern_set", "pattern_clear", "node", "trig_list", "trigger_type",
+        "work_flags")
+members("struct led_trigger", "name", "activate", "deactivate", "trigger_type",
+        "leddev_list_lock", "led_cdevs", "next_trig", "groups")
+members("struct led_init_data", "fwnode", "default_label", "devicename", "devname_mandatory")
 
 BOOT_TRIGGERS = ("kbd-scrolllock", "kbd-numlock", "kbd-capslock", "kbd-kanalock",
                  "kbd-shiftlock", "kbd-altgrlock", "kbd-ctrllock", "kbd-altlock",
@@ -112,7 +122,7 @@ def led_classdev_register_ext(k, parent, led_cdev, init_data):
         i += 1
         name = f"{proposed}_{i}"
     if name != proposed:
-        dev_emit(k, 4, parent, f"Led {proposed} renamed to {name} due to name collision\n"
+        dev_emit(k, KERN_WARNING, parent, f"Led {proposed} renamed to {name} due to name collision\n"
                  .encode("utf-8", "surrogateescape"))
     dev = yield from create_device(k, cls, parent, 0, led_cdev,
                                    rd(k, led_cdev, "led_classdev.groups"), name)

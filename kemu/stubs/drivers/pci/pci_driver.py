@@ -15,10 +15,15 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, wr
 from ..base.bus import deviceless_bus
 from ..base.link_only import called, link_only
+
+# device model, buses (stubs/drivers)
+members("struct device_driver", "name", "bus", "owner", "mod_name")
+members("struct pci_driver", "name", "driver", "node", "id_table", "probe", "remove")
 
 _WHY = "kemu's machine has no PCI device"
 

@@ -8,10 +8,15 @@ PnP device (its ACPI namespace is empty), so no probe runs;
 from __future__ import annotations
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, wr
 from ..base.bus import deviceless_bus
 from ..base.link_only import link_only
+
+# device model, buses (stubs/drivers)
+members("struct device_driver", "name", "bus")
+members("struct pnp_driver", "name", "driver", "id_table", "flags", "probe", "remove")
 
 
 # pnp_bus_type: kernel data Linux does not export

@@ -11,10 +11,15 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import wr
 from ..base.bus import deviceless_bus
 from ..base.link_only import link_only
+
+# device model, buses (stubs/drivers)
+members("struct device_driver", "bus", "owner")
+members("struct spi_driver", "driver", "id_table", "probe", "remove", "shutdown")
 
 _WHY = "kemu's machine has no SPI controller, so no SPI device exists"
 

@@ -6,8 +6,11 @@ verified in kemu, so ``btf_type_by_id`` and ``bpf_log`` (verifier callbacks)
 are reported when called.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import owner_of, rd
+
+members("struct btf_kfunc_id_set", "owner", "set")
 
 
 @export("int register_btf_kfunc_id_set(enum bpf_prog_type prog_type, "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, wr
 from ...lib.scatterlist import SG, pa
@@ -169,6 +170,9 @@ def dma_need_sync(k, dev, dma_addr):
 
 
 from ...drivers.base.link_only import link_only  # noqa: E402
+
+members("struct device", "dma_mask", "coherent_dma_mask")
+members("struct scatterlist", "dma_address", "dma_length")
 
 link_only("int dma_mmap_attrs(struct device *dev, struct vm_area_struct *vma, void *cpu_addr, "
           "dma_addr_t dma_addr, size_t size, unsigned long attrs)", -errno.ENXIO,

@@ -13,10 +13,16 @@ path again is not modelled: the semaphore is idle at once.
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import init_list_head, rd, wr
 from ..sched.core import caller, sched
 from .state import locks
+
+members("struct wait_queue_head", "lock", "head")
+members("struct rcuwait", "task")
+members("struct percpu_rw_semaphore", "rss", "read_count", "writer", "waiters", "block")
+members("struct rcu_sync", "gp_state", "gp_count", "gp_wait", "cb_head")
 
 GP_IDLE, GP_PASSED = 0, 2                 # kernel/rcu/sync.c
 

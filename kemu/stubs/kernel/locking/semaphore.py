@@ -6,9 +6,12 @@ straight to the first of them, as __up() does.
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ..sched.core import caller, sched
 from .state import locks
+
+members("struct semaphore", "count", "lock", "wait_list")
 
 
 class SemWaiter:

@@ -10,9 +10,14 @@ ended with :class:`kemu.errors.Lockup`. An unlock of an unheld lock is a
 finding (the kernel, without CONFIG_DEBUG_SPINLOCK, says nothing).
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ..sched.core import caller, sched
 from .state import locks
+
+members("struct qspinlock", "val", "locked")
+members("struct qrwlock", "cnts", "wlocked", "wait_lock")
+members("struct spinlock", "rlock")
 
 
 class _C:

@@ -5,9 +5,12 @@ __init_swait_queue_head()); waiters queue a struct swait_queue on
 ``x->wait`` as do_wait_for_common() does, and complete() wakes the first.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from .core import caller, sched
 from .wait import waitq
+
+members("struct completion", "done", "wait")
 
 UINT_MAX = 0xFFFFFFFF
 

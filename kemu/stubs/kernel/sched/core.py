@@ -42,6 +42,11 @@ from kemu.kernel.log import KERN_ERR, KERN_INFO, KERN_WARNING
 from kemu.machine.emulator import THREAD_SIZE
 from kemu.machine.memory import PAGE_SIZE
 from kemu.module.module import Entry, ModuleState
+from kemu.abi.exports import members
+
+members("struct task_struct", "thread_info", "__state|state", "stack", "usage", "flags", "pid",
+        "tgid", "comm", "rcu_read_lock_nesting")
+members("struct thread_info", "flags")
 
 static_call("might_resched", "__cond_resched")
 static_call("cond_resched", "__cond_resched")

@@ -7,8 +7,19 @@ list and calls each entry's wake function - kemu's own ones directly, a
 module's through an emulated call.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from .core import MASK64, caller, sched
+
+members("struct wait_queue_head", "lock", "head")
+# locking, scheduling, time, deferred work (stubs/kernel/{locking,sched,time},
+# stubs/kernel/{rcu,workqueue,softirq,kthread}.py)
+members("struct wait_queue_entry", "flags", "private", "func", "entry")
+members("struct wait_bit_key", "flags", "bit_nr", "timeout")
+members("struct wait_bit_queue_entry", "key", "wq_entry")
+members("struct swait_queue_head", "lock", "task_list")
+members("struct swait_queue", "task", "task_list")
+members("struct rcuwait", "task")
 
 LIST_POISON1 = 0xDEAD000000000100        # 0x100 + POISON_POINTER_DELTA (x86_64)
 LIST_POISON2 = 0xDEAD000000000122

@@ -7,9 +7,15 @@ the HRTIMER softirq) and restarts it by returning HRTIMER_RESTART.
 works, so the inline hrtimer_forward_now() and hrtimer_cb_get_time() do too.
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ..sched.core import PRIO_HARDIRQ, PRIO_HRTIMER, SoftItem, caller, sched, signed64
 from .timekeeping import KTIME_MAX, clock_offset
+
+members("struct hrtimer", "node", "node.expires", "_softexpires", "function", "base", "state",
+        "is_rel", "is_soft", "is_hard")
+members("struct hrtimer_clock_base", "index", "clockid", "get_time", "offset", "cpu_base",
+        "running")
 
 
 class HrTimers:

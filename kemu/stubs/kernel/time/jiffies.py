@@ -6,8 +6,11 @@ the scheduler writes them whenever the clock moves. Module code that polls
 them sees time pass (Scheduler.poll_clock()).
 """
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ..sched.core import MASK64, NSEC_PER_SEC, sched
+
+members("struct timespec64", "tv_sec", "tv_nsec")
 
 MSEC_PER_SEC, USEC_PER_SEC, USER_HZ = 1000, 1_000_000, 100
 

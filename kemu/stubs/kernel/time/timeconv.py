@@ -7,8 +7,12 @@ kernel's time zone, UTC with no DST until settimeofday() changes it (kemu
 never does).
 """
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import wr
+
+members("struct tm", "tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon", "tm_year", "tm_wday",
+        "tm_yday")
 
 _MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 

@@ -8,8 +8,11 @@ of it. The coarse clocks stand still between ticks, as the kernel's do.
 Module code polling a clock sees it move (Scheduler.poll_clock()).
 """
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ..sched.core import MASK64, NSEC_PER_SEC, sched, signed64
+
+members("struct timespec64", "tv_sec", "tv_nsec")
 
 REALTIME_AT_BOOT = 1_735_689_600 * NSEC_PER_SEC
 TAI_OFFSET = 37 * NSEC_PER_SEC

@@ -9,8 +9,14 @@ exit has returned is reported and never fires into freed code.
 """
 from kemu import export
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ..sched.core import PRIO_TIMER, SoftItem, caller, sched
+
+members("struct hlist_node", "next", "pprev")
+members("struct timer_list", "entry", "expires", "function", "flags")
+members("struct work_struct", "func")
+members("struct delayed_work", "work", "timer")
 
 LIST_POISON2 = 0xDEAD000000000122        # 0x122 + POISON_POINTER_DELTA (x86_64)
 MOD_TIMER_PENDING, MOD_TIMER_REDUCE, MOD_TIMER_NOTPENDING = 0x01, 0x02, 0x04

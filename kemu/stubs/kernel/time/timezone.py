@@ -1,5 +1,8 @@
 """kernel/time/time.c: ``sys_tz``, the kernel's timezone (UTC until settimeofday sets it)."""
 from kemu import data
+from kemu.abi.exports import members
+
+members("struct timezone", "tz_minuteswest", "tz_dsttime")
 
 
 @data("struct timezone sys_tz")

@@ -24,14 +24,29 @@ from dataclasses import dataclass, field
 
 from kemu import export
 from kemu.errors import EmulationError, KemuError
-from kemu.abi.exports import kernel_api, module_notifier, unreachable
+from kemu.abi.exports import kernel_api, members, module_notifier, unreachable
 from kemu.module.module import ModuleState
+from kemu.kernel.log import KERN_ERR, KERN_INFO
 
 from ...fs.internal import cstr, init_list_head, rd, s32, wr
 from ...kernel.printk import vformat
 from ...mm.slab import kfree_addr, kmalloc
 
-KERN_INFO, KERN_ERR = 6, 3
+# lib/kunit (include/kunit/*.h): the KUnit core kemu runs suites with
+members("struct kunit", "name", "log", "param_value", "param_index", "status", "resources",
+        "status_comment", "priv", "try_catch")
+members("struct kunit_suite", "name", "suite_init", "suite_exit", "init", "exit", "test_cases",
+        "status_comment", "suite_init_err", "log")
+members("struct kunit_case", "run_case", "name", "generate_params", "status", "log")
+members("struct kunit_loc", "line", "file")
+members("struct kunit_unary_assert", "condition", "expected_true")
+members("struct kunit_ptr_not_err_assert", "text", "value")
+members("struct kunit_binary_assert_text", "operation", "left_text", "right_text")
+members("struct kunit_binary_assert", "left_value", "right_value", "text")
+members("struct kunit_binary_ptr_assert", "left_value", "right_value", "text")
+members("struct kunit_binary_str_assert", "left_value", "right_value", "text")
+members("struct kunit_resource", "data", "free", "refcount", "node", "should_kfree", "name")
+
 SUBTEST_INDENT = "    "              # KUNIT_SUBTEST_INDENT
 SUBSUBTEST_INDENT = "        "       # KUNIT_SUBSUBTEST_INDENT
 STATUS_WORDS = {0: "ok", 1: "not ok", 2: "ok"}      # kunit_status_to_ok_not_ok()

@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from kemu import data, export
 from kemu.kernel.log import KERN_WARNING
+from kemu.abi.exports import members
 
 from ..netlink.af_netlink import chain_register, chain_unregister
+
+# lib/rbtree.c, lib/rhashtable.c (stubs/lib/rbtree.py, stubs/lib/rhashtable.py)
+members("struct packet_type", "type", "dev", "func", "list", "af_packet_priv")
 
 
 class _NetdevChain:

@@ -19,9 +19,15 @@ import errno
 from dataclasses import dataclass
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import kfree, kzalloc, static, static_addr
 from ...kernel.time.timer import init_timer_key, mod_timer, timer_delete_sync
+
+members("struct nlattr", "nla_len")
+# net/core/gen_estimator.c, gen_stats.c, socket core (stubs/net/core)
+members("struct gnet_stats_basic_sync", "bytes", "packets")
+members("struct gnet_stats_rate_est64", "bps", "pps")
 
 M64 = (1 << 64) - 1
 NLA_HDRLEN = 4

@@ -20,9 +20,19 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ...fs.internal import (init_list_head, sym, kfree, kzalloc, list_add_tail, list_del, rd, s32,
                             wr)
+
+members("struct mutex", "wait_list")
+members("struct pernet_operations", "list", "size", "init", "pre_exit", "exit", "exit_batch",
+        "id")
+members("struct net", "ns", "ns.count|count", "list", "user_ns", "proc_net", "proc_net_stat",
+        "gen", "passive", "exit_list", "ifindex")
+members("struct ns_common", "inum")
+members("struct net_generic", "s", "s.len", "ptr")
+members("struct rw_semaphore", "wait_list", "count", "owner", "osq", "wait_lock")
 
 NET_GENERIC_SLOTS = 256          # room for pernet ids before net_assign_generic() must grow
 PROC_NET_INIT_INO = 0xF0000000   # the inum proc_alloc_inum() gives the first netns

@@ -27,9 +27,25 @@ import re
 
 from kemu import export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, kfree, kzalloc, rd, rd_s32, vformat, wr
 from .dev import _NetdevChain
+
+members("struct device", "parent")
+members("struct notifier_block", "notifier_call")
+members("struct net_device", "name", "ifindex", "state", "flags", "netdev_ops", "mtu",
+        "min_mtu", "max_mtu", "type", "hard_header_len", "addr_len", "dev_addr", "broadcast",
+        "tx_queue_len", "_tx", "_rx", "reg_state", "needs_free_netdev", "priv_destructor",
+        "padded", "dev", "name_assign_type", "dev_list", "nd_net", "priv_flags", "ethtool_ops",
+        "header_ops", "num_tx_queues", "real_num_tx_queues", "num_rx_queues",
+        "real_num_rx_queues", "watchdog_timeo", "perm_addr", "addr_assign_type")
+members("struct net_device_ops", "ndo_init", "ndo_uninit", "ndo_open", "ndo_stop",
+        "ndo_start_xmit")
+members("struct netdev_hw_addr", "addr", "list", "type")
+members("struct netdev_notifier_info", "dev", "extack")
+members("struct netdev_queue", "dev", "state")
+members("struct netdev_rx_queue", "dev")
 
 FIRST_IFINDEX = 2          # dev_new_index() on a machine whose only device is lo (1)
 

@@ -23,9 +23,19 @@ import errno
 
 from kemu import export
 from kemu.kernel.log import KERN_EMERG
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, static, static_addr, wr
 from ...lib.kemu_warn import bug, warn, warn_once
+
+members("struct sk_buff", "transport_header", "mac_header", "head", "data", "cloned",
+        "destructor", "ip_summed", "csum", "csum_start", "csum_offset")
+members("struct skb_shared_info", "dataref", "nr_frags", "frag_list")
+members("struct skb_checksum_ops", "update", "combine")
+members("struct ts_ops", "find", "get_pattern_len", "name", "init", "destroy", "get_pattern",
+        "owner")
+members("struct ts_config", "ops", "get_next_block", "finish", "flags")
+members("struct ts_state", "cb", "offset")
 
 
 def _align(k, n: int) -> int:

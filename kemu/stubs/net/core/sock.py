@@ -20,11 +20,18 @@ from __future__ import annotations
 import errno
 
 from kemu import export
-from kemu.abi.exports import unreachable
+from kemu.abi.exports import members, unreachable
 from kemu.kernel.log import KERN_CRIT, KERN_INFO
 
 from ...fs.internal import cstr, kfree, kzalloc, owner_of, rd, wr
 from ...lib.kemu_warn import warn_once
+
+members("struct sock", "sk_lock", "sk_lock.owned", "sk_omem_alloc", "__sk_common.skc_refcnt",
+        "__sk_common.skc_family", "sk_lock.slock", "sk_lock.wq", "sk_destruct",
+        "sk_prot_creator", "sk_socket", "sk_wq", "__sk_common.skc_prot", "sk_type",
+        "sk_security")
+members("struct net_proto_family", "family", "owner", "create")
+members("struct proto", "name", "owner", "obj_size", "slab", "node")
 
 
 class Sockets:

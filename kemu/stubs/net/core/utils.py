@@ -1,7 +1,12 @@
 """net/core/utils.c: net_ratelimit(), __ratelimit() over net_ratelimit_state (5 s, 10)."""
 from kemu import export
+from kemu.abi.exports import members
 
 from ...lib.ratelimit import ___ratelimit
+
+members("struct sk_buff", "csum")
+members("struct ratelimit_state", "interval", "burst", "lock", "printed", "missed", "begin",
+        "flags")
 
 
 class NetRatelimit:

@@ -18,8 +18,16 @@ from __future__ import annotations
 import errno
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ...fs.internal import kfree, kzalloc, rd, wr
+
+members("struct completion", "done", "wait")
+members("struct inet_frags", "qsize", "frags_cachep", "frags_cache_name", "refcnt",
+        "completion", "constructor", "destructor", "frag_expire", "rhash_params")
+members("struct fqdir", "f", "net", "high_thresh", "low_thresh", "timeout", "max_dist", "dead",
+        "rhashtable", "mem", "destroy_work", "free_list")
+members("struct swait_queue_head", "task_list")
 
 
 def _refcnt(k, f) -> int:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd
 from ..core.skbuff import skb_copy_bits_
+
+members("struct sk_buff", "network_header", "head", "data")
 
 IPV6HDR_LEN = 40                 # sizeof(struct ipv6hdr)
 IPV6HDR_NEXTHDR = 6              # offsetof(struct ipv6hdr, nexthdr)

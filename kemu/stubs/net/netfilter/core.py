@@ -21,9 +21,20 @@ import errno
 from dataclasses import dataclass
 
 from kemu import data, export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, rd_s32, s32, sym, wr
 from ...lib.kemu_warn import warn_once
+
+members("struct nf_hook_ops", "hook", "dev", "priv", "pf", "hooknum", "priority",
+        "hook_ops_type")
+members("struct net", "nf", "nf.hooks_ipv4", "nf.hooks_ipv6", "nf.hooks_arp",
+        "nf.hooks_bridge")
+members("struct nf_hook_entries", "num_hook_entries")
+members("struct nf_hook_entry", "hook", "priv")
+members("struct nf_sockopt_ops", "pf", "owner", "list", "set_optmin", "set_optmax", "set",
+        "get_optmin", "get_optmax", "get")
+members("struct static_key", "enabled", "entries", "next")
 
 MAX_HOOK_COUNT = 1024
 NF_NETDEV_INGRESS, NF_NETDEV_EGRESS = 0, 1

@@ -16,9 +16,16 @@ invalid.
 from __future__ import annotations
 
 from kemu import data, export, percpu
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, sym
 from ...lib.kemu_warn import warn
+
+members("struct sk_buff", "_nfct")
+members("struct nf_queue_handler", "outfn", "nf_hook_drop")
+members("struct nf_conntrack_zone", "id", "flags", "dir")
+members("struct nf_ct_hook", "update", "destroy", "get_tuple_skb", "attach", "set_closing",
+        "confirm")
 
 
 def _null_pointer(name):

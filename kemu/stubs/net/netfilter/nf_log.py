@@ -21,9 +21,14 @@ import errno
 
 from kemu import data, export
 from kemu.kernel.log import KERN_ERR
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, kfree, owner_of, rd, s32
 from ...lib.kemu_warn import bug
+
+members("struct net", "nf", "nf.nf_loggers")
+members("struct nf_logger", "name", "type", "logfn", "me")
+members("struct nf_loginfo", "type", "u")
 
 NF_LOG_PREFIXLEN = 128
 S_SIZE = 1024 - (4 + 1)              # struct nf_log_buf: unsigned int count; char buf[S_SIZE + 1]

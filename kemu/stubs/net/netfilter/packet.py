@@ -11,9 +11,11 @@ import ipaddress
 import struct
 from dataclasses import dataclass, field
 
-from kemu.abi.exports import kernel_api
+from kemu.abi.exports import kernel_api, members
 
 from .core import nf_hooks
+
+members("struct nf_hook_state", "hook", "pf", "net", "in", "out", "sk", "okfn")
 
 NFPROTO_IPV4 = 2
 HOOKS = {"PRE_ROUTING": 0, "LOCAL_IN": 1, "FORWARD": 2, "LOCAL_OUT": 3, "POST_ROUTING": 4}

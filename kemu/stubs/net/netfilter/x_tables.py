@@ -18,9 +18,17 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, err_ptr, init_list_head, list_add, list_del, owner_of, rd
 from ...lib.kemu_warn import warn_once
+
+members("struct xt_table", "me", "af", "name", "list", "valid_hooks", "private", "ops",
+        "priority")
+members("struct xt_match", "list", "name", "revision", "match", "checkentry", "destroy", "me",
+        "usersize", "matchsize", "table", "hooks", "proto", "family")
+members("struct xt_target", "list", "name", "revision", "target", "checkentry", "destroy",
+        "me", "usersize", "targetsize", "table", "hooks", "proto", "family")
 
 
 class XTables:

@@ -19,9 +19,14 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import rd, rd_s32, s32, sym, wr
 from ..core.skbuff import _kfree_skb
+
+members("struct sk_buff", "users")
+members("struct notifier_block", "notifier_call", "next", "priority")
+members("struct nlmsghdr", "nlmsg_len", "nlmsg_type", "nlmsg_flags", "nlmsg_seq", "nlmsg_pid")
 
 NETLINK_SOCK_SIZE = 1024         # room for a struct netlink_sock (not in the target)
 

@@ -18,8 +18,19 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ...fs.internal import cstr, owner_of, rd, wr
+
+members("struct genl_family", "id", "hdrsize", "name", "version", "mcgrp_offset", "ops",
+        "small_ops", "mcgrps", "module", "maxattr", "n_ops", "n_small_ops", "n_mcgrps",
+        "resv_start_op", "policy")
+members("struct genl_ops", "doit", "dumpit", "cmd", "validate", "start", "done", "policy",
+        "maxattr", "internal_flags", "flags")
+members("struct genl_small_ops", "doit", "dumpit", "cmd", "validate", "internal_flags",
+        "flags")
+members("struct genlmsghdr", "cmd", "version", "reserved")
+members("struct genl_multicast_group", "name", "flags")
 
 RESERVED = {"nlctrl": "GENL_ID_CTRL", "VFS_DQUOT": 0x11, "pmcraid": 0x12}   # fixed ids
 

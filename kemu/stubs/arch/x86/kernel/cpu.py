@@ -9,6 +9,16 @@ import functools
 import struct
 
 from kemu import data, export, percpu
+from kemu.abi.exports import members
+
+members("struct cpuinfo_x86", "x86_capability", "x86_vendor_id", "x86_model_id", "x86",
+        "x86_vendor", "x86_model", "x86_stepping", "x86_virt_bits", "x86_phys_bits",
+        "x86_coreid_bits", "cu_id", "extended_cpuid_level", "cpuid_level", "x86_cache_size",
+        "x86_cache_alignment", "x86_cache_max_rmid", "x86_cache_occ_scale",
+        "x86_cache_mbm_width_offset", "x86_power", "loops_per_jiffy", "x86_max_cores",
+        "apicid", "initial_apicid", "x86_clflush_size", "booted_cores", "phys_proc_id",
+        "logical_proc_id", "cpu_core_id", "cpu_die_id", "logical_die_id", "cpu_index",
+        "microcode", "x86_tlbsize", "ppin", "smt_active", "x86_cache_bits")
 
 LPJ = 8_000_000                      # loops_per_jiffy of a 2 GHz CPU at HZ=250
 XFEATURE_MASK_FPSSE = 0x3

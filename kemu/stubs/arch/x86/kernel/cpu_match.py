@@ -5,6 +5,13 @@ so a driver for a feature Unicorn does not emulate (AVX, say) finds no match,
 exactly as on hardware lacking it.
 """
 from kemu import export
+from kemu.abi.exports import members
+
+members("struct cpuinfo_x86", "x86_capability")
+# crypto / lib helpers (stubs/crypto, stubs/lib, stubs/kernel/padata.py,
+# stubs/arch/x86/kernel/cpu_match.py)
+members("struct x86_cpu_id", "vendor", "family", "model", "steppings", "feature", "flags",
+        "driver_data")
 
 
 def _u16(k, addr, member):

@@ -10,9 +10,11 @@ unreachable: kemu never panics.
 import errno
 
 from kemu import export
-from kemu.abi.exports import unreachable
+from kemu.abi.exports import members, unreachable
 
 from ....fs.internal import cstr, rd
+
+members("struct nmiaction", "handler", "flags", "name", "list", "max_duration")
 
 
 class NmiDescs:

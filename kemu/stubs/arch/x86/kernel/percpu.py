@@ -1,5 +1,11 @@
 """Per-CPU variables of arch/x86 and the task running module code."""
 from kemu import data, percpu
+from kemu.abi.exports import members
+
+# 6.2+ (arch/x86/include/asm/current.h): current_task and its neighbours
+members("struct pcpu_hot", "current_task", "preempt_count", "cpu_number", "top_of_stack",
+        "call_depth", "hardirq_stack_ptr", "softirq_pending", "hardirq_stack_inuse")
+members("struct task_struct", "stack", "pid", "tgid", "comm")
 
 NR_CPUS_EMULATED = 1
 

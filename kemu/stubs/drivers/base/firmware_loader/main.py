@@ -13,7 +13,7 @@ nothing.
 import errno
 
 from kemu import export
-from kemu.kernel.log import KERN_ERR
+from kemu.kernel.log import KERN_ERR, KERN_WARNING
 
 from ...base.dev_printk import dev_emit
 from ....fs.internal import cstr
@@ -35,15 +35,15 @@ def _request(k, fw, name, device, warn: bool) -> int:
         return -errno.EINVAL
     ret = -errno.ENOENT
     failed = f"firmware: failed to load {text} ({ret})\n".encode("utf-8", "surrogateescape")
-    dev_emit(k, 3, device, failed)
+    dev_emit(k, KERN_ERR, device, failed)
     log = k.model(FirmwareLog)
     if not log.hinted:
         log.hinted = True
         k.log.emit(KERN_ERR, "firmware_class: See https://wiki.debian.org/Firmware for information "
                       "about missing firmware")
-    dev_emit(k, 3, device, failed)
+    dev_emit(k, KERN_ERR, device, failed)
     if warn:
-        dev_emit(k, 4, device, f"Direct firmware load for {text} failed with error "
+        dev_emit(k, KERN_WARNING, device, f"Direct firmware load for {text} failed with error "
                                f"{ret}\n".encode("utf-8", "surrogateescape"))
     return ret
 

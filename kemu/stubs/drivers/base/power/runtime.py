@@ -16,6 +16,8 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
+from kemu.kernel.log import KERN_DEBUG
 
 from ....fs.internal import rd, s32, wr
 
@@ -183,7 +185,7 @@ def pm_runtime_enable(k, dev):
     if depth:
         _set_depth(k, dev, depth - 1)
     else:
-        dev_emit(k, 7, dev, b"Unbalanced pm_runtime_enable!\n")
+        dev_emit(k, KERN_DEBUG, dev, b"Unbalanced pm_runtime_enable!\n")
 
 
 @export("void __pm_runtime_disable(struct device *dev, bool check_resume)")
@@ -259,6 +261,13 @@ def pm_schedule_suspend(k, dev, delay):
 
 
 from ..link_only import link_only  # noqa: E402
+
+members("struct device", "type", "driver", "power", "power.usage_count",
+        "power.runtime_status", "power.disable_depth", "power.runtime_error", "pm_domain")
+members("struct device_type", "pm")
+# device model, buses (stubs/drivers)
+members("struct device_driver", "pm")
+members("struct dev_pm_ops", "runtime_suspend", "runtime_resume", "runtime_idle")
 
 for _p in ("int pm_runtime_force_suspend(struct device *dev)",
            "int pm_runtime_force_resume(struct device *dev)"):

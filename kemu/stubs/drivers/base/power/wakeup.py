@@ -12,8 +12,11 @@ from __future__ import annotations
 import errno
 
 from kemu import export
+from kemu.abi.exports import members
 
 from ....fs.internal import kfree, kzalloc, rd, wr
+
+members("struct device", "power", "power.can_wakeup", "power.wakeup")
 
 
 def _can(k, dev) -> bool:
