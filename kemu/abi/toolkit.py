@@ -16,9 +16,9 @@ does (kemu-side, no exports).
 * :func:`kzalloc`/:func:`kfree`/:func:`kstrdup` allocate kernel objects the way
   the models' C originals do (owned by the running module, so leaks are found).
 
-Link-only exports are :func:`kemu.abi.exports.link_only`. stubs/fs/internal.py and
-stubs/crypto/internal.py re-export these names for the models written before
-this file; new models import from here.
+Link-only exports are :func:`kemu.abi.exports.link_only`. Every model imports
+these names from here; a subsystem's own shared helpers live in its leaf module
+(kemu/stubs/crypto/internal.py, kemu/stubs/drivers/base/base.py).
 """
 from __future__ import annotations
 

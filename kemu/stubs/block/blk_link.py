@@ -10,7 +10,8 @@ import errno
 
 from kemu import data
 
-from ..fs.internal import err_ptr, link_only_table
+from ..fs.internal import link_only_table
+from kemu.abi.toolkit import err_ptr
 
 _EIO = -errno.EIO
 _ERRPTR = err_ptr(-errno.EOPNOTSUPP)

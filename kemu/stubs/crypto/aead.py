@@ -5,9 +5,9 @@ from kemu import export
 from kemu.abi.exports import members
 
 from .internal import (FRONTENDS, alg_field, alg_of_tfm, alloc_tfm, const, member, off,
-                       prepare_base, register_alg, register_many, s32, set_tfm_flags,
-                       simple_frontend, temp_buffer, tfm_alg, tfm_flags, unregister_alg,
-                       unregister_many)
+                       prepare_base, register_alg, register_many, set_tfm_flags, simple_frontend,
+                       temp_buffer, tfm_alg, tfm_flags, unregister_alg, unregister_many)
+from kemu.abi.toolkit import s32
 
 members("struct crypto_async_request", "tfm")
 members("struct aead_alg", "setkey", "setauthsize", "encrypt", "decrypt", "ivsize",

@@ -58,9 +58,9 @@ def crypto_unregister_ahashes(k, algs, count):
 
 # ---------------------------------------------------------------- transforms
 from .internal import (FRONTENDS, Frontend, TypeObjects, alg_extsize, alg_field, alloc_tfm,  # noqa: E402
-                       create_tfm, cstr, destroy_tfm, find_alg, is_err, mod_put, private,
-                       private_addr, ptr_err, s32, set_tfm_flags, temp_buffer, tfm_alg,
-                       tfm_ctx, tfm_field, tfm_flags)
+                       create_tfm, destroy_tfm, find_alg, mod_put, set_tfm_flags, temp_buffer,
+                       tfm_alg, tfm_ctx, tfm_field, tfm_flags)
+from kemu.abi.toolkit import cstr, is_err, ptr_err, s32, static, static_addr
 
 members("struct shash_alg", "base")
 members("struct crypto_shash", "base")
@@ -99,7 +99,7 @@ def _init_tfm(k, tfm, rec):
     from . import shash as S
     from .internal import mod_get
     hash_ = tfm - off(k, "crypto_ahash.base")
-    _hash(k, hash_, "setkey", private_addr(k, "ahash_nosetkey"))
+    _hash(k, hash_, "setkey", static_addr(k, "ahash_nosetkey"))
     if _is_shash(k, rec.addr):
         if not mod_get(k, rec):
             return -11                                          # -EAGAIN
@@ -108,11 +108,11 @@ def _init_tfm(k, tfm, rec):
             yield from mod_put(k, rec.addr)
             return ptr_err(shash)
         k.machine.write_u64(tfm_ctx(k, tfm), shash)
-        tfm_field(k, tfm, "exit", private_addr(k, "crypto_exit_shash_ops_async"))
+        tfm_field(k, tfm, "exit", static_addr(k, "crypto_exit_shash_ops_async"))
         for op in ("init", "update", "final", "finup", "digest", "export", "import"):
-            _hash(k, hash_, op, private_addr(k, f"shash_async_{op}"))
+            _hash(k, hash_, op, static_addr(k, f"shash_async_{op}"))
         if S.alg_has_setkey(k, rec.outer):
-            _hash(k, hash_, "setkey", private_addr(k, "shash_async_setkey"))
+            _hash(k, hash_, "setkey", static_addr(k, "shash_async_setkey"))
         need = tfm_flags(k, shash + off(k, "crypto_shash.base")) & const(k, "CRYPTO_TFM_NEED_KEY")
         set_tfm_flags(k, tfm, tfm_flags(k, tfm) | need)
         _hash(k, hash_, "reqsize", k.target.sizeof("shash_desc") + S.descsize(k, shash), 4)
@@ -121,7 +121,7 @@ def _init_tfm(k, tfm, rec):
     for op in ("init", "update", "final", "digest", "export", "import"):
         _hash(k, hash_, op, member(k, alg, f"ahash_alg.{op}"))
     _hash(k, hash_, "finup", member(k, alg, "ahash_alg.finup") or
-          private_addr(k, "ahash_def_finup"))
+          static_addr(k, "ahash_def_finup"))
     if member(k, alg, "ahash_alg.setkey"):
         _hash(k, hash_, "setkey", member(k, alg, "ahash_alg.setkey"))
         if not alg_field(k, rec.addr, "cra_flags") & const(k, "CRYPTO_ALG_OPTIONAL_KEY"):
@@ -135,12 +135,12 @@ FRONTEND = Frontend("ahash", "crypto_ahash", "CRYPTO_ALG_TYPE_AHASH",
 FRONTENDS["ahash"] = FRONTEND
 
 
-@private("int ahash_nosetkey(struct crypto_ahash *tfm, const u8 *key, unsigned int keylen)")
+@static("int ahash_nosetkey(struct crypto_ahash *tfm, const u8 *key, unsigned int keylen)")
 def ahash_nosetkey(k, tfm, key, keylen):
     return -errno.ENOSYS
 
 
-@private("int ahash_def_finup(struct ahash_request *req)")
+@static("int ahash_def_finup(struct ahash_request *req)")
 def ahash_def_finup(k, req):
     tfm = _req_tfm(k, req)
     err = s32((yield k.call_request(_hash(k, tfm, "update"), req)))
@@ -149,7 +149,7 @@ def ahash_def_finup(k, req):
     return s32((yield k.call_request(_hash(k, tfm, "final"), req)))
 
 
-@private("void crypto_exit_shash_ops_async(struct crypto_tfm *tfm)")
+@static("void crypto_exit_shash_ops_async(struct crypto_tfm *tfm)")
 def crypto_exit_shash_ops_async(k, tfm):
     shash = k.machine.read_u64(tfm_ctx(k, tfm))
     yield from destroy_tfm(k, shash, shash + off(k, "crypto_shash.base"))
@@ -235,34 +235,34 @@ def ahash_digest(k, req, desc):
     return err or (yield from ahash_finup(k, req, desc))
 
 
-@private("int shash_async_init(struct ahash_request *req)")
+@static("int shash_async_init(struct ahash_request *req)")
 def shash_async_init(k, req):
     from . import shash as S
     return (yield from S.init(k, _bind_desc(k, req)))
 
 
-@private("int shash_async_update(struct ahash_request *req)")
+@static("int shash_async_update(struct ahash_request *req)")
 def shash_async_update(k, req):
     return (yield from ahash_update(k, req, _desc(k, req)))
 
 
-@private("int shash_async_final(struct ahash_request *req)")
+@static("int shash_async_final(struct ahash_request *req)")
 def shash_async_final(k, req):
     from . import shash as S
     return (yield from S.final(k, _desc(k, req), _req(k, req, "result")))
 
 
-@private("int shash_async_finup(struct ahash_request *req)")
+@static("int shash_async_finup(struct ahash_request *req)")
 def shash_async_finup(k, req):
     return (yield from ahash_finup(k, req, _bind_desc(k, req)))
 
 
-@private("int shash_async_digest(struct ahash_request *req)")
+@static("int shash_async_digest(struct ahash_request *req)")
 def shash_async_digest(k, req):
     return (yield from ahash_digest(k, req, _bind_desc(k, req)))
 
 
-@private("int shash_async_export(struct ahash_request *req, void *out)")
+@static("int shash_async_export(struct ahash_request *req, void *out)")
 def shash_async_export(k, req, out):
     from . import shash as S
     desc = _desc(k, req)
@@ -270,7 +270,7 @@ def shash_async_export(k, req, out):
     return s32((yield k.call_request(S.fn(k, alg, "export"), desc, out)))
 
 
-@private("int shash_async_import(struct ahash_request *req, const void *in)")
+@static("int shash_async_import(struct ahash_request *req, const void *in)")
 def shash_async_import(k, req, in_):
     from . import shash as S
     desc = _bind_desc(k, req)
@@ -278,7 +278,7 @@ def shash_async_import(k, req, in_):
     return s32((yield k.call_request(S.fn(k, alg, "import"), desc, in_)))
 
 
-@private("int shash_async_setkey(struct crypto_ahash *tfm, const u8 *key, unsigned int keylen)")
+@static("int shash_async_setkey(struct crypto_ahash *tfm, const u8 *key, unsigned int keylen)")
 def shash_async_setkey(k, tfm, key, keylen):
     from . import shash as S
     shash = k.machine.read_u64(tfm_ctx(k, tfm + off(k, "crypto_ahash.base")))

@@ -4,8 +4,9 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import (alloc_tfm, member, off, prepare_base, private, private_addr,
-                       register_alg, simple_frontend, unregister_alg)
+from .internal import (alloc_tfm, member, off, prepare_base, register_alg, simple_frontend,
+                       unregister_alg)
+from kemu.abi.toolkit import static, static_addr
 
 members("struct akcipher_alg", "set_priv_key", "base", "sign", "verify", "encrypt", "decrypt",
         "set_pub_key", "max_size", "init", "exit", "reqsize")
@@ -15,12 +16,12 @@ members("struct crypto_kpp", "base")
 members("struct crypto_akcipher", "base")
 
 
-@private("int akcipher_default_op(struct akcipher_request *req)")
+@static("int akcipher_default_op(struct akcipher_request *req)")
 def akcipher_default_op(k, req):
     return -errno.ENOSYS
 
 
-@private("int akcipher_default_set_key(struct crypto_akcipher *tfm, const void *key, "
+@static("int akcipher_default_set_key(struct crypto_akcipher *tfm, const void *key, "
          "unsigned int keylen)")
 def akcipher_default_set_key(k, tfm, key, keylen):
     return -errno.ENOSYS
@@ -30,9 +31,9 @@ def akcipher_default_set_key(k, tfm, key, keylen):
 def crypto_register_akcipher(k, alg):
     for name in ("sign", "verify", "encrypt", "decrypt"):
         if not member(k, alg, f"akcipher_alg.{name}"):
-            member(k, alg, f"akcipher_alg.{name}", 8, private_addr(k, "akcipher_default_op"))
+            member(k, alg, f"akcipher_alg.{name}", 8, static_addr(k, "akcipher_default_op"))
     if not member(k, alg, "akcipher_alg.set_priv_key"):
-        member(k, alg, "akcipher_alg.set_priv_key", 8, private_addr(k, "akcipher_default_set_key"))
+        member(k, alg, "akcipher_alg.set_priv_key", 8, static_addr(k, "akcipher_default_set_key"))
     base = alg + off(k, "akcipher_alg.base")
     prepare_base(k, base, "akcipher", "CRYPTO_ALG_TYPE_AKCIPHER", "CRYPTO_ALG_TYPE_MASK",
                  "crypto_akcipher")

@@ -8,8 +8,9 @@ from kemu import data, export
 from kemu.abi.exports import members
 
 from ..lib.kemu_warn import bug
-from .internal import (const, crypto, cstr, list_add, list_del_init, off, owner_of,
-                       register_alg, register_many, unregister_alg, unregister_many)
+from .internal import (const, crypto, list_del_init, off, register_alg, register_many,
+                       unregister_alg, unregister_many)
+from kemu.abi.toolkit import cstr, list_add, owner_of
 
 members("struct crypto_alg", "cra_list", "cra_flags", "cra_refcnt")
 members("struct crypto_template", "list", "module", "name", "instances")
@@ -180,9 +181,9 @@ def _req_list(k, req):
 
 @export("void crypto_init_queue(struct crypto_queue *queue, unsigned int max_qlen)")
 def crypto_init_queue(k, queue, max_qlen):
-    from .internal import list_init
+    from kemu.abi.toolkit import init_list_head
     m = k.machine
-    list_init(k, queue + _q(k, "list"))
+    init_list_head(k, queue + _q(k, "list"))
     m.write_u64(queue + _q(k, "backlog"), queue + _q(k, "list"))
     m.write_u32(queue + _q(k, "qlen"), 0)
     m.write_u32(queue + _q(k, "max_qlen"), max_qlen)

@@ -7,8 +7,8 @@ from kemu import data, export
 from kemu.abi.exports import members
 
 from .internal import (Alg, Frontend, alg_extsize, alg_field, alg_lookup, const, create_tfm,
-                       crypto, cstr, destroy_tfm, err_ptr, is_err, list_init, mod_get, mod_put,
-                       off)
+                       crypto, destroy_tfm, mod_get, mod_put, off)
+from kemu.abi.toolkit import cstr, err_ptr, init_list_head, is_err
 
 members("struct crypto_alg", "cra_name", "cra_driver_name")
 members("struct crypto_async_request", "data")
@@ -17,7 +17,7 @@ members("struct crypto_wait", "completion", "err")
 
 @data("struct list_head crypto_alg_list")
 def crypto_alg_list(k, addr):
-    list_init(k, addr)
+    init_list_head(k, addr)
 
 
 def _rec(k, alg):

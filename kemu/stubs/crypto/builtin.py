@@ -15,8 +15,8 @@ from kemu import export
 from kemu.abi.exports import members
 
 from ..lib import aes as AES
-from .internal import (CRYPTO_MSG_BOOT, Alg, const, crypto_notifier, list_add, list_init, off,
-                       private, private_addr, tfm_ctx)
+from .internal import CRYPTO_MSG_BOOT, Alg, const, crypto_notifier, off, tfm_ctx
+from kemu.abi.toolkit import init_list_head, list_add, static, static_addr
 
 members("struct shash_alg", "descsize", "digestsize", "statesize", "base", "init", "update",
         "final", "finup", "digest", "export", "import", "setkey", "init_tfm", "exit_tfm")
@@ -191,25 +191,25 @@ def _ctx(k, desc):
     return desc + k.target.sizeof("shash_desc")
 
 
-@private("int builtin_hash_init(struct shash_desc *desc)")
+@static("int builtin_hash_init(struct shash_desc *desc)")
 def builtin_hash_init(k, desc):
     _hash_of_desc(k, desc).init(k, _ctx(k, desc))
     return 0
 
 
-@private("int builtin_hash_update(struct shash_desc *desc, const u8 *data, unsigned int len)")
+@static("int builtin_hash_update(struct shash_desc *desc, const u8 *data, unsigned int len)")
 def builtin_hash_update(k, desc, data, length):
     _hash_of_desc(k, desc).update(k, _ctx(k, desc), k.machine.read(data, length) if length else b"")
     return 0
 
 
-@private("int builtin_hash_final(struct shash_desc *desc, u8 *out)")
+@static("int builtin_hash_final(struct shash_desc *desc, u8 *out)")
 def builtin_hash_final(k, desc, out):
     k.machine.write(out, _hash_of_desc(k, desc).final(k, _ctx(k, desc)))
     return 0
 
 
-@private("int builtin_hash_finup(struct shash_desc *desc, const u8 *data, unsigned int len, "
+@static("int builtin_hash_finup(struct shash_desc *desc, const u8 *data, unsigned int len, "
          "u8 *out)")
 def builtin_hash_finup(k, desc, data, length, out):
     builtin_hash_update(k, desc, data, length)
@@ -248,12 +248,12 @@ def crypto_aes_set_key(k, tfm, in_key, key_len):
     return AES.aes_expandkey(k, tfm_ctx(k, tfm), in_key, key_len)
 
 
-@private("void aes_generic_encrypt(struct crypto_tfm *tfm, u8 *out, const u8 *in)")
+@static("void aes_generic_encrypt(struct crypto_tfm *tfm, u8 *out, const u8 *in)")
 def aes_generic_encrypt(k, tfm, out, in_):
     AES.aes_encrypt(k, tfm_ctx(k, tfm), out, in_)
 
 
-@private("void aes_generic_decrypt(struct crypto_tfm *tfm, u8 *out, const u8 *in)")
+@static("void aes_generic_decrypt(struct crypto_tfm *tfm, u8 *out, const u8 *in)")
 def aes_generic_decrypt(k, tfm, out, in_):
     AES.aes_decrypt(k, tfm_ctx(k, tfm), out, in_)
 
@@ -280,12 +280,12 @@ class Builtins:
             for member, fn in (("init", "builtin_hash_init"), ("update", "builtin_hash_update"),
                                ("final", "builtin_hash_final"),
                                ("finup", "builtin_hash_finup")):
-                m.write_u64(alg + off(k, f"shash_alg.{member}"), private_addr(k, fn))
+                m.write_u64(alg + off(k, f"shash_alg.{member}"), static_addr(k, fn))
             for member, fn in (("digest", "shash_digest_unaligned"),
                                ("export", "shash_default_export"),
                                ("import", "shash_default_import"),
                                ("setkey", "shash_no_setkey")):
-                m.write_u64(alg + off(k, f"shash_alg.{member}"), private_addr(k, fn))
+                m.write_u64(alg + off(k, f"shash_alg.{member}"), static_addr(k, fn))
             size = t.sizeof(h.struct_name)
             m.write_u32(alg + off(k, "shash_alg.descsize"), size)
             m.write_u32(alg + off(k, "shash_alg.statesize"), size)
@@ -302,8 +302,8 @@ class Builtins:
         m.write_u32(cia + off(k, "cipher_alg.cia_min_keysize"), 16)
         m.write_u32(cia + off(k, "cipher_alg.cia_max_keysize"), 32)
         m.write_u64(cia + off(k, "cipher_alg.cia_setkey"), k.export_addr("crypto_aes_set_key"))
-        m.write_u64(cia + off(k, "cipher_alg.cia_encrypt"), private_addr(k, "aes_generic_encrypt"))
-        m.write_u64(cia + off(k, "cipher_alg.cia_decrypt"), private_addr(k, "aes_generic_decrypt"))
+        m.write_u64(cia + off(k, "cipher_alg.cia_encrypt"), static_addr(k, "aes_generic_encrypt"))
+        m.write_u64(cia + off(k, "cipher_alg.cia_decrypt"), static_addr(k, "aes_generic_decrypt"))
         self._link(k, c, alg, alg, "cipher", "aes")
 
     @staticmethod
@@ -319,7 +319,7 @@ class Builtins:
         m.write_u32(base + off(k, "crypto_alg.cra_refcnt"), 1)
 
     def _link(self, k, c, base, outer, kind, name):
-        list_init(k, base + off(k, "crypto_alg.cra_users"))
+        init_list_head(k, base + off(k, "crypto_alg.cra_users"))
         list_add(k, base + off(k, "crypto_alg.cra_list"), c.alg_list)
         rec = Alg(base, outer, kind, name, f"{name}-generic", None)
         c.algs.insert(0, rec)

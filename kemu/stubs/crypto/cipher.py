@@ -4,7 +4,8 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import alg_field, off, s32, temp_buffer, tfm_alg
+from .internal import alg_field, off, temp_buffer, tfm_alg
+from kemu.abi.toolkit import s32
 
 members("struct crypto_alg", "cra_u")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import (Alg, const, destroy_tfm, is_err, list_add, list_init, off, private,
-                       private_addr, temp_buffer)
+from .internal import Alg, const, destroy_tfm, off, temp_buffer
+from kemu.abi.toolkit import init_list_head, is_err, list_add, static, static_addr
 
 members("struct shash_alg", "digestsize", "base")
 members("struct crypto_alg", "cra_list", "cra_users", "cra_flags", "cra_blocksize",
@@ -27,48 +27,48 @@ NULL_BLOCK_SIZE, NULL_KEY_SIZE, NULL_IV_SIZE, NULL_DIGEST_SIZE = 1, 0, 0, 0
 
 
 # ------------------------------------------------------------ the algorithms
-@private("int null_hash_setkey(struct crypto_shash *tfm, const u8 *key, unsigned int keylen)")
+@static("int null_hash_setkey(struct crypto_shash *tfm, const u8 *key, unsigned int keylen)")
 def null_hash_setkey(k, tfm, key, keylen):
     return 0
 
 
-@private("int null_init(struct shash_desc *desc)")
+@static("int null_init(struct shash_desc *desc)")
 def null_init(k, desc):
     return 0
 
 
-@private("int null_update(struct shash_desc *desc, const u8 *data, unsigned int len)")
+@static("int null_update(struct shash_desc *desc, const u8 *data, unsigned int len)")
 def null_update(k, desc, data, length):
     return 0
 
 
-@private("int null_final(struct shash_desc *desc, u8 *out)")
+@static("int null_final(struct shash_desc *desc, u8 *out)")
 def null_final(k, desc, out):
     return 0
 
 
-@private("int null_digest(struct shash_desc *desc, const u8 *data, unsigned int len, u8 *out)")
+@static("int null_digest(struct shash_desc *desc, const u8 *data, unsigned int len, u8 *out)")
 def null_digest(k, desc, data, length, out):
     return 0
 
 
-@private("int null_setkey(struct crypto_tfm *tfm, const u8 *key, unsigned int keylen)")
+@static("int null_setkey(struct crypto_tfm *tfm, const u8 *key, unsigned int keylen)")
 def null_setkey(k, tfm, key, keylen):
     return 0
 
 
-@private("void null_crypt(struct crypto_tfm *tfm, u8 *dst, const u8 *src)")
+@static("void null_crypt(struct crypto_tfm *tfm, u8 *dst, const u8 *src)")
 def null_crypt(k, tfm, dst, src):
     k.machine.write(dst, k.machine.read(src, NULL_BLOCK_SIZE))
 
 
-@private("int null_skcipher_setkey(struct crypto_skcipher *tfm, const u8 *key, "
+@static("int null_skcipher_setkey(struct crypto_skcipher *tfm, const u8 *key, "
          "unsigned int keylen)")
 def null_skcipher_setkey(k, tfm, key, keylen):
     return 0
 
 
-@private("int null_skcipher_crypt(struct skcipher_request *req)")
+@static("int null_skcipher_crypt(struct skcipher_request *req)")
 def null_skcipher_crypt(k, req):
     """skcipher_walk_virt() over the request, copying each step when src != dst."""
     from .skcipher_walk import Walk, skcipher_walk_virt, walk_done
@@ -103,7 +103,7 @@ def _link(k, c, base, outer, kind):
     flags = m.read_u32(base + off(k, "crypto_alg.cra_flags"))
     m.write_u32(base + off(k, "crypto_alg.cra_flags"), flags | const(k, "CRYPTO_ALG_TESTED"))
     m.write_u32(base + off(k, "crypto_alg.cra_refcnt"), 1)
-    list_init(k, base + off(k, "crypto_alg.cra_users"))
+    init_list_head(k, base + off(k, "crypto_alg.cra_users"))
     list_add(k, base + off(k, "crypto_alg.cra_list"), c.alg_list)
     name = m.read_cstr(base + off(k, "crypto_alg.cra_name"), 128).decode()
     driver = m.read_cstr(base + off(k, "crypto_alg.cra_driver_name"), 128).decode()
@@ -121,7 +121,7 @@ def setup(k, c) -> None:
     cia = alg + off(k, "crypto_alg.cra_u")
     for member, fn in (("cia_setkey", "null_setkey"), ("cia_encrypt", "null_crypt"),
                        ("cia_decrypt", "null_crypt")):
-        m.write_u64(cia + off(k, f"cipher_alg.{member}"), private_addr(k, fn))
+        m.write_u64(cia + off(k, f"cipher_alg.{member}"), static_addr(k, fn))
     _link(k, c, alg, alg, "cipher")
     # digest_null
     alg = m.alloc_kdata(t.sizeof("shash_alg"), 64)
@@ -129,7 +129,7 @@ def setup(k, c) -> None:
     for member, fn in (("setkey", "null_hash_setkey"), ("init", "null_init"),
                        ("update", "null_update"), ("finup", "null_digest"),
                        ("digest", "null_digest"), ("final", "null_final")):
-        m.write_u64(alg + off(k, f"shash_alg.{member}"), private_addr(k, fn))
+        m.write_u64(alg + off(k, f"shash_alg.{member}"), static_addr(k, fn))
     _base(k, alg + off(k, "shash_alg.base"), "digest_null", "digest_null-generic", 0, 0)
     shash_prepare(k, alg)
     _link(k, c, alg + off(k, "shash_alg.base"), alg, "shash")
@@ -140,7 +140,7 @@ def setup(k, c) -> None:
         m.write_u32(alg + off(k, f"skcipher_alg.{member}"), value)
     for member, fn in (("setkey", "null_skcipher_setkey"), ("encrypt", "null_skcipher_crypt"),
                        ("decrypt", "null_skcipher_crypt")):
-        m.write_u64(alg + off(k, f"skcipher_alg.{member}"), private_addr(k, fn))
+        m.write_u64(alg + off(k, f"skcipher_alg.{member}"), static_addr(k, fn))
     _base(k, alg + off(k, "skcipher_alg.base"), "ecb(cipher_null)", "ecb-cipher_null", 100, 0)
     skcipher_prepare(k, alg)
     _link(k, c, alg + off(k, "skcipher_alg.base"), alg, "skcipher")
@@ -161,7 +161,8 @@ class DefaultNull:
 def crypto_alloc_sync_skcipher(k, alg_name, type_, mask):
     """crypto_alloc_skcipher() of a synchronous algorithm (mask |= CRYPTO_ALG_ASYNC)."""
     from ..lib.kemu_warn import warn
-    from .internal import alloc_tfm, err_ptr
+    from .internal import alloc_tfm
+    from kemu.abi.toolkit import err_ptr
     from .skcipher import FRONTEND
     tfm = yield from alloc_tfm(k, alg_name, FRONTEND, type_, mask | const(k, "CRYPTO_ALG_ASYNC"))
     if not is_err(tfm) and k.machine.read_u32(tfm + off(k, "crypto_skcipher.reqsize")) > \

@@ -12,8 +12,8 @@ from kemu import export
 from kemu.abi.exports import members
 
 from ..mm.slab import kfree_addr, kmalloc
-from .internal import (TypeObjects, alg_field, const, cstr, err_ptr, is_err, off, private,
-                       private_addr, ptr_err, s32, tfm_alg, tfm_ctx)
+from .internal import TypeObjects, alg_field, const, off, tfm_alg, tfm_ctx
+from kemu.abi.toolkit import cstr, err_ptr, is_err, ptr_err, s32, static, static_addr
 from .template import (_crypto_instance, crypto_attr_alg_name, crypto_check_attr_type,
                        drop_spawn, grab_spawn)
 
@@ -44,21 +44,21 @@ def _spawn_base(k, spawn):
     return spawn + off(k, "crypto_aead_spawn.base")
 
 
-@private("int aead_geniv_setkey(struct crypto_aead *tfm, const u8 *key, unsigned int keylen)")
+@static("int aead_geniv_setkey(struct crypto_aead *tfm, const u8 *key, unsigned int keylen)")
 def aead_geniv_setkey(k, tfm, key, keylen):
     from .aead import crypto_aead_setkey
     child = k.machine.read_u64(_aead_ctx(k, tfm) + off(k, "aead_geniv_ctx.child"))
     return (yield from crypto_aead_setkey(k, child, key, keylen))
 
 
-@private("int aead_geniv_setauthsize(struct crypto_aead *tfm, unsigned int authsize)")
+@static("int aead_geniv_setauthsize(struct crypto_aead *tfm, unsigned int authsize)")
 def aead_geniv_setauthsize(k, tfm, authsize):
     from .aead import crypto_aead_setauthsize
     child = k.machine.read_u64(_aead_ctx(k, tfm) + off(k, "aead_geniv_ctx.child"))
     return (yield from crypto_aead_setauthsize(k, child, authsize))
 
 
-@private("void aead_geniv_free(struct aead_instance *inst)")
+@static("void aead_geniv_free(struct aead_instance *inst)")
 def aead_geniv_free(k, inst):
     yield from drop_spawn(k, _spawn_base(k, _inst_ctx(k, inst)))
     kfree_addr(k, inst)
@@ -112,11 +112,11 @@ def _fill(k, tmpl, inst, calg) -> int:
     for member in ("cra_priority", "cra_blocksize", "cra_alignmask"):
         m.write_u32(ibase + off(k, f"crypto_alg.{member}"), alg_field(k, calg, member))
     m.write_u32(ibase + off(k, "crypto_alg.cra_ctxsize"), k.target.sizeof("aead_geniv_ctx"))
-    m.write_u64(ialg + off(k, "aead_alg.setkey"), private_addr(k, "aead_geniv_setkey"))
-    m.write_u64(ialg + off(k, "aead_alg.setauthsize"), private_addr(k, "aead_geniv_setauthsize"))
+    m.write_u64(ialg + off(k, "aead_alg.setkey"), static_addr(k, "aead_geniv_setkey"))
+    m.write_u64(ialg + off(k, "aead_alg.setauthsize"), static_addr(k, "aead_geniv_setauthsize"))
     m.write_u32(ialg + off(k, "aead_alg.ivsize"), ivsize)
     m.write_u32(ialg + off(k, "aead_alg.maxauthsize"), maxauthsize)
-    m.write_u64(inst + off(k, "aead_instance.free"), private_addr(k, "aead_geniv_free"))
+    m.write_u64(inst + off(k, "aead_instance.free"), static_addr(k, "aead_geniv_free"))
     return 0
 
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 import errno
 from dataclasses import dataclass
 
-from kemu.abi.toolkit import err_ptr, is_err, ptr_err, s32, static, static_addr  # noqa: F401
 from kemu.abi.exports import members
+from kemu.abi.toolkit import (cstr, err_ptr, init_list_head, is_err, list_add, owner_of, s32, static,
+                               static_addr)
 
 from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn
@@ -49,13 +50,6 @@ def crypto_notifier(msg: str):
     return deco
 
 
-# ----------------------------------------------------------- private functions
-# kernel-private functions that modules call through a pointer: kemu.abi.toolkit's
-# static functions, under the names the crypto models use
-private = static
-private_addr = static_addr
-
-
 # ------------------------------------------------------------------- memory
 def off(k, member: str) -> int:
     return k.target.offset(member)
@@ -73,24 +67,7 @@ def rd32(k, addr):
     return k.machine.read_u32(addr)
 
 
-def cstr(k, addr, limit=128) -> str:
-    return k.machine.read_cstr(addr, limit).decode("latin-1") if addr else ""
 
-
-def list_init(k, head):
-    m = k.machine
-    m.write_u64(head + off(k, "list_head.next"), head)
-    m.write_u64(head + off(k, "list_head.prev"), head)
-
-
-def list_add(k, new, head):
-    """list_add(new, head): insert right after head."""
-    m = k.machine
-    nxt = m.read_u64(head + off(k, "list_head.next"))
-    m.write_u64(nxt + off(k, "list_head.prev"), new)
-    m.write_u64(new + off(k, "list_head.next"), nxt)
-    m.write_u64(new + off(k, "list_head.prev"), head)
-    m.write_u64(head + off(k, "list_head.next"), new)
 
 
 def list_del_init(k, entry):
@@ -100,7 +77,7 @@ def list_del_init(k, entry):
     if nxt and prv:
         m.write_u64(nxt + off(k, "list_head.prev"), prv)
         m.write_u64(prv + off(k, "list_head.next"), nxt)
-    list_init(k, entry)
+    init_list_head(k, entry)
 
 
 # --------------------------------------------------------------- alg records
@@ -128,11 +105,6 @@ def set_alg_flags(k, alg, flags):
     k.machine.write_u32(alg + off(k, "crypto_alg.cra_flags"), flags)
 
 
-def owner_of(k, module_ptr):
-    """The Module a registration belongs to: its ->module/->owner, else the caller."""
-    mod = k.module_at(module_ptr) if module_ptr else None
-    return mod if mod is not None else k.current_module()
-
 
 class Crypto:
     """Per-kernel crypto core state."""
@@ -142,7 +114,7 @@ class Crypto:
         self.algs: list[Alg] = []            # newest first, like crypto_alg_list
         self.templates: dict = {}            # struct crypto_template address -> name
         self.template_list = k.machine.alloc_kdata(k.target.sizeof("list_head"), 8)
-        list_init(k, self.template_list)
+        init_list_head(k, self.template_list)
         self.tfms: dict = {}                 # tfm memory -> (Alg, frontend name, tfm address)
         self.notifiers: list = []
         self._alg_list = None
@@ -206,7 +178,7 @@ def register_alg(k, alg, kind: str, outer: int | None = None):
     for q in c.algs:                        # __crypto_register_alg()
         if q.addr == alg or q.driver in (name, driver) or q.name == driver:
             return -errno.EEXIST
-    list_init(k, alg + off(k, "crypto_alg.cra_users"))
+    init_list_head(k, alg + off(k, "crypto_alg.cra_users"))
     list_add(k, alg + off(k, "crypto_alg.cra_list"), c.alg_list)
     module = owner_of(k, alg_field(k, alg, "cra_module", 8))
     rec = Alg(alg, outer if outer is not None else alg, kind, name, driver, module)
@@ -546,7 +518,7 @@ def simple_frontend(kind: str, alg_struct: str, tfm_struct: str, alg_type: str,
         if needkey is not None and needkey(k, rec):
             set_tfm_flags(k, tfm, tfm_flags(k, tfm) | const(k, "CRYPTO_TFM_NEED_KEY"))
         if member(k, rec.outer, f"{alg_struct}.exit"):
-            tfm_field(k, tfm, "exit", private_addr(k, f"crypto_{kind}_exit_tfm"))
+            tfm_field(k, tfm, "exit", static_addr(k, f"crypto_{kind}_exit_tfm"))
         init = member(k, rec.outer, f"{alg_struct}.init")
         if init:
             return s32((yield k.call_request(init, obj)))
@@ -556,7 +528,7 @@ def simple_frontend(kind: str, alg_struct: str, tfm_struct: str, alg_type: str,
         obj = tfm - off(k, f"{tfm_struct}.base")
         yield k.call_request(member(k, outer_of(k, tfm), f"{alg_struct}.exit"), obj)
 
-    private(f"void crypto_{kind}_exit_tfm(struct crypto_tfm *tfm)")(exit_tfm)
+    static(f"void crypto_{kind}_exit_tfm(struct crypto_tfm *tfm)")(exit_tfm)
     frontend = Frontend(kind, tfm_struct, alg_type, maskset, init_tfm)
     FRONTENDS[kind] = frontend
     return frontend

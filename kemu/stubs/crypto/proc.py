@@ -12,7 +12,8 @@ Python API: ``proc_crypto(k) -> str`` (the /proc/crypto text).
 """
 from __future__ import annotations
 
-from .internal import alg_field, const, crypto, cstr, off, rd32, TypeObjects
+from .internal import alg_field, const, crypto, off, rd32, TypeObjects
+from kemu.abi.toolkit import cstr
 from kemu.abi.exports import members
 
 members("struct shash_alg", "digestsize")

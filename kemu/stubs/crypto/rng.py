@@ -4,9 +4,9 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from .internal import (FRONTENDS, Frontend, alloc_tfm, destroy_tfm, is_err, member, off,
-                       prepare_base, register_alg, register_many, s32, tfm_alg, unregister_alg,
-                       unregister_many)
+from .internal import (FRONTENDS, Frontend, alloc_tfm, destroy_tfm, member, off, prepare_base,
+                       register_alg, register_many, tfm_alg, unregister_alg, unregister_many)
+from kemu.abi.toolkit import is_err, s32
 from ..lib.random import Crng
 from ..mm.slab import kfree_addr, kmalloc
 

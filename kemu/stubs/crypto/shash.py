@@ -8,9 +8,9 @@ from kemu import export
 from kemu.abi.exports import members
 
 from .internal import (FRONTENDS, Frontend, alg_field, alloc_tfm, const, destroy_tfm, find_alg,
-                       is_err, mod_put, off, private, private_addr, register_alg, register_many,
-                       s32, set_tfm_flags, temp_buffer, tfm_alg, tfm_field, tfm_flags,
-                       unregister_alg, unregister_many)
+                       mod_put, off, register_alg, register_many, set_tfm_flags, temp_buffer,
+                       tfm_alg, tfm_field, tfm_flags, unregister_alg, unregister_many)
+from kemu.abi.toolkit import is_err, s32, static, static_addr
 
 members("struct shash_alg", "descsize", "digestsize", "statesize", "base")
 members("struct crypto_alg", "cra_flags", "cra_type")
@@ -62,7 +62,7 @@ def alignmask(k, tfm) -> int:
 
 def alg_has_setkey(k, alg) -> bool:
     """crypto_shash_alg_has_setkey()."""
-    return fn(k, alg, "setkey") != private_addr(k, "shash_no_setkey")
+    return fn(k, alg, "setkey") != static_addr(k, "shash_no_setkey")
 
 
 def _aligned_buffer(k, size, mask):
@@ -186,19 +186,19 @@ def setkey(k, tfm, key, keylen):
 
 
 # --------------------------------------------------- kernel-private defaults
-@private("int shash_finup_unaligned(struct shash_desc *desc, const u8 *data, "
+@static("int shash_finup_unaligned(struct shash_desc *desc, const u8 *data, "
          "unsigned int len, u8 *out)")
 def shash_finup_unaligned(k, desc, data, length, out):
     return (yield from finup_unaligned(k, desc, data, length, out))
 
 
-@private("int shash_digest_unaligned(struct shash_desc *desc, const u8 *data, "
+@static("int shash_digest_unaligned(struct shash_desc *desc, const u8 *data, "
          "unsigned int len, u8 *out)")
 def shash_digest_unaligned(k, desc, data, length, out):
     return (yield from digest_unaligned(k, desc, data, length, out))
 
 
-@private("int shash_default_export(struct shash_desc *desc, void *out)")
+@static("int shash_default_export(struct shash_desc *desc, void *out)")
 def shash_default_export(k, desc, out):
     size = descsize(k, desc_tfm(k, desc))
     if size:
@@ -206,7 +206,7 @@ def shash_default_export(k, desc, out):
     return 0
 
 
-@private("int shash_default_import(struct shash_desc *desc, const void *in)")
+@static("int shash_default_import(struct shash_desc *desc, const void *in)")
 def shash_default_import(k, desc, in_):
     size = descsize(k, desc_tfm(k, desc))
     if size:
@@ -214,12 +214,12 @@ def shash_default_import(k, desc, in_):
     return 0
 
 
-@private("int shash_no_setkey(struct crypto_shash *tfm, const u8 *key, unsigned int keylen)")
+@static("int shash_no_setkey(struct crypto_shash *tfm, const u8 *key, unsigned int keylen)")
 def shash_no_setkey(k, tfm, key, keylen):
     return -errno.ENOSYS
 
 
-@private("void crypto_shash_exit_tfm(struct crypto_tfm *tfm)")
+@static("void crypto_shash_exit_tfm(struct crypto_tfm *tfm)")
 def crypto_shash_exit_tfm(k, tfm):
     hash_ = tfm - off(k, "crypto_shash.base")
     yield k.call_request(fn(k, shash_alg_of(k, hash_), "exit_tfm"), hash_)
@@ -253,7 +253,7 @@ def prepare_alg(k, alg) -> int:
 
     def default(member, name):
         if not fn(k, alg, member):
-            m.write_u64(alg + off(k, f"shash_alg.{member}"), private_addr(k, name))
+            m.write_u64(alg + off(k, f"shash_alg.{member}"), static_addr(k, name))
     default("finup", "shash_finup_unaligned")
     default("digest", "shash_digest_unaligned")
     if not fn(k, alg, "export"):
@@ -310,7 +310,7 @@ def _init_tfm(k, tfm, rec):
     m.write_u32(hash_ + off(k, "crypto_shash.descsize"), _u32(k, alg + off(k, "shash_alg.descsize")))
     _set_needkey(k, hash_, alg)
     if fn(k, alg, "exit_tfm"):
-        tfm_field(k, tfm, "exit", private_addr(k, "crypto_shash_exit_tfm"))
+        tfm_field(k, tfm, "exit", static_addr(k, "crypto_shash_exit_tfm"))
     if not fn(k, alg, "init_tfm"):
         return 0
     err = yield from _call(k, fn(k, alg, "init_tfm"), hash_)
@@ -332,7 +332,8 @@ FRONTENDS["shash"] = FRONTEND
 
 def alloc_shash_by_name(k, name: str, type_, mask):
     """crypto_alloc_shash() for a Python string (testmgr)."""
-    from .internal import create_tfm, err_ptr
+    from .internal import create_tfm
+    from kemu.abi.toolkit import err_ptr
     rec = yield from find_alg(k, FRONTEND, name, type_, mask)
     if isinstance(rec, int):
         return err_ptr(rec)
@@ -349,7 +350,7 @@ def crypto_alloc_shash(k, alg_name, type_, mask):
 
 @export("int crypto_has_shash(const char *alg_name, u32 type, u32 mask)")
 def crypto_has_shash(k, alg_name, type_, mask):
-    from .internal import cstr
+    from kemu.abi.toolkit import cstr
     rec = yield from find_alg(k, FRONTEND, cstr(k, alg_name), type_, mask)
     if isinstance(rec, int):
         return 0

@@ -4,10 +4,10 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import (alg_field, alg_of_tfm, alloc_tfm, const, cstr, find_alg, member,
-                       mod_put, off, prepare_base,
-                       register_alg, register_many, s32, set_tfm_flags, simple_frontend,
+from .internal import (alg_field, alg_of_tfm, alloc_tfm, const, find_alg, member, mod_put, off,
+                       prepare_base, register_alg, register_many, set_tfm_flags, simple_frontend,
                        temp_buffer, tfm_alg, tfm_flags, unregister_alg, unregister_many)
+from kemu.abi.toolkit import cstr, s32
 
 members("struct crypto_async_request", "tfm")
 members("struct skcipher_alg", "setkey", "min_keysize", "max_keysize", "ivsize", "chunksize",

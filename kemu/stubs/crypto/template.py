@@ -18,10 +18,11 @@ from ..kernel.module import module_put, try_module_get
 from ..lib.kemu_warn import bug, warn_once
 from ..mm.slab import kfree_addr
 from .internal import (CRYPTO_MSG_ALG_REQUEST, CRYPTO_MSG_ALG_UNREGISTER, FRONTENDS, Alg,
-                       TypeObjects, alg_field, alg_flags, check_alg, const, create_tfm,
-                       crypto, crypto_notifier, cstr, err_ptr, find_alg, is_err, list_add,
-                       list_del_init, list_init, mod_get, mod_put, off, owner_of, private,
-                       private_addr, ptr_err, s32, set_alg_flags)
+                       TypeObjects, alg_field, alg_flags, check_alg, const, create_tfm, crypto,
+                       crypto_notifier, find_alg, list_del_init, mod_get, mod_put, off,
+                       set_alg_flags)
+from kemu.abi.toolkit import (cstr, err_ptr, init_list_head, is_err, list_add, owner_of, ptr_err,
+                              s32, static, static_addr)
 
 members("struct crypto_alg", "cra_list", "cra_users", "cra_ctxsize", "cra_refcnt", "cra_name",
         "cra_driver_name", "cra_u", "cra_module")
@@ -292,7 +293,7 @@ def register_instance(k, tmpl, inst, kind, outer):
     for q in c.algs:                               # __crypto_register_alg()
         if q.addr == inst or q.driver in (name, driver) or q.name == driver:
             return -errno.EEXIST
-    list_init(k, inst + off(k, "crypto_alg.cra_users"))
+    init_list_head(k, inst + off(k, "crypto_alg.cra_users"))
     list_add(k, inst + off(k, "crypto_alg.cra_list"), c.alg_list)
     rec = Alg(inst, outer + off(k, f"{kind}_instance.alg") if kind != "alg" else inst, kind,
               name, driver, owner_of(k, module))
@@ -436,7 +437,7 @@ def skcipher_alloc_instance_simple(k, tmpl, tb):
     alg = inst + off(k, "skcipher_instance.alg")
     base = alg + off(k, "skcipher_alg.base")
     m.write_u64(inst + off(k, "skcipher_instance.free"),
-                private_addr(k, "skcipher_free_instance_simple"))
+                static_addr(k, "skcipher_free_instance_simple"))
     for member in ("cra_blocksize", "cra_alignmask", "cra_priority"):
         m.write_u32(base + off(k, f"crypto_alg.{member}"), alg_field(k, calg, member))
     cia = calg + off(k, "crypto_alg.cra_u")
@@ -446,9 +447,9 @@ def skcipher_alloc_instance_simple(k, tmpl, tb):
                 m.read_u32(cia + off(k, "cipher_alg.cia_max_keysize")))
     m.write_u32(alg + off(k, "skcipher_alg.ivsize"), alg_field(k, calg, "cra_blocksize"))
     m.write_u32(base + off(k, "crypto_alg.cra_ctxsize"), 8)     # struct skcipher_ctx_simple
-    m.write_u64(alg + off(k, "skcipher_alg.setkey"), private_addr(k, "skcipher_setkey_simple"))
-    m.write_u64(alg + off(k, "skcipher_alg.init"), private_addr(k, "skcipher_init_tfm_simple"))
-    m.write_u64(alg + off(k, "skcipher_alg.exit"), private_addr(k, "skcipher_exit_tfm_simple"))
+    m.write_u64(alg + off(k, "skcipher_alg.setkey"), static_addr(k, "skcipher_setkey_simple"))
+    m.write_u64(alg + off(k, "skcipher_alg.init"), static_addr(k, "skcipher_init_tfm_simple"))
+    m.write_u64(alg + off(k, "skcipher_alg.exit"), static_addr(k, "skcipher_exit_tfm_simple"))
     return inst
 
 
@@ -456,7 +457,7 @@ def _simple_spawn(k, inst):
     return _crypto_instance(k, inst, "skcipher") + k.target.sizeof("crypto_instance")
 
 
-@private("void skcipher_free_instance_simple(struct skcipher_instance *inst)")
+@static("void skcipher_free_instance_simple(struct skcipher_instance *inst)")
 def skcipher_free_instance_simple(k, inst):
     yield from drop_spawn(k, _simple_spawn(k, inst))
     kfree_addr(k, inst)
@@ -466,7 +467,7 @@ def _skcipher_ctx(k, tfm):
     return tfm + off(k, "crypto_skcipher.base") + k.target.sizeof("crypto_tfm")
 
 
-@private("int skcipher_setkey_simple(struct crypto_skcipher *tfm, const u8 *key, "
+@static("int skcipher_setkey_simple(struct crypto_skcipher *tfm, const u8 *key, "
          "unsigned int keylen)")
 def skcipher_setkey_simple(k, tfm, key, keylen):
     from .cipher import crypto_cipher_setkey
@@ -478,7 +479,7 @@ def skcipher_setkey_simple(k, tfm, key, keylen):
     return (yield from crypto_cipher_setkey(k, cipher, key, keylen))
 
 
-@private("int skcipher_init_tfm_simple(struct crypto_skcipher *tfm)")
+@static("int skcipher_init_tfm_simple(struct crypto_skcipher *tfm)")
 def skcipher_init_tfm_simple(k, tfm):
     from .internal import tfm_alg
     alg = tfm_alg(k, tfm + off(k, "crypto_skcipher.base")) - off(k, "skcipher_alg.base")
@@ -492,7 +493,7 @@ def skcipher_init_tfm_simple(k, tfm):
     return 0
 
 
-@private("void skcipher_exit_tfm_simple(struct crypto_skcipher *tfm)")
+@static("void skcipher_exit_tfm_simple(struct crypto_skcipher *tfm)")
 def skcipher_exit_tfm_simple(k, tfm):
     from .internal import destroy_tfm
     cipher = k.machine.read_u64(_skcipher_ctx(k, tfm))

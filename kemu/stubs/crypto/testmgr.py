@@ -21,7 +21,8 @@ from ..lib.crc32 import crc32_le, crc32c_le
 from ..lib.kemu_warn import warn
 from ..lib.xxhash import xxh64_bytes as _xxh64
 from .internal import (CRYPTO_MSG_ALG_REGISTER, alg_field, const, crypto_notifier, destroy_tfm,
-                       is_err, ptr_err, s32, temp_buffer)
+                       temp_buffer)
+from kemu.abi.toolkit import is_err, ptr_err, s32
 
 members("struct crypto_shash", "base")
 members("struct shash_desc", "tfm")

@@ -23,7 +23,7 @@ from kemu.abi.exports import members
 from kemu.kernel.log import KERN_ERR
 
 from ..lib.kemu_warn import warn
-from .internal import cstr, init_list_head, kfree, kzalloc, owner_of, rd, sym, wr
+from kemu.abi.toolkit import cstr, init_list_head, kfree, kzalloc, owner_of, rd, sym, wr
 
 members("struct file_operations", "owner")
 members("struct device", "kobj", "devt")
@@ -222,7 +222,7 @@ def __unregister_chrdev(k, major, baseminor, count, name):
 
 # ------------------------------------------------------------ struct cdev
 def _set_kobj_name(k, kobj, name: str):
-    from .internal import kstrdup
+    from kemu.abi.toolkit import kstrdup
     old = rd(k, kobj, "kobject.name")
     if old:
         kfree(k, old)

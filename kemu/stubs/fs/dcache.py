@@ -16,7 +16,7 @@ dentry is made once and lives as long as the kernel), mount propagation.
 """
 from __future__ import annotations
 
-from .internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from .namei import name_hash
 from kemu.abi.exports import members
 

@@ -26,7 +26,7 @@ from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
 from ..lib.kstrtox import kstrtobool, kstrtoull
-from .internal import cstr, err_ptr, is_err, kfree, rd, static, static_addr, wr
+from kemu.abi.toolkit import cstr, err_ptr, is_err, kfree, rd, static, static_addr, wr
 
 members("struct file", "f_path", "f_inode")
 members("struct inode", "i_mode", "i_size", "i_fop", "i_private")

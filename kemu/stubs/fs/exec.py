@@ -13,8 +13,9 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import err_ptr, init_list_head, link_only_table, list_add, list_add_tail, \
-    list_del, owner_of, rd, sym
+from .internal import link_only_table
+from kemu.abi.toolkit import (err_ptr, init_list_head, list_add, list_add_tail, list_del, owner_of,
+                              rd, sym)
 
 members("struct task_struct", "comm")
 members("struct linux_binfmt", "lh", "module", "load_binary", "load_shlib", "core_dump",

@@ -16,7 +16,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import cstr, rd, wr
+from kemu.abi.toolkit import cstr, rd, wr
 
 members("struct file_system_type", "name", "fs_flags", "owner", "next")
 
@@ -88,7 +88,7 @@ def register_filesystem(k, fs):
     if model.find(name):
         return -errno.EBUSY
     model._append(fs)
-    from .internal import owner_of
+    from kemu.abi.toolkit import owner_of
     owner = owner_of(k, rd(k, fs, "file_system_type.owner"))
     model.owners[fs] = owner
     k.register("filesystem", fs, owner, f"filesystem {name}")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import errno
 
-from .internal import err_ptr, link_only_table
+from .internal import link_only_table
+from kemu.abi.toolkit import err_ptr
 
 _ENOTSUP = -errno.EOPNOTSUPP
 _ERRPTR = err_ptr(-errno.EOPNOTSUPP)

@@ -17,7 +17,7 @@ from kemu.abi.exports import members
 from ..kernel.sched.core import NSEC_PER_SEC
 from ..kernel.time.timekeeping import REALTIME_AT_BOOT, coarse_ns
 from ..lib.kemu_warn import warn
-from .internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 
 members("struct inode", "i_sb", "__i_nlink", "i_state", "i_count")
 members("struct super_block", "s_time_gran", "s_time_min", "s_time_max", "s_remove_count")

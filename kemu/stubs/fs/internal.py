@@ -1,19 +1,12 @@
-"""The fs, device and netfilter models' names for the models' toolkit
-(:mod:`kemu.abi.toolkit`, re-exported here for the models written before it), and
-their link-only declarations: by default, paths of a mounted filesystem, which
-kemu never mounts.
+"""Link-only declarations of the fs, device and netfilter models: by default,
+paths of a mounted filesystem, which kemu never mounts (the models' toolkit
+itself is :mod:`kemu.abi.toolkit`).
 """
 from __future__ import annotations
 
 import sys
 
 from kemu.abi.exports import link_only as _link_only
-from kemu.abi.toolkit import (  # noqa: F401  (the models' toolkit, once: kemu/abi/toolkit.py)
-    cstr, err_ptr, FormatArgs, init_list_head, is_err, kfree, kstrdup, kzalloc, list_add,
-    list_add_tail, list_del, LIST_POISON1, LIST_POISON2, MAX_ERRNO, owner_of, ptr_err, rd,
-    rd_s32, s32, s64, static, static_addr, static_name, sym, wr)
-
-from ..lib.vsprintf import vformat  # noqa: F401
 
 # ------------------------------------------------------------ link-only exports
 NOT_MOUNTED = "kemu does not mount filesystems"

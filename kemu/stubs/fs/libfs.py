@@ -16,7 +16,8 @@ from kemu.abi.exports import members
 
 from ..lib.kstrtox import kstrtoll, kstrtoull
 from ..lib.usercopy import access_ok, copy_in, copy_out
-from .internal import FormatArgs, kfree, kzalloc, rd, s32, s64, vformat, wr
+from kemu.abi.toolkit import FormatArgs, kfree, kzalloc, rd, s32, s64, wr
+from kemu.stubs.lib.vsprintf import vformat
 
 members("struct file", "f_inode", "f_mode", "f_pos", "private_data")
 members("struct inode", "i_size", "i_private")

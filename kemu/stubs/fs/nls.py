@@ -11,7 +11,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..crypto.internal import private, private_addr
+from kemu.abi.toolkit import static, static_addr
 from ..kernel.kmod import request_module
 from ..kernel.module import module_put, try_module_get
 
@@ -184,7 +184,7 @@ def utf16s_to_utf8s(k, pwcs, inlen, endian, s, maxout):
 
 
 # --------------------------------------------------------------- the table list
-@private("int nls_default_uni2char(u16 uni, unsigned char *out, int boundlen)")
+@static("int nls_default_uni2char(u16 uni, unsigned char *out, int boundlen)")
 def nls_default_uni2char(k, uni, out, boundlen):
     """default_table.uni2char: Latin-1."""
     if boundlen <= 0:
@@ -195,7 +195,7 @@ def nls_default_uni2char(k, uni, out, boundlen):
     return 1
 
 
-@private("int nls_default_char2uni(const unsigned char *rawstring, int boundlen, u16 *uni)")
+@static("int nls_default_char2uni(const unsigned char *rawstring, int boundlen, u16 *uni)")
 def nls_default_char2uni(k, rawstring, boundlen, uni):
     if boundlen <= 0:
         return -errno.ENAMETOOLONG
@@ -218,9 +218,9 @@ class Nls:
         m.write(upper, bytes(c - 32 if 0x61 <= c <= 0x7A else c for c in range(256)))
         m.write_u64(self.default + t.offset("nls_table.charset"), name)
         m.write_u64(self.default + t.offset("nls_table.uni2char"),
-                    private_addr(k, "nls_default_uni2char"))
+                    static_addr(k, "nls_default_uni2char"))
         m.write_u64(self.default + t.offset("nls_table.char2uni"),
-                    private_addr(k, "nls_default_char2uni"))
+                    static_addr(k, "nls_default_char2uni"))
         m.write_u64(self.default + t.offset("nls_table.charset2lower"), lower)
         m.write_u64(self.default + t.offset("nls_table.charset2upper"), upper)
         self.tables = self.default           # head of the list

@@ -27,7 +27,7 @@ from kemu.abi.exports import members
 
 from ..lib.usercopy import user_buffer
 from .dcache import complete_open, release_open
-from .internal import kfree, rd, s32, s64, wr
+from kemu.abi.toolkit import kfree, rd, s32, s64, wr
 
 members("struct file_operations", "owner")
 members("struct file", "f_op", "f_count", "f_flags", "f_mode", "f_pos", "private_data")

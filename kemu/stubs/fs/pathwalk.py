@@ -153,7 +153,7 @@ def lookup(k, path: str) -> Attr | None:
         e = _lookup(k, path)
         if e is None:
             return None
-        from .internal import rd
+        from kemu.abi.toolkit import rd
         return Attr(rd(k, e.inode, "inode.i_mode", 2))
     if path == "/proc/sys" or path.startswith("/proc/sys/"):
         return _sysctl_lookup(k, path)
@@ -192,7 +192,7 @@ def lookup(k, path: str) -> Attr | None:
 def _sysctl_lookup(k, path: str) -> Attr | None:
     """/proc/sys: a ctl_table entry's mode, or a directory on the way to one."""
     from ..kernel.sysctl import Sysctl
-    from .internal import rd
+    from kemu.abi.toolkit import rd
     t = k.target
     rel = path[len("/proc/sys"):].strip("/")
     hit = k.model(Sysctl).files.get(rel)
@@ -297,7 +297,7 @@ def _sysfs_file(k, path: str, node, flags: int):
 
 
 def _bin_has(k, node, member: str) -> bool:
-    from .internal import rd
+    from kemu.abi.toolkit import rd
     return bool(rd(k, node.attr - k.target.offset("bin_attribute.attr"),
                    f"bin_attribute.{member}"))
 
@@ -305,7 +305,7 @@ def _bin_has(k, node, member: str) -> bool:
 def _bin_file(k, path: str, node, flags: int):
     """sysfs_kf_bin_read()/write(): ->read(file, kobj, attr, buf, pos, count) into a
     kernel buffer, the struct file the opener got."""
-    from .internal import kfree, rd, s64
+    from kemu.abi.toolkit import kfree, rd, s64
     from .open import alloc_file, alloc_inode
     t = k.target
     page_size = t.const("PAGE_SIZE")
@@ -369,7 +369,7 @@ def _bin_file(k, path: str, node, flags: int):
 
 def _param_file(k, path: str, mod, kp):
     """param_attr_show()/param_attr_store() (kernel/params.c)."""
-    from .internal import rd, s64
+    from kemu.abi.toolkit import rd, s64
     page_size = k.target.const("PAGE_SIZE")
 
     def reader():

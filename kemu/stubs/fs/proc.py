@@ -33,7 +33,7 @@ from kemu.abi.exports import kernel_api, members
 
 from ..lib.kemu_warn import warn, warn_once
 from ..lib.usercopy import copy_in, access_ok
-from .internal import cstr, kfree, rd, s32, static, static_addr, wr
+from kemu.abi.toolkit import cstr, kfree, rd, s32, static, static_addr, wr
 from .open import FileError, OpenFile, alloc_file, alloc_inode
 
 members("struct proc_ops", "proc_read_iter", "proc_flags", "proc_open", "proc_read",

@@ -15,7 +15,8 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from .internal import link_only_table, owner_of, rd, wr
+from .internal import link_only_table
+from kemu.abi.toolkit import owner_of, rd, wr
 
 members("struct percpu_counter", "list", "counters")
 members("struct quota_format_type", "qf_fmt_id", "qf_owner", "qf_next", "qf_ops")

@@ -17,8 +17,9 @@ from kemu.kernel.log import KERN_INFO
 
 from ..lib.usercopy import access_ok, copy_out, iter_copy_to, iter_count
 from ..lib.vsprintf import ESCAPE_OCTAL, isascii, isprint, string_escape_mem
-from .internal import (cstr, err_ptr, is_err, kfree, kzalloc, init_list_head, rd, s32, s64,
-                       static, static_addr, vformat, wr)
+from kemu.abi.toolkit import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s32, s64,
+                              static, static_addr, wr)
+from kemu.stubs.lib.vsprintf import vformat
 
 members("struct hlist_head", "first")
 members("struct hlist_node", "next")

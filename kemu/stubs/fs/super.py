@@ -14,7 +14,8 @@ import errno
 
 from kemu import data
 
-from .internal import err_ptr, link_only as _link_only
+from .internal import link_only as _link_only
+from kemu.abi.toolkit import err_ptr
 
 
 _ENOTSUP = -errno.EOPNOTSUPP

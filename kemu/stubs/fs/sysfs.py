@@ -22,7 +22,8 @@ from kemu.kernel.log import KERN_WARNING
 from kemu.abi.exports import members
 
 from ..lib.kemu_warn import warn
-from .internal import cstr, rd, s64, static, vformat
+from kemu.abi.toolkit import cstr, rd, s64, static
+from kemu.stubs.lib.vsprintf import vformat
 
 members("struct attribute", "name", "mode")
 members("struct attribute_group", "name", "is_visible", "is_bin_visible", "attrs", "bin_attrs")

@@ -15,7 +15,8 @@ import errno
 from kemu import data
 from kemu.abi.exports import members
 
-from .internal import err_ptr, link_only_table, wr
+from .internal import link_only_table
+from kemu.abi.toolkit import err_ptr, wr
 
 members("struct xattr_handler", "name", "prefix", "flags", "list", "get", "set")
 members("struct qstr", "hash_len", "name")

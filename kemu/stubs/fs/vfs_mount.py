@@ -25,7 +25,8 @@ import errno
 
 from kemu import data, export
 
-from .internal import err_ptr, link_only as _link_only
+from .internal import link_only as _link_only
+from kemu.abi.toolkit import err_ptr
 
 
 _NOMEM = err_ptr(-errno.ENOMEM)

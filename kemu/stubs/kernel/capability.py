@@ -30,7 +30,7 @@ def ns_capable_noaudit(k, ns, cap):
 
 @export("bool file_ns_capable(const struct file *file, struct user_namespace *ns, int cap)")
 def file_ns_capable(k, file, ns, cap):
-    from ..fs.internal import rd
+    from kemu.abi.toolkit import rd
     cred = rd(k, file, "file.f_cred") if file else 0
     return has_cap(k, cred or current_cred(k), cap)
 

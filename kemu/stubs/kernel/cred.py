@@ -16,7 +16,7 @@ from __future__ import annotations
 from kemu import export
 from kemu.abi.exports import members, module_notifier
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ..mm.slab import kfree_addr, kmalloc
 from .sched.core import sched
 

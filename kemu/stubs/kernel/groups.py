@@ -7,7 +7,7 @@ test followed by an empty ``groups_search``.
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import rd
+from kemu.abi.toolkit import rd
 
 members("struct task_struct", "cred")
 members("struct cred", "egid", "fsgid")

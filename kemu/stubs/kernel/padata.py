@@ -15,7 +15,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import init_list_head, kfree, kzalloc, rd, static, static_addr, wr
+from kemu.abi.toolkit import init_list_head, kfree, kzalloc, rd, static, static_addr, wr
 from ..lib.kemu_warn import warn
 
 members("struct kobj_type", "release")
@@ -132,7 +132,7 @@ def _free_pd(k, pd):
 
 @export("struct padata_shell *padata_alloc_shell(struct padata_instance *pinst)")
 def padata_alloc_shell(k, pinst):
-    from ..crypto.internal import list_add
+    from kemu.abi.toolkit import list_add
     t = k.target
     ps = kzalloc(k, t.sizeof("padata_shell"), "padata_shell")
     wr(k, ps, "padata_shell.pinst", pinst)

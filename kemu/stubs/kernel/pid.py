@@ -12,7 +12,7 @@ from __future__ import annotations
 from kemu import data, export
 from kemu.abi.exports import members, module_notifier
 
-from ..fs.internal import init_list_head, rd, wr
+from kemu.abi.toolkit import init_list_head, rd, wr
 from .sched.core import sched
 
 members("struct task_struct", "usage", "thread_pid")

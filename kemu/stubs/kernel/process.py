@@ -19,7 +19,7 @@ import contextlib
 
 from kemu.abi.exports import kernel_api, members
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from .cred import CAP_FULL_SET, init_cred, install_init_cred
 from .sched.core import sched
 

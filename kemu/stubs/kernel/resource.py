@@ -22,7 +22,7 @@ from kemu import data, export
 from kemu.kernel.log import KERN_WARNING
 from kemu.abi.exports import members
 
-from ..fs.internal import cstr, kfree, kzalloc, rd, wr
+from kemu.abi.toolkit import cstr, kfree, kzalloc, rd, wr
 
 members("struct resource", "start", "end", "name", "flags", "desc", "parent", "sibling",
         "child")

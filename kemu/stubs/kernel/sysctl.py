@@ -27,7 +27,7 @@ from kemu.errors import KemuError
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ..fs.internal import cstr, kfree, kzalloc, rd, s32, s64, sym, wr
+from kemu.abi.toolkit import cstr, kfree, kzalloc, rd, s32, s64, sym, wr
 
 members("struct ctl_table", "procname", "data", "maxlen", "mode", "child", "proc_handler",
         "extra1", "extra2")

@@ -13,7 +13,7 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ..crypto.internal import s32
+from kemu.abi.toolkit import s32
 
 members("struct asn1_decoder", "machine", "machlen", "actions")
 

@@ -19,7 +19,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import err_ptr, rd, s32, wr
+from kemu.abi.toolkit import err_ptr, rd, s32, wr
 
 members("struct idr", "idr_rt", "idr_base", "idr_next")
 members("struct xarray", "xa_head")

@@ -15,7 +15,8 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import link_only, rd, wr
+from ..fs.internal import link_only
+from kemu.abi.toolkit import rd, wr
 from .kemu_warn import warn, warn_once
 from .usercopy import _mapped_prefix, access_ok, copy_in, copy_out
 

@@ -10,7 +10,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import kfree, kzalloc, rd, wr
+from kemu.abi.toolkit import kfree, kzalloc, rd, wr
 from .usercopy import copy_in, copy_out
 
 members("struct __kfifo", "in", "out", "mask", "esize", "data")

@@ -18,8 +18,9 @@ from kemu import data, export
 from kemu.abi.exports import VaList, members
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 
-from ..fs.internal import (cstr, init_list_head, kfree, kstrdup, kzalloc, rd, static,
-                           static_addr, vformat, wr)
+from kemu.abi.toolkit import (cstr, init_list_head, kfree, kstrdup, kzalloc, rd, static,
+                              static_addr, wr)
+from kemu.stubs.lib.vsprintf import vformat
 from ..fs.sysfs import Node, Sysfs, remove_groups, create_groups
 
 members("struct kobj_type", "release", "sysfs_ops", "default_groups")

@@ -5,7 +5,7 @@ same calls), the sort is stable, and ``prev`` links are rebuilt at the end.
 """
 from kemu import export
 
-from ..fs.internal import rd, s32, wr
+from kemu.abi.toolkit import rd, s32, wr
 
 
 class _Nodes:

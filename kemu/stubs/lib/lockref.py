@@ -11,7 +11,7 @@ with the lock held when it would drop the last reference, as the kernel's.
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ..kernel.locking.spinlock import _raw_spin_lock, _raw_spin_unlock
 
 # lib and kernel helpers of the filesystems (stubs/lib/{lockref,xarray,iov_iter,

@@ -22,7 +22,7 @@ from kemu import export
 from kemu.kernel.log import KERN_WARNING
 from kemu.abi.exports import members
 
-from ..fs.internal import err_ptr, rd, s32, wr
+from kemu.abi.toolkit import err_ptr, rd, s32, wr
 from ..net.core.skbuff import skb_put_
 
 members("struct sk_buff", "data_len", "tail", "end", "next", "prev", "dev", "sk", "tstamp",
@@ -410,7 +410,7 @@ def nla_strdup(k, nla, flags):
     src = bytes(k.machine.read(nla + NLA_HDRLEN, srclen))
     if srclen > 0 and src[srclen - 1] == 0:
         srclen -= 1
-    from ..fs.internal import kstrdup
+    from kemu.abi.toolkit import kstrdup
     return kstrdup(k, src[:srclen], "kmalloc")
 
 
@@ -436,7 +436,7 @@ def nla_memcmp(k, nla, data, size):
 
 @export("int nla_strcmp(const struct nlattr *nla, const char *str)")
 def nla_strcmp(k, nla, str_):
-    from ..fs.internal import cstr
+    from kemu.abi.toolkit import cstr
     s = cstr(k, str_).encode("utf-8", "surrogateescape")
     attrlen = nla_payload_len(k, nla)
     buf = bytes(k.machine.read(nla + NLA_HDRLEN, max(attrlen, 0)))

@@ -17,7 +17,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from .kstrtox import _simple_strtoull, kstrto
 
 members("struct match_token", "token", "pattern")

@@ -14,7 +14,7 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from ..fs.internal import init_list_head, list_add, list_del, rd, wr
+from kemu.abi.toolkit import init_list_head, list_add, list_del, rd, wr
 
 members("struct percpu_counter", "lock", "count", "list", "counters")
 

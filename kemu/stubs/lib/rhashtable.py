@@ -29,7 +29,7 @@ import types
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import kfree, kzalloc, static, static_addr
+from kemu.abi.toolkit import kfree, kzalloc, static, static_addr
 
 members("struct work_struct", "data", "entry", "func")
 members("struct rhashtable", "tbl", "key_len", "max_elems", "p", "rhlist", "run_work", "mutex",

@@ -373,7 +373,7 @@ def sg_miter_next(k, miter):
 
 
 # Page iterators over a mapped table walk DMA buffers of devices kemu's machine lacks.
-from ..drivers.base.link_only import link_only  # noqa: E402
+from kemu.abi.exports import link_only  # noqa: E402
 
 members("struct scatterlist", "page_link", "offset", "length")
 members("struct sg_mapping_iter", "piter", "page", "addr", "length", "consumed", "__offset",

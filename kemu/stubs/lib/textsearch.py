@@ -5,8 +5,8 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..crypto.internal import (err_ptr, is_err, list_add, list_del_init, list_init, private,
-                               private_addr)
+from ..crypto.internal import list_del_init
+from kemu.abi.toolkit import err_ptr, init_list_head, is_err, list_add, static, static_addr
 from ..kernel.module import module_put, try_module_get
 from ..mm.slab import kfree_addr
 
@@ -24,7 +24,7 @@ class TextSearch:
 
     def __init__(self, k):
         self.head = k.machine.alloc_kdata(k.target.sizeof("list_head"), 8)
-        list_init(k, self.head)
+        init_list_head(k, self.head)
         self.ops = []
 
 
@@ -98,7 +98,7 @@ def textsearch_destroy(k, conf):
     kfree_addr(k, conf)
 
 
-@private("unsigned int get_linear_data(unsigned int consumed, const u8 **dst, "
+@static("unsigned int get_linear_data(unsigned int consumed, const u8 **dst, "
          "struct ts_config *conf, struct ts_state *state)")
 def get_linear_data(k, consumed, dst, conf, state):
     m = k.machine
@@ -115,7 +115,7 @@ def get_linear_data(k, consumed, dst, conf, state):
 def textsearch_find_continuous(k, conf, state, data, length):
     m, t = k.machine, k.target
     cb = state + t.offset("ts_state.cb")
-    m.write_u64(conf + t.offset("ts_config.get_next_block"), private_addr(k, "get_linear_data"))
+    m.write_u64(conf + t.offset("ts_config.get_next_block"), static_addr(k, "get_linear_data"))
     m.write_u32(cb + LINEAR_LEN, length)
     m.write_u64(cb + LINEAR_DATA, data)
     ops = m.read_u64(conf + t.offset("ts_config.ops"))

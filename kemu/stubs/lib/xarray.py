@@ -27,7 +27,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ..kernel.locking.spinlock import _raw_spin_lock, _raw_spin_unlock
 from .kemu_warn import warn_once
 
@@ -202,8 +202,8 @@ def xa_store_range(k, xa, first, last, entry, gfp):
     if last < first:
         return xa_mk_internal(-errno.EINVAL)
     if last - first >= XA_RANGE_MODELLED:
-        from ..drivers.base.link_only import called
-        called(k, "xa_store_range", f"kemu keeps xarray entries per index (range of "
+        from kemu.abi.exports import not_modelled
+        not_modelled(k, "xa_store_range", f"kemu keeps xarray entries per index (range of "
                                     f"{last - first + 1})")
         return xa_mk_internal(-errno.ENOMEM)
     _lock(k, xa)

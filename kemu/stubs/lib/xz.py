@@ -16,7 +16,7 @@ import lzma
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ..mm.slab import kfree_addr, kmalloc
 
 members("struct xz_buf", "in_pos", "out_pos", "in", "in_size", "out", "out_size")

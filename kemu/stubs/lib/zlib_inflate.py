@@ -17,7 +17,7 @@ import zlib
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 
 members("struct z_stream_s", "next_in", "avail_in", "total_in", "next_out", "avail_out",
         "total_out", "msg", "state", "workspace", "data_type", "adler")

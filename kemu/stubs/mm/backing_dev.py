@@ -13,7 +13,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import kfree, kzalloc, rd, wr
+from kemu.abi.toolkit import kfree, kzalloc, rd, wr
 from ..kernel.printk import vformat
 
 members("struct backing_dev_info", "ra_pages", "io_pages", "refcnt", "min_ratio", "max_ratio",

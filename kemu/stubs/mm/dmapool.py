@@ -14,7 +14,7 @@ from kemu import export
 from kemu.machine.emulator import DIRECT_MAP_ADDR
 from kemu.kernel.log import KERN_ERR
 
-from ..fs.internal import cstr, kfree, kzalloc
+from kemu.abi.toolkit import cstr, kfree, kzalloc
 
 PAGE_SIZE = 4096
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 
-from ..drivers.base.link_only import link_only
+from kemu.abi.exports import link_only
 
 link_only("void zap_vma_ptes(struct vm_area_struct *vma, unsigned long address, "
           "unsigned long size)", None, "kemu maps no driver memory into a user VMA")

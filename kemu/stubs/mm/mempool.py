@@ -18,7 +18,8 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import kfree, kzalloc, link_only, rd, wr
+from ..fs.internal import link_only
+from kemu.abi.toolkit import kfree, kzalloc, rd, wr
 from .slab import kfree_addr, kmalloc
 
 members("struct mempool_s", "min_nr", "curr_nr", "elements", "pool_data", "alloc", "free",

@@ -23,7 +23,7 @@ from kemu.errors import strerror
 from kemu.machine.emulator import DIRECT_MAP_ADDR
 
 from ..arch.x86.mm.kaslr import VMEMMAP_BASE
-from ..fs.internal import rd, s32, wr
+from kemu.abi.toolkit import rd, s32, wr
 from ..fs.open import FileError
 from .page_alloc import __free_pages
 

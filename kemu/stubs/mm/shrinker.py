@@ -16,7 +16,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ..fs.internal import init_list_head, kfree, kzalloc, list_add_tail, list_del, rd, sym, wr
+from kemu.abi.toolkit import init_list_head, kfree, kzalloc, list_add_tail, list_del, rd, sym, wr
 
 members("struct shrinker", "scan_objects", "flags", "list", "nr_deferred", "count_objects",
         "batch", "seeks")

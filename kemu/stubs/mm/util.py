@@ -3,7 +3,7 @@ import errno
 
 from kemu import export
 
-from ..fs.internal import err_ptr
+from kemu.abi.toolkit import err_ptr
 from ..lib.usercopy import access_ok, copy_in
 from .slab import kfree_addr, kmalloc
 

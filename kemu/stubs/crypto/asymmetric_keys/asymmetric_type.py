@@ -14,7 +14,8 @@ from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_NOTICE
 from kemu.abi.exports import members
 
-from ..internal import cstr, list_add, list_del_init, list_init, owner_of, private, private_addr
+from ..internal import list_del_init
+from kemu.abi.toolkit import cstr, init_list_head, list_add, owner_of, static, static_addr
 
 members("struct asymmetric_key_parser", "link", "owner", "name", "parse")
 members("struct asymmetric_key_subtype", "name", "name_len", "owner", "describe", "destroy",
@@ -28,7 +29,7 @@ class Parsers:
 
     def __init__(self, k):
         self.head = k.machine.alloc_kdata(k.target.sizeof("list_head"), 8)
-        list_init(k, self.head)
+        init_list_head(k, self.head)
         self.parsers: list = []
 
 
@@ -69,30 +70,30 @@ def _not_modelled(k, name):
                               "for linking: kemu creates no keys", k.current_module())
 
 
-@private("void public_key_describe(const struct key *asymmetric_key, struct seq_file *m)")
+@static("void public_key_describe(const struct key *asymmetric_key, struct seq_file *m)")
 def public_key_describe(k, key, m):
     _not_modelled(k, "public_key_describe")
 
 
-@private("void public_key_destroy(void *payload0, void *payload3)")
+@static("void public_key_destroy(void *payload0, void *payload3)")
 def public_key_destroy(k, payload0, payload3):
     _not_modelled(k, "public_key_destroy")
 
 
-@private("int software_key_query(const struct kernel_pkey_params *params, "
+@static("int software_key_query(const struct kernel_pkey_params *params, "
          "struct kernel_pkey_query *info)")
 def software_key_query(k, params, info):
     _not_modelled(k, "software_key_query")
     return -errno.EOPNOTSUPP
 
 
-@private("int software_key_eds_op(struct kernel_pkey_params *params, const void *in, void *out)")
+@static("int software_key_eds_op(struct kernel_pkey_params *params, const void *in, void *out)")
 def software_key_eds_op(k, params, in_, out):
     _not_modelled(k, "software_key_eds_op")
     return -errno.EOPNOTSUPP
 
 
-@private("int public_key_verify_signature_2(const struct key *key, "
+@static("int public_key_verify_signature_2(const struct key *key, "
          "const struct public_key_signature *sig)")
 def public_key_verify_signature_2(k, key, sig):
     _not_modelled(k, "public_key_verify_signature_2")
@@ -109,4 +110,4 @@ def public_key_subtype(k, addr):
     for member, fn in (("describe", "public_key_describe"), ("destroy", "public_key_destroy"),
                        ("query", "software_key_query"), ("eds_op", "software_key_eds_op"),
                        ("verify_signature", "public_key_verify_signature_2")):
-        m.write_u64(addr + t.offset(f"asymmetric_key_subtype.{member}"), private_addr(k, fn))
+        m.write_u64(addr + t.offset(f"asymmetric_key_subtype.{member}"), static_addr(k, fn))

@@ -19,9 +19,9 @@ from kemu import data, export
 from kemu.kernel.log import KERN_INFO
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, err_ptr, rd, wr
+from kemu.abi.toolkit import cstr, err_ptr, rd, wr
 from ..base.bus import deviceless_bus
-from ..base.link_only import link_only
+from kemu.abi.exports import link_only
 
 # device model, buses (stubs/drivers)
 members("struct device_driver", "name", "bus", "owner")
@@ -281,7 +281,7 @@ def _handle_path(k, handle) -> str:
 @export("void acpi_handle_printk(const char *level, void *handle, const char *fmt, ...)")
 def acpi_handle_printk(k, level, handle, fmt, va):
     """printk("%sACPI: %s: %pV", level, acpi_handle_path(handle) or "<n/a>", ...)."""
-    from ...fs.internal import vformat
+    from kemu.stubs.lib.vsprintf import vformat
     from ...kernel.printk import vprintk_emit
     lvl = k.machine.read_cstr(level, 4) if level else b""
     vprintk_emit(k, lvl + f"ACPI: {_handle_path(k, handle)}: ".encode("utf-8", "surrogateescape") + vformat(k, fmt, va))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, rd
+from kemu.abi.toolkit import cstr, rd
 from ...lib import kobject as ko
 
 members("struct class", "name")

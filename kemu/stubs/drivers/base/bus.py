@@ -24,7 +24,7 @@ from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, kfree, kzalloc, rd, s32, wr
+from kemu.abi.toolkit import cstr, kfree, kzalloc, rd, s32, wr
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
 
 members("struct device", "kobj", "bus", "driver", "driver_data")
@@ -108,11 +108,11 @@ def deviceless_bus(name: str, why: str = "", match_name: str = "", exported: boo
     ever be asked for (only a device of that bus could), it is a not-modelled
     finding naming ``match_name`` and ``why``.
     """
-    from .link_only import called
+    from kemu.abi.exports import not_modelled
 
     def match(k, dev, drv) -> bool:
         if why:
-            called(k, match_name or f"{name}_bus_match", why)
+            not_modelled(k, match_name or f"{name}_bus_match", why)
         return False
 
     if exported:

@@ -20,8 +20,8 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 from kemu.abi.exports import members
 
-from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd, static,
-                            static_addr, wr)
+from kemu.abi.toolkit import (cstr, err_ptr, is_err, kfree, kzalloc, owner_of, rd, static,
+                              static_addr, wr)
 from ...fs.sysfs import Node, Sysfs, create_groups
 
 members("struct class_interface", "class", "add_dev", "remove_dev", "node")
@@ -216,7 +216,7 @@ def class_find_device(k, cls, start, data_, match):
 @export("int class_for_each_device(struct class *class, struct device *start, void *data, "
         "int (*fn)(struct device *dev, void *data))")
 def class_for_each_device(k, cls, start, data_, fn):
-    from ...fs.internal import s32
+    from kemu.abi.toolkit import s32
     devs = _class_devices(k, cls, start)
     if devs is None:
         return -errno.EINVAL

@@ -21,8 +21,9 @@ from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 from kemu.abi.exports import members
 
-from ...fs.internal import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
-                            static, static_addr, vformat, wr)
+from kemu.abi.toolkit import (cstr, err_ptr, init_list_head, is_err, kfree, kzalloc, rd, s64,
+                              static, static_addr, wr)
+from kemu.stubs.lib.vsprintf import vformat
 from ...fs.sysfs import Node, Sysfs, create_groups, remove_groups
 from .base import _kobj, dev_driver_string, dev_driver_string_of, dev_name, get_device  # noqa: F401
 

@@ -12,7 +12,7 @@ from kemu import export
 from kemu.abi.exports import VaList
 from kemu.kernel.log import KERN_ERR
 
-from ...fs.internal import vformat
+from kemu.stubs.lib.vsprintf import vformat
 from ...lib.vsprintf import errname
 
 EPROBE_DEFER = 517

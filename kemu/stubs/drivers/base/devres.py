@@ -18,7 +18,8 @@ from kemu import export
 from kemu.abi.exports import members
 from kemu.kernel.log import KERN_ERR
 
-from ...fs.internal import cstr, kfree, rd, s32, vformat
+from kemu.abi.toolkit import cstr, kfree, rd, s32
+from kemu.stubs.lib.vsprintf import vformat
 
 
 class Res:
@@ -390,7 +391,7 @@ def devm_iounmap(k, dev, addr):
 @export("void *devm_ioremap_resource(struct device *dev, const struct resource *res)")
 def devm_ioremap_resource(k, dev, res):
     """__devm_ioremap_resource(): request the region, then map it (both managed)."""
-    from ...fs.internal import err_ptr
+    from kemu.abi.toolkit import err_ptr
     from .dev_printk import dev_emit
     t = k.target
     if not res or rd(k, res, "resource.flags") & t.const("IORESOURCE_TYPE_BITS") != \
@@ -413,7 +414,7 @@ def devm_ioremap_resource(k, dev, res):
     return addr
 
 
-from .link_only import link_only  # noqa: E402
+from kemu.abi.exports import link_only  # noqa: E402
 
 members("struct device", "kobj")
 members("struct resource", "start", "end", "name", "flags")

@@ -16,7 +16,7 @@ import errno
 from kemu.abi.exports import kernel_api, members
 
 from ...fs.char_dev import cdev_lookup, chrdev_open
-from ...fs.internal import rd
+from kemu.abi.toolkit import rd
 from ...fs.open import FileError
 from ..char.misc import misc_lookup
 from .core import Devices

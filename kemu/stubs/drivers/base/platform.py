@@ -17,8 +17,8 @@ from kemu import data, export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 from kemu.abi.exports import members
 
-from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, rd, s32, static,
-                            static_addr, wr)
+from kemu.abi.toolkit import (cstr, err_ptr, is_err, kfree, kzalloc, rd, s32, static, static_addr,
+                              wr)
 from .bus import builtin_bus
 
 members("struct device", "kobj", "parent", "bus", "platform_data", "release", "dma_mask",

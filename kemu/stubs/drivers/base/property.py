@@ -14,8 +14,8 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, wr
-from .link_only import called
+from kemu.abi.toolkit import rd, wr
+from kemu.abi.exports import not_modelled
 
 members("struct device", "of_node", "fwnode")
 members("struct fwnode_endpoint", "port", "id", "local_fwnode")
@@ -30,7 +30,7 @@ def _fwnode(k, dev):
 def _check(k, dev, name):
     """True when ``dev`` has a firmware node kemu cannot answer for."""
     if _fwnode(k, dev):
-        called(k, name, _WHY)
+        not_modelled(k, name, _WHY)
         return True
     return False
 
@@ -66,7 +66,7 @@ for _name, _proto in (
 def _fw_einval(name, proto):
     def fn(k, fwnode, *args):
         if fwnode:
-            called(k, name, _WHY)
+            not_modelled(k, name, _WHY)
         return -errno.EINVAL
     fn.__name__ = name
     export(proto)(fn)
@@ -93,7 +93,7 @@ def device_property_present(k, dev, propname):
 @export("bool fwnode_property_present(const struct fwnode_handle *fwnode, const char *propname)")
 def fwnode_property_present(k, fwnode, propname):
     if fwnode:
-        called(k, "fwnode_property_present", _WHY)
+        not_modelled(k, "fwnode_property_present", _WHY)
     return False
 
 
@@ -131,7 +131,7 @@ def __dev_fwnode(k, dev):
 @export("void fwnode_handle_put(struct fwnode_handle *fwnode)")
 def fwnode_handle_put(k, fwnode):
     if fwnode:
-        called(k, "fwnode_handle_put", _WHY)
+        not_modelled(k, "fwnode_handle_put", _WHY)
 
 
 @export("void device_set_node(struct device *dev, struct fwnode_handle *fwnode)")
@@ -143,7 +143,7 @@ def device_set_node(k, dev, fwnode):
 @export("bool is_acpi_device_node(const struct fwnode_handle *fwnode)")
 def is_acpi_device_node(k, fwnode):
     if fwnode:
-        called(k, "is_acpi_device_node", _WHY)
+        not_modelled(k, "is_acpi_device_node", _WHY)
     return False
 
 
@@ -151,7 +151,7 @@ def is_acpi_device_node(k, fwnode):
 def fwnode_get_parent(k, fwnode):
     """fwnode_call_ptr_op(fwnode, get_parent): NULL for no node."""
     if fwnode:
-        called(k, "fwnode_get_parent", _WHY)
+        not_modelled(k, "fwnode_get_parent", _WHY)
     return 0
 
 
@@ -167,7 +167,7 @@ def fwnode_get_next_parent(k, fwnode):
 def fwnode_property_match_string(k, fwnode, propname, string):
     """fwnode_property_read_string_array(fwnode, propname, NULL, 0)'s -EINVAL."""
     if fwnode:
-        called(k, "fwnode_property_match_string", _WHY)
+        not_modelled(k, "fwnode_property_match_string", _WHY)
     return -errno.EINVAL
 
 
@@ -176,7 +176,7 @@ def fwnode_property_match_string(k, fwnode, propname, string):
         "struct fwnode_reference_args *args)")
 def fwnode_property_get_reference_args(k, fwnode, prop, nargs_prop, nargs, index, args):
     if fwnode:
-        called(k, "fwnode_property_get_reference_args", _WHY)
+        not_modelled(k, "fwnode_property_get_reference_args", _WHY)
     return -errno.ENOENT
 
 
@@ -186,5 +186,5 @@ def fwnode_graph_parse_endpoint(k, fwnode, endpoint):
     """The endpoint is zeroed; fwnode_call_int_op() on no node is -EINVAL."""
     k.machine.write(endpoint, bytes(k.target.sizeof("fwnode_endpoint")))
     if fwnode:
-        called(k, "fwnode_graph_parse_endpoint", _WHY)
+        not_modelled(k, "fwnode_graph_parse_endpoint", _WHY)
     return -errno.EINVAL

@@ -7,7 +7,7 @@ a path kemu's runs do not reach.
 """
 from kemu import export
 
-from ..base.link_only import link_only
+from kemu.abi.exports import link_only
 
 
 @export("int ipmi_dmi_get_slave_addr(enum si_type si_type, unsigned int space, "

@@ -19,8 +19,8 @@ from kemu import export
 from kemu.abi.exports import members
 
 from ...fs.char_dev import CharDevs, MKDEV, chrdev_probe
-from ...fs.internal import (cstr, init_list_head, is_err, list_add, list_del, owner_of, ptr_err,
-                            rd, wr)
+from kemu.abi.toolkit import (cstr, init_list_head, is_err, list_add, list_del, owner_of, ptr_err,
+                              rd, wr)
 
 members("struct file_operations", "owner")
 members("struct file", "f_op", "private_data")

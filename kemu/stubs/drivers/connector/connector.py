@@ -13,7 +13,7 @@ import errno
 
 from kemu import export
 
-from ...fs.internal import cstr
+from kemu.abi.toolkit import cstr
 
 BOOT_IDS = {(1, 1): "cn_proc"}           # CN_IDX_PROC, CN_VAL_PROC
 

@@ -18,8 +18,8 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, rd, s32
-from ..base.link_only import link_only
+from kemu.abi.toolkit import cstr, rd, s32
+from kemu.abi.exports import link_only
 
 members("struct dmi_system_id", "callback", "matches", "ident", "driver_data")
 members("struct dmi_strmatch", "substr", "slot", "exact_match")

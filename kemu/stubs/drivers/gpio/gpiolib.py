@@ -16,9 +16,9 @@ from kemu import export
 from kemu.kernel.log import KERN_WARNING
 from kemu.abi.exports import members
 
-from ...fs.internal import err_ptr, is_err
+from kemu.abi.toolkit import err_ptr, is_err
 from ..base.bus import EPROBE_DEFER
-from ..base.link_only import called
+from kemu.abi.exports import not_modelled
 
 _WHY = "kemu's machine has no GPIO chip, so no descriptor exists"
 # CONFIG_ARCH_NR_GPIO of Debian's amd64 kernel: gpio_is_valid() is 0 <= n < ARCH_NR_GPIOS
@@ -32,7 +32,7 @@ def _validate(k, desc, name) -> int:
     if is_err(desc):
         k.log.emit(KERN_WARNING, f"{name}: invalid GPIO (errorpointer)")   # gpiolib.c: no pr_fmt
         return desc - (1 << 64)                                # PTR_ERR(desc)
-    called(k, name, _WHY)
+    not_modelled(k, name, _WHY)
     return -errno.EINVAL
 
 
@@ -183,7 +183,7 @@ def gpio_free_array(k, array, num):
 @export("void gpiod_put(struct gpio_desc *desc)")
 def gpiod_put(k, desc):
     if desc:
-        called(k, "gpiod_put", _WHY)
+        not_modelled(k, "gpiod_put", _WHY)
 
 
 for _name, _proto in (
@@ -252,12 +252,12 @@ def gpiod_count(k, dev, con_id):
 @export("int desc_to_gpio(const struct gpio_desc *desc)")
 def desc_to_gpio(k, desc):
     if desc:
-        called(k, "desc_to_gpio", _WHY)
+        not_modelled(k, "desc_to_gpio", _WHY)
     return -errno.EINVAL
 
 
 # gpiochips are added by probes on devices kemu's machine does not have
-from ..base.link_only import link_only  # noqa: E402
+from kemu.abi.exports import link_only  # noqa: E402
 
 members("struct gpio", "gpio", "flags", "label")
 

@@ -18,7 +18,7 @@ from kemu import export
 from kemu.abi.exports import members
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 
-from ...fs.internal import cstr, err_ptr, is_err, kfree, kzalloc, rd, static, static_addr, wr
+from kemu.abi.toolkit import cstr, err_ptr, is_err, kfree, kzalloc, rd, static, static_addr, wr
 
 members("struct device", "kobj", "parent", "driver_data", "class", "groups", "release")
 members("struct hwmon_chip_info", "ops", "info")

@@ -16,9 +16,9 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, err_ptr, is_err, rd, s32, wr
+from kemu.abi.toolkit import cstr, err_ptr, is_err, rd, s32, wr
 from ..base.bus import builtin_bus
-from ..base.link_only import link_only
+from kemu.abi.exports import link_only
 
 # device model, buses (stubs/drivers)
 members("struct device_driver", "bus", "owner")
@@ -90,7 +90,7 @@ def i2c_bus_type(k, addr):
 @export("int i2c_register_driver(struct module *owner, struct i2c_driver *driver)", fails="-ENOMEM")
 def i2c_register_driver(k, owner, driver):
     from ..base.bus import driver_register_gen
-    from ...fs.internal import init_list_head
+    from kemu.abi.toolkit import init_list_head
     t = k.target
     drv = driver + t.offset("i2c_driver.driver")
     wr(k, drv, "device_driver.owner", owner)
@@ -124,8 +124,8 @@ def i2c_get_adapter(k, nr):
 @export("void i2c_put_adapter(struct i2c_adapter *adap)")
 def i2c_put_adapter(k, adap):
     if adap:
-        from ..base.link_only import called
-        called(k, "i2c_put_adapter", _WHY)
+        from kemu.abi.exports import not_modelled
+        not_modelled(k, "i2c_put_adapter", _WHY)
 
 
 @export("int i2c_for_each_dev(void *data, int (*fn)(struct device *dev, void *data))")
@@ -144,8 +144,8 @@ def i2c_verify_client(k, dev):
 def i2c_unregister_device(k, client):
     if not client or is_err(client):
         return
-    from ..base.link_only import called
-    called(k, "i2c_unregister_device", _WHY)
+    from kemu.abi.exports import not_modelled
+    not_modelled(k, "i2c_unregister_device", _WHY)
 
 
 _ENODEV = -errno.ENODEV

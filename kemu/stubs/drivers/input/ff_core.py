@@ -17,7 +17,7 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ...fs.internal import kfree, kzalloc, rd, static, static_addr, wr
+from kemu.abi.toolkit import kfree, kzalloc, rd, static, static_addr, wr
 from ..base.dev_printk import dev_emit
 
 members("struct ff_device", "destroy", "private", "ffbit", "max_effects", "effects", "upload",

@@ -24,8 +24,8 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR, KERN_INFO
 from kemu.abi.exports import members
 
-from ...fs.internal import (cstr, init_list_head, kfree, kzalloc, list_add_tail,
-                            list_del, rd, s32, static, static_addr, wr)
+from kemu.abi.toolkit import (cstr, init_list_head, kfree, kzalloc, list_add_tail, list_del, rd,
+                              s32, static, static_addr, wr)
 from .ff_core import input_ff_destroy
 
 members("struct device", "kobj", "parent", "class", "release")

@@ -23,7 +23,7 @@ from kemu import data, export
 from kemu.kernel.log import KERN_WARNING
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, is_err, kfree, kstrdup, kzalloc, rd, s32, wr
+from kemu.abi.toolkit import cstr, is_err, kfree, kstrdup, kzalloc, rd, s32, wr
 
 members("struct led_classdev", "name", "brightness", "max_brightness", "flags",
         "brightness_set", "brightness_set_blocking", "brightness_get", "blink_set", "dev",
@@ -111,8 +111,8 @@ def led_classdev_register_ext(k, parent, led_cdev, init_data):
     from ..base.dev_printk import dev_emit
     model = k.model(Leds)
     if init_data and rd(k, init_data, "led_init_data.fwnode"):
-        from ..base.link_only import called
-        called(k, "led_compose_name", "kemu's devices have no firmware node properties")
+        from kemu.abi.exports import not_modelled
+        not_modelled(k, "led_compose_name", "kemu's devices have no firmware node properties")
         return -errno.EINVAL
     proposed = _name(k, led_cdev)
     cls = k.model(Classes).boot["leds"]

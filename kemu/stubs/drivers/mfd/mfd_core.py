@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import errno
 
-from ..base.link_only import link_only
+from kemu.abi.exports import link_only
 
 _WHY = "MFD cells are added by probes on devices kemu's machine does not have"
 for _p, _r in (

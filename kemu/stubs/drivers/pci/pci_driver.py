@@ -17,9 +17,9 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ..base.bus import deviceless_bus
-from ..base.link_only import called, link_only
+from kemu.abi.exports import not_modelled, link_only
 
 # device model, buses (stubs/drivers)
 members("struct device_driver", "name", "bus", "owner", "mod_name")
@@ -57,7 +57,7 @@ def pci_unregister_driver(k, drv):
 
 def _put_from(k, from_):
     if from_:
-        called(k, "pci_dev_put", _WHY)
+        not_modelled(k, "pci_dev_put", _WHY)
 
 
 @export("struct pci_dev *pci_get_device(unsigned int vendor, unsigned int device, "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from kemu import export
 
-from ..base.link_only import called
+from kemu.abi.exports import not_modelled
 
 _WHY = "kemu's machine has no PHY provider"
 
@@ -16,7 +16,7 @@ _WHY = "kemu's machine has no PHY provider"
 def _op(name, proto):
     def fn(k, phy, *args):
         if phy:
-            called(k, name, _WHY)
+            not_modelled(k, name, _WHY)
             return -22
         return 0
     fn.__name__ = name

@@ -10,9 +10,9 @@ from __future__ import annotations
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ..base.bus import deviceless_bus
-from ..base.link_only import link_only
+from kemu.abi.exports import link_only
 
 # device model, buses (stubs/drivers)
 members("struct device_driver", "name", "bus")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import errno
 
-from ..base.link_only import link_only
-from ...fs.internal import err_ptr
+from kemu.abi.exports import link_only
+from kemu.abi.toolkit import err_ptr
 
 _WHY = "regulators are taken by probes on devices kemu's machine does not have"
 _E = -errno.ENODEV

@@ -13,9 +13,9 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import wr
+from kemu.abi.toolkit import wr
 from ..base.bus import deviceless_bus
-from ..base.link_only import link_only
+from kemu.abi.exports import link_only
 
 # device model, buses (stubs/drivers)
 members("struct device_driver", "bus", "owner")

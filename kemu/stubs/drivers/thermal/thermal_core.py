@@ -10,8 +10,8 @@ import errno
 
 from kemu import export
 
-from ..base.link_only import link_only
-from ...fs.internal import err_ptr
+from kemu.abi.exports import link_only
+from kemu.abi.toolkit import err_ptr
 
 _WHY = "kemu does not model thermal zones and cooling devices"
 _ERR = err_ptr(-errno.ENODEV)

@@ -8,7 +8,8 @@ comparisons report -EINVAL.
 """
 import errno
 
-from ..internal import err_ptr, link_only_table
+from ..internal import link_only_table
+from kemu.abi.toolkit import err_ptr
 
 _EINVAL = -errno.EINVAL
 

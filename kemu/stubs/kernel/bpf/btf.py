@@ -8,7 +8,7 @@ are reported when called.
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import owner_of, rd
+from kemu.abi.toolkit import owner_of, rd
 
 members("struct btf_kfunc_id_set", "owner", "set")
 

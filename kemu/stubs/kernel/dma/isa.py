@@ -14,7 +14,7 @@ import errno
 from kemu import data, export
 from kemu.kernel.log import KERN_WARNING
 
-from ...fs.internal import cstr
+from kemu.abi.toolkit import cstr
 
 MAX_DMA_CHANNELS = 8          # arch/x86/include/asm/dma.h (not a header-visible constant)
 

@@ -15,7 +15,7 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, wr
+from kemu.abi.toolkit import rd, wr
 from ...lib.scatterlist import SG, pa
 
 PAGE = 4096
@@ -169,7 +169,7 @@ def dma_need_sync(k, dev, dma_addr):
     return False
 
 
-from ...drivers.base.link_only import link_only  # noqa: E402
+from kemu.abi.exports import link_only  # noqa: E402
 
 members("struct device", "dma_mask", "coherent_dma_mask")
 members("struct scatterlist", "dma_address", "dma_length")

@@ -15,7 +15,7 @@ import errno
 
 from kemu import data, export
 
-from ...drivers.base.link_only import link_only
+from kemu.abi.exports import link_only
 
 _WHY = "kemu's machine has no interrupt controller besides the legacy lines, and no IRQ fires"
 

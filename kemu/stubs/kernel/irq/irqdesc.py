@@ -18,7 +18,7 @@ import errno
 
 from kemu import export
 
-from ...fs.internal import cstr, owner_of
+from kemu.abi.toolkit import cstr, owner_of
 from .manage import Desc, Irqs
 
 # arch_dynirq_lower_bound(): gsi_top of the one 24-pin I/O APIC of a PC (qemu's q35/i440fx)

@@ -21,7 +21,7 @@ import errno
 from kemu import export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 
-from ...fs.internal import cstr
+from kemu.abi.toolkit import cstr
 
 NR_LEGACY_IRQS = 16
 IRQ_NOTCONNECTED = 1 << 31

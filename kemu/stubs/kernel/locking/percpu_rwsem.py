@@ -15,7 +15,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import init_list_head, rd, wr
+from kemu.abi.toolkit import init_list_head, rd, wr
 from ..sched.core import caller, sched
 from .state import locks
 

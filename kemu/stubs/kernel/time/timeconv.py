@@ -9,7 +9,7 @@ never does).
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import wr
+from kemu.abi.toolkit import wr
 
 members("struct tm", "tm_sec", "tm_min", "tm_hour", "tm_mday", "tm_mon", "tm_year", "tm_wday",
         "tm_yday")

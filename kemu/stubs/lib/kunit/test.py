@@ -28,7 +28,7 @@ from kemu.abi.exports import kernel_api, members, module_notifier, unreachable
 from kemu.module.module import ModuleState
 from kemu.kernel.log import KERN_ERR, KERN_INFO
 
-from ...fs.internal import cstr, init_list_head, rd, s32, wr
+from kemu.abi.toolkit import cstr, init_list_head, rd, s32, wr
 from ...kernel.printk import vformat
 from ...mm.slab import kfree_addr, kmalloc
 

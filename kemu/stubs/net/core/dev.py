@@ -84,7 +84,7 @@ class _Ptype:
 
 def _ptype_head(k, pt):
     """ptype_head(): (device or 0, "all" or the ptype_base hash of ntohs(type))."""
-    from ...fs.internal import rd
+    from kemu.abi.toolkit import rd
     c = k.target.const
     ptype = rd(k, pt, "packet_type.type", 2)
     dev = rd(k, pt, "packet_type.dev")
@@ -96,7 +96,7 @@ def _ptype_head(k, pt):
 
 @export("void dev_add_pack(struct packet_type *pt)")
 def dev_add_pack(k, pt):
-    from ...fs.internal import rd, sym
+    from kemu.abi.toolkit import rd, sym
     k.model(_Ptype).lists.setdefault(_ptype_head(k, pt), []).insert(0, pt)   # list_add_rcu
     func = rd(k, pt, "packet_type.func")
     ptype = rd(k, pt, "packet_type.type", 2)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import kfree, kzalloc, static, static_addr
+from kemu.abi.toolkit import kfree, kzalloc, static, static_addr
 from ...kernel.time.timer import init_timer_key, mod_timer, timer_delete_sync
 
 members("struct nlattr", "nla_len")

@@ -22,8 +22,8 @@ from kemu import data, export
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ...fs.internal import (init_list_head, sym, kfree, kzalloc, list_add_tail, list_del, rd, s32,
-                            wr)
+from kemu.abi.toolkit import (init_list_head, kfree, kzalloc, list_add_tail, list_del, rd, s32,
+                              sym, wr)
 
 members("struct mutex", "wait_list")
 members("struct pernet_operations", "list", "size", "init", "pre_exit", "exit", "exit_batch",
@@ -302,7 +302,7 @@ def __put_net(k, net):
 
 @export("struct net *get_net_ns_by_pid(pid_t pid)")
 def get_net_ns_by_pid(k, pid):
-    from ...fs.internal import err_ptr
+    from kemu.abi.toolkit import err_ptr
     if pid != 1:
         return err_ptr(-errno.ESRCH)
     net = init_net_addr(k)
@@ -313,7 +313,7 @@ def get_net_ns_by_pid(k, pid):
 
 @export("struct net *get_net_ns_by_fd(int fd)")
 def get_net_ns_by_fd(k, fd):
-    from ...fs.internal import err_ptr
+    from kemu.abi.toolkit import err_ptr
     return err_ptr(-errno.EBADF)
 
 

@@ -29,7 +29,8 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, kfree, kzalloc, rd, rd_s32, vformat, wr
+from kemu.abi.toolkit import cstr, kfree, kzalloc, rd, rd_s32, wr
+from kemu.stubs.lib.vsprintf import vformat
 from .dev import _NetdevChain
 
 members("struct device", "parent")
@@ -215,7 +216,7 @@ def register_netdevice(k, dev):
     ops = rd(k, dev, "net_device.netdev_ops")
     init = rd(k, ops, "net_device_ops.ndo_init") if ops else 0
     if init:
-        from ...fs.internal import s32
+        from kemu.abi.toolkit import s32
         ret = s32((yield k.call_request(init, dev)))
         if ret:
             return -errno.EIO if ret > 0 else ret

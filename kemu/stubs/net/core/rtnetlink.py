@@ -12,7 +12,7 @@ from __future__ import annotations
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import init_list_head
+from kemu.abi.toolkit import init_list_head
 from ...kernel.locking.mutex import mutex_lock_common, mutex_owner, mutex_unlock_
 from ...kernel.sched.core import caller, sched
 

@@ -25,7 +25,7 @@ from kemu import export
 from kemu.kernel.log import KERN_EMERG
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, static, static_addr, wr
+from kemu.abi.toolkit import rd, static, static_addr, wr
 from ...lib.kemu_warn import bug, warn, warn_once
 
 members("struct sk_buff", "transport_header", "mac_header", "head", "data", "cloned",

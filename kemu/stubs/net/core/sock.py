@@ -23,7 +23,7 @@ from kemu import export
 from kemu.abi.exports import members, unreachable
 from kemu.kernel.log import KERN_CRIT, KERN_INFO
 
-from ...fs.internal import cstr, kfree, kzalloc, owner_of, rd, wr
+from kemu.abi.toolkit import cstr, kfree, kzalloc, owner_of, rd, wr
 from ...lib.kemu_warn import warn_once
 
 members("struct sock", "sk_lock", "sk_lock.owned", "sk_omem_alloc", "__sk_common.skc_refcnt",

@@ -20,7 +20,7 @@ import errno
 from kemu import data, export
 from kemu.abi.exports import members
 
-from ...fs.internal import kfree, kzalloc, rd, wr
+from kemu.abi.toolkit import kfree, kzalloc, rd, wr
 
 members("struct completion", "done", "wait")
 members("struct inet_frags", "qsize", "frags_cachep", "frags_cache_name", "refcnt",

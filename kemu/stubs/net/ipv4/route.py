@@ -20,7 +20,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import unreachable
 
-from ...fs.internal import err_ptr
+from kemu.abi.toolkit import err_ptr
 from ..netlink.af_netlink import chain_register, chain_unregister
 
 NO_DST = "kemu routes nothing (no device is up), so no dst_entry/rtable exists"

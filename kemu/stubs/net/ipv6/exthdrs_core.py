@@ -13,7 +13,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd
+from kemu.abi.toolkit import rd
 from ..core.skbuff import skb_copy_bits_
 
 members("struct sk_buff", "network_header", "head", "data")

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from kemu import data, export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, rd_s32, s32, sym, wr
+from kemu.abi.toolkit import rd, rd_s32, s32, sym, wr
 from ...lib.kemu_warn import warn_once
 
 members("struct nf_hook_ops", "hook", "dev", "priv", "pf", "hooknum", "priority",
@@ -394,7 +394,7 @@ def nf_register_sockopt(k, reg):
                 or _overlap(o("get_optmin"), o("get_optmax"), r("get_optmin"), r("get_optmax"))):
             return -errno.EBUSY
     nf.sockopts.insert(0, reg)
-    from ...fs.internal import owner_of
+    from kemu.abi.toolkit import owner_of
     k.register("nf sockopt", reg, owner_of(k, rd(k, reg, "nf_sockopt_ops.owner")),
                f"netfilter sockopt {r('set_optmin')}-{r('set_optmax')} (pf {pf})")
     return 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 from kemu import data, export, percpu
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, sym
+from kemu.abi.toolkit import rd, sym
 from ...lib.kemu_warn import warn
 
 members("struct sk_buff", "_nfct")

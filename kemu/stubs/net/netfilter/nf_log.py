@@ -23,7 +23,7 @@ from kemu import data, export
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, kfree, owner_of, rd, s32
+from kemu.abi.toolkit import cstr, kfree, owner_of, rd, s32
 from ...lib.kemu_warn import bug
 
 members("struct net", "nf", "nf.nf_loggers")
@@ -172,7 +172,7 @@ def nf_logger_put(k, pf, type):
 
 def _prefix(k, fmt, va) -> int:
     """vsnprintf(prefix, NF_LOG_PREFIXLEN, fmt, args) into a kernel stack-like buffer."""
-    from ...fs.internal import vformat
+    from kemu.stubs.lib.vsprintf import vformat
     text = vformat(k, fmt, va)[:NF_LOG_PREFIXLEN - 1]
     buf = k.heap.alloc(NF_LOG_PREFIXLEN, kind="nf_log prefix", zero=True)
     k.machine.write(buf, text + b"\0")
@@ -224,7 +224,7 @@ def nf_log_buf_open(k):
 
 @export("int nf_log_buf_add(struct nf_log_buf *m, const char *f, ...)")
 def nf_log_buf_add(k, m, f, va):
-    from ...fs.internal import vformat
+    from kemu.stubs.lib.vsprintf import vformat
     count = k.machine.read_u32(m)
     if count < S_SIZE:
         text = vformat(k, f, va)

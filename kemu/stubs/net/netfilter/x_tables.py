@@ -20,7 +20,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, err_ptr, init_list_head, list_add, list_del, owner_of, rd
+from kemu.abi.toolkit import cstr, err_ptr, init_list_head, list_add, list_del, owner_of, rd
 from ...lib.kemu_warn import warn_once
 
 members("struct xt_table", "me", "af", "name", "list", "valid_hooks", "private", "ops",

@@ -21,7 +21,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import rd, rd_s32, s32, sym, wr
+from kemu.abi.toolkit import rd, rd_s32, s32, sym, wr
 from ..core.skbuff import _kfree_skb
 
 members("struct sk_buff", "users")

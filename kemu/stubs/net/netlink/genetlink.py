@@ -20,7 +20,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, owner_of, rd, wr
+from kemu.abi.toolkit import cstr, owner_of, rd, wr
 
 members("struct genl_family", "id", "hdrsize", "name", "version", "mcgrp_offset", "ops",
         "small_ops", "mcgrps", "module", "maxattr", "n_ops", "n_small_ops", "n_mcgrps",

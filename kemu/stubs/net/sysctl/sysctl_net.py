@@ -20,7 +20,7 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR
 from kemu.abi.exports import members
 
-from ...fs.internal import cstr, kfree, kzalloc, rd, wr
+from kemu.abi.toolkit import cstr, kfree, kzalloc, rd, wr
 
 members("struct ctl_table", "procname")
 members("struct ctl_table_header", "ctl_table", "nreg", "ctl_table_arg")

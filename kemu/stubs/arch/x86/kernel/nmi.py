@@ -12,7 +12,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members, unreachable
 
-from ....fs.internal import cstr, rd
+from kemu.abi.toolkit import cstr, rd
 
 members("struct nmiaction", "handler", "flags", "name", "list", "max_duration")
 

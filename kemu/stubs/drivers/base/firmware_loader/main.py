@@ -16,7 +16,7 @@ from kemu import export
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 
 from ...base.dev_printk import dev_emit
-from ....fs.internal import cstr
+from kemu.abi.toolkit import cstr
 
 
 class FirmwareLog:

@@ -19,7 +19,7 @@ from kemu import export
 from kemu.abi.exports import members
 from kemu.kernel.log import KERN_DEBUG
 
-from ....fs.internal import rd, s32, wr
+from kemu.abi.toolkit import rd, s32, wr
 
 
 def _c(k, name):
@@ -260,7 +260,7 @@ def pm_schedule_suspend(k, dev, delay):
     return 0 if ret == 1 else ret
 
 
-from ..link_only import link_only  # noqa: E402
+from kemu.abi.exports import link_only  # noqa: E402
 
 members("struct device", "type", "driver", "power", "power.usage_count",
         "power.runtime_status", "power.disable_depth", "power.runtime_error", "pm_domain")

@@ -14,7 +14,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ....fs.internal import kfree, kzalloc, rd, wr
+from kemu.abi.toolkit import kfree, kzalloc, rd, wr
 
 members("struct device", "power", "power.can_wakeup", "power.wakeup")
 

@@ -19,7 +19,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from ....fs.internal import cstr, init_list_head, list_add_tail, list_del, rd, s32
+from kemu.abi.toolkit import cstr, init_list_head, list_add_tail, list_del, rd, s32
 
 members("struct hwrng", "name", "init", "cleanup", "data_present", "data_read", "read",
         "quality", "list", "priv", "ref", "cleanup_done", "dying")

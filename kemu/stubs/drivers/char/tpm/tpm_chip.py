@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import errno
 
-from ...base.link_only import link_only
-from ....fs.internal import err_ptr
+from kemu.abi.exports import link_only
+from kemu.abi.toolkit import err_ptr
 
 _WHY = "kemu's machine has no TPM"
 _ENODEV = -errno.ENODEV

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import errno
 
-from ...base.link_only import link_only
+from kemu.abi.exports import link_only
 
 link_only("int serial8250_register_8250_port(const struct uart_8250_port *up)", -errno.ENOSPC,
           "kemu's machine has no UART for an 8250 port")
