@@ -311,3 +311,25 @@ def test_a_jump_into_the_slot_region_faults(hello):
     with pytest.raises(KernelBug):
         k.call(slot + 1, entry="test", module=mod)
     assert binding.calls == 0
+
+
+def test_platform_device_add_of_a_zeroed_device_fails_as_linux_does():
+    """platform_device_add() of a kzalloc'd platform_device (never initialised):
+    Linux 6.1 WARNs in kobject_get, refcount_inc, kobject_add and kobject_put and
+    returns -EINVAL; kemu prints the same messages in the same order
+    (tests/expected/hostile/platzero.dmesg, recorded with the oracle; the call
+    traces and register dumps, which are the machine's, are left out)."""
+    from kemu.testing import build_module
+    golden = ROOT / "tests" / "expected" / "hostile"
+    k = Kernel()
+    k.load(build_module({"platzero.c": (golden / "platzero.c").read_text()}))
+    k.log.flush()
+    machine = re.compile(r"^( |RIP:|Code:|RSP:|RAX:|RDX:|RBP:|R10:|R13:|FS:|CS:|CR2:|CPU:|"
+                         r"Hardware name:|Call Trace:)")
+
+    def messages(lines):
+        return [re.sub(r"PID: \d+", "PID: N", re.sub(r"\((\(____ptrval____\)|[0-9a-f]{16})\)", "(PTR)", line))
+                for line in lines if not machine.match(line)]
+    got = messages(r.text for r in k.log.records if r.facility == 0)
+    assert got == messages((golden / "platzero.dmesg").read_text().splitlines())
+    assert got[-1] == "platzero: platform_device_add of a zeroed device: -22"

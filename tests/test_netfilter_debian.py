@@ -203,7 +203,7 @@ def test_siphash_vectors():
 
 
 def _u8_table(k, value, lo=None, hi=None):
-    from kemu.stubs.fs.internal import wr
+    from kemu.abi.toolkit import wr
     size = k.target.sizeof("ctl_table")
     table = k.heap.alloc(2 * size, zero=True)
     val = k.heap.alloc(8, zero=True)

@@ -22,6 +22,7 @@ from kemu.abi.toolkit import (cstr, init_list_head, kfree, kstrdup, kzalloc, rd,
                               static_addr, wr)
 from kemu.stubs.lib.vsprintf import vformat
 from ..fs.sysfs import Node, Sysfs, remove_groups, create_groups
+from .refcount import REFCOUNT_ADD_OVF, REFCOUNT_ADD_UAF, _dec_and_test, refcount_warn_saturate
 
 members("struct kobj_type", "release", "sysfs_ops", "default_groups")
 members("struct sysfs_ops", "show", "store")
@@ -193,8 +194,19 @@ def get(k, kobj) -> int:
             warn(k, "lib/kobject.c:632", "kobject_get+0x43/0x70",
                  f"kobject: '{cstr(k, rd(k, kobj, 'kobject.name'), 256)}' "
                  f"({k.hash_pointer(kobj)}): is not initialized, yet kobject_get() is being called.")
-        k.machine.write_u32(_kref(k, kobj), kobject_refcount(k, kobj) + 1)
+        _kref_get(k, _kref(k, kobj))
     return kobj
+
+
+def _kref_get(k, r) -> None:
+    """kref_get(): refcount_inc(), which saturates and WARNs on 0 or overflow."""
+    old = k.machine.read_s32(r)
+    if old == 0:
+        refcount_warn_saturate(k, r, REFCOUNT_ADD_UAF)
+    elif old < 0 or old + 1 < 0 or old + 1 > 0x7FFFFFFF:
+        refcount_warn_saturate(k, r, REFCOUNT_ADD_OVF)
+    else:
+        k.machine.write_u32(r, old + 1)
 
 
 def delete(k, kobj):
@@ -224,15 +236,8 @@ def put(k, kobj):
         warn(k, "lib/kobject.c:726", "kobject_put+0xbd/0x1d0",
              f"kobject: '{cstr(k, rd(k, kobj, 'kobject.name'), 256)}' ({k.hash_pointer(kobj)}): "
              "is not initialized, yet kobject_put() is being called.")
-        return
-    refs = kobject_refcount(k, kobj)
-    if refs == 0:
-        from .kemu_warn import warn
-        warn(k, "lib/refcount.c:28", "refcount_warn_saturate+0xba/0x110",
-             "refcount_t: underflow; use-after-free.")
-        return
-    k.machine.write_u32(_kref(k, kobj), refs - 1)
-    if refs - 1:
+    # kref_put(): refcount_dec_and_test(), which WARNs on underflow
+    if not _dec_and_test(k, _kref(k, kobj)) or kobj not in objs:
         return
     # kobject_cleanup()
     rec = objs[kobj]

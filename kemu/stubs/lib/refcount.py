@@ -4,6 +4,9 @@ from kemu import export
 from .kemu_warn import warn_once
 
 UINT_MAX = 0xFFFFFFFF
+# enum refcount_saturation_type (include/linux/refcount.h, the same on 5.10 to 6.12)
+(REFCOUNT_ADD_NOT_ZERO_OVF, REFCOUNT_ADD_OVF, REFCOUNT_ADD_UAF, REFCOUNT_SUB_UAF,
+ REFCOUNT_DEC_LEAK) = range(5)
 # (line, offset in refcount_warn_saturate, text) per enum refcount_saturation_type, as
 # Debian's 6.1.0-56 reports them (recorded by tests/expected/stubs_crypto_lib)
 _EVENTS = {0: (19, 0x74, "saturated; leaking memory"), 1: (22, 0x51, "saturated; leaking memory"),
@@ -55,7 +58,7 @@ def _dec_and_test(k, r) -> bool:
     if old == 1:
         return True
     if old <= 0 or old - 1 < 0:
-        refcount_warn_saturate(k, r, 3)                 # REFCOUNT_SUB_UAF
+        refcount_warn_saturate(k, r, REFCOUNT_SUB_UAF)
     return False
 
 

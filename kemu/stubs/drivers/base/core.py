@@ -125,6 +125,16 @@ def device_add_gen(k, dev):
                 rec.glue = glue
             base = glue
         rec.path = f"{base}/{name}"
+        if kobj not in k.model(ko.KObjects).objs:
+            # kobject_add() of a device never device_initialize()d: its error, then
+            # device_add()'s unwinding (put_device(parent); put_device(dev) below)
+            k.log.emit(KERN_ERR, f"kobject '{name}' ({k.hash_pointer(kobj)}): tried to add an "
+                                 "uninitialized object, something is seriously wrong.")
+            k.dump_stack()
+            _drop_glue(k, rec)
+            if parent:
+                yield from ko.put(k, _kobj(k, parent))
+            return -errno.EINVAL
         err = sysfs.add(Node(rec.path, "dir", rec.owner, kobj=kobj))
         if err:
             k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "

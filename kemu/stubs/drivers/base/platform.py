@@ -259,7 +259,8 @@ def platform_device_add_gen(k, pdev):
     if not rd(k, dev, "device.parent"):
         wr(k, dev, "device.parent", plat.bus_dev)
     wr(k, dev, "device.bus", k.export_addr("platform_bus_type"))
-    name = cstr(k, rd(k, pdev, "platform_device.name"), 256)
+    name_ptr = rd(k, pdev, "platform_device.name")
+    name = cstr(k, name_ptr, 256) if name_ptr else "(null)"       # as %s prints NULL
     id_ = s32(rd(k, pdev, "platform_device.id", 4))
     auto = None
     if id_ == t.const("PLATFORM_DEVID_NONE"):

@@ -1,0 +1,3 @@
+mark begin
+insmod /mods/platzero.ko; echo "insmod: $?"
+mark end
