@@ -689,37 +689,91 @@ def cmd_tick(args, console: Console) -> int:
 
 
 def cmd_survey(args, console: Console) -> int:
-    from rich.table import Table
     from kemu.survey import summarize, survey, to_json
     if not os.path.isdir(args.dir):
         raise UsageError(f"survey: {args.dir}: not a directory")
-
-    def progress(i, n, res):
-        if not args.json:
-            console.err.print(f"[{i}/{n}] {res.module}: {res.outcome}", style="dim",
-                              highlight=False, markup=False)
     if args.jobs < 1:
         raise UsageError(f"survey: --jobs {args.jobs}: must be at least 1")
-    results = survey(args.dir, allow_missing=args.allow_missing,
-                     timeout_ms=int(args.timeout * 1000), progress=progress, jobs=args.jobs)
+    with SurveyProgress(console, verbose=args.verbose and not args.json,
+                        bar=console.err.is_terminal and not args.json) as progress:
+        results = survey(args.dir, allow_missing=args.allow_missing,
+                         timeout_ms=int(args.timeout * 1000), progress=progress, jobs=args.jobs)
     if args.json:
-        sys.stdout.write(to_json(results) + "\n")
+        sys.stdout.write(to_json(results, args.dir) + "\n")
         return 0
+    _print_survey(console, results, summarize(results, args.dir), args.verbose)
+    return 0
+
+
+class SurveyProgress:
+    """A survey's progress on stderr: on a terminal a bar with the counts by
+    outcome and the time left; with -v a line per module; else nothing."""
+
+    def __init__(self, console: Console, verbose: bool, bar: bool):
+        self.console, self.verbose, self.live = console, verbose, None
+        self.counts = {"clean": 0, "ok": 0, "failed": 0}
+        if bar and not verbose:
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
+            self.live = Progress(TextColumn("survey"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[counts]}"), TimeRemainingColumn(),
+                                 console=console.err, transient=True)
+            self.task = None
+
+    def __enter__(self):
+        if self.live is not None:
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def __call__(self, i: int, n: int, res) -> None:
+        if self.verbose:
+            self.console.err.print(f"[{i}/{n}] {res.module}: {res.outcome}", style="dim",
+                                   highlight=False, markup=False)
+        if self.live is None:
+            return
+        key = "failed" if res.outcome != "ok" else "ok" if res.findings else "clean"
+        self.counts[key] += 1
+        counts = " ".join(f"{v} {k}" for k, v in self.counts.items())
+        if self.task is None:
+            self.task = self.live.add_task("survey", total=n, counts=counts)
+        self.live.update(self.task, completed=i, counts=counts)
+
+
+def _print_survey(console: Console, results, s: dict, verbose: bool) -> None:
+    """The modules that did not come out clean (all with -v), the totals, the
+    table by category, the most wanted exports."""
+    from rich.table import Table
+    from kemu.survey import is_clean
     table = Table("module", "outcome", "first missing export", "findings", box=None)
     for r in results:
-        table.add_row(r.module, r.outcome, r.first_missing or "",
-                      "; ".join(r.findings)[:120] or (r.detail[:120] if r.outcome != "ok" else ""))
+        if verbose or not is_clean(r):
+            table.add_row(r.module, r.outcome, r.first_missing or "",
+                          "; ".join(r.findings)[:120] or (r.detail[:120] if r.outcome != "ok" else ""))
     console.out.print(table)
-    s = summarize(results)
+    n = max(1, s["modules"])
+    cats = s.get("categories", {})
+    if len(cats) > 1:
+        big = {c: v for c, v in cats.items() if v["modules"] >= 10 or verbose}
+        rest = [v for c, v in cats.items() if c not in big]
+        table = Table("category", "modules", "ok", "clean", box=None)
+        for name, v in list(big.items()) + ([("other", {k: sum(x[k] for x in rest)
+                                                         for k in ("modules", "ok", "clean")})]
+                                             if rest else []):
+            table.add_row(name, str(v["modules"]), str(v["ok"]),
+                          f"{v['clean']} ({100 * v['clean'] / v['modules']:.0f}%)")
+        console.out.print(table)
     ok = s["totals"].get("ok", 0)
-    console.out.print(f"{s['modules']} modules: {ok} ok ({100 * ok / max(1, s['modules']):.0f}%), "
-                      f"{s['clean']} of them clean ({100 * s['clean'] / max(1, s['modules']):.0f}%), "
+    console.out.print(f"{s['modules']} modules: {ok} ok ({100 * ok / n:.0f}%), "
+                      f"{s['clean']} of them clean ({100 * s['clean'] / n:.0f}%), "
                       + ", ".join(f"{v} {k}" for k, v in sorted(s["totals"].items()) if k != "ok"),
                       highlight=False)
     if s["most_wanted"]:
         console.out.print("most wanted exports: " + ", ".join(
             f"{name} ({count})" for name, count in s["most_wanted"][:10]), highlight=False)
-    return 0
 
 
 def cmd_faultsweep(args, console: Console) -> int:
@@ -985,6 +1039,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="limit for each entry into module code (default 20)")
     sv.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                     help="survey N modules at a time, each in its own process")
+    sv.add_argument("--verbose", "-v", action="store_true",
+                    help="a line per module as it is surveyed, every module in the table "
+                         "(else a progress bar on a terminal, and only the modules that "
+                         "did not come out clean)")
     sv.set_defaults(func=cmd_survey)
     fs = sub.add_parser("faultsweep", parents=[common], help="run the module once per "
                         "fallible call site of its init (or exit), failing it; report leaks, "

@@ -198,16 +198,44 @@ def survey_modules(tree: ModuleTree, names: list, allow_missing: bool = False,
     return results
 
 
-def summarize(results: list[Outcome]) -> dict:
-    """Totals by outcome and the most wanted missing exports."""
+# directories whose subdirectories are categories of their own (drivers/net, net/netfilter)
+SPLIT_DIRS = ("arch", "drivers", "net", "sound")
+
+
+def category_of(path: str, root: str) -> str:
+    """The category of a module: its directory under ``root``, two levels deep
+    under drivers/, net/, sound/ and arch/ (``drivers/iio``), else one (``fs``)."""
+    rel = os.path.relpath(os.path.dirname(os.path.abspath(path)), os.path.abspath(root))
+    parts = [] if rel == "." else rel.split(os.sep)
+    if not parts or parts[0] == "..":
+        return "."
+    return "/".join(parts[:2] if parts[0] in SPLIT_DIRS and len(parts) > 1 else parts[:1])
+
+
+def is_clean(r: Outcome) -> bool:
+    """Loaded, initialised and unloaded with nothing found (strict mode)."""
+    return r.outcome == "ok" and not r.findings
+
+
+def summarize(results: list[Outcome], root: str | None = None) -> dict:
+    """Totals by outcome, the most wanted missing exports and, given the surveyed
+    ``root``, the same per category (largest first)."""
     totals = collections.Counter(r.outcome for r in results)
     wanted = collections.Counter(m for r in results for m in set(r.missing))
-    clean = sum(1 for r in results if r.outcome == "ok" and not r.findings)
-    return {"modules": len(results), "totals": dict(totals), "clean": clean,
-            "most_wanted": wanted.most_common(25)}
+    out = {"modules": len(results), "totals": dict(totals),
+           "clean": sum(map(is_clean, results)), "most_wanted": wanted.most_common(25)}
+    if root is not None:
+        cats: dict = {}
+        for r in results:
+            c = cats.setdefault(category_of(r.path, root), {"modules": 0, "ok": 0, "clean": 0})
+            c["modules"] += 1
+            c["ok"] += r.outcome == "ok"
+            c["clean"] += is_clean(r)
+        out["categories"] = dict(sorted(cats.items(), key=lambda kv: (-kv[1]["modules"], kv[0])))
+    return out
 
 
-def to_json(results: list[Outcome]) -> str:
+def to_json(results: list[Outcome], root: str | None = None) -> str:
     """The survey as JSON: per-module outcomes and the summary."""
-    return json.dumps({"summary": summarize(results), "modules": [asdict(r) for r in results]},
-                      indent=1)
+    return json.dumps({"summary": summarize(results, root),
+                       "modules": [asdict(r) for r in results]}, indent=1)

@@ -1,5 +1,6 @@
 """Module trees as modprobe sees them: aliases, soft dependencies, request_module()."""
 import json
+import re
 import os
 import subprocess
 import sys
@@ -107,6 +108,42 @@ def test_survey_loads_soft_dependencies_and_runs_in_parallel(debian_modules, tmp
     assert outcomes["nls_euc_jp"]["outcome"] == "ok"
     assert outcomes["nls_koi8_ru"]["outcome"] == "ok"
     assert report["summary"]["clean"] == len(outcomes)
+
+
+def test_survey_reports_by_category(debian_modules):
+    """The text report: the modules that did not come out clean, a table by
+    category (drivers/X, net/X and sound/X apart, else the top directory), the
+    totals; no per-module progress lines unless -v."""
+    root = debian_modules / "fs"
+    out = subprocess.run([sys.executable, "-m", "kemu", "survey", "-j", "2", str(root / "nls")],
+                         capture_output=True, text=True, timeout=300,
+                         env={**os.environ, "KEMU_MODULES": "", "COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr
+    assert "[1/" not in out.stderr                      # not a terminal, not -v: quiet
+    assert re.search(r"^\s*\d+ modules: \d+ ok \(100%\), \d+ of them clean \(100%\)",
+                     out.stdout, re.M), out.stdout
+    verbose = subprocess.run([sys.executable, "-m", "kemu", "survey", "-v", str(root / "nls")],
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "KEMU_MODULES": "", "COLUMNS": "200"})
+    assert re.search(r"^\[1/\d+\] \w+: ok$", verbose.stderr, re.M), verbose.stderr
+    assert re.search(r"^\s*nls_cp437\s+ok\s*$", verbose.stdout, re.M)
+
+
+def test_survey_categories():
+    from kemu.survey import Outcome, category_of, summarize
+    root = "/lib/modules/6.1.0-57-amd64/kernel"
+    assert category_of(f"{root}/drivers/iio/adc/ad7091r5.ko", root) == "drivers/iio"
+    assert category_of(f"{root}/net/netfilter/xt_mark.ko", root) == "net/netfilter"
+    assert category_of(f"{root}/fs/nls/nls_cp437.ko", root) == "fs"
+    assert category_of(f"{root}/crypto/cmac.ko", root) == "crypto"
+    assert category_of(f"{root}/x.ko", root) == "."
+    results = [Outcome("a", f"{root}/fs/a.ko"), Outcome("b", f"{root}/fs/b.ko", outcome="lockup"),
+               Outcome("c", f"{root}/fs/c.ko", findings=["leak"]),
+               Outcome("d", f"{root}/drivers/hid/d.ko")]
+    cats = summarize(results, root)["categories"]
+    assert cats == {"fs": {"modules": 3, "ok": 2, "clean": 1},
+                    "drivers/hid": {"modules": 1, "ok": 1, "clean": 1}}
+    assert list(cats) == ["fs", "drivers/hid"]              # largest first
 
 
 def test_survey_jobs_must_be_positive(debian_modules):
