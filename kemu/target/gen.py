@@ -479,7 +479,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("KPROBE_FLAG_GONE", "macro"),
     ("KPROBE_FLAG_DISABLED", "macro"), ("KPROBE_FLAG_FTRACE", "macro"),
     # task
-    ("PF_KTHREAD", "macro"), ("PF_EXITING", "macro"),
+    ("PF_KTHREAD", "macro"), ("PF_NO_SETAFFINITY", "macro"), ("PF_EXITING", "macro"),
     ("TASK_RUNNING", "macro"), ("TASK_INTERRUPTIBLE", "macro"),
     ("TASK_UNINTERRUPTIBLE", "macro"),
     # freezer, pids, iov_iter, decompressors, xarray (fs helpers)
