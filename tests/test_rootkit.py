@@ -152,3 +152,66 @@ def test_commit_creds_is_a_credential_change(k):
     assert log(k) == oracle_lines("oracle-job-3.out", "insmod rk_root")
     assert kinds(k) == [("creds", "commit_creds(): insmod's credentials replaced: uid 0 -> 0, "
                          "euid 0 -> 0", "rk_root_init", "rk_root.c:20", "init")]
+
+
+def oracle_job(name: str, mark: str) -> list[str]:
+    """The job's output after ``### mark``, up to the next mark."""
+    text = (EXPECTED / name).read_text()
+    job = text.split("===ORACLE-JOB-BEGIN===\n", 1)[1].split("===ORACLE-JOB-END")[0]
+    lines = job.splitlines()
+    start = lines.index(f"### {mark}") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("### ")), len(lines))
+    return lines[start:end]
+
+
+PID = re.compile(r"(find_task_by_vpid\()\d+(\))")
+
+
+def test_task_list_from_init_task(k):
+    """for_each_process() from init_task, pid lookups, kallsyms_on_each_symbol() and
+    %pS/sprint_symbol of vmlinux functions print what Linux prints (the pids aside)."""
+    k.load(RK / "rk_procs.ko")
+    assert [PID.sub(r"\1N\2", line) for line in log(k)] == \
+        [PID.sub(r"\1N\2", line) for line in oracle_lines("oracle-job-4.out", "insmod rk_procs")]
+    from kemu.stubs.init.init_task import task_list
+    from kemu.stubs.kernel.sched.core import sched
+    walked = task_list(k).walk()
+    assert walked[0] == sched(k).main.ts and sched(k).softirq.ts in walked
+
+
+def test_task_list_follows_threads(k):
+    from kemu.stubs.init.init_task import task_list
+    from kemu.stubs.kernel.sched.core import sched
+    k.load(RK / "rk_procs.ko")
+    s = sched(k)
+    before = task_list(k).walk()
+    task = s.new_task("kworker/u2:1", "kthread")
+    assert task_list(k).walk() == before + [task.ts]
+    s.kill(task)
+    assert task_list(k).walk() == before
+
+
+def test_proc_kallsyms_honours_kptr_restrict(k):
+    k.load(RK / "rk_procs.ko")
+    k.unload("rk_procs")
+    want = [line for line in oracle_job("oracle-job-4.out", "kallsyms as root")[2:]]
+    text = k.read_file("/proc/kallsyms").decode()
+    lines = text.splitlines()
+    assert lines[:3] == want[:3]
+    assert [line for line in lines if line.split()[2] in (
+        "init_task", "commit_creds", "x64_sys_call", "__x64_sys_kill")] == want[3:]
+    with k.as_process("su", uid=1000):
+        text = k.read_file("/proc/kallsyms").decode()
+    lines = text.splitlines()
+    want = oracle_job("oracle-job-4.out", "kallsyms as uid 1000")
+    assert lines[:3] == want[:3]
+    assert [line for line in lines if line.split()[2] in ("init_task", "commit_creds")] == want[3:]
+
+
+def test_proc_kallsyms_lists_modules_not_hidden_ones(k):
+    k.load(TESTMODS / "hello.ko")
+    k.load(RK / "rk_hide.ko")
+    lines = k.read_file("/proc/kallsyms").decode().splitlines()
+    assert "[rk_hide]" not in "\n".join(lines[-40:])
+    hello = [line for line in lines if line.endswith("\t[hello]")]
+    assert any(line.endswith(" t hello_exit\t[hello]") for line in hello)
