@@ -10,8 +10,9 @@ kprobe's ``addr``, stubs/kernel/kprobes.py) finds what Linux finds, at kemu's
 addresses; the real ones are in the cache file and ``kemu.kernel.kallsyms``.
 
 ``kallsyms_on_each_symbol`` (not exported either) calls back into the module
-for every vmlinux symbol in the table's order, with the address kallsyms_lookup_name
-gives for it. ``/proc/kallsyms`` prints the real addresses of vmlinux (what
+for every vmlinux symbol in the table's order, with the address kemu already
+gave it (a model's, a placed object's) or else the real one (kemu makes no
+slot per symbol to enumerate them). ``/proc/kallsyms`` prints the real addresses of vmlinux (what
 the image holds), then each listed module's symbols at kemu's addresses
 (``[name]``; a module that unlinked itself is not listed, as on Linux), with
 ``kallsyms_show_value()``'s rule: kptr_restrict is 0 and Debian's
