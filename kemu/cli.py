@@ -662,6 +662,27 @@ def cmd_close(args, console: Console) -> int:
     return 0
 
 
+def cmd_syscall(args, console: Console) -> int:
+    """System calls made by one process, printed as strace prints them."""
+    calls, call = [], []
+    for word in [args.name] + args.args:
+        if word == ",":
+            if call:
+                calls.append(call)
+            call = []
+        else:
+            call.append(word)
+    if call:
+        calls.append(call)
+    op = {"op": "syscall", "calls": calls}
+    status, results = _file_op(args, console, op, calls[0][0], "syscall")
+    if results is None:
+        return status
+    for res in results:
+        print(res["shown"])
+    return 0 if results and results[-1]["ret"] >= 0 else 1
+
+
 def cmd_packet(args, console: Console) -> int:
     packet = {"proto": args.proto, "src": args.src, "dst": args.dst, "sport": args.sport,
               "dport": args.dport, "payload": args.payload, "hook": args.hook}
@@ -1022,6 +1043,17 @@ def build_parser() -> argparse.ArgumentParser:
                     choices=("PRE_ROUTING", "LOCAL_IN", "FORWARD", "LOCAL_OUT", "POST_ROUTING"),
                     help="the netfilter hook point (default LOCAL_IN)")
     pk.set_defaults(func=cmd_packet)
+    sc = sub.add_parser("syscall", parents=[common, uid],
+                        help="make system calls as a process would (kprobes on them run, "
+                             "the target's dispatch decides whether sys_call_table does); "
+                             "print them as strace does",
+                        description="NAME [ARGS] [, NAME [ARGS]]...: getuid, geteuid, kill "
+                                    "PID SIG, uname, openat PATH [FLAGS], read FD [COUNT], "
+                                    "write FD DATA, close FD, ioctl FD CMD [ARG], "
+                                    "getdents64 FD [COUNT]; one process makes them in order")
+    sc.add_argument("name", metavar="NAME")
+    sc.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS")
+    sc.set_defaults(func=cmd_syscall)
     tk = sub.add_parser("tick", parents=[common], help="advance the virtual clock; due timers, "
                         "work and tasklets run")
     tk.add_argument("ms", type=float)

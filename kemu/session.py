@@ -51,7 +51,7 @@ _OP_FIELDS = {           # each journalled operation and the fields it must have
     "lseek": {"fd": int, "offset": int, "whence": int}, "poll": {"fd": int},
     "mmap": {"fd": int, "length": int},
     "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
-    "packet": {"packet": dict}, "tick": {"ms": (int, float)},
+    "packet": {"packet": dict}, "tick": {"ms": (int, float)}, "syscall": {"calls": list},
 }
 REPLAY_LOCKUP_MS = 100        # an operation that locked up is replayed with this limit
 SESSION_FILES = ("modules", "lock", JOURNAL, OLD_JOURNAL, "server.lock", "server.sock",
@@ -139,6 +139,7 @@ FILE_OPS = {
     "poll": _on_fd(lambda f, op: f.poll()),
     "mmap": _on_fd(lambda f, op: f.k.mmap_read(f, op["length"], op.get("offset", 0))),
     "packet": lambda k, op: k.packet(**op["packet"]),
+    "syscall": lambda k, op: [r.to_json() for r in k.syscalls(op["calls"], op.get("uid", 0))],
     "tick": lambda k, op: k.advance(op["ms"]),
 }
 

@@ -152,3 +152,116 @@ def test_commit_creds_is_a_credential_change(k):
     assert log(k) == oracle_lines("oracle-job-3.out", "insmod rk_root")
     assert kinds(k) == [("creds", "commit_creds(): insmod's credentials replaced: uid 0 -> 0, "
                          "euid 0 -> 0", "rk_root_init", "rk_root.c:20", "init")]
+
+
+def oracle_job(name: str, mark: str) -> list[str]:
+    """The job's output after ``### mark``, up to the next mark."""
+    text = (EXPECTED / name).read_text()
+    job = text.split("===ORACLE-JOB-BEGIN===\n", 1)[1].split("===ORACLE-JOB-END")[0]
+    lines = job.splitlines()
+    start = lines.index(f"### {mark}") + 1
+    end = next((i for i in range(start, len(lines)) if lines[i].startswith("### ")), len(lines))
+    return lines[start:end]
+
+
+PID = re.compile(r"(find_task_by_vpid\()\d+(\))")
+
+
+def test_task_list_from_init_task(k):
+    """for_each_process() from init_task, pid lookups, kallsyms_on_each_symbol() and
+    %pS/sprint_symbol of vmlinux functions print what Linux prints (the pids aside)."""
+    k.load(RK / "rk_procs.ko")
+    assert [PID.sub(r"\1N\2", line) for line in log(k)] == \
+        [PID.sub(r"\1N\2", line) for line in oracle_lines("oracle-job-4.out", "insmod rk_procs")]
+    from kemu.stubs.init.init_task import task_list
+    from kemu.stubs.kernel.sched.core import sched
+    walked = task_list(k).walk()
+    assert walked[0] == sched(k).main.ts and sched(k).softirq.ts in walked
+
+
+def test_task_list_follows_threads(k):
+    from kemu.stubs.init.init_task import task_list
+    from kemu.stubs.kernel.sched.core import sched
+    k.load(RK / "rk_procs.ko")
+    s = sched(k)
+    before = task_list(k).walk()
+    task = s.new_task("kworker/u2:1", "kthread")
+    assert task_list(k).walk() == before + [task.ts]
+    s.kill(task)
+    assert task_list(k).walk() == before
+
+
+def test_proc_kallsyms_honours_kptr_restrict(k):
+    k.load(RK / "rk_procs.ko")
+    k.unload("rk_procs")
+    want = [line for line in oracle_job("oracle-job-4.out", "kallsyms as root")[2:]]
+    text = k.read_file("/proc/kallsyms").decode()
+    lines = text.splitlines()
+    assert lines[:3] == want[:3]
+    assert [line for line in lines if line.split()[2] in (
+        "init_task", "commit_creds", "x64_sys_call", "__x64_sys_kill")] == want[3:]
+    with k.as_process("su", uid=1000):
+        text = k.read_file("/proc/kallsyms").decode()
+    lines = text.splitlines()
+    want = oracle_job("oracle-job-4.out", "kallsyms as uid 1000")
+    assert lines[:3] == want[:3]
+    assert [line for line in lines if line.split()[2] in ("init_task", "commit_creds")] == want[3:]
+
+
+def test_proc_kallsyms_lists_modules_not_hidden_ones(k):
+    k.load(TESTMODS / "hello.ko")
+    k.load(RK / "rk_hide.ko")
+    lines = k.read_file("/proc/kallsyms").decode().splitlines()
+    assert "[rk_hide]" not in "\n".join(lines[-40:])
+    hello = [line for line in lines if line.endswith("\t[hello]")]
+    assert any(line.endswith(" t hello_exit\t[hello]") for line in hello)
+
+
+def test_magic_signal_through_a_kprobe_grants_root(k):
+    """kill -64 from uid 1000: without rk_kill nothing happens; with its kprobe on
+    __x64_sys_kill the process becomes root (the oracle's `id -u` prints 0)."""
+    before = oracle_job("oracle-job-4.out", "kill as uid 1000")
+    got = [r.shown for r in k.syscalls([("getuid",), ("kill", 4242, 64), ("getuid",)], uid=1000)]
+    assert before[0] == before[3] == "1000" and "No such process" in before[1]
+    assert got == ["getuid() = 1000", "kill(4242, 64) = -1 ESRCH (No such process)",
+                   "getuid() = 1000"]
+    k.load(RK / "rk_kill.ko")
+    mark = len(k.log.records)
+    after = oracle_job("oracle-job-4.out", "kill 64 as uid 1000")
+    got = [r.shown for r in k.syscalls([("getuid",), ("kill", 4242, 64), ("getuid",),
+                                        ("kill", 4242, 63)], uid=1000, comm="sh")]
+    assert (after[0], after[3]) == ("1000", "0")
+    assert got == ["getuid() = 1000", "kill(4242, 64) = -1 ESRCH (No such process)",
+                   "getuid() = 0", "kill(4242, 63) = -1 ESRCH (No such process)"]
+    assert log(k, mark) == oracle_lines("oracle-job-4.out", "kill 64 as uid 1000")
+    creds = [e for e in k.behaviour if e["kind"] == "creds"]
+    assert [(e["what"], e["module"], e["function"], e["when"]) for e in creds] == [
+        ("commit_creds(): sh's credentials replaced: uid 1000 -> 0, euid 1000 -> 0",
+         "rk_kill", "kill_pre", "kprobe pre_handler")]
+    assert k.syscall("getuid", uid=1000).ret == 1000       # a new process: its own creds
+
+
+def test_patched_sys_call_table_is_not_dispatched(k):
+    """6.1.192 dispatches through x64_sys_call(): rk_sct's openat hook never runs
+    (oracle job 2 has no `rk_sct: openat` line), the real openat does."""
+    k.load(RK / "rk_sct.ko")
+    mark = len(k.log.records)
+    res = k.syscalls([("openat", "/proc/modules"), ("read", 3, 200), ("close", 3)])
+    assert res[0].shown == 'openat(AT_FDCWD, "/proc/modules") = 3'
+    assert res[1].data[0].startswith(b"rk_sct 16384 0 - Live ")
+    assert not [line for line in log(k, mark) if "openat(" in line]
+    assert not any("rk_sct: openat(" in line
+                   for line in oracle_lines("oracle-job-2.out", "insmod rk_sct"))
+
+
+def test_uname_and_getdents64(k):
+    k.load(TESTMODS / "hello.ko")
+    res = k.syscall("uname")
+    assert res.ret == 0 and res.data[0] == "Linux"
+    release = oracle_job("oracle-job-4.out", "uname")[0].split()[2]
+    assert res.data[2] == release
+    res = k.syscalls([("openat", "/sys/module/hello", "O_RDONLY|O_DIRECTORY"),
+                      ("getdents64", 3, 4096), ("getdents64", 3, 4096)])
+    assert res[1].data[:2] == [".", ".."] and "parameters" in res[1].data
+    assert res[2].ret == 0
+    assert k.syscall("close", 3).shown == "close(3) = -1 EBADF (Bad file descriptor)"

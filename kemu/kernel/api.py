@@ -62,6 +62,17 @@ class UserAPI:
         that process (current->comm, pid, credentials, mm)."""
         return _served("as_process")(self, comm, uid)
 
+    def syscall(self, name: str, *args, uid: int = 0, comm: str = "sh"):
+        """A system call made by a process ``comm`` of user ``uid``, through the target
+        kernel's dispatch (x64_sys_call() or sys_call_table), kprobes on the call's
+        function first: ``k.syscall("kill", 4242, 64).ret``; ``.shown`` is strace's line."""
+        return _served("syscall")(self, name, *args, uid=uid, comm=comm)
+
+    def syscalls(self, calls: list, uid: int = 0, comm: str = "sh") -> list:
+        """Several system calls (``[("openat", "/proc/modules"), ("read", 3, 100)]``)
+        made in order by one process; its descriptors are closed when it exits."""
+        return _served("syscalls")(self, calls, uid=uid, comm=comm)
+
     def mmap_read(self, f, length: int, offset: int = 0) -> bytes:
         """mmap(2) of open file ``f`` (MAP_SHARED, PROT_READ), every byte read, munmap."""
         return _served("mmap_read")(self, f, length, offset)

@@ -542,8 +542,25 @@ class Loader:
             else:
                 continue           # non-loaded sections (.modinfo) and SHN_ABS
             entries.append((value, sym.index, sym.name, is_core))
+            mod.sym_types[sym.index] = self.elf_type(sym, info)
         mod.add_kallsyms(entries)
         self.ftrace_module_init(mod, info)
+
+    @staticmethod
+    def elf_type(sym, info: LoadInfo) -> str:
+        """kernel/module/kallsyms.c elf_type(): the nm-style letter /proc/kallsyms shows."""
+        if sym.bind == E.STB_WEAK:
+            return "v" if sym.type == E.STT_OBJECT else "w"
+        if sym.st_shndx == info.index_pcpu:
+            return "a"
+        sec = info.image.sections[sym.st_shndx]
+        if sec.sh_flags & E.SHF_EXECINSTR:
+            return "t"
+        if sec.sh_flags & E.SHF_ALLOC and sec.sh_type != E.SHT_NOBITS:
+            return "d" if sec.sh_flags & E.SHF_WRITE else "r"
+        if sec.sh_type == E.SHT_NOBITS:
+            return "b"
+        return "n" if sec.name.startswith(".debug") else "?"
 
     def ftrace_module_init(self, mod: Module, info: LoadInfo) -> None:
         """Turn each ``call __fentry__`` listed in __mcount_loc into a 5-byte nop."""

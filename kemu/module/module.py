@@ -95,6 +95,7 @@ class Module:
     params: list = field(default_factory=list)
     _funcs: list = field(default_factory=list)        # sorted (addr, size, name)
     _starts: list = field(default_factory=list)
+    sym_types: dict = field(default_factory=dict)     # symbol index -> elf_type() letter
     sections: dict = field(default_factory=dict)      # name -> address
     section_spans: dict = field(default_factory=dict)  # section index -> (address, size)
     image: object = None                              # the ElfImage it came from
@@ -146,6 +147,15 @@ class Module:
             if sym == name:
                 return value
         return None
+
+    def kallsyms(self) -> list[tuple[int, str, str]]:
+        """module_get_kallsym(): (value, type letter, name) of each symbol kept, in
+        symbol-table order; the letter upper case for an exported symbol."""
+        out = []
+        for value, index, name, _core in sorted(self._funcs, key=lambda e: e[1]):
+            letter = self.sym_types.get(index, "?")
+            out.append((value, letter.upper() if name in self.syms else letter, name))
+        return out
 
     def within(self, addr: int) -> bool:
         """True for an address in the module's core or (still present) init region."""

@@ -293,7 +293,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("SLAB_ACCOUNT", "macro"), ("SLAB_RECLAIM_ACCOUNT", "macro"),
     ("ZERO_SIZE_PTR", "macro"),
     # files
-    ("O_ACCMODE", "macro"), ("O_RDONLY", "macro"), ("O_WRONLY", "macro"),
+    ("O_ACCMODE", "macro"), ("O_DIRECTORY", "macro"), ("O_RDONLY", "macro"), ("O_WRONLY", "macro"),
     ("O_RDWR", "macro"), ("O_CREAT", "macro"), ("O_EXCL", "macro"),
     ("O_TRUNC", "macro"), ("O_APPEND", "macro"), ("O_NONBLOCK", "macro"),
     ("O_CLOEXEC", "macro"), ("O_LARGEFILE", "macro"),
@@ -479,7 +479,7 @@ CONSTANTS: list[tuple[str, str]] = [
     ("KPROBE_FLAG_GONE", "macro"),
     ("KPROBE_FLAG_DISABLED", "macro"), ("KPROBE_FLAG_FTRACE", "macro"),
     # task
-    ("PF_KTHREAD", "macro"), ("PF_EXITING", "macro"),
+    ("PF_KTHREAD", "macro"), ("PF_NO_SETAFFINITY", "macro"), ("PF_EXITING", "macro"),
     ("TASK_RUNNING", "macro"), ("TASK_INTERRUPTIBLE", "macro"),
     ("TASK_UNINTERRUPTIBLE", "macro"),
     # freezer, pids, iov_iter, decompressors, xarray (fs helpers)

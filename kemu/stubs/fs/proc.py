@@ -121,7 +121,8 @@ class Proc:
                       mode=t.const("S_IFDIR") | 0o500)
         for name, reader in (("filesystems", _render_filesystems), ("modules", _render_modules),
                              ("devices", _render_devices), ("misc", _render_misc),
-                             ("crypto", _render_crypto), ("dma", _render_dma)):
+                             ("crypto", _render_crypto), ("dma", _render_dma),
+                             ("kallsyms", _render_kallsyms)):
             e = self._new(name, t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
             e.reader = reader
             self._insert(self.root, e)
@@ -242,6 +243,11 @@ def _render_filesystems(k) -> str:
 def _render_modules(k) -> str:
     from kemu.module.procfs import proc_modules
     return proc_modules(k)
+
+
+def _render_kallsyms(k) -> str:
+    from ..kernel.kallsyms import proc_kallsyms
+    return proc_kallsyms(k)
 
 
 def _render_crypto(k) -> str:

@@ -9,20 +9,36 @@ So ``kallsyms_lookup_name`` (not exported since 5.7: modules reach it through a
 kprobe's ``addr``, stubs/kernel/kprobes.py) finds what Linux finds, at kemu's
 addresses; the real ones are in the cache file and ``kemu.kernel.kallsyms``.
 
-Left out: ``kallsyms_on_each_symbol`` and ``/proc/kallsyms`` (kemu's addresses
-would not be the real ones), module_kallsyms_on_each_symbol, build ids.
+``kallsyms_on_each_symbol`` (not exported either) calls back into the module
+for every vmlinux symbol in the table's order, with the address kemu already
+gave it (a model's, a placed object's) or else the real one (kemu makes no
+slot per symbol to enumerate them). ``/proc/kallsyms`` prints the real addresses of vmlinux (what
+the image holds), then each listed module's symbols at kemu's addresses
+(``[name]``; a module that unlinked itself is not listed, as on Linux), with
+``kallsyms_show_value()``'s rule: kptr_restrict is 0 and Debian's
+perf_event_paranoid 3, so an opener without CAP_SYSLOG reads zeros.
+
+Left out: module_kallsyms_on_each_symbol, the arch, ftrace, BPF and kprobe
+entries of /proc/kallsyms, build ids.
 """
 from __future__ import annotations
 
 import errno
 
 from kemu import export
-from kemu.abi.exports import REGISTRY, kernel_function
+from kemu.abi.exports import REGISTRY, kernel_function, members
+
 from kemu.kernel.kallsyms import KallsymsError, load_kallsyms
 
 KSYM_NAME_LEN = 512
 KSYM_SYMBOL_LEN = 512 + 1 + 19 + 1 + 19 + 1 + 57      # name+off/size [module]
 TEXT_TYPES = frozenset("TtWw")
+KPTR_RESTRICT = 0                   # the sysctl's default
+PERF_EVENT_PARANOID = 3             # Debian's default (CONFIG_SECURITY_PERF_EVENTS_RESTRICT)
+CAP_SYSLOG = 34
+
+members("struct task_struct", "cred")
+members("struct cred", "cap_effective")
 
 
 OBJECTS: dict = {}       # vmlinux object name -> factory(k, table) -> its kemu address
@@ -43,19 +59,32 @@ class VmlinuxSymbols:
     def __init__(self, k):
         self.k = k
         self.table = None
-        self.failed = False
+        self.failed = ""
         self.stubs: dict[str, int] = {}
         self.objects: dict[str, int] = {}
+        self.name_buf = 0                  # kallsyms_on_each_symbol()'s namebuf
 
     def get_table(self):
-        if self.table is None and not self.failed:
+        release = self.k.target.release
+        if self.table is None and self.failed != release:
             try:
-                self.table = load_kallsyms(self.k.target.release)
+                self.table = load_kallsyms(release)
                 self.k.vmlinux = self.table
             except (KallsymsError, OSError) as exc:
-                self.failed = True
+                self.failed = release          # tried again once a module fixes the release
                 self.k.note(f"the kernel's symbol table is not available: {exc}")
         return self.table
+
+
+def placed_addr(k, sym) -> int:
+    """The address kemu already gave vmlinux symbol ``sym`` (its model's, a placed
+    object's, a not-modelled slot's), else the real one: kemu does not make ~90,000
+    slots to enumerate the table."""
+    ksym = k.symbols.exports.get(sym.name)
+    if ksym is not None:
+        return ksym.addr
+    vs = k.model(VmlinuxSymbols)
+    return vs.objects.get(sym.name) or vs.stubs.get(sym.name) or sym.addr
 
 
 def _not_modelled(name: str):
@@ -130,3 +159,52 @@ def sprint_symbol(k, buffer, address):
     data = text.encode()[:KSYM_SYMBOL_LEN - 1]
     k.machine.write(buffer, data + b"\0")
     return len(data)
+
+
+@kernel_function("int kallsyms_on_each_symbol(int (*fn)(void *, const char *, struct module *, "
+                 "unsigned long), void *data)")
+def kallsyms_on_each_symbol(k, fn, data):
+    """Call ``fn(data, name, NULL, address)`` for every vmlinux symbol, in the table's
+    order, until it returns nonzero; returns that value (0 when every symbol was seen)."""
+    table = k.model(VmlinuxSymbols).get_table()
+    if table is None:
+        return 0
+    vs = k.model(VmlinuxSymbols)
+    if not vs.name_buf:
+        vs.name_buf = k.machine.alloc_kdata(KSYM_NAME_LEN, 8)
+    for sym in table.symbols:
+        k.machine.write(vs.name_buf, sym.name.encode()[:KSYM_NAME_LEN - 1] + b"\0")
+        ret = yield k.call_request(fn, data, vs.name_buf, 0, placed_addr(k, sym))
+        ret &= 0xFFFFFFFF
+        if ret:
+            return ret - (1 << 32) if ret >> 31 else ret
+    return 0
+
+
+def kallsyms_show_value(k, cred: int) -> bool:
+    """kallsyms_show_value(): may the holder of ``cred`` see the addresses?"""
+    if KPTR_RESTRICT == 0 and PERF_EVENT_PARANOID <= 1:
+        return True
+    if KPTR_RESTRICT <= 1:
+        return bool(k.machine.read_u64(cred + k.target.offset("cred.cap_effective"))
+                    >> CAP_SYSLOG & 1)
+    return False
+
+
+def proc_kallsyms(k) -> str:
+    """/proc/kallsyms as the current process reads it (s_show())."""
+    m = k.machine
+    current = m.read_u64(m.percpu_addr + k.export_addr("current_task"))
+    cred = m.read_u64(current + k.target.offset("task_struct.cred"))
+    show = kallsyms_show_value(k, cred) if cred else True
+    table = k.model(VmlinuxSymbols).get_table()
+    out = []
+    if table is not None:
+        out = [f"{s.addr if show else 0:016x} {s.type} {s.name}\n" for s in table.symbols]
+    listed = k.listed_modules()
+    for mod in reversed(list(k.modules.values())):       # list_add_rcu(): newest first
+        if mod.name not in listed:
+            continue
+        out.extend(f"{value if show else 0:016x} {letter} {name}\t[{mod.name}]\n"
+                   for value, letter, name in mod.kallsyms())
+    return "".join(out)

@@ -6,7 +6,10 @@ module (kallsyms_lookup_name()'s order); any other name fails with -ENOENT, as
 for a symbol the kernel does not have. ``kp.addr`` is then kemu's address of
 the function: the kprobe trick modules use to find ``kallsyms_lookup_name``
 works.
-kemu records the probe but never fires its handlers.
+A probe on a system call's function (``__x64_sys_kill``) fires when a process
+makes that call (``k.syscall``, stubs/arch/x86/entry/common.py): the
+pre_handler, then kemu's model, then the post_handler. Probes on other
+functions are recorded but their handlers do not run.
 """
 import errno
 

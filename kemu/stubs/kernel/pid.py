@@ -10,7 +10,7 @@ kthreadd's children). ``put_pid`` of the last reference releases the pid.
 from __future__ import annotations
 
 from kemu import data, export
-from kemu.abi.exports import members, module_notifier
+from kemu.abi.exports import kernel_function, members, module_notifier
 
 from kemu.abi.toolkit import init_list_head, rd, wr
 from .sched.core import sched
@@ -191,6 +191,17 @@ def pid_task(k, pid, ptype):
     nr = pids(k).nr_of.get(pid)
     task = next((t for t in sched(k).tasks if t.pid == nr and t.state != "dead"), None)
     return task.ts if task else 0
+
+
+@kernel_function("struct task_struct *find_task_by_pid_ns(pid_t nr, struct pid_namespace *ns)")
+def find_task_by_pid_ns(k, nr, ns):
+    """The task numbered ``nr`` in ``ns`` (not exported: reached through kallsyms)."""
+    return pid_task(k, find_pid_ns(k, nr, ns), k.target.const("PIDTYPE_PID"))
+
+
+@kernel_function("struct task_struct *find_task_by_vpid(pid_t vnr)")
+def find_task_by_vpid(k, vnr):
+    return find_task_by_pid_ns(k, vnr, k.export_addr("init_pid_ns"))
 
 
 @export("struct task_struct *get_pid_task(struct pid *pid, enum pid_type type)")

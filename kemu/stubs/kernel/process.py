@@ -21,9 +21,10 @@ from kemu.abi.exports import kernel_api, members
 
 from kemu.abi.toolkit import rd, wr
 from .cred import CAP_FULL_SET, init_cred, install_init_cred
+from .pid import pids
 from .sched.core import sched
 
-members("struct task_struct", "cred", "comm")
+members("struct task_struct", "cred", "comm", "thread_pid")
 members("struct cred", "usage", "fsuid", "fsgid", "cap_effective", "cap_bset")
 members("struct mm_struct", "task_size", "pgd")
 
@@ -92,14 +93,17 @@ def as_process(k, comm: str, uid: int = 0):
     comm_len = t.const("TASK_COMM_LEN")
     saved = {member: m.read(ts + t.offset(f"task_struct.{member}"), size)
              for member, size in (("comm", comm_len), ("pid", 4), ("tgid", 4), ("cred", 8),
-                                  ("real_cred", 8), ("mm", 8), ("active_mm", 8))}
-    saved_process = k.process
+                                  ("real_cred", 8), ("mm", 8), ("active_mm", 8),
+                                  ("thread_pid", 8))}
+    saved_process, saved_pid = k.process, s.main.pid
     pid = procs.next_pid
     procs.next_pid += 1
     cred = procs.cred_of(uid)
     m.write(ts + t.offset("task_struct.comm"), comm.encode()[:comm_len - 1].ljust(comm_len, b"\0"))
     for member in ("pid", "tgid"):
         wr(k, ts, f"task_struct.{member}", pid, 4)
+    s.main.pid = pid                     # find_vpid() and pid_task() find the process
+    wr(k, ts, "task_struct.thread_pid", pids(k).of_task(s.main))
     for member in ("cred", "real_cred"):
         wr(k, ts, f"task_struct.{member}", cred)
     for member in ("mm", "active_mm"):
@@ -110,4 +114,5 @@ def as_process(k, comm: str, uid: int = 0):
     finally:
         for member, raw in saved.items():
             m.write(ts + t.offset(f"task_struct.{member}"), raw)
+        s.main.pid = saved_pid
         k.process = saved_process

@@ -221,6 +221,7 @@ class Scheduler:
         self.idle_hooks: list = []        # (pending() -> bool, run() -> bool)
         self.sleep_hooks: list = []       # fn(task) when a task goes to sleep
         self.gone_hooks: list = []        # fn(module) when a module is going away
+        self.task_hooks: list = []        # fn(task, alive) when a task is created or dies
         self.warned: set = set()
         self._req = None
         self._idle_target = 0
@@ -261,6 +262,8 @@ class Scheduler:
         task.entry = Entry(comm, owner)
         self.tasks.append(task)
         self.by_ts[ts] = task
+        for hook in list(self.task_hooks):
+            hook(task, True)
         return task
 
     def task_of(self, ts: int) -> Task | None:
@@ -334,6 +337,8 @@ class Scheduler:
         if self.busy is task:
             self.busy = None
         self.m.write_u32(task.ts + self.off_state, self.TASK_DEAD)
+        for hook in list(self.task_hooks):
+            hook(task, False)
 
     def _save(self, task: Task) -> None:
         m = self.m
