@@ -1149,6 +1149,13 @@ def main(argv=None, host=None) -> int:
     except KeyboardInterrupt:
         console.error("kemu: interrupted")
         return 130
+    except BrokenPipeError:
+        # the reader went away (kemu cat /proc/kallsyms | head): quiet, as cat is
+        # when SIGPIPE ends it, and its status
+        console.out.file = open(os.devnull, "w")
+        if host is None:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except Exception as exc:      # never a traceback for a user; KEMU_DEBUG=1 shows it
         if os.environ.get("KEMU_DEBUG"):
             raise

@@ -285,3 +285,26 @@ def test_modinfo_long_key(runs):
 def test_modinfo_of_a_text_file(runs):
     line = assert_failed_cleanly(runs["modinfo-text"])
     assert line.startswith("kemu: ERROR: ")
+
+
+@pytest.mark.parametrize("served", [True, False])
+def test_a_reader_that_goes_away_is_not_an_error(tmp_path, served):
+    """kemu cat /proc/kallsyms | head -1: kemu ends quietly as cat does when
+    SIGPIPE ends it (status 141), and the session goes on."""
+    env = {**os.environ, "KEMU_SESSION": str(tmp_path / "s")}
+    if not served:
+        env["KEMU_NO_SERVER"] = "1"
+    subprocess.run([sys.executable, "-m", "kemu", "run", str(TESTMODS / "hello.ko")],
+                   env=env, capture_output=True, check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "kemu", "cat", "/proc/kallsyms"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    status = proc.wait(timeout=120)
+    assert re.fullmatch(rb"[0-9a-f]{16} \w \w+\n", first), first
+    assert "Error" not in err and "Traceback" not in err, err
+    assert status in (0, 141)
+    lsmod = subprocess.run([sys.executable, "-m", "kemu", "lsmod"], env=env, capture_output=True,
+                           text=True)
+    assert lsmod.returncode == 0 and re.search(r"^hello\s+\d+\s+0$", lsmod.stdout, re.M)
