@@ -142,6 +142,8 @@ class ExportDef:
     since: str | None = None       # first kernel version with this form ("6.4")
     until: str | None = None       # first kernel version without it
     within: tuple[str, str | None] | None = None  # percpu: (container, "struct.member")
+    native: str = ""               # x86_64 assembly that runs the function inside the
+                                   # emulator ("{model}": the Python model, for rare paths)
 
     def on(self, version: tuple[int, int]) -> bool:
         """True when this declaration holds on kernel (MAJOR, PATCHLEVEL)."""
@@ -229,7 +231,8 @@ def lookup(name: str, version: tuple[int, int]) -> ExportDef | None:
 
 
 def export(prototype: str, *, convention: str | None = None, override: bool = False,
-           fails: str | None = None, since: str | None = None, until: str | None = None):
+           fails: str | None = None, since: str | None = None, until: str | None = None,
+           native: str = ""):
     """Decorator: declare a function export by its C prototype.
 
     ``fails`` says how the call fails in Linux (see :func:`parse_failure`);
@@ -241,6 +244,11 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     ``until`` limit the declaration to the kernel lines from ``since`` on and
     before ``until`` (versions as "6.4"); several declarations, one per form,
     may decorate one model.
+
+    ``native`` is the function in x86_64 assembly (Intel syntax), for a pure
+    function (string and memory functions) that should run as machine code and
+    never leave the emulator; the Python model stays its definition: the tracer
+    and the paths the assembly leaves to it (``jmp {model}``) run it.
     """
     name = prototype_name(prototype)
     if convention is not None and convention not in CONVENTIONS:
@@ -250,7 +258,7 @@ def export(prototype: str, *, convention: str | None = None, override: bool = Fa
     def deco(fn):
         register(ExportDef(name, "func", fn, convention=convention, origin=_origin(fn),
                            prototype=prototype, fails=failure, since=since,
-                           until=until), override)
+                           until=until, native=native), override)
         return fn
     return deco
 

@@ -61,7 +61,13 @@ class Symbols:
         k = self.k
         m = k.machine
         if defn.kind == "func":
-            return m.add_slot(defn.name, SlotBinding(defn, k, tracer=k.tracer.hook))
+            slot = m.add_slot(defn.name, SlotBinding(defn, k, tracer=k.tracer.hook))
+            if not defn.native:
+                return slot
+            addr = m.add_native(defn.name, defn.native, slot)
+            if k.tracer.hook is not None:
+                m.divert_natives(True)
+            return addr
         size = defn.size(k.target) if callable(defn.size) else \
             defn.size if defn.size is not None else k.target.sizeof(defn.type_name)
         if defn.kind == "data":
@@ -166,6 +172,9 @@ class Symbols:
         name = self.k.machine.slot_name(addr & ~(SLOT_SIZE - 1))
         if name:
             return name, addr & (SLOT_SIZE - 1), self.vmlinux_size(name, SLOT_SIZE), None
+        hit = self.k.machine.native_at(addr)
+        if hit:
+            return hit[0], hit[1], self.vmlinux_size(hit[0], hit[2]), None
         for name, (start, size) in self.k.kernel_objects.items():
             if start <= addr < start + size:
                 return name, addr - start, size, None

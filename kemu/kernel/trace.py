@@ -23,6 +23,7 @@ class Tracer:
         """Record every export call from now on in ``k.trace`` (decoded)."""
         self.k.trace = []
         self.hook = self.record
+        self.k.machine.divert_natives(True)       # machine-code exports go by their models
         for fn in self.k.machine.slot_fns:
             if isinstance(fn, SlotBinding):
                 fn.tracer = self.record
@@ -31,6 +32,7 @@ class Tracer:
         """Stop recording export calls (``k.trace`` becomes None)."""
         self.k.trace = None
         self.hook = None
+        self.k.machine.divert_natives(False)
         for fn in self.k.machine.slot_fns:
             if isinstance(fn, SlotBinding):
                 fn.tracer = None

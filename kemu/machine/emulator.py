@@ -98,6 +98,19 @@ def image_alias(addr: int) -> int:
     return DIRECT_MAP_ADDR + (addr - START_KERNEL_MAP)
 
 
+# The 5-byte nop a native function begins with (as ftrace's patch site): divert_natives()
+# turns it into a jump to the function's Python model, and back.
+NOP5 = bytes.fromhex("0f1f440000")
+
+
+@dataclass
+class Native:
+    """A kernel function running as machine code in the thunk region."""
+    addr: int
+    size: int
+    model: int          # the slot of its Python model (tracing, rare paths)
+
+
 def assemble(source: str, addr: int) -> bytes:
     """Assemble x86_64 ``source`` (Intel syntax) to bytes placed at ``addr``."""
     global _ks
@@ -236,6 +249,7 @@ class Machine:
         # thunks
         blob, shared = _thunks()
         self.thunk_addrs = dict(shared)          # add_thunk() adds this machine's own
+        self.natives: dict[str, Native] = {}     # add_native()
         uc.mem_map(THUNKS_ADDR, 1 << 20, PROT_RX)
         uc.mem_write(THUNKS_ADDR, blob)
         self._thunk_next = THUNKS_ADDR + align(len(blob), 16)
@@ -281,6 +295,16 @@ class Machine:
         for name, where in self.thunk_addrs.items():
             if where == addr:
                 return name
+        for name, nat in self.natives.items():
+            if nat.addr == addr:
+                return name
+        return None
+
+    def native_at(self, addr: int):
+        """(name, offset, size) of the native function covering ``addr``, else None."""
+        for name, nat in self.natives.items():
+            if nat.addr <= addr < nat.addr + nat.size:
+                return name, addr - nat.addr, nat.size
         return None
 
     def _hook_failed(self, exc: BaseException) -> None:
@@ -330,6 +354,28 @@ class Machine:
         self._thunk_next = align(addr + len(code), 16)
         self.thunk_addrs[name] = addr
         return addr
+
+    def add_native(self, name: str, source: str, model: int) -> int:
+        """Assemble kernel function ``name`` to run as machine code, never leaving the
+        emulator, and return its address. ``{model}`` in ``source`` is the address
+        of its Python model's slot (for the paths the machine code leaves to it)."""
+        addr = self._thunk_next
+        body = assemble(source.replace("{model}", f"{model:#x}"), addr + len(NOP5))
+        if not body:
+            raise ValueError(f"native {name}: the assembler produced nothing")
+        self.uc.mem_write(addr, NOP5 + body)
+        self._thunk_next = align(addr + len(NOP5) + len(body), 16)
+        self.natives[name] = Native(addr, len(NOP5) + len(body), model)
+        return addr
+
+    def divert_natives(self, on: bool) -> None:
+        """Send every call of a native function to its Python model (``on``: the
+        tracer sees them) or let the machine code run again."""
+        for nat in self.natives.values():
+            patch = (b"\xe9" + ((nat.model - nat.addr - 5) & 0xFFFFFFFF).to_bytes(4, "little")
+                     if on else NOP5)
+            self.uc.mem_write(nat.addr, patch)
+            self.invalidate(nat.addr, len(patch))
 
     # ------------------------------------------------------------- registers
     def reg(self, name: str) -> int:

@@ -8,6 +8,7 @@ models and the sanitizers can say what a pointer is.
 from __future__ import annotations
 
 import ctypes
+import functools
 import mmap
 
 from dataclasses import dataclass
@@ -110,6 +111,18 @@ RED_ACTIVE = 0xCC          # SLUB_RED_ACTIVE: redzone bytes of a live object
 POISON_FREE, POISON_END = 0x6B, 0xA5
 KFENCE_CANARY = 0xAA
 REDZONE = 16               # bytes after each slab object's capacity
+
+
+@functools.lru_cache(maxsize=64)
+def _redzone(n: int) -> bytes:
+    """``n`` bytes of SLUB_RED_ACTIVE (cached: every kmalloc and kfree compares them)."""
+    return bytes([RED_ACTIVE]) * n
+
+
+@functools.lru_cache(maxsize=64)
+def _poison(capacity: int) -> bytes:
+    """A freed object's poison: POISON_FREE bytes ended by POISON_END."""
+    return bytes([POISON_FREE]) * (capacity - 1) + bytes([POISON_END])
 
 
 def _first_diff(got: bytes, want: bytes):
@@ -225,7 +238,7 @@ class Heap:
             if zero:
                 self._write(addr, bytes(capacity))
             if self.sanitize:
-                self._write(addr + size, bytes([RED_ACTIVE]) * (capacity - size + REDZONE))
+                self._write(addr + size, _redzone(capacity - size + REDZONE))
         obj = Allocation(addr, size, capacity, kind, caller_addr, owner)
         obj.kfence = kfence
         if kfence:
@@ -272,11 +285,11 @@ class Heap:
             return obj
         if self.sanitize:
             red = self._read(addr + obj.size, obj.capacity - obj.size + REDZONE)
-            bad = next((i for i, b in enumerate(red) if b != RED_ACTIVE), None)
+            bad = _first_diff(red, _redzone(len(red)))
             if bad is not None:
                 self._problem(HeapProblem("redzone", obj, addr + obj.size + bad, obj.size + bad,
                                           red[bad], caller_addr))
-            self._write(addr, bytes([POISON_FREE]) * (obj.capacity - 1) + bytes([POISON_END]))
+            self._write(addr, _poison(obj.capacity))
             self.quarantine[addr] = obj
             self._trim_quarantine()
         else:
@@ -295,8 +308,7 @@ class Heap:
     def check_poison(self, obj) -> bool:
         """Verify a quarantined object's free poison (a use-after-free write breaks it)."""
         data = self._read(obj.addr, obj.capacity)
-        want = bytes([POISON_FREE]) * (obj.capacity - 1) + bytes([POISON_END])
-        bad = _first_diff(data, want)
+        bad = _first_diff(data, _poison(obj.capacity))
         if bad is None:
             return True
         self._problem(HeapProblem("poison", obj, obj.addr + bad, bad, data[bad]))
@@ -306,8 +318,7 @@ class Heap:
         """Verify every quarantined object's poison now (at unload, say)."""
         for obj in list(self.quarantine.values()):
             if obj.capacity <= KMALLOC_CLASSES[-1] and not self.check_poison(obj):
-                self._write(obj.addr, bytes([POISON_FREE]) * (obj.capacity - 1) +
-                            bytes([POISON_END]))
+                self._write(obj.addr, _poison(obj.capacity))
 
     def _kfence_freed(self, addr: int):
         obj = self.kfence_pages.get(addr & ~(PAGE_SIZE - 1))

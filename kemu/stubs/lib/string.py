@@ -1,50 +1,282 @@
-"""lib/string.c and arch/x86/lib memory functions."""
+"""lib/string.c and arch/x86/lib memory functions.
+
+The most called of them also run as machine code inside the emulator
+(``native=``: arch/x86/lib/memcpy_64.S's ``rep movsb`` and friends, and
+byte loops with lib/string.c's results), so a module's string work never
+leaves Unicorn; each Python model below stays the definition (the tracer runs
+it, and the assembly leaves its rare paths to it). Left out: the
+word-at-a-time reads of Linux's versions, which only change speed.
+"""
 import errno
 
 from kemu import export
 
 E2BIG = errno.E2BIG
 
+# the native functions (x86_64, Intel syntax; arguments in rdi, rsi, rdx)
+_MEMCPY = """
+    mov rax, rdi
+    mov rcx, rdx
+    rep movsb
+    ret
+"""
+_MEMMOVE = """
+    mov rax, rdi
+    mov rcx, rdx
+    cmp rdi, rsi
+    jbe forward
+    lea r8, [rsi + rdx]
+    cmp rdi, r8
+    jae forward
+    lea rsi, [rsi + rdx - 1]
+    lea rdi, [rdi + rdx - 1]
+    std
+    rep movsb
+    cld
+    ret
+forward:
+    rep movsb
+    ret
+"""
+_MEMSET = """
+    mov r9, rdi
+    mov eax, esi
+    mov rcx, rdx
+    rep stosb
+    mov rax, r9
+    ret
+"""
+_MEMCMP = """
+    xor eax, eax
+    test rdx, rdx
+    je done
+next:
+    movzx eax, byte ptr [rdi]
+    movzx ecx, byte ptr [rsi]
+    sub eax, ecx
+    jne done
+    inc rdi
+    inc rsi
+    dec rdx
+    jne next
+done:
+    ret
+"""
+_MEMCHR = """
+    test rdx, rdx
+    je none
+next:
+    cmp byte ptr [rdi], sil
+    je found
+    inc rdi
+    dec rdx
+    jne next
+none:
+    xor eax, eax
+    ret
+found:
+    mov rax, rdi
+    ret
+"""
+_STRLEN = """
+    mov rax, rdi
+next:
+    cmp byte ptr [rax], 0
+    je done
+    inc rax
+    jmp next
+done:
+    sub rax, rdi
+    ret
+"""
+_STRNLEN = """
+    xor eax, eax
+next:
+    cmp rax, rsi
+    jae done
+    cmp byte ptr [rdi + rax], 0
+    je done
+    inc rax
+    jmp next
+done:
+    ret
+"""
+_STRCMP = """
+next:
+    movzx eax, byte ptr [rdi]
+    movzx ecx, byte ptr [rsi]
+    cmp eax, ecx
+    jne differ
+    test eax, eax
+    je same
+    inc rdi
+    inc rsi
+    jmp next
+same:
+    xor eax, eax
+    ret
+differ:
+    sbb eax, eax
+    or eax, 1
+    ret
+"""
+_STRNCMP = """
+    test rdx, rdx
+    je same
+next:
+    movzx eax, byte ptr [rdi]
+    movzx ecx, byte ptr [rsi]
+    cmp eax, ecx
+    jne differ
+    test eax, eax
+    je same
+    inc rdi
+    inc rsi
+    dec rdx
+    jne next
+same:
+    xor eax, eax
+    ret
+differ:
+    sbb eax, eax
+    or eax, 1
+    ret
+"""
+_STRCPY = """
+    mov rax, rdi
+next:
+    mov cl, byte ptr [rsi]
+    mov byte ptr [rdi], cl
+    inc rsi
+    inc rdi
+    test cl, cl
+    jne next
+    ret
+"""
+_STRNCPY = """
+    mov rax, rdi
+    test rdx, rdx
+    je done
+next:
+    mov cl, byte ptr [rsi]
+    mov byte ptr [rdi], cl
+    test cl, cl
+    je pad
+    inc rsi
+pad:
+    inc rdi
+    dec rdx
+    jne next
+done:
+    ret
+"""
+_STRSCPY = f"""
+    test rdx, rdx
+    je {{model}}
+    bt rdx, 63
+    jc {{model}}
+    xor eax, eax
+next:
+    mov cl, byte ptr [rsi + rax]
+    mov byte ptr [rdi + rax], cl
+    test cl, cl
+    je done
+    inc rax
+    cmp rax, rdx
+    jb next
+    mov byte ptr [rdi + rdx - 1], 0
+    mov rax, {-E2BIG}
+done:
+    ret
+"""
+_STRCAT = """
+    mov rax, rdi
+end:
+    cmp byte ptr [rdi], 0
+    je copy
+    inc rdi
+    jmp end
+copy:
+    mov cl, byte ptr [rsi]
+    mov byte ptr [rdi], cl
+    inc rsi
+    inc rdi
+    test cl, cl
+    jne copy
+    ret
+"""
+_STRCHR = """
+next:
+    mov cl, byte ptr [rdi]
+    cmp cl, sil
+    je found
+    test cl, cl
+    je none
+    inc rdi
+    jmp next
+found:
+    mov rax, rdi
+    ret
+none:
+    xor eax, eax
+    ret
+"""
+_STRRCHR = """
+    xor eax, eax
+next:
+    mov cl, byte ptr [rdi]
+    cmp cl, sil
+    jne other
+    mov rax, rdi
+other:
+    test cl, cl
+    je done
+    inc rdi
+    jmp next
+done:
+    ret
+"""
+
 
 def _cstr(k, addr, maxlen=1 << 24):
     return k.machine.read_cstr(addr, maxlen)
 
 
-@export("void *memcpy(void *dest, const void *src, size_t count)")
+@export("void *memcpy(void *dest, const void *src, size_t count)", native=_MEMCPY)
 def memcpy(k, dest, src, count):
     if count:
         k.machine.write(dest, k.machine.read(src, count))
     return dest
 
 
-@export("void *__memcpy(void *dest, const void *src, size_t count)")
+@export("void *__memcpy(void *dest, const void *src, size_t count)", native=_MEMCPY)
 def __memcpy(k, dest, src, count):
     return memcpy(k, dest, src, count)
 
 
-@export("void *memmove(void *dest, const void *src, size_t count)")
+@export("void *memmove(void *dest, const void *src, size_t count)", native=_MEMMOVE)
 def memmove(k, dest, src, count):
     return memcpy(k, dest, src, count)       # reads the whole source first
 
 
-@export("void *__memmove(void *dest, const void *src, size_t count)")
+@export("void *__memmove(void *dest, const void *src, size_t count)", native=_MEMMOVE)
 def __memmove(k, dest, src, count):
     return memcpy(k, dest, src, count)
 
 
-@export("void *memset(void *s, int c, size_t count)")
+@export("void *memset(void *s, int c, size_t count)", native=_MEMSET)
 def memset(k, s, c, count):
     if count:
         k.machine.fill(s, c, count)
     return s
 
 
-@export("void *__memset(void *s, int c, size_t count)")
+@export("void *__memset(void *s, int c, size_t count)", native=_MEMSET)
 def __memset(k, s, c, count):
     return memset(k, s, c, count)
 
 
-@export("int memcmp(const void *cs, const void *ct, size_t count)")
+@export("int memcmp(const void *cs, const void *ct, size_t count)", native=_MEMCMP)
 def memcmp(k, cs, ct, count):
     a, b = k.machine.read(cs, count), k.machine.read(ct, count)
     for x, y in zip(a, b):
@@ -53,12 +285,12 @@ def memcmp(k, cs, ct, count):
     return 0
 
 
-@export("int bcmp(const void *a, const void *b, size_t len)")
+@export("int bcmp(const void *a, const void *b, size_t len)", native=_MEMCMP)
 def bcmp(k, a, b, length):
     return memcmp(k, a, b, length)
 
 
-@export("void *memchr(const void *s, int c, size_t n)")
+@export("void *memchr(const void *s, int c, size_t n)", native=_MEMCHR)
 def memchr(k, s, c, n):
     pos = k.machine.read(s, n).find(bytes([c & 0xFF]))
     return s + pos if pos >= 0 else 0
@@ -79,12 +311,12 @@ def memscan(k, addr, c, size):
     return addr + (pos if pos >= 0 else size)
 
 
-@export("size_t strlen(const char *s)")
+@export("size_t strlen(const char *s)", native=_STRLEN)
 def strlen(k, s):
     return len(_cstr(k, s))
 
 
-@export("size_t strnlen(const char *s, size_t count)")
+@export("size_t strnlen(const char *s, size_t count)", native=_STRNLEN)
 def strnlen(k, s, count):
     return len(_cstr(k, s, count))
 
@@ -98,12 +330,12 @@ def _cmp(a: bytes, b: bytes) -> int:
     return 0
 
 
-@export("int strcmp(const char *cs, const char *ct)")
+@export("int strcmp(const char *cs, const char *ct)", native=_STRCMP)
 def strcmp(k, cs, ct):
     return _cmp(_cstr(k, cs), _cstr(k, ct))
 
 
-@export("int strncmp(const char *cs, const char *ct, size_t count)")
+@export("int strncmp(const char *cs, const char *ct, size_t count)", native=_STRNCMP)
 def strncmp(k, cs, ct, count):
     return _cmp(_cstr(k, cs, count)[:count], _cstr(k, ct, count)[:count])
 
@@ -118,13 +350,13 @@ def strncasecmp(k, s1, s2, n):
     return _cmp(_cstr(k, s1, n).lower()[:n], _cstr(k, s2, n).lower()[:n])
 
 
-@export("char *strcpy(char *dest, const char *src)")
+@export("char *strcpy(char *dest, const char *src)", native=_STRCPY)
 def strcpy(k, dest, src):
     k.machine.write(dest, _cstr(k, src) + b"\0")
     return dest
 
 
-@export("char *strncpy(char *dest, const char *src, size_t count)")
+@export("char *strncpy(char *dest, const char *src, size_t count)", native=_STRNCPY)
 def strncpy(k, dest, src, count):
     s = _cstr(k, src, count)
     k.machine.write(dest, s)
@@ -133,7 +365,7 @@ def strncpy(k, dest, src, count):
     return dest
 
 
-@export("ssize_t strscpy(char *dest, const char *src, size_t count)")
+@export("ssize_t strscpy(char *dest, const char *src, size_t count)", native=_STRSCPY)
 def strscpy(k, dest, src, count):
     if count == 0 or count > 2**63:
         return -E2BIG
@@ -163,7 +395,7 @@ def strlcpy(k, dest, src, size):
     return len(s)
 
 
-@export("char *strcat(char *dest, const char *src)")
+@export("char *strcat(char *dest, const char *src)", native=_STRCAT)
 def strcat(k, dest, src):
     k.machine.write(dest + len(_cstr(k, dest)), _cstr(k, src) + b"\0")
     return dest
@@ -185,7 +417,7 @@ def strlcat(k, dest, src, count):
     return total
 
 
-@export("char *strchr(const char *s, int c)")
+@export("char *strchr(const char *s, int c)", native=_STRCHR)
 def strchr(k, s, c):
     data = _cstr(k, s) + b"\0"
     pos = data.find(bytes([c & 0xFF]))
@@ -206,7 +438,7 @@ def strnchr(k, s, count, c):
     return s + pos if pos >= 0 else 0
 
 
-@export("char *strrchr(const char *s, int c)")
+@export("char *strrchr(const char *s, int c)", native=_STRRCHR)
 def strrchr(k, s, c):
     data = _cstr(k, s) + b"\0"
     pos = data.rfind(bytes([c & 0xFF]))
