@@ -242,6 +242,7 @@ def _cstr(k, addr, maxlen=1 << 24):
     return k.machine.read_cstr(addr, maxlen)
 
 
+@export("void *__memcpy(void *dest, const void *src, size_t count)", native=_MEMCPY)
 @export("void *memcpy(void *dest, const void *src, size_t count)", native=_MEMCPY)
 def memcpy(k, dest, src, count):
     if count:
@@ -249,21 +250,13 @@ def memcpy(k, dest, src, count):
     return dest
 
 
-@export("void *__memcpy(void *dest, const void *src, size_t count)", native=_MEMCPY)
-def __memcpy(k, dest, src, count):
-    return memcpy(k, dest, src, count)
-
-
+@export("void *__memmove(void *dest, const void *src, size_t count)", native=_MEMMOVE)
 @export("void *memmove(void *dest, const void *src, size_t count)", native=_MEMMOVE)
 def memmove(k, dest, src, count):
     return memcpy(k, dest, src, count)       # reads the whole source first
 
 
-@export("void *__memmove(void *dest, const void *src, size_t count)", native=_MEMMOVE)
-def __memmove(k, dest, src, count):
-    return memcpy(k, dest, src, count)
-
-
+@export("void *__memset(void *s, int c, size_t count)", native=_MEMSET)
 @export("void *memset(void *s, int c, size_t count)", native=_MEMSET)
 def memset(k, s, c, count):
     if count:
@@ -271,11 +264,7 @@ def memset(k, s, c, count):
     return s
 
 
-@export("void *__memset(void *s, int c, size_t count)", native=_MEMSET)
-def __memset(k, s, c, count):
-    return memset(k, s, c, count)
-
-
+@export("int bcmp(const void *a, const void *b, size_t len)", native=_MEMCMP)
 @export("int memcmp(const void *cs, const void *ct, size_t count)", native=_MEMCMP)
 def memcmp(k, cs, ct, count):
     a, b = k.machine.read(cs, count), k.machine.read(ct, count)
@@ -283,11 +272,6 @@ def memcmp(k, cs, ct, count):
         if x != y:
             return x - y
     return 0
-
-
-@export("int bcmp(const void *a, const void *b, size_t len)", native=_MEMCMP)
-def bcmp(k, a, b, length):
-    return memcmp(k, a, b, length)
 
 
 @export("void *memchr(const void *s, int c, size_t n)", native=_MEMCHR)
