@@ -523,6 +523,8 @@ def _file_op(args, console: Console, op: dict, shown: str, who: str):
             k.log.flush()
             console.err.print("Killed", highlight=False, markup=False)
             return KILLED, None
+        except UsageError:
+            raise                         # the command line's fault: one line, status 2
         except KemuError as exc:
             k.log.flush()
             err = getattr(exc, "errno", None)

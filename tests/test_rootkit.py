@@ -6,6 +6,7 @@ Also what kemu tells an analyst: the behaviour events of each."""
 from __future__ import annotations
 
 import errno
+import os
 import re
 
 import pytest
@@ -265,3 +266,25 @@ def test_uname_and_getdents64(k):
     assert res[1].data[:2] == [".", ".."] and "parameters" in res[1].data
     assert res[2].ret == 0
     assert k.syscall("close", 3).shown == "close(3) = -1 EBADF (Bad file descriptor)"
+
+
+@pytest.mark.parametrize("words, says", [
+    (["nosuch"], "kemu: syscall nosuch: kemu does not model this system call (it models "),
+    (["kill", "1"], "kemu: syscall kill: 2 arguments expected, 1 given"),
+    (["kill", "1", "SIGNOPE"], "kemu: syscall: 'SIGNOPE' is neither a number nor a constant of "
+                               "Linux "),
+    (["read", "3", "0x"], "kemu: syscall: '0x' is not a number"),
+    (["read", "3", "99999999999"], "kemu: syscall read: a buffer of 99999999999 bytes"),
+])
+def test_syscall_bad_input_is_one_line(tmp_path, words, says):
+    """Bad command-line input to kemu syscall: one line, status 2, the session unharmed."""
+    import subprocess
+    import sys
+    env = {**os.environ, "KEMU_SESSION": str(tmp_path / "s")}
+    bad = subprocess.run([sys.executable, "-m", "kemu", "syscall", *words], env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith(says), bad.stderr
+    assert len(bad.stderr.splitlines()) == 1 and "Traceback" not in bad.stderr
+    good = subprocess.run([sys.executable, "-m", "kemu", "syscall", "getuid"], env=env,
+                          capture_output=True, text=True)
+    assert good.returncode == 0 and good.stdout == "getuid() = 0\n"

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 
 from kemu.abi.exports import kernel_api, kernel_function, members
 from kemu.abi.toolkit import kzalloc, kfree, rd, wr
+from kemu.errors import UsageError
+from kemu.target import UnknownConstant
 
 from ....fs.open import FileError
 from ....fs.pathwalk import file_open, list_dir
@@ -255,6 +257,10 @@ def _user_args(k, name: str, args: list, maps: list) -> list[int]:
         args = list(args) + ["4096"]
     if name == "openat" and len(args) == 2:
         args = list(args) + ["0"]
+    wanted = len(kinds.replace("u", ""))
+    if len(args) != wanted:
+        raise UsageError(f"syscall {name}: {wanted} argument{'s' if wanted != 1 else ''} "
+                         f"expected, {len(args)} given")
     out = []
     for kind, value in zip(kinds, args):
         if kind == "i":
@@ -268,7 +274,10 @@ def _user_args(k, name: str, args: list, maps: list) -> list[int]:
             if kind == "d":
                 out.append(len(raw))
         elif kind == "b":
-            size = int(value, 0)
+            size = _number(value)
+            if not 0 <= size <= USER_BUFFER_MAX:
+                raise UsageError(f"syscall {name}: a buffer of {value} bytes: kemu gives a "
+                                 f"process at most {USER_BUFFER_MAX} at a time")
             addr = user_alloc(k, size)
             maps.append(addr)
             out += [addr, size]
@@ -276,9 +285,17 @@ def _user_args(k, name: str, args: list, maps: list) -> list[int]:
         addr = user_alloc(k, 6 * UTS_LEN)
         maps.append(addr)
         out.append(addr)
-    if len(args) < len(kinds.replace("u", "")):
-        raise ValueError(f"{name}: too few arguments")
     return out
+
+
+USER_BUFFER_MAX = 1 << 24
+
+
+def _number(word: str) -> int:
+    try:
+        return int(word, 0)
+    except ValueError:
+        raise UsageError(f"syscall: {word!r} is not a number") from None
 
 
 def _flags(k, text) -> int:
@@ -288,11 +305,15 @@ def _flags(k, text) -> int:
     for word in str(text).split("|"):
         word = word.strip()
         if word and (word[0].isdigit() or word[0] == "-"):
-            value |= int(word, 0)
+            value |= _number(word)
         elif word == "AT_FDCWD":
             value |= -100
         else:
-            value |= k.target.const(word)
+            try:
+                value |= k.target.const(word)
+            except UnknownConstant:
+                raise UsageError(f"syscall: {word!r} is neither a number nor a constant of "
+                                 f"Linux {k.target.release}") from None
     return value
 
 
@@ -310,7 +331,8 @@ def _hook_entry(k, fn: int, what: str) -> tuple[str, object]:
 def do_syscall_64(k, name: str, args: list) -> SyscallResult:
     """One system call, made by the current process."""
     if name not in CALLS:
-        raise ValueError(f"kemu does not model the {name} system call")
+        raise UsageError(f"syscall {name}: kemu does not model this system call (it "
+                         f"models {', '.join(sorted(CALLS))})")
     t, m = k.target, k.machine
     res = SyscallResult(name, list(args), 0)
     maps: list[int] = []
