@@ -265,3 +265,58 @@ def test_uname_and_getdents64(k):
     assert res[1].data[:2] == [".", ".."] and "parameters" in res[1].data
     assert res[2].ret == 0
     assert k.syscall("close", 3).shown == "close(3) = -1 EBADF (Bad file descriptor)"
+
+
+def _ftrace_kills(k):
+    return [r.shown for r in k.syscalls([("getuid",), ("kill", 4242, 63), ("getuid",),
+                                         ("kill", 4242, 64), ("getuid",)], uid=1000, comm="sh")]
+
+
+def test_ftrace_hooks_as_linux(k):
+    """rk_ftrace (ftrace_helper.h style) hooks kill and getuid: init's results (sym+1
+    is inside the fentry site, sym+5 is not, a second IPMODIFY ops is -EBUSY, the
+    flags) and every hook's line are the real kernel's; the originals run from the
+    hooks (kill at address + 5, getuid at the address, within_module() deciding)."""
+    k.load(RK / "rk_ftrace.ko")
+    assert log(k) == oracle_lines("oracle-job-5.out", "insmod rk_ftrace")
+    mark = len(k.log.records)
+    job = oracle_job("oracle-job-5.out", "kill as uid 1000")
+    assert job == ["1000", "sh: can't kill pid 4242: No such process", "kill rc=1", "1000",
+                   "kill rc=0", "0"]
+    assert _ftrace_kills(k) == [
+        "getuid() = 1000", "kill(4242, 63) = -1 ESRCH (No such process)", "getuid() = 1000",
+        "kill(4242, 64) = 0", "getuid() = 0"]
+    # the oracle's shell is `su`'s child and runs `id` for getuid(): their own lines
+    want = [line.replace(" in id", " in sh")
+            for line in oracle_lines("oracle-job-5.out", "kill as uid 1000")
+            if not line.endswith(" in su")]
+    assert want.pop(0) == "rk_ftrace: getuid() = 1000 in sh"          # sh starting
+    assert log(k, mark) == want
+    mark = len(k.log.records)
+    k.unload("rk_ftrace")
+    assert log(k, mark) == oracle_lines("oracle-job-5.out", "rmmod rk_ftrace")
+    assert oracle_job("oracle-job-5.out", "kill after rmmod") == [
+        "sh: can't kill pid 4242: No such process", "kill rc=1", "1000"]
+    assert [r.shown for r in k.syscalls([("kill", 4242, 64), ("getuid",)], uid=1000)] == [
+        "kill(4242, 64) = -1 ESRCH (No such process)", "getuid() = 1000"]
+
+
+def test_ftrace_hooks_behaviour(k):
+    k.load(RK / "rk_ftrace.ko")
+    _ftrace_kills(k)
+    hooks = [(e["what"], e["function"], e["line"], e["when"], e["ipmodify"])
+             for e in k.behaviour if e["kind"] == "ftrace"]
+    assert hooks == [
+        ("ftrace hook registered on __x64_sys_kill (may redirect: IPMODIFY): "
+         "fh_ftrace_thunk+0x0/0x5f [rk_ftrace]", "fh_install_hook", "rk_ftrace.c:77", "init",
+         True),
+        ("ftrace hook registered on __x64_sys_getuid (may redirect: IPMODIFY): "
+         "fh_ftrace_thunk+0x0/0x5f [rk_ftrace]", "fh_install_hook", "rk_ftrace.c:77", "init",
+         True),
+        ("ftrace hook registered on __x64_sys_kill: trace_kill+0x0/0x20 [rk_ftrace]",
+         "rk_ftrace_init", "rk_ftrace.c:185", "init", False)]
+    creds = [(e["what"], e["function"], e["when"]) for e in k.behaviour if e["kind"] == "creds"]
+    assert creds == [("commit_creds(): sh's credentials replaced: uid 1000 -> 0, euid 1000 -> 0",
+                      "hook_kill", "ftrace hook")]
+    k.unload("rk_ftrace")
+    assert not [f for f in k.findings if "ftrace" in str(f)]

@@ -34,6 +34,7 @@ from ....kernel.kallsyms import VmlinuxSymbols, vmlinux_addr
 from ....kernel.kprobes import Kprobes
 from ....kernel.pid import find_vpid, pid_task
 from ....kernel.process import current_cred
+from ....kernel.trace.ftrace import call_ops, ftrace_location, ops_on
 from ....kernel.sched.core import sched
 from ....lib.usercopy import user_alloc, user_free
 
@@ -307,6 +308,28 @@ def _hook_entry(k, fn: int, what: str) -> tuple[str, object]:
     return (f"{mod.name} {what}" if mod else what), mod
 
 
+def _ftrace_hooks(k, fn: int, uregs: int):
+    """The ftrace ops on the system call's function, called from x64_sys_call(); the
+    hook's result if one moved regs->ip, else None (the function runs)."""
+    site = ftrace_location(k, fn)
+    if not site or not ops_on(k, site):
+        return None
+    gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"))
+    value = None
+    while True:
+        try:
+            req = gen.send(value)
+        except StopIteration as stop:
+            new_ip, regs = stop.value
+            break
+        what, mod = _hook_entry(k, req.fn_addr, "ftrace callback")
+        value = k.call(req.fn_addr, *req.args, entry=what, module=mod)
+    if not new_ip:
+        return None
+    what, mod = _hook_entry(k, new_ip, "ftrace hook")
+    return k.call(new_ip, *regs, entry=what, module=mod)
+
+
 def do_syscall_64(k, name: str, args: list) -> SyscallResult:
     """One system call, made by the current process."""
     if name not in CALLS:
@@ -347,6 +370,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
                     ret = k.call(new_ip, *[rd(k, kregs, f"pt_regs.{r}") for r in ARG_REGS[:5]],
                                  entry=what, module=mod)
                     break
+        if ret is None and fn:
+            ret = _ftrace_hooks(k, fn, uregs)
         if ret is None:
             ret = CALLS[name][0](k, uregs, res)
             for p in probes:
