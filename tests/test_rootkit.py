@@ -320,3 +320,45 @@ def test_ftrace_hooks_behaviour(k):
                       "hook_kill", "ftrace hook")]
     k.unload("rk_ftrace")
     assert not [f for f in k.findings if "ftrace" in str(f)]
+
+
+def _ls(k, path: str, uid: int = 0) -> list[str]:
+    res = k.syscalls([("openat", path, "O_RDONLY|O_DIRECTORY"), ("getdents64", 3, 32768),
+                      ("getdents64", 3, 32768), ("close", 3)], uid=uid, comm="ls")
+    assert res[2].ret == 0
+    return res[1].data
+
+
+def hidefile_lines(name: str, mark: str) -> list[str]:
+    """The oracle's lines of rk_hidefile (the real kernel logs its own in between)."""
+    return [line for line in oracle_lines(name, mark) if line.startswith("rk_hidefile: ")]
+
+
+def test_getdents64_hidden_by_an_ftrace_hook(k):
+    """rk_hidefile's ftrace hook calls the real getdents64 (at its address, saved from
+    recursion by within_module()) and drops the "rk_" records from the process's
+    buffer: ls of /sys/module no longer shows it, /proc/modules does, as on Linux."""
+    k.load(RK / "rk_hidefile.ko")
+    assert log(k) == hidefile_lines("oracle-job-6.out", "insmod rk_hidefile")
+    mark = len(k.log.records)
+    assert oracle_job("oracle-job-6.out", "ls /sys/module")[0] == "grep rc=1"
+    for _ in range(2):                          # the oracle's two ls of /sys/module
+        assert not [name for name in _ls(k, "/sys/module") if name.startswith("rk_")]
+    assert log(k, mark) == hidefile_lines("oracle-job-6.out", "ls /sys/module")
+    assert k.read_file("/proc/modules").decode().startswith("rk_hidefile ")
+    mark = len(k.log.records)
+    assert "rk_hidefile" not in _ls(k, "/sys/module/rk_hidefile/..", uid=1000)
+    assert log(k, mark) == hidefile_lines("oracle-job-6.out", "ls as uid 1000")
+    mark = len(k.log.records)
+    k.unload("rk_hidefile")
+    assert log(k, mark) == hidefile_lines("oracle-job-6.out", "rmmod rk_hidefile")
+    assert _ls(k, "/sys/module") == [".", ".."]
+    assert log(k, len(k.log.records)) == hidefile_lines("oracle-job-6.out", "ls after rmmod")
+    hooks = [(e["what"], e["when"]) for e in k.behaviour if e["kind"] == "ftrace"]
+    assert hooks == [("ftrace hook registered on __x64_sys_getdents64 (may redirect: "
+                      "IPMODIFY): fh_ftrace_thunk+0x0/0x60 [rk_hidefile]", "init")]
+
+
+def test_getdents64_unhooked_lists_every_entry(k):
+    k.load(RK / "rk_kill.ko")
+    assert _ls(k, "/sys/module") == [".", "..", "rk_kill"]

@@ -71,6 +71,7 @@ class Syscalls:
     def __init__(self, k):
         self.k = k
         self.fds: dict[int, object] = {}
+        self.running: SyscallResult | None = None     # the call do_syscall_64() is making
 
 
 # ------------------------------------------------------------ the models
@@ -173,7 +174,6 @@ def _read(k, regs, res: SyscallResult) -> int:
     if isinstance(data, int):
         return data
     k.machine.write(_arg(k, regs, 1), data)
-    res.data.append(data)
     return len(data)
 
 
@@ -226,11 +226,45 @@ def _getdents64(k, regs, res: SyscallResult) -> int:
         dtype = (mode >> 12) & 0xF
         out += (i + 1).to_bytes(8, "little") + (i + 1).to_bytes(8, "little") + \
             reclen.to_bytes(2, "little") + bytes([dtype]) + raw.ljust(reclen - 19, b"\0")
-        res.data.append(name)
         pos = i + 1
     fds[_fd(k, regs)] = ("dir", path, pos)
     k.machine.write(buf, out)
     return len(out)
+
+
+def _running(k) -> SyscallResult:
+    """The system call being made (a hook calling the original adds to it)."""
+    return k.model(Syscalls).running or SyscallResult("", [], 0)
+
+
+@kernel_function("long __x64_sys_openat(const struct pt_regs *regs)")
+def __x64_sys_openat(k, regs):
+    return _openat(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_read(const struct pt_regs *regs)")
+def __x64_sys_read(k, regs):
+    return _read(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_write(const struct pt_regs *regs)")
+def __x64_sys_write(k, regs):
+    return _write(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_close(const struct pt_regs *regs)")
+def __x64_sys_close(k, regs):
+    return _close(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_ioctl(const struct pt_regs *regs)")
+def __x64_sys_ioctl(k, regs):
+    return _ioctl(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_getdents64(const struct pt_regs *regs)")
+def __x64_sys_getdents64(k, regs):
+    return _getdents64(k, regs, _running(k))
 
 
 # the calls a process makes through kemu: NAME -> (model, argument kinds)
@@ -239,9 +273,9 @@ CALLS = {
     "getuid": (lambda k, regs, res: __x64_sys_getuid(k, regs), ""),
     "geteuid": (lambda k, regs, res: __x64_sys_geteuid(k, regs), ""),
     "kill": (lambda k, regs, res: __x64_sys_kill(k, regs), "ii"),
-    "uname": (lambda k, regs, res: __x64_sys_newuname(k, regs), "u"), "openat": (_openat, "isi"), "read": (_read, "ib"),
-    "write": (_write, "id"), "close": (_close, "i"), "ioctl": (_ioctl, "iii"),
-    "getdents64": (_getdents64, "ib"),
+    "uname": (lambda k, regs, res: __x64_sys_newuname(k, regs), "u"), "openat": (_openat, "isi"),
+    "read": (_read, "ib"), "write": (_write, "id"), "close": (_close, "i"),
+    "ioctl": (_ioctl, "iii"), "getdents64": (_getdents64, "ib"),
 }
 ENTRY_NAMES = {"uname": "newuname"}
 
@@ -336,6 +370,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         raise ValueError(f"kemu does not model the {name} system call")
     t, m = k.target, k.machine
     res = SyscallResult(name, list(args), 0)
+    calls = k.model(Syscalls)
+    outer, calls.running = calls.running, res
     maps: list[int] = []
     uregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
     kregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
@@ -382,6 +418,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         ret &= (1 << 64) - 1
         ret = ret - (1 << 64) if ret >> 63 else ret
         res.ret = ret
+        if name in ("read", "getdents64") and ret > 0:
+            res.data = _user_data(k, name, values[1], ret)
         if name == "uname" and ret == 0:
             raw = m.read(values[0], 6 * UTS_LEN)
             res.data = [raw[i * UTS_LEN:(i + 1) * UTS_LEN].split(b"\0")[0].decode("latin-1")
@@ -389,10 +427,27 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         res.shown = strace(res)
         return res
     finally:
+        calls.running = outer
         for addr in maps:
             user_free(k, addr)
         kfree(k, uregs)
         kfree(k, kregs)
+
+
+def _user_data(k, name: str, buf: int, size: int) -> list:
+    """What the process finds in its buffer after read() or getdents64() (a hook may
+    have changed it): the bytes, or the records' names."""
+    raw = k.machine.read(buf, size)
+    if name == "read":
+        return [raw]
+    names, off = [], 0
+    while off + 19 <= len(raw):
+        reclen = int.from_bytes(raw[off + 16:off + 18], "little")
+        if reclen < 20:
+            break
+        names.append(raw[off + 19:off + reclen].split(b"\0")[0].decode("utf-8", "replace"))
+        off += reclen
+    return names
 
 
 def strace(res: SyscallResult) -> str:
