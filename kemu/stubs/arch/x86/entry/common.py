@@ -8,15 +8,19 @@ oracle shows; a kernel without x64_sys_call() calls ``sys_call_table[nr]``,
 whatever a module wrote there. Kprobes registered on the system call's
 function (``__x64_sys_kill``) run first, with the kernel pt_regs whose ``di``
 is the user registers, as on Linux; a pre_handler that moves ``regs->ip``
-and returns 1 replaces the function (what an ftrace-style hook does). Then
-kemu's model of the call runs (kernel/sys.c, kernel/signal.c, fs/...).
+and returns 1 replaces the function. Then the ftrace ops on it
+(stubs/kernel/trace/ftrace.py), called from x64_sys_call(): an IPMODIFY ops
+that moves ``regs->ip`` sends the call to the module's hook. Then kemu's model
+of the call runs (kernel/sys.c, kernel/signal.c, fs/...). Each model is also
+the vmlinux function ``__x64_sys_NAME``, so a hook calling the original (its
+address, or past its fentry site) reaches it, within the call being made;
+``read`` and ``getdents64`` report what the buffer holds afterwards.
 
 Left out: system calls kemu does not model (-ENOSYS with a not-modelled
 finding), the ia32/x32 entries, seccomp, audit, ptrace, signal delivery to
 user space (a signal to one of kemu's kernel threads is ignored, as kthreads
 ignore signals), process groups (kill of pid <= 0 signals nothing and
-returns 0), and file system calls reached from module code (a hook calling
-the original read()/getdents64() from emulation).
+returns 0).
 """
 from __future__ import annotations
 
