@@ -362,3 +362,39 @@ def test_getdents64_hidden_by_an_ftrace_hook(k):
 def test_getdents64_unhooked_lists_every_entry(k):
     k.load(RK / "rk_kill.ko")
     assert _ls(k, "/sys/module") == [".", "..", "rk_kill"]
+
+
+def idt_lines(mark: str) -> list[str]:
+    return [line for line in oracle_lines("oracle-job-7.out", mark) if line.startswith("rk_idt: ")]
+
+
+def test_idt_through_sidt_and_idt_table(k):
+    """store_idt() gives the cpu entry area's read-only alias, idt_table (kallsyms)
+    the same gates: 6.1's handlers with their types, DPLs and IST stacks, the
+    external vectors' stubs; a gate rewritten under a cleared CR0.WP is an event."""
+    k.load(RK / "rk_idt.ko")
+    assert log(k) == idt_lines("insmod rk_idt")
+    k.unload("rk_idt")
+    assert not [e for e in k.behaviour if e["kind"] == "idt"]
+    mark = len(k.log.records)
+    k.load(RK / "rk_idt.ko", "write=1")
+    assert log(k, mark) == idt_lines("insmod rk_idt write=1")
+    events = [(e["kind"], e["what"], e["function"], e["line"]) for e in k.behaviour
+              if e["kind"] in ("idt", "cr0")]
+    assert events[-3:] == [
+        ("cr0", "CR0.WP cleared (mov to %cr0)", "rk_idt_init", "rk_idt.c:70"),
+        ("idt", "idt_table[0x3] (asm_exc_int3) = asm_exc_int3+0x0/0x40", "rk_idt_init",
+         "rk_idt.c:71"),
+        ("cr0", "CR0.WP set (mov to %cr0)", "rk_idt_init", "rk_idt.c:72")]
+    found = [e["what"] for e in k.behaviour if e["kind"] == "kallsyms"]
+    assert 'kallsyms_lookup_name("idt_table") = idt_table+0x0/0x1000' in found
+
+
+def test_idt_write_with_wp_set_faults(k):
+    from kemu.stubs.arch.x86.kernel.idt import Idt
+    k.load(TESTMODS / "hello.ko")
+    idt = k.model(Idt)
+    with pytest.raises(MemoryFault):
+        k.machine.call(k.machine.add_thunk("idt_poke", f"mov rax, {idt.addr:#x}\n"
+                                           "mov qword ptr [rax + 48], 0\nret"), ())
+    assert not [e for e in k.behaviour if e["kind"] == "idt"]
