@@ -18,7 +18,8 @@ core="hello params formats cpuloop kcalls initfail positive noexit nongpl warnbu
       refs solo/dupexport solo/nongpl_user
       kemu_proc kemu_misc kemu_nf kemu_fs kemu_lib kemu_crypto
       timerwork locking kthreads idlework leaky"
-more="allocfail rootkit/rk_hide rootkit/rk_sct rootkit/rk_root rootkit/rk_procs rootkit/rk_kill
+more="allocfail rootkit/rk_hide rootkit/rk_sct rootkit/rk_root rootkit/rk_procs rootkit/rk_kill rootkit/rk_ftrace
+      rootkit/rk_hidefile rootkit/rk_idt
       lkmpg/procfs1 lkmpg/procfs2 lkmpg/procfs3 lkmpg/procfs4 lkmpg/chardev
       lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key
       kemu_files faulty covered kunit_demo kemu_subsys"

@@ -288,3 +288,136 @@ def test_syscall_bad_input_is_one_line(tmp_path, words, says):
     good = subprocess.run([sys.executable, "-m", "kemu", "syscall", "getuid"], env=env,
                           capture_output=True, text=True)
     assert good.returncode == 0 and good.stdout == "getuid() = 0\n"
+
+
+def _ftrace_kills(k):
+    return [r.shown for r in k.syscalls([("getuid",), ("kill", 4242, 63), ("getuid",),
+                                         ("kill", 4242, 64), ("getuid",)], uid=1000, comm="sh")]
+
+
+def test_ftrace_hooks_as_linux(k):
+    """rk_ftrace (ftrace_helper.h style) hooks kill and getuid: init's results (sym+1
+    is inside the fentry site, sym+5 is not, a second IPMODIFY ops is -EBUSY, the
+    flags) and every hook's line are the real kernel's; the originals run from the
+    hooks (kill at address + 5, getuid at the address, within_module() deciding)."""
+    k.load(RK / "rk_ftrace.ko")
+    assert log(k) == oracle_lines("oracle-job-5.out", "insmod rk_ftrace")
+    mark = len(k.log.records)
+    job = oracle_job("oracle-job-5.out", "kill as uid 1000")
+    assert job == ["1000", "sh: can't kill pid 4242: No such process", "kill rc=1", "1000",
+                   "kill rc=0", "0"]
+    assert _ftrace_kills(k) == [
+        "getuid() = 1000", "kill(4242, 63) = -1 ESRCH (No such process)", "getuid() = 1000",
+        "kill(4242, 64) = 0", "getuid() = 0"]
+    # the oracle's shell is `su`'s child and runs `id` for getuid(): their own lines
+    want = [line.replace(" in id", " in sh")
+            for line in oracle_lines("oracle-job-5.out", "kill as uid 1000")
+            if not line.endswith(" in su")]
+    assert want.pop(0) == "rk_ftrace: getuid() = 1000 in sh"          # sh starting
+    assert log(k, mark) == want
+    mark = len(k.log.records)
+    k.unload("rk_ftrace")
+    assert log(k, mark) == oracle_lines("oracle-job-5.out", "rmmod rk_ftrace")
+    assert oracle_job("oracle-job-5.out", "kill after rmmod") == [
+        "sh: can't kill pid 4242: No such process", "kill rc=1", "1000"]
+    assert [r.shown for r in k.syscalls([("kill", 4242, 64), ("getuid",)], uid=1000)] == [
+        "kill(4242, 64) = -1 ESRCH (No such process)", "getuid() = 1000"]
+
+
+def test_ftrace_hooks_behaviour(k):
+    k.load(RK / "rk_ftrace.ko")
+    _ftrace_kills(k)
+    hooks = [(e["what"], e["function"], e["line"], e["when"], e["ipmodify"])
+             for e in k.behaviour if e["kind"] == "ftrace"]
+    assert hooks == [
+        ("ftrace hook registered on __x64_sys_kill (may redirect: IPMODIFY): "
+         "fh_ftrace_thunk+0x0/0x5f [rk_ftrace]", "fh_install_hook", "rk_ftrace.c:77", "init",
+         True),
+        ("ftrace hook registered on __x64_sys_getuid (may redirect: IPMODIFY): "
+         "fh_ftrace_thunk+0x0/0x5f [rk_ftrace]", "fh_install_hook", "rk_ftrace.c:77", "init",
+         True),
+        ("ftrace hook registered on __x64_sys_kill: trace_kill+0x0/0x20 [rk_ftrace]",
+         "rk_ftrace_init", "rk_ftrace.c:185", "init", False)]
+    creds = [(e["what"], e["function"], e["when"]) for e in k.behaviour if e["kind"] == "creds"]
+    assert creds == [("commit_creds(): sh's credentials replaced: uid 1000 -> 0, euid 1000 -> 0",
+                      "hook_kill", "ftrace hook")]
+    k.unload("rk_ftrace")
+    assert not [f for f in k.findings if "ftrace" in str(f)]
+
+
+def _ls(k, path: str, uid: int = 0) -> list[str]:
+    res = k.syscalls([("openat", path, "O_RDONLY|O_DIRECTORY"), ("getdents64", 3, 32768),
+                      ("getdents64", 3, 32768), ("close", 3)], uid=uid, comm="ls")
+    assert res[2].ret == 0
+    return res[1].data
+
+
+def hidefile_lines(name: str, mark: str) -> list[str]:
+    """The oracle's lines of rk_hidefile (the real kernel logs its own in between)."""
+    return [line for line in oracle_lines(name, mark) if line.startswith("rk_hidefile: ")]
+
+
+def test_getdents64_hidden_by_an_ftrace_hook(k):
+    """rk_hidefile's ftrace hook calls the real getdents64 (at its address, saved from
+    recursion by within_module()) and drops the "rk_" records from the process's
+    buffer: ls of /sys/module no longer shows it, /proc/modules does, as on Linux."""
+    k.load(RK / "rk_hidefile.ko")
+    assert log(k) == hidefile_lines("oracle-job-6.out", "insmod rk_hidefile")
+    mark = len(k.log.records)
+    assert oracle_job("oracle-job-6.out", "ls /sys/module")[0] == "grep rc=1"
+    for _ in range(2):                          # the oracle's two ls of /sys/module
+        assert not [name for name in _ls(k, "/sys/module") if name.startswith("rk_")]
+    assert log(k, mark) == hidefile_lines("oracle-job-6.out", "ls /sys/module")
+    assert k.read_file("/proc/modules").decode().startswith("rk_hidefile ")
+    mark = len(k.log.records)
+    assert "rk_hidefile" not in _ls(k, "/sys/module/rk_hidefile/..", uid=1000)
+    assert log(k, mark) == hidefile_lines("oracle-job-6.out", "ls as uid 1000")
+    mark = len(k.log.records)
+    k.unload("rk_hidefile")
+    assert log(k, mark) == hidefile_lines("oracle-job-6.out", "rmmod rk_hidefile")
+    assert _ls(k, "/sys/module") == [".", ".."]
+    assert log(k, len(k.log.records)) == hidefile_lines("oracle-job-6.out", "ls after rmmod")
+    hooks = [(e["what"], e["when"]) for e in k.behaviour if e["kind"] == "ftrace"]
+    assert hooks == [("ftrace hook registered on __x64_sys_getdents64 (may redirect: "
+                      "IPMODIFY): fh_ftrace_thunk+0x0/0x60 [rk_hidefile]", "init")]
+
+
+def test_getdents64_unhooked_lists_every_entry(k):
+    k.load(RK / "rk_kill.ko")
+    assert _ls(k, "/sys/module") == [".", "..", "rk_kill"]
+
+
+def idt_lines(mark: str) -> list[str]:
+    return [line for line in oracle_lines("oracle-job-7.out", mark) if line.startswith("rk_idt: ")]
+
+
+def test_idt_through_sidt_and_idt_table(k):
+    """store_idt() gives the cpu entry area's read-only alias, idt_table (kallsyms)
+    the same gates: 6.1's handlers with their types, DPLs and IST stacks, the
+    external vectors' stubs; a gate rewritten under a cleared CR0.WP is an event."""
+    k.load(RK / "rk_idt.ko")
+    assert log(k) == idt_lines("insmod rk_idt")
+    k.unload("rk_idt")
+    assert not [e for e in k.behaviour if e["kind"] == "idt"]
+    mark = len(k.log.records)
+    k.load(RK / "rk_idt.ko", "write=1")
+    assert log(k, mark) == idt_lines("insmod rk_idt write=1")
+    events = [(e["kind"], e["what"], e["function"], e["line"]) for e in k.behaviour
+              if e["kind"] in ("idt", "cr0")]
+    assert events[-3:] == [
+        ("cr0", "CR0.WP cleared (mov to %cr0)", "rk_idt_init", "rk_idt.c:70"),
+        ("idt", "idt_table[0x3] (asm_exc_int3) = asm_exc_int3+0x0/0x40", "rk_idt_init",
+         "rk_idt.c:71"),
+        ("cr0", "CR0.WP set (mov to %cr0)", "rk_idt_init", "rk_idt.c:72")]
+    found = [e["what"] for e in k.behaviour if e["kind"] == "kallsyms"]
+    assert 'kallsyms_lookup_name("idt_table") = idt_table+0x0/0x1000' in found
+
+
+def test_idt_write_with_wp_set_faults(k):
+    from kemu.stubs.arch.x86.kernel.idt import Idt
+    k.load(TESTMODS / "hello.ko")
+    idt = k.model(Idt)
+    with pytest.raises(MemoryFault):
+        k.machine.call(k.machine.add_thunk("idt_poke", f"mov rax, {idt.addr:#x}\n"
+                                           "mov qword ptr [rax + 48], 0\nret"), ())
+    assert not [e for e in k.behaviour if e["kind"] == "idt"]

@@ -533,10 +533,15 @@ class Machine:
         self._kdata_next = addr + size
         return addr
 
-    def alloc_rodata(self, size: int) -> int:
+    def alloc_rodata(self, size: int, also=()) -> int:
         """Page-aligned kernel data mapped read-only (the kernel's .rodata: a write
-        faults unless ``on_write_protect`` lets it through)."""
-        return self.kdata.map_aliased(size, image_alias, prot=PROT_R)
+        faults unless ``on_write_protect`` lets it through); ``also``: more
+        read-only addresses of the same memory (the cpu entry area's IDT alias)."""
+        return self.kdata.map_aliased(size, image_alias, prot=PROT_R, also=also)
+
+    def set_idtr(self, base: int, limit: int) -> None:
+        """Load the IDTR (what ``sidt`` stores)."""
+        self.uc.reg_write(X.UC_X86_REG_IDTR, (0, base, limit, 0))
 
     def cr0(self) -> int:
         return self.uc.reg_read(X.UC_X86_REG_CR0)

@@ -68,15 +68,18 @@ class Region:
         self.uc.mem_map(addr, size, prot)
         return addr
 
-    def map_aliased(self, size: int, alias_addr, prot: int = PROT_RW) -> int:
+    def map_aliased(self, size: int, alias_addr, prot: int = PROT_RW, also=()) -> int:
         """Map ``size`` bytes like :meth:`map`, backed by host memory that is also
-        mapped at ``alias_addr(addr)`` (the kernel image's direct-map alias)."""
+        mapped at ``alias_addr(addr)`` (the kernel image's direct-map alias) and,
+        with ``prot``, at each address of ``also`` (outside any region)."""
         size = page_align(max(size, 1))
         addr = self._reserve(size)
         buf = mmap.mmap(-1, size)
         ptr = ctypes.addressof(ctypes.c_char.from_buffer(buf))
         self.uc.mem_map_ptr(addr, size, prot, ptr)
         self.uc.mem_map_ptr(alias_addr(addr), size, PROT_RW, ptr)
+        for other in also:
+            self.uc.mem_map_ptr(other, size, prot, ptr)
         self.backing.append(buf)
         return addr
 

@@ -15,7 +15,8 @@ from kemu.errors import EmulationError, InitError, LoadError
 from kemu.abi.exports import notify_module_state
 from kemu.kernel.log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 from kemu.machine.memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
-from kemu.module.module import Entry, KernelSymbol, Layout, Module, ModuleState, get_modinfo, set_state
+from kemu.module.module import (Entry, KernelSymbol, Layout, Module, ModuleState, get_modinfo,
+                               set_state, write_layouts)
 from kemu.module.reloc import RELOCATION_TYPES, U64
 
 INIT_OFFSET_MASK = 1 << 63
@@ -612,6 +613,7 @@ class Loader:
         t = self.k.target
         mod.init_addr = self.m.read_u64(mod.struct_addr + t.offset("module.init"))
         mod.exit_addr = self.m.read_u64(mod.struct_addr + t.offset("module.exit"))
+        write_layouts(self.k, mod)
         set_state(self.k, mod, ModuleState.COMING)
         notify_module_state(self.k, mod)          # prepare_coming_module(): jump labels, ...
 
@@ -671,6 +673,7 @@ class Loader:
         if mod.init_layout.size:
             self.m.modules.unmap(mod.init_layout.base_addr, mod.init_layout.size)
             mod.init_layout = Layout()
+            write_layouts(k, mod)
         self.set_permissions(mod.core, ro_after_init_done=True)
 
     def resolve_init_callers(self, mod: Module) -> None:

@@ -44,6 +44,19 @@ def set_state(k, mod, state: ModuleState) -> None:
         k.machine.write_u32(mod.struct_addr + k.target.offset("module.state"), int(state))
 
 
+def write_layouts(k, mod) -> None:
+    """struct module's core_layout and init_layout (before 6.4's module_memory), which
+    within_module() reads in module code."""
+    t = k.target
+    if not t.has_offset("module.core_layout.base"):
+        return
+    for name, layout in (("core_layout", mod.core), ("init_layout", mod.init_layout)):
+        k.machine.write_u64(mod.struct_addr + t.offset(f"module.{name}.base"), layout.base_addr)
+        for member in ("size", "text_size", "ro_size", "ro_after_init_size"):
+            k.machine.write_u32(mod.struct_addr + t.offset(f"module.{name}.{member}"),
+                                getattr(layout, member))
+
+
 @dataclass
 class Layout:
     """struct module_layout: one region (core or init) of a module."""

@@ -8,15 +8,19 @@ oracle shows; a kernel without x64_sys_call() calls ``sys_call_table[nr]``,
 whatever a module wrote there. Kprobes registered on the system call's
 function (``__x64_sys_kill``) run first, with the kernel pt_regs whose ``di``
 is the user registers, as on Linux; a pre_handler that moves ``regs->ip``
-and returns 1 replaces the function (what an ftrace-style hook does). Then
-kemu's model of the call runs (kernel/sys.c, kernel/signal.c, fs/...).
+and returns 1 replaces the function. Then the ftrace ops on it
+(stubs/kernel/trace/ftrace.py), called from x64_sys_call(): an IPMODIFY ops
+that moves ``regs->ip`` sends the call to the module's hook. Then kemu's model
+of the call runs (kernel/sys.c, kernel/signal.c, fs/...). Each model is also
+the vmlinux function ``__x64_sys_NAME``, so a hook calling the original (its
+address, or past its fentry site) reaches it, within the call being made;
+``read`` and ``getdents64`` report what the buffer holds afterwards.
 
 Left out: system calls kemu does not model (-ENOSYS with a not-modelled
 finding), the ia32/x32 entries, seccomp, audit, ptrace, signal delivery to
 user space (a signal to one of kemu's kernel threads is ignored, as kthreads
 ignore signals), process groups (kill of pid <= 0 signals nothing and
-returns 0), and file system calls reached from module code (a hook calling
-the original read()/getdents64() from emulation).
+returns 0).
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from ....kernel.kallsyms import VmlinuxSymbols, vmlinux_addr
 from ....kernel.kprobes import Kprobes
 from ....kernel.pid import find_vpid, pid_task
 from ....kernel.process import current_cred
+from ....kernel.trace.ftrace import call_ops, ftrace_location, ops_on
 from ....kernel.sched.core import sched
 from ....lib.usercopy import user_alloc, user_free
 
@@ -72,6 +77,7 @@ class Syscalls:
     def __init__(self, k):
         self.k = k
         self.fds: dict[int, object] = {}
+        self.running: SyscallResult | None = None     # the call do_syscall_64() is making
 
 
 # ------------------------------------------------------------ the models
@@ -174,7 +180,6 @@ def _read(k, regs, res: SyscallResult) -> int:
     if isinstance(data, int):
         return data
     k.machine.write(_arg(k, regs, 1), data)
-    res.data.append(data)
     return len(data)
 
 
@@ -227,11 +232,45 @@ def _getdents64(k, regs, res: SyscallResult) -> int:
         dtype = (mode >> 12) & 0xF
         out += (i + 1).to_bytes(8, "little") + (i + 1).to_bytes(8, "little") + \
             reclen.to_bytes(2, "little") + bytes([dtype]) + raw.ljust(reclen - 19, b"\0")
-        res.data.append(name)
         pos = i + 1
     fds[_fd(k, regs)] = ("dir", path, pos)
     k.machine.write(buf, out)
     return len(out)
+
+
+def _running(k) -> SyscallResult:
+    """The system call being made (a hook calling the original adds to it)."""
+    return k.model(Syscalls).running or SyscallResult("", [], 0)
+
+
+@kernel_function("long __x64_sys_openat(const struct pt_regs *regs)")
+def __x64_sys_openat(k, regs):
+    return _openat(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_read(const struct pt_regs *regs)")
+def __x64_sys_read(k, regs):
+    return _read(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_write(const struct pt_regs *regs)")
+def __x64_sys_write(k, regs):
+    return _write(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_close(const struct pt_regs *regs)")
+def __x64_sys_close(k, regs):
+    return _close(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_ioctl(const struct pt_regs *regs)")
+def __x64_sys_ioctl(k, regs):
+    return _ioctl(k, regs, _running(k))
+
+
+@kernel_function("long __x64_sys_getdents64(const struct pt_regs *regs)")
+def __x64_sys_getdents64(k, regs):
+    return _getdents64(k, regs, _running(k))
 
 
 # the calls a process makes through kemu: NAME -> (model, argument kinds)
@@ -240,9 +279,9 @@ CALLS = {
     "getuid": (lambda k, regs, res: __x64_sys_getuid(k, regs), ""),
     "geteuid": (lambda k, regs, res: __x64_sys_geteuid(k, regs), ""),
     "kill": (lambda k, regs, res: __x64_sys_kill(k, regs), "ii"),
-    "uname": (lambda k, regs, res: __x64_sys_newuname(k, regs), "u"), "openat": (_openat, "isi"), "read": (_read, "ib"),
-    "write": (_write, "id"), "close": (_close, "i"), "ioctl": (_ioctl, "iii"),
-    "getdents64": (_getdents64, "ib"),
+    "uname": (lambda k, regs, res: __x64_sys_newuname(k, regs), "u"), "openat": (_openat, "isi"),
+    "read": (_read, "ib"), "write": (_write, "id"), "close": (_close, "i"),
+    "ioctl": (_ioctl, "iii"), "getdents64": (_getdents64, "ib"),
 }
 ENTRY_NAMES = {"uname": "newuname"}
 
@@ -328,6 +367,28 @@ def _hook_entry(k, fn: int, what: str) -> tuple[str, object]:
     return (f"{mod.name} {what}" if mod else what), mod
 
 
+def _ftrace_hooks(k, fn: int, uregs: int):
+    """The ftrace ops on the system call's function, called from x64_sys_call(); the
+    hook's result if one moved regs->ip, else None (the function runs)."""
+    site = ftrace_location(k, fn)
+    if not site or not ops_on(k, site):
+        return None
+    gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"))
+    value = None
+    while True:
+        try:
+            req = gen.send(value)
+        except StopIteration as stop:
+            new_ip, regs = stop.value
+            break
+        what, mod = _hook_entry(k, req.fn_addr, "ftrace callback")
+        value = k.call(req.fn_addr, *req.args, entry=what, module=mod)
+    if not new_ip:
+        return None
+    what, mod = _hook_entry(k, new_ip, "ftrace hook")
+    return k.call(new_ip, *regs, entry=what, module=mod)
+
+
 def do_syscall_64(k, name: str, args: list) -> SyscallResult:
     """One system call, made by the current process."""
     if name not in CALLS:
@@ -335,6 +396,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
                          f"models {', '.join(sorted(CALLS))})")
     t, m = k.target, k.machine
     res = SyscallResult(name, list(args), 0)
+    calls = k.model(Syscalls)
+    outer, calls.running = calls.running, res
     maps: list[int] = []
     uregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
     kregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
@@ -369,6 +432,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
                     ret = k.call(new_ip, *[rd(k, kregs, f"pt_regs.{r}") for r in ARG_REGS[:5]],
                                  entry=what, module=mod)
                     break
+        if ret is None and fn:
+            ret = _ftrace_hooks(k, fn, uregs)
         if ret is None:
             ret = CALLS[name][0](k, uregs, res)
             for p in probes:
@@ -379,6 +444,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         ret &= (1 << 64) - 1
         ret = ret - (1 << 64) if ret >> 63 else ret
         res.ret = ret
+        if name in ("read", "getdents64") and ret > 0:
+            res.data = _user_data(k, name, values[1], ret)
         if name == "uname" and ret == 0:
             raw = m.read(values[0], 6 * UTS_LEN)
             res.data = [raw[i * UTS_LEN:(i + 1) * UTS_LEN].split(b"\0")[0].decode("latin-1")
@@ -386,10 +453,27 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         res.shown = strace(res)
         return res
     finally:
+        calls.running = outer
         for addr in maps:
             user_free(k, addr)
         kfree(k, uregs)
         kfree(k, kregs)
+
+
+def _user_data(k, name: str, buf: int, size: int) -> list:
+    """What the process finds in its buffer after read() or getdents64() (a hook may
+    have changed it): the bytes, or the records' names."""
+    raw = k.machine.read(buf, size)
+    if name == "read":
+        return [raw]
+    names, off = [], 0
+    while off + 19 <= len(raw):
+        reclen = int.from_bytes(raw[off + 16:off + 18], "little")
+        if reclen < 20:
+            break
+        names.append(raw[off + 19:off + reclen].split(b"\0")[0].decode("utf-8", "replace"))
+        off += reclen
+    return names
 
 
 def strace(res: SyscallResult) -> str:
