@@ -52,7 +52,6 @@ link_only_table((
     # linux/dcache.h
     ('void __d_drop(struct dentry *dentry)', None),
     ('void __d_lookup_unhash_wake(struct dentry *dentry)', None),
-    ('void d_add(struct dentry *dentry, struct inode *inode)', None),
     ('struct dentry *d_alloc(struct dentry *dentry, const struct qstr *qstr)', 0),
     ('struct dentry *d_alloc_anon(struct super_block *super_block)', 0),
     ('struct dentry *d_alloc_parallel(struct dentry *dentry, const struct qstr *qstr, '
@@ -124,7 +123,6 @@ link_only_table((
     ('void __iget(struct inode *inode)', None),
     ('void __inode_add_bytes(struct inode *inode, loff_t bytes)', None),
     ('void __inode_sub_bytes(struct inode *inode, loff_t bytes)', None),
-    ('void __insert_inode_hash(struct inode *inode, unsigned long hashval)', None),
     ('ssize_t __kernel_write(struct file *file, const void *void, size_t len, loff_t '
      '*pos)',
      _ENOTSUP),
@@ -175,15 +173,11 @@ link_only_table((
     ('int generic_delete_inode(struct inode *inode)', _ENOTSUP),
     ('ssize_t generic_file_direct_write(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int generic_file_mmap(struct file *file, struct vm_area_struct *vm_area_struct)', _ENOTSUP),
-    ('ssize_t generic_file_read_iter(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('ssize_t generic_file_splice_read(struct file *file, loff_t *pos, struct '
      'pipe_inode_info *pipe_inode_info, size_t len, unsigned int n)',
      _ENOTSUP),
     ('ssize_t generic_file_write_iter(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('void generic_fill_statx_attr(struct inode *inode, struct kstat *stat)', None),
-    ('void generic_fillattr(struct user_namespace *user_namespace, struct inode '
-     '*inode, struct kstat *kstat)',
-     None),
     ('ssize_t generic_perform_write(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int generic_permission(struct user_namespace *user_namespace, struct inode '
      '*inode, int n)',
@@ -194,10 +188,6 @@ link_only_table((
      _ENOTSUP),
     ('ssize_t generic_write_checks(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int get_anon_bdev(dev_t *dev)', _ENOTSUP),
-    ('struct inode *iget5_locked(struct super_block *super_block, unsigned long n, '
-     'int(*test)(struct inode *, void *), int(*set)(struct inode *, void *), void '
-     '*void)',
-     0),
     ('struct inode *igrab(struct inode *inode)', 0),
     ('struct inode *ilookup(struct super_block *sb, unsigned long ino)', 0),
     ('struct inode *ilookup5(struct super_block *sb, unsigned long hashval, '
@@ -206,9 +196,6 @@ link_only_table((
     ('void inode_add_bytes(struct inode *inode, loff_t bytes)', None),
     ('void inode_dio_wait(struct inode *inode)', None),
     ('loff_t inode_get_bytes(struct inode *inode)', _ENOTSUP),
-    ('void inode_init_owner(struct user_namespace *mnt_userns, struct inode *inode, '
-     'const struct inode *dir, umode_t mode)',
-     None),
     ('struct inode *inode_insert5(struct inode *inode, unsigned long hashval, '
      'int(*test)(struct inode *, void *), int(*set)(struct inode *, void *), void '
      '*data)',
@@ -240,7 +227,6 @@ link_only_table((
     ('void kill_fasync(struct fasync_struct **fasync_struct, int n, int n2)', None),
     ('void lock_two_nondirectories(struct inode *inode, struct inode*inode2)', None),
     ('int locks_lock_inode_wait(struct inode *inode, struct file_lock *fl)', _ENOTSUP),
-    ('void make_bad_inode(struct inode *inode)', None),
     ('ssize_t noop_direct_IO(struct kiocb *iocb, struct iov_iter *iter)', _ENOTSUP),
     ('int notify_change(struct user_namespace *user_namespace, struct dentry *dentry, '
      'struct iattr *iattr, struct inode **inode)',
@@ -273,13 +259,6 @@ link_only_table((
     ('int setattr_should_drop_suidgid(struct user_namespace *user_namespace, struct '
      'inode *inode)',
      _ENOTSUP),
-    ('struct super_block *sget(struct file_system_type *type, int(*test)(struct '
-     'super_block *,void *), int(*set)(struct super_block *,void *), int flags, void '
-     '*data)',
-     _ERRPTR),
-    ('struct super_block *sget_fc(struct fs_context *fc, int(*test)(struct super_block '
-     '*, struct fs_context *), int(*set)(struct super_block *, struct fs_context *))',
-     _ERRPTR),
     ('int simple_empty(struct dentry *dentry)', _ENOTSUP),
     ('void simple_rename_timestamp(struct inode *old_dir, struct dentry *old_dentry, '
      'struct inode *new_dir, struct dentry *new_dentry)',
@@ -353,7 +332,6 @@ link_only_table((
     ('struct fs_context *fs_context_for_submount(struct file_system_type *fs_type, '
      'struct dentry *reference)',
      _ERRPTR),
-    ('void logfc(struct fc_log *log, const char *prefix, char level, const char *fmt, ...)', None),
     ('void put_fs_context(struct fs_context *fc)', None),
     # linux/fsnotify.h
     ('int __fsnotify_parent(struct dentry *dentry, __u32 mask, const void *data, int '

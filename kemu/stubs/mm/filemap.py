@@ -1,18 +1,39 @@
 """mm/filemap.c, mm/truncate.c, mm/page-writeback.c, mm/backing-dev.c, mm/readahead.c,
-mm/swap.c and the page-cache parts of mm/: the page cache, for linking.
+mm/swap.c and the page-cache parts of mm/: the page cache of mounted files.
 
-kemu models no ``struct page``/``struct folio`` and mounts nothing, so a
-filesystem's address-space operations never run: these exports are link-only
-(a call is a ``not-modelled`` finding and fails -EIO / NULL /
-VM_FAULT_SIGBUS).
+A page cache page is a page of the direct map with its ``struct page`` in
+vmemmap (stubs/mm/page_alloc.py): ``mapping``, ``index``, ``flags``
+(``PG_locked``, ``PG_uptodate``, ``PG_error``) and ``_refcount`` (one for the
+cache, one per user). The cache itself is kept by (mapping, index).
+``read_cache_page`` (and ``read_mapping_page``, inline) fills a page with the
+filler or the mapping's ``read_folio`` as do_read_cache_folio() does;
+``generic_file_read_iter`` is filemap_read(): page by page up to ``i_size``,
+each read with ``read_folio`` when not up to date, copied to the iov_iter;
+``truncate_inode_pages``/``_final`` drop a mapping's pages.
+
+Left out: readahead (one page is read at a time), large folios, the page
+cache's xarray (``mapping->i_pages`` stays empty: modules that walk it see no
+pages), writeback: the write-side exports stay link-only (a call is a
+``not-modelled`` finding and fails -EIO / NULL / VM_FAULT_SIGBUS).
 """
 from __future__ import annotations
 
 import errno
 
-from kemu import data
+from kemu import data, export
+from kemu.abi.exports import members
+from kemu.abi.toolkit import err_ptr, rd, s32, s64, wr
 
 from ..fs.internal import link_only_table
+from ..lib.usercopy import iter_copy_to, iter_count
+from .page_alloc import PAGE_SHIFT, PAGE_SIZE, pages
+
+members("struct page", "flags", "mapping", "index", "_refcount")
+members("struct address_space", "host", "a_ops", "nrpages")
+members("struct address_space_operations", "read_folio")
+members("struct inode", "i_size", "i_mapping")
+members("struct file", "f_mapping", "f_inode")
+members("struct kiocb", "ki_filp", "ki_pos")
 
 _EIO = -errno.EIO
 _SIGBUS = 0x0002                 # VM_FAULT_SIGBUS
@@ -23,8 +44,6 @@ link_only_table((
      'unsigned long index, gfp_t gfp)', _EIO),
     ('ssize_t filemap_read(struct kiocb *iocb, struct iov_iter *to, ssize_t already_read)',
      _EIO),
-    ('struct folio *read_cache_folio(struct address_space *mapping, unsigned long index, '
-     'void *filler, struct file *file)', _EIO & ((1 << 64) - 1)),
     ('int generic_file_readonly_mmap(struct file *file, struct vm_area_struct *vma)', _EIO),
     ('bool PageHeadHuge(struct page *page)', 0),
     ('void psi_memstall_enter(unsigned long *flags)', None),
@@ -47,7 +66,6 @@ link_only_table((
     ('void release_pages(struct page **pages, int nr)', None),
     ('bool set_page_dirty(struct page *page)', 0),
     ('int set_page_dirty_lock(struct page *page)', _EIO),
-    ('void truncate_inode_pages(struct address_space *address_space, loff_t pos)', None),
     ('void truncate_inode_pages_range(struct address_space *address_space, loff_t '
      'lstart, loff_t lend)',
      None),
@@ -67,7 +85,6 @@ link_only_table((
      0),
     ('void __filemap_set_wb_err(struct address_space *mapping, int err)', None),
     ('void __folio_cancel_dirty(struct folio *folio)', None),
-    ('void __folio_lock(struct folio *folio)', None),
     ('int __set_page_dirty_nobuffers(struct page *page)', _EIO),
     ('bool clear_page_dirty_for_io(struct page *page)', 0),
     ('void end_page_writeback(struct page *page)', None),
@@ -172,3 +189,168 @@ def dirty_writeback_interval(k, addr):
 
 
 data("struct backing_dev_info noop_backing_dev_info")(_zeroed)
+
+
+class PageCache:
+    """The page cache: (mapping, index) -> struct page."""
+
+    def __init__(self, k):
+        self.k = k
+        self.pages: dict[tuple[int, int], int] = {}
+
+    def flag(self, page: int, bit: int) -> bool:
+        return bool(rd(self.k, page, "page.flags") >> bit & 1)
+
+    def set_flag(self, page: int, bit: int, on: bool = True) -> None:
+        f = rd(self.k, page, "page.flags")
+        wr(self.k, page, "page.flags", f | 1 << bit if on else f & ~(1 << bit))
+
+    def ref(self, page: int, delta: int) -> int:
+        n = (rd(self.k, page, "page._refcount", 4) + delta) & 0xFFFFFFFF
+        wr(self.k, page, "page._refcount", n, 4)
+        return n
+
+    def find_or_create(self, mapping: int, index: int) -> int:
+        """filemap_get_folio(FGP_CREAT): a new page is locked, not up to date, and
+        holds the cache's reference; the caller gets one more."""
+        k = self.k
+        page = self.pages.get((mapping, index))
+        if page is None:
+            p = pages(k)
+            addr = p.get(0)
+            if not addr:
+                return 0
+            page = p.page_of(addr)
+            wr(k, page, "page.mapping", mapping)
+            wr(k, page, "page.index", index)
+            wr(k, page, "page.flags", 1 << k.target.const("PG_locked"))
+            self.pages[(mapping, index)] = page
+            wr(k, mapping, "address_space.nrpages", rd(k, mapping, "address_space.nrpages") + 1)
+        self.ref(page, 1)
+        return page
+
+    def drop(self, mapping: int, start: int = 0) -> None:
+        """truncate_inode_pages_range(mapping, start, end of file)."""
+        k = self.k
+        p = pages(k)
+        for (m, index), page in list(self.pages.items()):
+            if m == mapping and index >= start:
+                del self.pages[(m, index)]
+                wr(k, page, "page.mapping", 0)
+                wr(k, mapping, "address_space.nrpages",
+                   rd(k, mapping, "address_space.nrpages") - 1)
+                if self.ref(page, -1) == 0:
+                    p.put(p.addr_of(page), 0, "truncate_inode_pages")
+
+
+def page_cache(k) -> PageCache:
+    return k.model(PageCache)
+
+
+def read_page(k, mapping: int, index: int, filler: int = 0, file: int = 0):
+    """do_read_cache_folio(): a generator returning the up-to-date page (with a
+    reference for the caller) or a negative errno."""
+    c = page_cache(k)
+    t = k.target
+    page = c.find_or_create(mapping, index)
+    if not page:
+        return -errno.ENOMEM
+    if c.flag(page, t.const("PG_uptodate")):
+        return page
+    if not filler:
+        filler = rd(k, rd(k, mapping, "address_space.a_ops"), "address_space_operations.read_folio")
+    c.set_flag(page, t.const("PG_locked"))
+    c.set_flag(page, t.const("PG_error"), False)
+    err = s32((yield k.call_request(filler, file, page)))
+    if err == 0 and not c.flag(page, t.const("PG_uptodate")):
+        err = -errno.EIO
+    if err:
+        c.set_flag(page, t.const("PG_locked"), False)
+        c.ref(page, -1)
+        return err
+    return page
+
+
+@export("struct page *read_cache_page(struct address_space *mapping, unsigned long index, "
+        "int (*filler)(struct file *file, struct folio *folio), struct file *file)")
+def read_cache_page(k, mapping, index, filler, file):
+    page = yield from read_page(k, mapping, index, filler, file)
+    return err_ptr(page) if page < 0 else page
+
+
+@export("struct folio *read_cache_folio(struct address_space *mapping, pgoff_t index, "
+        "int (*filler)(struct file *file, struct folio *folio), struct file *file)")
+def read_cache_folio(k, mapping, index, filler, file):
+    return (yield from read_cache_page(k, mapping, index, filler, file))
+
+
+@export("ssize_t generic_file_read_iter(struct kiocb *iocb, struct iov_iter *iter)")
+def generic_file_read_iter(k, iocb, iter):
+    """filemap_read(): copy up to i_size from up-to-date page cache pages."""
+    if not iter_count(k, iter):
+        return 0
+    file = rd(k, iocb, "kiocb.ki_filp")
+    mapping = rd(k, file, "file.f_mapping")
+    inode = rd(k, mapping, "address_space.host")
+    pos = s64(rd(k, iocb, "kiocb.ki_pos"))
+    if pos < 0:
+        return -errno.EINVAL
+    copied = 0
+    c = page_cache(k)
+    while iter_count(k, iter):
+        size = s64(rd(k, inode, "inode.i_size"))
+        if pos >= size:
+            break
+        index, offset = pos >> PAGE_SHIFT, pos & (PAGE_SIZE - 1)
+        page = yield from read_page(k, mapping, index, 0, file)
+        if page < 0:
+            if not copied:
+                copied = page
+            break
+        n = min(PAGE_SIZE - offset, size - pos, iter_count(k, iter))
+        data = k.machine.read(pages(k).addr_of(page) + offset, n)
+        c.ref(page, -1)
+        done = iter_copy_to(k, iter, data)
+        pos += done
+        copied += done
+        if done < n:
+            if not copied:
+                copied = -errno.EFAULT
+            break
+    wr(k, iocb, "kiocb.ki_pos", pos & 0xFFFFFFFFFFFFFFFF)
+    return copied
+
+
+@export("void folio_unlock(struct folio *folio)")
+def folio_unlock(k, folio):
+    page_cache(k).set_flag(folio, k.target.const("PG_locked"), False)
+
+
+@export("void unlock_page(struct page *page)")
+def unlock_page(k, page):
+    folio_unlock(k, page)
+
+
+@export("void __folio_lock(struct folio *folio)")
+def __folio_lock(k, folio):
+    page_cache(k).set_flag(folio, k.target.const("PG_locked"))
+
+
+@export("void __folio_put(struct folio *folio)")
+def __folio_put(k, folio):
+    """The last reference went: a page no longer in the cache is freed."""
+    c = page_cache(k)
+    if folio in c.pages.values():
+        return
+    p = pages(k)
+    p.put(p.addr_of(folio), 0, "__folio_put")
+
+
+@export("void truncate_inode_pages(struct address_space *mapping, loff_t lstart)")
+def truncate_inode_pages(k, mapping, lstart):
+    page_cache(k).drop(mapping, (lstart + PAGE_SIZE - 1) >> PAGE_SHIFT)
+
+
+@export("void truncate_inode_pages_final(struct address_space *mapping)")
+def truncate_inode_pages_final(k, mapping):
+    page_cache(k).drop(mapping)
