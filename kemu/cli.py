@@ -592,7 +592,7 @@ def ls_long(e) -> str:
                          when)
     size = f"{os.major(s.rdev)}, {os.minor(s.rdev)}" if stat.S_ISCHR(s.mode) or \
         stat.S_ISBLK(s.mode) else str(s.size)
-    line = f"{stat.filemode(s.mode)} {s.nlink:4d} {s.uid:<8d} {s.gid:<8d} {size:>8} {date} {e.name}"
+    line = f"{stat.filemode(s.mode)} {s.nlink:4d} {s.uid:<8d} {s.gid:<8d} {size:>9} {date} {e.name}"
     return line + (f" -> {s.target}" if s.target else "")
 
 
@@ -619,7 +619,7 @@ def cmd_ls(args, console: Console) -> int:
             if args.long and entries and entries[0].stat is not None:
                 if len(entries) != 1 or entries[0].name != path.rstrip("/").rsplit("/", 1)[-1] \
                         or stat.S_ISDIR(entries[0].mode):
-                    print(f"total {sum(e.stat.blocks for e in entries) // 2}")
+                    print(f"total {(sum(e.stat.blocks for e in entries) + 1) // 2}")
             for e in entries:
                 if args.long and e.stat is not None:
                     print(ls_long(e))
@@ -656,7 +656,7 @@ def cmd_stat(args, console: Console) -> int:
                     f".{ts[1]:09d} +0000"
 
             def who(n):
-                return "root" if n == 0 else "UNKNOWN"
+                return "UNKNOWN"                 # the machine has no user database
             name = f"{path} -> {s.target}" if s.target else path
             print(f"  File: {name}")
             print(f"  Size: {s.size:<10d}\tBlocks: {s.blocks:<10d} IO Block: {s.blksize:<6d} "

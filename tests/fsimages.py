@@ -72,7 +72,7 @@ def _romfs_dir(d: dict, here: int, parent_hdr: int, self_hdr: int = 0) -> bytes:
     for i, (name, what) in enumerate(entries):
         nxt = offsets[i + 1] if i + 1 < len(entries) else 0
         if name == "." and what is None:
-            blobs.append(_romfs_hdr(nxt, 1, offsets[0], 0, ".") if root else
+            blobs.append(_romfs_hdr(nxt, 1, offsets[0], 0, ".", exe=True) if root else
                          _romfs_hdr(nxt, 0, me, 0, "."))
         elif name == ".." and what is None:
             blobs.append(_romfs_hdr(nxt, 0, me if root else parent_hdr, 0, ".."))
@@ -82,7 +82,7 @@ def _romfs_dir(d: dict, here: int, parent_hdr: int, self_hdr: int = 0) -> bytes:
             blobs.append(_romfs_hdr(nxt, 3, 0, len(what[1].encode()), name, what[1].encode()))
         else:
             sub = _romfs_dir(what, tail_at, me, offsets[i])
-            blobs.append(_romfs_hdr(nxt, 1, tail_at, 0, name))
+            blobs.append(_romfs_hdr(nxt, 1, tail_at, 0, name, exe=True))
             tails.append(sub)
             tail_at += len(sub)
     return b"".join(blobs) + b"".join(tails)

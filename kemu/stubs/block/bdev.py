@@ -56,8 +56,9 @@ def open_bdev(k, path: str, mode: int, holder: int):
 def close_bdev(k, dev, mode: int) -> None:
     """blkdev_put(): the last exclusive opener releases the holder."""
     dev.openers = max(0, dev.openers - 1)
-    if dev.openers == 0:
+    if dev.openers == 0:                      # blkdev_flush_mapping()
         sync_bdev(k, dev.bdev)
+        kill_bdev(k, dev.bdev)
         dev.holder = 0
         wr(k, dev.bdev, "block_device.bd_holder", 0)
 

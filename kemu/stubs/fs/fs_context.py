@@ -8,7 +8,8 @@ are passed as generic_parse_monolithic() passes them: split at commas, each
 offered to the context's ``parse_param`` (a string ``struct fs_parameter``);
 -ENOPARAM for "source" sets ``fc->source``, for anything else is
 "Unknown parameter" (-EINVAL), as vfs_parse_fs_param() says it.
-``logfc`` prints to the kernel log (a mount(2) context has no fc_log).
+``logfc`` prints to the kernel log (a mount(2) context has no fc_log);
+errorf()/invalf()/warnf() on a context pass no prefix, as in 6.1.
 
 Left out: fsopen()/fsconfig() (the context's log buffer), reconfiguration
 (remount), security_fs_context hooks, the fs_parameter types other than
@@ -73,7 +74,7 @@ def fc_op(k, fc: int, name: str) -> int:
 def parse_options(k, fc: int, source: str, options: list[str]):
     """vfs_parse_fs_string("source") then each option: a generator returning 0 or -errno."""
     t = k.target
-    prefix = cstr(k, rd(k, fc + t.offset("fs_context.log"), "p_log.prefix"))
+    name = cstr(k, rd(k, rd(k, fc, "fs_context.fs_type"), "file_system_type.name"))
     for key, value in [("source", source)] + [(o.split("=", 1)[0], o.split("=", 1)[1]
                                                 if "=" in o else None) for o in options if o]:
         param = k.heap.alloc(t.sizeof("fs_parameter"), kind="fs_parameter", zero=True)
@@ -95,12 +96,12 @@ def parse_options(k, fc: int, source: str, options: list[str]):
                 continue
             if key == "source":
                 if rd(k, fc, "fs_context.source"):
-                    log_message(k, prefix, "e", "VFS: Multiple sources")
+                    log_message(k, "", "e", "VFS: Multiple sources")
                     return -errno.EINVAL
                 wr(k, fc, "fs_context.source", str_at)
                 str_at = 0
                 continue
-            log_message(k, prefix, "e", f"{prefix}: Unknown parameter '{key}'")
+            log_message(k, "", "e", f"{name}: Unknown parameter '{key}'")
             return -errno.EINVAL
         finally:
             kfree(k, key_at)

@@ -571,6 +571,12 @@ def generic_fillattr(k, mnt_userns, inode, stat):
     wr(k, stat, "kstat.blocks", rd(k, inode, "inode.i_blocks"))
 
 
+def new_encode_dev(dev: int) -> int:
+    """cp_new_stat()'s st_dev: the kernel's MKDEV (12:20 bits) as userspace's dev_t."""
+    major, minor = dev >> 20, dev & 0xFFFFF
+    return (minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)
+
+
 def _getattr(k, a: Attr, path: str) -> Stat:
     """vfs_getattr_nosec(): i_op->getattr, else generic_fillattr()."""
     t = k.target
@@ -593,10 +599,11 @@ def _getattr(k, a: Attr, path: str) -> Stat:
         def ts(name):
             return (s64(rd(k, kst + t.offset(f"kstat.{name}"), "timespec64.tv_sec")),
                     rd(k, kst + t.offset(f"kstat.{name}"), "timespec64.tv_nsec"))
-        return Stat(dev=rd(k, kst, "kstat.dev", 4), ino=rd(k, kst, "kstat.ino"),
+        return Stat(dev=new_encode_dev(rd(k, kst, "kstat.dev", 4)), ino=rd(k, kst, "kstat.ino"),
                     mode=rd(k, kst, "kstat.mode", 2), nlink=rd(k, kst, "kstat.nlink", 4),
                     uid=rd(k, kst, "kstat.uid", 4), gid=rd(k, kst, "kstat.gid", 4),
-                    rdev=rd(k, kst, "kstat.rdev", 4), size=s64(rd(k, kst, "kstat.size")),
+                    rdev=new_encode_dev(rd(k, kst, "kstat.rdev", 4)),
+                    size=s64(rd(k, kst, "kstat.size")),
                     blksize=rd(k, kst, "kstat.blksize", 4), blocks=rd(k, kst, "kstat.blocks"),
                     atime=ts("atime"), mtime=ts("mtime"), ctime=ts("ctime"))
     finally:

@@ -245,7 +245,7 @@ def mount_bdev(k, fs_type, flags, dev_name, data, fill_super):
 def get_tree_bdev(k, fc, fill_super):
     from kemu.abi.toolkit import cstr
     t = k.target
-    prefix = cstr(k, rd(k, fc + t.offset("fs_context.log"), "p_log.prefix"))
+    prefix = ""                              # errorf(fc, ...): logfc() without a prefix
     source = rd(k, fc, "fs_context.source")
     if not source:
         log_message(k, prefix, "e", "No source specified")
