@@ -709,6 +709,32 @@ def cmd_mount(args, console: Console) -> int:
     return 0
 
 
+def cmd_mkdir(args, console: Console) -> int:
+    status = 0
+    for path in args.paths:
+        st, _ = _file_op(args, console, {"op": "mkdir", "path": path},
+                         f"cannot create directory '{path}'", "mkdir")
+        status = status or st
+    return status
+
+
+def cmd_rm(args, console: Console) -> int:
+    status = 0
+    for path in args.paths:
+        op = {"op": "rm", "path": path}
+        if args.dir:
+            op["dir"] = True
+        st, _ = _file_op(args, console, op, f"cannot remove '{path}'", "rmdir" if args.dir
+                         else "rm")
+        status = status or st
+    return status
+
+
+def cmd_sync(args, console: Console) -> int:
+    _session_op(args, console, {"op": "sync"})
+    return 0
+
+
 def cmd_umount(args, console: Console) -> int:
     try:
         _session_op(args, console, {"op": "umount", "point": args.dir})
@@ -1135,6 +1161,17 @@ def build_parser() -> argparse.ArgumentParser:
     mt.add_argument("source", nargs="?", metavar="DEVICE|IMAGE")
     mt.add_argument("dir", nargs="?", metavar="DIR")
     mt.set_defaults(func=cmd_mount)
+    mk = sub.add_parser("mkdir", parents=[common, uid], help="make directories on a mounted "
+                        "filesystem (its mkdir)")
+    mk.add_argument("paths", nargs="+", metavar="PATH")
+    mk.set_defaults(func=cmd_mkdir)
+    rm = sub.add_parser("rm", parents=[common, uid], help="remove files (-d: empty directories) "
+                        "of a mounted filesystem (its unlink, rmdir)")
+    rm.add_argument("paths", nargs="+", metavar="PATH")
+    rm.add_argument("-d", dest="dir", action="store_true", help="remove empty directories")
+    rm.set_defaults(func=cmd_rm)
+    sub.add_parser("sync", parents=[common], help="write back every mounted filesystem "
+                   "(dirty pages, inodes, buffers)").set_defaults(func=cmd_sync)
     um = sub.add_parser("umount", parents=[common], help="unmount (the filesystem's kill_sb)")
     um.add_argument("dir", metavar="DIR")
     um.set_defaults(func=cmd_umount)

@@ -54,6 +54,7 @@ _OP_FIELDS = {           # each journalled operation and the fields it must have
     "packet": {"packet": dict}, "tick": {"ms": (int, float)}, "syscall": {"calls": list},
     "attach": {"image": str}, "detach": {"device": str},
     "mount": {"source": str, "point": str, "fstype": str}, "umount": {"point": str},
+    "mkdir": {"path": str}, "rm": {"path": str}, "sync": {},
 }
 REPLAY_LOCKUP_MS = 100        # an operation that locked up is replayed with this limit
 SESSION_FILES = ("modules", "lock", JOURNAL, OLD_JOURNAL, "server.lock", "server.sock",
@@ -140,6 +141,11 @@ def _op_umount(k, op):
         k.umount(op["point"])
 
 
+def _as(k, op, comm: str, fn):
+    with _process(k, op, comm):
+        return fn()
+
+
 def _op_attach(k, op):
     with _process(k, op, "losetup"):
         return k.attach(op["image"], op.get("read_only", False)).devpath
@@ -163,6 +169,9 @@ FILE_OPS = {
     "detach": lambda k, op: k.detach(op["device"]),
     "mount": _op_mount,
     "umount": _op_umount,
+    "mkdir": lambda k, op: _as(k, op, "mkdir", lambda: k.mkdir(op["path"])),
+    "rm": lambda k, op: _as(k, op, "rm", lambda: k.unlink(op["path"], op.get("dir", False))),
+    "sync": lambda k, op: _as(k, op, "sync", k.sync),
 }
 
 

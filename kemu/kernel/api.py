@@ -82,6 +82,18 @@ class UserAPI:
         dev, ino, mode, nlink, uid, gid, size, blksize, blocks, atime/mtime/ctime."""
         return _served("stat")(self, path, follow)
 
+    def mkdir(self, path: str, mode: int = 0o755) -> None:
+        """mkdir(2) on a mounted filesystem (the directory's i_op->mkdir)."""
+        return _served("mkdir")(self, path, mode)
+
+    def unlink(self, path: str, directory: bool = False) -> None:
+        """unlink(2), or rmdir(2) with ``directory``, on a mounted filesystem."""
+        return _served("unlink")(self, path, directory)
+
+    def sync(self) -> None:
+        """sync(1): every mounted filesystem's dirty pages, inodes and buffers written."""
+        return _served("sync")(self)
+
     def as_process(self, comm: str, uid: int = 0):
         """``with k.as_process("cat", uid=1000):`` module code entered inside runs for
         that process (current->comm, pid, credentials, mm)."""

@@ -17,9 +17,17 @@ filesystem's ``get_block`` (``create`` 0) and reads the mapped ones from the
 device (holes and the part past ``i_size`` read as zeros), then marks the page
 up to date and unlocks it, as end_buffer_async_read() does.
 
-Left out: buffers attached to page cache pages (``create_empty_buffers``), the
-per-CPU LRU, asynchronous submission, the write path of page cache pages
-(``block_write_begin``...), which stay link-only below.
+Writes: ``block_write_begin``/``__block_write_begin`` bring a page that is not
+up to date in first (as above), then map each block the write touches with
+``get_block`` (``create`` 1: the filesystem allocates); ``block_write_end``
+marks the page up to date and dirty, ``generic_write_end`` also extends
+``i_size`` and dirties the inode; ``block_write_full_page`` (writeback) maps
+each block of the page below ``i_size`` and writes it to the device.
+
+Left out: buffers attached to page cache pages (``create_empty_buffers``:
+each block is mapped again when needed), the per-CPU LRU, asynchronous
+submission, ``block_truncate_page`` zeroes the tail of the block in the page
+cache only.
 """
 from __future__ import annotations
 
@@ -33,7 +41,10 @@ from kemu.kernel.log import KERN_ERR, KERN_INFO
 from .internal import link_only_table
 from ..drivers.block.loop import SECTOR_SHIFT, LoopDevices
 from ..lib.kemu_warn import warn
+from ..mm.filemap import folio_mark_dirty, grab_cache_page_write_begin
+from ..mm.internal import page_cache
 from ..mm.page_alloc import PAGE_SIZE, pages
+from .inode import __mark_inode_dirty
 
 _EIO = -errno.EIO
 
@@ -275,9 +286,31 @@ def sync_mapping_buffers(k, mapping):
     return write_dirty_buffers(k, rd(k, sb, "super_block.s_bdev")) if sb else 0
 
 
-@export("int block_read_full_folio(struct folio *folio, int (*get_block)(struct inode *inode, "
-        "sector_t iblock, struct buffer_head *bh_result, int create))")
+_GET_BLOCK = ("int (*get_block)(struct inode *inode, sector_t iblock, "
+              "struct buffer_head *bh_result, int create)")
+
+
+@export("int block_read_full_folio(struct folio *folio, " + _GET_BLOCK + ")")
 def block_read_full_folio(k, folio, get_block):
+    return (yield from read_full_page(k, folio, get_block))
+
+
+def map_block(k, inode: int, iblock: int, size: int, page: int, get_block: int, create: int):
+    """get_block(inode, iblock, bh, create) on a temporary buffer head: a generator
+    returning (err, mapped, new, block number, bdev)."""
+    tmp = alloc_buffer_head(k, 0)
+    c = cache(k)
+    try:
+        wr(k, tmp, "buffer_head.b_size", size)
+        wr(k, tmp, "buffer_head.b_page", page)
+        err = s32((yield k.call_request(get_block, inode, iblock, tmp, create)))
+        return (err, c.test(tmp, BH_Mapped), c.test(tmp, "BH_New"),
+                rd(k, tmp, "buffer_head.b_blocknr"), rd(k, tmp, "buffer_head.b_bdev"))
+    finally:
+        free_buffer_head(k, tmp)
+
+
+def read_full_page(k, folio, get_block):
     m = k.machine
     mapping = rd(k, folio, "page.mapping")
     inode = rd(k, mapping, "address_space.host")
@@ -331,27 +364,11 @@ link_only_table((
     ('void __bh_read_batch(int nr, struct buffer_head *bhs[], unsigned int op_flags, '
      'bool force_lock)',
      None),
-    ('int __block_write_begin(struct page *page, loff_t pos, unsigned len, get_block_t '
-     '*get_block)',
-     _EIO),
     ('int block_commit_write(struct page *page, unsigned from, unsigned to)', _EIO),
-    ('bool block_dirty_folio(struct address_space *mapping, struct folio *folio)', 0),
     ('void block_invalidate_folio(struct folio *folio, size_t offset, size_t length)', None),
     ('bool block_is_partially_uptodate(struct folio *folio, size_t from, size_t count)', 0),
     ('int block_page_mkwrite(struct vm_area_struct *vma, struct vm_fault *vmf, void '
      '*get_block)',
-     _EIO),
-    ('int block_truncate_page(struct address_space *address_space, loff_t pos, '
-     'get_block_t *get_block_t)',
-     _EIO),
-    ('int block_write_begin(struct address_space *mapping, loff_t pos, unsigned len, '
-     'struct page **pagep, get_block_t *get_block)',
-     _EIO),
-    ('int block_write_end(struct file *file, struct address_space *address_space, '
-     'loff_t pos, unsigned arg, unsigned arg2, struct page *page, void *void)',
-     _EIO),
-    ('int block_write_full_page(struct page *page, get_block_t *get_block, struct '
-     'writeback_control *wbc)',
      _EIO),
     ('int buffer_migrate_folio(struct address_space *address_space, struct folio *dst, '
      'struct folio *src, enum migrate_mode migrate_mode)',
@@ -365,9 +382,6 @@ link_only_table((
     ('void end_buffer_read_sync(struct buffer_head *bh, int uptodate)', None),
     ('void end_buffer_write_sync(struct buffer_head *bh, int uptodate)', None),
     ('int generic_cont_expand_simple(struct inode *inode, loff_t size)', _EIO),
-    ('int generic_write_end(struct file *file, struct address_space *address_space, '
-     'loff_t pos, unsigned arg, unsigned arg2, struct page *page, void *void)',
-     _EIO),
     ('void invalidate_bh_lrus(void)', None),
     ('void mark_buffer_async_write(struct buffer_head *bh)', None),
     ('void page_zero_new_buffers(struct page *page, unsigned from, unsigned to)', None),
@@ -379,3 +393,124 @@ link_only_table((
      '*wbc, void *get_block)',
      _EIO),
 ))
+
+
+def _page_geometry(k, page: int):
+    mapping = rd(k, page, "page.mapping")
+    inode = rd(k, mapping, "address_space.host")
+    bits = k.machine.read_u8(inode + k.target.offset("inode.i_blkbits"))
+    return mapping, inode, bits
+
+
+@export("int __block_write_begin(struct page *page, loff_t pos, unsigned len, " + _GET_BLOCK + ")")
+def __block_write_begin(k, page, pos, len, get_block):
+    """Bring the page up to date (mapped blocks read, holes zero), then map with
+    create=1 each block the write [pos, pos+len) touches."""
+    c = page_cache(k)
+    t = k.target
+    mapping, inode, bits = _page_geometry(k, page)
+    if not c.flag(page, t.const("PG_uptodate")):
+        yield from read_full_page(k, page, get_block)
+        c.set_flag(page, t.const("PG_locked"))
+        if c.flag(page, t.const("PG_error")):
+            return -errno.EIO
+    size = 1 << bits
+    start = pos & (PAGE_SIZE - 1)
+    index = rd(k, page, "page.index")
+    for i in range(start >> bits, (start + max(len, 1) - 1 >> bits) + 1):
+        iblock = (index << (12 - bits)) + i
+        err, mapped, new, _blk, _bdev = yield from map_block(k, inode, iblock, size, page,
+                                                             get_block, 1)
+        if err:
+            return err
+    return 0
+
+
+@export("int block_write_begin(struct address_space *mapping, loff_t pos, unsigned len, "
+        "struct page **pagep, " + _GET_BLOCK + ")")
+def block_write_begin(k, mapping, pos, len, pagep, get_block):
+    page = grab_cache_page_write_begin(k, mapping, pos >> 12)
+    if not page:
+        return -errno.ENOMEM
+    err = yield from __block_write_begin(k, page, pos, len, get_block)
+    if err:
+        c = page_cache(k)
+        c.set_flag(page, k.target.const("PG_locked"), False)
+        c.ref(page, -1)
+        page = 0
+    k.machine.write_u64(pagep, page)
+    return err
+
+
+@export("int block_write_end(struct file *file, struct address_space *mapping, loff_t pos, "
+        "unsigned len, unsigned copied, struct page *page, void *fsdata)")
+def block_write_end(k, file, mapping, pos, len, copied, page, fsdata):
+    page_cache(k).set_flag(page, k.target.const("PG_uptodate"))
+    folio_mark_dirty(k, page)
+    return copied
+
+
+@export("int generic_write_end(struct file *file, struct address_space *mapping, loff_t pos, "
+        "unsigned len, unsigned copied, struct page *page, void *fsdata)")
+def generic_write_end(k, file, mapping, pos, len, copied, page, fsdata):
+    copied = block_write_end(k, file, mapping, pos, len, copied, page, fsdata)
+    inode = rd(k, mapping, "address_space.host")
+    grown = pos + copied > rd(k, inode, "inode.i_size")
+    if grown:
+        wr(k, inode, "inode.i_size", pos + copied)
+    c = page_cache(k)
+    c.set_flag(page, k.target.const("PG_locked"), False)
+    c.ref(page, -1)
+    if grown:
+        yield from __mark_inode_dirty(k, inode, k.target.const("I_DIRTY"))
+    return copied
+
+
+@export("bool block_dirty_folio(struct address_space *mapping, struct folio *folio)")
+def block_dirty_folio(k, mapping, folio):
+    return folio_mark_dirty(k, folio)
+
+
+@export("int block_write_full_page(struct page *page, " + _GET_BLOCK +
+        ", struct writeback_control *wbc)")
+def block_write_full_page(k, page, get_block, wbc):
+    """Each block of the page below i_size mapped (create=1) and written to the device;
+    the page unlocked (end_page_writeback())."""
+    c = page_cache(k)
+    mapping, inode, bits = _page_geometry(k, page)
+    size = 1 << bits
+    index = rd(k, page, "page.index")
+    isize = rd(k, inode, "inode.i_size")
+    addr = pages(k).addr_of(page)
+    err = 0
+    for i in range(PAGE_SIZE >> bits):
+        iblock = (index << (12 - bits)) + i
+        if iblock << bits >= isize:
+            break
+        e, mapped, _new, blocknr, bdev = yield from map_block(k, inode, iblock, size, page,
+                                                              get_block, 1)
+        if e or not mapped:
+            err = err or e
+            continue
+        bh = cache(k).getblk(bdev, blocknr, size)
+        k.machine.write(rd(k, bh, "buffer_head.b_data"), k.machine.read(addr + i * size, size))
+        cache(k).set_bit(bh, BH_Uptodate)
+        err = err or cache(k).io(bh, True)
+        __brelse(k, bh)
+    c.set_flag(page, k.target.const("PG_locked"), False)
+    return err
+
+
+@export("int block_truncate_page(struct address_space *mapping, loff_t from, " + _GET_BLOCK + ")")
+def block_truncate_page(k, mapping, from_, get_block):
+    """Zero the rest of the block ``from`` falls in, in the page cache."""
+    c = page_cache(k)
+    page = c.pages.get((mapping, from_ >> 12))
+    inode = rd(k, mapping, "address_space.host")
+    bits = k.machine.read_u8(inode + k.target.offset("inode.i_blkbits"))
+    off = from_ & ((1 << bits) - 1)
+    if page and off:
+        start = from_ & (PAGE_SIZE - 1)
+        k.machine.write(pages(k).addr_of(page) + start, bytes((1 << bits) - off))
+    return 0
+    yield

@@ -19,9 +19,14 @@ is evicted (``I_FREEING``, the superblock's ``evict_inode`` or
 truncate_inode_pages_final() + ``clear_inode``, then ``destroy_inode`` /
 ``free_inode`` or kfree). ``evict_inodes`` (umount) evicts the unused ones.
 
-Left out: the LRU and shrinkers (an unused inode stays until umount), inode
-writeback (``__mark_inode_dirty`` only sets ``i_state``'s dirty bits; the
-superblock's ``write_inode`` runs at sync_filesystem()), RCU freeing.
+``__mark_inode_dirty`` runs the superblock's ``dirty_inode`` and sets
+``i_state``'s dirty bits; :func:`write_inode_gen` is writeback's
+write_inode() (the superblock's ``write_inode`` with a WB_SYNC_ALL
+``writeback_control``), which sync_filesystem() runs for each dirty inode.
+
+Left out: the LRU and shrinkers (an unused inode stays until umount), the
+writeback lists and timers (inodes are written at sync and umount), RCU
+freeing.
 """
 from __future__ import annotations
 
@@ -34,7 +39,7 @@ from kemu.abi.toolkit import is_err
 from ..kernel.sched.core import NSEC_PER_SEC
 from ..kernel.time.timekeeping import REALTIME_AT_BOOT, coarse_ns
 from ..lib.kemu_warn import warn
-from ..mm.filemap import truncate_inode_pages_final
+from ..mm.internal import page_cache
 from kemu.abi.toolkit import rd, s32, wr
 from kemu.kernel.log import KERN_DEBUG
 
@@ -47,6 +52,7 @@ members("struct super_operations", "alloc_inode", "destroy_inode", "free_inode",
         "evict_inode", "put_super", "write_inode", "sync_fs", "statfs", "dirty_inode")
 members("struct super_block", "s_op", "s_blocksize_bits", "s_flags", "s_xattr")
 members("struct inode_operations", "lookup", "get_link", "getattr")
+members("struct writeback_control", "sync_mode", "nr_to_write")
 
 
 def _s64(v: int) -> int:
@@ -359,7 +365,7 @@ def evict(k, inode: int):
     if fn:
         yield k.call_request(fn, inode)
     else:
-        truncate_inode_pages_final(k, inode + k.target.offset("inode.i_data"))
+        page_cache(k).drop(inode + k.target.offset("inode.i_data"))   # truncate_inode_pages_final
         clear_inode(k, inode)
     yield from destroy_inode(k, inode)
 
@@ -405,3 +411,47 @@ def evict_inodes(k, sb: int):
 
 def busy_inodes(k, sb: int) -> list[int]:
     return list(k.model(Inodes).by_sb.get(sb, []))
+
+
+@export("void __mark_inode_dirty(struct inode *inode, int flags)")
+def __mark_inode_dirty(k, inode, flags):
+    t = k.target
+    sb = rd(k, inode, "inode.i_sb")
+    if flags & (t.const("I_DIRTY_INODE")):
+        fn = _sop(k, sb, "dirty_inode")
+        if fn:
+            yield k.call_request(fn, inode, flags & t.const("I_DIRTY_INODE"))
+    wr(k, inode, "inode.i_state", rd(k, inode, "inode.i_state", 4) | (flags & t.const("I_DIRTY")), 4)
+
+
+def file_update_time_gen(k, inode: int):
+    """file_update_time(): mtime and ctime now, the inode dirty."""
+    sec, nsec = current_time(k, inode)
+    for name in ("i_mtime", "i_ctime"):
+        k.machine.write_u64(inode + k.target.offset(f"inode.{name}"), sec & (2**64 - 1))
+        k.machine.write_u64(inode + k.target.offset(f"inode.{name}") + 8, nsec)
+    yield from __mark_inode_dirty(k, inode, k.target.const("I_DIRTY_SYNC"))
+
+
+def write_inode_gen(k, inode: int):
+    """__writeback_single_inode()'s write_inode(): the dirty inode to its filesystem."""
+    t = k.target
+    state = rd(k, inode, "inode.i_state", 4)
+    wr(k, inode, "inode.i_state", state & ~t.const("I_DIRTY"), 4)
+    if not state & t.const("I_DIRTY_INODE"):
+        return 0
+    fn = _sop(k, rd(k, inode, "inode.i_sb"), "write_inode")
+    if not fn:
+        return 0
+    wbc = k.heap.alloc(t.sizeof("writeback_control"), kind="writeback_control", zero=True)
+    try:
+        wr(k, wbc, "writeback_control.sync_mode", t.const("WB_SYNC_ALL"), 4)
+        return s32((yield k.call_request(fn, inode, wbc)))
+    finally:
+        k.heap.free(wbc)
+
+
+def dirty_inodes(k, sb: int) -> list[int]:
+    t = k.target
+    return [i for i in k.model(Inodes).by_sb.get(sb, [])
+            if rd(k, i, "inode.i_state", 4) & t.const("I_DIRTY")]

@@ -26,9 +26,21 @@ until a pass adds nothing. ``stat`` is vfs_getattr(): ``i_op->getattr`` or
 ``generic_fillattr`` into a ``struct kstat``. Files are opened with the
 inode's ``i_fop`` (``open``, ``read_iter`` through the page cache...).
 
+Writes: open(O_CREAT) of a missing name is the directory's ``i_op->create``
+on the negative dentry (lookup_open()), O_TRUNC of a non-empty file
+``i_op->setattr`` with ATTR_SIZE 0 (do_truncate()), and the file's
+``write_iter`` (generic_file_write_iter() through ``write_begin``/``write_end``);
+``mkdir``, ``unlink`` and ``rmdir`` are the directory's ``i_op`` of the same
+name (vfs_mkdir()/vfs_unlink()/vfs_rmdir(): EEXIST, ENOENT, ENOTDIR, EISDIR
+and EROFS as those say), and the victim's dentry goes with its inode
+reference (d_delete()). ``sync`` is sync_filesystem() on every mount: dirty
+pages through ``writepage``, dirty inodes through ``write_inode``, then the
+device's dirty buffers.
+
 Left out: mount propagation and bind mounts, mounting over a mount point that
 is in use (-EBUSY here; Linux stacks a second filesystem), the permission
-checks of the walk (kemu's processes are root), atime updates, writes.
+checks of the walk (kemu's processes are root), atime updates, rename,
+symlink and link creation.
 """
 from __future__ import annotations
 
@@ -52,7 +64,8 @@ from .dcache import d_alloc_name
 from .filesystems import FileSystems, get_fs_type, put_filesystem
 from .fs_context import alloc_fs_context, fc_op, parse_options, put_fs_context
 from .open import FileError, OpenFile, fops_table, open_fmode
-from .super import deactivate_locked_super_gen
+from .inode import current_time, iput_gen
+from .super import deactivate_locked_super_gen, sync_filesystem_gen
 
 members("struct vfsmount", "mnt_root", "mnt_sb", "mnt_flags")
 members("struct dir_context", "actor", "pos")
@@ -65,6 +78,9 @@ members("struct inode_operations", "lookup", "get_link", "getattr")
 members("struct kstat", "result_mask", "mode", "nlink", "blksize", "ino", "dev", "rdev", "uid",
         "gid", "size", "atime", "mtime", "ctime", "blocks")
 members("struct timespec64", "tv_sec", "tv_nsec")
+members("struct inode_operations", "create", "mkdir", "unlink", "rmdir", "setattr")
+members("struct iattr", "ia_valid", "ia_mode", "ia_uid", "ia_gid", "ia_size", "ia_atime",
+        "ia_mtime", "ia_ctime")
 
 MAXSYMLINKS = 40
 PSEUDO = ("/proc", "/sys", "/dev")
@@ -457,10 +473,24 @@ def open_struct_file(k, a: Attr, flags: int) -> int:
 
 
 def open_mounted(k, path: str, flags: int = 0) -> OpenFile:
-    """open(2) of a file on a mounted filesystem: the inode's i_fop, ->open."""
+    """open(2) of a file on a mounted filesystem: create (O_CREAT), truncate (O_TRUNC),
+    the inode's i_fop, ->open."""
     t = k.target
-    a = walk(k, path)
     acc = flags & t.const("O_ACCMODE")
+    if flags & t.const("O_CREAT"):
+        try:
+            a = walk(k, path)
+            if flags & t.const("O_EXCL"):
+                _fail(path, errno.EEXIST)
+        except FileError as exc:
+            if exc.errno != errno.ENOENT:
+                raise
+            a = create(k, path, t.const("S_IFREG") | 0o644, "create")
+    else:
+        a = walk(k, path)
+    if flags & t.const("O_TRUNC") and acc and st.S_ISREG(a.mode) and \
+            rd(k, a.inode, "inode.i_size") and not a.mount.flags & t.const("SB_RDONLY"):
+        truncate(k, a, path, 0)
     if st.S_ISDIR(a.mode):
         if acc:
             _fail(path, errno.EISDIR)
@@ -476,6 +506,107 @@ def open_mounted(k, path: str, flags: int = 0) -> OpenFile:
         kfree(k, file)
         _fail(path, ret)
     return f
+
+
+def _parent(k, path: str):
+    """(the directory's Attr, the last name) of a path to create or remove."""
+    path = normalize(path)
+    parent, name = path.rsplit("/", 1)
+    a = walk(k, parent or "/")
+    if not st.S_ISDIR(a.mode):
+        _fail(path, errno.ENOTDIR)
+    if a.mount.flags & k.target.const("SB_RDONLY"):
+        _fail(path, errno.EROFS)
+    return a, name, path
+
+
+def _dir_op(k, a: Attr, what: str, path: str, *args) -> int:
+    iop = rd(k, a.inode, "inode.i_op")
+    fn = rd(k, iop, f"inode_operations.{what}") if iop else 0
+    if not fn:
+        return -errno.EPERM
+    return s32(k.call(fn, *args, entry=f"{path} {what}", module=_module_of(k, a.mount.fs_type)))
+
+
+def create(k, path: str, mode: int, what: str) -> Attr:
+    """vfs_create()/vfs_mkdir(): the directory's create or mkdir on a new negative dentry."""
+    a, name, path = _parent(k, path)
+    rel = a.mount.dentries and next((r for r, d in a.mount.dentries.items() if d == a.dentry), "")
+    key = (rel + "/" + name).strip("/")
+    if _lookup_one(k, a.mount, a.dentry, rel, name):
+        _fail(path, errno.EEXIST)
+    d = d_alloc_name(k, name.encode("utf-8", "surrogateescape"), a.dentry, a.mount.sb)
+    userns = k.export_addr("init_user_ns")
+    if what == "create":
+        err = _dir_op(k, a, "create", path, userns, a.inode, d, mode, 1)
+    else:
+        err = _dir_op(k, a, "mkdir", path, userns, a.inode, d, mode)
+    if err:
+        _fail(path, err)
+    inode = rd(k, d, "dentry.d_inode")
+    if not inode:
+        _fail(path, errno.ENOENT)
+    a.mount.dentries[key] = d
+    return Attr(a.mount, d, inode, rd(k, inode, "inode.i_mode", 2))
+
+
+@kernel_api("mkdir")
+def mkdir(k, path: str, mode: int = 0o755) -> None:
+    """mkdir(2) on a mounted filesystem."""
+    if not mounted(k, path):
+        _fail(path, errno.EROFS)
+    create(k, path, k.target.const("S_IFDIR") | mode, "mkdir")
+
+
+@kernel_api("unlink")
+def unlink(k, path: str, directory: bool = False) -> None:
+    """unlink(2) (rmdir(2) with ``directory``): the directory's unlink/rmdir, then the
+    victim's dentry and its inode reference go (d_delete(), dput())."""
+    if not mounted(k, path):
+        _fail(path, errno.EROFS)
+    a, name, path = _parent(k, path)
+    victim = walk(k, path, follow=False)
+    if victim.dentry == victim.mount.root:
+        _fail(path, errno.EBUSY)
+    if directory and not st.S_ISDIR(victim.mode):
+        _fail(path, errno.ENOTDIR)
+    if not directory and st.S_ISDIR(victim.mode):
+        _fail(path, errno.EISDIR)
+    err = _dir_op(k, a, "rmdir" if directory else "unlink", path, a.inode, victim.dentry)
+    if err:
+        _fail(path, err)
+    m = victim.mount
+    for key in [key for key, d in m.dentries.items() if d == victim.dentry or
+                key.startswith(next(r for r, d in m.dentries.items() if d == victim.dentry) + "/")]:
+        del m.dentries[key]
+    wr(k, victim.dentry, "dentry.d_inode", 0)
+    drive(k, iput_gen(k, victim.inode), f"{path} iput", _module_of(k, m.fs_type))
+
+
+def truncate(k, a: Attr, path: str, size: int) -> None:
+    """do_truncate(): notify_change() with ATTR_SIZE|ATTR_MTIME|ATTR_CTIME."""
+    t = k.target
+    iattr = k.heap.alloc(t.sizeof("iattr"), kind="iattr", zero=True)
+    try:
+        wr(k, iattr, "iattr.ia_valid", t.const("ATTR_SIZE") | t.const("ATTR_MTIME") |
+           t.const("ATTR_CTIME"), 4)
+        wr(k, iattr, "iattr.ia_size", size)
+        sec, nsec = current_time(k, a.inode)
+        for name in ("ia_mtime", "ia_ctime"):
+            wr(k, iattr + t.offset(f"iattr.{name}"), "timespec64.tv_sec", sec)
+            wr(k, iattr + t.offset(f"iattr.{name}"), "timespec64.tv_nsec", nsec)
+        err = _dir_op(k, a, "setattr", path, k.export_addr("init_user_ns"), a.dentry, iattr)
+        if err:
+            _fail(path, err)
+    finally:
+        k.heap.free(iattr)
+
+
+@kernel_api("sync")
+def sync(k) -> None:
+    """sync(1): sync_filesystem() of every mount."""
+    for m in k.model(Namespace).mounts:
+        drive(k, sync_filesystem_gen(k, m.sb), f"sync {m.point}", _module_of(k, m.fs_type))
 
 
 def read_mounted(k, path: str) -> bytes:
@@ -548,6 +679,7 @@ class Stat:
     """What stat(2) returns (struct kstat)."""
 
     def __init__(self, **kw):
+        self.target = ""                     # a symlink's target
         self.__dict__.update(kw)
 
 

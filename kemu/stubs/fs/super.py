@@ -34,7 +34,8 @@ from kemu.kernel.log import KERN_ERR
 from .internal import link_only as _link_only
 from .dcache import Dentries, free_dentries
 from .fs_context import log_message
-from .inode import busy_inodes, evict_inodes, iput_gen
+from .inode import busy_inodes, dirty_inodes, evict_inodes, iput_gen, write_inode_gen
+from ..mm.filemap import write_pages
 from ..block.bdev import block_size, close_bdev, open_bdev, sb_set_blocksize, sync_bdev
 from ..drivers.block.loop import LoopDevices
 
@@ -270,11 +271,15 @@ def get_tree_bdev(k, fc, fill_super):
 
 
 def sync_filesystem_gen(k, sb: int):
-    """sync_filesystem(): the sync_fs operation (nowait, then wait) and the device."""
+    """sync_filesystem(): the dirty inodes' pages (->writepage) and the inodes
+    (->write_inode), the sync_fs operation (nowait, then wait) and the device."""
     ops = rd(k, sb, "super_block.s_op")
     fn = rd(k, ops, "super_operations.sync_fs") if ops else 0
     if rd(k, sb, "super_block.s_flags") & k.target.const("SB_RDONLY"):
         return 0
+    for inode in dirty_inodes(k, sb):
+        yield from write_pages(k, rd(k, inode, "inode.i_mapping"))
+        yield from write_inode_gen(k, inode)
     for wait in (0, 1):
         if fn:
             yield k.call_request(fn, sb, wait)

@@ -126,7 +126,6 @@ link_only_table((
     ('ssize_t __kernel_write(struct file *file, const void *void, size_t len, loff_t '
      '*pos)',
      _ENOTSUP),
-    ('void __mark_inode_dirty(struct inode *inode, int n)', None),
     ('void __remove_inode_hash(struct inode *inode)', None),
     ('int always_delete_dentry(const struct dentry *dentry)', _ENOTSUP),
     ('int bmap(struct inode *inode, sector_t *block)', _ENOTSUP),
@@ -152,8 +151,6 @@ link_only_table((
     ('int file_check_and_advance_wb_err(struct file *file)', _ENOTSUP),
     ('int file_modified(struct file *file)', _ENOTSUP),
     ('char *file_path(struct file *file, char *c, int n)', _ERRPTR),
-    ('int file_remove_privs(struct file *file)', _ENOTSUP),
-    ('int file_update_time(struct file *file)', _ENOTSUP),
     ('int file_write_and_wait_range(struct file *file, loff_t start, loff_t end)', _ENOTSUP),
     ('int filp_close(struct file *file, void *id)', _ENOTSUP),
     ('struct inode *find_inode_by_ino_rcu(struct super_block *super_block, unsigned long n)', 0),
@@ -176,7 +173,6 @@ link_only_table((
     ('ssize_t generic_file_splice_read(struct file *file, loff_t *pos, struct '
      'pipe_inode_info *pipe_inode_info, size_t len, unsigned int n)',
      _ENOTSUP),
-    ('ssize_t generic_file_write_iter(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('void generic_fill_statx_attr(struct inode *inode, struct kstat *stat)', None),
     ('ssize_t generic_perform_write(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int generic_permission(struct user_namespace *user_namespace, struct inode '
@@ -201,7 +197,6 @@ link_only_table((
      '*data)',
      0),
     ('int inode_needs_sync(struct inode *inode)', _ENOTSUP),
-    ('int inode_newsize_ok(const struct inode *inode, loff_t offset)', _ENOTSUP),
     ('bool inode_owner_or_capable(struct user_namespace *mnt_userns, const struct '
      'inode *inode)',
      0),
@@ -250,12 +245,6 @@ link_only_table((
     ('int rw_verify_area(int n, struct file *file, const loff_t *pos, size_t len)', _ENOTSUP),
     ('int set_anon_super(struct super_block *s, void *data)', _ENOTSUP),
     ('int set_anon_super_fc(struct super_block *s, struct fs_context *fc)', _ENOTSUP),
-    ('void setattr_copy(struct user_namespace *user_namespace, struct inode *inode, '
-     'const struct iattr *attr)',
-     None),
-    ('int setattr_prepare(struct user_namespace *user_namespace, struct dentry '
-     '*dentry, struct iattr *iattr)',
-     _ENOTSUP),
     ('int setattr_should_drop_suidgid(struct user_namespace *user_namespace, struct '
      'inode *inode)',
      _ENOTSUP),
