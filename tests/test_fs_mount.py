@@ -114,6 +114,17 @@ def test_the_mount_holds_the_module_and_shows_in_proc_mounts(mounted):
     assert exc.value.errno == errno.EINVAL
 
 
+def test_umount_of_a_mount_with_an_open_file_is_busy(mounted):
+    fs, k, _image = mounted
+    f = k.open("/mnt/hello.txt", 0)
+    assert f.read(5) == b"hello"
+    with pytest.raises(kemu.KemuError) as exc:
+        k.umount("/mnt")
+    assert exc.value.errno == errno.EBUSY
+    f.close()
+    k.umount("/mnt")
+
+
 def test_refused_mounts(debian_modules, tmp_path):
     image = tmp_path / "minix.img"
     image.write_bytes(minix(SAMPLE))

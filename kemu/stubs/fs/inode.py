@@ -455,3 +455,18 @@ def dirty_inodes(k, sb: int) -> list[int]:
     t = k.target
     return [i for i in k.model(Inodes).by_sb.get(sb, [])
             if rd(k, i, "inode.i_state", 4) & t.const("I_DIRTY")]
+
+
+members("struct file", "f_inode")
+
+
+@export("int file_update_time(struct file *file)")
+def file_update_time(k, file):
+    yield from file_update_time_gen(k, rd(k, file, "file.f_inode"))
+    return 0
+
+
+@export("int file_remove_privs(struct file *file)")
+def file_remove_privs(k, file):
+    """Nothing to drop: kemu's writers are root, and kemu sets no security.capability."""
+    return 0

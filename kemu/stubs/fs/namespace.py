@@ -104,6 +104,7 @@ class Mount:
         self.sb, self.root, self.mnt, self.flags, self.options = sb, root, mnt, flags, options
         self.loop = loop                     # the loop device the mount attached, if it did
         self.dentries: dict[str, int] = {"": root}
+        self.open_files = 0                  # files open on it: umount is -EBUSY
 
 
 class Namespace:
@@ -327,7 +328,8 @@ def do_umount(k, point: str) -> None:
     m = ns.at(point)
     if m is None:
         raise MountError(f"can't unmount {point}: {strerror(errno.EINVAL)}", errno.EINVAL)
-    if any(o.point.startswith(point.rstrip("/") + "/") for o in ns.mounts if o is not m):
+    if m.open_files or any(o.point.startswith(point.rstrip("/") + "/")
+                           for o in ns.mounts if o is not m):
         raise MountError(f"can't unmount {point}: {strerror(errno.EBUSY)}", errno.EBUSY)
     ns.mounts.remove(m)
     mod = _module_of(k, m.fs_type)
@@ -498,13 +500,18 @@ def open_mounted(k, path: str, flags: int = 0) -> OpenFile:
         _fail(path, errno.EROFS)
     file = open_struct_file(k, a, flags)
     fop = rd(k, a.inode, "inode.i_fop")
-    f = OpenFile(k, path, a.inode, file, fops_table(k, fop), module=_module_of(k, a.mount.fs_type),
-                 inode_owned=False)
+    mount = a.mount
+
+    def closed(_f):
+        mount.open_files -= 1
+    f = OpenFile(k, path, a.inode, file, fops_table(k, fop), module=_module_of(k, mount.fs_type),
+                 inode_owned=False, on_close=closed)
     ret = f.do_open()
     if ret:
         f.closed = True
         kfree(k, file)
         _fail(path, ret)
+    mount.open_files += 1
     return f
 
 
