@@ -583,6 +583,21 @@ def cmd_write(args, console: Console) -> int:
     return status
 
 
+def ls_long(e) -> str:
+    """One line of ls -l for an entry of a mounted filesystem (busybox's layout)."""
+    import stat
+    import time
+    s = e.stat
+    when = time.gmtime(s.mtime[0])
+    now = time.time()
+    date = time.strftime("%b %e %H:%M" if 0 <= now - s.mtime[0] < 182 * 86400 else "%b %e  %Y",
+                         when)
+    size = f"{os.major(s.rdev)}, {os.minor(s.rdev)}" if stat.S_ISCHR(s.mode) or \
+        stat.S_ISBLK(s.mode) else str(s.size)
+    line = f"{stat.filemode(s.mode)} {s.nlink:4d} {s.uid:<8d} {s.gid:<8d} {size:>9} {date} {e.name}"
+    return line + (f" -> {s.target}" if s.target else "")
+
+
 def cmd_ls(args, console: Console) -> int:
     import stat
     status = 0
@@ -591,7 +606,8 @@ def cmd_ls(args, console: Console) -> int:
         for path in args.paths:
             try:
                 with k.as_process("ls", args.uid):
-                    entries = k.list_dir(path)
+                    entries = k.list_dir(path, all_names=args.all)
+                    k.log.flush()
             except KemuError as exc:
                 err = getattr(exc, "errno", None) or errno.ENOENT
                 console.err.print(f"ls: cannot access '{path}': {os.strerror(err)}"
@@ -602,9 +618,132 @@ def cmd_ls(args, console: Console) -> int:
                 continue
             if len(args.paths) > 1:
                 print(f"{path}:")
+            if args.long and entries and entries[0].stat is not None:
+                if len(entries) != 1 or entries[0].name != path.rstrip("/").rsplit("/", 1)[-1] \
+                        or stat.S_ISDIR(entries[0].mode):
+                    print(f"total {(sum(e.stat.blocks for e in entries) + 1) // 2}")
             for e in entries:
-                print(f"{stat.filemode(e.mode)} {e.name}" if args.long else e.name)
+                if args.long and e.stat is not None:
+                    print(ls_long(e))
+                else:
+                    print(f"{stat.filemode(e.mode)} {e.name}" if args.long else e.name)
     return status
+
+
+def cmd_stat(args, console: Console) -> int:
+    """stat PATH: busybox's layout (the oracle's), for paths on a mounted filesystem."""
+    import stat
+    import time
+    status = 0
+    with _session(args, console) as session:
+        k = session.kernel()
+        for path in args.paths:
+            try:
+                with k.as_process("stat", args.uid):
+                    s = k.stat(path, follow=False)
+                    k.log.flush()
+            except KemuError as exc:
+                err = getattr(exc, "errno", None) or errno.ENOENT
+                console.err.print(f"stat: cannot statx '{path}': {os.strerror(err)}",
+                                  highlight=False, markup=False)
+                status = 1
+                continue
+            kind = {stat.S_IFREG: "regular empty file" if not s.size else "regular file",
+                    stat.S_IFDIR: "directory", stat.S_IFLNK: "symbolic link",
+                    stat.S_IFCHR: "character special file", stat.S_IFBLK: "block special file",
+                    stat.S_IFIFO: "fifo", stat.S_IFSOCK: "socket"}[stat.S_IFMT(s.mode)]
+
+            def when(ts):
+                return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(ts[0])) + \
+                    f".{ts[1]:09d} +0000"
+
+            def who(n):
+                return "UNKNOWN"                 # the machine has no user database
+            name = f"{path} -> {s.target}" if s.target else path
+            print(f"  File: {name}")
+            print(f"  Size: {s.size:<10d}\tBlocks: {s.blocks:<10d} IO Block: {s.blksize:<6d} "
+                  f"{kind}")
+            print(f"Device: {s.dev:x}h/{s.dev}d\tInode: {s.ino:<11d} Links: {s.nlink}")
+            print(f"Access: ({stat.S_IMODE(s.mode):04o}/{stat.filemode(s.mode)})  "
+                  f"Uid: ({s.uid:5d}/{who(s.uid):>8})   Gid: ({s.gid:5d}/{who(s.gid):>8})")
+            print(f"Access: {when(s.atime)}")
+            print(f"Modify: {when(s.mtime)}")
+            print(f"Change: {when(s.ctime)}")
+    return status
+
+
+def cmd_attach(args, console: Console) -> int:
+    op = {"op": "attach", "image": os.path.abspath(args.image)}
+    if args.read_only:
+        op["read_only"] = True
+    _k, dev = _session_op(args, console, op)
+    print(dev)
+    return 0
+
+
+def cmd_detach(args, console: Console) -> int:
+    _session_op(args, console, {"op": "detach", "device": args.device})
+    return 0
+
+
+def cmd_mount(args, console: Console) -> int:
+    """mount -t TYPE [-o OPTS] SOURCE DIR; without arguments, the mounts (/proc/mounts)."""
+    if not args.source:
+        from kemu.stubs.fs.namespace import proc_mounts
+        with _session(args, console) as session:
+            sys.stdout.write(proc_mounts(session.kernel()))
+        return 0
+    if not args.dir or not args.type:
+        raise UsageError("mount: give -t TYPE, the device or image and the directory")
+    source = args.source
+    if not source.startswith("/dev/"):
+        if not os.path.exists(source):
+            raise UsageError(f"mount: {source}: {os.strerror(errno.ENOENT)}")
+        source = os.path.abspath(source)
+    op = {"op": "mount", "source": source, "point": args.dir, "fstype": args.type}
+    if args.options:
+        op["options"] = args.options
+    try:
+        _session_op(args, console, op)
+    except KemuError as exc:
+        console.err.print(f"mount: {exc}", highlight=False, markup=False)
+        return 255
+    return 0
+
+
+def cmd_mkdir(args, console: Console) -> int:
+    status = 0
+    for path in args.paths:
+        st, _ = _file_op(args, console, {"op": "mkdir", "path": path},
+                         f"cannot create directory '{path}'", "mkdir")
+        status = status or st
+    return status
+
+
+def cmd_rm(args, console: Console) -> int:
+    status = 0
+    for path in args.paths:
+        op = {"op": "rm", "path": path}
+        if args.dir:
+            op["dir"] = True
+        st, _ = _file_op(args, console, op, f"cannot remove '{path}'", "rmdir" if args.dir
+                         else "rm")
+        status = status or st
+    return status
+
+
+def cmd_sync(args, console: Console) -> int:
+    _session_op(args, console, {"op": "sync"})
+    return 0
+
+
+def cmd_umount(args, console: Console) -> int:
+    try:
+        _session_op(args, console, {"op": "umount", "point": args.dir})
+    except KemuError as exc:
+        console.err.print(f"umount: {exc}", highlight=False, markup=False)
+        return 1
+    return 0
 
 
 POLL_BITS = ("EPOLLIN", "EPOLLPRI", "EPOLLOUT", "EPOLLERR", "EPOLLHUP", "EPOLLNVAL",
@@ -998,8 +1137,46 @@ def build_parser() -> argparse.ArgumentParser:
     lsp = sub.add_parser("ls", parents=[common, uid], help="list a directory of /proc, /sys, "
                          "/sys/kernel/debug or /dev as ls does")
     lsp.add_argument("paths", nargs="+", metavar="PATH")
-    lsp.add_argument("-l", dest="long", action="store_true", help="with each file's mode")
+    lsp.add_argument("-l", dest="long", action="store_true", help="with each file's mode (on a "
+                     "mounted filesystem: links, owner, size and time as ls -l shows them)")
+    lsp.add_argument("-a", dest="all", action="store_true", help="with . and .. and the names "
+                     "starting with a dot (mounted filesystems)")
     lsp.set_defaults(func=cmd_ls)
+    stp = sub.add_parser("stat", parents=[common, uid], help="stat a file of a mounted "
+                         "filesystem (its getattr), as stat(1) prints it")
+    stp.add_argument("paths", nargs="+", metavar="PATH")
+    stp.set_defaults(func=cmd_stat)
+    at = sub.add_parser("attach", parents=[common], help="attach an image file as the next "
+                        "block device /dev/loopN (losetup -f); prints its name")
+    at.add_argument("image", metavar="IMAGE")
+    at.add_argument("--read-only", "-r", action="store_true", help="a read-only device")
+    at.set_defaults(func=cmd_attach)
+    dt = sub.add_parser("detach", parents=[common], help="detach /dev/loopN (losetup -d)")
+    dt.add_argument("device", metavar="/dev/loopN")
+    dt.set_defaults(func=cmd_detach)
+    mt = sub.add_parser("mount", parents=[common], help="mount a block device or an image file "
+                        "with a filesystem module (its mount/get_tree and fill_super); without "
+                        "arguments, list the mounts")
+    mt.add_argument("-t", dest="type", metavar="TYPE", help="the filesystem type")
+    mt.add_argument("-o", dest="options", metavar="OPTS", default="",
+                    help="mount options (ro, noatime...; the rest go to the filesystem)")
+    mt.add_argument("source", nargs="?", metavar="DEVICE|IMAGE")
+    mt.add_argument("dir", nargs="?", metavar="DIR")
+    mt.set_defaults(func=cmd_mount)
+    mk = sub.add_parser("mkdir", parents=[common, uid], help="make directories on a mounted "
+                        "filesystem (its mkdir)")
+    mk.add_argument("paths", nargs="+", metavar="PATH")
+    mk.set_defaults(func=cmd_mkdir)
+    rm = sub.add_parser("rm", parents=[common, uid], help="remove files (-d: empty directories) "
+                        "of a mounted filesystem (its unlink, rmdir)")
+    rm.add_argument("paths", nargs="+", metavar="PATH")
+    rm.add_argument("-d", dest="dir", action="store_true", help="remove empty directories")
+    rm.set_defaults(func=cmd_rm)
+    sub.add_parser("sync", parents=[common], help="write back every mounted filesystem "
+                   "(dirty pages, inodes, buffers)").set_defaults(func=cmd_sync)
+    um = sub.add_parser("umount", parents=[common], help="unmount (the filesystem's kill_sb)")
+    um.add_argument("dir", metavar="DIR")
+    um.set_defaults(func=cmd_umount)
     sk = sub.add_parser("lseek", parents=[common], help="lseek on an open descriptor")
     sk.add_argument("fd", type=int)
     sk.add_argument("offset", type=int)

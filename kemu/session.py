@@ -52,6 +52,9 @@ _OP_FIELDS = {           # each journalled operation and the fields it must have
     "mmap": {"fd": int, "length": int},
     "read": {"fd": int}, "write": {"data": str}, "ioctl": {"fd": int, "cmd": int},
     "packet": {"packet": dict}, "tick": {"ms": (int, float)}, "syscall": {"calls": list},
+    "attach": {"image": str}, "detach": {"device": str},
+    "mount": {"source": str, "point": str, "fstype": str}, "umount": {"point": str},
+    "mkdir": {"path": str}, "rm": {"path": str}, "sync": {},
 }
 REPLAY_LOCKUP_MS = 100        # an operation that locked up is replayed with this limit
 SESSION_FILES = ("modules", "lock", JOURNAL, OLD_JOURNAL, "server.lock", "server.sock",
@@ -127,6 +130,27 @@ def _on_fd(what):
     return run
 
 
+def _op_mount(k, op):
+    with _process(k, op, "mount"):
+        m = k.mount(op["source"], op["point"], op["fstype"], op.get("options", ""))
+    return m.source
+
+
+def _op_umount(k, op):
+    with _process(k, op, "umount"):
+        k.umount(op["point"])
+
+
+def _as(k, op, comm: str, fn):
+    with _process(k, op, comm):
+        return fn()
+
+
+def _op_attach(k, op):
+    with _process(k, op, "losetup"):
+        return k.attach(op["image"], op.get("read_only", False)).devpath
+
+
 # What each journalled operation on files, packets and time does.
 FILE_OPS = {
     "cat": _op_cat,
@@ -141,6 +165,13 @@ FILE_OPS = {
     "packet": lambda k, op: k.packet(**op["packet"]),
     "syscall": lambda k, op: [r.to_json() for r in k.syscalls(op["calls"], op.get("uid", 0))],
     "tick": lambda k, op: k.advance(op["ms"]),
+    "attach": _op_attach,
+    "detach": lambda k, op: k.detach(op["device"]),
+    "mount": _op_mount,
+    "umount": _op_umount,
+    "mkdir": lambda k, op: _as(k, op, "mkdir", lambda: k.mkdir(op["path"])),
+    "rm": lambda k, op: _as(k, op, "rm", lambda: k.unlink(op["path"], op.get("dir", False))),
+    "sync": lambda k, op: _as(k, op, "sync", k.sync),
 }
 
 

@@ -60,7 +60,7 @@ def test_link_only_exports_exist_with_vmlinux_exporter():
 def test_link_only_calls_are_reported_and_fail_like_a_refused_mount():
     from kemu.abi.exports import REGISTRY
     with kemu.Kernel() as k:
-        assert REGISTRY["d_make_root"].fn(k, 0) == 0
-        assert REGISTRY["d_splice_alias"].fn(k, 0, 0) == (-errno.ENOMEM) & (2**64 - 1)
-        assert [f["kind"] for f in k.findings] == ["not-modelled", "not-modelled"]
-        assert "d_make_root()" in k.findings[0]["message"]
+        assert REGISTRY["d_make_root"].fn(k, 0) == 0               # modelled: NULL for NULL
+        assert REGISTRY["d_obtain_alias"].fn(k, 0) == (-errno.ENOMEM) & (2**64 - 1)
+        assert [f["kind"] for f in k.findings] == ["not-modelled"]
+        assert "d_obtain_alias()" in k.findings[0]["message"]

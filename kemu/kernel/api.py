@@ -33,7 +33,7 @@ class UserAPI:
         return _served("proc_write")(self, path, data)
 
     def open(self, path: str, flags: int | None = None):
-        """open(2) of a file under /dev, /proc, /sys or /sys/kernel/debug: a file with
+        """open(2) of a file under /dev, /proc, /sys, /sys/kernel/debug or a mount: a file with
         read/write/ioctl/close, after the opener's permission check.
 
         Opening a device takes a reference on the module that owns its
@@ -53,9 +53,46 @@ class UserAPI:
         """echo DATA > PATH on any of those trees: bytes written."""
         return _served("write_file")(self, path, data)
 
-    def list_dir(self, path: str) -> list:
-        """ls PATH: DirEntry(name, mode) of each name below the directory."""
-        return _served("list_dir")(self, path)
+    def list_dir(self, path: str, all_names: bool = False) -> list:
+        """ls PATH: DirEntry(name, mode) of each name below the directory (on a mounted
+        filesystem with ``.stat`` and, with ``all_names``, "." and ".." too)."""
+        return _served("list_dir")(self, path, all_names)
+
+    def attach(self, image: str, read_only: bool = False):
+        """losetup -f [-r] IMAGE: the loop device (``.devpath`` /dev/loopN) now backed
+        by the image file."""
+        return _served("attach")(self, image, read_only)
+
+    def detach(self, devpath: str) -> None:
+        """losetup -d /dev/loopN (EBUSY while mounted)."""
+        return _served("detach")(self, devpath)
+
+    def mount(self, source: str, point: str, fstype: str, options: str = ""):
+        """mount -t FSTYPE [-o OPTIONS] SOURCE POINT: SOURCE is /dev/loopN or an image
+        file (attached as mount -o loop does); runs the filesystem's get_tree or mount
+        and fill_super. Raises MountError (with the errno) when refused."""
+        return _served("mount")(self, source, point, fstype, options)
+
+    def umount(self, point: str) -> None:
+        """umount POINT: the filesystem's kill_sb (put_super, inode eviction)."""
+        return _served("umount")(self, point)
+
+    def stat(self, path: str, follow: bool = True):
+        """stat(2) of a path on a mounted filesystem (i_op->getattr or generic_fillattr):
+        dev, ino, mode, nlink, uid, gid, size, blksize, blocks, atime/mtime/ctime."""
+        return _served("stat")(self, path, follow)
+
+    def mkdir(self, path: str, mode: int = 0o755) -> None:
+        """mkdir(2) on a mounted filesystem (the directory's i_op->mkdir)."""
+        return _served("mkdir")(self, path, mode)
+
+    def unlink(self, path: str, directory: bool = False) -> None:
+        """unlink(2), or rmdir(2) with ``directory``, on a mounted filesystem."""
+        return _served("unlink")(self, path, directory)
+
+    def sync(self) -> None:
+        """sync(1): every mounted filesystem's dirty pages, inodes and buffers written."""
+        return _served("sync")(self)
 
     def as_process(self, comm: str, uid: int = 0):
         """``with k.as_process("cat", uid=1000):`` module code entered inside runs for

@@ -42,9 +42,6 @@ link_only_table((
     ('void blk_start_plug(struct blk_plug *blk_plug)', None),
     ('int blk_status_to_errno(unsigned char status)', _EIO),
     ('struct block_device *blkdev_get_by_dev(dev_t dev, fmode_t mode, void *holder)', _ERRPTR),
-    ('struct block_device *blkdev_get_by_path(const char *path, fmode_t mode, void '
-     '*holder)',
-     _ERRPTR),
     ('int blkdev_issue_discard(struct block_device *bdev, sector_t sector, sector_t '
      'nr_sects, gfp_t gfp_mask)',
      _EIO),
@@ -52,7 +49,6 @@ link_only_table((
     ('int blkdev_issue_zeroout(struct block_device *bdev, sector_t sector, sector_t '
      'nr_sects, gfp_t gfp_mask, unsigned flags)',
      _EIO),
-    ('void blkdev_put(struct block_device *bdev, fmode_t mode)', None),
     ('int blkdev_report_zones(struct block_device *bdev, sector_t sector, unsigned int '
      'nr_zones, void *cb, void *data)',
      _EIO),
@@ -64,10 +60,7 @@ link_only_table((
     ('int iocb_bio_iopoll(struct kiocb *kiocb, struct io_comp_batch *iob, unsigned int '
      'flags)',
      _EIO),
-    ('int lookup_bdev(const char *pathname, dev_t *dev)', _EIO),
-    ('int set_blocksize(struct block_device *bdev, int size)', _EIO),
     ('void set_disk_ro(struct gendisk *disk, bool read_only)', None),
-    ('int sync_blockdev(struct block_device *bdev)', _EIO),
     ('int sync_blockdev_nowait(struct block_device *bdev)', _EIO),
     ('int sync_blockdev_range(struct block_device *bdev, loff_t lstart, loff_t lend)', _EIO),
     ('int thaw_bdev(struct block_device *bdev)', _EIO),

@@ -11,12 +11,22 @@ fills what do_dentry_open() leaves in a ``struct file`` and its inode before
 reference on the opener's credentials, dropped by :func:`release_open`),
 ``i_sb``, ``i_mapping`` (``&inode->i_data``), ``i_ino``, ``i_uid``/``i_gid``.
 
+Dentries of mounted filesystems (stubs/fs/namespace.py): ``d_make_root``,
+``d_splice_alias``, ``d_add``, ``d_instantiate`` and ``dput`` on dentries made
+by :func:`d_alloc_name` (__d_alloc(): name, parent, superblock, one
+reference), with ``d_flags``' entry type from the inode (d_flags_for_inode()).
+
 Left out: dentry reference counts, LRU and hashing into a dcache (a path's
-dentry is made once and lives as long as the kernel), mount propagation.
+dentry is made once and lives until its filesystem is unmounted), mount
+propagation, aliases (d_splice_alias() of a directory that already has a
+dentry makes a second one).
 """
 from __future__ import annotations
 
-from kemu.abi.toolkit import rd, wr
+import stat
+
+from kemu import export
+from kemu.abi.toolkit import is_err, rd, wr
 from .namei import name_hash
 from kemu.abi.exports import members
 
@@ -34,6 +44,8 @@ members("struct dentry", "d_parent", "d_name", "d_inode", "d_iname", "d_sb", "d_
         "d_fsdata")
 members("struct qstr", "hash_len", "name")
 members("struct path", "mnt", "dentry")
+members("struct dentry", "d_lockref", "d_op")
+members("struct lockref", "count")
 
 DNAME_INLINE_LEN = 32                         # dentry.d_iname (x86_64)
 MOUNTS = (                                    # longest mount point first
@@ -181,3 +193,92 @@ def release_open(k, file: int) -> None:
     if cred:
         wr(k, file, "file.f_cred", 0)
         put_cred(k, cred)
+
+
+# ------------------------------------------------------------ mounted filesystems
+class Dentries:
+    """The dentries made for mounted filesystems, by superblock (freed at umount)."""
+
+    def __init__(self, k):
+        self.by_sb: dict[int, list[int]] = {}
+
+
+def d_alloc_name(k, name: bytes, parent: int, sb: int) -> int:
+    """__d_alloc(): a dentry named ``name`` below ``parent`` (itself when 0)."""
+    t = k.target
+    d = k.heap.alloc(t.sizeof("dentry"), kind="dentry", zero=True)
+    set_name(k, d, name, parent or d)
+    wr(k, d, "dentry.d_sb", sb)
+    wr(k, d + t.offset("dentry.d_lockref"), "lockref.count", 1, 4)
+    if sb:
+        wr(k, d, "dentry.d_op", rd(k, sb, "super_block.s_d_op"))
+    k.model(Dentries).by_sb.setdefault(sb, []).append(d)
+    return d
+
+
+def free_dentries(k, sb: int) -> None:
+    """shrink_dcache_for_umount(): the superblock's dentries go."""
+    for d in k.model(Dentries).by_sb.pop(sb, []):
+        k.heap.free(d)
+
+
+def _d_flags_for_inode(k, inode: int) -> int:
+    c = k.target.const
+    if not inode:
+        return 0
+    mode = rd(k, inode, "inode.i_mode", 2)
+    if stat.S_ISDIR(mode):
+        return c("DCACHE_DIRECTORY_TYPE")
+    if stat.S_ISLNK(mode):
+        return c("DCACHE_SYMLINK_TYPE")
+    if stat.S_ISREG(mode):
+        return c("DCACHE_REGULAR_TYPE")
+    return c("DCACHE_SPECIAL_TYPE")
+
+
+def d_set_inode(k, dentry: int, inode: int) -> None:
+    """__d_instantiate(): the inode and the entry type in d_flags."""
+    flags = rd(k, dentry, "dentry.d_flags", 4) & ~k.target.const("DCACHE_ENTRY_TYPE")
+    wr(k, dentry, "dentry.d_flags", flags | _d_flags_for_inode(k, inode), 4)
+    wr(k, dentry, "dentry.d_inode", inode)
+
+
+@export("struct dentry *d_make_root(struct inode *root_inode)")
+def d_make_root(k, root_inode):
+    """The root dentry "/" of the inode's superblock; NULL (and iput) on failure."""
+    if not root_inode:
+        return 0
+    d = d_alloc_name(k, b"/", 0, rd(k, root_inode, "inode.i_sb"))
+    d_set_inode(k, d, root_inode)
+    return d
+
+
+@export("void d_instantiate(struct dentry *entry, struct inode *inode)")
+def d_instantiate(k, entry, inode):
+    if inode:
+        d_set_inode(k, entry, inode)
+
+
+@export("void d_add(struct dentry *dentry, struct inode *inode)")
+def d_add(k, dentry, inode):
+    d_set_inode(k, dentry, inode)
+
+
+@export("struct dentry *d_splice_alias(struct inode *inode, struct dentry *dentry)")
+def d_splice_alias(k, inode, dentry):
+    """The lookup's result: ERR_PTR passed through, else the dentry gets the inode
+    (NULL: a negative dentry) and NULL is returned (the lookup's own dentry is used)."""
+    if inode and is_err(inode):
+        return inode
+    d_set_inode(k, dentry, inode)
+    return 0
+
+
+@export("void dput(struct dentry *dentry)")
+def dput(k, dentry):
+    if not dentry or is_err(dentry):
+        return
+    ref = dentry + k.target.offset("dentry.d_lockref")
+    n = rd(k, ref, "lockref.count", 4)
+    if n:
+        wr(k, ref, "lockref.count", n - 1, 4)

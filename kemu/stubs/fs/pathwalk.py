@@ -10,6 +10,9 @@ struct file), module parameters (/sys/module/NAME/parameters/: param_attr_show/
 store through the kernel_param_ops), debugfs value files and kemu-rendered /proc
 files are files with a ``read``/``write``/``close`` of their own.
 
+Paths on a filesystem kemu mounted (``kemu mount``) are served by
+stubs/fs/namespace.py: the filesystem's lookup, iterate_shared and read_iter.
+
 Left out: O_CREAT of new files (the pseudo filesystems refuse them: EACCES or
 ENOENT as the kernel does), symlink following other than /proc/net, atime.
 """
@@ -24,6 +27,7 @@ from kemu.module.params import read_params
 
 from ..kernel.process import cred_uid, current_cred, has_cap
 from .open import FileError
+from . import namespace
 
 members("struct kernel_param_ops", "get")
 members("struct inode", "i_mode", "i_flags", "i_op")
@@ -416,6 +420,8 @@ def _debugfs_file(k, path: str, flags: int):
 def file_open(k, path: str, flags: int = 0):
     """open(2): an open file with read/write/close (FileError with the errno)."""
     t = k.target
+    if namespace.mounted(k, path):
+        return namespace.open_mounted(k, path, flags)
     path = resolve(k, normalize(path))
     attr = _walk(k, path)
     acc = flags & t.const("O_ACCMODE")
@@ -457,6 +463,8 @@ def _sysfs_open(k, path: str, attr: Attr, acc: int):
 @kernel_api("read_file")
 def read_file(k, path: str, chunk: int = 131072) -> bytes:
     """cat PATH: open O_RDONLY, read until a read returns 0, close."""
+    if namespace.mounted(k, path):
+        return namespace.read_mounted(k, path)
     f = file_open(k, path, 0)
     try:
         return f.read_all(chunk)
@@ -486,14 +494,18 @@ def write_file(k, path: str, data) -> int:
 class DirEntry:
     """One name in a directory listing, with its mode."""
 
-    def __init__(self, name: str, mode: int, target: str = ""):
+    def __init__(self, name: str, mode: int, target: str = "", stat=None):
         self.name, self.mode, self.target = name, mode, target
+        self.stat = stat                  # lstat() of an entry on a mounted filesystem
 
 
 @kernel_api("list_dir")
-def list_dir(k, path: str) -> list[DirEntry]:
+def list_dir(k, path: str, all_names: bool = False) -> list[DirEntry]:
     """readdir(): the names directly below ``path``, sorted as ls sorts them (C locale)."""
     t = k.target
+    if namespace.mounted(k, path):
+        return [DirEntry(name, s.mode, s.target, s) for name, s in
+                namespace.list_mounted(k, path, all_names)]
     path = resolve(k, normalize(path))
     attr = _walk(k, path)
     if not stat.S_ISDIR(attr.mode):

@@ -111,6 +111,9 @@ class Proc:
         self.root = self._new("/proc", dirmode, "dir", kdata=True)
         self.root.ino = 1
         self.link(self.root, "mounts", "self/mounts")
+        # /proc/self/mounts (the mounts of the reader's namespace): rendered, not listed
+        self.self_mounts = self._new("mounts", t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
+        self.self_mounts.reader = _render_mounts
         self.link(self.root, "net", "self/net")
         for path in ("fs", "driver", "tty", "tty/ldisc", "bus", "sys"):
             parent, name = self._walk_boot(path)
@@ -205,6 +208,8 @@ class Proc:
         parts = [p for p in path.split("/") if p and p != "."]
         if parts[:2] == ["self", "net"]:
             parts = ["net"] + parts[2:]
+        if parts == ["self", "mounts"]:
+            return self.self_mounts
         e = self.root
         i = 0
         while i < len(parts):
@@ -235,6 +240,16 @@ class Proc:
 
 
 # ------------------------------------------------------------ kemu-rendered files
+def _render_mounts(k) -> str:
+    """/proc/self/mounts: the pseudo filesystems kemu models, then the mounts made with
+    ``kemu mount`` (stubs/fs/namespace.py)."""
+    from .namespace import proc_mounts
+    return ("sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+            "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+            "devtmpfs /dev devtmpfs rw,relatime 0 0\n"
+            "debugfs /sys/kernel/debug debugfs rw,relatime 0 0\n") + proc_mounts(k)
+
+
 def _render_filesystems(k) -> str:
     from .filesystems import proc_filesystems
     return proc_filesystems(k)

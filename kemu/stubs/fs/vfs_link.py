@@ -52,7 +52,6 @@ link_only_table((
     # linux/dcache.h
     ('void __d_drop(struct dentry *dentry)', None),
     ('void __d_lookup_unhash_wake(struct dentry *dentry)', None),
-    ('void d_add(struct dentry *dentry, struct inode *inode)', None),
     ('struct dentry *d_alloc(struct dentry *dentry, const struct qstr *qstr)', 0),
     ('struct dentry *d_alloc_anon(struct super_block *super_block)', 0),
     ('struct dentry *d_alloc_parallel(struct dentry *dentry, const struct qstr *qstr, '
@@ -124,11 +123,9 @@ link_only_table((
     ('void __iget(struct inode *inode)', None),
     ('void __inode_add_bytes(struct inode *inode, loff_t bytes)', None),
     ('void __inode_sub_bytes(struct inode *inode, loff_t bytes)', None),
-    ('void __insert_inode_hash(struct inode *inode, unsigned long hashval)', None),
     ('ssize_t __kernel_write(struct file *file, const void *void, size_t len, loff_t '
      '*pos)',
      _ENOTSUP),
-    ('void __mark_inode_dirty(struct inode *inode, int n)', None),
     ('void __remove_inode_hash(struct inode *inode)', None),
     ('int always_delete_dentry(const struct dentry *dentry)', _ENOTSUP),
     ('int bmap(struct inode *inode, sector_t *block)', _ENOTSUP),
@@ -154,8 +151,6 @@ link_only_table((
     ('int file_check_and_advance_wb_err(struct file *file)', _ENOTSUP),
     ('int file_modified(struct file *file)', _ENOTSUP),
     ('char *file_path(struct file *file, char *c, int n)', _ERRPTR),
-    ('int file_remove_privs(struct file *file)', _ENOTSUP),
-    ('int file_update_time(struct file *file)', _ENOTSUP),
     ('int file_write_and_wait_range(struct file *file, loff_t start, loff_t end)', _ENOTSUP),
     ('int filp_close(struct file *file, void *id)', _ENOTSUP),
     ('struct inode *find_inode_by_ino_rcu(struct super_block *super_block, unsigned long n)', 0),
@@ -175,15 +170,10 @@ link_only_table((
     ('int generic_delete_inode(struct inode *inode)', _ENOTSUP),
     ('ssize_t generic_file_direct_write(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int generic_file_mmap(struct file *file, struct vm_area_struct *vm_area_struct)', _ENOTSUP),
-    ('ssize_t generic_file_read_iter(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('ssize_t generic_file_splice_read(struct file *file, loff_t *pos, struct '
      'pipe_inode_info *pipe_inode_info, size_t len, unsigned int n)',
      _ENOTSUP),
-    ('ssize_t generic_file_write_iter(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('void generic_fill_statx_attr(struct inode *inode, struct kstat *stat)', None),
-    ('void generic_fillattr(struct user_namespace *user_namespace, struct inode '
-     '*inode, struct kstat *kstat)',
-     None),
     ('ssize_t generic_perform_write(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int generic_permission(struct user_namespace *user_namespace, struct inode '
      '*inode, int n)',
@@ -194,10 +184,6 @@ link_only_table((
      _ENOTSUP),
     ('ssize_t generic_write_checks(struct kiocb *kiocb, struct iov_iter *iov_iter)', _ENOTSUP),
     ('int get_anon_bdev(dev_t *dev)', _ENOTSUP),
-    ('struct inode *iget5_locked(struct super_block *super_block, unsigned long n, '
-     'int(*test)(struct inode *, void *), int(*set)(struct inode *, void *), void '
-     '*void)',
-     0),
     ('struct inode *igrab(struct inode *inode)', 0),
     ('struct inode *ilookup(struct super_block *sb, unsigned long ino)', 0),
     ('struct inode *ilookup5(struct super_block *sb, unsigned long hashval, '
@@ -206,15 +192,11 @@ link_only_table((
     ('void inode_add_bytes(struct inode *inode, loff_t bytes)', None),
     ('void inode_dio_wait(struct inode *inode)', None),
     ('loff_t inode_get_bytes(struct inode *inode)', _ENOTSUP),
-    ('void inode_init_owner(struct user_namespace *mnt_userns, struct inode *inode, '
-     'const struct inode *dir, umode_t mode)',
-     None),
     ('struct inode *inode_insert5(struct inode *inode, unsigned long hashval, '
      'int(*test)(struct inode *, void *), int(*set)(struct inode *, void *), void '
      '*data)',
      0),
     ('int inode_needs_sync(struct inode *inode)', _ENOTSUP),
-    ('int inode_newsize_ok(const struct inode *inode, loff_t offset)', _ENOTSUP),
     ('bool inode_owner_or_capable(struct user_namespace *mnt_userns, const struct '
      'inode *inode)',
      0),
@@ -240,7 +222,6 @@ link_only_table((
     ('void kill_fasync(struct fasync_struct **fasync_struct, int n, int n2)', None),
     ('void lock_two_nondirectories(struct inode *inode, struct inode*inode2)', None),
     ('int locks_lock_inode_wait(struct inode *inode, struct file_lock *fl)', _ENOTSUP),
-    ('void make_bad_inode(struct inode *inode)', None),
     ('ssize_t noop_direct_IO(struct kiocb *iocb, struct iov_iter *iter)', _ENOTSUP),
     ('int notify_change(struct user_namespace *user_namespace, struct dentry *dentry, '
      'struct iattr *iattr, struct inode **inode)',
@@ -264,22 +245,9 @@ link_only_table((
     ('int rw_verify_area(int n, struct file *file, const loff_t *pos, size_t len)', _ENOTSUP),
     ('int set_anon_super(struct super_block *s, void *data)', _ENOTSUP),
     ('int set_anon_super_fc(struct super_block *s, struct fs_context *fc)', _ENOTSUP),
-    ('void setattr_copy(struct user_namespace *user_namespace, struct inode *inode, '
-     'const struct iattr *attr)',
-     None),
-    ('int setattr_prepare(struct user_namespace *user_namespace, struct dentry '
-     '*dentry, struct iattr *iattr)',
-     _ENOTSUP),
     ('int setattr_should_drop_suidgid(struct user_namespace *user_namespace, struct '
      'inode *inode)',
      _ENOTSUP),
-    ('struct super_block *sget(struct file_system_type *type, int(*test)(struct '
-     'super_block *,void *), int(*set)(struct super_block *,void *), int flags, void '
-     '*data)',
-     _ERRPTR),
-    ('struct super_block *sget_fc(struct fs_context *fc, int(*test)(struct super_block '
-     '*, struct fs_context *), int(*set)(struct super_block *, struct fs_context *))',
-     _ERRPTR),
     ('int simple_empty(struct dentry *dentry)', _ENOTSUP),
     ('void simple_rename_timestamp(struct inode *old_dir, struct dentry *old_dentry, '
      'struct inode *new_dir, struct dentry *new_dentry)',
@@ -353,7 +321,6 @@ link_only_table((
     ('struct fs_context *fs_context_for_submount(struct file_system_type *fs_type, '
      'struct dentry *reference)',
      _ERRPTR),
-    ('void logfc(struct fc_log *log, const char *prefix, char level, const char *fmt, ...)', None),
     ('void put_fs_context(struct fs_context *fc)', None),
     # linux/fsnotify.h
     ('int __fsnotify_parent(struct dentry *dentry, __u32 mask, const void *data, int '

@@ -1,11 +1,11 @@
-"""fs/inode.c, fs/dcache.c, fs/buffer.c and friends: what filesystems need at mount time.
+"""fs/inode.c, fs/dcache.c, fs/buffer.c and friends: the rest of what filesystems call
+at mount time.
 
-kemu registers filesystem types but never mounts one, so the inode, dentry,
-buffer-head and page-cache helpers a filesystem calls from its ``fill_super``
-and its inode/address-space operations are modelled for linking only (like
-stubs/fs/super.py): should one ever be called, the call is reported as a
-"not-modelled" finding and fails the way a refused mount would (NULL or
-ERR_PTR(-ENOMEM) as the prototype demands, a negative errno for an int).
+The inode cache is in stubs/fs/inode.py, dentries in stubs/fs/dcache.py, the
+buffer cache in stubs/fs/buffer.py and the page cache in stubs/mm/filemap.py;
+what is below is modelled for linking only: should one be called, the call is
+reported as a "not-modelled" finding and fails (NULL or ERR_PTR(-ENOMEM) as
+the prototype demands, a negative errno for an int).
 
 Modelled for real, because they are called outside mounts or are trivial:
 
@@ -34,21 +34,8 @@ _GET_BLOCK = ("int (*get_block)(struct inode *inode, sector_t iblock, "
               "struct buffer_head *bh_result, int create)")
 
 for _proto, _result in (
-        # fs/inode.c
-        ("struct inode *new_inode(struct super_block *sb)", 0),
-        ("struct inode *iget_locked(struct super_block *sb, unsigned long ino)", 0),
-        ("void iget_failed(struct inode *inode)", None),
-        ("void iput(struct inode *inode)", None),
-        ("void unlock_new_inode(struct inode *inode)", None),
-        ("void clear_inode(struct inode *inode)", None),
-        ("void inode_nohighmem(struct inode *inode)", None),
-        ("void init_special_inode(struct inode *inode, umode_t mode, dev_t rdev)", None),
         # fs/dcache.c
-        ("struct dentry *d_make_root(struct inode *root_inode)", 0),
-        ("struct dentry *d_splice_alias(struct inode *inode, struct dentry *dentry)", _NOMEM),
         ("struct dentry *d_obtain_alias(struct inode *inode)", _NOMEM),
-        ("void d_instantiate(struct dentry *entry, struct inode *inode)", None),
-        ("void dput(struct dentry *dentry)", None),
         # fs/libfs.c
         ("int generic_file_fsync(struct file *file, loff_t start, loff_t end, int datasync)",
          -errno.EINVAL),
@@ -58,26 +45,11 @@ for _proto, _result in (
         ("struct dentry *generic_fh_to_parent(struct super_block *sb, struct fid *fid, "
          "int fh_len, int fh_type, "
          "struct inode *(*get_inode)(struct super_block *sb, u64 ino, u32 gen))", 0),
-        # block/bdev.c (0: the block size was refused)
-        ("int sb_set_blocksize(struct super_block *sb, int size)", 0),
-        ("int sb_min_blocksize(struct super_block *sb, int size)", 0),
         # fs/buffer.c, fs/mpage.c
         ("sector_t generic_block_bmap(struct address_space *mapping, sector_t block, "
          + _GET_BLOCK + ")", 0),
-        ("void __brelse(struct buffer_head *buf)", None),
-        ("struct buffer_head *__bread_gfp(struct block_device *bdev, sector_t block, "
-         "unsigned int size, gfp_t gfp)", 0),
-        ("int block_read_full_folio(struct folio *folio, " + _GET_BLOCK + ")", -errno.EIO),
         ("int mpage_read_folio(struct folio *folio, " + _GET_BLOCK + ")", -errno.EIO),
-        ("void mpage_readahead(struct readahead_control *rac, " + _GET_BLOCK + ")", None),
-        # mm/filemap.c, mm/truncate.c, mm/swap.c
-        ("void unlock_page(struct page *page)", None),
-        ("void folio_unlock(struct folio *folio)", None),
-        ("struct page *read_cache_page(struct address_space *mapping, unsigned long index, "
-         "int (*filler)(struct file *file, struct folio *folio), struct file *file)",
-         err_ptr(-errno.EIO)),
-        ("void truncate_inode_pages_final(struct address_space *mapping)", None),
-        ("void __folio_put(struct folio *folio)", None)):
+        ("void mpage_readahead(struct readahead_control *rac, " + _GET_BLOCK + ")", None)):
     _link_only(_proto, _result)
 
 
