@@ -239,7 +239,7 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
                          "init_ret": mod.init_ret, "taints": module_flags_taint(mod),
                          "size": module_size(mod), "refcount": mod.refcount(),
-                         "address": f"{mod.core.base_addr:#x}",
+                         "address": f"{mod.base:#x}",
                          "holders": [h.name for h in mod.holders],
                          "uses": [u.name for u in mod.uses]}
         verdict = module_signature(k, mod)
