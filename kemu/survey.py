@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from kemu.module import elf as E
 from kemu.errors import EmulationError, InitError, KemuError, LoadError, Lockup
+from kemu.module.kmodfile import is_module_file, read_module_file
 from kemu.module.modprobe import ModuleTree, default_trees, find_tree, shared_tree
 from kemu.target import TargetError, find_target, release_of_vermagic, resolve_target
 
@@ -142,11 +143,11 @@ def _tree_release(root: str, target=None) -> str | None:
     for dirpath, dirs, files in os.walk(root):
         dirs.sort()                          # depth-first in name order, stopping early
         for fname in sorted(files):
-            if fname.endswith(".ko"):
+            if is_module_file(fname):
                 try:
-                    with open(os.path.join(dirpath, fname), "rb") as fh:
-                        return release_of_vermagic(E.read_vermagic(fh.read()))
-                except OSError:
+                    data = read_module_file(os.path.join(dirpath, fname))
+                    return release_of_vermagic(E.read_vermagic(data))
+                except (OSError, KemuError):
                     continue
     return None
 
