@@ -581,7 +581,45 @@ class Loader:
                 continue           # non-loaded sections (.modinfo) and SHN_ABS
             entries.append((value, sym.index, sym.name, is_core))
         mod.add_kallsyms(entries)
+        self.module_finalize(mod, info)
         self.ftrace_module_init(mod, info)
+
+    def module_finalize(self, mod: Module, info: LoadInfo) -> None:
+        """module_finalize() of arch/x86/kernel/module.c: the module's code patched
+        for the CPU it runs on. kemu's CPU has none of the features the patching
+        sections serve, which leaves one of them doing something:
+
+        - ``.return_sites`` (5.19, retbleed; Debian's 5.10 backports it): without
+          X86_FEATURE_RETHUNK apply_returns() turns each ``jmp __x86_return_thunk``
+          into ``ret; int3...`` (the real kernels under the oracle's CPU do too);
+        - ``.retpoline_sites``, ``.cfi_sites``: the thunks stay, as under
+          "Spectre V2 : Mitigation: Retpolines" (kemu's thunks are ``jmp reg``);
+        - ``.altinstructions``: the original instructions stay (no feature bit set);
+        - ``.call_sites`` (6.2, call depth tracking): patched only with
+          X86_FEATURE_CALL_DEPTH (retbleed=stuff); ``.ibt_endbr_seal`` (5.18) only
+          with X86_FEATURE_IBT, so ``endbr64`` prologues stay (a nop without CET);
+        - ``.static_call_sites``: calls keep going through their trampoline, which
+          static_call_update() rewrites (kemu/stubs/kernel/static_call.py);
+        - ``.smp_locks``: lock prefixes stay (the same on one CPU).
+        """
+        idx = info.image.find_sec(".return_sites")
+        thunk = self.k.find_symbol("__x86_return_thunk", True) if idx else None
+        if thunk is None:
+            return
+        mtype, off = info.sec_offset[idx]
+        buf, base = info.mem_buf[mtype], info.sec_addr[idx]
+        for i in range(0, info.image.sections[idx].sh_size - 3, 4):
+            entry = base + i
+            site = entry + int.from_bytes(buf[off + i:off + i + 4], "little", signed=True)
+            text = MemType.INIT_TEXT if mod.mem[MemType.INIT_TEXT].contains(site) else MemType.TEXT
+            if not mod.mem[text].contains(site):
+                continue
+            code, pos = info.mem_buf[text], site - mod.mem[text].base
+            if code[pos] != 0xE9:                  # jmp rel32; anything else is left
+                continue
+            dest = site + 5 + int.from_bytes(code[pos + 1:pos + 5], "little", signed=True)
+            if dest == thunk.addr:
+                code[pos:pos + 5] = b"\xc3\xcc\xcc\xcc\xcc"       # patch_return(): ret; int3
 
     def ftrace_module_init(self, mod: Module, info: LoadInfo) -> None:
         """Turn each ``call __fentry__`` listed in __mcount_loc into a 5-byte nop."""
