@@ -39,6 +39,10 @@ class DecompressError(KemuError):
     def __init__(self, path: str, reason: str):
         super().__init__(f"could not insert module {path}: {os.strerror(errno.EINVAL)} "
                          f"({reason})", errno.EINVAL)
+        self.path, self.reason = path, reason
+
+    def __reduce__(self):                   # survey workers send it by pickle
+        return (type(self), (self.path, self.reason))
 
 
 def is_module_file(name: str) -> bool:
