@@ -7,8 +7,8 @@ import errno
 from kemu import export
 
 from .internal import (FRONTENDS, Frontend, alg_field, alloc_tfm, const, destroy_tfm, find_alg,
-                       is_err, mod_put, off, private, private_addr, register_alg, register_many,
-                       s32, set_tfm_flags, temp_buffer, tfm_alg, tfm_field, tfm_flags,
+                       is_err, max_statesize, mod_put, off, private, private_addr, register_alg,
+                       register_many, s32, set_tfm_flags, temp_buffer, tfm_alg, tfm_field, tfm_flags,
                        unregister_alg, unregister_many)
 
 ENOKEY = 126
@@ -234,7 +234,7 @@ def prepare_alg(k, alg) -> int:
     m = k.machine
     if _u32(k, alg + off(k, "shash_alg.digestsize")) > const(k, "HASH_MAX_DIGESTSIZE") or \
             _u32(k, alg + off(k, "shash_alg.descsize")) > const(k, "HASH_MAX_DESCSIZE") or \
-            _u32(k, alg + off(k, "shash_alg.statesize")) > const(k, "HASH_MAX_STATESIZE"):
+            _u32(k, alg + off(k, "shash_alg.statesize")) > max_statesize(k):
         return -errno.EINVAL
     if bool(fn(k, alg, "export")) != bool(fn(k, alg, "import")):
         return -errno.EINVAL

@@ -125,6 +125,14 @@ def __kmalloc_node(k, size, flags, node):
     return kmalloc(k, size, flags)
 
 
+# 6.11 (CONFIG_SLAB_BUCKETS, which Debian's 6.12 sets): the node allocators take
+# the kmem_buckets of kmem_buckets_create() after the size; kemu has one set of caches
+@export("void *__kmalloc_node_noprof(size_t size, kmem_buckets *b, gfp_t flags, int node)",
+        since="6.11", fails="NULL")
+def __kmalloc_node_buckets(k, size, b, flags, node):
+    return kmalloc(k, size, flags)
+
+
 @export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
         until="6.1", fails="NULL")
 @export("void *kmalloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
@@ -152,6 +160,12 @@ def kmalloc_large_node(k, size, flags, node):
 
 @export("void *__kmalloc_node_track_caller(size_t size, gfp_t gfpflags, int node, unsigned long caller)", fails="NULL")
 def __kmalloc_node_track_caller(k, size, gfpflags, node, caller):
+    return kmalloc(k, size, gfpflags)
+
+
+@export("void *__kmalloc_node_track_caller_noprof(size_t size, kmem_buckets *b, gfp_t gfpflags, "
+        "int node, unsigned long caller)", since="6.11", fails="NULL")
+def __kmalloc_node_track_caller_buckets(k, size, b, gfpflags, node, caller):
     return kmalloc(k, size, gfpflags)
 
 

@@ -240,6 +240,14 @@ def devm_add_action(k, dev, action, data):
     return 0
 
 
+@export("int __devm_add_action(struct device *dev, void (*action)(void *), void *data, "
+        "const char *name)", since="6.12")
+def __devm_add_action(k, dev, action, data, name):
+    """6.13 (in 6.12.y too): devm_add_action() names the action (#action) for devres'
+    debug output, which kemu does not print."""
+    return devm_add_action(k, dev, action, data)
+
+
 def _take_action(k, dev, action, data):
     lst = k.model(Devres).lists.get(dev, [])
     for res in reversed(lst):

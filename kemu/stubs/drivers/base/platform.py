@@ -18,7 +18,7 @@ from kemu.kernel.log import KERN_ERR
 
 from ...fs.internal import (cstr, err_ptr, is_err, kfree, kzalloc, rd, s32, static,
                             static_addr, wr)
-from .bus import builtin_bus
+from .bus import builtin_bus, init_bus_type
 
 DMA_BIT_MASK_32 = 0xFFFFFFFF
 
@@ -91,10 +91,7 @@ builtin_bus("platform", platform_match, platform_probe, platform_remove)
 
 @data("struct bus_type platform_bus_type")
 def platform_bus_type(k, addr):
-    name = k.machine.alloc_kdata(16, 1)
-    k.machine.write(name, b"platform\0")
-    wr(k, addr, "bus_type.name", name)
-    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+    init_bus_type(k, addr, "platform")
 
 
 class Platform:

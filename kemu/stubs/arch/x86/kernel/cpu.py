@@ -141,6 +141,8 @@ def fill_cpuinfo(k, addr: int) -> None:
         "microcode": 1, "x86_cache_bits": phys,
     }
     for name, value in values.items():
+        if not t.has_offset(f"cpuinfo_x86.{name}"):      # x86_max_cores: gone in 6.9
+            continue
         width = _WIDTHS[name]
         m.write(addr + t.offset(f"cpuinfo_x86.{name}"),
                 (value & ((1 << (8 * width)) - 1)).to_bytes(width, "little"))
