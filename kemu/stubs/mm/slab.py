@@ -320,6 +320,14 @@ def kmemdup(k, src, length, gfp):
     return addr
 
 
+@export("void *kmemdup_array(const void *src, size_t count, size_t element_size, gfp_t gfp)",
+        since="6.12", fails="NULL")
+def kmemdup_array(k, src, count, element_size, gfp):
+    """mm/util.c: kmemdup() of size_mul(element_size, count), SIZE_MAX on overflow."""
+    size = count * element_size
+    return kmemdup(k, src, size if size < 1 << 64 else (1 << 64) - 1, gfp)
+
+
 @export("char *kmemdup_nul(const char *s, size_t len, gfp_t gfp)", fails="NULL")
 def kmemdup_nul(k, s, length, gfp):
     addr = kmalloc(k, length + 1, gfp)

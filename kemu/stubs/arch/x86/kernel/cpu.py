@@ -10,6 +10,8 @@ import struct
 
 from kemu import data, export, percpu
 
+from ....lib.usercopy import TASK_SIZE_MAX
+
 LPJ = 8_000_000                      # loops_per_jiffy of a 2 GHz CPU at HZ=250
 XFEATURE_MASK_FPSSE = 0x3
 XSAVE_CPUID_FEATURES = ["FPU", "XMM", "AVX", "MPX", "MPX", "AVX512F", "AVX512F", "AVX512F",
@@ -203,3 +205,10 @@ def cpu_has_xfeatures(k, needed, feature_name):
         idx = min(shown.bit_length() - 1, len(XFEATURE_NAMES) - 1)
         k.machine.write_u64(feature_name, k.model(_Names).addrs[idx] if idx >= 0 else 0)
     return 0 if missing else 1
+
+
+@data("unsigned long USER_PTR_MAX")
+def USER_PTR_MAX(k, addr):
+    """6.12 (arch/x86/kernel/cpu/common.c): the access_ok() limit modules read
+    (built-in code patches it in as a runtime constant): TASK_SIZE_MAX without LAM."""
+    k.machine.write_u64(addr, TASK_SIZE_MAX)
