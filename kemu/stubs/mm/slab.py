@@ -148,6 +148,13 @@ def kmalloc_node_trace(k, s, gfpflags, node, size):
     return kmalloc(k, size, gfpflags)
 
 
+@export("void *kmalloc_order_trace(size_t size, gfp_t flags, unsigned int order)", until="6.1",
+        fails="NULL")
+def kmalloc_order_trace(k, size, flags, order):
+    """5.10: kmalloc() above the largest cache (6.1: kmalloc_large())."""
+    return kmalloc_large(k, size, flags)
+
+
 @export("void *kmalloc_large(size_t size, gfp_t flags)", fails="NULL")
 def kmalloc_large(k, size, flags):
     return kmalloc(k, size, flags, kind="kmalloc_large")

@@ -71,6 +71,13 @@ def release_all(k, dev):
 
 
 # ------------------------------------------------------------ generic devres
+@export("void *devres_alloc_node(void (*release)(struct device *dev, void *res), size_t size, "
+        "gfp_t gfp, int nid)", until="6.1", fails="NULL")
+def devres_alloc_node(k, release, size, gfp, nid):
+    """5.10: devres_alloc_node() has no name (6.0's __devres_alloc_node() does)."""
+    return __devres_alloc_node(k, release, size, gfp, nid, 0)
+
+
 @export("void *__devres_alloc_node(void (*release)(struct device *dev, void *res), size_t size, gfp_t gfp, int nid, "
         "const char *name)", fails="NULL")
 def __devres_alloc_node(k, release, size, gfp, nid, name):

@@ -222,6 +222,12 @@ def kfree_skb_reason(k, skb, reason):
     yield from _kfree_skb(k, skb)
 
 
+@export("void kfree_skb(struct sk_buff *skb)", until="6.1")
+def kfree_skb(k, skb):
+    """5.10: kfree_skb() is the export (5.17 added the drop reason)."""
+    yield from _kfree_skb(k, skb)
+
+
 @export("void sk_skb_reason_drop(struct sock *sk, struct sk_buff *skb, "
         "enum skb_drop_reason reason)", since="6.12")
 def sk_skb_reason_drop(k, sk, skb, reason):
