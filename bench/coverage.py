@@ -1,4 +1,4 @@
-"""How much of Debian's real 6.1 kernel kemu runs: ``kemu survey`` by category.
+"""How much of Debian's real kernel kemu runs: ``kemu survey`` by category.
 
 Each module is modprobed into a fresh kernel (soft and hard dependencies
 first, request_module() served from the tree), initialised and unloaded, in
@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 
+from kemu.module.kmodfile import strip_suffix
 from kemu.survey import shared_tree, survey_modules, tree_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -52,7 +53,7 @@ def category_names(kernel: str, patterns: list[str], tree) -> list[str]:
     """Module names of the tree whose path (relative to ``kernel``) matches."""
     names = []
     for name, entry in tree.entries.items():
-        rel = os.path.relpath(entry.path, kernel)
+        rel = strip_suffix(os.path.relpath(entry.path, kernel)) + ".ko"   # .ko.xz too
 
         def match(p):
             return fnmatch.fnmatch(rel, p) and rel.count("/") == p.count("/")

@@ -11,6 +11,7 @@ import sys
 from kemu.errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
 from kemu.kernel.taint import module_flags_taint, taint_letters, taint_mask
+from kemu.module.kmodfile import is_module_file, read_module_file, strip_suffix
 from kemu.target import TargetError
 
 GDB_TIMEOUT_MS = 7 * 24 * 3600 * 1000   # --gdb: a week, not the soft-lockup 20 s
@@ -67,10 +68,10 @@ class Console:
 
 
 def _read_module(path: str) -> bytes:
-    """The file's bytes; an unreadable file fails as kmod's insmod reports it (exit 1)."""
+    """The file's bytes, decompressed as kmod does (kemu/module/kmodfile.py); an
+    unreadable file fails as kmod's insmod reports it (exit 1)."""
     try:
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_module_file(path)
     except OSError as exc:
         err = exc.errno or errno.EIO
         raise KemuError(f"could not load module {path}: {os.strerror(err)}", err) from None
@@ -239,7 +240,7 @@ def json_report(args, console: Console, k, mod, status: int, mark: int = 0) -> d
         doc["module"] = {"name": mod.name, "path": mod.path, "state": mod.state.name,
                          "init_ret": mod.init_ret, "taints": module_flags_taint(mod),
                          "size": module_size(mod), "refcount": mod.refcount(),
-                         "address": f"{mod.core.base_addr:#x}",
+                         "address": f"{mod.base:#x}",
                          "holders": [h.name for h in mod.holders],
                          "uses": [u.name for u in mod.uses]}
         verdict = module_signature(k, mod)
@@ -280,9 +281,8 @@ def module_signature(k, mod):
     except (KallsymsError, OSError):
         certificates = []
     try:
-        with open(mod.path, "rb") as f:
-            return signature_verdict(f.read(), certificates)
-    except OSError:
+        return signature_verdict(read_module_file(mod.path), certificates)
+    except (OSError, KemuError):
         return None
 
 
@@ -436,8 +436,8 @@ def cmd_unload(args, console: Console) -> int:
             if not loaded:
                 raise UsageError("no module is loaded in this session")
             name = loaded[0].name
-        elif name.endswith(".ko"):
-            name = os.path.basename(name)[:-3]
+        elif is_module_file(name):
+            name = strip_suffix(os.path.basename(name))
         k.log.listeners.append(console.record)
         mark = len(k.log.records)
         if args.json:

@@ -149,10 +149,7 @@ class LineCoverage:
         return mod.image is not None and (self.paths is None or mod.path in self.paths)
 
     def _hook(self, mod, init: bool = True) -> None:
-        spans = [(mod.core.base_addr, mod.core.text_size)]
-        if init:
-            spans.append((mod.init_layout.base_addr, mod.init_layout.text_size))
-        for base, size in spans:
+        for base, size in mod.text_spans(init):
             if size and not any(r.mod is mod and r.base == base for r in self.regions):
                 self.regions.append(_Region(self.k.machine, mod, base, size))
 
@@ -162,7 +159,7 @@ class LineCoverage:
         if mod.state == ModuleState.COMING and self._wanted(mod):
             self._hook(mod)
         elif mod.state == ModuleState.LIVE:          # init text is about to be freed
-            self._harvest(lambda r: r.mod is mod and r.base == mod.init_layout.base_addr)
+            self._harvest(lambda r: r.mod is mod and mod.within_init(r.base))
         elif mod.state == ModuleState.GOING:
             self._harvest(lambda r: r.mod is mod)
 

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from kemu.module import elf as E
 from kemu.errors import EmulationError, InitError, KemuError, LoadError, Lockup
+from kemu.module.kmodfile import is_module_file, read_module_file
 from kemu.module.modprobe import ModuleTree, default_trees, find_tree, shared_tree
 from kemu.target import TargetError, find_target, release_of_vermagic, resolve_target
 
@@ -28,7 +29,8 @@ class Outcome:
     """What happened to one module."""
     module: str
     path: str
-    outcome: str = "ok"             # ok, load-failed, init-failed, fault, lockup, dep-failed, exit-failed
+    outcome: str = "ok"             # ok, load-failed, init-failed, fault, lockup, dep-failed,
+    #                                 exit-failed, kemu-error
     detail: str = ""
     first_missing: str = ""
     missing: list = field(default_factory=list)
@@ -142,18 +144,29 @@ def _tree_release(root: str, target=None) -> str | None:
     for dirpath, dirs, files in os.walk(root):
         dirs.sort()                          # depth-first in name order, stopping early
         for fname in sorted(files):
-            if fname.endswith(".ko"):
+            if is_module_file(fname):
                 try:
-                    with open(os.path.join(dirpath, fname), "rb") as fh:
-                        return release_of_vermagic(E.read_vermagic(fh.read()))
-                except OSError:
+                    data = read_module_file(os.path.join(dirpath, fname))
+                    return release_of_vermagic(E.read_vermagic(data))
+                except (OSError, KemuError):
                     continue
     return None
 
 
+def survey_guarded(name: str, tree: ModuleTree, *args) -> Outcome:
+    """survey_one(); an exception no kernel path raises (a bug of kemu's, such as
+    a model asking the target for a name this release lacks) is that module's
+    outcome, "kemu-error", rather than the end of the survey."""
+    try:
+        return survey_one(name, tree, *args)
+    except Exception as exc:                # noqa: BLE001 - reported per module
+        return Outcome(name, tree.path(name) or "", "kemu-error",
+                       f"{type(exc).__name__}: {exc}")
+
+
 def _survey_worker(job):
     name, allow_missing, timeout_ms, target = job
-    return survey_one(name, _TREE[0], allow_missing, timeout_ms, target)
+    return survey_guarded(name, _TREE[0], allow_missing, timeout_ms, target)
 
 
 def survey(root: str, allow_missing: bool = False, timeout_ms: int = 20_000, progress=None,
@@ -191,7 +204,7 @@ def survey_modules(tree: ModuleTree, names: list, allow_missing: bool = False,
                     progress(i + 1, len(names), res)
         return results
     for i, job in enumerate(jobs_list):
-        res = survey_one(job[0], tree, *job[1:])
+        res = survey_guarded(job[0], tree, *job[1:])
         results.append(res)
         if progress:
             progress(i + 1, len(names), res)

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Build testmods/' core (KEMU_LINE_CORE: what 5.10 and 6.12 compile too) against
+# Build testmods/' core (KEMU_LINE_CORE; KEMU_LINE_ALL=1: all of them) against
 # another kernel line's headers, in a directory of its own, so that the modules of several lines sit side by side:
 #   testmods/build-line.sh KDIR      e.g. /usr/src/linux-headers-5.10.0-32-amd64
 # Builds in $KEMU_CACHE/testmods/RELEASE (default ~/.cache/kemu/testmods/RELEASE)
@@ -19,5 +19,9 @@ mkdir -p "$out/solo" "$out/native"
     cp -u "$here/$f" "$out/$f"
 done
 printf '%s\n' "$kdir" >"$out/KDIR"     # regenerate.sh and rebuilds use the same headers
-KDIR=$kdir KEMU_LINE_CORE=1 "$out/build.sh" >&2
+if [ -n "${KEMU_LINE_ALL:-}" ]; then      # all of testmods/, as for 6.1
+    KDIR=$kdir "$out/build.sh" >&2
+else
+    KDIR=$kdir KEMU_LINE_CORE=1 "$out/build.sh" >&2
+fi
 echo "$out"

@@ -24,6 +24,9 @@ more="allocfail rootkit/rk_hide rootkit/rk_sct rootkit/rk_root rootkit/rk_procs 
       lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key
       kemu_files faulty covered kunit_demo kemu_subsys"
 [ -n "${KEMU_LINE_CORE:-}" ] && more=""    # another kernel line: the core (build-line.sh)
+major=$(sed -n 's/^vermagic=\([0-9]*\)\..*/\1/p' hello.mod.c 2>/dev/null | head -n 1)
+[ -z "$major" ] && major=$(grep -ao 'vermagic=[0-9]*' hello.ko | head -n 1 | cut -d= -f2)
+[ "${major:-6}" -lt 6 ] && more=$(echo $more | sed 's/kunit_demo//')   # KUnit of 6.0 (Makefile)
 for m in $core $more; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }
 done

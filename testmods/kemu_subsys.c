@@ -8,6 +8,7 @@
  * leave=1 keeps the net device and the DMA channel registered past exit.
  */
 #include <linux/module.h>
+#include <linux/version.h>
 #include <asm/dma.h>
 #include <linux/irq.h>
 #include <linux/gpio.h>
@@ -61,7 +62,12 @@ static int kemu_netdev_event(struct notifier_block *nb, unsigned long ev, void *
 
 static struct notifier_block kemu_nb = { .notifier_call = kemu_netdev_event };
 
+/* 6.4 dropped the class_interface argument of add_dev and class_create()'s owner */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+static int kemu_add_dev(struct device *dev)
+#else
 static int kemu_add_dev(struct device *dev, struct class_interface *intf)
+#endif
 {
 	return 0;
 }
@@ -120,7 +126,11 @@ static int __init kemu_subsys_init(void)
 	pr_info("kemu_subsys: carrier after on %d\n", netif_carrier_ok(ndev));
 	pr_info("kemu_subsys: NETDEV_REGISTER events %d\n", events[NETDEV_REGISTER]);
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	kemu_class = class_create("kemu_subsys");
+#else
 	kemu_class = class_create(THIS_MODULE, "kemu_subsys");
+#endif
 	if (IS_ERR(kemu_class))
 		return PTR_ERR(kemu_class);
 	kemu_intf.class = kemu_class;

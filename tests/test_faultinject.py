@@ -20,6 +20,16 @@ from kemu import InitError, Kernel
 from kemu.abi.exports import REGISTRY, parse_failure
 from kemu.kernel.faultinject import FaultInjection, faultsweep
 from kemu.kernel.facade import import_stub_package
+from kemu.target.lines import line_of
+
+from conftest import TESTMODS, module_release
+
+# the export a kmalloc() of a constant size calls on the line testmods/ were built
+# for: kmem_cache_alloc_trace (5.10), kmalloc_trace (6.1), __kmalloc_cache_noprof (6.11)
+_LINE = line_of(module_release(TESTMODS / "hello.ko") if (TESTMODS / "hello.ko").exists()
+                else "6.1").version
+KMALLOC_TRACE = ("kmem_cache_alloc_trace" if _LINE < (6, 1) else
+                 "kmalloc_trace" if _LINE < (6, 11) else "__kmalloc_cache_noprof")
 
 STAMP = re.compile(r"^\[\s*\d+\.\d{6}\] ")
 
@@ -63,7 +73,7 @@ def test_faultsweep_names_the_leaked_allocation(testmods):
     report = faultsweep(str(testmods / "faulty.ko"))
     assert report.baseline.ok and report.baseline.init_ret == 0
     assert [(c.export, c.failure) for c in report.calls] == [
-        ("kmalloc_trace", "NULL"), ("kmalloc_trace", "NULL"), ("kstrdup", "NULL"),
+        (KMALLOC_TRACE, "NULL"), (KMALLOC_TRACE, "NULL"), ("kstrdup", "NULL"),
         ("misc_register", "-EBUSY")]
     sites = [str(p.call.site) for p in report.paths]
     assert [s.rsplit("(", 1)[1] for s in sites] == [
@@ -86,7 +96,7 @@ def test_fail_nth_reproduces_a_path_in_the_api(testmods):
         with pytest.raises(InitError) as failed:
             k.load(testmods / "faulty.ko")
         assert failed.value.errno == errno.ENOMEM
-        assert fi.injected.nth == 2 and fi.injected.export == "kmalloc_trace"
+        assert fi.injected.nth == 2 and fi.injected.export == KMALLOC_TRACE
         assert [f["kind"] for f in k.findings] == ["leak"]
         assert "    [<" in k.dmesg[-1] and k.dmesg[-1].endswith(f"(faulty.c:{first})")
         assert "faulty" not in k.modules
@@ -136,7 +146,7 @@ def test_cli_faultsweep_and_fail_nth(testmods, tmp_path):
     out = sweep.stdout.splitlines()
     assert out[0] == ("faulty: 4 fallible calls in init, 4 call sites; without faults: "
                       "init returned 0, unloaded")
-    assert re.fullmatch(r"\[FAIL\] fail-nth 2: kmalloc_trace\(\) -> NULL at faulty_init\+0x\w+/"
+    assert re.fullmatch(rf"\[FAIL\] fail-nth 2: {KMALLOC_TRACE}\(\) -> NULL at faulty_init\+0x\w+/"
                         rf"0x\w+ \[faulty\] \(faulty.c:{second}\): init returned -12 \(ENOMEM\)",
                         out[2]), out[2]
     assert out[3].startswith("    leak: faulty leaked 64 bytes (kmalloc) allocated at "
@@ -160,7 +170,7 @@ def test_cli_faultsweep_and_fail_nth(testmods, tmp_path):
         "  backtrace:", log[-1]]
     assert log[-1].endswith(f"[faulty] (faulty.c:{first})")
     err = run.stderr.splitlines()
-    assert err[0].startswith("kemu: fault injected: call 2 of init, kmalloc_trace() returned "
+    assert err[0].startswith(f"kemu: fault injected: call 2 of init, {KMALLOC_TRACE}() returned "
                              "NULL at faulty_init+") and err[0].endswith(f"(faulty.c:{second})")
     assert err[1:] == [
         f"kemu: ERROR: could not insert module {testmods / 'faulty.ko'}: Cannot allocate memory",
@@ -200,7 +210,7 @@ def test_pytest_fixture(testmods, tmp_path):
                             cwd=tmp_path, env=env)
     assert "1 failed, 1 passed" in result.stdout, result.stdout
     assert "kemu faultsweep: a failure path misbehaves" in result.stdout
-    assert "[FAIL] fail-nth 2: kmalloc_trace() -> NULL" in result.stdout
+    assert f"[FAIL] fail-nth 2: {KMALLOC_TRACE}() -> NULL" in result.stdout
 
 
 def test_faultsweep_of_a_debian_module_loads_its_dependencies(debian_modules):

@@ -524,7 +524,7 @@ def test_license_and_origin_taints(testmods, tainted_kernel):
     k = tainted_kernel()
     nongpl = k.load(mod_path(testmods, "nongpl"))
     hello = k.load(mod_path(testmods, "hello"))
-    assert dmesg_lines(k)[:3] == golden("nongpl.dmesg")
+    assert dmesg_lines(k)[:len(golden("nongpl.dmesg"))] == golden("nongpl.dmesg")
     assert golden("nongpl.state") == [f"nongpl initstate=live refcnt=0 "
                                       f"taint={module_flags_taint(nongpl)} holders=".encode()]
     assert module_flags_taint(hello) == "OE"

@@ -57,6 +57,17 @@ def test_export_declarations_per_line():
     assert lookup("pcpu_hot", v61) is None
     assert lookup("current_task", v612).within == ("pcpu_hot", "pcpu_hot.current_task")
     assert lookup("current_task", v61).within is None
+    # 6.4: class_create(name), class_register(); 6.6: the list checks *_or_report;
+    # 6.8: sized_strscpy; 6.11's kmem_buckets argument (CONFIG_SLAB_BUCKETS)
+    assert lookup("class_create", v612).prototype.endswith("class_create(const char *name)")
+    assert lookup("class_create", v61) is None and lookup("__class_create", v612) is None
+    assert lookup("class_register", v612).fn is not lookup("__class_register", v61).fn
+    assert lookup("__list_add_valid_or_report", v612).fn is lookup("__list_add_valid", v61).fn
+    assert lookup("__list_add_valid", v612) is None
+    assert lookup("sized_strscpy", v612).fn is lookup("strscpy", v61).fn
+    assert lookup("strscpy", v612) is None
+    assert "kmem_buckets *b" in lookup("__kmalloc_node_noprof", v612).prototype
+    assert "kmem_buckets *b" in lookup("__kvmalloc_node_noprof", v612).prototype
 
 
 @pytest.mark.parametrize("line", sorted(_newest_per_line()))

@@ -124,18 +124,18 @@ def kernel_with_modules_at(base: int) -> Kernel:
 
 @pytest.fixture(scope="module")
 def hello_layout(testmods):
-    """Offsets inside the core region of hello.ko's sections (from a normal load)."""
+    """Offsets from the base of hello.ko's core sections (from a normal load)."""
     k = Kernel()
     mod = k.load(str(testmods / "hello.ko"))
-    return {name: addr - mod.core.base_addr for name, addr in mod.sections.items()
-            if mod.core.contains(addr)}
+    return {name: addr - mod.base for name, addr in mod.sections.items()
+            if mod.within_core(addr)}
 
 
 def test_module_area_in_top_2gib_links(testmods):
     """The lowest base where every 32S value still sign-extends: hello loads and runs."""
     k = kernel_with_modules_at(0xFFFFFFFF80000000)
     mod = k.load(str(testmods / "hello.ko"))
-    assert mod.core.base_addr == 0xFFFFFFFF80000000
+    assert mod.base == 0xFFFFFFFF80000000
     assert "hello: hello, world (count=1)" in k.log.lines()
 
 

@@ -30,6 +30,7 @@ from kemu.module.loader import MODULE_INIT_IGNORE_MODVERSIONS, MODULE_INIT_IGNOR
 from kemu.kernel.log import KERN_WARNING, KernelLog
 from kemu.machine.emulator import CallRequest, Machine
 from kemu.machine.memory import Heap
+from kemu.module.kmodfile import decompress, read_module_file
 from kemu.module.module import Entry
 from kemu.module.params import format_params
 from kemu.kernel.symbols import Symbols
@@ -310,10 +311,9 @@ class Kernel(UserAPI):
         if words:
             args = " ".join(filter(None, [args, format_params(words)]))
         if data is None and image is None:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_module_file(path)
         if image is None:
-            image = parsed_image(data, self.loader)
+            image = parsed_image(decompress(data, path), self.loader)
         self.version.fix(image, path, force)
         if force:
             flags |= MODULE_INIT_IGNORE_MODVERSIONS | MODULE_INIT_IGNORE_VERMAGIC

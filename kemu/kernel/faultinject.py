@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass, field
 
 from kemu.errors import EmulationError, InitError, KemuError, errno_name
+from kemu.module.kmodfile import read_module_file, strip_suffix
 
 # Which entries of the module count: its init, its exit, anything else it was
 # entered for (file operations, timers, work, kthreads: "callbacks"), or all.
@@ -264,8 +265,7 @@ def faultsweep(path, args: str = "", scope: str = "init", scenario=None,
     on are loaded first, as modprobe would (see :func:`dependencies`). Raises
     LoadError when the module does not even load without faults.
     """
-    with open(path, "rb") as fh:
-        data = fh.read()
+    data = read_module_file(path)
     deps = dependencies(path)
     baseline, fi = run_once(path, args, 0, scope, scenario, kernel_factory, data, deps)
     first: dict = {}
@@ -284,7 +284,6 @@ def faultsweep(path, args: str = "", scope: str = "init", scenario=None,
         paths.append(result)
         if progress is not None:
             progress(i + 1, len(first), result)
-    name = path.rsplit("/", 1)[-1].removesuffix(".ko") if isinstance(path, str) else \
-        str(path).rsplit("/", 1)[-1].removesuffix(".ko")
+    name = strip_suffix(str(path).rsplit("/", 1)[-1])
     return SweepReport(name, scope, baseline, fi.calls, paths)
 

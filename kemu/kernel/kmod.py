@@ -12,6 +12,7 @@ import os
 
 from kemu.module import modprobe
 from kemu.errors import InitError, LoadError
+from kemu.module.kmodfile import read_module_file
 from kemu.module.loader import parsed_image
 
 
@@ -72,8 +73,7 @@ class Kmod:
                 status = 1
                 continue
             try:
-                with open(entry.path, "rb") as fh:
-                    data = fh.read()
+                data = read_module_file(entry.path)
                 image = parsed_image(data, k.loader)
                 yield from k.loader.load_module_request(entry.path, data, image=image)
             except (LoadError, InitError, OSError) as exc:

@@ -193,7 +193,7 @@ class Symbols:
     def unloaded_symbol(self, addr: int):
         """(module name, "func+0x0/0x40") if ``addr`` was in a module since unloaded."""
         for mod in reversed(self.k.freed_modules):
-            if mod.core.base_addr <= addr < mod.core.base_addr + max(mod.core.size, 1):
+            if mod.within_core(addr):
                 hit = mod.lookup(addr)
                 return mod.name, (f"{hit[0]}+{hit[1]:#x}/{hit[2]:#x}" if hit else f"{addr:#x}")
         return None

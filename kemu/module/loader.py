@@ -15,16 +15,32 @@ from kemu.errors import EmulationError, InitError, LoadError
 from kemu.abi.exports import notify_module_state
 from kemu.kernel.log import KERN_ERR, KERN_NOTICE, KERN_WARNING
 from kemu.machine.memory import PAGE_SIZE, PROT_R, PROT_RW, PROT_RX, page_align
-from kemu.module.module import (Entry, KernelSymbol, Layout, Module, ModuleState, get_modinfo,
-                               set_state, write_layouts)
+from kemu.module.module import (CORE_LAYOUT_ORDER, INIT_LAYOUT_ORDER, Entry, KernelSymbol, MemType,
+                                Module, ModuleState, get_modinfo, set_state,
+                                write_layouts)
 from kemu.module.reloc import RELOCATION_TYPES, U64
 
-INIT_OFFSET_MASK = 1 << 63
 GPL_COMPATIBLE = {"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
                   "Dual MIT/GPL", "Dual MPL/GPL"}
 MODULE_INIT_IGNORE_MODVERSIONS = 1
 MODULE_INIT_IGNORE_VERMAGIC = 2
 FTRACE_NOP5 = bytes.fromhex("0f1f440000")
+
+#: layout_sections()' masks: (flags wanted, flags refused) per pass, and the
+#: class each pass fills, core and init (kernel/module/main.c; ARCH_SHF_SMALL
+#: is 0 on x86). 6.4 names the classes; before it the passes filled
+#: core_layout and init_layout in this order, which kemu keeps as the same
+#: classes laid end to end. Init has no ro_after_init class: 6.4 warns and
+#: skips such a section (MOD_INVALID), earlier lines put it with init data.
+LAYOUT_MASKS = ((E.SHF_EXECINSTR | E.SHF_ALLOC, 0), (E.SHF_ALLOC, E.SHF_WRITE),
+                (E.SHF_RO_AFTER_INIT | E.SHF_ALLOC, 0), (E.SHF_WRITE | E.SHF_ALLOC, 0),
+                (E.SHF_ALLOC, 0))
+CORE_M_TO_MEM_TYPE = (MemType.TEXT, MemType.RODATA, MemType.RO_AFTER_INIT, MemType.DATA,
+                      MemType.DATA)
+INIT_M_TO_MEM_TYPE = (MemType.INIT_TEXT, MemType.INIT_RODATA, None, MemType.INIT_DATA,
+                      MemType.INIT_DATA)
+#: the passes after which a pre-6.4 layout page-aligns (strict_align(), STRICT_MODULE_RWX)
+STRICT_ALIGN_AFTER = (0, 1, 2, 4)
 
 @dataclass
 class LoadInfo:
@@ -40,11 +56,10 @@ class LoadInfo:
     index_info: int = 0
     index_pcpu: int = 0
     sec_flags: dict = field(default_factory=dict)      # working copy of sh_flags
-    sec_offset: dict = field(default_factory=dict)     # section -> offset (| INIT_OFFSET_MASK)
+    sec_offset: dict = field(default_factory=dict)     # section -> (MemType, offset) (sh_entsize)
     sec_addr: dict = field(default_factory=dict)       # section -> final address
     sym_values: list = field(default_factory=list)
-    core_buf: bytearray = field(default_factory=bytearray)
-    init_buf: bytearray = field(default_factory=bytearray)
+    mem_buf: dict = field(default_factory=dict)        # MemType -> its bytes before the copy
     versions: dict = field(default_factory=dict)       # __versions: name -> crc
     taints: set = field(default_factory=set)           # taints added before the module exists
     prev_proprietary: bool = False                      # TAINT_PROPRIETARY_MODULE before this load
@@ -257,48 +272,48 @@ class Loader:
                 raise self._fail(f"{mod.name}: section {sec.name} (index {sec.index}) has "
                                  "invalid WRITE|EXEC flags")
 
+    def module_get_offset_and_type(self, mod: Module, info: LoadInfo, mtype: MemType,
+                                   sec) -> None:
+        """module_get_offset_and_type() (module_get_offset() before 6.4): the
+        section goes at the end of its class, aligned."""
+        mem = mod.mem[mtype]
+        align = max(sec.sh_addralign, 1)
+        offset = (mem.size + align - 1) // align * align
+        mem.size = offset + sec.sh_size
+        info.sec_offset[sec.index] = (mtype, offset)
+
     def layout_sections(self, mod: Module, info: LoadInfo) -> None:
-        """layout_sections(): core then init, four passes each, page-aligned (STRICT_RWX)."""
-        masks = ((E.SHF_EXECINSTR | E.SHF_ALLOC, 0), (E.SHF_ALLOC, E.SHF_WRITE),
-                 (E.SHF_RO_AFTER_INIT | E.SHF_ALLOC, 0), (E.SHF_WRITE | E.SHF_ALLOC, 0),
-                 (E.SHF_ALLOC, 0))
+        """layout_sections(): core then init, five passes each. Before 6.4 each
+        class ends page-aligned (strict_align()) as it shares one allocation;
+        6.4 page-aligns each class when it allocates it (module_memory_alloc())."""
+        strict_align = not self.k.target.line.module_memory
         secs = info.image.sections
-        for layout, is_init, tag in ((mod.core, False, 0), (mod.init_layout, True, INIT_OFFSET_MASK)):
-            size = 0
-            for m, (want, not_want) in enumerate(masks):
+        for is_init in (False, True):
+            types = INIT_M_TO_MEM_TYPE if is_init else CORE_M_TO_MEM_TYPE
+            for m, (want, not_want) in enumerate(LAYOUT_MASKS):
+                mtype = types[m]
                 for sec in secs[1:]:
                     fl = info.sec_flags[sec.index]
                     if (fl & want) != want or fl & not_want or sec.index in info.sec_offset \
                             or sec.name.startswith(".init") != is_init:
                         continue
-                    size = (size + max(sec.sh_addralign, 1) - 1) // max(sec.sh_addralign, 1) \
-                        * max(sec.sh_addralign, 1)
-                    info.sec_offset[sec.index] = size | tag
-                    size += sec.sh_size
-                if m == 0:
-                    size = page_align(size)
-                    layout.text_size = size
-                elif m == 1:
-                    size = page_align(size)
-                    layout.ro_size = size
-                elif m == 2:
-                    size = page_align(size)
-                    layout.ro_after_init_size = size if not is_init else layout.ro_size
-                elif m == 4:
-                    size = page_align(size)
-            layout.size = size
+                    if mtype is None:
+                        mtype = MemType.INIT_DATA if strict_align else None
+                        if mtype is None:
+                            continue             # 6.4: WARN_ON_ONCE(type == MOD_INVALID)
+                    self.module_get_offset_and_type(mod, info, mtype, sec)
+                if strict_align and m in STRICT_ALIGN_AFTER:
+                    mem = mod.mem[MemType.INIT_DATA if mtype is None else mtype]
+                    mem.size = page_align(mem.size)
 
     def layout_symtab(self, mod: Module, info: LoadInfo) -> None:
-        """layout_symtab(): room for the core symbols at the end of core, the full
-        table and its strings at the end of init (kernel/module/kallsyms.c)."""
+        """layout_symtab(): room for the core symbols at the end of core data, the
+        full table and its strings at the end of init data (kernel/module/kallsyms.c)."""
         img = info.image
         symsect = img.sections[img.symtab_index]
         strsect = img.sections[symsect.sh_link]
         kallsyms_all = self.k.target.config_enabled("CONFIG_KALLSYMS_ALL")
-
-        def get_offset(size: int, sec) -> int:
-            a = max(sec.sh_addralign, 1)
-            return (size + a - 1) // a * a
+        strict_align = not self.k.target.line.module_memory
 
         def is_core_symbol(sym) -> bool:
             if sym.st_shndx == E.SHN_UNDEF or sym.st_shndx >= len(img.sections) or not sym.name:
@@ -308,22 +323,27 @@ class Loader:
             sec = img.sections[sym.st_shndx]
             off = info.sec_offset.get(sym.st_shndx)
             return bool(info.sec_flags[sec.index] & E.SHF_ALLOC) and off is not None and \
-                not off & INIT_OFFSET_MASK and \
+                not off[0].is_init and \
                 (kallsyms_all or bool(sec.sh_flags & E.SHF_EXECINSTR))
 
-        init = mod.init_layout
-        sym_off = get_offset(init.size, symsect)
-        init.size = sym_off + symsect.sh_size
+        # both tables become SHF_ALLOC: /sys/module/NAME/sections lists them
+        info.sec_flags[symsect.index] |= E.SHF_ALLOC
+        self.module_get_offset_and_type(mod, info, MemType.INIT_DATA, symsect)
         core = [s for s in img.symbols if s.index == 0 or is_core_symbol(s)]
         strtab_size = sum(len(s.name.encode("latin-1")) + 1 for s in core)
         nsrc = len(img.symbols)
-        info.symoffs = get_offset(mod.core.size, symsect)
-        mod.core.size = info.symoffs + 24 * len(core) + strtab_size + len(core)
-        mod.core.size = page_align(mod.core.size)
-        str_off = get_offset(init.size, strsect)
-        init.size = (str_off + strsect.sh_size + 7) // 8 * 8
-        init.size += self.k.target.sizes.get("mod_kallsyms", 32)
-        init.size = page_align(init.size + nsrc)
+        data = mod.mem[MemType.DATA]
+        align = max(symsect.sh_addralign, 1)
+        info.symoffs = (data.size + align - 1) // align * align
+        data.size = info.symoffs + 24 * len(core) + strtab_size + len(core)
+        info.sec_flags[strsect.index] |= E.SHF_ALLOC
+        self.module_get_offset_and_type(mod, info, MemType.INIT_DATA, strsect)
+        init = mod.mem[MemType.INIT_DATA]
+        init.size = (init.size + 7) // 8 * 8        # __alignof__(struct mod_kallsyms)
+        init.size += self.k.target.sizes.get("mod_kallsyms", 32) + nsrc
+        if strict_align:
+            data.size = page_align(data.size)
+            init.size = page_align(init.size)
 
     def add_unformed_module(self, mod: Module) -> None:
         old = self.k.modules.get(mod.name)
@@ -366,29 +386,48 @@ class Loader:
         mod.refcnt = 2          # MODULE_REF_BASE + the reference init holds
 
     def find_module_sections(self, mod: Module, info: LoadInfo) -> None:
-        """Allocate both regions and fix each section's final address (move_module)."""
+        """move_module(): allocate the module's memory and fix each section's
+        final address (its bytes are written by :meth:`move_to_memory`).
+
+        6.4 allocates each class of memory that is not empty on its own,
+        page-aligned (module_memory_alloc()); before it, core_layout and
+        init_layout were one allocation each, holding their classes in layout
+        order."""
         m = self.m
+        if self.k.target.line.module_memory:
+            groups = [(t,) for t in MemType]
+        else:
+            groups = [CORE_LAYOUT_ORDER, INIT_LAYOUT_ORDER]
         try:                       # module_alloc() fails quietly past MODULES_LEN
-            if mod.core.size:
-                mod.core.base_addr = m.modules.map(mod.core.size)
-            if mod.init_layout.size:
-                mod.init_layout.base_addr = m.modules.map(mod.init_layout.size)
+            for group in groups:
+                if self.k.target.line.module_memory:
+                    mem = mod.mem[group[0]]
+                    mem.size = page_align(mem.size)
+                size = sum(mod.mem[t].size for t in group)
+                if not size:
+                    continue
+                base = m.modules.map(size)
+                mod.allocations.append((base, size, group[0].is_init))
+                for t in group:
+                    mod.mem[t].base = base
+                    base += mod.mem[t].size
         except MemoryError:
-            raise LoadError(f"{mod.name}: cannot allocate {mod.core.size} + "
-                            f"{mod.init_layout.size} bytes of module memory", errno.ENOMEM) from None
-        info.core_buf = bytearray(mod.core.size)
-        info.init_buf = bytearray(mod.init_layout.size)
-        for idx, off in info.sec_offset.items():
+            raise LoadError(f"{mod.name}: cannot allocate {mod.core_size()} + "
+                            f"{mod.init_size()} bytes of module memory", errno.ENOMEM) from None
+        info.mem_buf = {t: bytearray(mod.mem[t].size) for t in MemType}
+        for idx, (mtype, off) in info.sec_offset.items():
             sec = info.image.sections[idx]
-            if off & INIT_OFFSET_MASK:
-                base, buf, off = mod.init_layout.base_addr, info.init_buf, off & ~INIT_OFFSET_MASK
-            else:
-                base, buf = mod.core.base_addr, info.core_buf
+            base, buf = mod.mem[mtype].base, info.mem_buf[mtype]
             info.sec_addr[idx] = base + off
-            mod.sections[sec.name] = base + off
-            mod.section_spans[idx] = (base + off, sec.sh_size)
+            if sec.sh_flags & E.SHF_ALLOC:           # not .symtab/.strtab (layout_symtab)
+                mod.sections[sec.name] = base + off
+                mod.section_spans[idx] = (base + off, sec.sh_size)
             if sec.sh_type != E.SHT_NOBITS:
                 buf[off:off + sec.sh_size] = info.image.section_data(idx)
+        # add_sect_attrs(): /sys/module/NAME/sections, every SHF_ALLOC section not empty
+        mod.sect_attrs = [(sec.name, info.sec_addr[sec.index]) for sec in info.image.sections
+                          if info.sec_flags[sec.index] & E.SHF_ALLOC and sec.sh_size
+                          and sec.index in info.sec_addr]
         mod.struct_addr = info.sec_addr[info.index_mod]
 
     def check_module_license_and_versions(self, mod: Module, info: LoadInfo) -> None:
@@ -497,9 +536,8 @@ class Loader:
         first refuses a nonzero target (printing ``val`` = S + A, before P is
         subtracted), then checks 32/32S overflow.
         """
-        off = info.sec_offset[target]
-        buf = info.init_buf if off & INIT_OFFSET_MASK else info.core_buf
-        off &= ~INIT_OFFSET_MASK
+        mtype, off = info.sec_offset[target]
+        buf = info.mem_buf[mtype]
         sec_addr = info.sec_addr[target]
         values = info.sym_values
         for r_offset, r_sym, r_type, r_addend in info.image.iter_relas(relsec):
@@ -537,7 +575,7 @@ class Loader:
             if not sym.name or sym.name[0] == "$" or sym.st_shndx == E.SHN_UNDEF:
                 continue
             if sym.st_shndx in info.sec_addr:
-                is_core = not info.sec_offset[sym.st_shndx] & INIT_OFFSET_MASK
+                is_core = not info.sec_offset[sym.st_shndx][0].is_init
             elif sym.st_shndx == info.index_pcpu and info.index_pcpu:
                 is_core = True
             else:
@@ -545,6 +583,7 @@ class Loader:
             entries.append((value, sym.index, sym.name, is_core))
             mod.sym_types[sym.index] = self.elf_type(sym, info)
         mod.add_kallsyms(entries)
+        self.module_finalize(mod, info)
         self.ftrace_module_init(mod, info)
 
     @staticmethod
@@ -563,45 +602,86 @@ class Loader:
             return "b"
         return "n" if sec.name.startswith(".debug") else "?"
 
+    def module_finalize(self, mod: Module, info: LoadInfo) -> None:
+        """module_finalize() of arch/x86/kernel/module.c: the module's code patched
+        for the CPU it runs on. kemu's CPU has none of the features the patching
+        sections serve, which leaves one of them doing something:
+
+        - ``.return_sites`` (5.19, retbleed; Debian's 5.10 backports it): without
+          X86_FEATURE_RETHUNK apply_returns() turns each ``jmp __x86_return_thunk``
+          into ``ret; int3...`` (the real kernels under the oracle's CPU do too);
+        - ``.retpoline_sites``, ``.cfi_sites``: the thunks stay, as under
+          "Spectre V2 : Mitigation: Retpolines" (kemu's thunks are ``jmp reg``);
+        - ``.altinstructions``: the original instructions stay (no feature bit set);
+        - ``.call_sites`` (6.2, call depth tracking): patched only with
+          X86_FEATURE_CALL_DEPTH (retbleed=stuff); ``.ibt_endbr_seal`` (5.18) only
+          with X86_FEATURE_IBT, so ``endbr64`` prologues stay (a nop without CET);
+        - ``.static_call_sites``: calls keep going through their trampoline, which
+          static_call_update() rewrites (kemu/stubs/kernel/static_call.py);
+        - ``.smp_locks``: lock prefixes stay (the same on one CPU).
+        """
+        idx = info.image.find_sec(".return_sites")
+        thunk = self.k.find_symbol("__x86_return_thunk", True) if idx else None
+        if thunk is None:
+            return
+        mtype, off = info.sec_offset[idx]
+        buf, base = info.mem_buf[mtype], info.sec_addr[idx]
+        for i in range(0, info.image.sections[idx].sh_size - 3, 4):
+            entry = base + i
+            site = entry + int.from_bytes(buf[off + i:off + i + 4], "little", signed=True)
+            text = MemType.INIT_TEXT if mod.mem[MemType.INIT_TEXT].contains(site) else MemType.TEXT
+            if not mod.mem[text].contains(site):
+                continue
+            code, pos = info.mem_buf[text], site - mod.mem[text].base
+            if code[pos] != 0xE9:                  # jmp rel32; anything else is left
+                continue
+            dest = site + 5 + int.from_bytes(code[pos + 1:pos + 5], "little", signed=True)
+            if dest == thunk.addr:
+                code[pos:pos + 5] = b"\xc3\xcc\xcc\xcc\xcc"       # patch_return(): ret; int3
+
     def ftrace_module_init(self, mod: Module, info: LoadInfo) -> None:
         """Turn each ``call __fentry__`` listed in __mcount_loc into a 5-byte nop."""
         idx = info.image.find_sec("__mcount_loc")
         if not idx:
             return
-        off = info.sec_offset[idx]
-        buf = info.init_buf if off & INIT_OFFSET_MASK else info.core_buf
-        off &= ~INIT_OFFSET_MASK
+        mtype, off = info.sec_offset[idx]
+        buf = info.mem_buf[mtype]
         fentry = self.k.find_symbol("__fentry__", True)
         for i in range(0, info.image.sections[idx].sh_size, 8):
             site = int.from_bytes(buf[off + i:off + i + 8], "little")
-            for layout, sbuf in ((mod.core, info.core_buf), (mod.init_layout, info.init_buf)):
-                if layout.contains(site):
-                    pos = site - layout.base_addr
+            for text in (MemType.TEXT, MemType.INIT_TEXT):
+                if mod.mem[text].contains(site):
+                    sbuf = info.mem_buf[text]
+                    pos = site - mod.mem[text].base
                     if sbuf[pos] == 0xE8 and fentry is not None:
                         rel = int.from_bytes(sbuf[pos + 1:pos + 5], "little", signed=True)
                         if site + 5 + rel == fentry.addr:
                             sbuf[pos:pos + 5] = FTRACE_NOP5
 
     def move_to_memory(self, mod: Module, info: LoadInfo) -> None:
-        """Write both regions into the emulator with their permissions (module_enable_*)."""
-        m = self.m
-        for layout, buf in ((mod.core, info.core_buf), (mod.init_layout, info.init_buf)):
-            if not layout.size:
-                continue
-            m.write(layout.base_addr, bytes(buf))
-            self.set_permissions(layout, ro_after_init_done=False)
+        """Write each class of memory into the emulator with its permissions
+        (module_enable_text_rox(), module_enable_rodata_ro(), ...)."""
+        for mtype in MemType:
+            if mod.mem[mtype].size:
+                self.m.write(mod.mem[mtype].base, bytes(info.mem_buf[mtype]))
+        self.set_permissions(mod, ro_after_init_done=False)
 
-    def set_permissions(self, layout: Layout, ro_after_init_done: bool) -> None:
+    def set_permissions(self, mod: Module, ro_after_init_done: bool) -> None:
         """RX text, R rodata, ro_after_init (RW until init is done), RW data."""
         uc = self.m.uc
-        base = layout.base_addr
-        spans = ((0, layout.text_size, PROT_RX), (layout.text_size, layout.ro_size, PROT_R),
-                 (layout.ro_size, layout.ro_after_init_size,
-                  PROT_R if ro_after_init_done else PROT_RW),
-                 (layout.ro_after_init_size, layout.size, PROT_RW))
-        for start, end, prot in spans:
-            if end > start:
-                uc.mem_protect(base + start, end - start, prot)
+        for mtype in MemType:
+            mem = mod.mem[mtype]
+            if not mem.size:
+                continue
+            if mtype.is_text:
+                prot = PROT_RX
+            elif mtype in (MemType.RODATA, MemType.INIT_RODATA):
+                prot = PROT_R
+            elif mtype == MemType.RO_AFTER_INIT:
+                prot = PROT_R if ro_after_init_done else PROT_RW
+            else:
+                prot = PROT_RW
+            uc.mem_protect(mem.base, mem.size, prot)
 
     def complete_formation(self, mod: Module, info: LoadInfo) -> None:
         """Read the export tables, refuse duplicates, read init/exit; state COMING."""
@@ -670,20 +750,27 @@ class Loader:
         mod.refcnt -= 1                              # module_put() of init's reference
         self.resolve_init_callers(mod)
         mod.drop_init_kallsyms()
-        if mod.init_layout.size:
-            self.m.modules.unmap(mod.init_layout.base_addr, mod.init_layout.size)
-            mod.init_layout = Layout()
-            write_layouts(k, mod)
-        self.set_permissions(mod.core, ro_after_init_done=True)
+        self.free_init_mem(mod)
+        write_layouts(k, mod)
+        self.set_permissions(mod, ro_after_init_done=True)
+
+    def free_init_mem(self, mod: Module) -> None:
+        """do_init_module(): the init memory freed, its classes' base and size zeroed."""
+        for base, size, is_init in [a for a in mod.allocations if a[2]]:
+            self.m.modules.unmap(base, size)
+            mod.allocations.remove((base, size, is_init))
+        for mtype in MemType:
+            if mtype.is_init:
+                mod.mem[mtype].base = mod.mem[mtype].size = 0
 
     def resolve_init_callers(self, mod: Module) -> None:
         """Name the call sites in init code of live heap objects before init is freed."""
         from kemu.machine.debuginfo import LazySite
         heap = self.k.heap
         for obj in [*heap.live.values(), *heap.quarantine.values(), *heap.kfence_pages.values()]:
-            if obj.caller_addr and not obj.caller_text and mod.init_layout.contains(obj.caller_addr):
+            if obj.caller_addr and not obj.caller_text and mod.within_init(obj.caller_addr):
                 obj.caller_text = LazySite(self.k, obj.caller_addr)
-            if obj.free_caller and not obj.free_text and mod.init_layout.contains(obj.free_caller):
+            if obj.free_caller and not obj.free_text and mod.within_init(obj.free_caller):
                 obj.free_text = LazySite(self.k, obj.free_caller)
 
     def _going(self, mod: Module) -> None:
@@ -706,12 +793,12 @@ class Loader:
                 owner.holders.remove(mod)
                 owner.refcnt -= 1
         mod.uses = []
-        for layout in (mod.core, mod.init_layout):
-            if layout.size and layout.base_addr:
-                try:
-                    self.m.modules.unmap(layout.base_addr, layout.size)
-                except Exception:       # already unmapped (init region after a fault)
-                    pass
+        for base, size, _init in mod.allocations:
+            try:
+                self.m.modules.unmap(base, size)
+            except Exception:       # already unmapped (init region after a fault)
+                pass
+        mod.allocations = []
         k.freed_modules.append(mod)
 
     def _fail(self, message: str, err: int = errno.ENOEXEC, level: int = 3) -> LoadError:

@@ -3,7 +3,7 @@
 The index is kept in ``$KEMU_CACHE`` (``~/.cache/kemu``), keyed by every
 module's path, size and modification time, as depmod's output would be.
 
-:class:`ModuleTree` indexes the ``.ko`` files under a directory the way
+:class:`ModuleTree` indexes the ``.ko`` files (compressed too: ``.ko.xz``...) under a directory the way
 ``depmod`` does: each module's name (``-`` read as ``_``), its hard
 dependencies (``modules.dep`` when the tree has one, else ``.modinfo
 depends=``), its aliases (``alias=``, shell patterns as in ``modules.alias``)
@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 
 from kemu.module import elf as E
 from kemu.errors import KemuError
+from kemu.module.kmodfile import is_module_file, read_module_file, strip_suffix
 from kemu.paths import cache_root
 
 
@@ -37,17 +38,13 @@ def _cache_dir() -> str:
 
 
 def modname(filename: str) -> str:
-    """The module name of a file name: ``nls_euc-jp.ko`` -> ``nls_euc_jp``."""
-    base = os.path.basename(filename)
-    if base.endswith(".ko"):
-        base = base[:-3]
-    return base.replace("-", "_")
+    """The module name of a file name: ``nls_euc-jp.ko`` (or ``.ko.xz``, ...) -> ``nls_euc_jp``."""
+    return strip_suffix(os.path.basename(filename)).replace("-", "_")
 
 
 def read_modinfo(path: str) -> list[tuple[str, str]]:
     """Every ``key=value`` of a module's ``.modinfo``, in order."""
-    with open(path, "rb") as fh:
-        data = fh.read()
+    data = read_module_file(path)
     body, _ = E.module_sig_check(data, lambda *a: None)
     image = E.elf_validity_check(body, lambda *a: None)
     idx = image.find_sec(".modinfo")
@@ -101,11 +98,11 @@ class ModuleTree:
         for dirpath, dirs, files in os.walk(self.root):
             dirs.sort()
             for fname in sorted(files):
-                if fname.endswith((".ko", "modules.dep")):
+                if is_module_file(fname) or fname == "modules.dep":
                     path = os.path.join(dirpath, fname)
                     st = os.stat(path)
                     stamp.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-                if fname.endswith(".ko"):
+                if is_module_file(fname):
                     entries.setdefault(modname(fname), ModuleEntry(modname(fname), path))
         cache = os.path.join(_cache_dir(), f"modindex-{stamp.hexdigest()[:24]}.json")
         try:
@@ -303,5 +300,5 @@ def default_trees(release: str) -> list[str]:
     def has_modules(d):
         return os.path.isdir(os.path.join(d, "kernel")) or \
             os.path.exists(os.path.join(d, "modules.dep")) or \
-            any(f.endswith(".ko") for f in os.listdir(d))
+            any(is_module_file(f) for f in os.listdir(d))
     return [c for c in candidates if c and os.path.isdir(c) and has_modules(c)]

@@ -44,31 +44,76 @@ def set_state(k, mod, state: ModuleState) -> None:
         k.machine.write_u32(mod.struct_addr + k.target.offset("module.state"), int(state))
 
 
-def write_layouts(k, mod) -> None:
-    """struct module's core_layout and init_layout (before 6.4's module_memory), which
-    within_module() reads in module code."""
-    t = k.target
-    if not t.has_offset("module.core_layout.base"):
-        return
-    for name, layout in (("core_layout", mod.core), ("init_layout", mod.init_layout)):
-        k.machine.write_u64(mod.struct_addr + t.offset(f"module.{name}.base"), layout.base_addr)
-        for member in ("size", "text_size", "ro_size", "ro_after_init_size"):
-            k.machine.write_u32(mod.struct_addr + t.offset(f"module.{name}.{member}"),
-                                getattr(layout, member))
+class MemType(IntEnum):
+    """enum mod_mem_type (include/linux/module.h, 6.4): the classes of a module's memory.
 
+    6.4 ("module: replace module_layout with module_memory") allocates each
+    class on its own; before it, the core classes shared one allocation
+    (core_layout: text, rodata, ro_after_init, data, in that order) and the
+    init classes another (init_layout). kemu keeps the classes on every line
+    and the allocations apart (:attr:`Module.allocations`).
+    """
+    TEXT = 0
+    DATA = 1
+    RODATA = 2
+    RO_AFTER_INIT = 3
+    INIT_TEXT = 4
+    INIT_DATA = 5
+    INIT_RODATA = 6
+
+    @property
+    def is_init(self) -> bool:
+        """mod_mem_type_is_init()."""
+        return self in (MemType.INIT_TEXT, MemType.INIT_DATA, MemType.INIT_RODATA)
+
+    @property
+    def is_text(self) -> bool:
+        """mod_mem_type_is_text()."""
+        return self in (MemType.TEXT, MemType.INIT_TEXT)
+
+
+#: The classes in the order a pre-6.4 module_layout holds them (core, then init).
+CORE_LAYOUT_ORDER = (MemType.TEXT, MemType.RODATA, MemType.RO_AFTER_INIT, MemType.DATA)
+INIT_LAYOUT_ORDER = (MemType.INIT_TEXT, MemType.INIT_RODATA, MemType.INIT_DATA)
+
+
+def write_layouts(k, mod) -> None:
+    """struct module's view of where the module is, which within_module() reads in
+    module code: core_layout and init_layout before 6.4 (text, rodata,
+    ro_after_init and data in one allocation; the sizes cumulative, as
+    layout_sections() counts them), mem[MOD_MEM_NUM_TYPES] from 6.4."""
+    t, m = k.target, k.machine
+    if t.has_offset("module.core_layout.base"):
+        for name, order in (("core_layout", CORE_LAYOUT_ORDER), ("init_layout", INIT_LAYOUT_ORDER)):
+            sizes = [mod.mem[c].size for c in order]
+            base = mod.mem[order[0]].base if sum(sizes) else 0
+            m.write_u64(mod.struct_addr + t.offset(f"module.{name}.base"), base)
+            cumulative = {"text_size": sum(sizes[:1]), "ro_size": sum(sizes[:2]),
+                          "ro_after_init_size": sum(sizes[:3]), "size": sum(sizes)}
+            if name == "init_layout":             # init: text, rodata, data (no ro_after_init)
+                cumulative["ro_after_init_size"] = sum(sizes[:2])
+            for member, value in cumulative.items():
+                m.write_u32(mod.struct_addr + t.offset(f"module.{name}.{member}"), value)
+    elif t.has_offset("module.mem"):
+        stride = t.sizeof("module_memory")
+        for mtype in MemType:
+            at = mod.struct_addr + t.offset("module.mem") + mtype * stride
+            m.write_u64(at + t.offset("module_memory.base"), mod.mem[mtype].base)
+            m.write_u32(at + t.offset("module_memory.size"), mod.mem[mtype].size)
 
 @dataclass
-class Layout:
-    """struct module_layout: one region (core or init) of a module."""
-    base_addr: int = 0
+class ModuleMemory:
+    """struct module_memory: one class of a module's memory (base and size)."""
+    base: int = 0
     size: int = 0
-    text_size: int = 0
-    ro_size: int = 0
-    ro_after_init_size: int = 0
 
     def contains(self, addr: int) -> bool:
-        """True if ``addr`` is inside this region."""
-        return self.base_addr <= addr < self.base_addr + self.size
+        """True if ``addr`` is inside this class's memory."""
+        return self.base <= addr < self.base + self.size
+
+
+def _mem_list() -> list:
+    return [ModuleMemory() for _ in MemType]
 
 
 @dataclass
@@ -89,8 +134,8 @@ class Module:
     path: str
     state: ModuleState = ModuleState.UNFORMED
     struct_addr: int = 0
-    core: Layout = field(default_factory=Layout)
-    init_layout: Layout = field(default_factory=Layout)
+    mem: list = field(default_factory=_mem_list)      # MemType -> ModuleMemory
+    allocations: list = field(default_factory=list)   # (base, size, is_init) as mapped
     init_addr: int = 0
     exit_addr: int = 0
     refcnt: int = 1                                   # MODULE_REF_BASE
@@ -111,6 +156,7 @@ class Module:
     sym_types: dict = field(default_factory=dict)     # symbol index -> elf_type() letter
     sections: dict = field(default_factory=dict)      # name -> address
     section_spans: dict = field(default_factory=dict)  # section index -> (address, size)
+    sect_attrs: list = field(default_factory=list)    # /sys/module/NAME/sections: (name, address)
     image: object = None                              # the ElfImage it came from
 
     def get_modinfo(self, key: str) -> str | None:
@@ -130,19 +176,52 @@ class Module:
         """After init the kernel keeps only core symbols (is_core_symbol)."""
         self.add_kallsyms([e for e in self._funcs if e[3]])
 
+    # -- where the module is (within_module_core()/within_module_init())
+    @property
+    def base(self) -> int:
+        """The address /proc/modules shows: core_layout.base (before 6.4),
+        mem[MOD_TEXT].base (6.4); the start of text on both."""
+        return self.mem[MemType.TEXT].base
+
+    def within_core(self, addr: int) -> bool:
+        return any(self.mem[t].contains(addr) for t in MemType if not t.is_init)
+
+    def within_init(self, addr: int) -> bool:
+        return any(self.mem[t].contains(addr) for t in MemType if t.is_init)
+
+    def within(self, addr: int) -> bool:
+        """True for an address in the module's core or (still present) init memory."""
+        return self.within_core(addr) or self.within_init(addr)
+
+    def text_spans(self, init: bool = True) -> list:
+        """(base, size) of the module's text: core, then init (while it exists)."""
+        types = (MemType.TEXT, MemType.INIT_TEXT) if init else (MemType.TEXT,)
+        return [(self.mem[t].base, self.mem[t].size) for t in types if self.mem[t].size]
+
+    def core_size(self) -> int:
+        return sum(self.mem[t].size for t in MemType if not t.is_init)
+
+    def init_size(self) -> int:
+        return sum(self.mem[t].size for t in MemType if t.is_init)
+
+    def total_size(self) -> int:
+        """module_total_size() (6.4) = core_layout.size + init_layout.size (before)."""
+        return self.core_size() + self.init_size()
+
     def lookup(self, addr: int):
         """find_kallsyms_symbol(): (name, offset, size) for ``addr``, or None.
 
         The closest preceding named symbol wins (the lowest symbol index among
         aliases); the size runs to the next symbol or to the end of the text
-        of the region ``addr`` is in.
+        of the memory ``addr`` is in (init text for init, else core text).
         """
-        if self.init_layout.contains(addr):
-            nextval = self.init_layout.base_addr + self.init_layout.text_size
-        elif self.core.contains(addr):
-            nextval = self.core.base_addr + self.core.text_size
+        if self.within_init(addr):
+            text = self.mem[MemType.INIT_TEXT]
+        elif self.within_core(addr):
+            text = self.mem[MemType.TEXT]
         else:
             return None
+        nextval = text.base + text.size
         i = bisect.bisect_right(self._starts, addr) - 1
         if i < 0 or self._starts[i] == 0:
             return None
@@ -169,7 +248,3 @@ class Module:
             letter = self.sym_types.get(index, "?")
             out.append((value, letter.upper() if name in self.syms else letter, name))
         return out
-
-    def within(self, addr: int) -> bool:
-        """True for an address in the module's core or (still present) init region."""
-        return self.core.contains(addr) or self.init_layout.contains(addr)

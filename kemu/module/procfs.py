@@ -6,8 +6,9 @@ from kemu.kernel.taint import module_flags_taint, taint_mask
 
 
 def module_size(mod) -> int:
-    """What /proc/modules and lsmod report: init + core layout sizes."""
-    return mod.init_layout.size + mod.core.size
+    """What /proc/modules and lsmod report: module_total_size() (6.4), the
+    sizes of init_layout and core_layout before it."""
+    return mod.total_size()
 
 
 def _newest_first(k, hidden: bool = False):
@@ -26,7 +27,7 @@ def proc_modules(k) -> str:
         if mod.init_addr and not mod.exit_addr:
             used += "[permanent],"
         line = f"{mod.name} {module_size(mod)} {mod.refcount()} {used or '-'}"
-        line += f" {STATE_WORDS[mod.state]} 0x{mod.core.base_addr:016x}"
+        line += f" {STATE_WORDS[mod.state]} 0x{mod.base:016x}"
         taints = module_flags_taint(mod)
         if taints or mod.state in (ModuleState.GOING, ModuleState.COMING):
             line += f" ({taints})"

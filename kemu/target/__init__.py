@@ -82,6 +82,11 @@ class TargetKeyError(KeyError):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self):
+        # a survey worker's error crosses to the parent by pickle, which would
+        # call __init__ with the message alone
+        return (type(self), (self.message, self.name))
+
 
 class UnknownMember(TargetKeyError):
     """No offset recorded for this "struct.member"."""

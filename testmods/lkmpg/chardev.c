@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* chardev.c: a read-only char device that says how many times it was read (LKMPG) */
+#include <linux/version.h>
 #include <linux/atomic.h>
 #include <linux/cdev.h>
 #include <linux/delay.h>
@@ -48,7 +49,11 @@ static int __init chardev_init(void)
 		return major;
 	}
 	pr_info("I was assigned a major number.\n");
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	cls = class_create(DEVICE_NAME);
+#else
 	cls = class_create(THIS_MODULE, DEVICE_NAME);
+#endif
 	device_create(cls, NULL, MKDEV(major, 0), NULL, DEVICE_NAME);
 	pr_info("Device created on /dev/%s\n", DEVICE_NAME);
 	return SUCCESS;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* static_key.c: a char device whose writes flip a static key (LKMPG's example) */
+#include <linux/version.h>
 #include <linux/atomic.h>
 #include <linux/device.h>
 #include <linux/fs.h>
@@ -105,7 +106,11 @@ static int __init chardev_init(void)
 		return major;
 	}
 	pr_info("I was assigned a major number.\n");
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+	cls = class_create(DEVICE_NAME);
+#else
 	cls = class_create(THIS_MODULE, DEVICE_NAME);
+#endif
 	device_create(cls, NULL, MKDEV(major, 0), NULL, DEVICE_NAME);
 	pr_info("Device created on /dev/%s\n", DEVICE_NAME);
 	return 0;

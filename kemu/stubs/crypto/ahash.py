@@ -4,7 +4,7 @@ import errno
 from kemu import export
 from kemu.abi.exports import members
 
-from .internal import const, member, off, prepare_base, register_alg, register_many, \
+from .internal import const, max_statesize, member, off, prepare_base, register_alg, register_many, \
     unregister_alg, unregister_many
 
 
@@ -17,7 +17,7 @@ def prepare_alg(k, alg) -> int:
     halg = alg + off(k, "ahash_alg.halg")
     statesize = member(k, halg, "hash_alg_common.statesize", 4)
     if member(k, halg, "hash_alg_common.digestsize", 4) > const(k, "HASH_MAX_DIGESTSIZE") or \
-            statesize > const(k, "HASH_MAX_STATESIZE") or statesize == 0:
+            statesize > max_statesize(k) or statesize == 0:
         return -errno.EINVAL
     prepare_base(k, _base(k, alg), "ahash", "CRYPTO_ALG_TYPE_AHASH",
                  "CRYPTO_ALG_TYPE_AHASH_MASK", "crypto_ahash")

@@ -537,3 +537,9 @@ def simple_frontend(kind: str, alg_struct: str, tfm_struct: str, alg_type: str,
 def alg_of_tfm(k, obj, tfm_struct, alg_struct):
     """The frontend alg struct of a frontend tfm object (crypto_skcipher_alg(), ...)."""
     return tfm_alg(k, obj + off(k, f"{tfm_struct}.base")) - off(k, f"{alg_struct}.base")
+
+
+def max_statesize(k) -> int:
+    """HASH_MAX_STATESIZE, the cap on a hash's exported state; 6.12's
+    hash_prepare_alg() no longer has one (the constant is gone)."""
+    return k.target.consts.get("HASH_MAX_STATESIZE", 1 << 32)

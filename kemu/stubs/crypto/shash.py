@@ -8,8 +8,9 @@ from kemu import export
 from kemu.abi.exports import members
 
 from .internal import (FRONTENDS, Frontend, alg_field, alloc_tfm, const, destroy_tfm, find_alg,
-                       mod_put, off, register_alg, register_many, set_tfm_flags, temp_buffer,
-                       tfm_alg, tfm_field, tfm_flags, unregister_alg, unregister_many)
+                       max_statesize, mod_put, off, register_alg, register_many, set_tfm_flags,
+                       temp_buffer, tfm_alg, tfm_field, tfm_flags, unregister_alg,
+                       unregister_many)
 from kemu.abi.toolkit import is_err, s32, static, static_addr
 
 members("struct shash_alg", "descsize", "digestsize", "statesize", "base")
@@ -242,7 +243,7 @@ def prepare_alg(k, alg) -> int:
     m = k.machine
     if _u32(k, alg + off(k, "shash_alg.digestsize")) > const(k, "HASH_MAX_DIGESTSIZE") or \
             _u32(k, alg + off(k, "shash_alg.descsize")) > const(k, "HASH_MAX_DESCSIZE") or \
-            _u32(k, alg + off(k, "shash_alg.statesize")) > const(k, "HASH_MAX_STATESIZE"):
+            _u32(k, alg + off(k, "shash_alg.statesize")) > max_statesize(k):
         return -errno.EINVAL
     if bool(fn(k, alg, "export")) != bool(fn(k, alg, "import")):
         return -errno.EINVAL

@@ -23,6 +23,7 @@ import stat
 
 from kemu.abi.exports import kernel_api, members
 from kemu.errors import strerror
+from kemu.module.module import ModuleState
 from kemu.module.params import read_params
 
 from ..kernel.process import cred_uid, current_cred, has_cap
@@ -137,13 +138,43 @@ def _param(k, path: str):
 
 
 def _param_dirs(k) -> dict:
-    """/sys/module/NAME[/parameters] of loaded modules -> mode."""
+    """/sys/module/NAME[/parameters,/sections] of loaded modules -> mode."""
     out = {}
     for mod in k.modules.values():
         out[f"/sys/module/{mod.name}"] = 0o755
         if any(kp.perm for kp in read_params(k, mod)):
             out[f"/sys/module/{mod.name}/parameters"] = 0o755
+        if mod.sect_attrs:
+            out[f"/sys/module/{mod.name}/sections"] = 0o755
     return out
+
+
+def _module_attrs(k, mod) -> dict:
+    """The files of /sys/module/NAME kemu models besides parameters -> (mode, show).
+
+    coresize and initsize (kernel/module/main.c's modinfo_attrs: core_layout.size
+    and init_layout.size before 6.4, the sizes of the core and init classes of
+    module_memory since), and sections/ (kernel/module/sysfs.c add_sect_attrs():
+    each SHF_ALLOC section not empty, the .symtab and .strtab layout_symtab()
+    allocated among them, 0400, its address as "0x%px" for a reader who may see
+    kernel addresses). Leaves out the other attributes (refcnt, taint, holders/, notes/).
+    """
+    out = {"coresize": (0o444, lambda: f"{mod.core_size()}\n"),
+           "initsize": (0o444, lambda: f"{mod.init_size()}\n")}
+    for name, addr in mod.sect_attrs:
+        out[f"sections/{name}"] = (0o400, lambda addr=addr: f"0x{addr:016x}\n")
+    return out
+
+
+def _module_attr(k, path: str):
+    """(mode, show) of /sys/module/NAME/ATTR or .../sections/SECTION, or None."""
+    parts = path.split("/", 4)                      # "", sys, module, NAME, ATTR
+    if len(parts) != 5:
+        return None
+    mod = k.modules.get(parts[3])
+    if mod is None or mod.state == ModuleState.UNFORMED:
+        return None
+    return _module_attrs(k, mod).get(parts[4])
 
 
 def lookup(k, path: str) -> Attr | None:
@@ -172,6 +203,9 @@ def lookup(k, path: str) -> Attr | None:
         mode = _param_dirs(k).get(path)
         if mode is not None:
             return Attr(IFDIR | mode)
+        got = _module_attr(k, path)
+        if got is not None:
+            return Attr(IFREG | got[0])
     if path.startswith("/sys/"):
         from .sysfs import Sysfs
         node = k.model(Sysfs).nodes.get(path[4:])
@@ -453,6 +487,9 @@ def _sysfs_open(k, path: str, attr: Attr, acc: int):
         _fail(path, errno.EACCES)
     if path.startswith("/sys/module/") and _param(k, path):
         return _param_file(k, path, *_param(k, path))
+    if path.startswith("/sys/module/") and _module_attr(k, path):
+        show = _module_attr(k, path)[1]
+        return FuncFile(k, path, reader=lambda: show().encode())
     from .sysfs import Sysfs
     node = k.model(Sysfs).nodes[path[4:]]
     if node.kind == "bin" and not _bin_has(k, node, "write" if acc else "read"):
@@ -551,3 +588,6 @@ def _all_paths(k):
         for kp in read_params(k, mod):
             if kp.perm:
                 yield f"/sys/module/{mod.name}/parameters/{kp.name}"
+        if mod.state != ModuleState.UNFORMED:
+            for name in _module_attrs(k, mod):
+                yield f"/sys/module/{mod.name}/{name}"

@@ -101,6 +101,8 @@ link_only_table((
      _ENOTSUP),
     # linux/file.h
     ('unsigned long __fdget(unsigned int fd)', 0),
+    # 6.12: fdget() out of line, struct fd one word; no task has files here: empty
+    ('unsigned long fdget(unsigned int fd)', 0),
     ('void fd_install(unsigned int fd, struct file *file)', None),
     ('struct file *fget(unsigned int fd)', 0),
     ('void fput(struct file *file)', None),

@@ -49,7 +49,7 @@ def jump_entries(k, mod):
         raw = m.read_u64(e + t.offset("jump_entry.key"))
         raw = raw - (1 << 64) if raw >> 63 else raw
         key = (e + t.offset("jump_entry.key") + (raw & ~3)) & 0xFFFFFFFFFFFFFFFF
-        if mod.core.contains(code) or mod.init_layout.contains(code):
+        if mod.within(code):
             yield code, target, key, bool(raw & 1)
 
 

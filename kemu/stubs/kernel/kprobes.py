@@ -51,8 +51,8 @@ def _is_text(k, addr: int) -> bool:
     if k.machine.slot_name(addr):
         return True
     for mod in k.modules.values():
-        for layout in (mod.core, mod.init_layout):
-            if layout.size and layout.base_addr <= addr < layout.base_addr + layout.text_size:
+        for base, size in mod.text_spans():
+            if base <= addr < base + size:
                 return True
     return False
 

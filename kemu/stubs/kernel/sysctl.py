@@ -55,10 +55,12 @@ class Sysctl:
 
 
 # ------------------------------------------------------------ registration
-def _entries(k, table):
+def _entries(k, table, count: int | None = None):
+    """The entries of a table: up to the empty sentinel, and at most ``count``
+    (6.6's table_size: since 6.11 tables need no sentinel)."""
     size = k.target.sizeof("ctl_table")
     p = table
-    while rd(k, p, "ctl_table.procname"):
+    while (count is None or (p - table) // size < count) and rd(k, p, "ctl_table.procname"):
         yield p
         p += size
 
@@ -81,8 +83,8 @@ def _check(k, path, entry) -> bool:
     name = cstr(k, rd(k, entry, "ctl_table.procname"))
     problems = []
     handler = rd(k, entry, "ctl_table.proc_handler")
-    if rd(k, entry, "ctl_table.child"):
-        problems.append("Not a file")
+    if k.target.has_offset("ctl_table.child") and rd(k, entry, "ctl_table.child"):
+        problems.append("Not a file")                   # 6.6 removed .child
     if handler and handler in _handler_addrs(k):
         if not rd(k, entry, "ctl_table.data"):
             problems.append("No data")
@@ -109,13 +111,13 @@ def _flatten(k, path, table, out, ok):
             out.append((f"{path}/{name}" if path else name, entry))
 
 
-def _register(k, path, table, tree):
+def _register(k, path, table, tree, count=None):
     model = k.model(Sysctl)
     files, ok = [], [True]
     if tree:
         _flatten(k, path, table, files, ok)
     else:
-        for entry in _entries(k, table):
+        for entry in _entries(k, table, count):
             ok[0] &= _check(k, path, entry)
             files.append((f"{path}/{cstr(k, rd(k, entry, 'ctl_table.procname'))}", entry))
     if not ok[0]:
@@ -145,6 +147,13 @@ def _register(k, path, table, tree):
 @export("struct ctl_table_header *register_sysctl(const char *path, struct ctl_table *table)", fails="NULL")
 def register_sysctl(k, path, table):
     return _register(k, cstr(k, path).strip("/"), table, False)
+
+
+@export("struct ctl_table_header *register_sysctl_sz(const char *path, struct ctl_table *table, "
+        "size_t table_size)", since="6.6", fails="NULL")
+def register_sysctl_sz(k, path, table, table_size):
+    """6.6: register_sysctl() is a macro passing ARRAY_SIZE(table)."""
+    return _register(k, cstr(k, path).strip("/"), table, False, table_size)
 
 
 @export("struct ctl_table_header *register_sysctl_table(struct ctl_table *table)", fails="NULL")

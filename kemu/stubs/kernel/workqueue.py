@@ -349,7 +349,10 @@ for _var, _name in (("system_wq", "events"), ("system_highpri_wq", "events_highp
                     ("system_freezable_wq", "events_freezable"),
                     ("system_power_efficient_wq", "events_power_efficient"),
                     ("system_freezable_power_efficient_wq",
-                     "events_freezable_power_efficient"), ("pm_wq", "pm")):
+                     "events_freezable_power_efficient"), ("pm_wq", "pm"),
+                    # 6.17, in 6.12.y too: a second "events" (per-CPU) workqueue and
+                    # an unbound one, kemu serves both from the workqueue of that name
+                    ("system_percpu_wq", "events"), ("system_dfl_wq", "events_unbound")):
     _system_wq(_var, _name)
 
 

@@ -33,8 +33,11 @@ def _prev(k, node):
     return k.machine.read_u64(node + k.target.offset("list_head.prev"))
 
 
+# 6.6 (CONFIG_LIST_HARDENED) renamed both checks *_or_report, the same checks
 @export("bool __list_add_valid(struct list_head *new, struct list_head *prev, "
-        "struct list_head *next)")
+        "struct list_head *next)", until="6.6")
+@export("bool __list_add_valid_or_report(struct list_head *new, struct list_head *prev, "
+        "struct list_head *next)", since="6.6")
 def __list_add_valid(k, new, prev, next_):
     if prev == 0:
         _corrupt(k, "list_add corruption. prev is NULL.", _ADD_LINES["prev NULL"])
@@ -54,7 +57,8 @@ def __list_add_valid(k, new, prev, next_):
     return True
 
 
-@export("bool __list_del_entry_valid(struct list_head *entry)")
+@export("bool __list_del_entry_valid(struct list_head *entry)", until="6.6")
+@export("bool __list_del_entry_valid_or_report(struct list_head *entry)", since="6.6")
 def __list_del_entry_valid(k, entry):
     prev, next_ = _prev(k, entry), _next(k, entry)
     if next_ == 0:

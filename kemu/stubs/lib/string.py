@@ -349,7 +349,11 @@ def strncpy(k, dest, src, count):
     return dest
 
 
-@export("ssize_t strscpy(char *dest, const char *src, size_t count)", native=_STRSCPY)
+# 6.8 (strscpy() of two arguments): the export is sized_strscpy()
+@export("ssize_t strscpy(char *dest, const char *src, size_t count)", until="6.8",
+        native=_STRSCPY)
+@export("ssize_t sized_strscpy(char *dest, const char *src, size_t count)", since="6.8",
+        native=_STRSCPY)
 def strscpy(k, dest, src, count):
     if count == 0 or count > 2**63:
         return -E2BIG

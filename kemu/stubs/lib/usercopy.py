@@ -216,7 +216,27 @@ def _clear_user_regs(k):
 
 
 for _name in ("clear_user_erms", "clear_user_rep_good", "clear_user_original"):
-    export(f"void {_name}(void)")(lambda k: _clear_user_regs(k))
+    export(f"void {_name}(void)", until="6.12")(lambda k: _clear_user_regs(k))
+
+
+# not in 6.1, in 6.12 (the release that brought them is not checked here)
+@export("void rep_stos_alternative(void)", since="6.12")
+def rep_stos_alternative(k):
+    """arch/x86/lib/clear_page_64.S: clear_user()'s out-of-line part, as the
+    clear_user_* of 6.1 it replaced: rdi = address, rcx = count; rcx = bytes left."""
+    _clear_user_regs(k)
+
+
+@export("void rep_movs_alternative(void)", since="6.12")
+def rep_movs_alternative(k):
+    """arch/x86/lib/copy_user_64.S: copy_user_generic()'s out-of-line part:
+    rdi = to, rsi = from, rcx = count (either side user memory); rcx = bytes left."""
+    m = k.machine
+    to, frm, size = m.reg("rdi"), m.reg("rsi"), m.reg("rcx")
+    left = _raw_copy(k, to, frm, size)
+    m.set_reg("rdi", to + size - left)
+    m.set_reg("rsi", frm + size - left)
+    m.set_reg("rcx", left)
 
 
 def clear_user(k, to: int, n: int) -> int:

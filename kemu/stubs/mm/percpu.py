@@ -53,6 +53,14 @@ def __alloc_percpu_gfp(k, size, align, gfp):
     return _alloc(k, size, align, gfp)
 
 
+@export("void *pcpu_alloc_noprof(size_t size, size_t align, bool reserved, gfp_t gfp)",
+        since="6.10", fails="NULL")
+def pcpu_alloc_noprof(k, size, align, reserved, gfp):
+    """6.10 (allocation profiling): __alloc_percpu_gfp() and friends are macros
+    over pcpu_alloc_noprof(); modules never ask for the reserved chunk."""
+    return _alloc(k, size, align, gfp)
+
+
 @export("void free_percpu(void *ptr)")
 def free_percpu(k, ptr):
     if not ptr:

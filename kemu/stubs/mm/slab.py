@@ -130,6 +130,14 @@ def __kmalloc_node(k, size, flags, node):
     return kmalloc(k, size, flags)
 
 
+# 6.11 (CONFIG_SLAB_BUCKETS, which Debian's 6.12 sets): the node allocators take
+# the kmem_buckets of kmem_buckets_create() after the size; kemu has one set of caches
+@export("void *__kmalloc_node_noprof(size_t size, kmem_buckets *b, gfp_t flags, int node)",
+        since="6.11", fails="NULL")
+def __kmalloc_node_buckets(k, size, b, flags, node):
+    return kmalloc(k, size, flags)
+
+
 @export("void *kmem_cache_alloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
         until="6.1", fails="NULL")
 @export("void *kmalloc_trace(struct kmem_cache *s, gfp_t gfpflags, size_t size)",
@@ -145,6 +153,13 @@ def kmalloc_node_trace(k, s, gfpflags, node, size):
     return kmalloc(k, size, gfpflags)
 
 
+@export("void *kmalloc_order_trace(size_t size, gfp_t flags, unsigned int order)", until="6.1",
+        fails="NULL")
+def kmalloc_order_trace(k, size, flags, order):
+    """5.10: kmalloc() above the largest cache (6.1: kmalloc_large())."""
+    return kmalloc_large(k, size, flags)
+
+
 @export("void *kmalloc_large(size_t size, gfp_t flags)", fails="NULL")
 def kmalloc_large(k, size, flags):
     return kmalloc(k, size, flags, kind="kmalloc_large")
@@ -157,6 +172,12 @@ def kmalloc_large_node(k, size, flags, node):
 
 @export("void *__kmalloc_node_track_caller(size_t size, gfp_t gfpflags, int node, unsigned long caller)", fails="NULL")
 def __kmalloc_node_track_caller(k, size, gfpflags, node, caller):
+    return kmalloc(k, size, gfpflags)
+
+
+@export("void *__kmalloc_node_track_caller_noprof(size_t size, kmem_buckets *b, gfp_t gfpflags, "
+        "int node, unsigned long caller)", since="6.11", fails="NULL")
+def __kmalloc_node_track_caller_buckets(k, size, b, gfpflags, node, caller):
     return kmalloc(k, size, gfpflags)
 
 
@@ -309,6 +330,14 @@ def kmemdup(k, src, length, gfp):
     if addr > ZERO_SIZE_PTR:
         k.machine.write(addr, k.machine.read(src, length))
     return addr
+
+
+@export("void *kmemdup_array(const void *src, size_t count, size_t element_size, gfp_t gfp)",
+        since="6.12", fails="NULL")
+def kmemdup_array(k, src, count, element_size, gfp):
+    """mm/util.c: kmemdup() of size_mul(element_size, count), SIZE_MAX on overflow."""
+    size = count * element_size
+    return kmemdup(k, src, size if size < 1 << 64 else (1 << 64) - 1, gfp)
 
 
 @export("char *kmemdup_nul(const char *s, size_t len, gfp_t gfp)", fails="NULL")

@@ -61,6 +61,14 @@ def kvmalloc_node(k, size, flags, node):
     return _vmalloc(k, size, bool(flags & k.target.const("__GFP_ZERO")), flags)
 
 
+@export("void *__kvmalloc_node_noprof(size_t size, kmem_buckets *b, gfp_t flags, int node)",
+        since="6.11", fails="NULL")
+def __kvmalloc_node_buckets(k, size, b, flags, node):
+    """6.11's kvmalloc_node() with CONFIG_SLAB_BUCKETS (Debian's 6.12): the buckets
+    argument after the size."""
+    return kvmalloc_node(k, size, flags, node)
+
+
 @export("void kvfree(const void *addr)")
 def kvfree(k, addr):
     kfree_addr(k, addr, "kvfree")

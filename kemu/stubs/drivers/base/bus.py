@@ -82,12 +82,19 @@ def builtin_bus(name: str, match, probe, remove, addr=None):
     BUILTIN[name] = {"match": match, "probe": probe, "remove": remove, "addr": addr}
 
 
+def has_bus_private(k) -> bool:
+    """Whether struct bus_type holds its subsys_private (``bus->p``): until 6.3;
+    6.4 keeps it out of the (now constant) bus_type, found by bus_to_subsys()."""
+    return k.target.has_offset("bus_type.p")
+
+
 def init_bus_type(k, addr: int, name: str) -> None:
     """A struct bus_type of the kernel's own: its name, and a subsys_private."""
     text = k.machine.alloc_kdata(len(name) + 1, 1)
     k.machine.write(text, name.encode() + b"\0")
     wr(k, addr, "bus_type.name", text)
-    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+    if has_bus_private(k):
+        wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
 
 
 def _no_device_probe(k, dev, drv):
@@ -166,7 +173,8 @@ def bus_register_gen(k, bus):
             sysfs.nodes[f"{path}/{f}"] = Node(f"{path}/{f}", "file", owner)
     finally:
         sysfs.quiet -= 1
-    wr(k, bus, "bus_type.p", kzalloc(k, 64, "subsys_private"))
+    if has_bus_private(k):
+        wr(k, bus, "bus_type.p", kzalloc(k, 64, "subsys_private"))
     buses.by_addr[bus] = Bus(bus, name, owner)
     groups = rd(k, bus, "bus_type.bus_groups")
     if groups:
@@ -174,8 +182,7 @@ def bus_register_gen(k, bus):
         if err:
             sysfs.remove(path)
             del buses.by_addr[bus]
-            kfree(k, rd(k, bus, "bus_type.p"))
-            wr(k, bus, "bus_type.p", 0)
+            free_bus_private(k, bus)
             return err
     k.register("bus", bus, owner, f"bus {name}")
     return 0
@@ -210,8 +217,14 @@ def bus_unregister(k, bus):
     del buses.by_addr[bus]
     k.model(Sysfs).remove(f"/bus/{rec.name}")
     k.unregister("bus", bus)
-    kfree(k, rd(k, bus, "bus_type.p"))
-    wr(k, bus, "bus_type.p", 0)
+    free_bus_private(k, bus)
+
+
+def free_bus_private(k, bus) -> None:
+    """bus_unregister()'s kfree of the subsys_private, where bus_type holds it."""
+    if has_bus_private(k):
+        kfree(k, rd(k, bus, "bus_type.p"))
+        wr(k, bus, "bus_type.p", 0)
 
 
 # ------------------------------------------------------------ bus notifiers

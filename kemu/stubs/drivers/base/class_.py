@@ -1,4 +1,5 @@
-"""drivers/base/class.c: device classes (6.1: ``__class_create(owner, name, key)``).
+"""drivers/base/class.c: device classes (6.1: ``__class_create(owner, name, key)``;
+6.4: ``class_create(name)``, ``class_register()``, no owner in struct class).
 
 A class is registered under /sys/class/NAME (a name already taken fails
 -EEXIST with the kernel's sysfs and kobject messages); ``class_destroy`` /
@@ -91,7 +92,10 @@ def register(k, cls):
     classes = k.model(Classes)
     sysfs = k.model(Sysfs)
     name = cstr(k, rd(k, cls, "class.name"), 256)
-    owner = owner_of(k, rd(k, cls, "class.owner"))
+    t = k.target
+    # 6.4 dropped class.owner (and dev_kobj, p): the registering module owns it
+    owner = owner_of(k, rd(k, cls, "class.owner")) if t.has_offset("class.owner") \
+        else k.current_module()
     path = f"/class/{name}"
     if path in sysfs.nodes:
         k.log.emit(KERN_WARNING, f"sysfs: cannot create duplicate filename '{path}'")
@@ -99,14 +103,15 @@ def register(k, cls):
         k.log.emit(KERN_ERR, f"kobject_add_internal failed for {name} with -EEXIST, don't try to "
                       "register things with the same name in the same directory.")
         return -errno.EEXIST
-    if not rd(k, cls, "class.dev_kobj"):
+    if t.has_offset("class.dev_kobj") and not rd(k, cls, "class.dev_kobj"):
         from ...lib.kobject import KObjects
         ko = k.model(KObjects)
         devchar = getattr(ko, "sysfs_dev_char_kobj", 0)
         if not devchar:
             devchar = ko.sysfs_dev_char_kobj = ko.kernel_kobject("char", "/dev/char")
         wr(k, cls, "class.dev_kobj", devchar)
-    wr(k, cls, "class.p", kzalloc(k, 64, "subsys_private"))
+    if t.has_offset("class.p"):
+        wr(k, cls, "class.p", kzalloc(k, 64, "subsys_private"))
     sysfs.nodes[path] = Node(path, "dir", owner)
     rec = Cls(cls, name, owner)
     classes.by_addr[cls] = rec
@@ -122,8 +127,9 @@ def register(k, cls):
         if err:
             sysfs.remove(path)
             del classes.by_addr[cls]
-            kfree(k, rd(k, cls, "class.p"))
-            wr(k, cls, "class.p", 0)
+            if t.has_offset("class.p"):
+                kfree(k, rd(k, cls, "class.p"))
+                wr(k, cls, "class.p", 0)
             return err
     k.register("class", cls, owner, f"class {name}")
     return 0
@@ -140,7 +146,8 @@ def unregister(k, cls):
                            "still registered", k.current_module())
     k.model(Sysfs).remove(f"/class/{rec.name}")
     k.unregister("class", cls)
-    kfree(k, rd(k, cls, "class.p"))
+    if k.target.has_offset("class.p"):
+        kfree(k, rd(k, cls, "class.p"))
     release = rd(k, cls, "class.class_release")
     if release:
         yield k.call_request(release, cls)
@@ -152,11 +159,23 @@ def class_create_release(k, cls):
 
 
 @export("struct class *__class_create(struct module *owner, const char *name, "
-        "struct lock_class_key *key)", fails="ERR_PTR(-ENOMEM)")
+        "struct lock_class_key *key)", until="6.4", fails="ERR_PTR(-ENOMEM)")
 def __class_create(k, owner, name, key):
+    return (yield from create(k, name, owner))
+
+
+@export("struct class *class_create(const char *name)", since="6.4", fails="ERR_PTR(-ENOMEM)")
+def class_create(k, name):
+    """6.4: class_create() lost its owner argument (and the lockdep key)."""
+    return (yield from create(k, name, None))
+
+
+def create(k, name, owner):
+    """class_create(): a class of that name, freed by class_create_release()."""
     cls = kzalloc(k, k.target.sizeof("class"), "class")
     wr(k, cls, "class.name", name)
-    wr(k, cls, "class.owner", owner)
+    if owner is not None:
+        wr(k, cls, "class.owner", owner)
     wr(k, cls, "class.class_release", static_addr(k, "class_create_release"))
     err = yield from register(k, cls)
     if err:
@@ -165,8 +184,14 @@ def __class_create(k, owner, name, key):
     return cls
 
 
-@export("int __class_register(struct class *cls, struct lock_class_key *key)", fails="-ENOMEM")
+@export("int __class_register(struct class *cls, struct lock_class_key *key)", until="6.4",
+        fails="-ENOMEM")
 def __class_register(k, cls, key):
+    return (yield from register(k, cls))
+
+
+@export("int class_register(const struct class *cls)", since="6.4", fails="-ENOMEM")
+def class_register(k, cls):
     return (yield from register(k, cls))
 
 

@@ -54,6 +54,9 @@ def _level_of(k, level_addr) -> tuple[int, bytes]:
     return -1, raw
 
 
+# 5.10 exports dev_printk(); 5.12 made it a macro over _dev_printk()
+@export("void dev_printk(const char *level, const struct device *dev, const char *fmt, ...)",
+        until="6.1")
 @export("void _dev_printk(const char *level, const struct device *dev, const char *fmt, ...)")
 def _dev_printk(k, level, dev, fmt, va):
     from ...kernel.printk import vprintk_emit

@@ -74,6 +74,13 @@ def release_all(k, dev):
 
 
 # ------------------------------------------------------------ generic devres
+@export("void *devres_alloc_node(void (*release)(struct device *dev, void *res), size_t size, "
+        "gfp_t gfp, int nid)", until="6.1", fails="NULL")
+def devres_alloc_node(k, release, size, gfp, nid):
+    """5.10: devres_alloc_node() has no name (6.0's __devres_alloc_node() does)."""
+    return __devres_alloc_node(k, release, size, gfp, nid, 0)
+
+
 @export("void *__devres_alloc_node(void (*release)(struct device *dev, void *res), size_t size, gfp_t gfp, int nid, "
         "const char *name)", fails="NULL")
 def __devres_alloc_node(k, release, size, gfp, nid, name):
@@ -241,6 +248,14 @@ def _action_release(k, dev, data):
 def devm_add_action(k, dev, action, data):
     add(k, dev, Res((action, data), 0, "devm_action_release", py=_action_release))
     return 0
+
+
+@export("int __devm_add_action(struct device *dev, void (*action)(void *), void *data, "
+        "const char *name)", since="6.12")
+def __devm_add_action(k, dev, action, data, name):
+    """6.13 (in 6.12.y too): devm_add_action() names the action (#action) for devres'
+    debug output, which kemu does not print."""
+    return devm_add_action(k, dev, action, data)
 
 
 def _take_action(k, dev, action, data):

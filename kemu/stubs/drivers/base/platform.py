@@ -19,7 +19,7 @@ from kemu.abi.exports import members
 
 from kemu.abi.toolkit import (cstr, err_ptr, is_err, kfree, kzalloc, rd, s32, static, static_addr,
                               wr)
-from .bus import builtin_bus
+from .bus import builtin_bus, init_bus_type
 
 members("struct device", "kobj", "parent", "bus", "platform_data", "release", "dma_mask",
         "coherent_dma_mask")
@@ -106,10 +106,7 @@ builtin_bus("platform", platform_match, platform_probe, platform_remove)
 
 @data("struct bus_type platform_bus_type")
 def platform_bus_type(k, addr):
-    name = k.machine.alloc_kdata(16, 1)
-    k.machine.write(name, b"platform\0")
-    wr(k, addr, "bus_type.name", name)
-    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+    init_bus_type(k, addr, "platform")
 
 
 class Platform:

@@ -63,13 +63,13 @@ for _name, _proto in (
     _einval_reader(_name, _proto)
 
 
-def _fw_einval(name, proto):
+def _fw_einval(name, proto, since=None):
     def fn(k, fwnode, *args):
         if fwnode:
             not_modelled(k, name, _WHY)
         return -errno.EINVAL
     fn.__name__ = name
-    export(proto)(fn)
+    export(proto, since=since)(fn)
 
 
 for _name, _proto in (
@@ -82,6 +82,17 @@ for _name, _proto in (
          "size_t nval)"),
 ):
     _fw_einval(_name, _proto)
+
+# not in 6.1, in 6.12: fwnode_property_read_string(), then match_string()
+_fw_einval("fwnode_property_match_property_string", "int fwnode_property_match_property_string("
+           "const struct fwnode_handle *fwnode, const char *propname, "
+           "const char * const *array, size_t n)", since="6.12")
+
+
+@export("const struct fwnode_handle *__dev_fwnode_const(const struct device *dev)")
+def __dev_fwnode_const(k, dev):
+    """dev_fwnode() of a const device (a _Generic macro in 6.1.y and 6.12), as __dev_fwnode()."""
+    return _fwnode(k, dev)
 
 
 @export("bool device_property_present(struct device *dev, const char *propname)")

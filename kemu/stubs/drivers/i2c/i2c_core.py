@@ -17,7 +17,7 @@ from kemu import data, export
 from kemu.abi.exports import members
 
 from kemu.abi.toolkit import cstr, err_ptr, is_err, rd, s32, wr
-from ..base.bus import builtin_bus
+from ..base.bus import builtin_bus, init_bus_type
 from kemu.abi.exports import link_only
 
 # device model, buses (stubs/drivers)
@@ -81,10 +81,7 @@ builtin_bus("i2c", i2c_device_match, i2c_device_probe, i2c_device_remove)
 
 @data("struct bus_type i2c_bus_type")
 def i2c_bus_type(k, addr):
-    name = k.machine.alloc_kdata(8, 1)
-    k.machine.write(name, b"i2c\0")
-    wr(k, addr, "bus_type.name", name)
-    wr(k, addr, "bus_type.p", k.machine.alloc_kdata(64, 8))
+    init_bus_type(k, addr, "i2c")
 
 
 @export("int i2c_register_driver(struct module *owner, struct i2c_driver *driver)", fails="-ENOMEM")

@@ -81,6 +81,12 @@ def msleep_interruptible(k, msecs):
     return jiffies_to_msecs(k, timeout)
 
 
+@export("void usleep_range(unsigned long min, unsigned long max)", until="6.1")
+def usleep_range(k, lo, hi):
+    """5.10: usleep_range() is the export; 5.17 made it usleep_range_state(..., TASK_UNINTERRUPTIBLE)."""
+    return (yield from usleep_range_state(k, lo, hi, sched(k).TASK_UNINTERRUPTIBLE))
+
+
 @export("void usleep_range_state(unsigned long min, unsigned long max, unsigned int state)")
 def usleep_range_state(k, lo, hi, state):
     s = sched(k)

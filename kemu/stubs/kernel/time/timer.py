@@ -212,6 +212,8 @@ def add_timer_on(k, timer, cpu):
     add_timer(k, timer)
 
 
+# 5.10 exports del_timer()/del_timer_sync(), renamed timer_delete*() in 6.2 (and in 6.1.y)
+@export("int del_timer(struct timer_list *timer)", until="6.1")
 @export("int timer_delete(struct timer_list *timer)")
 def timer_delete(k, timer):
     return timers(k).detach_if_pending(timer)
@@ -225,6 +227,7 @@ def try_to_del_timer_sync(k, timer):
     return tm.detach_if_pending(timer)
 
 
+@export("int del_timer_sync(struct timer_list *timer)", until="6.1")
 @export("int timer_delete_sync(struct timer_list *timer)")
 def timer_delete_sync(k, timer):
     tm = timers(k)

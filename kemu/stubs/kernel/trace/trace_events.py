@@ -24,6 +24,9 @@ for _proto, _result in (
         ("void trace_event_buffer_commit(struct trace_event_buffer *fbuffer)", None),
         ("bool trace_event_ignore_this_pid(struct trace_event_file *trace_file)", 1),
         ("bool __trace_trigger_soft_disabled(struct trace_event_file *file)", 1),
+        # 5.10's trace_trigger_soft_disabled() calls it in trigger mode only
+        ("enum event_trigger_type event_triggers_call(struct trace_event_file *file, void *rec, "
+         "struct ring_buffer_event *event)", 0),
         ("int trace_raw_output_prep(struct trace_iterator *iter, struct trace_event *event)", 0),
         ("void trace_event_printf(struct trace_iterator *iter, const char *fmt, ...)", None),
         ("enum print_line_t trace_handle_return(struct trace_seq *s)", 0),

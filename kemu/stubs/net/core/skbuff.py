@@ -232,6 +232,19 @@ def kfree_skb_reason(k, skb, reason):
     yield from _kfree_skb(k, skb)
 
 
+@export("void kfree_skb(struct sk_buff *skb)", until="6.1")
+def kfree_skb(k, skb):
+    """5.10: kfree_skb() is the export (5.17 added the drop reason)."""
+    yield from _kfree_skb(k, skb)
+
+
+@export("void sk_skb_reason_drop(struct sock *sk, struct sk_buff *skb, "
+        "enum skb_drop_reason reason)", since="6.12")
+def sk_skb_reason_drop(k, sk, skb, reason):
+    """6.12's kfree_skb_reason(skb, reason) is sk_skb_reason_drop(NULL, skb, reason)."""
+    yield from _kfree_skb(k, skb)
+
+
 @export("void consume_skb(struct sk_buff *skb)")
 def consume_skb(k, skb):
     yield from _kfree_skb(k, skb)

@@ -43,22 +43,29 @@ def net_sysctls(k) -> dict:
     return out
 
 
-def _entries(k, table):
+def _entries(k, table, count=None):
     size = k.target.sizeof("ctl_table")
     out = []
     entry = table
-    while rd(k, entry, "ctl_table.procname"):
+    while (count is None or len(out) < count) and rd(k, entry, "ctl_table.procname"):
         out.append((cstr(k, rd(k, entry, "ctl_table.procname"), 256), entry))
         entry += size
     return out
 
 
 @export("struct ctl_table_header *register_net_sysctl(struct net *net, const char *path, "
-        "struct ctl_table *table)", fails="NULL")
+        "struct ctl_table *table)", until="6.6", fails="NULL")
 def register_net_sysctl(k, net, path, table):
+    return register_net_sysctl_sz(k, net, path, table, None)
+
+
+@export("struct ctl_table_header *register_net_sysctl_sz(struct net *net, const char *path, "
+        "struct ctl_table *table, size_t table_size)", since="6.6", fails="NULL")
+def register_net_sysctl_sz(k, net, path, table, table_size):
+    """6.6: the table's size is passed (ARRAY_SIZE); 6.11's tables have no sentinel."""
     st = k.model(NetSysctl)
     text = cstr(k, path, 256).strip("/")
-    entries = _entries(k, table)
+    entries = _entries(k, table, table_size)
     existing = st.dirs.setdefault((net, text), {})
     for name, _entry in entries:
         if name in existing:

@@ -20,6 +20,8 @@ members("struct cpuinfo_x86", "x86_capability", "x86_vendor_id", "x86_model_id",
         "logical_proc_id", "cpu_core_id", "cpu_die_id", "logical_die_id", "cpu_index",
         "microcode", "x86_tlbsize", "ppin", "smt_active", "x86_cache_bits")
 
+from ....lib.usercopy import TASK_SIZE_MAX
+
 LPJ = 8_000_000                      # loops_per_jiffy of a 2 GHz CPU at HZ=250
 XFEATURE_MASK_FPSSE = 0x3
 XSAVE_CPUID_FEATURES = ["FPU", "XMM", "AVX", "MPX", "MPX", "AVX512F", "AVX512F", "AVX512F",
@@ -151,6 +153,8 @@ def fill_cpuinfo(k, addr: int) -> None:
         "microcode": 1, "x86_cache_bits": phys,
     }
     for name, value in values.items():
+        if not t.has_offset(f"cpuinfo_x86.{name}"):      # x86_max_cores: gone in 6.9
+            continue
         width = _WIDTHS[name]
         m.write(addr + t.offset(f"cpuinfo_x86.{name}"),
                 (value & ((1 << (8 * width)) - 1)).to_bytes(width, "little"))
@@ -211,3 +215,10 @@ def cpu_has_xfeatures(k, needed, feature_name):
         idx = min(shown.bit_length() - 1, len(XFEATURE_NAMES) - 1)
         k.machine.write_u64(feature_name, k.model(_Names).addrs[idx] if idx >= 0 else 0)
     return 0 if missing else 1
+
+
+@data("unsigned long USER_PTR_MAX")
+def USER_PTR_MAX(k, addr):
+    """6.12 (arch/x86/kernel/cpu/common.c): the access_ok() limit modules read
+    (built-in code patches it in as a runtime constant): TASK_SIZE_MAX without LAM."""
+    k.machine.write_u64(addr, TASK_SIZE_MAX)

@@ -55,16 +55,14 @@ def _cr0_event(k, old: int, new: int, site: int, how: str) -> None:
 
 def _watch_cr0_writes(k, mod) -> None:
     m = k.machine
-    for layout in (mod.core, mod.init_layout):
-        if not layout.size or not layout.text_size:
-            continue
-        text = m.read(layout.base_addr, layout.text_size)
+    for base, size in mod.text_spans():
+        text = m.read(base, size)
         pos = text.find(b"\x0f\x22")
         while pos >= 0:
             modrm = text[pos + 2] if pos + 2 < len(text) else 0
             if modrm & 0xF8 == 0xC0:
                 rex = text[pos - 1] if pos and text[pos - 1] & 0xF0 == 0x40 else 0
-                start = layout.base_addr + pos - (1 if rex else 0)
+                start = base + pos - (1 if rex else 0)
                 reg = ("r" + str(8 + (modrm & 7))) if rex & 1 else _GPR[modrm & 7]
                 m.uc.hook_add(UC_HOOK_CODE, _on_mov_cr0(k, reg), begin=start, end=start)
             pos = text.find(b"\x0f\x22", pos + 2)
