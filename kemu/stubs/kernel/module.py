@@ -148,6 +148,19 @@ def module_put(k, module):
     mod.refcnt -= 1
 
 
+@export("void symbol_put_addr(void *addr)")
+def symbol_put_addr(k, addr):
+    """The reference symbol_get() took on the module whose text holds ``addr``; nothing for
+    the core kernel (kemu's exports)."""
+    mod = k.module_containing(addr)
+    if mod is None:
+        return
+    if mod.refcnt <= 0:
+        warn(k, "kernel/module/main.c:857", "module_put+0x8b/0x90")
+        return
+    mod.refcnt -= 1
+
+
 @export("int module_refcount(struct module *mod)")
 def module_refcount(k, mod_addr):
     mod = module_at(k, mod_addr)
