@@ -216,7 +216,8 @@ STRUCTS: dict[str, list[str]] = {
                 "data_len", "mac_len", "hdr_len", "protocol",
                 "transport_header", "network_header", "mac_header", "tail",
                 "end", "head", "data", "truesize", "users", "cloned",
-                "destructor", "ip_summed", "csum", "csum_start", "csum_offset", "_nfct"],
+                "destructor", "ip_summed", "csum", "csum_start", "csum_offset", "_nfct",
+                "pkt_type"],
     "skb_shared_info": ["nr_frags", "frag_list", "dataref"],
     "nlattr": ["nla_len", "nla_type"],
     "timer_list": ["entry", "expires", "function", "flags"],
@@ -710,6 +711,9 @@ EXTRA_INCLUDES = [
     "linux/gpio.h", "linux/input.h",
     # net/core/dev.c, net/ethernet/eth.c
     "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h", "linux/ethtool.h",
+    "linux/net_tstamp.h", "net/neighbour.h",
+    # block/genhd.c, blk-mq.c
+    "linux/blkdev.h", "linux/blk-mq.h", "net/rtnetlink.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -760,6 +764,21 @@ CONSTANTS: list[tuple[str, str]] = [
     ("NET_NAME_ENUM", "macro"), ("NET_ADDR_RANDOM", "macro"),
     ("__ETHTOOL_LINK_MODE_MASK_NBITS", "enum"),
     ("NET_ADDR_PERM", "macro"),
+    # net/core/dev.c, net/ethernet/eth.c: open/close, receive, NAPI
+    ("NETDEV_DOWN", "enum"), ("NETDEV_GOING_DOWN", "enum"), ("NETDEV_PRE_UP", "enum"),
+    ("IFF_LOOPBACK", "enum"), ("IFF_NOARP", "enum"), ("IFF_LIVE_ADDR_CHANGE", "enum"),
+    ("IFF_NO_RX_HANDLER", "enum"), ("GRO_NORMAL", "enum"),
+    ("NAPI_STATE_SCHED", "enum"), ("NAPI_STATE_MISSED", "enum"),
+    ("NAPI_STATE_DISABLE", "enum"), ("NAPI_STATE_NPSVC", "enum"),
+    ("NAPI_STATE_LISTED", "enum"), ("NAPI_STATE_IN_BUSY_POLL", "enum"),
+    ("NAPI_STATE_PREFER_BUSY_POLL", "enum"), ("NAPI_STATE_SCHED_THREADED", "enum"),
+    ("SOF_TIMESTAMPING_TX_SOFTWARE", "enum"), ("SOF_TIMESTAMPING_RX_SOFTWARE", "enum"),
+    ("SOF_TIMESTAMPING_SOFTWARE", "enum"),
+    # block/genhd.c, blk-mq.c, blk-settings.c
+    ("HCTX_MAX_TYPES", "enum"), ("QUEUE_FLAG_DYING", "macro"), ("QUEUE_FLAG_WC", "macro"),
+    ("QUEUE_FLAG_FUA", "macro"), ("GENHD_FL_HIDDEN", "enum"), ("GENHD_FL_NO_PART", "enum"),
+    ("DISK_MAX_PARTS", "macro"), ("GD_READ_ONLY", "macro"),
+    ("RTNL_MAX_TYPE", "macro"), ("RTNL_SLAVE_MAX_TYPE", "macro"),
     # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
     ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
     ("_PAGE_CACHE_MODE_UC_MINUS", "enum"), ("_PAGE_CACHE_MODE_UC", "enum"),
