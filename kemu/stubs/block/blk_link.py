@@ -65,7 +65,6 @@ link_only_table((
      _EIO),
     ('int lookup_bdev(const char *pathname, dev_t *dev)', _EIO),
     ('int set_blocksize(struct block_device *bdev, int size)', _EIO),
-    ('void set_disk_ro(struct gendisk *disk, bool read_only)', None),
     ('int sync_blockdev(struct block_device *bdev)', _EIO),
     ('int sync_blockdev_nowait(struct block_device *bdev)', _EIO),
     ('int sync_blockdev_range(struct block_device *bdev, loff_t lstart, loff_t lend)', _EIO),
