@@ -777,8 +777,10 @@ CONSTANTS: list[tuple[str, str]] = [
     # block/genhd.c, blk-mq.c, blk-settings.c
     ("HCTX_MAX_TYPES", "enum"), ("QUEUE_FLAG_DYING", "macro"), ("QUEUE_FLAG_WC", "macro"),
     ("QUEUE_FLAG_FUA", "macro"), ("GENHD_FL_HIDDEN", "enum"), ("GENHD_FL_NO_PART", "enum"),
-    ("DISK_MAX_PARTS", "macro"), ("GD_READ_ONLY", "macro"),
+    ("DISK_MAX_PARTS", "macro"), ("GD_READ_ONLY", "macro"), ("GENHD_FL_REMOVABLE", "enum"),
     ("RTNL_MAX_TYPE", "macro"), ("RTNL_SLAVE_MAX_TYPE", "macro"),
+    ("BLK_MQ_F_NO_SCHED", "enum"), ("BLK_MQ_F_NO_SCHED_BY_DEFAULT", "enum"),
+    ("BLK_MQ_F_TAG_HCTX_SHARED", "enum"),
     # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
     ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
     ("_PAGE_CACHE_MODE_UC_MINUS", "enum"), ("_PAGE_CACHE_MODE_UC", "enum"),

@@ -127,6 +127,7 @@ LINES: tuple[Line, ...] = (
         "NAPI_STATE_PREFER_BUSY_POLL",          # 5.11
         "NAPI_STATE_SCHED_THREADED",            # 5.12
         "GENHD_FL_NO_PART",                     # 5.17 (GENHD_FL_NO_PART_SCAN before)
+        "BLK_MQ_F_NO_SCHED_BY_DEFAULT",         # 5.14
         # only with CONFIG_PREEMPT_RCU, which Debian's 5.10 does not set
         "task_struct.rcu_read_lock_nesting",
     })),

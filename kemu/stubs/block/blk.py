@@ -3,7 +3,8 @@
 Request queues' references and release (``blk_get_queue``/``blk_put_queue``
 count here; the last put frees the queue after its owner's release hook), the
 exit hook blk-mq sets for the queues it initialised (``blk_mq_exit_queue``,
-which genhd's del_gendisk and disk_release call), and the queue limits'
+which genhd's del_gendisk and disk_release call), its elevator hooks
+(``elevator_init_mq`` at device_add_disk, ``elevator_exit`` at del_gendisk), and the queue limits'
 accessors and defaults (``blk_set_default_limits``).
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ class Queues:
         self.refs: dict[int, int] = {}
         self.release: dict[int, object] = {}      # q -> generator fn(k, q), before the kfree
         self.exit: dict[int, object] = {}         # q -> generator fn(k, q): blk_mq_exit_queue
+        self.elevator: dict[int, tuple] = {}      # q -> (elevator_init_mq, elevator_exit) fns
 
 
 def queue_new(k) -> int:
@@ -55,6 +57,7 @@ def queue_put(k, q):
         return
     del qs.refs[q]
     qs.exit.pop(q, None)
+    qs.elevator.pop(q, None)
     release = qs.release.pop(q, None)
     if release is not None:
         yield from release(k, q)
@@ -66,6 +69,20 @@ def exit_queue(k, q):
     fn = k.model(Queues).exit.pop(q, None)
     if fn is not None:
         yield from fn(k, q)
+
+
+def elevator_init(k, q):
+    """elevator_init_mq() at device_add_disk(): blk-mq's default scheduler, if any."""
+    hooks = k.model(Queues).elevator.get(q)
+    if hooks is not None:
+        yield from hooks[0](k, q)
+
+
+def elevator_exit(k, q):
+    """elevator_exit() at del_gendisk()."""
+    hooks = k.model(Queues).elevator.pop(q, None)
+    if hooks is not None:
+        yield from hooks[1](k, q)
 
 
 def lim_get(k, lim, member) -> int:

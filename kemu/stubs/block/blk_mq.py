@@ -10,9 +10,13 @@ every one; ``blk_mq_free_tag_set`` calls ``exit_request`` and frees them.
 
 ``blk_mq_init_queue`` and ``blk_mq_alloc_disk`` make a queue on the set:
 default limits, ``rq_timeout`` (the set's or 30 s), ``nr_requests``, one
-``blk_mq_hw_ctx`` per hardware queue with ``init_hctx`` called (and
-``exit_hctx`` when the queue is exited by ``blk_mq_destroy_queue`` or
-``del_gendisk``). ``blk_alloc_disk`` makes a bio-based disk.
+``blk_mq_hw_ctx`` per hardware queue with ``init_hctx`` called, then
+``init_request`` for its flush request (``exit_request`` and ``exit_hctx``
+when the queue is exited by ``blk_mq_destroy_queue`` or ``del_gendisk``).
+``device_add_disk`` gives a single-queue disk mq-deadline as 6.1 does by
+default: ``nr_requests`` = 2 * min(depth, 128) scheduler requests per
+hardware queue, each through ``init_request`` (freed at ``del_gendisk``).
+``blk_alloc_disk`` makes a bio-based disk.
 
 No request is ever issued: kemu does not submit bios nor scan partitions,
 so the calls that act on requests (``blk_mq_start_request``,
@@ -45,6 +49,7 @@ members("struct request_queue", "mq_ops", "tag_set", "nr_hw_queues", "nr_request
 members("struct request", "q", "tag", "internal_tag")
 
 BLK_MQ_MAX_DEPTH, BLK_MQ_TAG_MIN = 10240, 1
+BLKDEV_DEFAULT_RQ = 128
 NUMA_NO_NODE = -1
 
 
@@ -54,6 +59,8 @@ class TagSets:
     def __init__(self, k):
         self.sets: dict[int, list] = {}        # set -> [(hctx_idx, tags, [requests])]
         self.hctxs: dict[int, list] = {}       # queue -> [hctx]
+        self.flush: dict[int, list] = {}       # queue -> [flush request of each hctx]
+        self.sched: dict[int, list] = {}       # queue -> [(hctx_idx, tags, [requests])]
 
 
 def _ops(k, tset, member) -> int:
@@ -202,14 +209,58 @@ def blk_mq_map_queues(k, qmap):
 
 # ------------------------------------------------------------ queues
 def _exit_queue(k, q):
-    """blk_mq_exit_queue(): exit_hctx for each hardware context, then they are freed."""
+    """blk_mq_exit_queue(): for each hardware context exit_request of its flush request,
+    exit_hctx, then it is freed."""
     ts = k.model(TagSets)
     tset = rd(k, q, "request_queue.tag_set")
     exit_hctx = _ops(k, tset, "exit_hctx") if tset else 0
+    exit_request = _ops(k, tset, "exit_request") if tset else 0
+    flush = ts.flush.pop(q, [])
     for idx, hctx in enumerate(ts.hctxs.pop(q, [])):
+        if idx < len(flush):
+            if exit_request:
+                yield k.call_request(exit_request, tset, flush[idx], idx)
+            kfree(k, flush[idx])
         if exit_hctx:
             yield k.call_request(exit_hctx, hctx, idx)
         kfree(k, hctx)
+
+
+def _elevator_init(k, q):
+    """elevator_init_mq(): mq-deadline for a single hardware queue (unless the set says
+    BLK_MQ_F_NO_SCHED or NO_SCHED_BY_DEFAULT): nr_requests = 2 * min(depth, 128) and a
+    scheduler tag map of that many requests per hardware queue, each through init_request."""
+    c = k.target.const
+    tset = rd(k, q, "request_queue.tag_set")
+    flags = _u32(k, tset, "blk_mq_tag_set.flags")
+    ts = k.model(TagSets)
+    if q in ts.sched or flags & (c("BLK_MQ_F_NO_SCHED") | c("BLK_MQ_F_NO_SCHED_BY_DEFAULT")):
+        return
+    if _u32(k, q, "request_queue.nr_hw_queues") != 1 or flags & c("BLK_MQ_F_TAG_HCTX_SHARED"):
+        return                          # shared tags: not modelled (kemu gives them none)
+    nr = 2 * min(_u32(k, tset, "blk_mq_tag_set.queue_depth"), BLKDEV_DEFAULT_RQ)
+    wr(k, q, "request_queue.nr_requests", nr)
+    entries = []
+    ts.sched[q] = entries
+    init_request = _ops(k, tset, "init_request")
+    rq_size = k.target.sizeof("request") + _u32(k, tset, "blk_mq_tag_set.cmd_size")
+    for idx in range(len(ts.hctxs.get(q, []))):
+        tags = kzalloc(k, k.target.sizeof("blk_mq_tags"), "blk_mq_tags")
+        wr(k, tags, "blk_mq_tags.nr_tags", nr, 4)
+        rqs = []
+        entries.append((idx, tags, rqs))
+        for _tag in range(nr):
+            rq = kzalloc(k, rq_size, "request")
+            rqs.append(rq)
+            if init_request:
+                yield k.call_request(init_request, tset, rq, idx, NUMA_NO_NODE & 0xFFFFFFFF)
+
+
+def _elevator_exit(k, q):
+    ts = k.model(TagSets)
+    tset = rd(k, q, "request_queue.tag_set")
+    yield from _free_rqs(k, tset, ts.sched.pop(q, []))
+    wr(k, q, "request_queue.nr_requests", _u32(k, tset, "blk_mq_tag_set.queue_depth"))
 
 
 def init_queue(k, tset, queuedata=0):
@@ -227,6 +278,11 @@ def init_queue(k, tset, queuedata=0):
     hctxs = []
     k.model(TagSets).hctxs[q] = hctxs
     k.model(Queues).exit[q] = _exit_queue
+    k.model(Queues).elevator[q] = (_elevator_init, _elevator_exit)
+    flush = []
+    k.model(TagSets).flush[q] = flush
+    init_request = _ops(k, tset, "init_request")
+    rq_size = t.sizeof("request") + _u32(k, tset, "blk_mq_tag_set.cmd_size")
     init_hctx = _ops(k, tset, "init_hctx")
     tags_arr = rd(k, tset, "blk_mq_tag_set.tags")
     for idx in range(nr_hw):
@@ -247,6 +303,10 @@ def init_queue(k, tset, queuedata=0):
                 k.model(Queues).exit.pop(q, None)
                 yield from queue_put(k, q)
                 return -errno.ENOMEM
+        flush_rq = kzalloc(k, rq_size, "request")        # hctx->fq->flush_rq
+        flush.append(flush_rq)
+        if init_request:
+            yield k.call_request(init_request, tset, flush_rq, idx, NUMA_NO_NODE & 0xFFFFFFFF)
     return q
 
 

@@ -11,7 +11,8 @@ A gendisk is allocated as ``__alloc_disk_node`` does: the disk, its
 and the queue it owns for ``blk_mq_alloc_disk``/``blk_alloc_disk``.
 ``device_add_disk`` checks major/minors as 6.1 does (no major: the next
 extended minor of major 259), adds the device (/sys/devices/.../block/NAME,
-the /sys/block/NAME link, /dev/NAME) and lists the disk in /proc/partitions
+the /sys/block/NAME link with the disk's ``size``, ``ro``, ``removable`` and
+``range`` attributes, /dev/NAME) and lists the disk in /proc/partitions
 while it has a capacity. ``del_gendisk`` removes it; a disk a module leaves
 added after its exit is reported (the "device" registration).
 
@@ -32,7 +33,7 @@ from ..drivers.base.core import (device_add_gen, device_del_gen, initialize,
                                  put_device_gen)
 from ..fs.sysfs import Node, Sysfs
 from ..lib.kemu_warn import warn
-from .blk import exit_queue, queue_put
+from .blk import elevator_exit, elevator_init, exit_queue, queue_put
 
 members("struct gendisk", "major", "first_minor", "minors", "disk_name", "fops", "queue",
         "private_data", "part0", "flags", "state")
@@ -48,10 +49,40 @@ NR_EXT_DEVT = 1 << 20                    # 1 << MINORBITS
 BOOT_MAJORS = [(BLOCK_EXT_MAJOR, "blkext")]   # genhd_device_init()
 
 
+DISK_ATTRS = ("range", "removable", "ro", "size")     # disk_attrs[] that kemu shows
+
+
+def _kstr(k, text: str) -> int:
+    addr = k.machine.alloc_kdata(len(text) + 1, 1)
+    k.machine.write(addr, text.encode() + b"\0")
+    return addr
+
+
+def _disk_type(k) -> int:
+    """disk_type: name "disk", its attribute group of read-only disk attributes."""
+    t, m = k.target, k.machine
+    attrs = m.alloc_kdata(8 * (len(DISK_ATTRS) + 1), 8)
+    for i, name in enumerate(DISK_ATTRS):
+        dattr = m.alloc_kdata(t.sizeof("device_attribute"), 8)
+        wr(k, dattr + t.offset("device_attribute.attr"), "attribute.name", _kstr(k, name))
+        wr(k, dattr + t.offset("device_attribute.attr"), "attribute.mode", 0o444, 2)
+        wr(k, dattr, "device_attribute.show", static_addr(k, f"disk_{name}_show"))
+        m.write_u64(attrs + 8 * i, dattr + t.offset("device_attribute.attr"))
+    group = m.alloc_kdata(t.sizeof("attribute_group"), 8)
+    wr(k, group, "attribute_group.attrs", attrs)
+    groups = m.alloc_kdata(16, 8)
+    m.write_u64(groups, group)
+    dtype = m.alloc_kdata(t.sizeof("device_type"), 8)
+    wr(k, dtype, "device_type.name", _kstr(k, "disk"))
+    wr(k, dtype, "device_type.groups", groups)
+    return dtype
+
+
 class BlockDevs:
     """Per-kernel block majors and disks."""
 
     def __init__(self, k):
+        self.disk_type = _disk_type(k)
         self.majors: dict[int, tuple[str, object]] = {m: (n, None) for m, n in BOOT_MAJORS}
         self.ext_minors: set[int] = set()
         self.disks: list[int] = []            # added disks, in device_add order
@@ -125,10 +156,47 @@ def alloc_disk(k, q, owns_queue: bool) -> int:
     dev = part0 + t.offset("block_device.bd_device")
     initialize(k, dev)
     wr(k, dev, "device.class", k.model(Classes).boot["block"])
+    wr(k, dev, "device.type", k.model(BlockDevs).disk_type)
     wr(k, dev, "device.release", static_addr(k, "disk_release"))
     if owns_queue:
         k.model(BlockDevs).owned_queue[disk] = q
     return disk
+
+
+def dev_to_disk(k, dev) -> int:
+    return rd(k, dev - k.target.offset("block_device.bd_device"), "block_device.bd_disk")
+
+
+def _show(k, buf, text: str) -> int:
+    k.machine.write(buf, text.encode() + b"\0")
+    return len(text)
+
+
+@static("ssize_t disk_size_show(struct device *dev, struct device_attribute *attr, char *buf)")
+def disk_size_show(k, dev, attr, buf):
+    return _show(k, buf, f"{capacity(k, dev_to_disk(k, dev))}\n")
+
+
+@static("ssize_t disk_ro_show(struct device *dev, struct device_attribute *attr, char *buf)")
+def disk_ro_show(k, dev, attr, buf):
+    """get_disk_ro(): GD_READ_ONLY or part0's bd_read_only."""
+    disk = dev_to_disk(k, dev)
+    ro = rd(k, disk, "gendisk.state") >> k.target.const("GD_READ_ONLY") & 1 or \
+        rd(k, rd(k, disk, "gendisk.part0"), "block_device.bd_read_only", 1)
+    return _show(k, buf, f"{int(bool(ro))}\n")
+
+
+@static("ssize_t disk_removable_show(struct device *dev, struct device_attribute *attr, "
+        "char *buf)")
+def disk_removable_show(k, dev, attr, buf):
+    removable = rd(k, dev_to_disk(k, dev), "gendisk.flags", 4) & \
+        k.target.const("GENHD_FL_REMOVABLE")
+    return _show(k, buf, f"{int(bool(removable))}\n")
+
+
+@static("ssize_t disk_range_show(struct device *dev, struct device_attribute *attr, char *buf)")
+def disk_range_show(k, dev, attr, buf):
+    return _show(k, buf, f"{rd(k, dev_to_disk(k, dev), 'gendisk.minors', 4)}\n")
 
 
 @static("void disk_release(struct device *dev)")
@@ -186,6 +254,7 @@ def device_add_disk(k, parent, disk, groups):
         major, first = BLOCK_EXT_MAJOR, ext
         wr(k, disk, "gendisk.major", major, 4)
         wr(k, disk, "gendisk.first_minor", first, 4)
+    yield from elevator_init(k, rd(k, disk, "gendisk.queue"))
     dev = disk_dev(k, disk)
     name = cstr(k, disk + t.offset("gendisk.disk_name"), 32)
     from ..lib import kobject as ko
@@ -223,6 +292,7 @@ def del_gendisk(k, disk):
     yield from device_del_gen(k, disk_dev(k, disk))
     if rd(k, disk, "gendisk.major", 4) == BLOCK_EXT_MAJOR:
         bd.ext_minors.discard(rd(k, disk, "gendisk.first_minor", 4))
+    yield from elevator_exit(k, rd(k, disk, "gendisk.queue"))
     q = bd.owned_queue.get(disk)
     if q:
         yield from exit_queue(k, q)

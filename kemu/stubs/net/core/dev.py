@@ -8,10 +8,11 @@ priority order; NETDEV_REGISTER/NETDEV_UP of earlier devices are not replayed.
 
 Receive: ``netif_rx``, ``netif_receive_skb`` and ``napi_gro_receive`` run
 ``__netif_receive_skb_core`` at once (netif_rx from process context does:
-its local_bh_enable() runs the backlog before it returns): the MAC/network
+its local_bh_enable() runs the backlog before it returns; a device that is
+not running drops the skb there, NET_RX_DROP): the MAC/network
 header offsets and skb_iif, then each ETH_P_ALL handler, the device's
-rx_handler, and the handlers of skb->protocol (dev_add_pack), the last one
-taking the skb's reference. A frame nobody takes is counted in the device's
+rx_handler, and the handlers of skb->protocol (dev_add_pack), each but the
+last with a reference of its own, the last with the skb's. A frame nobody takes is counted in the device's
 rx_dropped (its core stats) and freed; IPv4, IPv6 and ARP frames go to the
 built-in stacks, which kemu does not model: they are consumed. Every
 frame is recorded (``received_frames(k)``). GRO does not merge: every skb is
@@ -300,11 +301,9 @@ def netif_receive_(k, skb: int):
         if pending:
             yield from deliver(pending)
         pending = pt
-    if pending:
-        wr(k, skb, "sk_buff.users", rd(k, skb, "sk_buff.users", 4) + 1, 4)
+    if pending:                                     # the last one gets the skb's reference
         frame.taken_by.append(sym(k, rd(k, pending, "packet_type.func")))
         ret = (yield k.call_request(rd(k, pending, "packet_type.func"), skb, dev, pending, dev))
-        yield from _kfree_skb(k, skb)               # the reference taken for the last one
         return s32(ret)
     if proto in STACKS:
         frame.taken_by.append(STACKS[proto])
@@ -316,16 +315,27 @@ def netif_receive_(k, skb: int):
     return NET_RX_DROP
 
 
-@export("int netif_rx(struct sk_buff *skb)")
-def netif_rx(k, skb):
+def _backlog(k, skb):
+    """enqueue_to_backlog(): a device that is not running drops the skb (NET_RX_DROP);
+    otherwise the backlog is processed before netif_rx() returns (its local_bh_enable())."""
+    dev = rd(k, skb, "sk_buff.dev")
+    if not rd(k, dev, "net_device.state") & 1 << k.target.const("__LINK_STATE_START"):
+        rx = k.model(Receive)
+        rx.dropped[dev] = rx.dropped.get(dev, 0) + 1
+        yield from _kfree_skb(k, skb)
+        return NET_RX_DROP
     yield from netif_receive_(k, skb)
     return NET_RX_SUCCESS
+
+
+@export("int netif_rx(struct sk_buff *skb)")
+def netif_rx(k, skb):
+    return (yield from _backlog(k, skb))
 
 
 @export("int __netif_rx(struct sk_buff *skb)")
 def __netif_rx(k, skb):
-    yield from netif_receive_(k, skb)
-    return NET_RX_SUCCESS
+    return (yield from _backlog(k, skb))
 
 
 @export("int netif_receive_skb(struct sk_buff *skb)")
