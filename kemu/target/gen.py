@@ -713,7 +713,8 @@ EXTRA_INCLUDES = [
     "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h", "linux/ethtool.h",
     "linux/net_tstamp.h", "net/neighbour.h",
     # block/genhd.c, blk-mq.c
-    "linux/blkdev.h", "linux/blk-mq.h", "net/rtnetlink.h",
+    "linux/blkdev.h", "linux/blk-mq.h", "net/rtnetlink.h", "linux/transport_class.h",
+    "linux/attribute_container.h", "linux/workqueue.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).

@@ -33,6 +33,7 @@ from kemu.abi.exports import members, unreachable
 from kemu.abi.toolkit import err_ptr, kfree, kzalloc, rd, s32, wr
 from kemu.kernel.log import KERN_INFO
 
+from ..kernel.workqueue import queue_work_on
 from .blk import Queues, exit_queue, queue_new, queue_put
 from .genhd import alloc_disk
 
@@ -47,9 +48,11 @@ members("struct blk_mq_hw_ctx", "queue", "queue_num", "driver_data", "tags", "nu
 members("struct request_queue", "mq_ops", "tag_set", "nr_hw_queues", "nr_requests",
         "rq_timeout", "queuedata", "queue_flags")
 members("struct request", "q", "tag", "internal_tag")
+members("struct request_queue", "queue_depth")
 
 BLK_MQ_MAX_DEPTH, BLK_MQ_TAG_MIN = 10240, 1
 BLKDEV_DEFAULT_RQ = 128
+WORK_CPU_UNBOUND = 8192             # NR_CPUS
 NUMA_NO_NODE = -1
 
 
@@ -379,5 +382,40 @@ for _proto, _result in (
         ("void blk_mq_complete_request(struct request *rq)", None),
         ("bool blk_mq_complete_request_remote(struct request *rq)", False),
         ("void blk_mq_requeue_request(struct request *rq, bool kick_requeue_list)", None),
-        ("void blk_mq_free_request(struct request *rq)", None)):
+        ("void blk_mq_free_request(struct request *rq)", None),
+        # passthrough requests (SCSI commands, ioctls): built and executed on a device's queue
+        ("struct request *blk_mq_alloc_request(struct request_queue *q, blk_opf_t opf, "
+         "blk_mq_req_flags_t flags)", err_ptr(-errno.EWOULDBLOCK)),
+        ("blk_status_t blk_execute_rq(struct request *rq, bool at_head)", 10),   # BLK_STS_IOERR
+        ("void blk_execute_rq_nowait(struct request *rq, bool at_head)", None),
+        ("void blk_rq_init(struct request_queue *q, struct request *rq)", None),
+        ("int blk_rq_map_kern(struct request_queue *q, struct request *rq, void *kbuf, "
+         "unsigned int len, gfp_t gfp_mask)", -errno.EINVAL),
+        ("int blk_rq_map_user(struct request_queue *q, struct request *rq, "
+         "struct rq_map_data *map_data, void *ubuf, unsigned long len, gfp_t gfp_mask)",
+         -errno.EINVAL),
+        ("int blk_rq_map_user_io(struct request *req, struct rq_map_data *map_data, "
+         "void *ubuf, unsigned long buf_len, gfp_t gfp_mask, bool vec, int iov_count, "
+         "bool check_iter_count, int rw)", -errno.EINVAL),
+        ("int blk_rq_unmap_user(struct bio *bio)", 0),
+        ("int __blk_rq_map_sg(struct request_queue *q, struct request *rq, "
+         "struct scatterlist *sglist, struct scatterlist **last_sg)", 0),
+        ("int blk_rq_count_integrity_sg(struct request_queue *q, struct bio *bio)", 0),
+        ("int blk_rq_map_integrity_sg(struct request_queue *q, struct bio *bio, "
+         "struct scatterlist *sglist)", 0),
+        ("void blk_mq_tagset_busy_iter(struct blk_mq_tag_set *tagset, "
+         "bool (*fn)(struct request *rq, void *priv), void *priv)", None)):
     unreachable(_proto, _result, _WHY)
+
+
+@export("void blk_set_queue_depth(struct request_queue *q, unsigned int depth)")
+def blk_set_queue_depth(k, q, depth):
+    """q->queue_depth (writeback throttling, which reads it, is not modelled)."""
+    wr(k, q, "request_queue.queue_depth", depth, 4)
+
+
+@export("bool kblockd_schedule_work(struct work_struct *work)")
+def kblockd_schedule_work(k, work):
+    """queue_work(kblockd_workqueue, work): on the system workqueue here."""
+    return queue_work_on(k, WORK_CPU_UNBOUND, k.machine.read_u64(k.export_addr("system_wq")),
+                         work)

@@ -89,6 +89,12 @@ def platform_remove(k, dev, drv):
 builtin_bus("platform", platform_match, platform_probe, platform_remove)
 
 
+@data("struct device platform_bus")
+def platform_bus(k, addr):
+    """The root of /sys/devices/platform (its kobject is not modelled: a device a module adds
+    with it as parent goes under /devices)."""
+
+
 @data("struct bus_type platform_bus_type")
 def platform_bus_type(k, addr):
     name = k.machine.alloc_kdata(16, 1)
