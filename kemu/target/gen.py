@@ -714,7 +714,7 @@ EXTRA_INCLUDES = [
     "linux/net_tstamp.h", "net/neighbour.h",
     # block/genhd.c, blk-mq.c
     "linux/blkdev.h", "linux/blk-mq.h", "net/rtnetlink.h", "linux/transport_class.h",
-    "linux/attribute_container.h", "linux/workqueue.h",
+    "linux/attribute_container.h", "linux/workqueue.h", "linux/tty.h", "linux/tty_driver.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -779,7 +779,6 @@ CONSTANTS: list[tuple[str, str]] = [
     ("HCTX_MAX_TYPES", "enum"), ("QUEUE_FLAG_DYING", "macro"), ("QUEUE_FLAG_WC", "macro"),
     ("QUEUE_FLAG_FUA", "macro"), ("GENHD_FL_HIDDEN", "enum"), ("GENHD_FL_NO_PART", "enum"),
     ("DISK_MAX_PARTS", "macro"), ("GD_READ_ONLY", "macro"), ("GENHD_FL_REMOVABLE", "enum"),
-    ("RTNL_MAX_TYPE", "macro"), ("RTNL_SLAVE_MAX_TYPE", "macro"),
     ("BLK_MQ_F_NO_SCHED", "enum"), ("BLK_MQ_F_NO_SCHED_BY_DEFAULT", "enum"),
     ("BLK_MQ_F_TAG_HCTX_SHARED", "enum"),
     # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)

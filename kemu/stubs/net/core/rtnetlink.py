@@ -75,6 +75,10 @@ def rtnl_trylock(k):
 
 
 # ------------------------------------------------------------ link types (rtnl_link_ops)
+# net/core/rtnetlink.c's own limits (not in a header)
+RTNL_MAX_TYPE, RTNL_SLAVE_MAX_TYPE = 50, 40
+
+
 class _LinkOps:
     """link_ops: the registered rtnl_link_ops, in registration order."""
 
@@ -104,8 +108,8 @@ def __rtnl_link_register(k, ops):
 @export("int rtnl_link_register(struct rtnl_link_ops *ops)")
 def rtnl_link_register(k, ops):
     from ...lib.kemu_warn import warn
-    if rd(k, ops, "rtnl_link_ops.maxtype", 4) > k.target.const("RTNL_MAX_TYPE") or \
-            rd(k, ops, "rtnl_link_ops.slave_maxtype", 4) > k.target.const("RTNL_SLAVE_MAX_TYPE"):
+    if rd(k, ops, "rtnl_link_ops.maxtype", 4) > RTNL_MAX_TYPE or \
+            rd(k, ops, "rtnl_link_ops.slave_maxtype", 4) > RTNL_SLAVE_MAX_TYPE:
         warn(k, "net/core/rtnetlink.c:490", "rtnl_link_register+0x85/0x90")
         return -errno.EINVAL
     return __rtnl_link_register(k, ops)
