@@ -8,14 +8,18 @@ import random
 
 import pytest
 
-from conftest import TESTMODS
+from conftest import TESTMODS, module_release
 from kemu import Kernel
-from kemu.abi.exports import REGISTRY
+from kemu.abi.exports import REGISTRY, LINE_VARIANTS, lookup
 from kemu.errors import MemoryFault
 from kemu.kernel.facade import import_stub_package
+from kemu.target import find_target
 
 import_stub_package()
-NATIVES = sorted(n for n, d in REGISTRY.items() if d.kind == "func" and d.native)
+# the native functions of the line the test modules were built for
+VERSION = find_target(module_release(TESTMODS / "hello.ko")).line.version
+NATIVES = sorted(n for n in set(REGISTRY) | set(LINE_VARIANTS)
+                 if (d := lookup(n, VERSION)) is not None and d.kind == "func" and d.native)
 BUF = 512
 
 
@@ -39,7 +43,7 @@ def _buffers(k, rng):
 def _args(name, rng, a, b):
     n = rng.choice([0, 1, 2, 7, 8, 9, 63, 64, 100, BUF // 2])
     c = rng.choice([0, ord("a"), ord("b"), 0x1FF, -1 & 0xFFFFFFFF])
-    proto = REGISTRY[name].proto
+    proto = lookup(name, VERSION).proto
     out = []
     for p in proto.params:
         pname = p.name
@@ -82,7 +86,7 @@ def test_native_function_is_its_model(k, name):
     assert k.machine.native_at(native)[0] == name
     model = k.machine.natives[name].model
     rng = random.Random(name)
-    width = 32 if REGISTRY[name].proto.ret.size == 4 else 64
+    width = 32 if lookup(name, VERSION).proto.ret.size == 4 else 64
     for _ in range(150):
         a, b = _buffers(k, rng)
         args = _args(name, rng, a, b)

@@ -56,6 +56,9 @@ _TYPEDEFS = {
     "__poll_t": "unsigned int", "unsigned": "unsigned int", "clockid_t": "int",
     "key_serial_t": "int", "percpu_ref_func_t": "void", "irq_handler_t": "void",
     "work_func_t": "void", "cpumask_var_t": "void",
+    "gro_result_t": "int", "rx_handler_func_t": "void", "blk_status_t": "unsigned char",
+    "bsg_sg_io_fn": "void", "speed_t": "unsigned int", "bsg_job_fn": "void", "bsg_timeout_fn": "void", "async_cookie_t": "unsigned long long",
+    "blk_opf_t": "unsigned int", "blk_mq_req_flags_t": "unsigned int",
 }
 
 # Typedefs that are pointers when passed (va_list is an array type and decays).

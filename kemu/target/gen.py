@@ -210,6 +210,10 @@ EXTRA_INCLUDES = [
     "linux/gpio.h", "linux/input.h",
     # net/core/dev.c, net/ethernet/eth.c
     "linux/netdevice.h", "linux/etherdevice.h", "linux/if_arp.h", "linux/ethtool.h",
+    "linux/net_tstamp.h", "net/neighbour.h",
+    # block/genhd.c, blk-mq.c
+    "linux/blkdev.h", "linux/blk-mq.h", "net/rtnetlink.h", "linux/transport_class.h",
+    "linux/attribute_container.h", "linux/workqueue.h", "linux/tty.h", "linux/tty_driver.h",
 ]
 
 # Structs whose function-pointer leaves are all recorded (from the DWARF).
@@ -260,6 +264,22 @@ CONSTANTS: list[tuple[str, str]] = [
     ("NET_NAME_ENUM", "macro"), ("NET_ADDR_RANDOM", "macro"),
     ("__ETHTOOL_LINK_MODE_MASK_NBITS", "enum"),
     ("NET_ADDR_PERM", "macro"),
+    # net/core/dev.c, net/ethernet/eth.c: open/close, receive, NAPI
+    ("NETDEV_DOWN", "enum"), ("NETDEV_GOING_DOWN", "enum"), ("NETDEV_PRE_UP", "enum"),
+    ("IFF_LOOPBACK", "enum"), ("IFF_NOARP", "enum"), ("IFF_LIVE_ADDR_CHANGE", "enum"),
+    ("IFF_NO_RX_HANDLER", "enum"), ("GRO_NORMAL", "enum"),
+    ("NAPI_STATE_SCHED", "enum"), ("NAPI_STATE_MISSED", "enum"),
+    ("NAPI_STATE_DISABLE", "enum"), ("NAPI_STATE_NPSVC", "enum"),
+    ("NAPI_STATE_LISTED", "enum"), ("NAPI_STATE_IN_BUSY_POLL", "enum"),
+    ("NAPI_STATE_PREFER_BUSY_POLL", "enum"), ("NAPI_STATE_SCHED_THREADED", "enum"),
+    ("SOF_TIMESTAMPING_TX_SOFTWARE", "enum"), ("SOF_TIMESTAMPING_RX_SOFTWARE", "enum"),
+    ("SOF_TIMESTAMPING_SOFTWARE", "enum"),
+    # block/genhd.c, blk-mq.c, blk-settings.c
+    ("HCTX_MAX_TYPES", "enum"), ("QUEUE_FLAG_DYING", "macro"), ("QUEUE_FLAG_WC", "macro"),
+    ("QUEUE_FLAG_FUA", "macro"), ("GENHD_FL_HIDDEN", "enum"), ("GENHD_FL_NO_PART", "enum"),
+    ("DISK_MAX_PARTS", "macro"), ("GD_READ_ONLY", "macro"), ("GENHD_FL_REMOVABLE", "enum"),
+    ("BLK_MQ_F_NO_SCHED", "enum"), ("BLK_MQ_F_NO_SCHED_BY_DEFAULT", "enum"),
+    ("BLK_MQ_F_TAG_HCTX_SHARED", "enum"),
     # arch/x86/mm/init.c's cache-mode -> PTE bits (cachemode2protval)
     ("_PAGE_CACHE_MODE_WB", "enum"), ("_PAGE_CACHE_MODE_WC", "enum"),
     ("_PAGE_CACHE_MODE_UC_MINUS", "enum"), ("_PAGE_CACHE_MODE_UC", "enum"),

@@ -124,6 +124,10 @@ LINES: tuple[Line, ...] = (
         "nf_hook_ops.hook_ops_type", "ns_common.count", "padata_instance.cpuhp_node",
         "padata_instance.validate_cpumask", "platform_driver.remove_new",
         "xa_state.xa_lru", "xt_table.ops",
+        "NAPI_STATE_PREFER_BUSY_POLL",          # 5.11
+        "NAPI_STATE_SCHED_THREADED",            # 5.12
+        "GENHD_FL_NO_PART",                     # 5.17 (GENHD_FL_NO_PART_SCAN before)
+        "BLK_MQ_F_NO_SCHED_BY_DEFAULT",         # 5.14
         # only with CONFIG_PREEMPT_RCU, which Debian's 5.10 does not set
         "task_struct.rcu_read_lock_nesting",
     })),

@@ -60,7 +60,6 @@ link_only_table((
     ('int iocb_bio_iopoll(struct kiocb *kiocb, struct io_comp_batch *iob, unsigned int '
      'flags)',
      _EIO),
-    ('void set_disk_ro(struct gendisk *disk, bool read_only)', None),
     ('int sync_blockdev_nowait(struct block_device *bdev)', _EIO),
     ('int sync_blockdev_range(struct block_device *bdev, loff_t lstart, loff_t lend)', _EIO),
     ('int thaw_bdev(struct block_device *bdev)', _EIO),

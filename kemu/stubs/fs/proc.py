@@ -125,7 +125,8 @@ class Proc:
         for name, reader in (("filesystems", _render_filesystems), ("modules", _render_modules),
                              ("devices", _render_devices), ("misc", _render_misc),
                              ("crypto", _render_crypto), ("dma", _render_dma),
-                             ("kallsyms", _render_kallsyms)):
+                             ("kallsyms", _render_kallsyms),
+                             ("partitions", _render_partitions)):
             e = self._new(name, t.const("S_IFREG") | t.const("S_IRUGO"), "kemu")
             e.reader = reader
             self._insert(self.root, e)
@@ -271,8 +272,14 @@ def _render_crypto(k) -> str:
 
 
 def _render_devices(k) -> str:
+    from ..block.genhd import proc_devices_block
     from .char_dev import proc_devices
-    return proc_devices(k)
+    return proc_devices(k) + "\n" + proc_devices_block(k)
+
+
+def _render_partitions(k) -> str:
+    from ..block.genhd import proc_partitions
+    return proc_partitions(k)
 
 
 def _render_net_dev(k) -> str:

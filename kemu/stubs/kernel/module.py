@@ -10,10 +10,12 @@ from lsmod and cannot be removed, as on Linux; kemu records the unlinking.
 """
 from kemu import export
 from kemu.abi.exports import kernel_api, members, module_notifier
+from kemu.abi.toolkit import cstr
+from kemu.kernel.log import KERN_WARNING
 from kemu.module.module import ModuleState
 from kemu.machine.oops import modules_linked_in
 
-from ..lib.kemu_warn import warn
+from ..lib.kemu_warn import bug, warn
 
 from .kallsyms import vmlinux_object
 
@@ -145,6 +147,56 @@ def module_put(k, module):
     if mod is None:
         return
     if mod.refcnt <= 0:             # atomic_dec_if_positive() < 0: WARN_ON, count unchanged
+        warn(k, "kernel/module/main.c:857", "module_put+0x8b/0x90")
+        return
+    mod.refcnt -= 1
+
+
+def _strong_try_module_get(mod) -> bool:
+    """strong_try_module_get(): a module still coming up (or going) gives no reference."""
+    if mod is None:
+        return True
+    if mod.state == ModuleState.COMING:
+        return False
+    if mod.state != ModuleState.GOING and mod.refcnt > 0:
+        mod.refcnt += 1
+        return True
+    return False
+
+
+@export("void *__symbol_get(const char *symbol)")
+def __symbol_get(k, symbol):
+    """symbol_get(): the address of an EXPORT_SYMBOL_GPL symbol, with a reference on its
+    module; NULL for an unknown symbol, and for a non-GPL one with 6.1's warning."""
+    name = cstr(k, symbol, 256)
+    ksym = k.find_symbol(name)
+    if ksym is None:
+        return 0
+    if not ksym.gpl:
+        k.log.emit(KERN_WARNING, f"failing symbol_get of non-GPLONLY symbol {name}.")
+        return 0
+    if not _strong_try_module_get(ksym.owner):
+        return 0
+    return ksym.addr
+
+
+@export("void __symbol_put(const char *symbol)")
+def __symbol_put(k, symbol):
+    ksym = k.find_symbol(cstr(k, symbol, 256))
+    if ksym is None:
+        bug(k, "kernel/module/main.c:736")
+    if ksym.owner is not None:
+        module_put(k, ksym.owner.struct_addr)
+
+
+@export("void symbol_put_addr(void *addr)")
+def symbol_put_addr(k, addr):
+    """The reference symbol_get() took on the module whose text holds ``addr``; nothing for
+    the core kernel (kemu's exports)."""
+    mod = k.module_containing(addr)
+    if mod is None:
+        return
+    if mod.refcnt <= 0:
         warn(k, "kernel/module/main.c:857", "module_put+0x8b/0x90")
         return
     mod.refcnt -= 1

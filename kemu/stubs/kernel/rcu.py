@@ -4,7 +4,8 @@ rcu_read_lock() counts in ``current->rcu_read_lock_nesting``. A grace period
 ends once no task is inside a read-side critical section: when the CPU would
 go idle (so at every k.advance()), in synchronize_rcu() and in rcu_barrier().
 Callbacks (call_rcu(), call_srcu()) then run in the softirq context, in the
-order they were queued, and kvfree_rcu() frees its objects. synchronize_rcu()
+order they were queued, and kvfree_rcu() frees its objects (also when a module
+goes away: free_module()'s synchronize_rcu(), before leaks are looked for). synchronize_rcu()
 returns once the callbacks queued before it have run (the kernel's own
 wakeme_after_rcu callback is queued behind them). A callback still queued
 when its module's exit has returned (no rcu_barrier() in exit) is reported.
@@ -14,7 +15,8 @@ synchronize_rcu() or synchronize_srcu() inside one can never return.
 import itertools
 
 from kemu import export
-from kemu.abi.exports import members
+from kemu.abi.exports import members, module_notifier
+from kemu.module.module import ModuleState
 
 from .sched.core import PRIO_RCU, SoftItem, caller, sched
 
@@ -138,6 +140,21 @@ class Rcu:
 
 def rcu(k) -> Rcu:
     return k.model(Rcu)
+
+
+@module_notifier
+def kfree_rcu_before_free_module(k, mod):
+    """A module going away: free_module()'s synchronize_rcu() lets the objects kfree_rcu()
+    queued be freed before kemu looks for leaks (kmemleak would not report them)."""
+    if mod.state != ModuleState.GOING:
+        return
+    r = rcu(k)
+    if not r.kfree or r.readers():
+        return
+    from kemu.stubs.mm.slab import kfree_addr
+    frees, r.kfree = r.kfree, []
+    for ptr in frees:
+        kfree_addr(k, ptr, "kvfree")
 
 
 @export("void __rcu_read_lock(void)")

@@ -16,6 +16,7 @@ its module's exit has returned is reported.
 import collections
 
 from kemu import data, export
+from kemu.abi.exports import members
 from kemu.kernel.log import KERN_ERR, KERN_WARNING
 from kemu.module.module import Entry
 from kemu.abi.exports import members
@@ -539,3 +540,15 @@ def workqueue_set_max_active(k, wq_addr, max_active):
 def set_worker_desc(k, fmt, va):
     pass
 
+
+
+members("struct execute_work", "work")
+
+
+@export("int execute_in_process_context(void (*fn)(struct work_struct *work), "
+        "struct execute_work *ew)")
+def execute_in_process_context(k, fn, ew):
+    """Called from process context (kemu's module code always is, outside IRQs and
+    softirqs): ``fn(&ew->work)`` runs at once and 0 is returned."""
+    yield k.call_request(fn, ew + k.target.offset("execute_work.work"))
+    return 0

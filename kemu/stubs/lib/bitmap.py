@@ -256,6 +256,12 @@ def bitmap_print_to_pagebuf(k, list_, buf, maskp, nmaskbits):
 def bitmap_cut(k, dst, src, first, cut, nbits):
     """Remove bits [first, first + cut): the bits above move down, zeroes come in on top
     (of the BITS_TO_LONGS(nbits) words, as the kernel's word loop does)."""
+    words = (nbits + BITS_PER_LONG - 1) // BITS_PER_LONG
+    if first % BITS_PER_LONG:                       # keep = src[first / BITS_PER_LONG] & ...
+        k.machine.read_u64(src + 8 * (first // BITS_PER_LONG))
     value = read_bitmap(k, src, nbits)
-    keep = value & ((1 << first) - 1)
-    write_bitmap(k, dst, nbits, keep | ((value >> (first + cut)) << first))
+    first_, cut_ = min(first, 64 * words), min(cut, 64 * words)   # past the words: no bits
+    keep = value & ((1 << first_) - 1)
+    write_bitmap(k, dst, nbits, keep | ((value >> (first_ + cut_)) << first_))
+    at = dst + 8 * (first // BITS_PER_LONG)        # dst[first / BITS_PER_LONG] &= ...; |= keep
+    k.machine.write_u64(at, k.machine.read_u64(at))

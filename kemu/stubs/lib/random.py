@@ -117,3 +117,8 @@ def prandom_bytes_state(k, state, buf, nbytes):
         out += prandom_u32_state(k, state).to_bytes(4, "little")[:rest]
     if out:
         k.machine.write(buf, bytes(out))
+
+
+@export("void add_disk_randomness(struct gendisk *disk)")
+def add_disk_randomness(k, disk):
+    """drivers/char/random.c: a disk's completion timing as entropy (kemu's pool needs none)."""

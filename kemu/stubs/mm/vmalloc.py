@@ -47,6 +47,12 @@ def __vmalloc(k, size, gfp_mask):
     return _vmalloc(k, size, zero=bool(gfp_mask & k.target.const("__GFP_ZERO")), gfp=gfp_mask)
 
 
+@export("void *vmalloc_user(unsigned long size)", fails="NULL")
+def vmalloc_user(k, size):
+    """Zeroed, for mapping to user space (VM_USERMAP; the mapping itself is mmap's)."""
+    return _vmalloc(k, size)
+
+
 @export("void vfree(const void *addr)")
 def vfree(k, addr):
     kfree_addr(k, addr, "vfree")

@@ -132,6 +132,16 @@ def acpi_fetch_acpi_dev(k, handle):
     return 0
 
 
+@export("u32 acpi_get_devices(const char *HID, void *user_function, void *context, "
+        "void **return_value)")
+def acpi_get_devices(k, hid, user_function, context, return_value):
+    """acpica/nsxfeval.c: walk the namespace's devices of ``HID``; it holds none, so the
+    callback never runs and the walk is AE_OK (``*return_value`` is left alone)."""
+    if not user_function:
+        return 0x1001                               # AE_BAD_PARAMETER
+    return 0
+
+
 @export("bool acpi_dev_present(const char *hid, const char *uid, s64 hrv)")
 def acpi_dev_present(k, hid, uid, hrv):
     return False

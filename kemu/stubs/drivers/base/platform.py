@@ -104,6 +104,12 @@ def platform_remove(k, dev, drv):
 builtin_bus("platform", platform_match, platform_probe, platform_remove)
 
 
+@data("struct device platform_bus")
+def platform_bus(k, addr):
+    """The root of /sys/devices/platform (its kobject is not modelled: a device a module adds
+    with it as parent goes under /devices)."""
+
+
 @data("struct bus_type platform_bus_type")
 def platform_bus_type(k, addr):
     init_bus_type(k, addr, "platform")

@@ -199,3 +199,35 @@ def fwnode_graph_parse_endpoint(k, fwnode, endpoint):
     if fwnode:
         not_modelled(k, "fwnode_graph_parse_endpoint", _WHY)
     return -errno.EINVAL
+
+
+@export("struct fwnode_handle *fwnode_graph_get_next_endpoint(const struct fwnode_handle *fwnode, "
+        "struct fwnode_handle *prev)")
+def fwnode_graph_get_next_endpoint(k, fwnode, prev):
+    """No node (and so no secondary node) has a graph: NULL."""
+    if fwnode or prev:
+        not_modelled(k, "fwnode_graph_get_next_endpoint", _WHY)
+    return 0
+
+
+@export("struct fwnode_handle *fwnode_graph_get_port_parent(const struct fwnode_handle *fwnode)")
+def fwnode_graph_get_port_parent(k, fwnode):
+    if fwnode:
+        not_modelled(k, "fwnode_graph_get_port_parent", _WHY)
+    return 0
+
+
+@export("struct fwnode_handle *fwnode_graph_get_remote_endpoint("
+        "const struct fwnode_handle *fwnode)")
+def fwnode_graph_get_remote_endpoint(k, fwnode):
+    if fwnode:
+        not_modelled(k, "fwnode_graph_get_remote_endpoint", _WHY)
+    return 0
+
+
+@export("struct fwnode_handle *fwnode_handle_get(struct fwnode_handle *fwnode)")
+def fwnode_handle_get(k, fwnode):
+    """No get op to call on no node: the node itself (NULL)."""
+    if fwnode:
+        not_modelled(k, "fwnode_handle_get", _WHY)
+    return fwnode

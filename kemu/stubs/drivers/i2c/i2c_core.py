@@ -184,6 +184,9 @@ for _proto, _res in (
         ("struct i2c_client *i2c_new_ancillary_device(struct i2c_client *client, "
          "const char *name, u16 default_addr)", _ERR_ENODEV),
         ("const void *i2c_get_match_data(const struct i2c_client *client)", 0),
+        ("struct i2c_client *i2c_new_scanned_device(struct i2c_adapter *adap, "
+         "struct i2c_board_info *info, unsigned short const *addr_list, "
+         "int (*probe)(struct i2c_adapter *adap, unsigned short addr))", _ERR_ENODEV),
 ):
     link_only(_proto, _res, _WHY)
 

@@ -49,5 +49,7 @@ for _proto, _res in (
         ("const struct spi_device_id *spi_get_device_id(const struct spi_device *sdev)", 0),
         ("int spi_add_device(struct spi_device *spi)", _ENODEV),
         ("void spi_unregister_device(struct spi_device *spi)", None),
+        ("struct spi_device *spi_new_device(struct spi_controller *ctlr, "
+         "struct spi_board_info *chip)", 0),
 ):
     link_only(_proto, _res, _WHY)

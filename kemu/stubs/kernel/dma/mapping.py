@@ -145,6 +145,19 @@ def dma_map_sg_attrs(k, dev, sg, nents, dir_, attrs):
     return nents
 
 
+members("struct sg_table", "sgl", "nents", "orig_nents")
+
+
+@export("int dma_map_sgtable(struct device *dev, struct sg_table *sgt, "
+        "enum dma_data_direction dir, unsigned long attrs)")
+def dma_map_sgtable(k, dev, sgt, dir_, attrs):
+    """__dma_map_sg_attrs() over orig_nents; nents is what was mapped (0 on success)."""
+    orig = rd(k, sgt, "sg_table.orig_nents", 4)
+    n = dma_map_sg_attrs(k, dev, rd(k, sgt, "sg_table.sgl"), orig, dir_, attrs)
+    wr(k, sgt, "sg_table.nents", n, 4)
+    return 0
+
+
 @export("void dma_unmap_sg_attrs(struct device *dev, struct scatterlist *sg, int nents, "
         "enum dma_data_direction dir, unsigned long attrs)")
 def dma_unmap_sg_attrs(k, dev, sg, nents, dir_, attrs):

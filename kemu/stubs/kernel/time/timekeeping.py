@@ -194,6 +194,14 @@ def ns_to_timespec64(k, nsec):
     return sec
 
 
+# struct __kernel_old_timeval { long tv_sec; long tv_usec; }: returned the same way.
+@export("long ns_to_kernel_old_timeval(s64 nsec)")
+def ns_to_kernel_old_timeval(k, nsec):
+    sec = ns_to_timespec64(k, nsec)
+    k.machine.set_reg("rdx", k.machine.reg("rdx") // 1000)
+    return sec
+
+
 @export("void set_normalized_timespec64(struct timespec64 *ts, time64_t sec, s64 nsec)")
 def set_normalized_timespec64(k, ts, sec, nsec):
     carry, nsec = divmod(nsec, NSEC_PER_SEC)     # what the kernel's two loops compute

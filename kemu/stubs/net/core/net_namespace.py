@@ -339,6 +339,12 @@ def net_rwsem(k, addr):
     k.machine.write_u64(head + k.target.offset("list_head.prev"), head)
 
 
+@data("struct rw_semaphore pernet_ops_rwsem")
+def pernet_ops_rwsem(k, addr):
+    """Taken by link-type modules around rtnl_link_register() (an empty rwsem)."""
+    net_rwsem(k, addr)
+
+
 @export("void net_ns_barrier(void)")
 def net_ns_barrier(k):
     """mutex_lock(&pernet_ops_rwsem)/unlock: no namespace is being torn down."""

@@ -31,7 +31,17 @@ from kemu.abi.exports import members
 
 from kemu.abi.toolkit import cstr, kfree, kzalloc, rd, rd_s32, wr
 from kemu.stubs.lib.vsprintf import vformat
-from .dev import _NetdevChain
+from .dev import _NetdevChain, napi_del_all, netdev_prefix, rx_dropped
+
+members("struct net_device", "unreg_list", "lstats")
+members("struct pcpu_lstats", "packets", "bytes")
+members("struct net_device_ops", "ndo_validate_addr", "ndo_get_stats64", "ndo_get_stats")
+members("struct net_device_stats", "rx_packets", "tx_packets", "rx_bytes", "tx_bytes",
+        "rx_errors", "tx_errors", "rx_dropped", "tx_dropped", "multicast", "collisions",
+        "rx_fifo_errors", "rx_frame_errors", "rx_compressed", "tx_fifo_errors",
+        "tx_carrier_errors", "tx_compressed", "rx_length_errors", "rx_over_errors",
+        "rx_crc_errors", "rx_missed_errors", "tx_aborted_errors", "tx_window_errors",
+        "tx_heartbeat_errors")
 
 members("struct device", "parent")
 members("struct notifier_block", "notifier_call")
@@ -76,15 +86,35 @@ def _c(k, name):
 def proc_net_dev(k) -> str:
     """/proc/net/dev (dev_seq_show): lo, then the registered devices by ifindex.
 
-    No packet moves through kemu's devices, so every counter is 0 (a driver's own
-    ndo_get_stats64 is not consulted)."""
+    The counters are dev->stats (what a driver without ndo_get_stats64 counts in) with
+    the receive path's drops; a driver's own ndo_get_stats64 is not consulted."""
     lines = ["Inter-|   Receive                                                |  Transmit",
              " face |bytes    packets errs drop fifo frame compressed multicast|bytes    "
              "packets errs drop fifo colls carrier compressed"]
     fmt = "%6s: %7d %7d %4d %4d %4d %5d %10d %9d %8d %7d %4d %4d %4d %5d %7d %10d"
-    for name, _ifindex, _owner in [("lo", 1, None)] + sorted(net_devices(k), key=lambda d: d[1]):
-        lines.append(fmt % ((name,) + (0,) * 16))
+    lines.append(fmt % (("lo",) + (0,) * 16))
+    nd = k.model(NetDevices)
+    for dev in sorted(nd.names, key=lambda d: rd_s32(k, d, "net_device.ifindex")):
+        s = {f: k.machine.read_u64(dev + k.target.offset("net_device.stats") +
+                                k.target.offset(f"net_device_stats.{f}"))
+             for f in _STATS}
+        s["rx_dropped"] += rx_dropped(k, dev)
+        lines.append(fmt % (
+            nd.names[dev], s["rx_bytes"], s["rx_packets"], s["rx_errors"],
+            s["rx_dropped"] + s["rx_missed_errors"], s["rx_fifo_errors"],
+            s["rx_length_errors"] + s["rx_over_errors"] + s["rx_crc_errors"] +
+            s["rx_frame_errors"], s["rx_compressed"], s["multicast"], s["tx_bytes"],
+            s["tx_packets"], s["tx_errors"], s["tx_dropped"], s["tx_fifo_errors"],
+            s["collisions"], s["tx_carrier_errors"] + s["tx_aborted_errors"] +
+            s["tx_window_errors"] + s["tx_heartbeat_errors"], s["tx_compressed"]))
     return "\n".join(lines) + "\n"
+
+
+_STATS = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_errors", "tx_errors",
+          "rx_dropped", "tx_dropped", "multicast", "collisions", "rx_length_errors",
+          "rx_over_errors", "rx_crc_errors", "rx_frame_errors", "rx_fifo_errors",
+          "rx_missed_errors", "tx_aborted_errors", "tx_carrier_errors", "tx_fifo_errors",
+          "tx_heartbeat_errors", "tx_window_errors", "rx_compressed", "tx_compressed")
 
 
 def _align(value: int, a: int) -> int:
@@ -115,6 +145,9 @@ def alloc_netdev_mqs(k, sizeof_priv, name, name_assign_type, setup, txqs, rxqs):
     k.machine.write(dev + t.offset("net_device.name"),
                     k.machine.read_cstr(name, _c(k, "IFNAMSIZ") - 1) + b"\0")
     wr(k, dev, "net_device.name_assign_type", name_assign_type, 1)
+    napi_list = dev + t.offset("net_device.napi_list")
+    k.machine.write_u64(napi_list, napi_list)                 # INIT_LIST_HEAD(&dev->napi_list)
+    k.machine.write_u64(napi_list + 8, napi_list)
     for kind, n, qtype in (("tx", txqs, "netdev_queue"), ("rx", rxqs, "netdev_rx_queue")):
         qs = kzalloc(k, n * t.sizeof(qtype))
         for i in range(n):
@@ -158,6 +191,7 @@ def free_netdev(k, dev):
                   k.current_module())
         return
     t = k.target
+    napi_del_all(k, dev)
     kfree(k, rd(k, dev, "net_device._tx"))
     kfree(k, rd(k, dev, "net_device._rx"))
     kfree(k, rd(k, dev, "net_device.dev_addr") - t.offset("netdev_hw_addr.addr"))
@@ -245,6 +279,7 @@ def _unregister(k, dev):
         k.finding("net device", f"unregister of {cstr(k, dev)}, which is not registered",
                   k.current_module())
         return
+    yield from dev_close(k, dev)                              # dev_close_many()
     wr(k, dev, "net_device.reg_state", _c(k, "NETREG_UNREGISTERING"), 1)
     yield from _notify(k, _c(k, "NETDEV_UNREGISTER"), dev)
     ops = rd(k, dev, "net_device.netdev_ops")
@@ -303,32 +338,6 @@ def netif_carrier_off(k, dev):
 
 
 # ------------------------------------------------------------------ netdev_printk
-_REG_STATE = {"NETREG_UNINITIALIZED": " (uninitialized)", "NETREG_REGISTERED": "",
-              "NETREG_UNREGISTERING": " (unregistering)", "NETREG_UNREGISTERED": " (unregistered)",
-              "NETREG_RELEASED": " (released)", "NETREG_DUMMY": " (dummy)"}
-
-
-def netdev_prefix(k, dev) -> bytes:
-    """__netdev_printk()'s prefix (with or without a parent device)."""
-    if not dev:
-        return b"(NULL net_device): "
-    name = cstr(k, dev + k.target.offset("net_device.name"), 16)
-    if not name or "%" in name:
-        name = "(unnamed net_device)"                      # netdev_name()
-    state = rd(k, dev, "net_device.reg_state", 1)
-    suffix = next((s for c, s in _REG_STATE.items() if _c(k, c) == state), " (unknown)")
-    if suffix == " (unknown)":
-        from ...lib.kemu_warn import warn_once
-        warn_once(k, "include/linux/netdevice.h:5190", "netdev_reg_state",
-                  f"{name}: unknown reg_state {state}")
-    parent = rd(k, dev + k.target.offset("net_device.dev"), "device.parent")
-    text = f"{name}{suffix}: "
-    if parent:
-        from ...drivers.base.core import dev_driver_string_of, dev_name
-        text = f"{dev_driver_string_of(k, parent)} {dev_name(k, parent)} {text}"
-    return text.encode("utf-8", "surrogateescape")
-
-
 def _netdev_level(name: str, level: int):
     def fn(k, dev, fmt, va):
         from ...kernel.printk import vprintk_emit
@@ -352,3 +361,187 @@ def netdev_printk(k, level, dev, fmt, va):
     lvl, _rest = _level_of(k, level)
     head = bytes([1, 0x30 + lvl]) if lvl >= 0 else b""
     vprintk_emit(k, head + netdev_prefix(k, dev) + vformat(k, fmt, va))
+
+
+# ------------------------------------------------------------------ queues, open, close
+def _running(k, dev) -> bool:
+    return bool(rd(k, dev, "net_device.state") & 1 << _c(k, "__LINK_STATE_START"))
+
+
+def _txq(k, dev, i) -> int:
+    return rd(k, dev, "net_device._tx") + i * k.target.sizeof("netdev_queue")
+
+
+def _queue_bit(k, q, on: bool) -> bool:
+    state = rd(k, q, "netdev_queue.state")
+    mask = 1 << _c(k, "__QUEUE_STATE_DRV_XOFF")
+    wr(k, q, "netdev_queue.state", state | mask if on else state & ~mask)
+    return bool(state & mask) != on
+
+
+@export("void netif_tx_wake_queue(struct netdev_queue *dev_queue)")
+def netif_tx_wake_queue(k, dev_queue):
+    """Clears DRV_XOFF; the qdisc kemu does not model has nothing queued to run."""
+    _queue_bit(k, dev_queue, False)
+
+
+@export("void netif_tx_stop_all_queues(struct net_device *dev)")
+def netif_tx_stop_all_queues(k, dev):
+    for i in range(rd(k, dev, "net_device.num_tx_queues", 4)):
+        _queue_bit(k, _txq(k, dev, i), True)
+
+
+def _tx_wake_all(k, dev):
+    for i in range(rd(k, dev, "net_device.num_tx_queues", 4)):
+        _queue_bit(k, _txq(k, dev, i), False)
+
+
+@export("void netif_device_detach(struct net_device *dev)")
+def netif_device_detach(k, dev):
+    if _state_bit(k, dev, "__LINK_STATE_PRESENT", False) and _running(k, dev):
+        netif_tx_stop_all_queues(k, dev)
+
+
+@export("void netif_device_attach(struct net_device *dev)")
+def netif_device_attach(k, dev):
+    if _state_bit(k, dev, "__LINK_STATE_PRESENT", True) and _running(k, dev):
+        _tx_wake_all(k, dev)
+
+
+@export("int netif_set_real_num_tx_queues(struct net_device *dev, unsigned int txq)")
+def netif_set_real_num_tx_queues(k, dev, txq):
+    if txq < 1 or txq > rd(k, dev, "net_device.num_tx_queues", 4):
+        return -errno.EINVAL
+    wr(k, dev, "net_device.real_num_tx_queues", txq, 4)
+    return 0
+
+
+@export("int netif_set_real_num_rx_queues(struct net_device *dev, unsigned int rxq)")
+def netif_set_real_num_rx_queues(k, dev, rxq):
+    if rxq < 1 or rxq > rd(k, dev, "net_device.num_rx_queues", 4):
+        return -errno.EINVAL
+    wr(k, dev, "net_device.real_num_rx_queues", rxq, 4)
+    return 0
+
+
+@export("int dev_open(struct net_device *dev, struct netlink_ext_ack *extack)")
+def dev_open(k, dev, extack):
+    """__dev_open() then NETDEV_UP: ndo_validate_addr, ndo_open, IFF_UP."""
+    from kemu.abi.toolkit import s32
+    if rd(k, dev, "net_device.flags", 4) & _c(k, "IFF_UP"):
+        return 0
+    if not rd(k, dev, "net_device.state") & 1 << _c(k, "__LINK_STATE_PRESENT"):
+        return -errno.ENODEV
+    ret = yield from _notify(k, _c(k, "NETDEV_PRE_UP"), dev)
+    if ret:
+        return ret
+    _state_bit(k, dev, "__LINK_STATE_START", True)
+    ops = rd(k, dev, "net_device.netdev_ops")
+    for member in ("ndo_validate_addr", "ndo_open"):
+        fn = rd(k, ops, f"net_device_ops.{member}") if ops else 0
+        if fn:
+            ret = s32((yield k.call_request(fn, dev)))
+            if ret:
+                _state_bit(k, dev, "__LINK_STATE_START", False)
+                return ret
+    wr(k, dev, "net_device.flags", rd(k, dev, "net_device.flags", 4) | _c(k, "IFF_UP"), 4)
+    yield from _notify(k, _c(k, "NETDEV_UP"), dev)
+    return 0
+
+
+@export("void dev_close(struct net_device *dev)")
+def dev_close(k, dev):
+    """NETDEV_GOING_DOWN, ndo_stop, IFF_UP cleared, NETDEV_DOWN (nothing if down)."""
+    if not rd(k, dev, "net_device.flags", 4) & _c(k, "IFF_UP"):
+        return
+    yield from _notify(k, _c(k, "NETDEV_GOING_DOWN"), dev)
+    _state_bit(k, dev, "__LINK_STATE_START", False)
+    ops = rd(k, dev, "net_device.netdev_ops")
+    stop = rd(k, ops, "net_device_ops.ndo_stop") if ops else 0
+    if stop:
+        yield k.call_request(stop, dev)
+    wr(k, dev, "net_device.flags", rd(k, dev, "net_device.flags", 4) & ~_c(k, "IFF_UP"), 4)
+    yield from _notify(k, _c(k, "NETDEV_DOWN"), dev)
+
+
+# ------------------------------------------------------------------ statistics
+def _stats64_clear(k, s64) -> None:
+    k.machine.write(s64, bytes(k.target.sizeof("rtnl_link_stats64")))
+
+
+@export("void netdev_stats_to_stats64(struct rtnl_link_stats64 *stats64, "
+        "const struct net_device_stats *netdev_stats)")
+def netdev_stats_to_stats64(k, stats64, netdev_stats):
+    """The unsigned longs of net_device_stats copied into the first u64s, the rest zeroed."""
+    t = k.target
+    n = min(t.sizeof("net_device_stats"), t.sizeof("rtnl_link_stats64"))
+    _stats64_clear(k, stats64)
+    k.machine.write(stats64, bytes(k.machine.read(netdev_stats, n)))
+
+
+@export("void dev_fetch_sw_netstats(struct rtnl_link_stats64 *s, "
+        "const struct pcpu_sw_netstats __percpu *netstats)")
+def dev_fetch_sw_netstats(k, s, netstats):
+    from ...arch.x86.kernel.percpu import NR_CPUS_EMULATED
+    m = k.machine
+    for cpu in range(NR_CPUS_EMULATED):
+        base = netstats + m.read_u64(k.export_addr("__per_cpu_offset") + 8 * cpu)
+        for f in ("rx_packets", "rx_bytes", "tx_packets", "tx_bytes"):
+            at = s + k.target.offset(f"rtnl_link_stats64.{f}")
+            m.write_u64(at, (m.read_u64(at) + m.read_u64(
+                base + k.target.offset(f"pcpu_sw_netstats.{f}"))) & (1 << 64) - 1)
+
+
+@export("void dev_get_tstats64(struct net_device *dev, struct rtnl_link_stats64 *s)")
+def dev_get_tstats64(k, dev, s):
+    netdev_stats_to_stats64(k, s, dev + k.target.offset("net_device.stats"))
+    tstats = rd(k, dev, "net_device.tstats")
+    if tstats:
+        dev_fetch_sw_netstats(k, s, tstats)
+
+
+@export("void dev_lstats_read(struct net_device *dev, u64 *packets, u64 *bytes)")
+def dev_lstats_read(k, dev, packets, bytes_):
+    """The per-CPU pcpu_lstats (dev->lstats) summed."""
+    from ...arch.x86.kernel.percpu import NR_CPUS_EMULATED
+    m, t = k.machine, k.target
+    lstats = rd(k, dev, "net_device.lstats")
+    total_p = total_b = 0
+    for cpu in range(NR_CPUS_EMULATED):
+        base = lstats + m.read_u64(k.export_addr("__per_cpu_offset") + 8 * cpu)
+        total_p += m.read_u64(base + t.offset("pcpu_lstats.packets"))
+        total_b += m.read_u64(base + t.offset("pcpu_lstats.bytes"))
+    m.write_u64(packets, total_p & (1 << 64) - 1)
+    m.write_u64(bytes_, total_b & (1 << 64) - 1)
+
+
+@export("struct rtnl_link_stats64 *dev_get_stats(struct net_device *dev, "
+        "struct rtnl_link_stats64 *storage)")
+def dev_get_stats(k, dev, storage):
+    ops = rd(k, dev, "net_device.netdev_ops")
+    get64 = rd(k, ops, "net_device_ops.ndo_get_stats64") if ops else 0
+    get = rd(k, ops, "net_device_ops.ndo_get_stats") if ops else 0
+    if get64:
+        _stats64_clear(k, storage)
+        yield k.call_request(get64, dev, storage)
+    elif get:
+        netdev_stats_to_stats64(k, storage, (yield k.call_request(get, dev)))
+    else:
+        netdev_stats_to_stats64(k, storage, dev + k.target.offset("net_device.stats"))
+    at = storage + k.target.offset("rtnl_link_stats64.rx_dropped")
+    k.machine.write_u64(at, k.machine.read_u64(at) + rx_dropped(k, dev))
+    return storage
+
+
+@export("void unregister_netdevice_many(struct list_head *head)")
+def unregister_netdevice_many(k, head):
+    """Each device queued on ``head`` through its unreg_list (kemu's
+    unregister_netdevice_queue() unregisters at once, so usually none)."""
+    off = k.target.offset("net_device.unreg_list")
+    node = k.machine.read_u64(head)
+    while node and node != head:
+        nxt = k.machine.read_u64(node)
+        yield from _unregister(k, node - off)
+        node = nxt
+    k.machine.write_u64(head, head)
+    k.machine.write_u64(head + 8, head)

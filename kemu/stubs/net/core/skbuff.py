@@ -11,6 +11,11 @@ Only linear skbs (``data_len == 0``) are modelled; paged or frag_list data
 is a "not-modelled" finding. The skb_over/under_panic BUGs and the
 ``__skb_pull`` BUG_ON are raised as the kernel raises them.
 
+Receive-side allocation (``__netdev_alloc_skb``, ``__napi_alloc_skb``) reserves
+NET_SKB_PAD of headroom and sets ``skb->dev`` as 6.1 does (always from kmalloc:
+page fragments are not modelled, so ``head_frag`` stays 0). The sk_buff_head
+queue operations keep ``next``/``prev``/``qlen`` as include/linux/skbuff.h does.
+
 Python API (helpers on an skb address, no emulation needed):
 ``skb_pull_(k, skb, n)``, ``skb_push_(k, skb, n)``, ``skb_put_(k, skb, n)``,
 ``skb_trim_(k, skb, n)``, ``skb_copy_bits_(k, skb, off, n) -> bytes|None``,
@@ -25,17 +30,22 @@ from kemu import export
 from kemu.kernel.log import KERN_EMERG
 from kemu.abi.exports import members
 
-from kemu.abi.toolkit import rd, static, static_addr, wr
+from kemu.abi.toolkit import rd, s32, static, static_addr, wr
 from ...lib.kemu_warn import bug, warn, warn_once
 
 members("struct sk_buff", "transport_header", "mac_header", "head", "data", "cloned",
-        "destructor", "ip_summed", "csum", "csum_start", "csum_offset")
+        "destructor", "ip_summed", "csum", "csum_start", "csum_offset", "pkt_type")
 members("struct skb_shared_info", "dataref", "nr_frags", "frag_list")
 members("struct skb_checksum_ops", "update", "combine")
 members("struct ts_ops", "find", "get_pattern_len", "name", "init", "destroy", "get_pattern",
         "owner")
 members("struct ts_config", "ops", "get_next_block", "finish", "flags")
 members("struct ts_state", "cb", "offset")
+members("struct sk_buff_head", "next", "prev", "qlen")
+members("struct napi_struct", "dev")
+
+NET_SKB_PAD = 64          # max(32, L1_CACHE_BYTES)
+NET_IP_ALIGN = 0          # x86
 
 
 def _align(k, n: int) -> int:
@@ -221,7 +231,39 @@ def _kfree_skb(k, skb):
     k.heap.free(skb)
 
 
+def skb_reserve_(k, skb: int, n: int) -> None:
+    """skb_reserve(): ``n`` bytes of headroom in an empty skb."""
+    wr(k, skb, "sk_buff.data", rd(k, skb, "sk_buff.data") + n)
+    _set32(k, skb, "tail", _u32(k, skb, "tail") + n)
+
+
+def netdev_alloc_skb_(k, dev: int, length: int, pad: int = NET_SKB_PAD) -> int:
+    """__netdev_alloc_skb(): room for ``length`` bytes after ``pad`` of headroom."""
+    skb = alloc_skb_(k, length + pad)
+    skb_reserve_(k, skb, pad)
+    wr(k, skb, "sk_buff.dev", dev)
+    return skb
+
+
 # ------------------------------------------------------------ exports
+@export("struct sk_buff *__netdev_alloc_skb(struct net_device *dev, unsigned int len, "
+        "gfp_t gfp_mask)", fails="NULL")
+def __netdev_alloc_skb(k, dev, len_, gfp_mask):
+    return netdev_alloc_skb_(k, dev, len_)
+
+
+@export("struct sk_buff *__napi_alloc_skb(struct napi_struct *napi, unsigned int len, "
+        "gfp_t gfp_mask)", fails="NULL")
+def __napi_alloc_skb(k, napi, len_, gfp_mask):
+    return netdev_alloc_skb_(k, rd(k, napi, "napi_struct.dev"), len_,
+                             NET_SKB_PAD + NET_IP_ALIGN)
+
+
+@export("void napi_consume_skb(struct sk_buff *skb, int budget)")
+def napi_consume_skb(k, skb, budget):
+    yield from _kfree_skb(k, skb)
+
+
 @export("struct sk_buff *__alloc_skb(unsigned int size, gfp_t gfp_mask, int flags, int node)", fails="NULL")
 def __alloc_skb(k, size, gfp_mask, flags, node):
     return alloc_skb_(k, size)
@@ -455,3 +497,170 @@ def skb_find_text(k, skb, from_, to, config):
     finally:
         k.heap.free(state_)
     return ret if (ret + patlen) & 0xFFFFFFFF <= (to - from_) & 0xFFFFFFFF else 0xFFFFFFFF
+
+
+# ------------------------------------------------------------ copies and padding
+def _tailroom(k, skb) -> int:
+    return 0 if _u32(k, skb, "data_len") else _u32(k, skb, "end") - _u32(k, skb, "tail")
+
+
+@export("struct sk_buff *skb_copy(const struct sk_buff *skb, gfp_t gfp_mask)", fails="NULL")
+def skb_copy(k, skb, gfp_mask):
+    """A private linear copy: same headroom, data and header offsets."""
+    if _u32(k, skb, "data_len"):
+        _not_modelled(k, "skb_copy() of a non-linear skb")
+        return 0
+    head, data = rd(k, skb, "sk_buff.head"), rd(k, skb, "sk_buff.data")
+    headroom, length = data - head, _u32(k, skb, "len")
+    n = alloc_skb_(k, _u32(k, skb, "end"))
+    skb_reserve_(k, n, headroom)
+    skb_put_(k, n, length)
+    k.machine.write(rd(k, n, "sk_buff.head"), bytes(k.machine.read(head, headroom + length)))
+    for member, size in (("dev", 8), ("protocol", 2), ("mac_header", 2),
+                         ("network_header", 2), ("transport_header", 2), ("csum", 4)):
+        wr(k, n, f"sk_buff.{member}", rd(k, skb, f"sk_buff.{member}", size), size)
+    k.machine.write(n + k.target.offset("sk_buff.cb"),
+                    bytes(k.machine.read(skb + k.target.offset("sk_buff.cb"), 48)))
+    set_ip_summed(k, n, ip_summed(k, skb))
+    return n
+
+
+@export("int __skb_pad(struct sk_buff *skb, int pad, bool free_on_error)")
+def __skb_pad(k, skb, pad, free_on_error):
+    pad = s32(pad)
+    if not is_cloned(k, skb) and _tailroom(k, skb) >= pad:
+        if pad > 0:
+            k.machine.write(rd(k, skb, "sk_buff.data") + _u32(k, skb, "len"), bytes(pad))
+        return 0
+    _not_modelled(k, "__skb_pad() past the tailroom (pskb_expand_head)")
+    if free_on_error:
+        yield from _kfree_skb(k, skb)
+    return -errno.ENOMEM
+
+
+@export("void *skb_pull_rcsum(struct sk_buff *skb, unsigned int len)")
+def skb_pull_rcsum(k, skb, len_):
+    from ...arch.x86.lib.csum import partial
+    if len_ > _u32(k, skb, "len"):
+        bug(k, "net/core/skbuff.c:3728")
+    data = rd(k, skb, "sk_buff.data")
+    if ip_summed(k, skb) == k.target.const("CHECKSUM_COMPLETE"):    # skb_postpull_rcsum()
+        sub = ~partial(bytes(k.machine.read(data, len_)), 0) & 0xFFFFFFFF
+        s = rd(k, skb, "sk_buff.csum", 4) + sub
+        wr(k, skb, "sk_buff.csum", ((s & 0xFFFFFFFF) + (s >> 32)) & 0xFFFFFFFF, 4)
+    return skb_pull_(k, skb, len_)
+
+
+@export("void skb_copy_and_csum_dev(const struct sk_buff *skb, u8 *to)")
+def skb_copy_and_csum_dev(k, skb, to):
+    from ...arch.x86.lib.csum import fold, partial
+    length, data = _u32(k, skb, "len"), rd(k, skb, "sk_buff.data")
+    if _u32(k, skb, "data_len"):
+        _not_modelled(k, "skb_copy_and_csum_dev() of paged data")
+        return
+    partial_sum = ip_summed(k, skb) == k.target.const("CHECKSUM_PARTIAL")
+    start = (rd(k, skb, "sk_buff.csum_start", 2) - (data - rd(k, skb, "sk_buff.head"))
+             if partial_sum else length)
+    if start > length:
+        bug(k, "net/core/skbuff.c:3127")
+    k.machine.write(to, bytes(k.machine.read(data, length)))
+    if partial_sum:
+        csum = partial(bytes(k.machine.read(data + start, length - start)), 0)
+        k.machine.write_u16(to + start + rd(k, skb, "sk_buff.csum_offset", 2), fold(csum))
+
+
+@export("void skb_tstamp_tx(struct sk_buff *orig_skb, struct skb_shared_hwtstamps *hwtstamps)")
+def skb_tstamp_tx(k, orig_skb, hwtstamps):
+    """__skb_tstamp_tx() returns at once for an skb without a socket; kemu's have none."""
+    if rd(k, orig_skb, "sk_buff.sk"):
+        _not_modelled(k, "skb_tstamp_tx() of a socket's skb")
+
+
+# ------------------------------------------------------------ sk_buff_head
+def _q(k, lst, member):
+    return rd(k, lst, f"sk_buff_head.{member}")
+
+
+def _q_insert(k, new, prev, nxt, lst) -> None:
+    """__skb_insert(): link ``new`` between ``prev`` and ``nxt`` of ``lst``."""
+    wr(k, new, "sk_buff.next", nxt)
+    wr(k, new, "sk_buff.prev", prev)
+    wr(k, nxt, "sk_buff.prev", new)            # the list head's next/prev share the offsets
+    wr(k, prev, "sk_buff.next", new)
+    wr(k, lst, "sk_buff_head.qlen", rd(k, lst, "sk_buff_head.qlen", 4) + 1, 4)
+
+
+def skb_unlink_(k, skb, lst) -> None:
+    """__skb_unlink()."""
+    wr(k, lst, "sk_buff_head.qlen", rd(k, lst, "sk_buff_head.qlen", 4) - 1, 4)
+    nxt, prev = rd(k, skb, "sk_buff.next"), rd(k, skb, "sk_buff.prev")
+    wr(k, skb, "sk_buff.next", 0)
+    wr(k, skb, "sk_buff.prev", 0)
+    wr(k, nxt, "sk_buff.prev", prev)
+    wr(k, prev, "sk_buff.next", nxt)
+
+
+def skb_dequeue_(k, lst) -> int:
+    skb = _q(k, lst, "next")
+    if skb == lst:
+        return 0
+    skb_unlink_(k, skb, lst)
+    return skb
+
+
+def skb_queue_tail_(k, lst, new) -> None:
+    _q_insert(k, new, _q(k, lst, "prev"), lst, lst)
+
+
+@export("void skb_queue_tail(struct sk_buff_head *list, struct sk_buff *newsk)")
+def skb_queue_tail(k, lst, newsk):
+    skb_queue_tail_(k, lst, newsk)
+
+
+@export("void skb_queue_head(struct sk_buff_head *list, struct sk_buff *newsk)")
+def skb_queue_head(k, lst, newsk):
+    _q_insert(k, newsk, lst, _q(k, lst, "next"), lst)
+
+
+@export("void skb_append(struct sk_buff *old, struct sk_buff *newsk, struct sk_buff_head *list)")
+def skb_append(k, old, newsk, lst):
+    _q_insert(k, newsk, old, rd(k, old, "sk_buff.next"), lst)
+
+
+@export("struct sk_buff *skb_dequeue(struct sk_buff_head *list)")
+def skb_dequeue(k, lst):
+    return skb_dequeue_(k, lst)
+
+
+@export("struct sk_buff *skb_dequeue_tail(struct sk_buff_head *list)")
+def skb_dequeue_tail(k, lst):
+    skb = _q(k, lst, "prev")
+    if skb == lst:
+        return 0
+    skb_unlink_(k, skb, lst)
+    return skb
+
+
+@export("void skb_unlink(struct sk_buff *skb, struct sk_buff_head *list)")
+def skb_unlink(k, skb, lst):
+    skb_unlink_(k, skb, lst)
+
+
+@export("void skb_queue_purge(struct sk_buff_head *list)")
+def skb_queue_purge(k, lst):
+    while True:
+        skb = skb_dequeue_(k, lst)
+        if not skb:
+            return
+        yield from _kfree_skb(k, skb)
+
+
+@export("void skb_add_rx_frag(struct sk_buff *skb, int i, struct page *page, int off, int size, "
+        "unsigned int truesize)")
+def skb_add_rx_frag(k, skb, i, page, off, size, truesize):
+    _not_modelled(k, "skb_add_rx_frag() (a page fragment)")
+
+
+@export("void skb_coalesce_rx_frag(struct sk_buff *skb, int i, int size, unsigned int truesize)")
+def skb_coalesce_rx_frag(k, skb, i, size, truesize):
+    _not_modelled(k, "skb_coalesce_rx_frag() (a page fragment)")
