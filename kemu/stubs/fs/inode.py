@@ -470,3 +470,14 @@ def file_update_time(k, file):
 def file_remove_privs(k, file):
     """Nothing to drop: kemu's writers are root, and kemu sets no security.capability."""
     return 0
+
+
+@export("bool is_bad_inode(struct inode *inode)")
+def is_bad_inode(k, inode):
+    return 1 if rd(k, inode, "inode.i_op") == k.model(Inodes).bad_iops else 0
+
+
+@export("void inode_set_flags(struct inode *inode, unsigned int flags, unsigned int mask)")
+def inode_set_flags(k, inode, flags, mask):
+    old = rd(k, inode, "inode.i_flags", 4)
+    wr(k, inode, "inode.i_flags", (old & ~mask) | (flags & mask), 4)

@@ -60,7 +60,7 @@ from ..kernel.cred import get_cred
 from ..kernel.process import current_cred
 from ..mm.filemap import page_cache, read_page
 from ..mm.page_alloc import pages
-from .dcache import d_alloc_name
+from .dcache import d_alloc_name, release_open
 from .filesystems import FileSystems, get_fs_type, put_filesystem
 from .fs_context import alloc_fs_context, fc_op, parse_options, put_fs_context
 from .open import FileError, OpenFile, fops_table, open_fmode
@@ -654,11 +654,18 @@ def iterate_dir(k, a: Attr, path: str) -> list[tuple[str, int, int]]:
           rd(k, fop, "file_operations.iterate")) if fop else 0
     if not fn:
         _fail(path, errno.ENOTDIR)
+    mod = _module_of(k, a.mount.fs_type)
     file = open_struct_file(k, a, t.const("O_RDONLY") | t.const("O_DIRECTORY"))
+    f = OpenFile(k, path, a.inode, file, fops_table(k, fop), module=mod, inode_owned=False)
+    ret = f.do_open()                        # ->open (ext4_dir_open...), ->release after
+    if ret:
+        f.closed = True
+        release_open(k, file)
+        k.heap.free(file)
+        _fail(path, ret)
     ctx = k.heap.alloc(t.sizeof("dir_context"), kind="dir_context", zero=True)
     entries = k.model(Entries)
     out: list = []
-    mod = _module_of(k, a.mount.fs_type)
     try:
         wr(k, ctx, "dir_context.actor", static_addr(k, "filldir64"))
         for _ in range(1 << 16):
@@ -676,9 +683,7 @@ def iterate_dir(k, a: Attr, path: str) -> list[tuple[str, int, int]]:
                 break
     finally:
         k.heap.free(ctx)
-        from .dcache import release_open
-        release_open(k, file)
-        k.heap.free(file)
+        f.close()
     return out
 
 

@@ -18,8 +18,8 @@ active reference and frees the superblock.
 
 Left out: anonymous (nodev) and single superblocks (``get_tree_nodev``,
 ``mount_nodev``... stay link-only: a call is a finding and fails
--EOPNOTSUPP), freezing, shrinkers, the fs_parser helpers (``__fs_parse``
-stays link-only). The ``const struct`` tables (``simple_dir_operations``...)
+-EOPNOTSUPP), freezing, shrinkers. ``__fs_parse`` is in stubs/fs/fs_parser.py.
+The ``const struct`` tables (``simple_dir_operations``...)
 are zeroed.
 """
 from __future__ import annotations
@@ -67,8 +67,6 @@ for _proto, _result in (
          "int (*fill_super)(struct super_block *, void *, int))", _ERRPTR),
         ("void kill_anon_super(struct super_block *sb)", None),
         ("void kill_litter_super(struct super_block *sb)", None),
-        ("int __fs_parse(struct p_log *log, const struct fs_parameter_spec *desc, "
-         "struct fs_parameter *value, struct fs_parse_result *result)", -errno.EINVAL),
         ("int fs_lookup_param(struct fs_context *fc, struct fs_parameter *param, bool want_bdev, "
          "unsigned int flags, struct path *_path)", -errno.EINVAL),
         ("int simple_statfs(struct dentry *dentry, struct kstatfs *buf)", _ENOTSUP),
@@ -86,12 +84,6 @@ for _proto, _result in (
          _ENOTSUP),
         ("void simple_release_fs(struct vfsmount **mount, int *count)", None)):
     _link_only(_proto, _result)
-
-# fs_parser.c: the parameter type checkers are only called from __fs_parse().
-for _kind in ("bool", "u32", "s32", "u64", "enum", "string", "blob", "blockdev", "path", "fd"):
-    _link_only(f"int fs_param_is_{_kind}(struct p_log *log, const struct fs_parameter_spec *p, "
-               "struct fs_parameter *param, struct fs_parse_result *result)", -errno.EINVAL)
-
 
 class Supers:
     """The superblocks (super_blocks), with their type and the block device they hold."""
@@ -182,6 +174,7 @@ def _bdev_setup(k, dev):
         yield
 
     def setup(s):
+        wr(k, s, "super_block.s_bdi", dev.bdi)
         wr(k, s, "super_block.s_bdev", dev.bdev)
         wr(k, s, "super_block.s_dev", rd(k, dev.bdev, "block_device.bd_dev", 4), 4)
         return 0
