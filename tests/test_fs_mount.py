@@ -188,7 +188,8 @@ def test_cli_listing_matches_the_real_kernel(debian_modules, tmp_path, fs):
     opts = ["-o", "ro"] if fs == "romfs" else []
     assert kemu_cli("mount", "-t", fs, *opts, str(image), "/mnt/x", session=session).returncode \
         == 0
-    for name, argv in (("ls-l", ["ls", "-l", "/mnt/x"]), ("ls-la-sub", ["ls", "-la", "/mnt/x/sub"])):
+    for name, argv in (("ls-l", ["ls", "-l", "/mnt/x"]),
+                       ("ls-la-sub", ["ls", "-la", "/mnt/x/sub"])):
         out = kemu_cli(*argv, session=session).stdout
         assert out == (GOLDEN / f"{fs}.{name}").read_text(), name
     assert kemu_cli("cat", "/mnt/x/sub/deeper/leaf", session=session).stdout == "leaf\n"
@@ -271,6 +272,8 @@ def test_cli_write_mkdir_rm(debian_modules, tmp_path):
     proc = kemu_cli("rm", "/m/nope", session=session)
     assert (proc.returncode, proc.stderr) == (1, "rm: cannot remove '/m/nope': No such file or "
                                                  "directory\n")
+    assert kemu_cli("ls", "-R", "/m/sub", session=session).stdout == \
+        "/m/sub:\ndeeper\nnested.txt\n\n/m/sub/deeper:\nleaf\n"
     assert kemu_cli("rm", "-d", "/m/d", session=session).returncode == 0
     assert kemu_cli("sync", session=session).returncode == 0
     assert kemu_cli("cat", "/m/a", session=session).stdout == "hello\n"

@@ -28,7 +28,7 @@ import errno
 
 from kemu import data, export
 from kemu.abi.exports import members
-from kemu.abi.toolkit import err_ptr, is_err, kfree, ptr_err, rd, s32, wr
+from kemu.abi.toolkit import err_ptr, kfree, rd, s32, wr
 from kemu.kernel.log import KERN_ERR
 
 from .internal import link_only as _link_only
@@ -182,8 +182,10 @@ def _bdev_setup(k, dev):
     return test, setup
 
 
-def _mount_bdev_gen(k, fs_type: int, flags: int, source: str, fill, warn_prefix=None):
-    """The common part of mount_bdev() and get_tree_bdev(): the superblock or -errno."""
+def _mount_bdev_gen(k, fs_type: int, flags: int, source: str, fill, warn_prefix=None, fc=0):
+    """The common part of mount_bdev() and get_tree_bdev() (``fc``: sget_fc() with
+    set_bdev_super_fc(), which hands the context's s_fs_info to the superblock): the
+    superblock or -errno."""
     t = k.target
     mode = t.const("FMODE_READ") | t.const("FMODE_EXCL")
     if not flags & t.const("SB_RDONLY"):
@@ -194,7 +196,13 @@ def _mount_bdev_gen(k, fs_type: int, flags: int, source: str, fill, warn_prefix=
             log_message(k, warn_prefix, "e", f"{source}: Can't open blockdev")
         return dev
     test, setup = _bdev_setup(k, dev)
-    s = yield from sget_gen(k, fs_type, test, setup, flags | t.const("SB_NOSEC"))
+    if fc:
+        def setup_fc(s):
+            wr(k, s, "super_block.s_fs_info", rd(k, fc, "fs_context.s_fs_info"))
+            wr(k, fc, "fs_context.s_fs_info", 0)
+            return (yield from setup(s))
+    s = yield from sget_gen(k, fs_type, test, setup_fc if fc else setup,
+                            flags | t.const("SB_NOSEC"))
     if s < 0:
         close_bdev(k, dev, mode)
         return s
@@ -250,13 +258,8 @@ def get_tree_bdev(k, fc, fill_super):
     def fill(s):
         return s32((yield k.call_request(fill_super, s, fc)))
     fs_type = rd(k, fc, "fs_context.fs_type")
-
-    def setup_fc(s):
-        wr(k, s, "super_block.s_fs_info", rd(k, fc, "fs_context.s_fs_info"))
-        wr(k, fc, "fs_context.s_fs_info", 0)
-        return 0
-        yield
-    s = yield from _mount_bdev_gen(k, fs_type, flags, cstr(k, source), fill, warn_prefix=prefix)
+    s = yield from _mount_bdev_gen(k, fs_type, flags, cstr(k, source), fill, warn_prefix=prefix,
+                                   fc=fc)
     if s < 0:
         return s
     wr(k, fc, "fs_context.root", rd(k, s, "super_block.s_root"))

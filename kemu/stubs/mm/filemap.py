@@ -34,7 +34,7 @@ from kemu.abi.toolkit import err_ptr, rd, s32, s64, wr
 
 from ..fs.internal import link_only_table
 from ..lib.usercopy import iter_copy_from, iter_copy_to, iter_count
-from .internal import PageCache, page_cache
+from .internal import page_cache
 from ..drivers.block.loop import LoopDevices
 from .page_alloc import PAGE_SHIFT, PAGE_SIZE, pages
 from ..fs.inode import file_update_time_gen
