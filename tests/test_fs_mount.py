@@ -327,3 +327,18 @@ def test_ext2_mounts_through_ext4_and_lists(debian_modules, tmp_path):
         for mod in reversed(mods):
             k.unload(mod)
         assert k.findings == []
+
+
+def test_mount_asks_modprobe_for_the_type(debian_modules, tmp_path):
+    """get_fs_type(): an unregistered type is request_module("fs-TYPE"): modprobe loads
+    romfs.ko and its dependency mtd.ko from the module tree, as on Linux."""
+    image = tmp_path / "romfs.img"
+    image.write_bytes(romfs(SAMPLE))
+    with kemu.Kernel(modules=str(debian_modules.parent)) as k:
+        k.mount(str(image), "/mnt", "romfs", "ro")
+        assert {"romfs", "mtd"} <= set(k.modules)
+        assert k.read_file("/mnt/sub/deeper/leaf") == b"leaf\n"
+        k.umount("/mnt")
+        with pytest.raises(kemu.KemuError) as exc:
+            k.mount(str(image), "/mnt", "nosuchfs")
+        assert exc.value.errno == errno.ENODEV

@@ -2,9 +2,10 @@
 
 ``kemu attach IMAGE`` binds an image to the next /dev/loopN
 (stubs/drivers/block/loop.py, with the loop driver's "detected capacity
-change" message). ``kemu mount`` is do_new_mount(): get_fs_type() (-ENODEV
-for an unknown type; the type's module is held until umount, so rmmod is
-refused with EBUSY), fs_context_for_mount() and the context's ``get_tree``
+change" message). ``kemu mount`` is do_new_mount(): get_fs_type() (a type not
+registered is asked of modprobe as "fs-TYPE", as the kernel's
+request_module() does, from the session's module tree; -ENODEV if none
+has it; the type's module is held until umount, so rmmod is refused), fs_context_for_mount() and the context's ``get_tree``
 with the options parsed as generic_parse_monolithic() does, or a legacy
 type's ``mount(type, flags, source, data)`` with the option string as data;
 then SB_BORN, a ``struct vfsmount`` and the mount on its mount point.
@@ -57,6 +58,7 @@ from kemu.kernel.log import KERN_INFO
 
 from ..drivers.block.loop import LoopDevices
 from ..kernel.cred import get_cred
+from ..kernel.kmod import request_module
 from ..kernel.process import current_cred
 from ..mm.filemap import page_cache, read_page
 from ..mm.page_alloc import pages
@@ -245,6 +247,9 @@ def _do_new_mount(k, ns, fstype, flags, source, point, fs_options) -> Mount:
     k.machine.write(name_at, fstype.encode() + b"\0")
     try:
         fs_type = get_fs_type(k, name_at)
+        if not fs_type:                      # get_fs_type(): request_module("fs-%s")
+            if drive(k, request_module(k, f"fs-{fstype}"), f"mount -t {fstype}") == 0:
+                fs_type = get_fs_type(k, name_at)
     finally:
         k.heap.free(name_at)
     if not fs_type:
