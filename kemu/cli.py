@@ -607,7 +607,7 @@ def cmd_ls(args, console: Console) -> int:
             path, below = todo.pop(0)
             try:
                 with k.as_process("ls", args.uid):
-                    entries = k.list_dir(path, all_names=args.all)
+                    entries = k.list_dir(path, all_names=args.all, with_stat=args.long)
                     k.log.flush()
             except KemuError as exc:
                 err = getattr(exc, "errno", None) or errno.ENOENT

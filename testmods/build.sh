@@ -21,7 +21,7 @@ core="hello params formats cpuloop kcalls initfail positive noexit nongpl warnbu
 more="allocfail rootkit/rk_hide rootkit/rk_sct rootkit/rk_root rootkit/rk_procs rootkit/rk_kill
       lkmpg/procfs1 lkmpg/procfs2 lkmpg/procfs3 lkmpg/procfs4 lkmpg/chardev
       lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key
-      kemu_files faulty covered kunit_demo kemu_subsys"
+      kemu_files faulty covered kunit_demo kemu_subsys faultyfs"
 [ -n "${KEMU_LINE_CORE:-}" ] && more=""    # another kernel line: the core (build-line.sh)
 for m in $core $more; do
     [ -f "$m.ko" ] || { echo "build.sh: $m.ko was not built" >&2; missing=1; }

@@ -72,7 +72,7 @@ def test_listing_and_stat_come_from_the_filesystem(mounted):
     with k.as_process("ls"):
         names = [e.name for e in k.list_dir("/mnt")]
         assert names == sorted(SAMPLE)
-        sub = {e.name: e for e in k.list_dir("/mnt/sub", all_names=True)}
+        sub = {e.name: e for e in k.list_dir("/mnt/sub", all_names=True, with_stat=True)}
     assert sorted(sub) == [".", "..", "deeper", "nested.txt"]
     assert sub["nested.txt"].stat.size == len(SAMPLE["sub"]["nested.txt"])
     link = k.stat("/mnt/link", follow=False)
@@ -316,7 +316,7 @@ def test_ext2_mounts_through_ext4_and_lists(debian_modules, tmp_path):
         assert "EXT4-fs (loop0): mounted filesystem without journal. Quota mode: none." in k.dmesg
         names = [e.name for e in k.list_dir("/mnt")]
         assert names == sorted(list(SAMPLE) + ["lost+found"])
-        sub = {e.name: e.stat for e in k.list_dir("/mnt/sub", all_names=True)}
+        sub = {e.name: e.stat for e in k.list_dir("/mnt/sub", all_names=True, with_stat=True)}
         assert sorted(sub) == [".", "..", "deeper", "nested.txt"]
         assert (sub["."].nlink, sub["nested.txt"].size) == (3, 12)
         assert k.stat("/mnt/link", follow=False).target == "hello.txt"     # a fast symlink
@@ -342,3 +342,22 @@ def test_mount_asks_modprobe_for_the_type(debian_modules, tmp_path):
         with pytest.raises(kemu.KemuError) as exc:
             k.mount(str(image), "/mnt", "nosuchfs")
         assert exc.value.errno == errno.ENODEV
+
+
+def test_an_oops_in_a_filesystem_callback_kills_the_command_only(testmods, tmp_path):
+    """testmods/faultyfs.ko oopses in its lookup of "crash": cat is killed (137) with the
+    oops in the log, as on Linux; listing, umount (put_super runs) and rmmod go on."""
+    session = tmp_path / "session"
+    image = tmp_path / "ff.img"
+    image.write_bytes(b"FAULTYFS" + bytes(4088))
+    assert kemu_cli("load", str(testmods / "faultyfs.ko"), session=session).returncode == 0
+    assert kemu_cli("mount", "-t", "faultyfs", str(image), "/f", session=session).returncode == 0
+    assert kemu_cli("ls", "/f", session=session).stdout == "crash\nfine\n"   # no lookup: d_type
+    proc = kemu_cli("cat", "/f/crash", session=session)
+    assert proc.returncode == 137 and "Killed" in proc.stderr
+    assert "RIP: 0010:faultyfs_lookup+" in proc.stderr and "Comm: cat" in proc.stderr
+    proc = kemu_cli("cat", "/f/fine", session=session)                   # a negative lookup
+    assert (proc.returncode, proc.stderr) == (1, "cat: /f/fine: No such file or directory\n")
+    proc = kemu_cli("umount", "/f", session=session)
+    assert proc.returncode == 0 and "faultyfs: put_super loop0" in proc.stderr
+    assert kemu_cli("rmmod", "faultyfs", session=session).returncode == 0

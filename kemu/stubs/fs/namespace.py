@@ -768,28 +768,40 @@ def stat_path(k, path: str, follow: bool = True) -> Stat:
     return s
 
 
-def list_mounted(k, path: str, all_names: bool = False) -> list[tuple[str, Stat]]:
-    """ls: (name, lstat) of each entry (sorted as ls sorts in the C locale); a file lists
-    itself."""
+DT_TO_IFMT = {1: st.S_IFIFO, 2: st.S_IFCHR, 4: st.S_IFDIR, 6: st.S_IFBLK, 8: st.S_IFREG,
+              10: st.S_IFLNK, 12: st.S_IFSOCK}          # DT_* << 12 is S_IF*
+
+
+def list_mounted(k, path: str, all_names: bool = False, with_stat: bool = True):
+    """ls: (name, lstat or None, mode) of each entry, sorted as ls sorts in the C locale;
+    a file lists itself. Without ``with_stat`` the mode is the entry's d_type from
+    getdents, and only a DT_UNKNOWN entry (minix gives no types) is looked up for it,
+    as ls does."""
     path = normalize(path)
     a = walk(k, path)
     if not st.S_ISDIR(a.mode):
-        return [(path.rsplit("/", 1)[-1], stat_path(k, path, follow=False))]
-    names = sorted({n for n, _ino, _t in iterate_dir(k, a, path)},
-                   key=lambda n: n.encode("utf-8", "surrogateescape"))
+        s = stat_path(k, path, follow=False)
+        return [(path.rsplit("/", 1)[-1], s, s.mode)]
+    seen: dict[str, int] = {}
+    for name, _ino, d_type in iterate_dir(k, a, path):
+        seen.setdefault(name, d_type)
     out = []
-    for name in names:
+    for name in sorted(seen, key=lambda n: n.encode("utf-8", "surrogateescape")):
         if not all_names and name.startswith("."):
+            continue
+        if not with_stat and seen[name] in DT_TO_IFMT:
+            out.append((name, None, DT_TO_IFMT[seen[name]]))
             continue
         full = path.rstrip("/") + "/" + name if name not in (".", "..") else \
             (path if name == "." else path.rsplit("/", 1)[0] or "/")
         if name == ".." and path == k.model(Namespace).mount_of(path)[0].point:
-            out.append((name, _getattr(k, a, path)))        # the mount root's parent: itself
-            continue
-        try:
-            out.append((name, stat_path(k, full, follow=False)))
-        except FileError:
-            continue
+            s = _getattr(k, a, path)                  # the mount root's parent: itself
+        else:
+            try:
+                s = stat_path(k, full, follow=False)
+            except FileError:
+                continue
+        out.append((name, s if with_stat else None, s.mode))
     return out
 
 
