@@ -277,6 +277,14 @@ def test_cli_write_mkdir_rm(debian_modules, tmp_path):
     assert kemu_cli("rm", "-d", "/m/d", session=session).returncode == 0
     assert kemu_cli("sync", session=session).returncode == 0
     assert kemu_cli("cat", "/m/a", session=session).stdout == "hello\n"
+    # the server goes away (a crash): the replay mounts again and leaves the image as
+    # the writes left it, without writing again
+    import re
+    import signal
+    pid = int(re.search(r"kemu server (\d+) serving", (session / "server.log").read_text())[1])
+    os.kill(pid, signal.SIGKILL)
+    proc = kemu_cli("cat", "/m/a", session=session)
+    assert proc.stdout == "hello\n" and "rebuilt it by replaying" in proc.stderr
     assert kemu_cli("umount", "/m", session=session).returncode == 0
 
 

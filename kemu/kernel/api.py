@@ -78,6 +78,11 @@ class UserAPI:
         """umount POINT: the filesystem's kill_sb (put_super, inode eviction)."""
         return _served("umount")(self, point)
 
+    def mounts(self) -> list:
+        """The filesystems mounted with :meth:`mount`: (source, mount point, type,
+        options) in mount order, as /proc/mounts lists them."""
+        return _served("mounts")(self)
+
     def stat(self, path: str, follow: bool = True):
         """stat(2) of a path on a mounted filesystem (i_op->getattr or generic_fillattr):
         dev, ino, mode, nlink, uid, gid, size, blksize, blocks, atime/mtime/ctime."""

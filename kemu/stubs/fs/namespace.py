@@ -347,6 +347,11 @@ def do_umount(k, point: str) -> None:
             k.model(LoopDevices).detach(m.loop.number)
 
 
+@kernel_api("mounts")
+def mounts(k) -> list:
+    return [(m.source, m.point, m.fstype, m.options) for m in k.model(Namespace).mounts]
+
+
 def proc_mounts(k) -> str:
     """/proc/mounts lines of the filesystems kemu mounted (show_vfsmnt())."""
     out = []
