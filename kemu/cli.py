@@ -712,8 +712,19 @@ def cmd_mount(args, console: Console) -> int:
     try:
         _session_op(args, console, op)
     except KemuError as exc:
-        console.err.print(f"mount: {exc}", highlight=False, markup=False)
-        return 255
+        opts = (args.options or "").split(",")
+        if getattr(exc, "errno", 0) not in (errno.EACCES, errno.EROFS) or "ro" in opts:
+            console.err.print(f"mount: {exc}", highlight=False, markup=False)
+            return 255
+        # a write-protected source: mount(8) tries again read-only
+        op["options"] = ",".join([o for o in opts if o and o != "rw"] + ["ro"])
+        try:
+            _session_op(args, console, op)
+        except KemuError as again:
+            console.err.print(f"mount: {again}", highlight=False, markup=False)
+            return 255
+        console.err.print(f"mount: {args.dir}: WARNING: source write-protected, mounted "
+                          "read-only.", highlight=False, markup=False)
     return 0
 
 
