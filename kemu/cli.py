@@ -603,10 +603,13 @@ def cmd_ls(args, console: Console) -> int:
     status = 0
     with _session(args, console) as session:
         k = session.kernel()
-        for path in args.paths:
+        todo = [(path, False) for path in args.paths]
+        first = True
+        while todo:
+            path, below = todo.pop(0)
             try:
                 with k.as_process("ls", args.uid):
-                    entries = k.list_dir(path, all_names=args.all)
+                    entries = k.list_dir(path, all_names=args.all, with_stat=args.long)
                     k.log.flush()
             except KemuError as exc:
                 err = getattr(exc, "errno", None) or errno.ENOENT
@@ -616,17 +619,22 @@ def cmd_ls(args, console: Console) -> int:
                                   highlight=False, markup=False)
                 status = 2 if err == errno.ENOENT else 1
                 continue
-            if len(args.paths) > 1:
-                print(f"{path}:")
-            if args.long and entries and entries[0].stat is not None:
-                if len(entries) != 1 or entries[0].name != path.rstrip("/").rsplit("/", 1)[-1] \
-                        or stat.S_ISDIR(entries[0].mode):
-                    print(f"total {(sum(e.stat.blocks for e in entries) + 1) // 2}")
+            is_dir = len(entries) != 1 or entries[0].name != path.rstrip("/").rsplit("/", 1)[-1] \
+                or stat.S_ISDIR(entries[0].mode)
+            if len(args.paths) > 1 or args.recursive and is_dir:
+                print(("" if first else "\n") + f"{path}:")
+            first = False
+            if args.long and entries and entries[0].stat is not None and is_dir:
+                print(f"total {(sum(e.stat.blocks for e in entries) + 1) // 2}")
             for e in entries:
                 if args.long and e.stat is not None:
                     print(ls_long(e))
                 else:
                     print(f"{stat.filemode(e.mode)} {e.name}" if args.long else e.name)
+            if args.recursive and is_dir:                # ls -R: each subdirectory after
+                subs = [(path.rstrip("/") + "/" + e.name, True) for e in entries
+                        if stat.S_ISDIR(e.mode) and e.name not in (".", "..")]
+                todo[0:0] = subs
     return status
 
 
@@ -706,8 +714,19 @@ def cmd_mount(args, console: Console) -> int:
     try:
         _session_op(args, console, op)
     except KemuError as exc:
-        console.err.print(f"mount: {exc}", highlight=False, markup=False)
-        return 255
+        opts = (args.options or "").split(",")
+        if getattr(exc, "errno", 0) not in (errno.EACCES, errno.EROFS) or "ro" in opts:
+            console.err.print(f"mount: {exc}", highlight=False, markup=False)
+            return 255
+        # a write-protected source: mount(8) tries again read-only
+        op["options"] = ",".join([o for o in opts if o and o != "rw"] + ["ro"])
+        try:
+            _session_op(args, console, op)
+        except KemuError as again:
+            console.err.print(f"mount: {again}", highlight=False, markup=False)
+            return 255
+        console.err.print(f"mount: {args.dir}: WARNING: source write-protected, mounted "
+                          "read-only.", highlight=False, markup=False)
     return 0
 
 
@@ -1141,6 +1160,8 @@ def build_parser() -> argparse.ArgumentParser:
                      "mounted filesystem: links, owner, size and time as ls -l shows them)")
     lsp.add_argument("-a", dest="all", action="store_true", help="with . and .. and the names "
                      "starting with a dot (mounted filesystems)")
+    lsp.add_argument("-R", dest="recursive", action="store_true",
+                     help="list subdirectories recursively")
     lsp.set_defaults(func=cmd_ls)
     stp = sub.add_parser("stat", parents=[common, uid], help="stat a file of a mounted "
                          "filesystem (its getattr), as stat(1) prints it")

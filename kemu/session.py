@@ -109,8 +109,20 @@ def _op_close(k, op):
         return f.close()
 
 
+def _on_mount(k, path) -> bool:
+    return isinstance(path, str) and any(path == p or path.startswith(p.rstrip("/") + "/")
+                                         for _src, p, _t, _o in k.mounts())
+
+
+# What a replay does not do again: the image files already hold what these wrote
+# (or lost it, if it was never written back: as a crash loses it).
+IMAGE_WRITES = ("mkdir", "rm")
+
+
 def _op_write(k, op):
     data = op["data"].encode("utf-8", "surrogateescape")
+    if _on_mount(k, op["target"]):
+        op["on_image"] = True                # journalled: replay leaves the image alone
     with _process(k, op, "sh"):
         if isinstance(op["target"], int):
             return k.model(SessionFiles).get(op["target"]).write(data)
@@ -515,6 +527,9 @@ class Session:
             self._idle(k, op)
 
     def _perform(self, k, op: dict, replay: bool):
+        if replay and (op["op"] in IMAGE_WRITES or op.get("on_image")):
+            self._last_result, self._last_outcome = op.get("result"), op.get("outcome")
+            return None
         try:
             if op["op"] == "load":
                 data = self.module_data(op["file"])

@@ -22,7 +22,7 @@ more="allocfail rootkit/rk_hide rootkit/rk_sct rootkit/rk_root rootkit/rk_procs 
       rootkit/rk_hidefile rootkit/rk_idt
       lkmpg/procfs1 lkmpg/procfs2 lkmpg/procfs3 lkmpg/procfs4 lkmpg/chardev
       lkmpg/hello_sysfs lkmpg/dbgfs lkmpg/static_key
-      kemu_files faulty covered kunit_demo kemu_subsys"
+      kemu_files faulty covered kunit_demo kemu_subsys faultyfs"
 [ -n "${KEMU_LINE_CORE:-}" ] && more=""    # another kernel line: the core (build-line.sh)
 major=$(sed -n 's/^vermagic=\([0-9]*\)\..*/\1/p' hello.mod.c 2>/dev/null | head -n 1)
 [ -z "$major" ] && major=$(grep -ao 'vermagic=[0-9]*' hello.ko | head -n 1 | cut -d= -f2)

@@ -18,13 +18,22 @@ def test_debian_fs_module_loads_and_unloads(debian_modules, name):
         assert k.findings == []
 
 
-def test_inode_init_once_zeroes_the_whole_inode():
+def test_inode_init_once_zeroes_the_inode_and_empties_its_lists():
     with kemu.Kernel() as k:
         size = k.target.sizeof("inode")
         inode = k.heap.alloc(size + 8)
         k.machine.write(inode, b"\xaa" * (size + 8))
         vfs_mount.inode_init_once(k, inode)
-        assert k.machine.read(inode, size) == bytes(size)
+        heads = set()
+        for head in ("i_devices", "i_io_list", "i_wb_list", "i_lru", "i_sb_list"):
+            at = inode + k.target.offset(f"inode.{head}")
+            assert k.machine.read_u64(at) == at and k.machine.read_u64(at + 8) == at
+            heads |= set(range(at - inode, at - inode + 16))
+        private = inode + k.target.offset("inode.i_data") + \
+            k.target.offset("address_space.private_list")
+        heads |= set(range(private - inode, private - inode + 16))
+        raw = k.machine.read(inode, size)
+        assert all(b == 0 for i, b in enumerate(raw) if i not in heads)
         assert k.machine.read(inode + size, 8) == b"\xaa" * 8
         assert k.findings == []
 

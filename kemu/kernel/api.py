@@ -53,10 +53,11 @@ class UserAPI:
         """echo DATA > PATH on any of those trees: bytes written."""
         return _served("write_file")(self, path, data)
 
-    def list_dir(self, path: str, all_names: bool = False) -> list:
-        """ls PATH: DirEntry(name, mode) of each name below the directory (on a mounted
-        filesystem with ``.stat`` and, with ``all_names``, "." and ".." too)."""
-        return _served("list_dir")(self, path, all_names)
+    def list_dir(self, path: str, all_names: bool = False, with_stat: bool = False) -> list:
+        """ls PATH: DirEntry(name, mode) of each name below the directory; on a mounted
+        filesystem ``all_names`` adds "." and ".." (ls -a) and ``with_stat`` looks each
+        name up and stats it (``.stat``, as ls -l does; else the mode is getdents' type)."""
+        return _served("list_dir")(self, path, all_names, with_stat)
 
     def attach(self, image: str, read_only: bool = False):
         """losetup -f [-r] IMAGE: the loop device (``.devpath`` /dev/loopN) now backed
@@ -76,6 +77,11 @@ class UserAPI:
     def umount(self, point: str) -> None:
         """umount POINT: the filesystem's kill_sb (put_super, inode eviction)."""
         return _served("umount")(self, point)
+
+    def mounts(self) -> list:
+        """The filesystems mounted with :meth:`mount`: (source, mount point, type,
+        options) in mount order, as /proc/mounts lists them."""
+        return _served("mounts")(self)
 
     def stat(self, path: str, follow: bool = True):
         """stat(2) of a path on a mounted filesystem (i_op->getattr or generic_fillattr):

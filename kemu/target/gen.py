@@ -199,6 +199,7 @@ EXTRA_INCLUDES = [
     "linux/notifier.h", "linux/suspend.h", "linux/memory.h", "keys/asymmetric-parser.h",
     "keys/asymmetric-subtype.h", "linux/zstd_errors.h",
     "linux/buffer_head.h", "linux/fs_parser.h", "linux/mount.h", "linux/blkdev.h",
+    "linux/fscrypt.h",
     "linux/dmaengine.h", "xen/xen.h", "linux/reboot.h", "linux/stop_machine.h", "asm/nmi.h", "linux/fs_types.h", "linux/interval_tree.h", "linux/kfifo.h",
     "linux/dmapool.h",
     # lib/rhashtable.c, net/core/gen_estimator.c, net/netlink/genetlink.c (stubs/lib, stubs/net)
@@ -345,7 +346,8 @@ CONSTANTS: list[tuple[str, str]] = [
     ("I_DIRTY_INODE", "macro"), ("I_DIRTY", "macro"), ("WB_SYNC_ALL", "enum"),
     ("ATTR_SIZE", "macro"), ("ATTR_MTIME", "macro"), ("ATTR_CTIME", "macro"),
     ("ATTR_MODE", "macro"), ("ATTR_UID", "macro"), ("ATTR_GID", "macro"),
-    ("ATTR_ATIME", "macro"), ("IOCB_APPEND", "macro"),
+    ("ATTR_ATIME", "macro"), ("IOCB_APPEND", "macro"), ("REQ_OP_MASK", "macro"),
+    ("REQ_OP_READ", "enum"), ("REQ_OP_WRITE", "enum"), ("BH_Req", "enum"),
     ("I_LINKABLE", "macro"), ("_DQST_DQSTAT_LAST", "enum"), ("SHRINKER_REGISTERED", "macro"),
     ("SHRINKER_NUMA_AWARE", "macro"), ("SHRINKER_MEMCG_AWARE", "macro"),
     ("FS_REQUIRES_DEV", "macro"), ("FS_USERNS_MOUNT", "macro"),

@@ -137,3 +137,19 @@ def sync_bdev(k, bdev: int) -> int:
 @export("int sync_blockdev(struct block_device *bdev)")
 def sync_blockdev(k, bdev):
     return sync_bdev(k, bdev) if bdev else 0
+
+
+@export("void invalidate_bdev(struct block_device *bdev)")
+def invalidate_bdev(k, bdev):
+    """The device's clean, unused buffers are dropped (invalidate_mapping_pages())."""
+    kill_bdev(k, bdev)
+
+
+@export("void blk_start_plug(struct blk_plug *plug)")
+def blk_start_plug(k, plug):
+    """block/blk-core.c: nothing is queued (buffer I/O is done when submitted)."""
+
+
+@export("void blk_finish_plug(struct blk_plug *plug)")
+def blk_finish_plug(k, plug):
+    """block/blk-core.c: nothing was held back by the plug."""

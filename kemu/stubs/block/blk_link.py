@@ -37,9 +37,7 @@ link_only_table((
     ('int submit_bio_wait(struct bio *bio)', _EIO),
     # linux/blkdev.h
     ('unsigned int bdev_nr_zones(struct block_device *bdev)', 0),
-    ('void blk_finish_plug(struct blk_plug *blk_plug)', None),
     ('const char *blk_op_str(enum req_op op)', 0),
-    ('void blk_start_plug(struct blk_plug *blk_plug)', None),
     ('int blk_status_to_errno(unsigned char status)', _EIO),
     ('struct block_device *blkdev_get_by_dev(dev_t dev, fmode_t mode, void *holder)', _ERRPTR),
     ('int blkdev_issue_discard(struct block_device *bdev, sector_t sector, sector_t '
@@ -56,7 +54,6 @@ link_only_table((
      'sectors, sector_t nr_sectors, gfp_t gfp_mask)',
      _EIO),
     ('int freeze_bdev(struct block_device *bdev)', _EIO),
-    ('void invalidate_bdev(struct block_device *bdev)', None),
     ('int iocb_bio_iopoll(struct kiocb *kiocb, struct io_comp_batch *iob, unsigned int '
      'flags)',
      _EIO),

@@ -360,10 +360,6 @@ def _devname(k, bh: int) -> str:
 
 link_only_table((
     # linux/buffer_head.h
-    ('int __bh_read(struct buffer_head *bh, unsigned int op_flags, bool wait)', _EIO),
-    ('void __bh_read_batch(int nr, struct buffer_head *bhs[], unsigned int op_flags, '
-     'bool force_lock)',
-     None),
     ('int block_commit_write(struct page *page, unsigned from, unsigned to)', _EIO),
     ('void block_invalidate_folio(struct folio *folio, size_t offset, size_t length)', None),
     ('bool block_is_partially_uptodate(struct folio *folio, size_t from, size_t count)', 0),
@@ -379,14 +375,11 @@ link_only_table((
      '*get_block_t, loff_t *pos2)',
      _EIO),
     ('void create_empty_buffers(struct page *page, unsigned long n, unsigned long b_state)', None),
-    ('void end_buffer_read_sync(struct buffer_head *bh, int uptodate)', None),
-    ('void end_buffer_write_sync(struct buffer_head *bh, int uptodate)', None),
     ('int generic_cont_expand_simple(struct inode *inode, loff_t size)', _EIO),
     ('void invalidate_bh_lrus(void)', None),
     ('void mark_buffer_async_write(struct buffer_head *bh)', None),
     ('void page_zero_new_buffers(struct page *page, unsigned from, unsigned to)', None),
     ('void set_bh_page(struct buffer_head *bh, struct page *page, unsigned long offset)', None),
-    ('void submit_bh(unsigned int opf, struct buffer_head *buffer_head)', None),
     ('bool try_to_free_buffers(struct folio *folio)', 0),
     # linux/mpage.h
     ('int mpage_writepages(struct address_space *mapping, struct writeback_control '
@@ -514,3 +507,57 @@ def block_truncate_page(k, mapping, from_, get_block):
         k.machine.write(pages(k).addr_of(page) + start, bytes((1 << bits) - off))
     return 0
     yield
+
+
+@export("void end_buffer_read_sync(struct buffer_head *bh, int uptodate)")
+def end_buffer_read_sync(k, bh, uptodate):
+    c = cache(k)
+    c.set_bit(bh, BH_Uptodate, bool(uptodate))
+    c.set_bit(bh, BH_Lock, False)
+    c.count(bh, -1)                                       # put_bh()
+
+
+@export("void end_buffer_write_sync(struct buffer_head *bh, int uptodate)")
+def end_buffer_write_sync(k, bh, uptodate):
+    c = cache(k)
+    c.set_bit(bh, BH_Uptodate, bool(uptodate))
+    c.set_bit(bh, BH_Lock, False)
+    c.count(bh, -1)
+
+
+@export("void submit_bh(unsigned int opf, struct buffer_head *bh)")
+def submit_bh(k, opf, bh):
+    """The buffer's I/O, done at once, then its b_end_io(bh, uptodate)."""
+    c, t = cache(k), k.target
+    write = opf & t.const("REQ_OP_MASK") == t.const("REQ_OP_WRITE")
+    c.set_bit(bh, "BH_Req")
+    err = c.io(bh, write)
+    if write and not err:
+        c.set_bit(bh, BH_Dirty, False)
+    end = rd(k, bh, "buffer_head.b_end_io")
+    if end:
+        yield k.call_request(end, bh, 0 if err else 1)
+
+
+@export("int __bh_read(struct buffer_head *bh, unsigned int op_flags, bool wait)")
+def __bh_read(k, bh, op_flags, wait):
+    """bh_read(): a locked buffer read with end_buffer_read_sync; -EIO if it failed."""
+    c = cache(k)
+    c.count(bh, 1)                                        # get_bh()
+    wr(k, bh, "buffer_head.b_end_io", k.export_addr("end_buffer_read_sync"))
+    yield from submit_bh(k, k.target.const("REQ_OP_READ") | op_flags, bh)
+    if wait and not c.test(bh, BH_Uptodate):
+        return -errno.EIO
+    return 0
+
+
+@export("void __bh_read_batch(int nr, struct buffer_head *bhs[], unsigned int op_flags, "
+        "bool force_lock)")
+def __bh_read_batch(k, nr, bhs, op_flags, force_lock):
+    c = cache(k)
+    for i in range(nr):
+        bh = k.machine.read_u64(bhs + 8 * i)
+        if c.test(bh, BH_Uptodate):
+            continue
+        c.set_bit(bh, BH_Lock)
+        yield from __bh_read(k, bh, op_flags, False)

@@ -30,8 +30,6 @@ freeing.
 """
 from __future__ import annotations
 
-import errno
-
 from kemu import export
 from kemu.abi.exports import members
 from kemu.abi.toolkit import is_err
@@ -295,7 +293,8 @@ def iget_failed(k, inode):
 def clear_inode(k, inode):
     """I_FREEING|I_CLEAR; the page cache must be empty by now (BUG_ON in 6.1)."""
     state = rd(k, inode, "inode.i_state", 4)
-    wr(k, inode, "inode.i_state", state | k.target.const("I_FREEING") | k.target.const("I_CLEAR"), 4)
+    wr(k, inode, "inode.i_state",
+       state | k.target.const("I_FREEING") | k.target.const("I_CLEAR"), 4)
 
 
 @export("void inode_nohighmem(struct inode *inode)")
@@ -421,7 +420,8 @@ def __mark_inode_dirty(k, inode, flags):
         fn = _sop(k, sb, "dirty_inode")
         if fn:
             yield k.call_request(fn, inode, flags & t.const("I_DIRTY_INODE"))
-    wr(k, inode, "inode.i_state", rd(k, inode, "inode.i_state", 4) | (flags & t.const("I_DIRTY")), 4)
+    wr(k, inode, "inode.i_state",
+       rd(k, inode, "inode.i_state", 4) | (flags & t.const("I_DIRTY")), 4)
 
 
 def file_update_time_gen(k, inode: int):
@@ -470,3 +470,14 @@ def file_update_time(k, file):
 def file_remove_privs(k, file):
     """Nothing to drop: kemu's writers are root, and kemu sets no security.capability."""
     return 0
+
+
+@export("bool is_bad_inode(struct inode *inode)")
+def is_bad_inode(k, inode):
+    return 1 if rd(k, inode, "inode.i_op") == k.model(Inodes).bad_iops else 0
+
+
+@export("void inode_set_flags(struct inode *inode, unsigned int flags, unsigned int mask)")
+def inode_set_flags(k, inode, flags, mask):
+    old = rd(k, inode, "inode.i_flags", 4)
+    wr(k, inode, "inode.i_flags", (old & ~mask) | (flags & mask), 4)

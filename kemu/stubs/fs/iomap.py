@@ -40,10 +40,6 @@ link_only_table((
     ('int dax_zero_range(struct inode *inode, loff_t pos, loff_t len, bool *did_zero, '
      'const struct iomap_ops *ops)',
      _EIO),
-    ('struct dax_device *fs_dax_get_by_bdev(struct block_device *bdev, u64 *start_off, '
-     'void *holder, const struct dax_holder_operations *ops)',
-     0),
-    ('void fs_put_dax(struct dax_device *dax_dev, void *holder)', None),
     # linux/iomap.h
     ('sector_t iomap_bmap(struct address_space *mapping, sector_t bno, const struct '
      'iomap_ops *ops)',

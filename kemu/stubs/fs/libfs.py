@@ -294,3 +294,17 @@ def default_llseek(k, file, offset, whence):
         wr(k, file, "file.f_pos", offset)
         return offset
     return -errno.EINVAL
+
+
+@export("int generic_check_addressable(unsigned blocksize_bits, u64 num_blocks)")
+def generic_check_addressable(k, blocksize_bits, num_blocks):
+    """Whether a filesystem of ``num_blocks`` blocks fits sector_t and pgoff_t."""
+    if num_blocks == 0:
+        return 0
+    if blocksize_bits < 9 or blocksize_bits > 12:
+        return -errno.EINVAL
+    last_block = num_blocks - 1
+    if last_block > ((1 << 64) - 1) >> (blocksize_bits - 9) or \
+            last_block >> (12 - blocksize_bits) > (1 << 64) - 1:
+        return -errno.EFBIG
+    return 0

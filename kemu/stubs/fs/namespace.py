@@ -2,9 +2,10 @@
 
 ``kemu attach IMAGE`` binds an image to the next /dev/loopN
 (stubs/drivers/block/loop.py, with the loop driver's "detected capacity
-change" message). ``kemu mount`` is do_new_mount(): get_fs_type() (-ENODEV
-for an unknown type; the type's module is held until umount, so rmmod is
-refused with EBUSY), fs_context_for_mount() and the context's ``get_tree``
+change" message). ``kemu mount`` is do_new_mount(): get_fs_type() (a type not
+registered is asked of modprobe as "fs-TYPE", as the kernel's
+request_module() does, from the session's module tree; -ENODEV if none
+has it; the type's module is held until umount, so rmmod is refused), fs_context_for_mount() and the context's ``get_tree``
 with the options parsed as generic_parse_monolithic() does, or a legacy
 type's ``mount(type, flags, source, data)`` with the option string as data;
 then SB_BORN, a ``struct vfsmount`` and the mount on its mount point.
@@ -57,10 +58,11 @@ from kemu.kernel.log import KERN_INFO
 
 from ..drivers.block.loop import LoopDevices
 from ..kernel.cred import get_cred
+from ..kernel.kmod import request_module
 from ..kernel.process import current_cred
 from ..mm.filemap import page_cache, read_page
 from ..mm.page_alloc import pages
-from .dcache import d_alloc_name
+from .dcache import d_alloc_name, release_open
 from .filesystems import FileSystems, get_fs_type, put_filesystem
 from .fs_context import alloc_fs_context, fc_op, parse_options, put_fs_context
 from .open import FileError, OpenFile, fops_table, open_fmode
@@ -245,6 +247,9 @@ def _do_new_mount(k, ns, fstype, flags, source, point, fs_options) -> Mount:
     k.machine.write(name_at, fstype.encode() + b"\0")
     try:
         fs_type = get_fs_type(k, name_at)
+        if not fs_type:                      # get_fs_type(): request_module("fs-%s")
+            if drive(k, request_module(k, f"fs-{fstype}"), f"mount -t {fstype}") == 0:
+                fs_type = get_fs_type(k, name_at)
     finally:
         k.heap.free(name_at)
     if not fs_type:
@@ -340,6 +345,11 @@ def do_umount(k, point: str) -> None:
         put_filesystem(k, m.fs_type)
         if m.loop is not None:
             k.model(LoopDevices).detach(m.loop.number)
+
+
+@kernel_api("mounts")
+def mounts(k) -> list:
+    return [(m.source, m.point, m.fstype, m.options) for m in k.model(Namespace).mounts]
 
 
 def proc_mounts(k) -> str:
@@ -654,11 +664,18 @@ def iterate_dir(k, a: Attr, path: str) -> list[tuple[str, int, int]]:
           rd(k, fop, "file_operations.iterate")) if fop else 0
     if not fn:
         _fail(path, errno.ENOTDIR)
+    mod = _module_of(k, a.mount.fs_type)
     file = open_struct_file(k, a, t.const("O_RDONLY") | t.const("O_DIRECTORY"))
+    f = OpenFile(k, path, a.inode, file, fops_table(k, fop), module=mod, inode_owned=False)
+    ret = f.do_open()                        # ->open (ext4_dir_open...), ->release after
+    if ret:
+        f.closed = True
+        release_open(k, file)
+        k.heap.free(file)
+        _fail(path, ret)
     ctx = k.heap.alloc(t.sizeof("dir_context"), kind="dir_context", zero=True)
     entries = k.model(Entries)
     out: list = []
-    mod = _module_of(k, a.mount.fs_type)
     try:
         wr(k, ctx, "dir_context.actor", static_addr(k, "filldir64"))
         for _ in range(1 << 16):
@@ -676,9 +693,7 @@ def iterate_dir(k, a: Attr, path: str) -> list[tuple[str, int, int]]:
                 break
     finally:
         k.heap.free(ctx)
-        from .dcache import release_open
-        release_open(k, file)
-        k.heap.free(file)
+        f.close()
     return out
 
 
@@ -758,28 +773,40 @@ def stat_path(k, path: str, follow: bool = True) -> Stat:
     return s
 
 
-def list_mounted(k, path: str, all_names: bool = False) -> list[tuple[str, Stat]]:
-    """ls: (name, lstat) of each entry (sorted as ls sorts in the C locale); a file lists
-    itself."""
+DT_TO_IFMT = {1: st.S_IFIFO, 2: st.S_IFCHR, 4: st.S_IFDIR, 6: st.S_IFBLK, 8: st.S_IFREG,
+              10: st.S_IFLNK, 12: st.S_IFSOCK}          # DT_* << 12 is S_IF*
+
+
+def list_mounted(k, path: str, all_names: bool = False, with_stat: bool = True):
+    """ls: (name, lstat or None, mode) of each entry, sorted as ls sorts in the C locale;
+    a file lists itself. Without ``with_stat`` the mode is the entry's d_type from
+    getdents, and only a DT_UNKNOWN entry (minix gives no types) is looked up for it,
+    as ls does."""
     path = normalize(path)
     a = walk(k, path)
     if not st.S_ISDIR(a.mode):
-        return [(path.rsplit("/", 1)[-1], stat_path(k, path, follow=False))]
-    names = sorted({n for n, _ino, _t in iterate_dir(k, a, path)},
-                   key=lambda n: n.encode("utf-8", "surrogateescape"))
+        s = stat_path(k, path, follow=False)
+        return [(path.rsplit("/", 1)[-1], s, s.mode)]
+    seen: dict[str, int] = {}
+    for name, _ino, d_type in iterate_dir(k, a, path):
+        seen.setdefault(name, d_type)
     out = []
-    for name in names:
+    for name in sorted(seen, key=lambda n: n.encode("utf-8", "surrogateescape")):
         if not all_names and name.startswith("."):
+            continue
+        if not with_stat and seen[name] in DT_TO_IFMT:
+            out.append((name, None, DT_TO_IFMT[seen[name]]))
             continue
         full = path.rstrip("/") + "/" + name if name not in (".", "..") else \
             (path if name == "." else path.rsplit("/", 1)[0] or "/")
         if name == ".." and path == k.model(Namespace).mount_of(path)[0].point:
-            out.append((name, _getattr(k, a, path)))        # the mount root's parent: itself
-            continue
-        try:
-            out.append((name, stat_path(k, full, follow=False)))
-        except FileError:
-            continue
+            s = _getattr(k, a, path)                  # the mount root's parent: itself
+        else:
+            try:
+                s = stat_path(k, full, follow=False)
+            except FileError:
+                continue
+        out.append((name, s if with_stat else None, s.mode))
     return out
 
 

@@ -537,12 +537,12 @@ class DirEntry:
 
 
 @kernel_api("list_dir")
-def list_dir(k, path: str, all_names: bool = False) -> list[DirEntry]:
+def list_dir(k, path: str, all_names: bool = False, with_stat: bool = False) -> list[DirEntry]:
     """readdir(): the names directly below ``path``, sorted as ls sorts them (C locale)."""
     t = k.target
     if namespace.mounted(k, path):
-        return [DirEntry(name, s.mode, s.target, s) for name, s in
-                namespace.list_mounted(k, path, all_names)]
+        return [DirEntry(name, mode, s.target if s else "", s) for name, s, mode in
+                namespace.list_mounted(k, path, all_names, with_stat)]
     path = resolve(k, normalize(path))
     attr = _walk(k, path)
     if not stat.S_ISDIR(attr.mode):

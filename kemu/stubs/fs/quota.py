@@ -6,7 +6,9 @@ kernel's ``quota_formats`` chain (through ``qf_next``, in kernel memory),
 module's exit is reported. ``dqstats`` is the kernel's statistics block, its
 per-CPU counters initialised as ``dquot_init`` does, so the inline
 ``dqstats_inc``/``dqstats_dec`` of quota_v1/quota_v2/quota_tree work.
-Everything else acts on quotas of a mounted filesystem: link-only.
+On a mounted filesystem no quota is ever turned on, so ``dquot_initialize``
+``dquot_drop``, ``dquot_quota_off`` and ``dquot_file_open`` have nothing to attach or release (as in Linux when
+quotas are off); everything else acting on quotas is link-only.
 """
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from kemu import data, export
 from kemu.abi.exports import members
 
 from .internal import link_only_table
+from .open import generic_file_open
 from kemu.abi.toolkit import owner_of, rd, wr
 
 members("struct percpu_counter", "list", "counters")
@@ -118,8 +121,6 @@ link_only_table((
     ('int dquot_commit_info(struct super_block *sb, int type)', _ENOTSUP),
     ('void dquot_destroy(struct dquot *dquot)', None),
     ('int dquot_disable(struct super_block *sb, int type, unsigned int flags)', _ENOTSUP),
-    ('void dquot_drop(struct inode *inode)', None),
-    ('int dquot_file_open(struct inode *inode, struct file *file)', _ENOTSUP),
     ('void dquot_free_inode(struct inode *inode)', None),
     ('int dquot_get_dqblk(struct super_block *sb, u64 id, struct qc_dqblk *di)', _ENOTSUP),
     ('int dquot_get_next_dqblk(struct super_block *sb, struct kqid *id, struct '
@@ -127,13 +128,11 @@ link_only_table((
      _ENOTSUP),
     ('int dquot_get_next_id(struct super_block *sb, struct kqid *qid)', _ENOTSUP),
     ('int dquot_get_state(struct super_block *sb, struct qc_state *state)', _ENOTSUP),
-    ('int dquot_initialize(struct inode *inode)', _ENOTSUP),
     ('bool dquot_initialize_needed(struct inode *inode)', 0),
     ('int dquot_load_quota_inode(struct inode *inode, int type, int format_id, '
      'unsigned int flags)',
      _ENOTSUP),
     ('int dquot_mark_dquot_dirty(struct dquot *dquot)', _ENOTSUP),
-    ('int dquot_quota_off(struct super_block *sb, int type)', _ENOTSUP),
     ('int dquot_quota_on(struct super_block *sb, int type, int format_id, const struct '
      'path *path)',
      _ENOTSUP),
@@ -151,3 +150,24 @@ link_only_table((
      _ENOTSUP),
     ('int dquot_writeback_dquots(struct super_block *sb, int type)', _ENOTSUP),
 ))
+
+
+@export("int dquot_initialize(struct inode *inode)")
+def dquot_initialize(k, inode):
+    return 0                                  # no quota is active: __dquot_initialize() is 0
+
+
+@export("void dquot_drop(struct inode *inode)")
+def dquot_drop(k, inode):
+    pass
+
+
+@export("int dquot_quota_off(struct super_block *sb, int type)")
+def dquot_quota_off(k, sb, type):
+    return 0                                  # no quota type is on: nothing to turn off
+
+
+@export("int dquot_file_open(struct inode *inode, struct file *file)")
+def dquot_file_open(k, inode, file):
+    """generic_file_open() (no quota to initialise)."""
+    return generic_file_open(k, inode, file)

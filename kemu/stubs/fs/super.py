@@ -18,8 +18,8 @@ active reference and frees the superblock.
 
 Left out: anonymous (nodev) and single superblocks (``get_tree_nodev``,
 ``mount_nodev``... stay link-only: a call is a finding and fails
--EOPNOTSUPP), freezing, shrinkers, the fs_parser helpers (``__fs_parse``
-stays link-only). The ``const struct`` tables (``simple_dir_operations``...)
+-EOPNOTSUPP), freezing, shrinkers. ``__fs_parse`` is in stubs/fs/fs_parser.py.
+The ``const struct`` tables (``simple_dir_operations``...)
 are zeroed.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import errno
 
 from kemu import data, export
 from kemu.abi.exports import members
-from kemu.abi.toolkit import err_ptr, is_err, kfree, ptr_err, rd, s32, wr
+from kemu.abi.toolkit import err_ptr, kfree, rd, s32, wr
 from kemu.kernel.log import KERN_ERR
 
 from .internal import link_only as _link_only
@@ -67,8 +67,6 @@ for _proto, _result in (
          "int (*fill_super)(struct super_block *, void *, int))", _ERRPTR),
         ("void kill_anon_super(struct super_block *sb)", None),
         ("void kill_litter_super(struct super_block *sb)", None),
-        ("int __fs_parse(struct p_log *log, const struct fs_parameter_spec *desc, "
-         "struct fs_parameter *value, struct fs_parse_result *result)", -errno.EINVAL),
         ("int fs_lookup_param(struct fs_context *fc, struct fs_parameter *param, bool want_bdev, "
          "unsigned int flags, struct path *_path)", -errno.EINVAL),
         ("int simple_statfs(struct dentry *dentry, struct kstatfs *buf)", _ENOTSUP),
@@ -86,12 +84,6 @@ for _proto, _result in (
          _ENOTSUP),
         ("void simple_release_fs(struct vfsmount **mount, int *count)", None)):
     _link_only(_proto, _result)
-
-# fs_parser.c: the parameter type checkers are only called from __fs_parse().
-for _kind in ("bool", "u32", "s32", "u64", "enum", "string", "blob", "blockdev", "path", "fd"):
-    _link_only(f"int fs_param_is_{_kind}(struct p_log *log, const struct fs_parameter_spec *p, "
-               "struct fs_parameter *param, struct fs_parse_result *result)", -errno.EINVAL)
-
 
 class Supers:
     """The superblocks (super_blocks), with their type and the block device they hold."""
@@ -182,6 +174,7 @@ def _bdev_setup(k, dev):
         yield
 
     def setup(s):
+        wr(k, s, "super_block.s_bdi", dev.bdi)
         wr(k, s, "super_block.s_bdev", dev.bdev)
         wr(k, s, "super_block.s_dev", rd(k, dev.bdev, "block_device.bd_dev", 4), 4)
         return 0
@@ -189,8 +182,10 @@ def _bdev_setup(k, dev):
     return test, setup
 
 
-def _mount_bdev_gen(k, fs_type: int, flags: int, source: str, fill, warn_prefix=None):
-    """The common part of mount_bdev() and get_tree_bdev(): the superblock or -errno."""
+def _mount_bdev_gen(k, fs_type: int, flags: int, source: str, fill, warn_prefix=None, fc=0):
+    """The common part of mount_bdev() and get_tree_bdev() (``fc``: sget_fc() with
+    set_bdev_super_fc(), which hands the context's s_fs_info to the superblock): the
+    superblock or -errno."""
     t = k.target
     mode = t.const("FMODE_READ") | t.const("FMODE_EXCL")
     if not flags & t.const("SB_RDONLY"):
@@ -201,7 +196,13 @@ def _mount_bdev_gen(k, fs_type: int, flags: int, source: str, fill, warn_prefix=
             log_message(k, warn_prefix, "e", f"{source}: Can't open blockdev")
         return dev
     test, setup = _bdev_setup(k, dev)
-    s = yield from sget_gen(k, fs_type, test, setup, flags | t.const("SB_NOSEC"))
+    if fc:
+        def setup_fc(s):
+            wr(k, s, "super_block.s_fs_info", rd(k, fc, "fs_context.s_fs_info"))
+            wr(k, fc, "fs_context.s_fs_info", 0)
+            return (yield from setup(s))
+    s = yield from sget_gen(k, fs_type, test, setup_fc if fc else setup,
+                            flags | t.const("SB_NOSEC"))
     if s < 0:
         close_bdev(k, dev, mode)
         return s
@@ -257,13 +258,8 @@ def get_tree_bdev(k, fc, fill_super):
     def fill(s):
         return s32((yield k.call_request(fill_super, s, fc)))
     fs_type = rd(k, fc, "fs_context.fs_type")
-
-    def setup_fc(s):
-        wr(k, s, "super_block.s_fs_info", rd(k, fc, "fs_context.s_fs_info"))
-        wr(k, fc, "fs_context.s_fs_info", 0)
-        return 0
-        yield
-    s = yield from _mount_bdev_gen(k, fs_type, flags, cstr(k, source), fill, warn_prefix=prefix)
+    s = yield from _mount_bdev_gen(k, fs_type, flags, cstr(k, source), fill, warn_prefix=prefix,
+                                   fc=fc)
     if s < 0:
         return s
     wr(k, fc, "fs_context.root", rd(k, s, "super_block.s_root"))

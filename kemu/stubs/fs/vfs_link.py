@@ -165,7 +165,6 @@ link_only_table((
      _ENOTSUP),
     ('void free_anon_bdev(dev_t dev)', None),
     ('void free_inode_nonrcu(struct inode *inode)', None),
-    ('int generic_check_addressable(unsigned arg, u64 val)', _ENOTSUP),
     ('ssize_t generic_copy_file_range(struct file *file_in, loff_t pos_in, struct file '
      '*file_out, loff_t pos_out, size_t len, unsigned int flags)',
      _ENOTSUP),
@@ -180,7 +179,6 @@ link_only_table((
     ('int generic_permission(struct user_namespace *user_namespace, struct inode '
      '*inode, int n)',
      _ENOTSUP),
-    ('void generic_set_encrypted_ci_d_ops(struct dentry *dentry)', None),
     ('int generic_update_time(struct inode *inode, struct timespec64 *timespec64, int '
      'n)',
      _ENOTSUP),
@@ -206,13 +204,11 @@ link_only_table((
      'int n)',
      _ENOTSUP),
     ('void inode_set_bytes(struct inode *inode, loff_t bytes)', None),
-    ('void inode_set_flags(struct inode *inode, unsigned int flags, unsigned int mask)', None),
     ('void inode_sub_bytes(struct inode *inode, loff_t bytes)', None),
     ('int insert_inode_locked(struct inode *inode)', _ENOTSUP),
     ('int insert_inode_locked4(struct inode *inode, unsigned long n, int(*test)(struct '
      'inode *, void *), void *void)',
      _ENOTSUP),
-    ('bool is_bad_inode(struct inode *inode)', 0),
     ('bool is_subdir(struct dentry *dentry, struct dentry *dentry2)', 0),
     ('ssize_t iter_file_splice_write(struct pipe_inode_info *pipe_inode_info, struct '
      'file *file, loff_t *pos, size_t len, unsigned int n)',

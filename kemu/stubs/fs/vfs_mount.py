@@ -10,9 +10,10 @@ the prototype demands, a negative errno for an int).
 Modelled for real, because they are called outside mounts or are trivial:
 
 * ``inode_init_once`` - kmem_cache constructors of filesystem inode caches
-  call it at init time: it zeroes ``sizeof(struct inode)`` of the target
-  (the list heads, xarray and rwsem the kernel then initialises have no
-  recorded offsets in the target description, so they are left zeroed);
+  call it at init time: it zeroes ``sizeof(struct inode)`` of the target and
+  makes the list heads empty (``i_devices``, ``i_io_list``, ``i_wb_list``,
+  ``i_lru``, ``i_sb_list``, the mapping's ``private_list``), as the kernel
+  does; the xarray, rwsem and spinlocks are valid zeroed;
 * ``generic_read_dir`` - always -EISDIR, as in the kernel;
 * ``get_next_ino`` - a per-kernel counter;
 * ``memweight`` (lib/memweight.c) - the number of set bits in a buffer.
@@ -26,7 +27,12 @@ import errno
 from kemu import data, export
 
 from .internal import link_only as _link_only
-from kemu.abi.toolkit import err_ptr
+from kemu.abi.exports import members
+from kemu.abi.toolkit import err_ptr, init_list_head
+
+members("struct inode", "i_devices", "i_io_list", "i_wb_list", "i_lru", "i_sb_list", "i_data")
+members("struct address_space", "private_list")
+members("struct list_head", "next", "prev")
 
 
 _NOMEM = err_ptr(-errno.ENOMEM)
@@ -56,6 +62,10 @@ for _proto, _result in (
 @export("void inode_init_once(struct inode *inode)")
 def inode_init_once(k, inode):
     k.machine.write(inode, bytes(k.target.sizeof("inode")))
+    for head in ("i_devices", "i_io_list", "i_wb_list", "i_lru", "i_sb_list"):
+        init_list_head(k, inode + k.target.offset(f"inode.{head}"))
+    init_list_head(k, inode + k.target.offset("inode.i_data")
+                   + k.target.offset("address_space.private_list"))
 
 
 @export("ssize_t generic_read_dir(struct file *filp, char *buf, size_t siz, loff_t *ppos)")

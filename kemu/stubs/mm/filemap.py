@@ -34,7 +34,8 @@ from kemu.abi.toolkit import err_ptr, rd, s32, s64, wr
 
 from ..fs.internal import link_only_table
 from ..lib.usercopy import iter_copy_from, iter_copy_to, iter_count
-from .internal import PageCache, page_cache
+from .internal import page_cache
+from ..drivers.block.loop import LoopDevices
 from .page_alloc import PAGE_SHIFT, PAGE_SIZE, pages
 from ..fs.inode import file_update_time_gen
 
@@ -43,6 +44,7 @@ members("struct address_space", "host", "a_ops", "nrpages")
 members("struct address_space_operations", "read_folio")
 members("struct inode", "i_size", "i_mapping")
 members("struct file", "f_mapping", "f_inode")
+members("struct super_block", "s_bdi")
 members("struct kiocb", "ki_filp", "ki_pos", "ki_flags")
 members("struct address_space_operations", "write_begin", "write_end", "writepage")
 members("struct writeback_control", "sync_mode", "nr_to_write")
@@ -62,7 +64,6 @@ link_only_table((
     ('void psi_memstall_leave(unsigned long *flags)', None),
     # linux/backing-dev.h
     ('void wb_writeout_inc(struct bdi_writeback *wb)', None),
-    ('struct backing_dev_info *inode_to_bdi(struct inode *inode)', 0),
     # linux/mm.h
     ('pgoff_t __page_file_index(struct page *page)', 0),
     ('int __page_mapcount(struct page *page)', _EIO),
@@ -431,3 +432,14 @@ def truncate_pagecache(k, inode, newsize):
 def truncate_setsize(k, inode, newsize):
     wr(k, inode, "inode.i_size", newsize)
     truncate_pagecache(k, inode, newsize)
+
+
+@export("struct backing_dev_info *inode_to_bdi(struct inode *inode)")
+def inode_to_bdi(k, inode):
+    """The disk's backing_dev_info for a block device's inode, else the superblock's."""
+    dev = k.model(LoopDevices).by_inode(inode)
+    if dev is not None:
+        return dev.bdi
+    sb = rd(k, inode, "inode.i_sb") if inode else 0
+    bdi = rd(k, sb, "super_block.s_bdi") if sb else 0
+    return bdi or k.export_addr("noop_backing_dev_info")

@@ -6,11 +6,17 @@ a capacity of the file's size in whole sectors, read-only when asked or when
 the file cannot be written (as LO_FLAGS_READ_ONLY). Its ``struct
 block_device`` carries ``bd_dev``, ``bd_inode`` (the block device's inode:
 ``i_size``, ``i_blkbits``, ``i_rdev``) and ``bd_read_only``; its I/O goes to
-the file by byte offset (``read``/``write`` below), which the buffer cache
+the file by byte offset. Its disk's ``backing_dev_info`` (with ``dev`` set,
+as a live disk's is) is what inode_to_bdi() gives for the device's inode and
+the superblock's ``s_bdi``; the I/O goes to (``read``/``write`` below), which the buffer cache
 (stubs/fs/buffer.py) and block/bdev.c (stubs/block/bdev.py) use.
 
-Left out: the request queue and gendisk of the loop device (bios are not
-queued: a buffer's I/O is done when submitted), partitions, direct I/O,
+Its ``struct gendisk`` (``disk_name``, major/minor, ``bdi``, ``part0``) and
+``struct request_queue`` (the queue limits of a loop device: 512-byte logical
+and physical blocks) are there for what filesystems read of them inline.
+
+Left out: queueing (bios are not queued: a buffer's I/O is done when
+submitted; stubs/block/ models the block layer of drivers), partitions, direct I/O,
 LOOP_* ioctls other than what attach/detach do, autoclear.
 """
 from __future__ import annotations
@@ -25,6 +31,12 @@ from kemu.errors import KemuError
 members("struct block_device", "bd_dev", "bd_inode", "bd_read_only", "bd_nr_sectors",
         "bd_super", "bd_holder", "bd_openers")
 members("struct inode", "i_size", "i_blkbits", "i_rdev", "i_mode", "i_mapping", "i_data")
+members("struct backing_dev_info", "dev")
+members("struct block_device", "bd_disk", "bd_queue")
+members("struct gendisk", "major", "first_minor", "minors", "disk_name", "queue", "bdi", "part0")
+members("struct request_queue", "limits", "disk")
+members("struct queue_limits", "logical_block_size", "physical_block_size", "io_min",
+        "max_sectors", "max_hw_sectors", "max_segments", "max_segment_size")
 
 LOOP_MAJOR = 7
 SECTOR_SIZE = 512
@@ -38,9 +50,11 @@ class BlockDevError(KemuError):
 class LoopDevice:
     """One attached image: /dev/loopN, its file and its struct block_device."""
 
-    def __init__(self, number: int, path: str, read_only: bool, size: int, bdev: int, inode: int):
+    def __init__(self, number: int, path: str, read_only: bool, size: int, bdev: int, inode: int,
+                 bdi: int):
         self.number, self.path, self.read_only, self.size = number, path, read_only, size
         self.bdev, self.inode = bdev, inode
+        self.bdi = bdi                        # the disk's backing_dev_info (bdi->dev set)
         self.holder = 0                       # the filesystem type holding it open exclusively
         self.openers = 0
 
@@ -109,7 +123,28 @@ class LoopDevices:
         wr(k, bdev, "block_device.bd_inode", inode)
         wr(k, bdev, "block_device.bd_nr_sectors", size >> SECTOR_SHIFT)
         k.machine.write_u8(bdev + t.offset("block_device.bd_read_only"), int(read_only))
-        dev = self.devices[number] = LoopDevice(number, path, read_only, size, bdev, inode)
+        bdi = k.machine.alloc_kdata(t.sizeof("backing_dev_info"), 64)
+        wr(k, bdi, "backing_dev_info.dev", k.machine.alloc_kdata(t.sizeof("device"), 64))
+        disk = k.machine.alloc_kdata(t.sizeof("gendisk"), 64)
+        queue = k.machine.alloc_kdata(t.sizeof("request_queue"), 64)
+        limits = queue + t.offset("request_queue.limits")
+        for member, value, width in (("logical_block_size", SECTOR_SIZE, 4),
+                                    ("physical_block_size", SECTOR_SIZE, 4),
+                                    ("io_min", SECTOR_SIZE, 4), ("max_sectors", 2560, 4),
+                                    ("max_hw_sectors", 2560, 4), ("max_segments", 128, 2),
+                                    ("max_segment_size", 65536, 4)):
+            wr(k, limits, f"queue_limits.{member}", value, width)
+        wr(k, queue, "request_queue.disk", disk)
+        wr(k, disk, "gendisk.major", LOOP_MAJOR, 4)
+        wr(k, disk, "gendisk.first_minor", number, 4)
+        wr(k, disk, "gendisk.minors", 1, 4)
+        k.machine.write(disk + t.offset("gendisk.disk_name"), f"loop{number}".encode() + b"\0")
+        wr(k, disk, "gendisk.queue", queue)
+        wr(k, disk, "gendisk.bdi", bdi)
+        wr(k, disk, "gendisk.part0", bdev)
+        wr(k, bdev, "block_device.bd_disk", disk)
+        wr(k, bdev, "block_device.bd_queue", queue)
+        dev = self.devices[number] = LoopDevice(number, path, read_only, size, bdev, inode, bdi)
         return dev
 
     def detach(self, number: int) -> None:
@@ -130,6 +165,12 @@ class LoopDevices:
     def by_bdev(self, bdev: int) -> LoopDevice | None:
         for dev in self.devices.values():
             if dev.bdev == bdev:
+                return dev
+        return None
+
+    def by_inode(self, inode: int) -> LoopDevice | None:
+        for dev in self.devices.values():
+            if dev.inode == inode:
                 return dev
         return None
 
