@@ -19,11 +19,14 @@ the ops, and ``address + MCOUNT_INSN_SIZE`` holds a jump to the function's
 body (kemu's model without the site), which is what a hook calls as the
 original.
 
-Left out: the notrace filter, glob modifiers (``mod:``, ``!``), ops on every
-function (an empty filter: the callbacks never run), function tracing of
-module code, pid filtering, ftrace_ops_list_func's recursion protection,
-direct calls (register_ftrace_direct), the WARN of registering an enabled
-ops twice (-EBUSY all the same) and the trampolines (only the flag is set).
+Left out: calls between kemu's own models (a Python model calling another,
+say vfs_read() from read(), does not pass through the callee's site, so ops
+on such inner functions run only when module code calls them), the notrace
+filter, glob modifiers (``mod:``, ``!``), ops on every function (an empty
+filter: the callbacks never run), function tracing of module code, pid
+filtering, ftrace_ops_list_func's recursion protection, direct calls
+(register_ftrace_direct), the WARN of registering an enabled ops twice
+(-EBUSY all the same) and the trampolines (only the flag is set).
 """
 from __future__ import annotations
 
