@@ -398,3 +398,41 @@ def test_idt_write_with_wp_set_faults(k):
         k.machine.call(k.machine.add_thunk("idt_poke", f"mov rax, {idt.addr:#x}\n"
                                            "mov qword ptr [rax + 48], 0\nret"), ())
     assert not [e for e in k.behaviour if e["kind"] == "idt"]
+
+
+def test_ftrace_filters_by_address_name_and_notrace(k):
+    """ftrace_location() maps the 5 bytes of a vmlinux function's fentry site to it;
+    filters by address list, by name and glob; notrace removes a function; an
+    IPMODIFY ops without a filter cannot register (6.1 refuses all-function IPMODIFY)."""
+    from kemu.abi.toolkit import kzalloc, wr
+    from kemu.stubs.kernel.kallsyms import vmlinux_addr
+    from kemu.stubs.kernel.trace import ftrace as F
+    k.load(RK / "rk_kill.ko")
+    kill, getuid = vmlinux_addr(k, "__x64_sys_kill"), vmlinux_addr(k, "__x64_sys_getuid")
+    assert [F.ftrace_location(k, kill + i) for i in (0, 4, 5)] == [kill, kill, 0]
+    mod = k.modules["rk_kill"]
+    assert F.ftrace_location(k, mod.symbol_addr("kill_pre")) == 0
+    ops = kzalloc(k, k.target.sizeof("ftrace_ops"), "ftrace_ops")
+    ips = kzalloc(k, 16, "ips")
+    k.machine.write_u64(ips, kill + 2)
+    k.machine.write_u64(ips + 8, getuid)
+    assert F.ftrace_set_filter_ips(k, ops, ips, 2, 0, 0) == 0
+    assert k.model(F.Ftrace).filters[ops] == {kill, getuid}
+    assert F.ftrace_set_filter_ips(k, ops, ips, 1, 1, 0) == 0
+    assert F.ftrace_set_filter_ips(k, ops, ips, 1, 1, 0) == -errno.ENOENT
+    name = kzalloc(k, 64, "name")
+    k.machine.write(name, b"__x64_sys_geteuid __x64_sys_kil?\0")
+    assert F.ftrace_set_filter(k, ops, name, 32, 1) == 0
+    assert k.model(F.Ftrace).filters[ops] == {kill, vmlinux_addr(k, "__x64_sys_geteuid")}
+    k.machine.write(name, b"no_such_function\0")
+    assert F.ftrace_set_filter(k, ops, name, 16, 0) == -errno.EINVAL
+    k.machine.write(name, b"__x64_sys_kill\0")
+    assert F.ftrace_set_notrace(k, ops, name, 14, 0) == 0
+    assert F.register_ftrace_function(k, ops) == 0
+    assert F.ops_on(k, kill) == [] and F.ops_on(k, vmlinux_addr(k, "__x64_sys_geteuid")) == [ops]
+    assert F.register_ftrace_function(k, ops) == -errno.EBUSY
+    assert F.unregister_ftrace_function(k, ops) == 0
+    assert F.unregister_ftrace_function(k, ops) == -errno.EBUSY
+    other = kzalloc(k, k.target.sizeof("ftrace_ops"), "ftrace_ops")
+    wr(k, other, "ftrace_ops.flags", F.FL_IPMODIFY | F.FL_SAVE_REGS)
+    assert F.register_ftrace_function(k, other) == -errno.EINVAL

@@ -21,8 +21,8 @@ original.
 
 Left out: calls between kemu's own models (a Python model calling another,
 say vfs_read() from read(), does not pass through the callee's site, so ops
-on such inner functions run only when module code calls them), the notrace
-filter, glob modifiers (``mod:``, ``!``), ops on every function (an empty
+on such inner functions run only when module code calls them), glob
+modifiers (``mod:``, ``!``), ops on every function (an empty
 filter: the callbacks never run), function tracing of module code, pid
 filtering, ftrace_ops_list_func's recursion protection, direct calls
 (register_ftrace_direct), the WARN of registering an enabled ops twice
@@ -67,6 +67,7 @@ class Ftrace:
         self.k = k
         self.ops: list[int] = []              # enabled ops, newest first
         self.filters: dict[int, set[int]] = {}
+        self.notrace: dict[int, set[int]] = {}
         self.patched: dict[int, object] = {}  # site -> the slot's own binding
 
 
@@ -91,7 +92,8 @@ def ftrace_location(k, ip: int) -> int:
 def ops_on(k, site: int) -> list[int]:
     """The enabled ops tracing ``site``, in ftrace_ops_list's order."""
     ft = k.model(Ftrace)
-    return [ops for ops in ft.ops if site in ft.filters.get(ops, ())]
+    return [ops for ops in ft.ops
+            if site in ft.filters.get(ops, ()) and site not in ft.notrace.get(ops, ())]
 
 
 def _flags(k, ops) -> int:
@@ -227,25 +229,68 @@ def ftrace_set_filter_ip(k, ops, ip, remove, reset):
     return _update_filter(k, ops, new)
 
 
+@export("int ftrace_set_filter_ips(struct ftrace_ops *ops, unsigned long *ips, "
+        "unsigned int cnt, int remove, int reset)")
+def ftrace_set_filter_ips(k, ops, ips, cnt, remove, reset):
+    _ops_init(k, ops)
+    if not ips:
+        return -errno.EINVAL
+    ft = k.model(Ftrace)
+    new = set() if reset else set(ft.filters.get(ops, ()))
+    for i in range(cnt):
+        site = ftrace_location(k, k.machine.read_u64(ips + 8 * i))
+        if not site:
+            return -errno.EINVAL
+        if remove:
+            if site not in new:
+                return -errno.ENOENT
+            new.discard(site)
+        else:
+            new.add(site)
+    return _update_filter(k, ops, new)
+
+
+def _regex_sites(k, buf: int, len_: int):
+    """ftrace_match_records() of the words in ``buf``: their sites, or None if none."""
+    text = k.machine.read(buf, max(len_, 0)).split(b"\0")[0].decode("latin-1")
+    sites = set()
+    for word in text.split():
+        sites |= _glob_sites(k, word)
+    return sites or None
+
+
 @export("int ftrace_set_filter(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
 def ftrace_set_filter(k, ops, buf, len, reset):
     _ops_init(k, ops)
     ft = k.model(Ftrace)
     new = set() if reset else set(ft.filters.get(ops, ()))
     if buf:
-        text = k.machine.read(buf, max(len, 0)).split(b"\0")[0].decode("latin-1")
-        sites = set()
-        for word in text.split():
-            sites |= _glob_sites(k, word)
-        if not sites:
+        sites = _regex_sites(k, buf, len)
+        if sites is None:
             return -errno.EINVAL
         new |= sites
     return _update_filter(k, ops, new)
 
 
+@export("int ftrace_set_notrace(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
+def ftrace_set_notrace(k, ops, buf, len, reset):
+    """The functions the ops must not trace (read per call: no site is patched)."""
+    _ops_init(k, ops)
+    ft = k.model(Ftrace)
+    new = set() if reset else set(ft.notrace.get(ops, ()))
+    if buf:
+        sites = _regex_sites(k, buf, len)
+        if sites is None:
+            return -errno.EINVAL
+        new |= sites
+    ft.notrace[ops] = new
+    return 0
+
+
 @export("void ftrace_free_filter(struct ftrace_ops *ops)")
 def ftrace_free_filter(k, ops):
     k.model(Ftrace).filters.pop(ops, None)
+    k.model(Ftrace).notrace.pop(ops, None)
 
 
 # -------------------------------------------------------- registering ops
