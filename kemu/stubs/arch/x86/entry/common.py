@@ -75,7 +75,6 @@ class Syscalls:
     def __init__(self, k):
         self.k = k
         self.fds: dict[int, object] = {}
-        self.running: SyscallResult | None = None     # the call do_syscall_64() is making
 
 
 # ------------------------------------------------------------ the models
@@ -141,7 +140,8 @@ def _fd(k, regs) -> int:
     return _sint(_arg(k, regs, 0))
 
 
-def _openat(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_openat(const struct pt_regs *regs)")
+def __x64_sys_openat(k, regs):
     path = _cstr_user(k, _arg(k, regs, 1))
     flags = _arg(k, regs, 2) & 0xFFFFFFFF
     try:
@@ -168,7 +168,8 @@ def _file(k, regs):
     return k.model(Syscalls).fds.get(_fd(k, regs))
 
 
-def _read(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_read(const struct pt_regs *regs)")
+def __x64_sys_read(k, regs):
     f = _file(k, regs)
     if f is None:
         return -errno.EBADF
@@ -181,7 +182,8 @@ def _read(k, regs, res: SyscallResult) -> int:
     return len(data)
 
 
-def _write(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_write(const struct pt_regs *regs)")
+def __x64_sys_write(k, regs):
     f = _file(k, regs)
     if f is None:
         return -errno.EBADF
@@ -190,7 +192,8 @@ def _write(k, regs, res: SyscallResult) -> int:
     return f.write(k.machine.read(_arg(k, regs, 1), _arg(k, regs, 2)))
 
 
-def _close(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_close(const struct pt_regs *regs)")
+def __x64_sys_close(k, regs):
     f = k.model(Syscalls).fds.pop(_fd(k, regs), None)
     if f is None:
         return -errno.EBADF
@@ -199,7 +202,8 @@ def _close(k, regs, res: SyscallResult) -> int:
     return 0
 
 
-def _ioctl(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_ioctl(const struct pt_regs *regs)")
+def __x64_sys_ioctl(k, regs):
     f = _file(k, regs)
     if f is None:
         return -errno.EBADF
@@ -208,7 +212,8 @@ def _ioctl(k, regs, res: SyscallResult) -> int:
     return f.ioctl(_arg(k, regs, 1), _arg(k, regs, 2))
 
 
-def _getdents64(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_getdents64(const struct pt_regs *regs)")
+def __x64_sys_getdents64(k, regs):
     """getdents64(): struct linux_dirent64 records of the names not yet returned."""
     fds = k.model(Syscalls).fds
     f = _file(k, regs)
@@ -236,50 +241,14 @@ def _getdents64(k, regs, res: SyscallResult) -> int:
     return len(out)
 
 
-def _running(k) -> SyscallResult:
-    """The system call being made (a hook calling the original adds to it)."""
-    return k.model(Syscalls).running or SyscallResult("", [], 0)
-
-
-@kernel_function("long __x64_sys_openat(const struct pt_regs *regs)")
-def __x64_sys_openat(k, regs):
-    return _openat(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_read(const struct pt_regs *regs)")
-def __x64_sys_read(k, regs):
-    return _read(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_write(const struct pt_regs *regs)")
-def __x64_sys_write(k, regs):
-    return _write(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_close(const struct pt_regs *regs)")
-def __x64_sys_close(k, regs):
-    return _close(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_ioctl(const struct pt_regs *regs)")
-def __x64_sys_ioctl(k, regs):
-    return _ioctl(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_getdents64(const struct pt_regs *regs)")
-def __x64_sys_getdents64(k, regs):
-    return _getdents64(k, regs, _running(k))
-
-
 # the calls a process makes through kemu: NAME -> (model, argument kinds)
 # kinds: i an integer, s a string in user memory, b N a buffer of N bytes, d data
 CALLS = {
-    "getuid": (lambda k, regs, res: __x64_sys_getuid(k, regs), ""),
-    "geteuid": (lambda k, regs, res: __x64_sys_geteuid(k, regs), ""),
-    "kill": (lambda k, regs, res: __x64_sys_kill(k, regs), "ii"),
-    "uname": (lambda k, regs, res: __x64_sys_newuname(k, regs), "u"), "openat": (_openat, "isi"),
-    "read": (_read, "ib"), "write": (_write, "id"), "close": (_close, "i"),
-    "ioctl": (_ioctl, "iii"), "getdents64": (_getdents64, "ib"),
+    "getuid": (__x64_sys_getuid, ""), "geteuid": (__x64_sys_geteuid, ""),
+    "kill": (__x64_sys_kill, "ii"), "uname": (__x64_sys_newuname, "u"),
+    "openat": (__x64_sys_openat, "isi"), "read": (__x64_sys_read, "ib"),
+    "write": (__x64_sys_write, "id"), "close": (__x64_sys_close, "i"),
+    "ioctl": (__x64_sys_ioctl, "iii"), "getdents64": (__x64_sys_getdents64, "ib"),
 }
 ENTRY_NAMES = {"uname": "newuname"}
 
@@ -374,8 +343,6 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         raise ValueError(f"kemu does not model the {name} system call")
     t, m = k.target, k.machine
     res = SyscallResult(name, list(args), 0)
-    calls = k.model(Syscalls)
-    outer, calls.running = calls.running, res
     maps: list[int] = []
     uregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
     kregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
@@ -413,7 +380,7 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         if ret is None and fn:
             ret = _ftrace_hooks(k, fn, uregs)
         if ret is None:
-            ret = CALLS[name][0](k, uregs, res)
+            ret = CALLS[name][0](k, uregs)
             for p in probes:
                 post = rd(k, p, "kprobe.post_handler")
                 if post:
@@ -431,7 +398,6 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         res.shown = strace(res)
         return res
     finally:
-        calls.running = outer
         for addr in maps:
             user_free(k, addr)
         kfree(k, uregs)
