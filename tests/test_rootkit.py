@@ -305,7 +305,7 @@ def test_ftrace_hooks_behaviour(k):
     k.load(RK / "rk_ftrace.ko")
     _ftrace_kills(k)
     hooks = [(e["what"], e["function"], e["line"], e["when"], e["ipmodify"])
-             for e in k.behaviour if e["kind"] == "ftrace"]
+             for e in k.behaviour if e["kind"] == "ftrace" and "ipmodify" in e]
     assert hooks == [
         ("ftrace hook registered on __x64_sys_kill (may redirect: IPMODIFY): "
          "fh_ftrace_thunk+0x0/0x5f [rk_ftrace]", "fh_install_hook", "rk_ftrace.c:77", "init",
@@ -315,6 +315,13 @@ def test_ftrace_hooks_behaviour(k):
          True),
         ("ftrace hook registered on __x64_sys_kill: trace_kill+0x0/0x20 [rk_ftrace]",
          "rk_ftrace_init", "rk_ftrace.c:185", "init", False)]
+    redirects = [(e["what"], e["function"], e["when"]) for e in k.behaviour
+                 if e["kind"] == "ftrace" and "hook" in e]
+    assert redirects == [                    # the first time each hook gets a call
+        ("__x64_sys_getuid redirected to hook_getuid+0x0/0x40 [rk_ftrace]", "fh_ftrace_thunk",
+         "ftrace callback"),
+        ("__x64_sys_kill redirected to hook_kill+0x0/0xe0 [rk_ftrace]", "fh_ftrace_thunk",
+         "ftrace callback")]
     creds = [(e["what"], e["function"], e["when"]) for e in k.behaviour if e["kind"] == "creds"]
     assert creds == [("commit_creds(): sh's credentials replaced: uid 1000 -> 0, euid 1000 -> 0",
                       "hook_kill", "ftrace hook")]
@@ -356,7 +363,9 @@ def test_getdents64_hidden_by_an_ftrace_hook(k):
     assert log(k, len(k.log.records)) == hidefile_lines("oracle-job-6.out", "ls after rmmod")
     hooks = [(e["what"], e["when"]) for e in k.behaviour if e["kind"] == "ftrace"]
     assert hooks == [("ftrace hook registered on __x64_sys_getdents64 (may redirect: "
-                      "IPMODIFY): fh_ftrace_thunk+0x0/0x60 [rk_hidefile]", "init")]
+                      "IPMODIFY): fh_ftrace_thunk+0x0/0x60 [rk_hidefile]", "init"),
+                     ("__x64_sys_getdents64 redirected to hook_getdents64+0x0/0x121 "
+                      "[rk_hidefile]", "ftrace callback")]
 
 
 def test_getdents64_unhooked_lists_every_entry(k):

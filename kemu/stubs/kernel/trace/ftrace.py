@@ -69,6 +69,7 @@ class Ftrace:
         self.filters: dict[int, set[int]] = {}
         self.notrace: dict[int, set[int]] = {}
         self.patched: dict[int, object] = {}  # site -> the slot's own binding
+        self.redirects: set = set()           # (site, hook) pairs seen, for the report
 
 
 def ftrace_location(k, ip: int) -> int:
@@ -162,11 +163,21 @@ def call_ops(k, site: int, raw: list, parent: int):
         wr(k, regs, "pt_regs.sp", k.machine.reg("rsp"))
         if any(_flags(k, ops) & FL_SAVE_REGS for ops in ops_list):
             wr(k, regs, "pt_regs.cs", KERNEL_CS)
+        mover = 0
         for ops in ops_list:
             func = rd(k, ops, "ftrace_ops.func")
+            before = rd(k, regs, "pt_regs.ip")
             if func:
                 yield k.call_request(func, site, parent, ops, regs)
+                if rd(k, regs, "pt_regs.ip") != before:
+                    mover = func
         new_ip = rd(k, regs, "pt_regs.ip")
+        if new_ip != body and (site, new_ip) not in k.model(Ftrace).redirects:
+            k.model(Ftrace).redirects.add((site, new_ip))
+            k.behaviour.record("ftrace", f"{_names(k, [site])} redirected to "
+                               f"{k.format_addr(new_ip)}", site=mover,
+                               target=_names(k, [site]), hook=f"{new_ip:#x}",
+                               when="ftrace callback")
         return (new_ip if new_ip != body else 0), [rd(k, regs, f"pt_regs.{r}") for r in ARG_REGS]
     finally:
         kfree(k, regs)
