@@ -41,7 +41,7 @@ from kemu.machine.emulator import SLOT_SIZE, SLOTS_ADDR
 
 from ..kallsyms import TEXT_TYPES, VmlinuxSymbols, vmlinux_addr
 
-members("struct ftrace_ops", "func", "next", "flags", "private", "saved_func", "trampoline")
+members("struct ftrace_ops", "func", "flags", "saved_func")
 members("struct pt_regs", "di", "si", "dx", "cx", "r8", "r9", "ip", "cs", "sp", "flags")
 
 # include/linux/ftrace.h
