@@ -48,6 +48,9 @@ def write_layouts(k, mod) -> None:
     """struct module's core_layout and init_layout (before 6.4's module_memory), which
     within_module() reads in module code."""
     t = k.target
+    if t.has_offset("module.mem") and t.has_offset("module_memory.base"):
+        _write_module_memory(k, mod)
+        return
     if not t.has_offset("module.core_layout.base"):
         return
     for name, layout in (("core_layout", mod.core), ("init_layout", mod.init_layout)):
@@ -55,6 +58,27 @@ def write_layouts(k, mod) -> None:
         for member in ("size", "text_size", "ro_size", "ro_after_init_size"):
             k.machine.write_u32(mod.struct_addr + t.offset(f"module.{name}.{member}"),
                                 getattr(layout, member))
+
+
+def _write_module_memory(k, mod) -> None:
+    """6.4+: mod->mem[enum mod_mem_type] (MOD_TEXT, MOD_DATA, MOD_RODATA,
+    MOD_RO_AFTER_INIT, MOD_INIT_TEXT, MOD_INIT_DATA, MOD_INIT_RODATA), each the
+    matching part of kemu's core or init region."""
+    t, m = k.target, k.machine
+    each = t.sizeof("module_memory")
+    parts = []
+    for layout in (mod.core, mod.init_layout):
+        b = layout.base_addr
+        text, ro, roai = layout.text_size, layout.ro_size, layout.ro_after_init_size
+        parts.append({"text": (b, text), "rodata": (b + text, ro - text),
+                      "ro_after_init": (b + ro, roai - ro), "data": (b + roai, layout.size - roai)})
+    core, init = parts
+    order = (core["text"], core["data"], core["rodata"], core["ro_after_init"], init["text"],
+             init["data"], init["rodata"])
+    for i, (base, size) in enumerate(order):
+        mem = mod.struct_addr + t.offset("module.mem") + i * each
+        m.write_u64(mem + t.offset("module_memory.base"), base if size > 0 else 0)
+        m.write_u32(mem + t.offset("module_memory.size"), max(size, 0))
 
 
 @dataclass

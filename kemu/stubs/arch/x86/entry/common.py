@@ -356,7 +356,7 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
             wr(k, uregs, f"pt_regs.{reg}", value)
         wr(k, uregs, "pt_regs.orig_ax", nr & (1 << 64) - 1)
         wr(k, uregs, "pt_regs.ax", -errno.ENOSYS & (1 << 64) - 1)
-        fn = vmlinux_addr(k, fn_name) if table else 0
+        fn = vmlinux_addr(k, fn_name)
         ret = None
         if table is not None and not table.get("x64_sys_call") and nr >= 0:
             entry = m.read_u64(vmlinux_addr(k, "sys_call_table") + 8 * nr)
