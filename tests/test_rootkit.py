@@ -403,6 +403,8 @@ def test_idt_write_with_wp_set_faults(k):
     from kemu.stubs.arch.x86.kernel.idt import Idt
     k.load(TESTMODS / "hello.ko")
     idt = k.model(Idt)
+    assert not idt.filled                    # no sidt in hello: the symbols stay unread
+    idt.fill()
     with pytest.raises(MemoryFault):
         k.machine.call(k.machine.add_thunk("idt_poke", f"mov rax, {idt.addr:#x}\n"
                                            "mov qword ptr [rax + 48], 0\nret"), ())
