@@ -447,3 +447,33 @@ def test_ftrace_filters_by_address_name_and_notrace(k):
     other = kzalloc(k, k.target.sizeof("ftrace_ops"), "ftrace_ops")
     wr(k, other, "ftrace_ops.flags", F.FL_IPMODIFY | F.FL_SAVE_REGS)
     assert F.register_ftrace_function(k, other) == -errno.EINVAL
+
+
+def test_kprobe_runs_when_module_code_calls_the_function(k):
+    """A kprobe on a vmlinux function is armed on its fentry site (6.1's kprobes on
+    ftrace): module code calling the function runs the pre_handler (regs->ip one byte
+    in) and, the pre_handler returning 0, the post_handler, then the function."""
+    from kemu.abi.toolkit import kzalloc, rd
+    from kemu.stubs.kernel.kallsyms import vmlinux_addr
+    from kemu.stubs.kernel.kprobes import register_kprobe, unregister_kprobe
+    k.load(RK / "rk_kill.ko")
+    m = k.machine
+    seen = kzalloc(k, 32, "seen")
+    pre = m.add_thunk("test_pre", f"mov rax, {seen:#x}\ninc qword ptr [rax]\n"
+                      f"mov rcx, [rsi + {k.target.offset('pt_regs.ip')}]\n"
+                      "mov [rax + 8], rcx\nxor eax, eax\nret")
+    post = m.add_thunk("test_post", f"mov rax, {seen:#x}\ninc qword ptr [rax + 16]\nret")
+    kp = kzalloc(k, k.target.sizeof("kprobe"), "kprobe")
+    getuid = vmlinux_addr(k, "__x64_sys_getuid")
+    m.write_u64(kp + k.target.offset("kprobe.addr"), getuid)
+    m.write_u64(kp + k.target.offset("kprobe.pre_handler"), pre)
+    m.write_u64(kp + k.target.offset("kprobe.post_handler"), post)
+    assert register_kprobe(k, kp) == 0
+    regs = kzalloc(k, k.target.sizeof("pt_regs"), "pt_regs")
+    assert m.call(getuid, (regs,)) == 0                         # insmod is root
+    assert (m.read_u64(seen), m.read_u64(seen + 8), m.read_u64(seen + 16)) == \
+        (1, getuid + 1, 1)
+    unregister_kprobe(k, kp)
+    m.call(getuid, (regs,))
+    assert m.read_u64(seen) == 1
+    assert rd(k, kp, "kprobe.addr") == getuid

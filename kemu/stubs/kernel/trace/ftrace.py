@@ -60,6 +60,16 @@ KERNEL_CS = 0x10                       # arch/x86/include/asm/segment.h: GDT_ENT
 ARG_REGS = ("di", "si", "dx", "cx", "r8", "r9")     # the C calling convention's registers
 
 
+KERNEL_OPS: list = []       # the kernel's own ops (kprobes on ftrace): fn(k, site, parent, regs)
+
+
+def ftrace_kernel_ops(fn):
+    """Decorator: a generator the kernel runs at every patched site before the modules'
+    ops, as kprobes on ftrace do (kernel/kprobes.py's kprobe_ftrace_handler)."""
+    KERNEL_OPS.append(fn)
+    return fn
+
+
 class Ftrace:
     """ftrace_ops_list and the ops' filter hashes (fentry sites)."""
 
@@ -115,7 +125,7 @@ def _names(k, sites) -> str:
 
 
 # ------------------------------------------------------- patching the sites
-def _patch(k, site: int) -> None:
+def patch_site(k, site: int) -> None:
     """ftrace_replace_code(): the site now runs the ops; site + 5 jumps to the body."""
     ft, m = k.model(Ftrace), k.machine
     if site in ft.patched:
@@ -148,7 +158,7 @@ def _traced_fn(site: int, own):
     return traced
 
 
-def call_ops(k, site: int, raw: list, parent: int):
+def call_ops(k, site: int, raw: list, parent: int, kernel: bool = True):
     """ftrace_regs_caller() and ftrace_ops_list_func(): each ops' func on a pt_regs of
     the call's registers (a generator yielding the callbacks); returns (the new
     ``regs->ip`` if an ops moved it, else 0; the argument registers)."""
@@ -164,6 +174,8 @@ def call_ops(k, site: int, raw: list, parent: int):
         if any(_flags(k, ops) & FL_SAVE_REGS for ops in ops_list):
             wr(k, regs, "pt_regs.cs", KERNEL_CS)
         mover = 0
+        for fn in KERNEL_OPS if kernel else ():
+            yield from fn(k, site, parent, regs)
         for ops in ops_list:
             func = rd(k, ops, "ftrace_ops.func")
             before = rd(k, regs, "pt_regs.ip")
@@ -201,7 +213,7 @@ def _update_filter(k, ops, new: set[int]) -> int:
             if _ipmodify_busy(k, ops, new - ft.filters.get(ops, set())):
                 return -errno.EBUSY
         for site in new:
-            _patch(k, site)
+            patch_site(k, site)
     ft.filters[ops] = new
     return 0
 
@@ -325,7 +337,7 @@ def register_ftrace_function(k, ops):
     _set_flags(k, ops, flags & ~FL_ADDING)
     ft.ops.insert(0, ops)
     for site in sites:
-        _patch(k, site)
+        patch_site(k, site)
     m = k.machine
     func = rd(k, ops, "ftrace_ops.func")
     where = _names(k, sites) if sites else "no function (an empty filter)"

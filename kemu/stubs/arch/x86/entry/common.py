@@ -321,7 +321,8 @@ def _ftrace_hooks(k, fn: int, uregs: int):
     site = ftrace_location(k, fn)
     if not site or not ops_on(k, site):
         return None
-    gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"))
+    gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"),
+                   kernel=False)                    # its kprobes ran above
     value = None
     while True:
         try:
