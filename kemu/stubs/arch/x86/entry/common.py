@@ -7,10 +7,12 @@ on the number), so a patched ``sys_call_table`` entry never runs, as the
 oracle shows; a kernel without x64_sys_call() calls ``sys_call_table[nr]``,
 whatever a module wrote there. Kprobes registered on the system call's
 function (``__x64_sys_kill``) run first, with the kernel pt_regs whose ``di``
-is the user registers, as on Linux; a pre_handler that moves ``regs->ip``
-and returns 1 replaces the function. Then the ftrace ops on it
-(stubs/kernel/trace/ftrace.py), called from x64_sys_call(): an IPMODIFY ops
-that moves ``regs->ip`` sends the call to the module's hook. Then kemu's model
+is the user registers, as on Linux (6.1's kprobes on ftrace: the pre_handler
+with ``regs->ip`` one byte in, then the post_handler, before the function; a
+pre_handler that moves ``regs->ip`` and returns 1 replaces the function).
+Then the ftrace ops on it (stubs/kernel/trace/ftrace.py), called from
+x64_sys_call(): an IPMODIFY ops that moves ``regs->ip`` sends the call to the
+module's hook. Then kemu's model
 of the call runs (kernel/sys.c, kernel/signal.c, fs/...). Each model is also
 the vmlinux function ``__x64_sys_NAME``, so a hook calling the original (its
 address, or past its fentry site) reaches it, within the call being made;
@@ -316,13 +318,14 @@ def _hook_entry(k, fn: int, what: str) -> tuple[str, object]:
 
 
 def _ftrace_hooks(k, fn: int, uregs: int):
-    """The ftrace ops on the system call's function, called from x64_sys_call(); the
-    hook's result if one moved regs->ip, else None (the function runs)."""
+    """The system call's function entered from x64_sys_call(): its fentry site runs
+    the kprobes on it (6.1's kprobes on ftrace) and the ftrace ops; the hook's result
+    if one of them moved regs->ip, else None (the function runs)."""
     site = ftrace_location(k, fn)
-    if not site or not ops_on(k, site):
+    if not site or not (ops_on(k, site) or _probes_on(k, site)):
         return None
-    gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"),
-                   kernel=False)                    # its kprobes ran above
+    probes = k.model(Kprobes).probes
+    gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"))
     value = None
     while True:
         try:
@@ -330,7 +333,9 @@ def _ftrace_hooks(k, fn: int, uregs: int):
         except StopIteration as stop:
             new_ip, regs = stop.value
             break
-        what, mod = _hook_entry(k, req.fn_addr, "ftrace callback")
+        what = "ftrace callback" if not req.args or req.args[0] not in probes else \
+            "kprobe pre_handler" if len(req.args) == 2 else "kprobe post_handler"
+        what, mod = _hook_entry(k, req.fn_addr, what)
         value = k.call(req.fn_addr, *req.args, entry=what, module=mod)
     if not new_ip:
         return None
@@ -346,7 +351,6 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
     res = SyscallResult(name, list(args), 0)
     maps: list[int] = []
     uregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
-    kregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
     try:
         values = _user_args(k, name, args, maps)
         table = k.model(VmlinuxSymbols).get_table()
@@ -364,29 +368,10 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
             if entry != fn and k.module_containing(entry):
                 what, mod = _hook_entry(k, entry, f"sys_call_table[{nr}]")
                 ret = k.call(entry, uregs, entry=what, module=mod)
-        probes = _probes_on(k, fn) if fn and ret is None else []
-        wr(k, kregs, "pt_regs.di", uregs)
-        for p in probes:
-            wr(k, kregs, "pt_regs.ip", fn)
-            pre = rd(k, p, "kprobe.pre_handler")
-            if pre:
-                what, mod = _hook_entry(k, pre, "kprobe pre_handler")
-                moved = _sint(k.call(pre, p, kregs, entry=what, module=mod))
-                new_ip = rd(k, kregs, "pt_regs.ip")
-                if moved and new_ip != fn:
-                    what, mod = _hook_entry(k, new_ip, "kprobe redirect")
-                    ret = k.call(new_ip, *[rd(k, kregs, f"pt_regs.{r}") for r in ARG_REGS[:5]],
-                                 entry=what, module=mod)
-                    break
         if ret is None and fn:
             ret = _ftrace_hooks(k, fn, uregs)
         if ret is None:
             ret = CALLS[name][0](k, uregs)
-            for p in probes:
-                post = rd(k, p, "kprobe.post_handler")
-                if post:
-                    what, mod = _hook_entry(k, post, "kprobe post_handler")
-                    k.call(post, p, kregs, 0, entry=what, module=mod)
         ret &= (1 << 64) - 1
         ret = ret - (1 << 64) if ret >> 63 else ret
         res.ret = ret
@@ -402,7 +387,6 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         for addr in maps:
             user_free(k, addr)
         kfree(k, uregs)
-        kfree(k, kregs)
 
 
 def _user_data(k, name: str, buf: int, size: int) -> list:
