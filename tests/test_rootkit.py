@@ -328,7 +328,7 @@ def test_ftrace_hooks_behaviour(k):
     k.load(RK / "rk_ftrace.ko")
     _ftrace_kills(k)
     hooks = [(e["what"], e["function"], e["line"], e["when"], e["ipmodify"])
-             for e in k.behaviour if e["kind"] == "ftrace"]
+             for e in k.behaviour if e["kind"] == "ftrace" and "ipmodify" in e]
     assert hooks == [
         ("ftrace hook registered on __x64_sys_kill (may redirect: IPMODIFY): "
          "fh_ftrace_thunk+0x0/0x5f [rk_ftrace]", "fh_install_hook", "rk_ftrace.c:77", "init",
@@ -338,6 +338,13 @@ def test_ftrace_hooks_behaviour(k):
          True),
         ("ftrace hook registered on __x64_sys_kill: trace_kill+0x0/0x20 [rk_ftrace]",
          "rk_ftrace_init", "rk_ftrace.c:185", "init", False)]
+    redirects = [(e["what"], e["function"], e["when"]) for e in k.behaviour
+                 if e["kind"] == "ftrace" and "hook" in e]
+    assert redirects == [                    # the first time each hook gets a call
+        ("__x64_sys_getuid redirected to hook_getuid+0x0/0x40 [rk_ftrace]", "fh_ftrace_thunk",
+         "ftrace callback"),
+        ("__x64_sys_kill redirected to hook_kill+0x0/0xe0 [rk_ftrace]", "fh_ftrace_thunk",
+         "ftrace callback")]
     creds = [(e["what"], e["function"], e["when"]) for e in k.behaviour if e["kind"] == "creds"]
     assert creds == [("commit_creds(): sh's credentials replaced: uid 1000 -> 0, euid 1000 -> 0",
                       "hook_kill", "ftrace hook")]
@@ -379,7 +386,9 @@ def test_getdents64_hidden_by_an_ftrace_hook(k):
     assert log(k, len(k.log.records)) == hidefile_lines("oracle-job-6.out", "ls after rmmod")
     hooks = [(e["what"], e["when"]) for e in k.behaviour if e["kind"] == "ftrace"]
     assert hooks == [("ftrace hook registered on __x64_sys_getdents64 (may redirect: "
-                      "IPMODIFY): fh_ftrace_thunk+0x0/0x60 [rk_hidefile]", "init")]
+                      "IPMODIFY): fh_ftrace_thunk+0x0/0x60 [rk_hidefile]", "init"),
+                     ("__x64_sys_getdents64 redirected to hook_getdents64+0x0/0x121 "
+                      "[rk_hidefile]", "ftrace callback")]
 
 
 def test_getdents64_unhooked_lists_every_entry(k):
@@ -417,7 +426,77 @@ def test_idt_write_with_wp_set_faults(k):
     from kemu.stubs.arch.x86.kernel.idt import Idt
     k.load(TESTMODS / "hello.ko")
     idt = k.model(Idt)
+    assert not idt.filled                    # no sidt in hello: the symbols stay unread
+    idt.fill()
     with pytest.raises(MemoryFault):
         k.machine.call(k.machine.add_thunk("idt_poke", f"mov rax, {idt.addr:#x}\n"
                                            "mov qword ptr [rax + 48], 0\nret"), ())
     assert not [e for e in k.behaviour if e["kind"] == "idt"]
+
+
+def test_ftrace_filters_by_address_name_and_notrace(k):
+    """ftrace_location() maps the 5 bytes of a vmlinux function's fentry site to it;
+    filters by address list, by name and glob; notrace removes a function; an
+    IPMODIFY ops without a filter cannot register (6.1 refuses all-function IPMODIFY)."""
+    from kemu.abi.toolkit import kzalloc, wr
+    from kemu.stubs.kernel.kallsyms import vmlinux_addr
+    from kemu.stubs.kernel.trace import ftrace as F
+    k.load(RK / "rk_kill.ko")
+    kill, getuid = vmlinux_addr(k, "__x64_sys_kill"), vmlinux_addr(k, "__x64_sys_getuid")
+    assert [F.ftrace_location(k, kill + i) for i in (0, 4, 5)] == [kill, kill, 0]
+    mod = k.modules["rk_kill"]
+    assert F.ftrace_location(k, mod.symbol_addr("kill_pre")) == 0
+    ops = kzalloc(k, k.target.sizeof("ftrace_ops"), "ftrace_ops")
+    ips = kzalloc(k, 16, "ips")
+    k.machine.write_u64(ips, kill + 2)
+    k.machine.write_u64(ips + 8, getuid)
+    assert F.ftrace_set_filter_ips(k, ops, ips, 2, 0, 0) == 0
+    assert k.model(F.Ftrace).filters[ops] == {kill, getuid}
+    assert F.ftrace_set_filter_ips(k, ops, ips, 1, 1, 0) == 0
+    assert F.ftrace_set_filter_ips(k, ops, ips, 1, 1, 0) == -errno.ENOENT
+    name = kzalloc(k, 64, "name")
+    k.machine.write(name, b"__x64_sys_geteuid __x64_sys_kil?\0")
+    assert F.ftrace_set_filter(k, ops, name, 32, 1) == 0
+    assert k.model(F.Ftrace).filters[ops] == {kill, vmlinux_addr(k, "__x64_sys_geteuid")}
+    k.machine.write(name, b"no_such_function\0")
+    assert F.ftrace_set_filter(k, ops, name, 16, 0) == -errno.EINVAL
+    k.machine.write(name, b"__x64_sys_kill\0")
+    assert F.ftrace_set_notrace(k, ops, name, 14, 0) == 0
+    assert F.register_ftrace_function(k, ops) == 0
+    assert F.ops_on(k, kill) == [] and F.ops_on(k, vmlinux_addr(k, "__x64_sys_geteuid")) == [ops]
+    assert F.register_ftrace_function(k, ops) == -errno.EBUSY
+    assert F.unregister_ftrace_function(k, ops) == 0
+    assert F.unregister_ftrace_function(k, ops) == -errno.EBUSY
+    other = kzalloc(k, k.target.sizeof("ftrace_ops"), "ftrace_ops")
+    wr(k, other, "ftrace_ops.flags", F.FL_IPMODIFY | F.FL_SAVE_REGS)
+    assert F.register_ftrace_function(k, other) == -errno.EINVAL
+
+
+def test_kprobe_runs_when_module_code_calls_the_function(k):
+    """A kprobe on a vmlinux function is armed on its fentry site (6.1's kprobes on
+    ftrace): module code calling the function runs the pre_handler (regs->ip one byte
+    in) and, the pre_handler returning 0, the post_handler, then the function."""
+    from kemu.abi.toolkit import kzalloc, rd
+    from kemu.stubs.kernel.kallsyms import vmlinux_addr
+    from kemu.stubs.kernel.kprobes import register_kprobe, unregister_kprobe
+    k.load(RK / "rk_kill.ko")
+    m = k.machine
+    seen = kzalloc(k, 32, "seen")
+    pre = m.add_thunk("test_pre", f"mov rax, {seen:#x}\ninc qword ptr [rax]\n"
+                      f"mov rcx, [rsi + {k.target.offset('pt_regs.ip')}]\n"
+                      "mov [rax + 8], rcx\nxor eax, eax\nret")
+    post = m.add_thunk("test_post", f"mov rax, {seen:#x}\ninc qword ptr [rax + 16]\nret")
+    kp = kzalloc(k, k.target.sizeof("kprobe"), "kprobe")
+    getuid = vmlinux_addr(k, "__x64_sys_getuid")
+    m.write_u64(kp + k.target.offset("kprobe.addr"), getuid)
+    m.write_u64(kp + k.target.offset("kprobe.pre_handler"), pre)
+    m.write_u64(kp + k.target.offset("kprobe.post_handler"), post)
+    assert register_kprobe(k, kp) == 0
+    regs = kzalloc(k, k.target.sizeof("pt_regs"), "pt_regs")
+    assert m.call(getuid, (regs,)) == 0                         # insmod is root
+    assert (m.read_u64(seen), m.read_u64(seen + 8), m.read_u64(seen + 16)) == \
+        (1, getuid + 1, 1)
+    unregister_kprobe(k, kp)
+    m.call(getuid, (regs,))
+    assert m.read_u64(seen) == 1
+    assert rd(k, kp, "kprobe.addr") == getuid

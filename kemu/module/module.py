@@ -101,6 +101,8 @@ def write_layouts(k, mod) -> None:
             m.write_u64(at + t.offset("module_memory.base"), mod.mem[mtype].base)
             m.write_u32(at + t.offset("module_memory.size"), mod.mem[mtype].size)
 
+
+
 @dataclass
 class ModuleMemory:
     """struct module_memory: one class of a module's memory (base and size)."""

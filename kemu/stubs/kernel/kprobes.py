@@ -8,8 +8,13 @@ the function: the kprobe trick modules use to find ``kallsyms_lookup_name``
 works.
 A probe on a system call's function (``__x64_sys_kill``) fires when a process
 makes that call (``k.syscall``, stubs/arch/x86/entry/common.py): the
-pre_handler, then kemu's model, then the post_handler. Probes on other
-functions are recorded but their handlers do not run.
+pre_handler, then kemu's model, then the post_handler. A probe at a vmlinux
+function's first byte is also armed on its fentry site, as 6.1's kprobes on
+ftrace are (stubs/kernel/trace/ftrace.py): when module code calls the function,
+the pre_handler runs with ``regs->ip`` one byte in, then at once the
+post_handler, then the function (or, the pre_handler returning nonzero, the
+code at the ``regs->ip`` it set). Calls between kemu's models in Python do not
+pass through a site: probes there do not fire; nor do probes inside a function.
 """
 import errno
 
@@ -17,6 +22,7 @@ from kemu import export
 from kemu.abi.exports import REGISTRY, members
 
 from .kallsyms import module_lookup_name, vmlinux_addr
+from .trace.ftrace import MCOUNT_INSN_SIZE, ftrace_kernel_ops, ftrace_location, patch_site
 
 members("struct kprobe", "hlist", "list", "nmissed", "addr", "symbol_name", "offset",
         "pre_handler", "post_handler", "opcode", "ainsn", "flags")
@@ -89,6 +95,8 @@ def register_one(k, p, what="kprobe") -> int:
                 k.target.const("KPROBE_FLAG_DISABLED"))
     m.write_u64(_kp(k, p, "nmissed"), 0)
     probes[p] = addr
+    if ftrace_location(k, addr) == addr:
+        patch_site(k, addr)                   # a kprobe on ftrace: the site runs it
     sym = m.read_u64(_kp(k, p, "symbol_name"))
     where = m.read_cstr(sym, 512).decode("latin-1") if sym else k.format_addr(addr)
     k.register("kprobe", p, k.current_module(), f"a {what} on {where}")
@@ -177,3 +185,28 @@ def register_kretprobe(k, rp):
 @export("void unregister_kretprobe(struct kretprobe *rp)")
 def unregister_kretprobe(k, rp):
     unregister_one(k, _rp(k, rp, "kp"))
+
+
+@ftrace_kernel_ops
+def kprobe_ftrace_handler(k, site: int, parent: int, regs: int):
+    """arch/x86/kernel/kprobes/ftrace.c: the probes on a function module code called.
+    The pre_handler sees ``regs->ip`` one byte in (a breakpoint hit); if it returns
+    0 the post_handler follows at once (the site's nop single-stepped) and ``ip`` is
+    restored, else ``regs->ip`` is where the call goes."""
+    m = k.machine
+    disabled = k.target.const("KPROBE_FLAG_DISABLED")
+    ip_off = k.target.offset("pt_regs.ip")
+    for p, where in list(k.model(Kprobes).probes.items()):
+        if where != site or m.read_u32(_kp(k, p, "flags")) & disabled:
+            continue
+        orig_ip = m.read_u64(regs + ip_off)
+        m.write_u64(regs + ip_off, site + 1)
+        pre = m.read_u64(_kp(k, p, "pre_handler"))
+        ret = (yield k.call_request(pre, p, regs)) & 0xFFFFFFFF if pre else 0
+        if ret:
+            return
+        m.write_u64(regs + ip_off, site + MCOUNT_INSN_SIZE)
+        post = m.read_u64(_kp(k, p, "post_handler"))
+        if post:
+            yield k.call_request(post, p, regs, 0)
+        m.write_u64(regs + ip_off, orig_ip)

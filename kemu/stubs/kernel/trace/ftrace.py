@@ -19,11 +19,14 @@ the ops, and ``address + MCOUNT_INSN_SIZE`` holds a jump to the function's
 body (kemu's model without the site), which is what a hook calls as the
 original.
 
-Left out: the notrace filter, glob modifiers (``mod:``, ``!``), ops on every
-function (an empty filter: the callbacks never run), function tracing of
-module code, pid filtering, ftrace_ops_list_func's recursion protection,
-direct calls (register_ftrace_direct), the WARN of registering an enabled
-ops twice (-EBUSY all the same) and the trampolines (only the flag is set).
+Left out: calls between kemu's own models (a Python model calling another,
+say vfs_read() from read(), does not pass through the callee's site, so ops
+on such inner functions run only when module code calls them), glob
+modifiers (``mod:``, ``!``), ops on every function (an empty
+filter: the callbacks never run), function tracing of module code, pid
+filtering, ftrace_ops_list_func's recursion protection, direct calls
+(register_ftrace_direct), the WARN of registering an enabled ops twice
+(-EBUSY all the same) and the trampolines (only the flag is set).
 """
 from __future__ import annotations
 
@@ -38,7 +41,7 @@ from kemu.machine.emulator import SLOT_SIZE, SLOTS_ADDR
 
 from ..kallsyms import TEXT_TYPES, VmlinuxSymbols, vmlinux_addr
 
-members("struct ftrace_ops", "func", "next", "flags", "private", "saved_func", "trampoline")
+members("struct ftrace_ops", "func", "flags", "saved_func")
 members("struct pt_regs", "di", "si", "dx", "cx", "r8", "r9", "ip", "cs", "sp", "flags")
 
 # include/linux/ftrace.h
@@ -57,6 +60,16 @@ KERNEL_CS = 0x10                       # arch/x86/include/asm/segment.h: GDT_ENT
 ARG_REGS = ("di", "si", "dx", "cx", "r8", "r9")     # the C calling convention's registers
 
 
+KERNEL_OPS: list = []       # the kernel's own ops (kprobes on ftrace): fn(k, site, parent, regs)
+
+
+def ftrace_kernel_ops(fn):
+    """Decorator: a generator the kernel runs at every patched site before the modules'
+    ops, as kprobes on ftrace do (kernel/kprobes.py's kprobe_ftrace_handler)."""
+    KERNEL_OPS.append(fn)
+    return fn
+
+
 class Ftrace:
     """ftrace_ops_list and the ops' filter hashes (fentry sites)."""
 
@@ -64,7 +77,9 @@ class Ftrace:
         self.k = k
         self.ops: list[int] = []              # enabled ops, newest first
         self.filters: dict[int, set[int]] = {}
+        self.notrace: dict[int, set[int]] = {}
         self.patched: dict[int, object] = {}  # site -> the slot's own binding
+        self.redirects: set = set()           # (site, hook) pairs seen, for the report
 
 
 def ftrace_location(k, ip: int) -> int:
@@ -88,7 +103,8 @@ def ftrace_location(k, ip: int) -> int:
 def ops_on(k, site: int) -> list[int]:
     """The enabled ops tracing ``site``, in ftrace_ops_list's order."""
     ft = k.model(Ftrace)
-    return [ops for ops in ft.ops if site in ft.filters.get(ops, ())]
+    return [ops for ops in ft.ops
+            if site in ft.filters.get(ops, ()) and site not in ft.notrace.get(ops, ())]
 
 
 def _flags(k, ops) -> int:
@@ -109,7 +125,7 @@ def _names(k, sites) -> str:
 
 
 # ------------------------------------------------------- patching the sites
-def _patch(k, site: int) -> None:
+def patch_site(k, site: int) -> None:
     """ftrace_replace_code(): the site now runs the ops; site + 5 jumps to the body."""
     ft, m = k.model(Ftrace), k.machine
     if site in ft.patched:
@@ -142,7 +158,7 @@ def _traced_fn(site: int, own):
     return traced
 
 
-def call_ops(k, site: int, raw: list, parent: int):
+def call_ops(k, site: int, raw: list, parent: int, kernel: bool = True):
     """ftrace_regs_caller() and ftrace_ops_list_func(): each ops' func on a pt_regs of
     the call's registers (a generator yielding the callbacks); returns (the new
     ``regs->ip`` if an ops moved it, else 0; the argument registers)."""
@@ -157,11 +173,23 @@ def call_ops(k, site: int, raw: list, parent: int):
         wr(k, regs, "pt_regs.sp", k.machine.reg("rsp"))
         if any(_flags(k, ops) & FL_SAVE_REGS for ops in ops_list):
             wr(k, regs, "pt_regs.cs", KERNEL_CS)
+        mover = 0
+        for fn in KERNEL_OPS if kernel else ():
+            yield from fn(k, site, parent, regs)
         for ops in ops_list:
             func = rd(k, ops, "ftrace_ops.func")
+            before = rd(k, regs, "pt_regs.ip")
             if func:
                 yield k.call_request(func, site, parent, ops, regs)
+                if rd(k, regs, "pt_regs.ip") != before:
+                    mover = func
         new_ip = rd(k, regs, "pt_regs.ip")
+        if new_ip != body and (site, new_ip) not in k.model(Ftrace).redirects:
+            k.model(Ftrace).redirects.add((site, new_ip))
+            k.behaviour.record("ftrace", f"{_names(k, [site])} redirected to "
+                               f"{k.format_addr(new_ip)}", site=mover,
+                               target=_names(k, [site]), hook=f"{new_ip:#x}",
+                               when="ftrace callback")
         return (new_ip if new_ip != body else 0), [rd(k, regs, f"pt_regs.{r}") for r in ARG_REGS]
     finally:
         kfree(k, regs)
@@ -185,7 +213,7 @@ def _update_filter(k, ops, new: set[int]) -> int:
             if _ipmodify_busy(k, ops, new - ft.filters.get(ops, set())):
                 return -errno.EBUSY
         for site in new:
-            _patch(k, site)
+            patch_site(k, site)
     ft.filters[ops] = new
     return 0
 
@@ -224,25 +252,68 @@ def ftrace_set_filter_ip(k, ops, ip, remove, reset):
     return _update_filter(k, ops, new)
 
 
+@export("int ftrace_set_filter_ips(struct ftrace_ops *ops, unsigned long *ips, "
+        "unsigned int cnt, int remove, int reset)")
+def ftrace_set_filter_ips(k, ops, ips, cnt, remove, reset):
+    _ops_init(k, ops)
+    if not ips:
+        return -errno.EINVAL
+    ft = k.model(Ftrace)
+    new = set() if reset else set(ft.filters.get(ops, ()))
+    for i in range(cnt):
+        site = ftrace_location(k, k.machine.read_u64(ips + 8 * i))
+        if not site:
+            return -errno.EINVAL
+        if remove:
+            if site not in new:
+                return -errno.ENOENT
+            new.discard(site)
+        else:
+            new.add(site)
+    return _update_filter(k, ops, new)
+
+
+def _regex_sites(k, buf: int, len_: int):
+    """ftrace_match_records() of the words in ``buf``: their sites, or None if none."""
+    text = k.machine.read(buf, max(len_, 0)).split(b"\0")[0].decode("latin-1")
+    sites = set()
+    for word in text.split():
+        sites |= _glob_sites(k, word)
+    return sites or None
+
+
 @export("int ftrace_set_filter(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
 def ftrace_set_filter(k, ops, buf, len, reset):
     _ops_init(k, ops)
     ft = k.model(Ftrace)
     new = set() if reset else set(ft.filters.get(ops, ()))
     if buf:
-        text = k.machine.read(buf, max(len, 0)).split(b"\0")[0].decode("latin-1")
-        sites = set()
-        for word in text.split():
-            sites |= _glob_sites(k, word)
-        if not sites:
+        sites = _regex_sites(k, buf, len)
+        if sites is None:
             return -errno.EINVAL
         new |= sites
     return _update_filter(k, ops, new)
 
 
+@export("int ftrace_set_notrace(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
+def ftrace_set_notrace(k, ops, buf, len, reset):
+    """The functions the ops must not trace (read per call: no site is patched)."""
+    _ops_init(k, ops)
+    ft = k.model(Ftrace)
+    new = set() if reset else set(ft.notrace.get(ops, ()))
+    if buf:
+        sites = _regex_sites(k, buf, len)
+        if sites is None:
+            return -errno.EINVAL
+        new |= sites
+    ft.notrace[ops] = new
+    return 0
+
+
 @export("void ftrace_free_filter(struct ftrace_ops *ops)")
 def ftrace_free_filter(k, ops):
     k.model(Ftrace).filters.pop(ops, None)
+    k.model(Ftrace).notrace.pop(ops, None)
 
 
 # -------------------------------------------------------- registering ops
@@ -266,7 +337,7 @@ def register_ftrace_function(k, ops):
     _set_flags(k, ops, flags & ~FL_ADDING)
     ft.ops.insert(0, ops)
     for site in sites:
-        _patch(k, site)
+        patch_site(k, site)
     m = k.machine
     func = rd(k, ops, "ftrace_ops.func")
     where = _names(k, sites) if sites else "no function (an empty filter)"

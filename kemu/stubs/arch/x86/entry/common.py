@@ -7,10 +7,12 @@ on the number), so a patched ``sys_call_table`` entry never runs, as the
 oracle shows; a kernel without x64_sys_call() calls ``sys_call_table[nr]``,
 whatever a module wrote there. Kprobes registered on the system call's
 function (``__x64_sys_kill``) run first, with the kernel pt_regs whose ``di``
-is the user registers, as on Linux; a pre_handler that moves ``regs->ip``
-and returns 1 replaces the function. Then the ftrace ops on it
-(stubs/kernel/trace/ftrace.py), called from x64_sys_call(): an IPMODIFY ops
-that moves ``regs->ip`` sends the call to the module's hook. Then kemu's model
+is the user registers, as on Linux (6.1's kprobes on ftrace: the pre_handler
+with ``regs->ip`` one byte in, then the post_handler, before the function; a
+pre_handler that moves ``regs->ip`` and returns 1 replaces the function).
+Then the ftrace ops on it (stubs/kernel/trace/ftrace.py), called from
+x64_sys_call(): an IPMODIFY ops that moves ``regs->ip`` sends the call to the
+module's hook. Then kemu's model
 of the call runs (kernel/sys.c, kernel/signal.c, fs/...). Each model is also
 the vmlinux function ``__x64_sys_NAME``, so a hook calling the original (its
 address, or past its fentry site) reaches it, within the call being made;
@@ -77,7 +79,6 @@ class Syscalls:
     def __init__(self, k):
         self.k = k
         self.fds: dict[int, object] = {}
-        self.running: SyscallResult | None = None     # the call do_syscall_64() is making
 
 
 # ------------------------------------------------------------ the models
@@ -143,7 +144,8 @@ def _fd(k, regs) -> int:
     return _sint(_arg(k, regs, 0))
 
 
-def _openat(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_openat(const struct pt_regs *regs)")
+def __x64_sys_openat(k, regs):
     path = _cstr_user(k, _arg(k, regs, 1))
     flags = _arg(k, regs, 2) & 0xFFFFFFFF
     try:
@@ -170,7 +172,8 @@ def _file(k, regs):
     return k.model(Syscalls).fds.get(_fd(k, regs))
 
 
-def _read(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_read(const struct pt_regs *regs)")
+def __x64_sys_read(k, regs):
     f = _file(k, regs)
     if f is None:
         return -errno.EBADF
@@ -183,7 +186,8 @@ def _read(k, regs, res: SyscallResult) -> int:
     return len(data)
 
 
-def _write(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_write(const struct pt_regs *regs)")
+def __x64_sys_write(k, regs):
     f = _file(k, regs)
     if f is None:
         return -errno.EBADF
@@ -192,7 +196,8 @@ def _write(k, regs, res: SyscallResult) -> int:
     return f.write(k.machine.read(_arg(k, regs, 1), _arg(k, regs, 2)))
 
 
-def _close(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_close(const struct pt_regs *regs)")
+def __x64_sys_close(k, regs):
     f = k.model(Syscalls).fds.pop(_fd(k, regs), None)
     if f is None:
         return -errno.EBADF
@@ -201,7 +206,8 @@ def _close(k, regs, res: SyscallResult) -> int:
     return 0
 
 
-def _ioctl(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_ioctl(const struct pt_regs *regs)")
+def __x64_sys_ioctl(k, regs):
     f = _file(k, regs)
     if f is None:
         return -errno.EBADF
@@ -210,7 +216,8 @@ def _ioctl(k, regs, res: SyscallResult) -> int:
     return f.ioctl(_arg(k, regs, 1), _arg(k, regs, 2))
 
 
-def _getdents64(k, regs, res: SyscallResult) -> int:
+@kernel_function("long __x64_sys_getdents64(const struct pt_regs *regs)")
+def __x64_sys_getdents64(k, regs):
     """getdents64(): struct linux_dirent64 records of the names not yet returned."""
     fds = k.model(Syscalls).fds
     f = _file(k, regs)
@@ -238,50 +245,14 @@ def _getdents64(k, regs, res: SyscallResult) -> int:
     return len(out)
 
 
-def _running(k) -> SyscallResult:
-    """The system call being made (a hook calling the original adds to it)."""
-    return k.model(Syscalls).running or SyscallResult("", [], 0)
-
-
-@kernel_function("long __x64_sys_openat(const struct pt_regs *regs)")
-def __x64_sys_openat(k, regs):
-    return _openat(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_read(const struct pt_regs *regs)")
-def __x64_sys_read(k, regs):
-    return _read(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_write(const struct pt_regs *regs)")
-def __x64_sys_write(k, regs):
-    return _write(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_close(const struct pt_regs *regs)")
-def __x64_sys_close(k, regs):
-    return _close(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_ioctl(const struct pt_regs *regs)")
-def __x64_sys_ioctl(k, regs):
-    return _ioctl(k, regs, _running(k))
-
-
-@kernel_function("long __x64_sys_getdents64(const struct pt_regs *regs)")
-def __x64_sys_getdents64(k, regs):
-    return _getdents64(k, regs, _running(k))
-
-
 # the calls a process makes through kemu: NAME -> (model, argument kinds)
 # kinds: i an integer, s a string in user memory, b N a buffer of N bytes, d data
 CALLS = {
-    "getuid": (lambda k, regs, res: __x64_sys_getuid(k, regs), ""),
-    "geteuid": (lambda k, regs, res: __x64_sys_geteuid(k, regs), ""),
-    "kill": (lambda k, regs, res: __x64_sys_kill(k, regs), "ii"),
-    "uname": (lambda k, regs, res: __x64_sys_newuname(k, regs), "u"), "openat": (_openat, "isi"),
-    "read": (_read, "ib"), "write": (_write, "id"), "close": (_close, "i"),
-    "ioctl": (_ioctl, "iii"), "getdents64": (_getdents64, "ib"),
+    "getuid": (__x64_sys_getuid, ""), "geteuid": (__x64_sys_geteuid, ""),
+    "kill": (__x64_sys_kill, "ii"), "uname": (__x64_sys_newuname, "u"),
+    "openat": (__x64_sys_openat, "isi"), "read": (__x64_sys_read, "ib"),
+    "write": (__x64_sys_write, "id"), "close": (__x64_sys_close, "i"),
+    "ioctl": (__x64_sys_ioctl, "iii"), "getdents64": (__x64_sys_getdents64, "ib"),
 }
 ENTRY_NAMES = {"uname": "newuname"}
 
@@ -368,11 +339,13 @@ def _hook_entry(k, fn: int, what: str) -> tuple[str, object]:
 
 
 def _ftrace_hooks(k, fn: int, uregs: int):
-    """The ftrace ops on the system call's function, called from x64_sys_call(); the
-    hook's result if one moved regs->ip, else None (the function runs)."""
+    """The system call's function entered from x64_sys_call(): its fentry site runs
+    the kprobes on it (6.1's kprobes on ftrace) and the ftrace ops; the hook's result
+    if one of them moved regs->ip, else None (the function runs)."""
     site = ftrace_location(k, fn)
-    if not site or not ops_on(k, site):
+    if not site or not (ops_on(k, site) or _probes_on(k, site)):
         return None
+    probes = k.model(Kprobes).probes
     gen = call_ops(k, site, [uregs, 0, 0, 0, 0, 0], vmlinux_addr(k, "x64_sys_call"))
     value = None
     while True:
@@ -381,7 +354,9 @@ def _ftrace_hooks(k, fn: int, uregs: int):
         except StopIteration as stop:
             new_ip, regs = stop.value
             break
-        what, mod = _hook_entry(k, req.fn_addr, "ftrace callback")
+        what = "ftrace callback" if not req.args or req.args[0] not in probes else \
+            "kprobe pre_handler" if len(req.args) == 2 else "kprobe post_handler"
+        what, mod = _hook_entry(k, req.fn_addr, what)
         value = k.call(req.fn_addr, *req.args, entry=what, module=mod)
     if not new_ip:
         return None
@@ -396,11 +371,8 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
                          f"models {', '.join(sorted(CALLS))})")
     t, m = k.target, k.machine
     res = SyscallResult(name, list(args), 0)
-    calls = k.model(Syscalls)
-    outer, calls.running = calls.running, res
     maps: list[int] = []
     uregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
-    kregs = kzalloc(k, t.sizeof("pt_regs"), "pt_regs")
     try:
         values = _user_args(k, name, args, maps)
         table = k.model(VmlinuxSymbols).get_table()
@@ -411,36 +383,17 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
             wr(k, uregs, f"pt_regs.{reg}", value)
         wr(k, uregs, "pt_regs.orig_ax", nr & (1 << 64) - 1)
         wr(k, uregs, "pt_regs.ax", -errno.ENOSYS & (1 << 64) - 1)
-        fn = vmlinux_addr(k, fn_name) if table else 0
+        fn = vmlinux_addr(k, fn_name)
         ret = None
         if table is not None and not table.get("x64_sys_call") and nr >= 0:
             entry = m.read_u64(vmlinux_addr(k, "sys_call_table") + 8 * nr)
             if entry != fn and k.module_containing(entry):
                 what, mod = _hook_entry(k, entry, f"sys_call_table[{nr}]")
                 ret = k.call(entry, uregs, entry=what, module=mod)
-        probes = _probes_on(k, fn) if fn and ret is None else []
-        wr(k, kregs, "pt_regs.di", uregs)
-        for p in probes:
-            wr(k, kregs, "pt_regs.ip", fn)
-            pre = rd(k, p, "kprobe.pre_handler")
-            if pre:
-                what, mod = _hook_entry(k, pre, "kprobe pre_handler")
-                moved = _sint(k.call(pre, p, kregs, entry=what, module=mod))
-                new_ip = rd(k, kregs, "pt_regs.ip")
-                if moved and new_ip != fn:
-                    what, mod = _hook_entry(k, new_ip, "kprobe redirect")
-                    ret = k.call(new_ip, *[rd(k, kregs, f"pt_regs.{r}") for r in ARG_REGS[:5]],
-                                 entry=what, module=mod)
-                    break
         if ret is None and fn:
             ret = _ftrace_hooks(k, fn, uregs)
         if ret is None:
-            ret = CALLS[name][0](k, uregs, res)
-            for p in probes:
-                post = rd(k, p, "kprobe.post_handler")
-                if post:
-                    what, mod = _hook_entry(k, post, "kprobe post_handler")
-                    k.call(post, p, kregs, 0, entry=what, module=mod)
+            ret = CALLS[name][0](k, uregs)
         ret &= (1 << 64) - 1
         ret = ret - (1 << 64) if ret >> 63 else ret
         res.ret = ret
@@ -453,11 +406,9 @@ def do_syscall_64(k, name: str, args: list) -> SyscallResult:
         res.shown = strace(res)
         return res
     finally:
-        calls.running = outer
         for addr in maps:
             user_free(k, addr)
         kfree(k, uregs)
-        kfree(k, kregs)
 
 
 def _user_data(k, name: str, buf: int, size: int) -> list:

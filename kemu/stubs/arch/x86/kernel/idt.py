@@ -85,15 +85,14 @@ class Idt:
         self.filled = False
         self.handlers: dict[int, str] = {}      # vector -> handler name, as set up
         m.set_idtr(CPU_ENTRY_AREA_RO_IDT, IDT_ENTRIES * GATE_SIZE - 1)
-        m.watch_reads(self.addr, IDT_ENTRIES * GATE_SIZE, self.fill)
-        m.watch_reads(CPU_ENTRY_AREA_RO_IDT, IDT_ENTRIES * GATE_SIZE, self.fill)
         rodata = k.model(KernelRodata)
         rodata.add(self.addr, IDT_ENTRIES * GATE_SIZE, self.on_write)
         rodata.add(CPU_ENTRY_AREA_RO_IDT, IDT_ENTRIES * GATE_SIZE, self.on_write)
 
     def fill(self) -> None:
         """idt_setup_traps() .. idt_setup_apic_and_irq_gates(), once the kernel's
-        symbols are known (the first time anything reads the table)."""
+        symbols are needed: when a module that has a ``sidt`` comes, or looks
+        idt_table up (no read hook: one would slow every memory read)."""
         if self.filled:
             return
         k, m = self.k, self.k.machine
@@ -164,8 +163,24 @@ _entry_stubs("irq_entries_start", FIRST_SYSTEM_VECTOR - FIRST_EXTERNAL_VECTOR)
 _entry_stubs("spurious_entries_start", IDT_ENTRIES - FIRST_SYSTEM_VECTOR)
 
 
+def _has_sidt(code: bytes) -> bool:
+    """Whether ``code`` holds a ``sidt`` (0f 01 /1 with a memory operand)."""
+    pos = code.find(b"\x0f\x01")
+    while pos >= 0:
+        modrm = code[pos + 2] if pos + 2 < len(code) else 0xC0
+        if modrm >> 6 != 3 and modrm >> 3 & 7 == 1:
+            return True
+        pos = code.find(b"\x0f\x01", pos + 1)
+    return False
+
+
 @module_notifier
 def _module_coming(k, mod) -> None:
-    """The IDT exists from boot: the first module finds the IDTR loaded."""
-    if mod.state == ModuleState.COMING:
-        k.model(Idt)
+    """The IDT exists from boot: every module finds the IDTR loaded, and the gates
+    are in place before a module that reads them with ``sidt`` runs."""
+    if mod.state != ModuleState.COMING:
+        return
+    idt = k.model(Idt)
+    if not idt.filled and any(_has_sidt(k.machine.read(base, size))
+                              for base, size in mod.text_spans()):
+        idt.fill()
