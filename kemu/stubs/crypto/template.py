@@ -18,8 +18,8 @@ from ..lib.kemu_warn import bug, warn_once
 from ..mm.slab import kfree_addr
 from .internal import (CRYPTO_MSG_ALG_REQUEST, CRYPTO_MSG_ALG_UNREGISTER, FRONTENDS, Alg,
                        TypeObjects, alg_field, alg_flags, check_alg, const, create_tfm,
-                       crypto, crypto_notifier, cstr, err_ptr, find_alg, is_err, list_add,
-                       list_del_init, list_init, mod_get, mod_put, off, owner_of, private,
+                       crypto, crypto_notifier, cstr, err_ptr, find_alg, fips_internal, is_err,
+                       list_add, list_del_init, list_init, mod_get, mod_put, off, owner_of, private,
                        private_addr, ptr_err, s32, set_alg_flags)
 
 # enum { CRYPTOA_UNSPEC, CRYPTOA_TYPE, CRYPTOA_ALG } of crypto/internal.h (not in headers)
@@ -268,7 +268,7 @@ def register_instance(k, tmpl, inst, kind, outer):
         alg = m.read_u64(_sp(k, spawn, "alg"))
         fips |= alg_flags(k, alg)
         yield from mod_put(k, alg)
-    set_alg_flags(k, inst, alg_flags(k, inst) | (fips & const(k, "CRYPTO_ALG_FIPS_INTERNAL")))
+    set_alg_flags(k, inst, alg_flags(k, inst) | (fips & fips_internal(k)))
     c = crypto(k)
     name = cstr(k, inst + off(k, "crypto_alg.cra_name"))
     driver = cstr(k, inst + off(k, "crypto_alg.cra_driver_name"))
