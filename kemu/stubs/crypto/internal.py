@@ -299,7 +299,7 @@ def alg_lookup(k, name: str, type_: int, mask: int, probe: bool = True, load: bo
         return (yield from alg_lookup(k, name, type_, mask, probe, load=False))
     internal = const(k, "CRYPTO_ALG_INTERNAL")
     tested = const(k, "CRYPTO_ALG_TESTED")
-    fips = const(k, "CRYPTO_ALG_FIPS_INTERNAL")
+    fips = fips_internal(k)
     if not (type_ | mask) & internal:
         mask |= internal
     type_ &= ~(const(k, "CRYPTO_ALG_LARVAL") | const(k, "CRYPTO_ALG_DEAD"))
@@ -389,7 +389,8 @@ def create_tfm(k, rec: Alg, frontend: Frontend, node: int = NUMA_NO_NODE):
     tfm = mem + tfmsize
     tfm_field(k, tfm, "__crt_alg", rec.addr)
     tfm_field(k, tfm, "node", node & 0xFFFFFFFF)
-    tfm_field(k, tfm, "refcnt", 1)
+    if k.target.has_offset("crypto_tfm.refcnt"):       # not in 5.10
+        tfm_field(k, tfm, "refcnt", 1)
     err = yield from frontend.init_tfm(k, tfm, rec)
     if not err:
         cra_init = alg_field(k, rec.addr, "cra_init", 8)
@@ -423,11 +424,12 @@ def destroy_tfm(k, mem, tfm):
     """crypto_destroy_tfm() (a generator)."""
     if not mem or is_err(mem):
         return
-    ref = tfm + off(k, "crypto_tfm.refcnt")
-    count = (rd32(k, ref) - 1) & 0xFFFFFFFF
-    k.machine.write_u32(ref, count)
-    if count:
-        return
+    if k.target.has_offset("crypto_tfm.refcnt"):    # not in 5.10: it frees at once
+        ref = tfm + off(k, "crypto_tfm.refcnt")
+        count = (rd32(k, ref) - 1) & 0xFFFFFFFF
+        k.machine.write_u32(ref, count)
+        if count:
+            return
     alg = tfm_field(k, tfm, "__crt_alg")
     exit_fn = tfm_field(k, tfm, "exit")
     cra_exit = alg_field(k, alg, "cra_exit", 8)
@@ -543,3 +545,8 @@ def max_statesize(k) -> int:
     """HASH_MAX_STATESIZE, the cap on a hash's exported state; 6.12's
     hash_prepare_alg() no longer has one (the constant is gone)."""
     return k.target.consts.get("HASH_MAX_STATESIZE", 1 << 32)
+
+
+def fips_internal(k) -> int:
+    """CRYPTO_ALG_FIPS_INTERNAL (5.17): 0 on 5.10, which has no such flag."""
+    return k.target.consts.get("CRYPTO_ALG_FIPS_INTERNAL", 0)

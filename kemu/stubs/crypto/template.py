@@ -19,7 +19,7 @@ from ..lib.kemu_warn import bug, warn_once
 from ..mm.slab import kfree_addr
 from .internal import (CRYPTO_MSG_ALG_REQUEST, CRYPTO_MSG_ALG_UNREGISTER, FRONTENDS, Alg,
                        TypeObjects, alg_field, alg_flags, check_alg, const, create_tfm, crypto,
-                       crypto_notifier, find_alg, list_del_init, mod_get, mod_put, off,
+                       crypto_notifier, find_alg, fips_internal, list_del_init, mod_get, mod_put, off,
                        set_alg_flags)
 from kemu.abi.toolkit import (cstr, err_ptr, init_list_head, is_err, list_add, owner_of, ptr_err,
                               s32, static, static_addr)
@@ -286,7 +286,7 @@ def register_instance(k, tmpl, inst, kind, outer):
         alg = m.read_u64(_sp(k, spawn, "alg"))
         fips |= alg_flags(k, alg)
         yield from mod_put(k, alg)
-    set_alg_flags(k, inst, alg_flags(k, inst) | (fips & const(k, "CRYPTO_ALG_FIPS_INTERNAL")))
+    set_alg_flags(k, inst, alg_flags(k, inst) | (fips & fips_internal(k)))
     c = crypto(k)
     name = cstr(k, inst + off(k, "crypto_alg.cra_name"))
     driver = cstr(k, inst + off(k, "crypto_alg.cra_driver_name"))

@@ -40,6 +40,14 @@ def _find_next_bit(k, addr1, nbits, start):
     return _next(k, lambda n: read_bitmap(k, addr1, n), nbits, start)
 
 
+@export("unsigned int cpumask_next(int n, const struct cpumask *srcp)", until="6.1")
+def cpumask_next(k, n, srcp):
+    """5.10 (lib/cpumask.c): the next CPU after ``n`` set in the mask, nr_cpu_ids if none
+    (6.1 inlines it over _find_next_bit())."""
+    nr = k.machine.read_u32(k.export_addr("nr_cpu_ids"))
+    return _find_next_bit(k, srcp, nr, n + 1)
+
+
 @export("unsigned long _find_next_and_bit(const unsigned long *addr1, const unsigned long *addr2, "
         "unsigned long nbits, unsigned long start)")
 def _find_next_and_bit(k, addr1, addr2, nbits, start):

@@ -239,8 +239,10 @@ def rep_movs_alternative(k):
     m.set_reg("rcx", left)
 
 
+@export("unsigned long clear_user(void __user *to, unsigned long n)", until="6.1")
 def clear_user(k, to: int, n: int) -> int:
-    """clear_user() (an inline in 6.1): zero user memory; returns bytes not cleared."""
+    """clear_user() (an export in 5.10, an inline in 6.1): zero user memory; returns
+    bytes not cleared."""
     if not access_ok(to, n):
         return n
     return n - _mapped_prefix(k, to, n, zero=True) if n else 0

@@ -53,7 +53,7 @@ class WaitQueues:
         self.wbq_entry = t.offset("wait_bit_queue_entry.wq_entry")
         self.EXCLUSIVE = c("WQ_FLAG_EXCLUSIVE")
         self.WOKEN = c("WQ_FLAG_WOKEN")
-        self.PRIORITY = c("WQ_FLAG_PRIORITY")
+        self.PRIORITY = t.consts.get("WQ_FLAG_PRIORITY", 0)     # 5.11; 5.10 has none
         self._known = None
         self._bit_table = 0
         self._scratch: list = []
