@@ -130,9 +130,34 @@ LINES: tuple[Line, ...] = (
         "BLK_MQ_F_NO_SCHED_BY_DEFAULT",         # 5.14
         # only with CONFIG_PREEMPT_RCU, which Debian's 5.10 does not set
         "task_struct.rcu_read_lock_nesting",
+        # the block layer and net devices as 6.1 has them (5.11 to 6.1): block_device's
+        # bd_device/bd_nr_sectors/bd_queue/bd_read_only (5.11-6.0), GD_READ_ONLY and
+        # request_queue.disk (5.15, 6.0), free_disk (5.19), gendisk.bdi (5.15),
+        # struct blk_mq_tags public (5.11), queue_limits' bounce, dma_alignment and
+        # max_secure_erase_sectors (5.19-6.0), net_device.core_stats (5.19),
+        # rtnl_link_ops.alloc (5.12)
+        "GD_READ_ONLY", "blk_mq_tags", "block_device.bd_device", "block_device.bd_nr_sectors",
+        "block_device.bd_queue", "block_device.bd_read_only", "block_device_operations.free_disk",
+        "gendisk.bdi", "net_device.core_stats", "queue_limits.bounce",
+        "queue_limits.dma_alignment", "queue_limits.max_secure_erase_sectors",
+        "request_queue.disk", "rtnl_link_ops.alloc",
     })),
     Line("6.1", absent=_BEFORE_6_4),
     Line("6.12", absent=frozenset({
+        "PG_error",                             # 6.12: "mm: remove PG_error"
+        # the block layer and the VFS after 6.1: FMODE_EXCL became BLK_OPEN_EXCL
+        # (6.5), QUEUE_FLAG_DYING/FUA/WC went to queue_limits features (6.11),
+        # block_device's bd_inode, bd_partno, bd_read_only and bd_super went (6.6-6.10),
+        # address_space's private_data/private_list (6.6), file.f_version (6.12),
+        # file_operations.iterate (6.6), inode's i_atime/i_mtime/i_ctime became
+        # __i_* with accessors (6.6-6.7), queue_limits' bounce, misaligned,
+        # discard_misaligned and zoned (6.9-6.11), super_block.s_mode (6.5)
+        "FMODE_EXCL", "QUEUE_FLAG_DYING", "QUEUE_FLAG_FUA", "QUEUE_FLAG_WC",
+        "address_space.private_data", "address_space.private_list", "block_device.bd_inode",
+        "block_device.bd_partno", "block_device.bd_read_only", "block_device.bd_super",
+        "file.f_version", "file_operations.iterate", "inode.i_atime", "inode.i_ctime",
+        "inode.i_mtime", "queue_limits.bounce", "queue_limits.discard_misaligned",
+        "queue_limits.misaligned", "queue_limits.zoned", "super_block.s_mode",
         "KUNIT_LOG_SIZE",                       # 6.6: the log is a string_stream
         "net_device.padded",                    # 6.9: net_device no longer padded
         "netdev_rx_queue",                      # 6.6: moved to net/netdev_rx_queue.h
