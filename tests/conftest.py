@@ -113,8 +113,13 @@ def debian_modules() -> pathlib.Path:
     """
     import glob
     candidates = [os.environ.get("KEMU_DEBIAN_MODULES", "")]
-    candidates += sorted(glob.glob(os.path.expanduser("~/.cache/kemu/debian/*/lib/modules/*/kernel")))
-    candidates += sorted(glob.glob("/tmp/kemu-oracle/image-*/lib/modules/*/kernel"))
+    cached = sorted(glob.glob(os.path.expanduser("~/.cache/kemu/debian/*/lib/modules/*/kernel")))
+    cached += sorted(glob.glob("/tmp/kemu-oracle/image-*/lib/modules/*/kernel"))
+    try:                      # the tree of the release the test modules were built for first
+        mine = module_release(TESTMODS / "hello.ko")
+    except Exception:         # noqa: BLE001 (no test modules built yet)
+        mine = None
+    candidates += sorted(cached, key=lambda path: f"/{mine}/" not in path)
     for path in candidates:
         if path and os.path.isdir(os.path.join(path, "net")):
             return pathlib.Path(path)
