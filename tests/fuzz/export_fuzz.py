@@ -116,6 +116,7 @@ class Fuzzer:
     def __init__(self, module: pathlib.Path, seed: int = 0, budget: float = 2.0,
                  verbose: bool = False):
         self.module, self.seed, self.budget, self.verbose = module, seed, budget, verbose
+        self.armed = False            # a call's time budget is running (the alarm may fire)
         self.k = None
         self.calls_here = 0
 
@@ -164,7 +165,9 @@ class Fuzzer:
         result = Result()
 
         def alarm(signum, frame):
-            raise FuzzTimeout()
+            if self.armed:            # a late signal of a call already over is ignored
+                self.armed = False
+                raise FuzzTimeout()
         old = signal.signal(signal.SIGALRM, alarm)
         try:
             self._call_with(name, -1, [table[a] for a in arg_names], result)
@@ -205,8 +208,9 @@ class Fuzzer:
                                            f"{type(exc).__name__}: {exc}", _where(exc)))
             self.k = None
             return
-        signal.setitimer(signal.ITIMER_REAL, self.budget)
         try:
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.budget)
             k.call(slot, *args, entry=f"fuzz:{name}", module=self.mod)
             result.returned += 1
         except ModelError as exc:                    # the slot's last line of defence caught it
@@ -228,6 +232,7 @@ class Fuzzer:
                                            _where(exc)))
             self.k = None
         finally:
+            self.armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
         for info in _drain_unraisable():           # an exception a ctypes callback dropped
             result.findings.append(Finding("internal", name, rnd, args, info, "unraisable"))
@@ -252,7 +257,9 @@ class Fuzzer:
         start = time.monotonic()
 
         def alarm(signum, frame):
-            raise FuzzTimeout()
+            if self.armed:            # a late signal of a call already over is ignored
+                self.armed = False
+                raise FuzzTimeout()
         old = signal.signal(signal.SIGALRM, alarm)
         try:
             for rnd in range(first_round, first_round + rounds):

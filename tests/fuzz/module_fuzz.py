@@ -208,6 +208,7 @@ class Fuzzer:
         self.modules = [pathlib.Path(m) for m in modules]
         self.images = {m: m.read_bytes() for m in self.modules}
         self.seed, self.budget, self.verbose = seed, budget, verbose
+        self.armed = False            # a case's time budget is running (the alarm may fire)
         self.k = None
         self.used = 0
 
@@ -235,8 +236,9 @@ class Fuzzer:
         k = self._kernel()
         result.cases += 1
         name = mod.name
-        signal.setitimer(signal.ITIMER_REAL, self.budget)
         try:
+            self.armed = True
+            signal.setitimer(signal.ITIMER_REAL, self.budget)
             try:
                 loaded = k.load(str(mod), data=data)
             except KemuError as exc:
@@ -273,6 +275,7 @@ class Fuzzer:
                                            _where(exc)))
             self.k = None
         finally:
+            self.armed = False
             signal.setitimer(signal.ITIMER_REAL, 0)
         for unraisable in _drain_unraisable():     # an exception a ctypes callback dropped
             result.findings.append(Finding("internal", name, self.seed, case,
@@ -285,7 +288,9 @@ class Fuzzer:
         start = time.monotonic()
 
         def alarm(signum, frame):
-            raise FuzzTimeout()
+            if self.armed:            # a late signal of a call already over is ignored
+                self.armed = False
+                raise FuzzTimeout()
         old = signal.signal(signal.SIGALRM, alarm)
         try:
             for case in (only if only is not None else range(first, first + cases)):
