@@ -106,22 +106,6 @@ def _fail(path: str, err: int):
     raise FileError(f"{path}: {strerror(-err if err < 0 else err)}", abs(err))
 
 
-def normalize(path: str) -> str:
-    """The absolute path without '.', '..' or repeated slashes."""
-    if not path.startswith("/"):
-        _fail(path, errno.ENOENT)
-    parts = []
-    for p in path.split("/"):
-        if p in ("", "."):
-            continue
-        if p == "..":
-            if parts:
-                parts.pop()
-            continue
-        parts.append(p)
-    return "/" + "/".join(parts)
-
-
 # ------------------------------------------------------------------ lookup
 def _param(k, path: str):
     """(module, KernelParam) of /sys/module/NAME/parameters/P, or None."""
@@ -456,7 +440,7 @@ def file_open(k, path: str, flags: int = 0):
     t = k.target
     if namespace.mounted(k, path):
         return namespace.open_mounted(k, path, flags)
-    path = resolve(k, normalize(path))
+    path = resolve(k, namespace.normalize(path))
     attr = _walk(k, path)
     acc = flags & t.const("O_ACCMODE")
     if stat.S_ISDIR(attr.mode):            # cat reads a directory: EISDIR from read(2)
@@ -543,7 +527,7 @@ def list_dir(k, path: str, all_names: bool = False, with_stat: bool = False) -> 
     if namespace.mounted(k, path):
         return [DirEntry(name, mode, s.target if s else "", s) for name, s, mode in
                 namespace.list_mounted(k, path, all_names, with_stat)]
-    path = resolve(k, normalize(path))
+    path = resolve(k, namespace.normalize(path))
     attr = _walk(k, path)
     if not stat.S_ISDIR(attr.mode):
         return [DirEntry(path.rsplit("/", 1)[-1], attr.mode)]
