@@ -282,31 +282,32 @@ def _regex_sites(k, buf: int, len_: int):
     return sites or None
 
 
-@export("int ftrace_set_filter(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
-def ftrace_set_filter(k, ops, buf, len, reset):
+def _set_hash(k, ops, table: dict, buf, len, reset):
+    """ftrace_set_regex(): the ops' filter or notrace set with the functions ``buf``
+    names added (replacing it with ``reset``), or None when ``buf`` names none."""
     _ops_init(k, ops)
-    ft = k.model(Ftrace)
-    new = set() if reset else set(ft.filters.get(ops, ()))
+    new = set() if reset else set(table.get(ops, ()))
     if buf:
         sites = _regex_sites(k, buf, len)
         if sites is None:
-            return -errno.EINVAL
+            return None
         new |= sites
-    return _update_filter(k, ops, new)
+    return new
+
+
+@export("int ftrace_set_filter(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
+def ftrace_set_filter(k, ops, buf, len, reset):
+    new = _set_hash(k, ops, k.model(Ftrace).filters, buf, len, reset)
+    return -errno.EINVAL if new is None else _update_filter(k, ops, new)
 
 
 @export("int ftrace_set_notrace(struct ftrace_ops *ops, unsigned char *buf, int len, int reset)")
 def ftrace_set_notrace(k, ops, buf, len, reset):
     """The functions the ops must not trace (read per call: no site is patched)."""
-    _ops_init(k, ops)
-    ft = k.model(Ftrace)
-    new = set() if reset else set(ft.notrace.get(ops, ()))
-    if buf:
-        sites = _regex_sites(k, buf, len)
-        if sites is None:
-            return -errno.EINVAL
-        new |= sites
-    ft.notrace[ops] = new
+    new = _set_hash(k, ops, k.model(Ftrace).notrace, buf, len, reset)
+    if new is None:
+        return -errno.EINVAL
+    k.model(Ftrace).notrace[ops] = new
     return 0
 
 
