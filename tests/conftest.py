@@ -66,7 +66,8 @@ def as_built(golden: bytes | str) -> bytes | str:
 
 
 # testmods/ that use 6.1 features; another line's build (KEMU_TESTMODS) has the core only
-LINE_6_1_ONLY = {"allocfail", "covered", "faulty", "kemu_files", "kemu_subsys", "kunit_demo"}
+LINE_6_1_ONLY = {"allocfail", "covered", "faulty", "faultyfs", "kemu_files", "kemu_subsys",
+                 "kunit_demo"}
 
 
 @pytest.fixture(scope="session")
