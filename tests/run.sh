@@ -47,5 +47,6 @@ for line in ${KEMU_LINES-5.10 6.12}; do
     mods=$(testmods/build-line.sh "$kdir")
     python3 -m kemu targets --generate "$kdir" >/dev/null
     echo "== kernel line $line: $mods"
-    KEMU_TESTMODS=$mods python3 -m pytest -q tests/test_golden.py tests/test_lines.py
+    KEMU_TESTMODS=$mods python3 -m pytest -q tests/test_golden.py tests/test_lines.py \
+        tests/test_loader_memory.py tests/test_kmodfile.py
 done
