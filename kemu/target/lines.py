@@ -128,11 +128,21 @@ LINES: tuple[Line, ...] = (
         "NAPI_STATE_SCHED_THREADED",            # 5.12
         "GENHD_FL_NO_PART",                     # 5.17 (GENHD_FL_NO_PART_SCAN before)
         "BLK_MQ_F_NO_SCHED_BY_DEFAULT",         # 5.14
+        # the block layer as 6.1 has it (block_device carries the disk's device and size,
+        # the queue knows its disk, blk_mq_tags is public, free_disk, the newer limits)
+        "GD_READ_ONLY", "blk_mq_tags", "block_device.bd_device", "block_device.bd_nr_sectors",
+        "block_device.bd_queue", "block_device.bd_read_only", "block_device_operations.free_disk",
+        "queue_limits.dma_alignment", "queue_limits.max_secure_erase_sectors",
+        "request_queue.disk",
+        "rtnl_link_ops.alloc",                  # 5.13
         # only with CONFIG_PREEMPT_RCU, which Debian's 5.10 does not set
         "task_struct.rcu_read_lock_nesting",
     })),
     Line("6.1", absent=_BEFORE_6_4),
     Line("6.12", absent=frozenset({
+        # 6.11: queue features (BLK_FEAT_*) and limits replace these flags and fields
+        "QUEUE_FLAG_DYING", "QUEUE_FLAG_FUA", "QUEUE_FLAG_WC", "queue_limits.misaligned",
+        "block_device.bd_read_only",            # a bd_flags bit since 6.10
         "KUNIT_LOG_SIZE",                       # 6.6: the log is a string_stream
         "net_device.padded",                    # 6.9: net_device no longer padded
         "netdev_rx_queue",                      # 6.6: moved to net/netdev_rx_queue.h
