@@ -135,7 +135,7 @@ LINES: tuple[Line, ...] = (
         # request_queue.disk (5.15, 6.0), free_disk (5.19), gendisk.bdi (5.15),
         # struct blk_mq_tags public (5.11), queue_limits' bounce, dma_alignment and
         # max_secure_erase_sectors (5.19-6.0), net_device.core_stats (5.19),
-        # rtnl_link_ops.alloc (5.12)
+        # rtnl_link_ops.alloc (5.13)
         "GD_READ_ONLY", "blk_mq_tags", "block_device.bd_device", "block_device.bd_nr_sectors",
         "block_device.bd_queue", "block_device.bd_read_only", "block_device_operations.free_disk",
         "gendisk.bdi", "net_device.core_stats", "queue_limits.bounce",

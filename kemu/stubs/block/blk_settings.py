@@ -18,14 +18,13 @@ from kemu.kernel.log import KERN_INFO
 from ..lib.kemu_warn import warn_once
 from .blk import lim_get, lim_set, limits, queue_get, queue_put, set_default_limits
 
-members("struct queue_limits", "bounce", "seg_boundary_mask", "virt_boundary_mask",
+members("struct queue_limits", "seg_boundary_mask", "virt_boundary_mask",
         "max_hw_sectors", "max_dev_sectors", "chunk_sectors", "max_sectors",
         "max_segment_size", "physical_block_size", "logical_block_size", "alignment_offset",
         "io_min", "io_opt", "max_discard_sectors", "max_hw_discard_sectors",
         "max_secure_erase_sectors", "max_write_zeroes_sectors", "max_zone_append_sectors",
         "discard_granularity", "discard_alignment", "zone_write_granularity", "max_segments",
-        "max_integrity_segments", "max_discard_segments", "misaligned", "discard_misaligned",
-        "zoned", "dma_alignment")
+        "max_integrity_segments", "max_discard_segments", "misaligned", "dma_alignment")
 members("struct request_queue", "rq_timeout")
 
 PAGE_SIZE, SECTOR_SHIFT = 4096, 9

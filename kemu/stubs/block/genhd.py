@@ -38,7 +38,7 @@ from .blk import elevator_exit, elevator_init, exit_queue, queue_put
 members("struct gendisk", "major", "first_minor", "minors", "disk_name", "fops", "queue",
         "private_data", "part0", "flags", "state")
 members("struct block_device", "bd_nr_sectors", "bd_disk", "bd_dev", "bd_device",
-        "bd_partno", "bd_queue", "bd_read_only")
+        "bd_queue", "bd_read_only")
 members("struct device", "class", "release", "devt", "parent", "groups")
 members("struct block_device_operations", "free_disk")
 

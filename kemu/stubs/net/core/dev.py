@@ -40,8 +40,7 @@ from .skbuff import _kfree_skb, free_skb
 
 members("struct sk_buff", "skb_iif", "mac_len", "network_header", "transport_header")
 members("struct napi_struct", "state", "weight", "poll", "dev", "dev_list", "poll_list")
-members("struct net_device", "napi_list", "rx_handler", "rx_handler_data", "stats", "tstats",
-        "core_stats")
+members("struct net_device", "napi_list", "rx_handler", "rx_handler_data", "stats", "tstats")
 members("struct packet_type", "type", "dev", "func")
 members("struct pcpu_sw_netstats", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes")
 members("struct rtnl_link_stats64", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes",
