@@ -289,6 +289,7 @@ def init_queue(k, tset, queuedata=0):
     init_hctx = _ops(k, tset, "init_hctx")
     tags_arr = rd(k, tset, "blk_mq_tag_set.tags")
     for idx in range(nr_hw):
+        k.machine.check_deadline()          # a set that never went through alloc_tag_set
         hctx = kzalloc(k, t.sizeof("blk_mq_hw_ctx"), "blk_mq_hw_ctx")
         wr(k, hctx, "blk_mq_hw_ctx.queue", q)
         wr(k, hctx, "blk_mq_hw_ctx.queue_num", idx, 4)

@@ -697,6 +697,7 @@ def seq_list_start(k, head, pos):
             return lh
         pos -= 1
         lh = _next(k, lh)
+        k.machine.check_deadline()              # a list a module made circular
     return 0
 
 
@@ -736,6 +737,7 @@ def _hlist_start(k, head, pos):
             return node
         pos -= 1
         node = _hnext(k, node)
+        k.machine.check_deadline()
     return 0
 
 

@@ -33,6 +33,7 @@ class Chain:
         while nb:
             out.append(nb)
             nb = k.machine.read_u64(self._next(k, nb))
+            k.machine.check_deadline()          # a chain a module made circular
         return out
 
     def register(self, k, nb) -> int:
@@ -52,6 +53,7 @@ class Chain:
             if prio > m.read_s32(cur + k.target.offset("notifier_block.priority")):
                 break
             link = self._next(k, cur)
+            m.check_deadline()
         m.write_u64(self._next(k, nb), m.read_u64(link))
         m.write_u64(link, nb)
         # the block's owner is the module holding it (a library module may register its
@@ -71,4 +73,5 @@ class Chain:
                 k.unregister(self.kind, nb)
                 return 0
             link = self._next(k, cur)
+            m.check_deadline()
         return -errno.ENOENT

@@ -293,7 +293,15 @@ def _copy_from_iter_nocache(k, addr, nbytes, i):
 @export("size_t iov_iter_zero(size_t bytes, struct iov_iter *i)")
 def iov_iter_zero(k, nbytes, i):
     n = min(nbytes, rd(k, i, "iov_iter.count"))
-    return iter_write(k, i, bytes(n))
+    done = 0
+    while done < n:                   # a chunk at a time: the count is the module's
+        chunk = min(n - done, 1 << 16)
+        wrote = iter_write(k, i, bytes(chunk))
+        done += wrote
+        if wrote < chunk:
+            break
+        k.machine.check_deadline()
+    return done
 
 
 def _page_addr(k, page: int, offset: int) -> int:

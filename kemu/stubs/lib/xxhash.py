@@ -81,36 +81,44 @@ def _tail64(h, mem: bytes):
     return h
 
 
-def _lanes32(v, data, p, end):
+def _lanes32(v, data, p, end, tick=None):
+    n = 0
     while p + 16 <= end:
         v = [_r32(v[i], _le32(data, p + 4 * i)) for i in range(4)]
         p += 16
+        n += 1
+        if tick is not None and not n & 0xFFF:
+            tick()                   # the entry's time budget (a hostile length)
     return v, p
 
 
-def _lanes64(v, data, p, end):
+def _lanes64(v, data, p, end, tick=None):
+    n = 0
     while p + 32 <= end:
         v = [_r64(v[i], _le64(data, p + 8 * i)) for i in range(4)]
         p += 32
+        n += 1
+        if tick is not None and not n & 0xFFF:
+            tick()
     return v, p
 
 
-def xxh32_bytes(data: bytes, seed: int) -> int:
+def xxh32_bytes(data: bytes, seed: int, tick=None) -> int:
     n = len(data)
     if n >= 16:
         v = [(seed + P32[0] + P32[1]) & M32, (seed + P32[1]) & M32, seed, (seed - P32[0]) & M32]
-        v, p = _lanes32(v, data, 0, n)
+        v, p = _lanes32(v, data, 0, n, tick)
         h = (_rotl32(v[0], 1) + _rotl32(v[1], 7) + _rotl32(v[2], 12) + _rotl32(v[3], 18)) & M32
     else:
         h, p = (seed + P32[4]) & M32, 0
     return _tail32((h + n) & M32, data[p:])
 
 
-def xxh64_bytes(data: bytes, seed: int) -> int:
+def xxh64_bytes(data: bytes, seed: int, tick=None) -> int:
     n = len(data)
     if n >= 32:
         v = [(seed + P64[0] + P64[1]) & M64, (seed + P64[1]) & M64, seed, (seed - P64[0]) & M64]
-        v, p = _lanes64(v, data, 0, n)
+        v, p = _lanes64(v, data, 0, n, tick)
         h = (_rotl64(v[0], 1) + _rotl64(v[1], 7) + _rotl64(v[2], 12) + _rotl64(v[3], 18)) & M64
         for lane in v:
             h = _merge64(h, lane)
@@ -125,12 +133,12 @@ def _data(k, p, n):
 
 @export("u32 xxh32(const void *input, size_t length, u32 seed)")
 def xxh32(k, input_, length, seed):
-    return xxh32_bytes(_data(k, input_, length), seed)
+    return xxh32_bytes(_data(k, input_, length), seed, k.machine.check_deadline)
 
 
 @export("u64 xxh64(const void *input, size_t length, u64 seed)")
 def xxh64(k, input_, length, seed):
-    return xxh64_bytes(_data(k, input_, length), seed)
+    return xxh64_bytes(_data(k, input_, length), seed, k.machine.check_deadline)
 
 
 class _State:
@@ -204,7 +212,7 @@ def _update(k, state, input_, length, bits):
         v, _ = lanes(v, full, 0, block)
         p = block - memsize
         memsize = 0
-    v, p = lanes(v, data, p, length)
+    v, p = lanes(v, data, p, length, k.machine.check_deadline)
     for n, val in zip(("v1", "v2", "v3", "v4"), v):
         s.put(n, val)
     if p < length:

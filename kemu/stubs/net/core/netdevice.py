@@ -232,7 +232,8 @@ def _alloc_name(k, dev) -> int:
             return -errno.ENFILE
     elif name in nd.names.values() or name == "lo":
         return -errno.EEXIST
-    k.machine.write(dev + k.target.offset("net_device.name"), name.encode() + b"\0")
+    k.machine.write(dev + k.target.offset("net_device.name"),
+                    name.encode("utf-8", "surrogateescape") + b"\0")
     return 0
 
 
