@@ -37,12 +37,12 @@ LOCK_WAIT_S = 5.0                 # a server that is ending still holds the lock
 
 
 def code_stamp() -> int:
-    """The newest modification of kemu's and the models' sources: a server whose code
-    changed on disk ends after its command, and the next command starts a new one."""
+    """The newest modification of kemu's sources, the models' (kemu/stubs) with them:
+    a server whose code changed on disk ends after its command, and the next
+    command starts a new one."""
     import kemu
-    import kemu.stubs
     newest = 0
-    todo = [os.path.dirname(kemu.__file__), os.path.dirname(kemu.stubs.__file__)]
+    todo = [os.path.dirname(kemu.__file__)]
     while todo:
         with os.scandir(todo.pop()) as entries:
             for entry in entries:

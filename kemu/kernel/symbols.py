@@ -64,10 +64,7 @@ class Symbols:
             slot = m.add_slot(defn.name, SlotBinding(defn, k, tracer=k.tracer.hook))
             if not defn.native:
                 return slot
-            addr = m.add_native(defn.name, defn.native, slot)
-            if k.tracer.hook is not None:
-                m.divert_natives(True)
-            return addr
+            return m.add_native(defn.name, defn.native, slot, diverted=k.tracer.hook is not None)
         size = defn.size(k.target) if callable(defn.size) else \
             defn.size if defn.size is not None else k.target.sizeof(defn.type_name)
         if defn.kind == "data":

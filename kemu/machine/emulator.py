@@ -355,27 +355,34 @@ class Machine:
         self.thunk_addrs[name] = addr
         return addr
 
-    def add_native(self, name: str, source: str, model: int) -> int:
+    def add_native(self, name: str, source: str, model: int, diverted: bool = False) -> int:
         """Assemble kernel function ``name`` to run as machine code, never leaving the
         emulator, and return its address. ``{model}`` in ``source`` is the address
-        of its Python model's slot (for the paths the machine code leaves to it)."""
+        of its Python model's slot (for the paths the machine code leaves to it);
+        ``diverted``: every call goes to the model from the start (the tracer is on)."""
         addr = self._thunk_next
         body = assemble(source.replace("{model}", f"{model:#x}"), addr + len(NOP5))
         if not body:
             raise ValueError(f"native {name}: the assembler produced nothing")
-        self.uc.mem_write(addr, NOP5 + body)
-        self._thunk_next = align(addr + len(NOP5) + len(body), 16)
-        self.natives[name] = Native(addr, len(NOP5) + len(body), model)
+        nat = Native(addr, len(NOP5) + len(body), model)
+        self.uc.mem_write(addr, self._native_site(nat, diverted) + body)
+        self._thunk_next = align(addr + nat.size, 16)
+        self.natives[name] = nat
         return addr
+
+    @staticmethod
+    def _native_site(nat: Native, diverted: bool) -> bytes:
+        """A native function's first 5 bytes: its nop, or a jump to its model."""
+        if not diverted:
+            return NOP5
+        return b"\xe9" + ((nat.model - nat.addr - 5) & 0xFFFFFFFF).to_bytes(4, "little")
 
     def divert_natives(self, on: bool) -> None:
         """Send every call of a native function to its Python model (``on``: the
         tracer sees them) or let the machine code run again."""
         for nat in self.natives.values():
-            patch = (b"\xe9" + ((nat.model - nat.addr - 5) & 0xFFFFFFFF).to_bytes(4, "little")
-                     if on else NOP5)
-            self.uc.mem_write(nat.addr, patch)
-            self.invalidate(nat.addr, len(patch))
+            self.uc.mem_write(nat.addr, self._native_site(nat, on))
+            self.invalidate(nat.addr, len(NOP5))
 
     # ------------------------------------------------------------- registers
     def reg(self, name: str) -> int:

@@ -84,16 +84,16 @@ def write_layouts(k, mod) -> None:
     layout_sections() counts them), mem[MOD_MEM_NUM_TYPES] from 6.4."""
     t, m = k.target, k.machine
     if t.has_offset("module.core_layout.base"):
-        for name, order in (("core_layout", CORE_LAYOUT_ORDER), ("init_layout", INIT_LAYOUT_ORDER)):
-            sizes = [mod.mem[c].size for c in order]
-            base = mod.mem[order[0]].base if sum(sizes) else 0
-            m.write_u64(mod.struct_addr + t.offset(f"module.{name}.base"), base)
-            cumulative = {"text_size": sum(sizes[:1]), "ro_size": sum(sizes[:2]),
-                          "ro_after_init_size": sum(sizes[:3]), "size": sum(sizes)}
-            if name == "init_layout":             # init: text, rodata, data (no ro_after_init)
-                cumulative["ro_after_init_size"] = sum(sizes[:2])
-            for member, value in cumulative.items():
-                m.write_u32(mod.struct_addr + t.offset(f"module.{name}.{member}"), value)
+        # text, rodata, ro_after_init, data; init memory has no ro_after_init
+        init_order = (MemType.INIT_TEXT, MemType.INIT_RODATA, None, MemType.INIT_DATA)
+        for name, order in (("core_layout", CORE_LAYOUT_ORDER), ("init_layout", init_order)):
+            sizes = [mod.mem[c].size if c is not None else 0 for c in order]
+            at = mod.struct_addr + t.offset(f"module.{name}")
+            m.write_u64(at + t.offset("module_layout.base"),
+                        mod.mem[order[0]].base if sum(sizes) else 0)
+            for member, upto in (("text_size", 1), ("ro_size", 2), ("ro_after_init_size", 3),
+                                 ("size", 4)):
+                m.write_u32(at + t.offset(f"module_layout.{member}"), sum(sizes[:upto]))
     elif t.has_offset("module.mem"):
         stride = t.sizeof("module_memory")
         for mtype in MemType:

@@ -511,9 +511,11 @@ def find_target(release: str, *, generate: bool = True, progress=None,
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=1)
 def generator_digest() -> str:
     """What a generated description depends on besides the headers: the
-    generator's tables and probe (a new model's members make a new digest)."""
+    generator's tables and probe (a new model's members make a new digest).
+    Worked out once per process: the code it describes is the code loaded."""
     import hashlib
     here = Path(__file__).resolve().parent
     h = hashlib.sha256()
