@@ -11,7 +11,8 @@ import sys
 from kemu.errors import (EmulationError, InitError, KemuError, LoadError, Lockup, UsageError,
                      kmod_strerror)
 from kemu.kernel.taint import module_flags_taint, taint_letters, taint_mask
-from kemu.module.kmodfile import is_module_file, read_module_file, strip_suffix
+from kemu.module.kmodfile import DecompressError, is_module_file, read_module_file, strip_suffix
+from kemu.module.modprobe import modname
 from kemu.target import TargetError
 
 GDB_TIMEOUT_MS = 7 * 24 * 3600 * 1000   # --gdb: a week, not the soft-lockup 20 s
@@ -1025,7 +1026,11 @@ def cmd_modinfo(args, console: Console) -> int:
     from kemu.module import elf as E
     from kemu.module.modsig import signature_info
     path = args.module
-    data = _read_module(path)
+    try:
+        data = _read_module(path)
+    except DecompressError as exc:        # kmod's modinfo_do(): kmod_module_get_info() failed
+        raise KemuError(f"could not get modinfo from '{modname(path)}': "
+                        f"{os.strerror(errno.EINVAL)} ({exc.reason})", errno.EINVAL) from None
     errors = []
     body, _signed = E.module_sig_check(data, lambda lvl, text: errors.append(text))
     image = E.elf_validity_check(body, lambda lvl, text: errors.append(text))

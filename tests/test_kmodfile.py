@@ -77,3 +77,15 @@ def test_cli_run_modinfo_and_a_corrupt_file(testmods, tmp_path):
     assert failed.returncode == 1 and "Traceback" not in failed.stderr + failed.stdout
     assert failed.stderr == (f"kemu: ERROR: could not insert module {bad}: Invalid argument "
                              "(xz: Unexpected end of input)\n")
+
+
+def test_modinfo_of_a_damaged_compressed_module(tmp_path):
+    """kmod's modinfo_do(): 'could not get modinfo from NAME', one line, status 1."""
+    bad = tmp_path / "nls_euc-jp.ko.xz"
+    bad.write_bytes(b"\xfd7zXZ\x00" + b"\x00" * 40)
+    out = subprocess.run([sys.executable, "-m", "kemu", "modinfo", str(bad)],
+                         capture_output=True, text=True)
+    assert out.returncode == 1
+    assert out.stderr.startswith("kemu: ERROR: could not get modinfo from 'nls_euc_jp': "
+                                 "Invalid argument (xz: ")
+    assert len(out.stderr.splitlines()) == 1 and "Traceback" not in out.stderr
