@@ -78,17 +78,6 @@ found:
     mov rax, rdi
     ret
 """
-_STRLEN = """
-    mov rax, rdi
-next:
-    cmp byte ptr [rax], 0
-    je done
-    inc rax
-    jmp next
-done:
-    sub rax, rdi
-    ret
-"""
 _STRNLEN = """
     xor eax, eax
 next:
@@ -101,25 +90,7 @@ next:
 done:
     ret
 """
-_STRCMP = """
-next:
-    movzx eax, byte ptr [rdi]
-    movzx ecx, byte ptr [rsi]
-    cmp eax, ecx
-    jne differ
-    test eax, eax
-    je same
-    inc rdi
-    inc rsi
-    jmp next
-same:
-    xor eax, eax
-    ret
-differ:
-    sbb eax, eax
-    or eax, 1
-    ret
-"""
+_STRLEN = "    mov rsi, -1\n" + _STRNLEN         # strnlen() with no bound
 _STRNCMP = """
     test rdx, rdx
     je same
@@ -142,6 +113,7 @@ differ:
     or eax, 1
     ret
 """
+_STRCMP = "    mov rdx, -1\n" + _STRNCMP         # strncmp() with no bound
 _STRCPY = """
     mov rax, rdi
 next:
